@@ -55,6 +55,132 @@ export const ERRORS = registry({
     summary: 'The object of the test-only resource cpi_test_item does not exist',
     fix: 'Only used by the provider runtime tests; create it first.',
   },
+  // --- tenant client (src/tenant) ---
+  CPI_TENANT_UNAUTHORIZED: {
+    summary: 'The tenant rejected the credentials (HTTP 401)',
+    fix: 'Check the user and password, or the service key (client id, client secret, token URL) of the tenant connection; a service key must come from a Process Integration Runtime instance with plan "api".',
+  },
+  CPI_TENANT_FORBIDDEN: {
+    summary: 'The tenant user lacks the role needed for this request (HTTP 403)',
+    fix: 'Assign the role named in the message to the user or to the service instance of the tenant connection (MonitoringDataRead to read, SecurityMaterialEdit to change the keystore, WorkspaceArtifactsDeploy to deploy or undeploy), then re-run.',
+  },
+  CPI_TENANT_NOT_FOUND: {
+    summary: 'The tenant has no such object (HTTP 404)',
+    fix: 'Check the alias or iFlow id in the message; create the object first, or remove it from the configuration.',
+  },
+  CPI_TENANT_ALIAS_EXISTS: {
+    summary: 'The keystore already holds an entry under this alias',
+    fix: 'Import the existing entry into Terraform state, or exchange the certificate in place (update=true), or choose another alias.',
+  },
+  CPI_TENANT_CERTIFICATE_UNTRUSTED: {
+    summary: 'The tenant could not build a trust path for the certificate (HTTP 409)',
+    fix: 'Compare the certificate fingerprint with the one the receiver administrator gave you; once it matches, send it again with fingerprintVerified=true.',
+  },
+  CPI_TENANT_ALIAS_RESERVED: {
+    summary: 'The alias belongs to SAP and cannot be changed or deleted by the tenant administrator',
+    fix: 'Use a tenant-owned alias: not hcicertificate, hcicertificate1, hcimsgcertificate, and not starting with sap_.',
+  },
+  CPI_TENANT_PAYLOAD_TOO_LARGE: {
+    summary: 'The tenant refused the request body as too large, or the keystore is full (HTTP 413)',
+    fix: 'Send a single certificate (the tenant accepts at most 10 kB), or delete unused keystore entries (the keystore holds at most 6 MB).',
+  },
+  CPI_TENANT_REQUEST_REJECTED: {
+    summary: 'The tenant rejected the request as invalid (HTTP 400 or 415)',
+    fix: 'Read the tenant message in the error; correct the value it names (for a certificate: a single X.509 certificate in PEM or DER).',
+  },
+  CPI_TENANT_RATE_LIMITED: {
+    summary: 'The tenant kept answering "too many requests" (HTTP 429) after every retry',
+    fix: 'Lower requests_per_second of the tenant connection, run fewer Terraform operations in parallel (-parallelism), or retry later.',
+  },
+  CPI_TENANT_SERVER_ERROR: {
+    summary: 'The tenant answered with a server error after every retry (HTTP 5xx), e.g. the keystore is locked by another user',
+    fix: 'Wait until the other change on the keystore has finished, then re-run; if it persists, check the tenant health with SAP.',
+  },
+  CPI_TENANT_UNREACHABLE: {
+    summary: 'The tenant could not be reached (wrong URL, DNS, TLS, connection refused or timed out)',
+    fix: 'Check tenant_url (the "url" of the service key), network access and proxies; for a private CA set ca_certificate_pem; raise timeout_ms if the tenant is slow.',
+  },
+  CPI_TENANT_SERVICE_KEY_INVALID: {
+    summary: 'The service key is not a valid Cloud Integration API service key',
+    fix: 'Paste the whole JSON of a service key of a Process Integration Runtime instance with plan "api" and key type ClientId/Secret; it needs url, tokenurl, clientid and clientsecret (at top level or under "oauth").',
+  },
+  CPI_TENANT_DEPLOY_FAILED: {
+    summary: 'The tenant could not deploy or start the integration flow',
+    fix: 'Read the tenant error text in the message, fix the integration flow (or its configuration) in the tenant, then re-run.',
+  },
+  CPI_TENANT_DEPLOY_TIMEOUT: {
+    summary: 'The integration flow did not reach a final state (STARTED or ERROR) in time',
+    fix: 'Raise the deployment timeout, or check the iFlow status in the tenant monitor, then re-run.',
+  },
+  CPI_TENANT_UNEXPECTED_RESPONSE: {
+    summary: 'The tenant answered in a way the client does not understand',
+    fix: 'Check that tenant_url points at the Cloud Integration API (…/api/v1); if it does, report the message text as a bug.',
+  },
+  // --- wssecurity (src/wssecurity) ---
+  CPI_WSS_INVALID_OPTION: {
+    summary: 'A WS-Security option is not valid',
+    fix: 'Correct the named option (key identifier form, algorithm suite, key or certificate PEM) as the message describes.',
+  },
+  CPI_WSS_CERTIFICATE_NOT_VALID: {
+    summary: 'The receiver certificate to encrypt for is not valid now',
+    fix: 'Put a certificate that is valid now under the alias (renew it), or check the clock of the sending system.',
+  },
+  CPI_WSS_MALFORMED_MESSAGE: {
+    summary: 'The message is not well-formed XML or not a SOAP envelope with the expected WS-Security parts',
+    fix: 'Check what the sender sent; the detail names the first problem found.',
+  },
+  CPI_WSS_DOCTYPE_FORBIDDEN: {
+    summary: 'The message contains a DOCTYPE declaration, which SOAP forbids (XXE protection)',
+    fix: 'Send the message without a DOCTYPE; a legitimate SOAP stack never adds one.',
+  },
+  CPI_WSS_DUPLICATE_ID: {
+    summary: 'Two elements of the message carry the same ID (signature wrapping protection)',
+    fix: 'Make every Id / wsu:Id in the message unique; a message that reuses IDs is refused as a possible attack.',
+  },
+  CPI_WSS_SECURITY_HEADER: {
+    summary: 'The message has no wsse:Security header, or more than one',
+    fix: 'Send exactly one wsse:Security header, as the channel\'s WS-Security configuration produces.',
+  },
+  CPI_WSS_BAD_REFERENCE: {
+    summary: 'A reference in the WS-Security header does not point at the kind of element it must',
+    fix: 'Each DataReference must point at an xenc:EncryptedData and each token reference at a token of this message; check the sender.',
+  },
+  CPI_WSS_UNSUPPORTED_ALGORITHM: {
+    summary: 'The message uses an algorithm this receiver does not support',
+    fix: 'Configure the sender for RSA-OAEP key transport and AES-GCM or AES-CBC content encryption.',
+  },
+  CPI_WSS_INSECURE_KEY_TRANSPORT: {
+    summary: 'The message uses RSA PKCS#1 v1.5 key transport (rsa-1_5), which is refused by default',
+    fix: 'Switch the sender to RSA-OAEP (e.g. the Basic256 algorithm suite); only if that is impossible set allowRsa15 on the receiver.',
+  },
+  CPI_WSS_NO_MATCHING_KEY: {
+    summary: 'No private key of the receiver matches the certificate the message was encrypted for',
+    fix: 'The sender used a certificate whose key this receiver does not hold (retired, removed or not yet installed): compare the requested certificate with the receiver keyring and the tenant alias.',
+  },
+  CPI_WSS_DECRYPTION_FAILED: {
+    summary: 'The encrypted key or data could not be decrypted (truncated, garbled or made for another key)',
+    fix: 'Check that the message was not changed in transit and that sender and receiver use the same certificate.',
+  },
+  CPI_WSS_SIGNATURE_MISSING: {
+    summary: 'The message is not signed, but a signature is required',
+    fix: 'Configure the sender to sign and encrypt, or allow unsigned messages on the receiver.',
+  },
+  CPI_WSS_SIGNATURE_INVALID: {
+    summary: 'The message signature does not verify',
+    fix: 'The message was changed after signing or signed with another key; check the sender and the pinned signer certificate.',
+  },
+  CPI_WSS_SIGNER_NOT_TRUSTED: {
+    summary: 'The message was signed by a certificate that is not pinned as trusted',
+    fix: 'Pin the sender\'s signing certificate on the receiver, or check why the sender signs with another one.',
+  },
+  CPI_WSS_BODY_NOT_SIGNED: {
+    summary: 'The signature does not cover the SOAP Body of this message (signature wrapping protection)',
+    fix: 'Sign the soap:Body itself (by its wsu:Id); a signature over any other element does not authenticate the body.',
+  },
+  CPI_WSS_TIMESTAMP_INVALID: {
+    summary: 'The message timestamp has expired or lies in the future',
+    fix: 'Check the clocks of sender and receiver, and that the message is not a replay.',
+  },
 });
 
 export type ErrorCode = keyof typeof ERRORS;
