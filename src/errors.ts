@@ -55,6 +55,103 @@ export const ERRORS = registry({
     summary: 'The object of the test-only resource cpi_test_item does not exist',
     fix: 'Only used by the provider runtime tests; create it first.',
   },
+  // --- pki (src/pki) ---
+  CPI_PKI_NOT_PEM: {
+    summary: 'The certificate is not in PEM form',
+    fix: 'Pass one X.509 certificate as PEM: a block that starts with -----BEGIN CERTIFICATE----- and ends with -----END CERTIFICATE-----. Convert DER with `openssl x509 -inform der -in cert.der -out cert.pem`.',
+  },
+  CPI_PKI_PRIVATE_KEY_PASTED: {
+    summary: 'A private key was given where a certificate was expected',
+    fix: 'Remove the PRIVATE KEY block and pass only the certificate. Treat the key as exposed if it was committed or shared, and generate a new key pair.',
+  },
+  CPI_PKI_CERTIFICATE_CHAIN: {
+    summary: 'More than one certificate was given where exactly one (the leaf) was expected',
+    fix: 'Pass only the receiver\'s own certificate (the leaf, usually the first block); leave the CA certificates out.',
+  },
+  CPI_PKI_NOT_A_CERTIFICATE: {
+    summary: 'The PEM block is not an X.509 certificate',
+    fix: 'Pass a block labelled CERTIFICATE. A CERTIFICATE REQUEST must first be signed by a CA; a PUBLIC KEY has no certificate around it.',
+  },
+  CPI_PKI_PEM_BASE64_INVALID: {
+    summary: 'The base64 text inside the PEM block is damaged',
+    fix: 'Copy the certificate again from its source without changing it; check for lost, added or replaced characters.',
+  },
+  CPI_PKI_CERTIFICATE_UNREADABLE: {
+    summary: 'The certificate cannot be read as X.509',
+    fix: 'Export the certificate again from its source as PEM, and check it with `openssl x509 -in cert.pem -noout -text`.',
+  },
+  CPI_PKI_CERT_NOT_YET_VALID: {
+    summary: 'The certificate is not valid yet',
+    fix: 'Wait until the certificate\'s validFrom time, or issue a certificate whose validity starts now or earlier.',
+  },
+  CPI_PKI_CERT_EXPIRED: {
+    summary: 'The certificate has expired',
+    fix: 'Issue a new certificate (a new key pair) for the receiver and use that one.',
+  },
+  CPI_PKI_CERT_EXPIRING_SOON: {
+    summary: 'The certificate expires soon',
+    fix: 'Plan its renewal now, or use a certificate that is valid for longer.',
+  },
+  CPI_PKI_KEY_TYPE_UNSUITABLE: {
+    summary: 'The certificate\'s key type cannot be used to encrypt for the receiver',
+    fix: 'Use a certificate with an RSA key (2048 bits or more) for WS-Security encryption.',
+  },
+  CPI_PKI_RSA_KEY_TOO_SMALL: {
+    summary: 'The certificate\'s RSA key is too small',
+    fix: 'Generate a new key pair with at least 2048 bits (3072 or 4096 recommended) and issue its certificate.',
+  },
+  CPI_PKI_NO_KEY_ENCIPHERMENT: {
+    summary: 'The certificate\'s key usage does not allow key encipherment',
+    fix: 'Issue a certificate whose key usage includes keyEncipherment (or that has no key usage extension at all).',
+  },
+  CPI_PKI_RENEWAL_SAME_CERTIFICATE: {
+    summary: 'The new certificate is the old certificate (same thumbprint)',
+    fix: 'Hand over the new certificate created for the renewal, not the one the tenant already holds.',
+  },
+  CPI_PKI_RENEWAL_SAME_ISSUER_SERIAL: {
+    summary: 'The new certificate has the same issuer and serial number as the old one',
+    fix: 'Issue the new certificate with a fresh serial number; a receiver that picks its key by issuer and serial cannot tell the two apart.',
+  },
+  CPI_PKI_RENEWAL_SAME_SKI: {
+    summary: 'The new certificate has the same subject key identifier as the old one',
+    fix: 'Issue the new certificate with the subject key identifier of its own public key; a receiver that picks its key by SKI cannot tell the two apart.',
+  },
+  CPI_PKI_RENEWAL_SAME_KEY: {
+    summary: 'The new certificate is for the same public key as the old one (a re-certification, not a key renewal)',
+    fix: 'Generate a new key pair for the receiver. If re-certifying the same key is intended, allow it explicitly (allowSameKey / allow_same_key).',
+  },
+  CPI_PKI_RENEWAL_SHORTER_VALIDITY: {
+    summary: 'The new certificate expires no later than the old one',
+    fix: 'Check that the right certificate was handed over; a renewal normally extends the validity.',
+  },
+  CPI_PKI_KEY_PAIR_OPTIONS_INVALID: {
+    summary: 'The options for generating a key pair and certificate are invalid',
+    fix: 'Correct the named option as the message describes.',
+  },
+  CPI_PKI_SUBJECT_INVALID: {
+    summary: 'The subject distinguished name is invalid',
+    fix: 'Write the subject as comma-separated TYPE=value pairs, most specific first, e.g. CN=receiver,O=Example,C=DE; escape a comma inside a value as \\,.',
+  },
+  CPI_PKI_PRIVATE_KEY_INVALID: {
+    summary: 'The private key cannot be read',
+    fix: 'Pass an unencrypted RSA private key as PEM (PRIVATE KEY or RSA PRIVATE KEY block).',
+  },
+  CPI_PKI_KEY_CERTIFICATE_MISMATCH: {
+    summary: 'The private key does not belong to the certificate',
+    fix: 'Pair each certificate with the private key it was issued for.',
+  },
+  CPI_PKI_PKCS12_ENTRY_INVALID: {
+    summary: 'A PKCS#12 keystore entry is invalid',
+    fix: 'Give every entry a non-empty alias, unique within the keystore (case-insensitively, as Java compares aliases).',
+  },
+  CPI_PKI_PKCS12_PASSWORD: {
+    summary: 'The PKCS#12 keystore password is wrong',
+    fix: 'Use the password the keystore was written with.',
+  },
+  CPI_PKI_PKCS12_INVALID: {
+    summary: 'The file is not a PKCS#12 keystore this tool can read',
+    fix: 'Pass a PKCS#12 (.p12/.pfx) file with RSA key entries; convert a JKS with `keytool -importkeystore -deststoretype PKCS12`.',
+  },
   // --- tenant client (src/tenant) ---
   CPI_TENANT_UNAUTHORIZED: {
     summary: 'The tenant rejected the credentials (HTTP 401)',
