@@ -213,6 +213,15 @@ export const ERRORS = registry({
     summary: 'The tenant answered in a way the client does not understand',
     fix: 'Check that tenant_url points at the Cloud Integration API (…/api/v1); if it does, report the message text as a bug.',
   },
+  // --- emulator (src/emulator) ---
+  CPI_EMULATOR_CONFIG_INVALID: {
+    summary: 'The tenant emulator configuration is invalid',
+    fix: 'Correct the named field of the emulator configuration (file or options) as the message describes.',
+  },
+  CPI_EMULATOR_STATE_UNREADABLE: {
+    summary: 'The tenant emulator cannot read its saved state in the data directory',
+    fix: 'Restore the named state file from a backup, or point the emulator at an empty data directory to start afresh.',
+  },
   // --- wssecurity (src/wssecurity) ---
   CPI_WSS_INVALID_OPTION: {
     summary: 'A WS-Security option is not valid',
