@@ -3,6 +3,7 @@
 //   node scripts/build-proto.mjs           write the descriptor
 //   node scripts/build-proto.mjs --stdout  print it instead (the test compares this with the committed file)
 import protobuf from 'protobufjs';
+import * as prettier from 'prettier';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,18 +12,25 @@ const protoDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'pro
 const sources = ['tfplugin6.proto', 'go-plugin.proto', 'health.proto'];
 const target = join(protoDir, 'descriptor.json');
 
-/** Returns the descriptor text: protobufjs Root#toJSON of all three files, comments dropped, stable order. */
-export function buildDescriptor() {
+/**
+ * Returns the descriptor text: protobufjs Root#toJSON of all three files, comments dropped, in declaration order,
+ * formatted as the repository's prettier config wants so that `npm run lint` accepts the committed file.
+ */
+export async function buildDescriptor() {
   const root = new protobuf.Root();
   // keepCase so that snake_case names (and StopProvider.Response.Error) survive as written.
-  root.loadSync(sources.map((name) => join(protoDir, name)), { keepCase: true });
+  root.loadSync(
+    sources.map((name) => join(protoDir, name)),
+    { keepCase: true },
+  );
   // Fails here, not at provider start, if a type reference does not resolve.
   root.resolveAll();
-  return `${JSON.stringify(root.toJSON(), null, 2)}\n`;
+  const options = (await prettier.resolveConfig(target)) ?? {};
+  return prettier.format(JSON.stringify(root.toJSON()), { ...options, filepath: target });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const text = buildDescriptor();
+  const text = await buildDescriptor();
   if (process.argv.includes('--stdout')) {
     process.stdout.write(text);
   } else {
