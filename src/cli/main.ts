@@ -1,0 +1,14 @@
+// The cpi-renewal command line.
+import { Command } from 'commander';
+import { registerProviderCommands } from './provider-command';
+
+const program = new Command('cpi-renewal')
+  .description('Renew WS-Security encryption certificates between an SAP Cloud Integration tenant and its receivers.')
+  .showHelpAfterError();
+
+registerProviderCommands(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

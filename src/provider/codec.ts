@@ -1,0 +1,237 @@
+// DynamicValue codec: cty values to and from msgpack (what Terraform sends and expects) and JSON (how it hands
+// over stored state). Decoding is driven by the type, as in cty itself: the same msgpack bytes mean different
+// values for a list and a set, for a number and a string.
+import { Decoder, Encoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';
+import {
+  BigDecimal,
+  Dynamic,
+  Unknown,
+  isObject,
+  type CtyNumber,
+  type CtyType,
+  type CtyValue,
+  type ObjectValue,
+  type Refinements,
+} from './cty';
+
+const EXT_UNKNOWN = 0;
+const EXT_REFINED_UNKNOWN = 12;
+
+// Keys of the refinement map inside ext 12 (hashicorp/terraform docs/plugin-protocol/object-wire-format.md).
+const REFINE_IS_NULL = 1;
+const REFINE_STRING_PREFIX = 2;
+const REFINE_NUMBER_MIN = 3;
+const REFINE_NUMBER_MAX = 4;
+const REFINE_LENGTH_MIN = 5;
+const REFINE_LENGTH_MAX = 6;
+
+/** Marks an unknown while the raw msgpack tree is walked. */
+class RawUnknown {
+  constructor(readonly refinements: Refinements) {}
+}
+
+const extensions = new ExtensionCodec();
+extensions.register({
+  type: EXT_UNKNOWN,
+  encode: (value) => (value instanceof Unknown && !hasRefinements(value) ? new Uint8Array([0]) : null),
+  decode: () => new RawUnknown({}),
+});
+extensions.register({
+  type: EXT_REFINED_UNKNOWN,
+  encode: (value) => (value instanceof Unknown && hasRefinements(value) ? encodeRefinements(value.refinements) : null),
+  decode: (data) => new RawUnknown(decodeRefinements(data)),
+});
+
+const encoder = new Encoder({ extensionCodec: extensions, useBigInt64: true, ignoreUndefined: false });
+const decoder = new Decoder({ extensionCodec: extensions, useBigInt64: true, mapKeyConverter: (key) => key as never });
+
+function hasRefinements(value: Unknown): boolean {
+  return Object.keys(value.refinements).length > 0;
+}
+
+function encodeRefinements(r: Refinements): Uint8Array {
+  const map = new Map<number, unknown>();
+  if (r.notNull) map.set(REFINE_IS_NULL, false);
+  if (r.stringPrefix !== undefined) map.set(REFINE_STRING_PREFIX, r.stringPrefix);
+  if (r.numberLowerBound) map.set(REFINE_NUMBER_MIN, [numberToRaw(r.numberLowerBound.value), r.numberLowerBound.inclusive]);
+  if (r.numberUpperBound) map.set(REFINE_NUMBER_MAX, [numberToRaw(r.numberUpperBound.value), r.numberUpperBound.inclusive]);
+  if (r.lengthLowerBound !== undefined) map.set(REFINE_LENGTH_MIN, r.lengthLowerBound);
+  if (r.lengthUpperBound !== undefined) map.set(REFINE_LENGTH_MAX, r.lengthUpperBound);
+  return encoder.encodeSharedRef(map).slice();
+}
+
+function decodeRefinements(data: Uint8Array): Refinements {
+  const raw = new Decoder({ useBigInt64: true, mapKeyConverter: (key) => key as never }).decode(data);
+  const get = (key: number): unknown => (raw instanceof Map ? raw.get(key) : (raw as Record<number, unknown>)?.[key]);
+  const bound = (v: unknown) =>
+    Array.isArray(v) ? { value: rawToNumber(v[0]), inclusive: Boolean(v[1]) } : undefined;
+  const refinements: {
+    -readonly [K in keyof Refinements]: Refinements[K];
+  } = {};
+  if (get(REFINE_IS_NULL) === false) refinements.notNull = true;
+  if (typeof get(REFINE_STRING_PREFIX) === 'string') refinements.stringPrefix = get(REFINE_STRING_PREFIX) as string;
+  const min = bound(get(REFINE_NUMBER_MIN));
+  if (min) refinements.numberLowerBound = min;
+  const max = bound(get(REFINE_NUMBER_MAX));
+  if (max) refinements.numberUpperBound = max;
+  if (get(REFINE_LENGTH_MIN) !== undefined) refinements.lengthLowerBound = Number(get(REFINE_LENGTH_MIN));
+  if (get(REFINE_LENGTH_MAX) !== undefined) refinements.lengthUpperBound = Number(get(REFINE_LENGTH_MAX));
+  return refinements;
+}
+
+// --- numbers: cty numbers are arbitrary precision; msgpack carries them as int, float64 or decimal string ---
+
+function numberToRaw(n: CtyNumber): number | bigint | string {
+  if (n instanceof BigDecimal) return n.text;
+  if (typeof n === 'bigint') {
+    return n >= -(2n ** 63n) && n < 2n ** 64n ? n : n.toString();
+  }
+  return n;
+}
+
+/** Reads a number as msgpack or JSON gave it, keeping every digit. */
+export function rawToNumber(raw: unknown): CtyNumber {
+  if (typeof raw === 'number') return raw;
+  if (typeof raw === 'bigint') {
+    return raw >= BigInt(Number.MIN_SAFE_INTEGER) && raw <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(raw) : raw;
+  }
+  if (typeof raw === 'string') {
+    const text = raw.trim();
+    if (/^-?\d+$/.test(text)) return rawToNumber(BigInt(text));
+    if (/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
+      const asFloat = Number(text);
+      return Number.isFinite(asFloat) && canonicalDecimal(String(asFloat)) === canonicalDecimal(text)
+        ? asFloat
+        : new BigDecimal(text);
+    }
+  }
+  throw new TypeError(`not a number: ${String(raw)}`);
+}
+
+function canonicalDecimal(text: string): string {
+  // Compare decimal texts by value-preserving normal form: strip sign of zero, trailing zeros, exponent.
+  const match = /^(-?)(\d*)\.?(\d*)(?:[eE]([-+]?\d+))?$/.exec(text);
+  if (!match) return text;
+  const [, sign, int, frac, exp] = match;
+  let digits = (int ?? '') + (frac ?? '');
+  let point = (int ?? '').length + Number(exp ?? 0);
+  const lead = digits.length - digits.replace(/^0+/, '').length;
+  digits = digits.slice(lead);
+  point -= lead;
+  digits = digits.replace(/0+$/, '');
+  return digits === '' ? '0' : `${sign}${digits}e${point}`;
+}
+
+// --- msgpack ---
+
+export function encodeMsgpack(value: CtyValue, type: CtyType): Uint8Array {
+  return encoder.encode(toRaw(value, type)).slice();
+}
+
+export function decodeMsgpack(bytes: Uint8Array, type: CtyType): CtyValue {
+  return fromRaw(decoder.decode(bytes), type);
+}
+
+function toRaw(value: CtyValue, type: CtyType): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Unknown) return value;
+  if (type === 'dynamic') {
+    if (!(value instanceof Dynamic)) throw new TypeError('a dynamic value must carry its type');
+    return [new TextEncoder().encode(JSON.stringify(value.type)), toRaw(value.value, value.type)];
+  }
+  if (type === 'string') return String(value);
+  if (type === 'bool') return Boolean(value);
+  if (type === 'number') return numberToRaw(value as CtyNumber);
+  const [kind, inner] = type;
+  if (kind === 'list' || kind === 'set') return (value as CtyValue[]).map((v) => toRaw(v, inner));
+  if (kind === 'tuple') return (value as CtyValue[]).map((v, i) => toRaw(v, inner[i]!));
+  if (kind === 'map') {
+    return Object.fromEntries(Object.entries(value as ObjectValue).map(([k, v]) => [k, toRaw(v, inner)]));
+  }
+  // object: exactly the type's attributes, absent ones as nil (Terraform counts them)
+  const obj = value as ObjectValue;
+  return Object.fromEntries(Object.entries(inner).map(([k, t]) => [k, toRaw(obj[k] ?? null, t)]));
+}
+
+function fromRaw(raw: unknown, type: CtyType): CtyValue {
+  if (raw === null || raw === undefined) return null;
+  if (raw instanceof RawUnknown) return new Unknown(raw.refinements);
+  if (raw instanceof ExtData) throw new TypeError(`unsupported msgpack extension ${raw.type}`);
+  if (type === 'dynamic') {
+    const [typeJson, inner] = raw as [Uint8Array | string, unknown];
+    const concrete = JSON.parse(typeof typeJson === 'string' ? typeJson : new TextDecoder().decode(typeJson)) as CtyType;
+    return new Dynamic(concrete, fromRaw(inner, concrete));
+  }
+  if (type === 'string') return String(raw);
+  if (type === 'bool') return Boolean(raw);
+  if (type === 'number') return rawToNumber(raw);
+  const [kind, inner] = type;
+  if (kind === 'list' || kind === 'set') return (raw as unknown[]).map((v) => fromRaw(v, inner));
+  if (kind === 'tuple') return (raw as unknown[]).map((v, i) => fromRaw(v, inner[i]!));
+  const entries = raw instanceof Map ? [...raw.entries()] : Object.entries(raw as object);
+  if (kind === 'map') return Object.fromEntries(entries.map(([k, v]) => [String(k), fromRaw(v, inner)]));
+  const given = new Map(entries.map(([k, v]) => [String(k), v]));
+  return Object.fromEntries(Object.entries(inner).map(([k, t]) => [k, fromRaw(given.get(k) ?? null, t)]));
+}
+
+// --- JSON (stored state; unknowns never occur there) ---
+
+export function encodeJson(value: CtyValue, type: CtyType): string {
+  return JSON.stringify(toJson(value, type));
+}
+
+export function decodeJson(text: string | Uint8Array, type: CtyType): CtyValue {
+  const source = typeof text === 'string' ? text : new TextDecoder().decode(text);
+  return fromJson(JSON.parse(protectBigNumbers(source)), type);
+}
+
+// JSON.parse would round numbers beyond float64; quote long numeric literals first (outside strings), and read
+// them back as numbers by type.
+function protectBigNumbers(source: string): string {
+  return source.replace(/"(?:[^"\\]|\\.)*"|-?\d{16,}(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\d+\.\d{16,}(?:[eE][-+]?\d+)?/g, (m) =>
+    m.startsWith('"') ? m : `"${m}"`,
+  );
+}
+
+function toJson(value: CtyValue, type: CtyType): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Unknown) throw new TypeError('unknown values cannot be written as JSON');
+  if (type === 'dynamic') {
+    const d = value as Dynamic;
+    return { value: toJson(d.value, d.type), type: d.type };
+  }
+  if (type === 'number') {
+    const n = value as CtyNumber;
+    return typeof n === 'number' ? n : JSON.rawJSON ? JSON.rawJSON(String(n)) : String(n);
+  }
+  if (type === 'string' || type === 'bool') return value;
+  const [kind, inner] = type;
+  if (kind === 'list' || kind === 'set') return (value as CtyValue[]).map((v) => toJson(v, inner));
+  if (kind === 'tuple') return (value as CtyValue[]).map((v, i) => toJson(v, inner[i]!));
+  if (kind === 'map') return Object.fromEntries(Object.entries(value as ObjectValue).map(([k, v]) => [k, toJson(v, inner)]));
+  const obj = value as ObjectValue;
+  return Object.fromEntries(Object.entries(inner).map(([k, t]) => [k, toJson(obj[k] ?? null, t)]));
+}
+
+function fromJson(raw: unknown, type: CtyType): CtyValue {
+  if (raw === null || raw === undefined) return null;
+  if (type === 'dynamic') {
+    const { value, type: concrete } = raw as { value: unknown; type: CtyType };
+    return new Dynamic(concrete, fromJson(value, concrete));
+  }
+  if (type === 'number') return rawToNumber(raw);
+  if (type === 'string') return String(raw);
+  if (type === 'bool') return raw === true || raw === 'true';
+  const [kind, inner] = type;
+  if (kind === 'list' || kind === 'set') return (raw as unknown[]).map((v) => fromJson(v, inner));
+  if (kind === 'tuple') return (raw as unknown[]).map((v, i) => fromJson(v, inner[i]!));
+  if (kind === 'map') return Object.fromEntries(Object.entries(raw as object).map(([k, v]) => [k, fromJson(v, inner)]));
+  const obj = isObject(raw) ? (raw as Record<string, unknown>) : {};
+  return Object.fromEntries(Object.entries(inner).map(([k, t]) => [k, fromJson(obj[k] ?? null, t)]));
+}
+
+declare global {
+  interface JSON {
+    rawJSON?: (text: string) => unknown;
+  }
+}

@@ -1,0 +1,14 @@
+// The cpi provider: its configuration and the list of its resources and data sources.
+import type { ProviderDefinition } from './resource';
+import { providerConfigSchema, configureProvider, type ProviderClients } from './provider-config';
+
+export const PROVIDER_VERSION = '0.1.0';
+
+export const cpiProvider: ProviderDefinition<ProviderClients> = {
+  name: 'cpi',
+  version: PROVIDER_VERSION,
+  schema: providerConfigSchema,
+  configure: configureProvider,
+  resources: [],
+  dataSources: [],
+};

@@ -1,0 +1,89 @@
+// Installs the provider where a plain, offline `terraform init` finds it: a filesystem mirror holding a thin
+// wrapper, plus a Terraform CLI configuration that points at the mirror. The package directory holds only the
+// wrapper, whose text depends on nothing but the install directory, so re-installing (even a rebuilt bundle)
+// keeps the h1: hash in existing lock files valid.
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const PROVIDER_NAMESPACE = 'cpi-renewal';
+export const PROVIDER_TYPE = 'cpi';
+export const PROVIDER_SOURCE = `registry.terraform.io/${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}`;
+
+export interface InstallOptions {
+  /** Where the mirror, the runtime bundle and the CLI configuration go. */
+  readonly dir: string;
+  /** The bundled provider (dist/provider.js). */
+  readonly bundle: string;
+  readonly version: string;
+  /** The node executable the wrapper runs. Defaults to the one running this install. */
+  readonly node?: string;
+}
+
+export interface Installation {
+  readonly cliConfigFile: string;
+  readonly mirrorDir: string;
+  readonly executable: string;
+}
+
+export function terraformPlatform(platform = process.platform, arch = process.arch): string {
+  const archName = arch === 'x64' ? 'amd64' : arch === 'ia32' ? '386' : arch;
+  return `${platform}_${archName}`;
+}
+
+function writeAtomically(file: string, content: string, mode = 0o644): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, content, { mode });
+  chmodSync(temp, mode);
+  renameSync(temp, file);
+}
+
+export function installProvider(options: InstallOptions): Installation {
+  const dir = resolve(options.dir);
+  const mirrorDir = join(dir, 'mirror');
+  const packageDir = join(mirrorDir, PROVIDER_SOURCE, options.version, terraformPlatform());
+  const runtimeDir = join(dir, 'runtime');
+  mkdirSync(packageDir, { recursive: true });
+  mkdirSync(runtimeDir, { recursive: true });
+
+  // The code lives outside the package directory (see the header comment).
+  const runtime = join(runtimeDir, 'provider.js');
+  copyFileSync(resolve(options.bundle), `${runtime}.tmp`);
+  renameSync(`${runtime}.tmp`, runtime);
+  const map = `${resolve(options.bundle)}.map`;
+  if (existsSync(map)) copyFileSync(map, `${runtime}.map`);
+
+  const executable = join(packageDir, `terraform-provider-${PROVIDER_TYPE}_v${options.version}`);
+  const node = options.node ?? process.execPath;
+  // exec: Terraform manages (and kills) this very pid, so no node process is left behind.
+  writeAtomically(executable, `#!/bin/sh\nexec "${node}" "${runtime}" "$@"\n`, 0o755);
+
+  const cliConfigFile = join(dir, 'terraform.rc');
+  writeAtomically(
+    cliConfigFile,
+    [
+      'provider_installation {',
+      '  filesystem_mirror {',
+      `    path    = ${JSON.stringify(mirrorDir)}`,
+      `    include = ["registry.terraform.io/${PROVIDER_NAMESPACE}/*"]`,
+      '  }',
+      '  direct {',
+      `    exclude = ["registry.terraform.io/${PROVIDER_NAMESPACE}/*"]`,
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return { cliConfigFile, mirrorDir, executable };
+}
+
+/** The required_providers entry a configuration uses for this provider. */
+export function requiredProvider(version: string): { source: string; version: string } {
+  return { source: `${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}`, version };
+}
+
+export function defaultBundlePath(): string {
+  // dist/cli.js and dist/provider.js sit side by side; from sources (tsx) fall back to the repo's dist/.
+  const beside = join(__dirname, 'provider.js');
+  return existsSync(beside) ? beside : resolve(__dirname, '../../dist/provider.js');
+}
+
