@@ -1,0 +1,315 @@
+// Security Content API: keystore entries (list, read, certificate download, delete), certificate import and
+// exchange through CertificateResources, backup / restore / mass delete through KeystoreResources (notes §2, §5).
+import { X509Certificate } from 'node:crypto';
+import { flag, jsonBody, type ApiRequest, type ApiResponse, type ApiRoute } from './api-route';
+import { certificateFacts, isIssuedBy, parseCertificateUpload } from './certificate-facts';
+import { aliasFromHex, hexAlias, isSapReservedAlias } from './hex-alias';
+import { collectionEnvelope, entityEnvelope, ODataError, odataDate, type ODataRecord } from './odata';
+import type { KeystoreName, StoredKeystoreEntry, TenantStore } from './tenant-store';
+
+/** Largest certificate upload the tenant accepts (S2 413 text). */
+export const MAX_CERTIFICATE_BYTES = 10 * 1024;
+
+const KEYSTORES: readonly KeystoreName[] = ['system', 'backup_admin_system', 'KeyRenewal'];
+
+/** The wire form of a keystore entry (KeystoreEntry). */
+export function keystoreEntryRecord(entry: StoredKeystoreEntry, status: string | null = null): ODataRecord {
+  const facts = certificateFacts(entry.certificatePem);
+  return {
+    Hexalias: hexAlias(entry.alias),
+    Alias: entry.alias,
+    KeyType: facts.keyType,
+    KeySize: facts.keySize,
+    ValidNotBefore: odataDate(facts.validNotBefore),
+    ValidNotAfter: odataDate(facts.validNotAfter),
+    SerialNumber: facts.serialNumber,
+    SignatureAlgorithm: facts.signatureAlgorithm,
+    EllipticCurve: facts.ellipticCurve,
+    Validity: null,
+    SubjectDN: facts.subjectDN,
+    IssuerDN: facts.issuerDN,
+    Version: facts.version,
+    FingerprintSha1: facts.fingerprintSha1,
+    FingerprintSha256: facts.fingerprintSha256,
+    FingerprintSha512: facts.fingerprintSha512,
+    Type: entry.type,
+    Owner: entry.owner,
+    LastModifiedBy: entry.lastModifiedBy,
+    LastModifiedTime: odataDate(entry.lastModifiedTime),
+    CreatedBy: entry.createdBy,
+    CreatedTime: odataDate(entry.createdTime),
+    Status: status,
+  };
+}
+
+function sortedEntries(entries: Record<string, StoredKeystoreEntry>): StoredKeystoreEntry[] {
+  return Object.values(entries).sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0));
+}
+
+function keystoreName(query: URLSearchParams): KeystoreName {
+  const name = query.get('keystoreName') ?? 'system';
+  if (!(KEYSTORES as readonly string[]).includes(name)) {
+    throw new ODataError(400, `Invalid keystoreName "${name}"; expected one of ${KEYSTORES.join(', ')}`);
+  }
+  return name as KeystoreName;
+}
+
+function reservedAliasError(alias: string): ODataError {
+  return new ODataError(
+    403,
+    alias.startsWith('sap_')
+      ? `The alias "${alias}" is not allowed. Aliases starting with 'sap_' are reserved for SAP.`
+      : `The alias "${alias}" is not allowed. The alias '${alias}' is reserved for SAP.`,
+  );
+}
+
+function notFound(alias: string): ODataError {
+  return new ODataError(404, `Alias '${alias}' not found in the keystore`);
+}
+
+function assertUnlocked(locked: () => boolean): void {
+  if (locked()) throw new ODataError(503, 'Service unavailable - keystore is locked by another user');
+}
+
+function allEntries(store: TenantStore, name: KeystoreName = 'system'): { d: { results: ODataRecord[] } } {
+  return { d: { results: sortedEntries(store.state.keystores[name]).map((e) => keystoreEntryRecord(e)) } };
+}
+
+/** Splits a mass-delete alias list `a;b`, where `\;` and `\\` escape. */
+function splitAliases(list: string): string[] {
+  const aliases: string[] = [];
+  let current = '';
+  for (let i = 0; i < list.length; i++) {
+    const char = list[i]!;
+    if (char === '\\' && i + 1 < list.length) current += list[++i];
+    else if (char === ';') {
+      aliases.push(current);
+      current = '';
+    } else current += char;
+  }
+  aliases.push(current);
+  return aliases.filter((alias) => alias.length > 0);
+}
+
+/** The Security Content routes over one store; `keystoreLocked` is the fault switch for 503. */
+export function securityContentRoutes(store: TenantStore, keystoreLocked: () => boolean): ApiRoute[] {
+  const entryOr404 = (name: KeystoreName, hex: string): StoredKeystoreEntry => {
+    const alias = aliasFromHex(hex);
+    const entry = store.state.keystores[name][alias];
+    if (!entry) throw notFound(alias);
+    return entry;
+  };
+
+  const putCertificate = (request: ApiRequest, hex: string): ApiResponse => {
+    const alias = aliasFromHex(hex);
+    if (alias.length === 0 || alias.length > 250) throw new ODataError(400, `Invalid alias "${alias}"; 1 to 250 characters`);
+    if (isSapReservedAlias(alias)) throw reservedAliasError(alias);
+    assertUnlocked(keystoreLocked);
+    const body = request.body ?? Buffer.alloc(0);
+    if (body.length > MAX_CERTIFICATE_BYTES) {
+      throw new ODataError(413, `Payload too large: the certificate has ${body.length} bytes; at most ${MAX_CERTIFICATE_BYTES} are accepted`);
+    }
+    const certificate = parseCertificateUpload(body);
+    const update = flag(request.query, 'update');
+    const existing = store.state.keystores.system[alias];
+    if (existing && !update) throw new ODataError(400, `Keystore entry with alias "${alias}" already exists`);
+    if (!existing && update) throw new ODataError(400, `Keystore entry with alias "${alias}" does not exist; send update=false to create it`);
+    if (existing?.owner === 'SAP') throw reservedAliasError(alias);
+    if (existing?.type === 'Key Pair') throw new ODataError(400, `Key Pair entry "${alias}" cannot be overwritten by a certificate entry`);
+    const pem = certificate.toString();
+    if (!flag(request.query, 'fingerprintVerified')) {
+      const trusted = Object.values(store.state.keystores.system).some((entry) =>
+        isIssuedBy(certificate, new X509Certificate(entry.certificatePem)),
+      );
+      if (!trusted) {
+        const candidate: StoredKeystoreEntry = {
+          alias,
+          type: 'Certificate',
+          owner: 'Tenant Administrator',
+          certificatePem: pem,
+          createdBy: request.principal.name,
+          createdTime: request.now,
+          lastModifiedBy: request.principal.name,
+          lastModifiedTime: request.now,
+        };
+        throw new ODataError(
+          409,
+          `Trust path to the certificate could not be established (SHA-256 fingerprint ${certificate.fingerprint256}). Check the fingerprint and send the request again with fingerprintVerified=true`,
+          {},
+          { innererror: { ...keystoreEntryRecord(candidate), Validity: 'notTrusted' } },
+        );
+      }
+    }
+    store.update((state) => {
+      state.keystores.system[alias] = {
+        alias,
+        type: 'Certificate',
+        owner: 'Tenant Administrator',
+        certificatePem: pem,
+        createdBy: existing?.createdBy ?? request.principal.name,
+        createdTime: existing?.createdTime ?? request.now,
+        lastModifiedBy: request.principal.name,
+        lastModifiedTime: request.now,
+      };
+    });
+    return flag(request.query, 'returnKeystoreEntries') ? { status: 200, json: allEntries(store) } : { status: 204 };
+  };
+
+  const deleteEntry = (request: ApiRequest, hex: string): ApiResponse => {
+    const name = keystoreName(request.query);
+    const entry = entryOr404(name, hex);
+    if (entry.owner === 'SAP' || isSapReservedAlias(entry.alias)) throw reservedAliasError(entry.alias);
+    assertUnlocked(keystoreLocked);
+    store.update((state) => {
+      delete state.keystores[name][entry.alias];
+    });
+    return flag(request.query, 'returnKeystoreEntries')
+      ? { status: 200, json: { d: keystoreEntryRecord(entry) } }
+      : { status: 204 };
+  };
+
+  const backup = (request: ApiRequest): ApiResponse => {
+    const body = jsonBody(request);
+    if (body.Name !== 'backup_admin_system') {
+      throw new ODataError(
+        400,
+        `Keystore name "${String(body.Name)}" is not supported by the emulator: send {"Name":"backup_admin_system"} to back up; importing JKS/JCEKS keystores is not emulated`,
+      );
+    }
+    assertUnlocked(keystoreLocked);
+    const owned = sortedEntries(store.state.keystores.system).filter((e) => e.owner === 'Tenant Administrator');
+    store.update((state) => {
+      // one generation only: a backup overwrites the previous one
+      state.keystores.backup_admin_system = Object.fromEntries(owned.map((e) => [e.alias, { ...e }]));
+      state.backupTakenAt = request.now;
+    });
+    return flag(request.query, 'returnKeystoreEntries', true)
+      ? { status: 200, json: { d: { results: owned.map((e) => keystoreEntryRecord(e, 'new')) } } }
+      : { status: 204 };
+  };
+
+  const restore = (request: ApiRequest): ApiResponse => {
+    if (store.state.backupTakenAt === null) {
+      throw new ODataError(404, 'Not found - no backed up keystore entries owned by the tenant administrator');
+    }
+    const option = request.query.get('importOption') ?? 'overwrite';
+    if (option !== 'overwrite' && option !== 'replace') {
+      throw new ODataError(400, `Invalid importOption "${option}"; expected overwrite or replace`);
+    }
+    assertUnlocked(keystoreLocked);
+    const results = store.update((state) => {
+      const system = state.keystores.system;
+      const backupEntries = state.keystores.backup_admin_system;
+      const out: ODataRecord[] = [];
+      for (const entry of sortedEntries(backupEntries)) {
+        const current = system[entry.alias];
+        const status = !current ? 'new' : current.certificatePem === entry.certificatePem ? 'unchanged' : 'changed';
+        if (status !== 'unchanged') system[entry.alias] = { ...entry, lastModifiedBy: request.principal.name, lastModifiedTime: request.now };
+        out.push(keystoreEntryRecord(system[entry.alias]!, status));
+      }
+      if (option === 'replace') {
+        for (const entry of sortedEntries(system)) {
+          if (entry.owner === 'Tenant Administrator' && !backupEntries[entry.alias]) {
+            delete system[entry.alias];
+            out.push(keystoreEntryRecord(entry, 'removed'));
+          }
+        }
+      }
+      return out;
+    });
+    return flag(request.query, 'returnKeystoreEntries') ? { status: 200, json: { d: { results } } } : { status: 204 };
+  };
+
+  const massDelete = (request: ApiRequest): ApiResponse => {
+    const body = jsonBody(request);
+    if (typeof body.Aliases !== 'string') throw new ODataError(400, 'The request body must be {"Aliases":"alias1;alias2"}');
+    const aliases = splitAliases(body.Aliases);
+    const reserved = aliases.find((alias) => isSapReservedAlias(alias) || store.state.keystores.system[alias]?.owner === 'SAP');
+    if (reserved !== undefined) throw reservedAliasError(reserved);
+    assertUnlocked(keystoreLocked);
+    store.update((state) => {
+      for (const alias of aliases) delete state.keystores.system[alias];
+    });
+    return flag(request.query, 'returnKeystoreEntries') ? { status: 200, json: allEntries(store) } : { status: 204 };
+  };
+
+  const HEX = "'([^']*)'";
+  return [
+    {
+      method: 'GET',
+      pattern: /^\/KeystoreEntries$/,
+      area: 'securityContent',
+      answersJson: true,
+      handle: (request) =>
+        ({ status: 200, json: collectionEnvelope(sortedEntries(store.state.keystores[keystoreName(request.query)]).map((e) => keystoreEntryRecord(e)), request.query, `${request.serviceRoot}/KeystoreEntries`) }),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/KeystoreEntries\\(${HEX}\\)$`),
+      area: 'securityContent',
+      answersJson: true,
+      handle: (request, match) => ({
+        status: 200,
+        json: entityEnvelope(keystoreEntryRecord(entryOr404(keystoreName(request.query), match[1]!)), request.query),
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/KeystoreEntries\\(${HEX}\\)/Certificate/\\$value$`),
+      area: 'securityContent',
+      answersJson: false,
+      handle: (request, match) => ({
+        status: 200,
+        text: entryOr404(keystoreName(request.query), match[1]!).certificatePem,
+        contentType: 'application/pkix-cert',
+      }),
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/KeystoreEntries\\(${HEX}\\)$`),
+      area: 'securityContent',
+      answersJson: false,
+      handle: (request, match) => deleteEntry(request, match[1]!),
+    },
+    {
+      method: 'PUT',
+      pattern: new RegExp(`^/CertificateResources\\(${HEX}\\)/\\$value$`),
+      area: 'securityContent',
+      answersJson: false,
+      handle: (request, match) => putCertificate(request, match[1]!),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/KeystoreResources$/,
+      area: 'securityContent',
+      answersJson: false,
+      handle: backup,
+    },
+    {
+      method: 'PUT',
+      pattern: /^\/KeystoreResources\('system'\)$/,
+      area: 'securityContent',
+      answersJson: false,
+      handle: (request) => {
+        if (flag(request.query, 'deleteEntries')) return massDelete(request);
+        if (request.query.get('retrieveBackup') === 'backup_admin_system') return restore(request);
+        throw new ODataError(400, 'Send deleteEntries=true (mass delete) or retrieveBackup=backup_admin_system (restore)');
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/Keystores\('(system|backup_admin_system)'\)$/,
+      area: 'securityContent',
+      answersJson: true,
+      handle: (request, match) => {
+        const name = match[1] as KeystoreName;
+        const entries = sortedEntries(store.state.keystores[name]);
+        const last = Math.max(0, ...entries.map((e) => e.lastModifiedTime));
+        return {
+          status: 200,
+          json: entityEnvelope({ Name: name, LastModifiedBy: entries.find((e) => e.lastModifiedTime === last)?.lastModifiedBy ?? null, LastModifiedTime: odataDate(last), Size: entries.length }, request.query),
+        };
+      },
+    },
+  ];
+}
