@@ -61,7 +61,7 @@ export function normaliseSerialNumber(serialNumber: string | undefined): string 
   let minimal = hex.replace(/^0+/, '');
   if (minimal.length % 2 === 1) minimal = `0${minimal}`;
   if (parseInt(minimal.slice(0, 2), 16) & 0x80) minimal = `00${minimal}`; // keep it positive
-  if (minimal.length > 42) {
+  if (minimal.length > 40) {
     throw new CpiError(
       'CPI_PKI_KEY_PAIR_OPTIONS_INVALID',
       `serialNumber "${serialNumber}" is longer than the 20 bytes RFC 5280 allows`,
