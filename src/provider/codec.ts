@@ -49,15 +49,19 @@ function hasRefinements(value: Unknown): boolean {
   return Object.keys(value.refinements).length > 0;
 }
 
+// The refinement map has small integer keys, which @msgpack/msgpack cannot write (object keys become strings), so
+// the map header and keys are written here and only the values go through the encoder.
 function encodeRefinements(r: Refinements): Uint8Array {
-  const map = new Map<number, unknown>();
-  if (r.notNull) map.set(REFINE_IS_NULL, false);
-  if (r.stringPrefix !== undefined) map.set(REFINE_STRING_PREFIX, r.stringPrefix);
-  if (r.numberLowerBound) map.set(REFINE_NUMBER_MIN, [numberToRaw(r.numberLowerBound.value), r.numberLowerBound.inclusive]);
-  if (r.numberUpperBound) map.set(REFINE_NUMBER_MAX, [numberToRaw(r.numberUpperBound.value), r.numberUpperBound.inclusive]);
-  if (r.lengthLowerBound !== undefined) map.set(REFINE_LENGTH_MIN, r.lengthLowerBound);
-  if (r.lengthUpperBound !== undefined) map.set(REFINE_LENGTH_MAX, r.lengthUpperBound);
-  return encoder.encodeSharedRef(map).slice();
+  const entries: [number, unknown][] = [];
+  if (r.notNull) entries.push([REFINE_IS_NULL, false]);
+  if (r.stringPrefix !== undefined) entries.push([REFINE_STRING_PREFIX, r.stringPrefix]);
+  if (r.numberLowerBound) entries.push([REFINE_NUMBER_MIN, [numberToRaw(r.numberLowerBound.value), r.numberLowerBound.inclusive]]);
+  if (r.numberUpperBound) entries.push([REFINE_NUMBER_MAX, [numberToRaw(r.numberUpperBound.value), r.numberUpperBound.inclusive]]);
+  if (r.lengthLowerBound !== undefined) entries.push([REFINE_LENGTH_MIN, r.lengthLowerBound]);
+  if (r.lengthUpperBound !== undefined) entries.push([REFINE_LENGTH_MAX, r.lengthUpperBound]);
+  const parts = [Uint8Array.of(0x80 | entries.length)];
+  for (const [key, value] of entries) parts.push(Uint8Array.of(key), encoder.encode(value).slice());
+  return Uint8Array.from(parts.flatMap((p) => [...p]));
 }
 
 function decodeRefinements(data: Uint8Array): Refinements {

@@ -257,11 +257,11 @@ export class ProviderService<P> {
     }
     // Computed values not set by the configuration are unknown on create; on update, computed-only values are
     // unknown when an input changed (the resource's plan() fills in those it can know now).
-    const inputChanged =
-      prior !== null &&
-      Object.entries(attrs).some(
-        ([name, a]) => (!a.computed || a.optional) && !ctyEqual(planned[name] ?? null, prior[name] ?? null),
-      );
+    const inputs = [
+      ...Object.entries(attrs).filter(([, a]) => !a.computed || a.optional).map(([name]) => name),
+      ...Object.keys(type.schema.block.blocks ?? {}),
+    ];
+    const inputChanged = prior !== null && inputs.some((name) => !ctyEqual(planned[name] ?? null, prior[name] ?? null));
     for (const [name, attr] of Object.entries(attrs)) {
       if (!attr.computed || attr.writeOnly || config[name] !== null || attr.default !== undefined) continue;
       if (prior === null || (inputChanged && !attr.optional)) planned[name] = UNKNOWN;

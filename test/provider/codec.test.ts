@@ -1,0 +1,116 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeJson, decodeMsgpack, encodeJson, encodeMsgpack, rawToNumber } from '../../src/provider/codec';
+import { BigDecimal, Dynamic, UNKNOWN, Unknown, type CtyType, type CtyValue } from '../../src/provider/cty';
+
+const objectType: CtyType = [
+  'object',
+  {
+    s: 'string',
+    n: 'number',
+    b: 'bool',
+    l: ['list', 'string'],
+    set: ['set', 'number'],
+    m: ['map', 'bool'],
+    nested: ['list', ['object', { port: 'number', note: 'string' }]],
+    t: ['tuple', ['string', 'number']],
+    d: 'dynamic',
+  },
+];
+
+describe('DynamicValue codec', () => {
+  const cases: [string, CtyType, CtyValue][] = [
+    ['string', 'string', 'héllo'],
+    ['empty string', 'string', ''],
+    ['integer', 'number', 42],
+    ['negative float', 'number', -1.5],
+    ['int64 beyond 2^53', 'number', 2n ** 60n],
+    ['integer beyond 64 bits', 'number', 2n ** 80n],
+    ['decimal beyond float64 precision', 'number', new BigDecimal('0.1000000000000000000000000001')],
+    ['bool', 'bool', false],
+    ['null string', 'string', null],
+    ['list', ['list', 'string'], ['a', 'b']],
+    ['set', ['set', 'number'], [1, 2, 3]],
+    ['map', ['map', 'string'], { a: 'x', 'b.c': 'y' }],
+    ['tuple', ['tuple', ['string', 'bool']], ['x', true]],
+    ['dynamic', 'dynamic', new Dynamic(['list', 'number'], [1, 2])],
+    [
+      'object with nested blocks and nulls',
+      objectType,
+      {
+        s: 'a',
+        n: 1,
+        b: true,
+        l: [],
+        set: [7],
+        m: { k: false },
+        nested: [{ port: 443, note: null }],
+        t: ['x', 2],
+        d: new Dynamic('string', 'dyn'),
+      },
+    ],
+  ];
+
+  for (const [name, type, value] of cases) {
+    test(`round-trips ${name} through msgpack`, () => {
+      assert.deepEqual(decodeMsgpack(encodeMsgpack(value, type), type), value);
+    });
+    if (!(value instanceof Unknown)) {
+      test(`round-trips ${name} through JSON`, () => {
+        assert.deepEqual(decodeJson(encodeJson(value, type), type), value);
+      });
+    }
+  }
+
+  test('encodes an unknown as msgpack ext 0 (fixext1), as cty does', () => {
+    assert.deepEqual([...encodeMsgpack(UNKNOWN, 'string')], [0xd4, 0x00, 0x00]);
+    assert.ok(decodeMsgpack(new Uint8Array([0xd4, 0x00, 0x00]), 'string') instanceof Unknown);
+  });
+
+  test('decodes a refined unknown (ext 12) with its refinements', () => {
+    // what Terraform 1.11 sends for "pre-${unknown}": {1: false, 2: "pre-"}
+    const payload = [0x82, 0x01, 0xc2, 0x02, 0xa4, ...Buffer.from('pre-')];
+    const bytes = new Uint8Array([0xc7, payload.length, 12, ...payload]);
+    const value = decodeMsgpack(bytes, 'string');
+    assert.ok(value instanceof Unknown);
+    assert.deepEqual(value.refinements, { notNull: true, stringPrefix: 'pre-' });
+  });
+
+  test('round-trips refinements of numbers and collections', () => {
+    const refined = new Unknown({
+      notNull: true,
+      numberLowerBound: { value: 1, inclusive: true },
+      numberUpperBound: { value: 10, inclusive: false },
+    });
+    assert.deepEqual(decodeMsgpack(encodeMsgpack(refined, 'number'), 'number'), refined);
+    const list = new Unknown({ lengthLowerBound: 1, lengthUpperBound: 3 });
+    assert.deepEqual(decodeMsgpack(encodeMsgpack(list, ['list', 'string']), ['list', 'string']), list);
+  });
+
+  test('keeps unknowns nested inside objects and lists', () => {
+    const type: CtyType = ['object', { a: 'string', l: ['list', 'string'] }];
+    const value = decodeMsgpack(encodeMsgpack({ a: UNKNOWN, l: ['x', UNKNOWN] }, type), type) as Record<string, CtyValue>;
+    assert.ok(value.a instanceof Unknown);
+    assert.ok((value.l as CtyValue[])[1] instanceof Unknown);
+  });
+
+  test('writes exactly the attributes of an object type, absent ones as nil', () => {
+    const type: CtyType = ['object', { a: 'string', b: 'string' }];
+    // fixmap of 2: "a" -> "x", "b" -> nil
+    assert.deepEqual([...encodeMsgpack({ a: 'x', extra: 'dropped' }, type)], [0x82, 0xa1, 0x61, 0xa1, 0x78, 0xa1, 0x62, 0xc0]);
+  });
+
+  test('reads numbers that msgpack carries as decimal strings without rounding', () => {
+    assert.equal(rawToNumber('12'), 12);
+    assert.equal(rawToNumber('1.25'), 1.25);
+    assert.equal(rawToNumber('123456789012345678901234567890'), 123456789012345678901234567890n);
+    assert.deepEqual(rawToNumber('3.14159265358979323846264338327950288'), new BigDecimal('3.14159265358979323846264338327950288'));
+    assert.throws(() => rawToNumber('twelve'), /not a number/);
+  });
+
+  test('reads state JSON with numbers beyond float64 exactly', () => {
+    const type: CtyType = ['object', { n: 'number', s: 'string' }];
+    const value = decodeJson('{"n": 123456789012345678901234567890, "s": "12345678901234567890"}', type);
+    assert.deepEqual(value, { n: 123456789012345678901234567890n, s: '12345678901234567890' });
+  });
+});
