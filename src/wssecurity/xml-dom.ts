@@ -1,0 +1,159 @@
+// Strict parsing and namespace-checked traversal on @xmldom/xmldom. Never XPath built from message strings:
+// every lookup here walks children and compares namespace URI and local name (signature wrapping defence).
+import { DOMParser, XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { CpiError } from '../errors';
+import { NS } from './namespaces';
+
+const ELEMENT_NODE = 1;
+const DOCUMENT_TYPE_NODE = 10;
+
+/**
+ * Parses a message strictly: any DOCTYPE is refused (SOAP forbids DTDs; XXE defence) and every parser error or
+ * warning is fatal, so that a half-parsed document is never processed.
+ */
+export function parseStrict(xml: string): Document {
+  // Cheap pre-check before the parser sees it; the DOM check below catches what this one misses.
+  if (/<!DOCTYPE/i.test(xml)) {
+    throw new CpiError('CPI_WSS_DOCTYPE_FORBIDDEN', 'the message contains "<!DOCTYPE"; expected none');
+  }
+  let doc: Document;
+  try {
+    doc = new DOMParser({
+      onError: (level, message) => {
+        throw new Error(`${level}: ${message}`);
+      },
+    }).parseFromString(xml, 'text/xml');
+  } catch (error) {
+    throw new CpiError('CPI_WSS_MALFORMED_MESSAGE', `the XML does not parse: ${(error as Error).message}`);
+  }
+  for (let n = doc.firstChild; n; n = n.nextSibling) {
+    if (n.nodeType === DOCUMENT_TYPE_NODE) {
+      throw new CpiError('CPI_WSS_DOCTYPE_FORBIDDEN', 'the message contains a DOCTYPE node; expected none');
+    }
+  }
+  if (!doc.documentElement) throw new CpiError('CPI_WSS_MALFORMED_MESSAGE', 'the message has no root element');
+  return doc;
+}
+
+export function serialize(node: Node): string {
+  return new XMLSerializer().serializeToString(node);
+}
+
+export function isElement(node: Node | null | undefined): node is Element {
+  return !!node && node.nodeType === ELEMENT_NODE;
+}
+
+/** True when the element has this namespace URI and local name. */
+export function is(el: Node | null | undefined, ns: string, localName: string): boolean {
+  return isElement(el) && el.namespaceURI === ns && el.localName === localName;
+}
+
+export function childElements(parent: Node): Element[] {
+  const out: Element[] = [];
+  for (let n = parent.firstChild; n; n = n.nextSibling) if (isElement(n)) out.push(n);
+  return out;
+}
+
+export function children(parent: Node, ns: string, localName: string): Element[] {
+  return childElements(parent).filter((c) => is(c, ns, localName));
+}
+
+/** The single child with this name, or undefined; more than one is a malformed message. */
+export function child(parent: Node, ns: string, localName: string): Element | undefined {
+  const found = children(parent, ns, localName);
+  if (found.length > 1) {
+    throw new CpiError('CPI_WSS_MALFORMED_MESSAGE', `more than one ${localName} element under ${nameOf(parent)}`);
+  }
+  return found[0];
+}
+
+export function requireChild(parent: Node, ns: string, localName: string): Element {
+  const found = child(parent, ns, localName);
+  if (!found) throw new CpiError('CPI_WSS_MALFORMED_MESSAGE', `${nameOf(parent)} has no ${localName} element`);
+  return found;
+}
+
+/** All descendant elements in document order (iterative, so deep documents do not overflow the stack). */
+export function descendants(root: Node): Element[] {
+  const out: Element[] = [];
+  const stack: Node[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (isElement(node) && node !== root) out.push(node);
+    const kids: Node[] = [];
+    for (let n = node.firstChild; n; n = n.nextSibling) if (isElement(n)) kids.push(n);
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+  }
+  return out;
+}
+
+export function textOf(el: Element): string {
+  return (el.textContent ?? '').trim();
+}
+
+/** Base64 text of an element, whitespace and encoded CRs (`&#13;`) removed. */
+export function base64Of(el: Element): Buffer {
+  return Buffer.from((el.textContent ?? '').replace(/\s+/g, ''), 'base64');
+}
+
+export function nameOf(node: Node): string {
+  return isElement(node) ? node.tagName : node.nodeName;
+}
+
+/** The ID an element carries: wsu:Id, or an unqualified Id / ID / id attribute. */
+export function idOf(el: Element): string | undefined {
+  const wsuId = el.getAttributeNS(NS.wsu, 'Id');
+  if (wsuId) return wsuId;
+  for (const name of ['Id', 'ID', 'id']) {
+    const attr = el.getAttributeNode(name);
+    if (attr && !attr.namespaceURI) return attr.value;
+  }
+  return undefined;
+}
+
+/**
+ * Indexes every element by its ID and refuses the message when two elements share one; also counts any
+ * attribute whose local name is Id in any namespace, because xml-crypto resolves references that way.
+ */
+export function indexIds(doc: Document): Map<string, Element> {
+  const byId = new Map<string, Element>();
+  for (const el of descendants(doc)) {
+    const ids = new Set<string>();
+    const attrs = el.attributes;
+    for (let i = 0; i < attrs.length; i++) {
+      const a = attrs.item(i)!;
+      const local = a.localName ?? a.name;
+      if (local === 'Id' || local === 'ID' || local === 'id') ids.add(a.value);
+    }
+    for (const id of ids) {
+      if (byId.has(id)) throw new CpiError('CPI_WSS_DUPLICATE_ID', `the ID "${id}" is carried by more than one element`);
+      byId.set(id, el);
+    }
+  }
+  return byId;
+}
+
+/** Resolves a same-document reference `#id`; anything else is refused. */
+export function resolveLocal(ids: Map<string, Element>, uri: string | null, what: string): Element {
+  if (!uri || !uri.startsWith('#') || uri.length < 2) {
+    throw new CpiError('CPI_WSS_BAD_REFERENCE', `${what} has URI "${uri ?? ''}"; expected "#<id>" of this message`);
+  }
+  const target = ids.get(uri.slice(1));
+  if (!target) throw new CpiError('CPI_WSS_BAD_REFERENCE', `${what} points at "${uri}", which is not in the message`);
+  return target;
+}
+
+/** The namespace declarations in scope at `el` (nearest wins), as prefix → URI ('' for the default). */
+export function inScopeNamespaces(el: Node): Map<string, string> {
+  const found = new Map<string, string>();
+  for (let n: Node | null = el; n && isElement(n); n = n.parentNode) {
+    const attrs = n.attributes;
+    for (let i = 0; i < attrs.length; i++) {
+      const a = attrs.item(i)!;
+      if (a.namespaceURI !== NS.xmlns) continue;
+      const prefix = a.prefix === 'xmlns' ? (a.localName ?? '') : '';
+      if (!found.has(prefix)) found.set(prefix, a.value);
+    }
+  }
+  return found;
+}
