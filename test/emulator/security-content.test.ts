@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Harness, hex } from './support/emulator-harness';
+import { makeCertificate } from './support/certificates';
+
+const ca = makeCertificate('Receiver Test CA', undefined, true);
+const issued = makeCertificate('receiver.example.test', ca);
+const selfSigned = makeCertificate('receiver-selfsigned.example.test');
+const another = makeCertificate('another.example.test');
+
+function putCertificate(h: Harness, alias: string, body: string | Buffer, query: string) {
+  return h.call('PUT', `/CertificateResources('${hex(alias)}')/$value?${query}`, {
+    headers: { 'content-type': 'application/pkix-cert' },
+    body,
+  });
+}
+
+describe('security content: keystore entries', () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start({ certificates: [{ alias: 'receiver_ca', pem: ca.pem }] });
+  });
+  after(() => h.close());
+
+  test('lists SAP-owned and tenant-owned entries with hex aliases, colon-hex fingerprints and /Date()/ dates', async () => {
+    const answer = await h.call('GET', '/KeystoreEntries');
+    assert.equal(answer.status, 200);
+    const sap = answer.json.d.results.find((e: { Alias: string }) => e.Alias === 'sap_cloudintegrationcertificate');
+    assert.equal(sap.Owner, 'SAP');
+    assert.equal(sap.Type, 'Key Pair');
+    assert.equal(sap.Hexalias, hex('sap_cloudintegrationcertificate'));
+    assert.match(sap.FingerprintSha256, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    assert.match(sap.ValidNotAfter, /^\/Date\(\d+\)\/$/);
+    assert.match(sap.SerialNumber, /^0x[0-9A-F]+$/);
+  });
+
+  test('reads one entry by hex alias in upper or lower case', async () => {
+    for (const key of [hex('receiver_ca'), hex('receiver_ca').toLowerCase()]) {
+      const answer = await h.call('GET', `/KeystoreEntries('${key}')`);
+      assert.equal(answer.status, 200);
+      assert.equal(answer.json.d.Alias, 'receiver_ca');
+      assert.equal(answer.json.d.Hexalias, hex('receiver_ca'));
+      assert.equal(answer.json.d.SubjectDN, 'CN=Receiver Test CA, O=Receiver Org, C=DE');
+    }
+  });
+
+  test('answers 404 for an unknown alias and 500 for an odd-length hex alias', async () => {
+    const missing = await h.call('GET', `/KeystoreEntries('${hex('nope')}')`);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json.error.message.value, "Alias 'nope' not found in the keystore");
+    const odd = await h.call('GET', "/KeystoreEntries('ABC')");
+    assert.equal(odd.status, 500);
+    assert.equal(odd.json.error.message.value, 'hexBinary needs to be even-length: ABC');
+  });
+
+  test('serves the certificate of an entry as PEM', async () => {
+    const answer = await h.call('GET', `/KeystoreEntries('${hex('receiver_ca')}')/Certificate/$value`);
+    assert.equal(answer.status, 200);
+    assert.match(answer.headers.get('content-type') ?? '', /application\/pkix-cert/);
+    assert.equal(answer.text.replace(/\s+/g, ''), ca.pem.replace(/\s+/g, ''));
+  });
+
+  test('refuses JSON answers to a client that does not accept JSON (406), naming the header to send', async () => {
+    const answer = await h.call('GET', '/KeystoreEntries', { headers: { accept: 'application/atom+xml' } });
+    assert.equal(answer.status, 406);
+    assert.match(answer.json.error.message.value, /Accept: application\/json/);
+  });
+});
+
+describe('security content: certificate import and exchange', () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start({ certificates: [{ alias: 'receiver_ca', pem: ca.pem }] });
+  });
+  after(() => h.close());
+
+  test('creates an entry from PEM (204) and exchanges it in place with update=true, keeping the alias', async () => {
+    const created = await putCertificate(h, 'receiver_enc', selfSigned.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=false');
+    assert.equal(created.status, 204);
+    const before = (await h.call('GET', `/KeystoreEntries('${hex('receiver_enc')}')`)).json.d;
+    const exchanged = await putCertificate(h, 'receiver_enc', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=true');
+    assert.equal(exchanged.status, 204);
+    const afterExchange = (await h.call('GET', `/KeystoreEntries('${hex('receiver_enc')}')`)).json.d;
+    assert.notEqual(afterExchange.FingerprintSha256, before.FingerprintSha256);
+    assert.equal(afterExchange.SubjectDN, 'CN=another.example.test, O=Receiver Org, C=DE');
+    assert.equal(afterExchange.CreatedTime, before.CreatedTime);
+    const stored = h.emulator.state.keystoreEntries().find((e) => e.alias === 'receiver_enc');
+    assert.equal(stored?.fingerprintSha256, afterExchange.FingerprintSha256);
+  });
+
+  test('accepts binary DER and base64 DER bodies', async () => {
+    assert.equal((await putCertificate(h, 'der_body', issued.der, 'fingerprintVerified=true&returnKeystoreEntries=false&update=false')).status, 204);
+    assert.equal((await putCertificate(h, 'b64_body', issued.der.toString('base64'), 'fingerprintVerified=true&returnKeystoreEntries=false&update=false')).status, 204);
+  });
+
+  test('answers 400 when the alias exists and update is not set', async () => {
+    const answer = await putCertificate(h, 'receiver_enc', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=false');
+    assert.equal(answer.status, 400);
+    assert.equal(answer.json.error.message.value, 'Keystore entry with alias "receiver_enc" already exists');
+  });
+
+  test('answers 400 when update=true names an alias that does not exist', async () => {
+    const answer = await putCertificate(h, 'not_there', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=true');
+    assert.equal(answer.status, 400);
+    assert.match(answer.json.error.message.value, /not_there/);
+  });
+
+  test('answers 409 with the certificate marked notTrusted when no trust path exists and the fingerprint is not verified', async () => {
+    const answer = await putCertificate(h, 'untrusted', selfSigned.pem, 'fingerprintVerified=false&returnKeystoreEntries=false&update=false');
+    assert.equal(answer.status, 409);
+    assert.equal(answer.json.error.code, 'Conflict');
+    assert.equal(answer.json.error.innererror.Validity, 'notTrusted');
+    assert.match(answer.json.error.message.value, /fingerprintVerified=true/);
+    assert.equal(h.emulator.state.keystoreEntries().some((e) => e.alias === 'untrusted'), false);
+  });
+
+  test('imports a certificate issued by a CA in the keystore without fingerprintVerified', async () => {
+    const answer = await putCertificate(h, 'ca_issued', issued.pem, 'fingerprintVerified=false&returnKeystoreEntries=false&update=false');
+    assert.equal(answer.status, 204);
+  });
+
+  test('answers 200 with all entries when returnKeystoreEntries=true', async () => {
+    const answer = await putCertificate(h, 'with_list', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=true&update=false');
+    assert.equal(answer.status, 200);
+    assert.ok(answer.json.d.results.some((e: { Alias: string }) => e.Alias === 'with_list'));
+  });
+
+  test('answers 403 for SAP-reserved aliases on import and delete, and leaves SAP entries unchanged', async () => {
+    for (const alias of ['sap_cloudintegrationcertificate', 'sap_anything', 'hcicertificate']) {
+      const answer = await putCertificate(h, alias, another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=true');
+      assert.equal(answer.status, 403, alias);
+    }
+    const del = await h.call('DELETE', `/KeystoreEntries('${hex('sap_cloudintegrationcertificate')}')`);
+    assert.equal(del.status, 403);
+    assert.ok(h.emulator.state.keystoreEntries().some((e) => e.alias === 'sap_cloudintegrationcertificate'));
+  });
+
+  test('answers 413 for a body over 10 kB and 415 for a body that is not a certificate', async () => {
+    const big = await putCertificate(h, 'too_big', Buffer.alloc(11 * 1024, 0x41), 'fingerprintVerified=true&returnKeystoreEntries=false&update=false');
+    assert.equal(big.status, 413);
+    const junk = await putCertificate(h, 'junk', 'hello, certificate', 'fingerprintVerified=true&returnKeystoreEntries=false&update=false');
+    assert.equal(junk.status, 415);
+  });
+
+  test('deletes a tenant-owned entry (204, then 404) and answers 404 for a missing one', async () => {
+    assert.equal((await h.call('DELETE', `/KeystoreEntries('${hex('with_list')}')`)).status, 204);
+    assert.equal((await h.call('GET', `/KeystoreEntries('${hex('with_list')}')`)).status, 404);
+    assert.equal((await h.call('DELETE', `/KeystoreEntries('${hex('with_list')}')`)).status, 404);
+  });
+
+  test('answers 503 to keystore writes while the keystore is locked', async () => {
+    const locked = await fetch(`${h.emulator.url}/emulator/faults`, { method: 'PUT', body: JSON.stringify({ keystoreLocked: true }) });
+    assert.equal(locked.status, 200);
+    const answer = await putCertificate(h, 'while_locked', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=false');
+    assert.equal(answer.status, 503);
+    await fetch(`${h.emulator.url}/emulator/faults`, { method: 'PUT', body: '{}' });
+    assert.equal((await putCertificate(h, 'while_locked', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=false')).status, 204);
+  });
+});
+
+describe('security content: backup, restore and mass delete', () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start({ certificates: [{ alias: 'partner_a', pem: selfSigned.pem }] });
+  });
+  after(() => h.close());
+
+  test('restoring before any backup answers 404', async () => {
+    const answer = await h.call('PUT', "/KeystoreResources('system')?retrieveBackup=backup_admin_system", {
+      headers: { 'content-type': 'application/json' },
+      body: '{"Resource":null}',
+    });
+    assert.equal(answer.status, 404);
+  });
+
+  test('a backup keeps tenant-owned entries only, and a restore brings back an exchanged certificate', async () => {
+    const backup = await h.call('POST', '/KeystoreResources', { headers: { 'content-type': 'application/json' }, body: '{"Name":"backup_admin_system"}' });
+    assert.equal(backup.status, 200);
+    const backedUp = h.emulator.state.keystoreEntries('backup_admin_system').map((e) => e.alias);
+    assert.ok(backedUp.includes('partner_a'));
+    assert.ok(!backedUp.includes('sap_cloudintegrationcertificate'));
+    const listed = await h.call('GET', '/KeystoreEntries?keystoreName=backup_admin_system');
+    assert.deepEqual(listed.json.d.results.map((e: { Alias: string }) => e.Alias), backedUp);
+
+    const original = h.emulator.state.keystoreEntries().find((e) => e.alias === 'partner_a')!.fingerprintSha256;
+    await putCertificate(h, 'partner_a', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=true');
+    const restore = await h.call('PUT', "/KeystoreResources('system')?retrieveBackup=backup_admin_system&importOption=overwrite&returnKeystoreEntries=true", {
+      headers: { 'content-type': 'application/json' },
+      body: '{"Resource":null}',
+    });
+    assert.equal(restore.status, 200);
+    const status = restore.json.d.results.find((e: { Alias: string }) => e.Alias === 'partner_a').Status;
+    assert.equal(status, 'changed');
+    assert.equal(h.emulator.state.keystoreEntries().find((e) => e.alias === 'partner_a')!.fingerprintSha256, original);
+  });
+
+  test('mass delete removes the listed aliases and refuses lists with SAP aliases (403)', async () => {
+    await putCertificate(h, 'a;b', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=false');
+    const refused = await h.call('PUT', "/KeystoreResources('system')?deleteEntries=true", {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ Aliases: 'partner_a;sap_cloudintegrationcertificate' }),
+    });
+    assert.equal(refused.status, 403);
+    assert.ok(h.emulator.state.keystoreEntries().some((e) => e.alias === 'partner_a'));
+    const deleted = await h.call('PUT', "/KeystoreResources('system')?deleteEntries=true", {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ Aliases: 'partner_a;a\\;b' }),
+    });
+    assert.equal(deleted.status, 204);
+    const aliases = h.emulator.state.keystoreEntries().map((e) => e.alias);
+    assert.ok(!aliases.includes('partner_a') && !aliases.includes('a;b'));
+  });
+});
+
+describe('security content: paging', () => {
+  test('pages a keystore of 1,500 entries at 1,000 with __next and $skiptoken, and honours $top/$skip/$inlinecount', async () => {
+    const certificates = Array.from({ length: 1500 }, (_, i) => ({ alias: `bulk_${String(i).padStart(4, '0')}`, pem: another.pem }));
+    const h = await Harness.start({ certificates });
+    try {
+      const first = await h.call('GET', '/KeystoreEntries?$inlinecount=allpages');
+      assert.equal(first.json.d.results.length, 1000);
+      assert.equal(first.json.d.__count, '1502'); // + SAP's key pair + the default iFlow's signing key pair
+      const next = new URL(first.json.d.__next);
+      assert.equal(next.searchParams.get('$skiptoken'), '1000');
+      const second = await h.call('GET', `${next.pathname.replace('/api/v1', '')}${next.search}`);
+      assert.equal(second.json.d.results.length, 502);
+      assert.equal(second.json.d.__next, undefined);
+      const all = [...first.json.d.results, ...second.json.d.results].map((e: { Alias: string }) => e.Alias);
+      assert.equal(new Set(all).size, 1502);
+      const window = await h.call('GET', '/KeystoreEntries?$top=2&$skip=1');
+      assert.deepEqual(window.json.d.results.map((e: { Alias: string }) => e.Alias), ['bulk_0001', 'bulk_0002']);
+    } finally {
+      await h.close();
+    }
+  });
+});
