@@ -135,8 +135,9 @@ export async function getCertificatePem(http: TenantHttp, alias: string, options
   const request: TenantRequest = {
     method: 'GET',
     path: `${entryPath(alias)}/Certificate/$value`,
-    query: { keystoreName: 'system' },
-    headers: { Accept: 'application/pkix-cert, */*' },
+    query: { keystoreName: 'system', rootCA: 'false' },
+    // SAP's definition marks Content-Type as required even on this GET; sent as declared
+    headers: { Accept: 'application/pkix-cert, */*', 'Content-Type': 'application/pkix-cert' },
     retry: 'idempotent',
     role: READ_ROLE,
     subject: `keystore alias "${alias}"`,
