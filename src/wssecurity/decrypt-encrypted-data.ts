@@ -81,8 +81,8 @@ function stripEmpty(ref: KeyReference): KeyReference {
 
 /**
  * Decrypts an EncryptedData with the CEK. Type Element or Content: the plaintext replaces the EncryptedData in
- * the document (and undefined is returned). Any other Type (e.g. MimeType="text/plain" data): the octets are
- * returned and the document is left as it is.
+ * the document (and undefined is returned). Any other Type (e.g. MimeType="text/plain" data), or an
+ * EncryptedData that is the document root: the octets are returned and the document is left as it is.
  */
 export function decryptEncryptedDataElement(ed: Element, cek: Buffer): Buffer | undefined {
   const cipherData = requireChild(ed, NS.xenc, 'CipherData');
@@ -95,7 +95,9 @@ export function decryptEncryptedDataElement(ed: Element, cek: Buffer): Buffer | 
     base64Of(requireChild(cipherData, NS.xenc, 'CipherValue')),
   );
   const type = ed.getAttribute('Type');
-  if (type !== ALG.typeElement && type !== ALG.typeContent) return plaintext;
+  // The document root itself encrypted (W3C vectors): the plaintext is the whole new document.
+  const isRoot = ed.parentNode?.nodeType === 9;
+  if ((type !== ALG.typeElement && type !== ALG.typeContent) || isRoot) return plaintext;
   replaceWithXml(ed, plaintext.toString('utf8'));
   return undefined;
 }
