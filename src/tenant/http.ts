@@ -320,12 +320,8 @@ export class TenantHttp {
     if (this.options.fetch) return Promise.resolve(this.options.fetch);
     const ca = this.conn.caCertificatePem;
     if (!ca) return Promise.resolve(globalThis.fetch);
-    // loaded only when a private CA is configured: the common path keeps Node's built-in fetch and its start-up cost
-    return import('undici').then(({ Agent, fetch: undiciFetch }) => {
-      const dispatcher = new Agent({ connect: { ca, rejectUnauthorized: true } });
-      return ((input: URL, init: RequestInit) =>
-        undiciFetch(input, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch;
-    });
+    // loaded only when a private CA is configured, so the common path pays nothing for it
+    return import('./https-fetch').then(({ fetchWithCa }) => fetchWithCa(ca));
   }
 
   private classify(error: unknown, display: string, signal?: AbortSignal): TransportFailure {

@@ -17,7 +17,7 @@ export { toHexAlias, fromHexAlias, normalizeHexAlias, isSapOwnedAlias } from './
 
 /** Seams for tests and for the provider's clock and logger. */
 export interface TenantClientOptions {
-  /** @default the global fetch (undici's, with an own agent, when caCertificatePem is set) */
+  /** @default the global fetch; one over node:https that trusts only caCertificatePem when that is set */
   fetch?: typeof fetch;
   /** @default a timer that an AbortSignal cancels */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
