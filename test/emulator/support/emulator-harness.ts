@@ -28,7 +28,7 @@ export interface CallOptions {
   readonly headers?: Record<string, string>;
   readonly body?: string | Buffer;
   /** Send Basic credentials (default), a bearer token, or none. */
-  readonly auth?: 'basic' | 'none' | { bearer: string } | { basic: [string, string] };
+  readonly auth?: 'basic' | 'none' | { readonly bearer: string } | { readonly basic: readonly [string, string] };
   /** Fetch and send a CSRF token with the session cookie (default for writes). */
   readonly csrf?: boolean;
   /** Skip the contract check (for answers outside SAP's API, e.g. injected faults on undeclared paths). */
