@@ -51,6 +51,15 @@ export const ERRORS = registry({
     summary: 'The import ID is not in the expected form',
     fix: 'Use the import ID form given in the resource documentation.',
   },
+  // --- provider resources (src/provider/resources) ---
+  CPI_ALIAS_INVALID: {
+    summary: 'The keystore alias is not valid',
+    fix: 'Use a lower-case alias of at most 250 characters without slashes, backslashes or control characters.',
+  },
+  CPI_IFLOW_NOT_FOUND: {
+    summary: 'The integration flow does not exist on the tenant',
+    fix: 'Check iflow_id (the artifact ID, not its name) and version against the tenant\'s design-time artifacts.',
+  },
   CPI_TEST_OBJECT_NOT_FOUND: {
     summary: 'The object of the test-only resource cpi_test_item does not exist',
     fix: 'Only used by the provider runtime tests; create it first.',

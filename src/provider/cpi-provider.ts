@@ -1,5 +1,9 @@
 // The cpi provider: its configuration and the list of its resources and data sources.
 import type { ProviderDefinition } from './resource';
+import { iflowRuntime } from './data-sources/iflow-runtime';
+import { keystoreEntries, keystoreEntry } from './data-sources/keystore-entries';
+import { iflowDeployment } from './resources/iflow-deployment';
+import { keystoreCertificate } from './resources/keystore-certificate';
 import { providerConfigSchema, configureProvider, type ProviderClients } from './provider-config';
 
 export const PROVIDER_VERSION = '0.1.0';
@@ -9,6 +13,6 @@ export const cpiProvider: ProviderDefinition<ProviderClients> = {
   version: PROVIDER_VERSION,
   schema: providerConfigSchema,
   configure: configureProvider,
-  resources: [],
-  dataSources: [],
+  resources: [keystoreCertificate, iflowDeployment],
+  dataSources: [keystoreEntry, keystoreEntries, iflowRuntime],
 };

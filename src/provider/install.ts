@@ -2,8 +2,8 @@
 // wrapper, plus a Terraform CLI configuration that points at the mirror. The package directory holds only the
 // wrapper, whose text depends on nothing but the install directory, so re-installing (even a rebuilt bundle)
 // keeps the h1: hash in existing lock files valid.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export const PROVIDER_NAMESPACE = 'cpi-renewal';
 export const PROVIDER_TYPE = 'cpi';
@@ -37,6 +37,11 @@ function writeAtomically(file: string, content: string, mode = 0o644): void {
   renameSync(temp, file);
 }
 
+function copyAtomically(from: string, to: string): void {
+  copyFileSync(from, `${to}.${process.pid}.tmp`);
+  renameSync(`${to}.${process.pid}.tmp`, to);
+}
+
 export function installProvider(options: InstallOptions): Installation {
   const dir = resolve(options.dir);
   const mirrorDir = join(dir, 'mirror');
@@ -45,17 +50,21 @@ export function installProvider(options: InstallOptions): Installation {
   mkdirSync(packageDir, { recursive: true });
   mkdirSync(runtimeDir, { recursive: true });
 
-  // The code lives outside the package directory (see the header comment).
+  // The code lives outside the package directory (see the header comment), started through the code-cache
+  // launcher that the build puts beside the bundle.
   const runtime = join(runtimeDir, 'provider.js');
-  copyFileSync(resolve(options.bundle), `${runtime}.tmp`);
-  renameSync(`${runtime}.tmp`, runtime);
+  const launcher = join(runtimeDir, 'provider-launcher.js');
+  copyAtomically(resolve(options.bundle), runtime);
+  // V8 checks a code cache against the source length only, so a cache of an older bundle must go.
+  rmSync(`${runtime}.cache`, { force: true });
+  copyAtomically(join(dirname(resolve(options.bundle)), 'provider-launcher.js'), launcher);
   const map = `${resolve(options.bundle)}.map`;
-  if (existsSync(map)) copyFileSync(map, `${runtime}.map`);
+  if (existsSync(map)) copyAtomically(map, `${runtime}.map`);
 
   const executable = join(packageDir, `terraform-provider-${PROVIDER_TYPE}_v${options.version}`);
   const node = options.node ?? process.execPath;
   // exec: Terraform manages (and kills) this very pid, so no node process is left behind.
-  writeAtomically(executable, `#!/bin/sh\nexec "${node}" "${runtime}" "$@"\n`, 0o755);
+  writeAtomically(executable, `#!/bin/sh\nexec "${node}" "${launcher}" "$@"\n`, 0o755);
 
   const cliConfigFile = join(dir, 'terraform.rc');
   writeAtomically(

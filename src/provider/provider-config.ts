@@ -4,6 +4,9 @@
 import { CpiError } from '../errors';
 import type { ObjectValue } from './cty';
 import type { SchemaSpec } from './schema';
+import type { Logger } from './logger';
+import { TenantAccess } from './tenant-access';
+import type { TenantConnection } from '../tenant/connection';
 
 export const providerConfigSchema: SchemaSpec = {
   version: 0,
@@ -29,10 +32,9 @@ export const providerConfigSchema: SchemaSpec = {
   },
 };
 
-/** What resources get from ctx.provider(): the tenant connection, resolved lazily so that start-up stays cheap. */
+/** What resources get from ctx.provider(). */
 export interface ProviderClients {
-  readonly tenantUrl: string | undefined;
-  readonly settings: ObjectValue;
+  readonly tenant: TenantAccess;
 }
 
 function pick(config: ObjectValue, name: string, env: string): string | undefined {
@@ -42,10 +44,35 @@ function pick(config: ObjectValue, name: string, env: string): string | undefine
   return fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
 }
 
-export async function configureProvider(config: ObjectValue): Promise<ProviderClients> {
+/** The tenant connection from the provider block and the CPI_* variables; undefined when none is configured. */
+export async function tenantConnection(config: ObjectValue): Promise<TenantConnection | undefined> {
+  const serviceKey = pick(config, 'service_key', 'CPI_SERVICE_KEY');
   const tenantUrl = pick(config, 'tenant_url', 'CPI_TENANT_URL');
+  const common = {
+    caCertificatePem: pick(config, 'ca_certificate_pem', 'CPI_CA_CERTIFICATE_PEM'),
+    requestsPerSecond: typeof config.requests_per_second === 'number' ? config.requests_per_second : undefined,
+  };
   if (tenantUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(tenantUrl)) {
     throw new CpiError('CPI_PROVIDER_INVALID_CONFIG', `tenant_url "${tenantUrl}" is not an http(s) URL`, ['tenant_url']);
   }
-  return { tenantUrl, settings: config };
+  if (serviceKey !== undefined) {
+    const { parseServiceKey } = await import('../tenant/service-key');
+    const fromKey = parseServiceKey(serviceKey);
+    return { ...fromKey, ...(tenantUrl ? { tenantUrl } : {}), ...common };
+  }
+  if (tenantUrl === undefined) return undefined;
+  const username = pick(config, 'username', 'CPI_USERNAME');
+  const password = pick(config, 'password', 'CPI_PASSWORD');
+  if (username === undefined || password === undefined) {
+    throw new CpiError(
+      'CPI_PROVIDER_INVALID_CONFIG',
+      `tenant_url is set but ${username === undefined ? 'username (CPI_USERNAME)' : 'password (CPI_PASSWORD)'} is not; give both, or a service_key`,
+      [username === undefined ? 'username' : 'password'],
+    );
+  }
+  return { tenantUrl, auth: { kind: 'basic', username, password }, ...common };
+}
+
+export async function configureProvider(config: ObjectValue, ctx: { log: Logger }): Promise<ProviderClients> {
+  return { tenant: new TenantAccess(await tenantConnection(config), ctx.log) };
 }

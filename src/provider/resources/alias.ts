@@ -1,0 +1,24 @@
+// The rules a keystore alias must meet before anything is sent to the tenant.
+import { CpiError } from '../../errors';
+import { isSapOwnedAlias } from '../../tenant/hex-alias';
+import type { AttributePath } from '../resource';
+
+const MAX_ALIAS_LENGTH = 250; // KeystoreEntry.Alias is String(250) in SAP's API definition
+
+export function validateAlias(alias: string, attribute: AttributePath): void {
+  if (alias.trim() === '') throw new CpiError('CPI_ALIAS_INVALID', 'the alias is empty', attribute);
+  if (alias.length > MAX_ALIAS_LENGTH) {
+    throw new CpiError('CPI_ALIAS_INVALID', `the alias has ${alias.length} characters; the tenant allows at most ${MAX_ALIAS_LENGTH}`, attribute);
+  }
+  const illegal = /[\u0000-\u001f\u007f/\\]/.exec(alias) ?? (alias !== alias.trim() ? [' (leading or trailing space)'] : null);
+  if (illegal) {
+    throw new CpiError('CPI_ALIAS_INVALID', `the alias "${alias}" contains the illegal character ${JSON.stringify(illegal[0])}`, attribute);
+  }
+  if (alias !== alias.toLowerCase()) {
+    // The tenant keystore is a Java keystore whose aliases are case-insensitive and stored in lower case.
+    throw new CpiError('CPI_ALIAS_INVALID', `the alias "${alias}" has upper-case letters; write it as "${alias.toLowerCase()}"`, attribute);
+  }
+  if (isSapOwnedAlias(alias)) {
+    throw new CpiError('CPI_TENANT_ALIAS_RESERVED', `the alias "${alias}" is reserved for SAP's own keys`, attribute);
+  }
+}

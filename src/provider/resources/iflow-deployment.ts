@@ -1,0 +1,109 @@
+// cpi_iflow_deployment: whether an integration flow runs on the tenant. The integration developer's step of the
+// single-key renewal ("undeploy, exchange, redeploy") is `deployed = false`, then `deployed = true`.
+import type { RuntimeArtifact } from '../../tenant/integration-content';
+import type { ObjectValue } from '../cty';
+import type { ProviderClients } from '../provider-config';
+import type { CallContext, ResourceType } from '../resource';
+
+const DEFAULT_DEPLOY_TIMEOUT_SECONDS = 600;
+const UNDEPLOYED = 'UNDEPLOYED';
+
+function runtimeFacts(artifact: RuntimeArtifact | undefined): ObjectValue {
+  return {
+    status: artifact?.status ?? UNDEPLOYED,
+    runtime_version: artifact?.version ?? null,
+    deployed_on: artifact?.deployedOn?.toISOString() ?? null,
+    deployed_by: artifact?.deployedBy ?? null,
+  };
+}
+
+async function converge(planned: ObjectValue, ctx: CallContext<ProviderClients>): Promise<ObjectValue> {
+  const client = await ctx.provider().tenant.tenant();
+  const id = String(planned.iflow_id);
+  let artifact: RuntimeArtifact | undefined;
+  if (planned.deployed === false) {
+    await client.undeployIntegrationFlow(id, { signal: ctx.signal });
+  } else {
+    const version = String(planned.version);
+    const { taskId } = await client.deployIntegrationFlow(id, version, { signal: ctx.signal });
+    artifact = await client.waitForDeployment(id, taskId, {
+      timeoutMs: Number(planned.deploy_timeout_seconds) * 1000,
+      signal: ctx.signal,
+      ...(version === 'active' ? {} : { expectedVersion: version }),
+    });
+  }
+  return { ...planned, id, ...runtimeFacts(artifact) };
+}
+
+export const iflowDeployment: ResourceType<ProviderClients> = {
+  name: 'cpi_iflow_deployment',
+  schema: {
+    version: 0,
+    description:
+      'Whether an integration flow is deployed on the tenant, and which version. `deployed = false` undeploys it ' +
+      '(no message is sent through it until it is deployed again); destroying the resource undeploys it too. ' +
+      'Import with the iFlow ID.',
+    block: {
+      attributes: {
+        iflow_id: { type: 'string', required: true, requiresReplace: true, description: 'The integration flow\'s artifact ID.' },
+        version: {
+          type: 'string',
+          optional: true,
+          computed: true,
+          default: 'active',
+          description: 'The design-time version to deploy, or `active` for the current one. Defaults to `active`.',
+        },
+        deployed: { type: 'bool', optional: true, computed: true, default: true, description: 'Deployed (`true`) or undeployed (`false`). Defaults to `true`.' },
+        deploy_timeout_seconds: {
+          type: 'number',
+          optional: true,
+          computed: true,
+          default: DEFAULT_DEPLOY_TIMEOUT_SECONDS,
+          description: `How long to wait for the runtime to reach STARTED. Defaults to \`${DEFAULT_DEPLOY_TIMEOUT_SECONDS}\`.`,
+        },
+        id: { type: 'string', computed: true, description: 'The iFlow ID.' },
+        status: { type: 'string', computed: true, description: 'Runtime status: `STARTED`, `ERROR`, or `UNDEPLOYED`.' },
+        runtime_version: { type: 'string', computed: true, description: 'The version the runtime runs; null when undeployed.' },
+        deployed_on: { type: 'string', computed: true, description: 'When it was deployed (RFC 3339); null when undeployed.' },
+        deployed_by: { type: 'string', computed: true, description: 'Who deployed it; null when undeployed.' },
+      },
+    },
+  },
+
+  plan({ proposed }) {
+    // What the runtime will show is known from the inputs, except when and by whom.
+    const planned: ObjectValue = { ...proposed, id: proposed.iflow_id ?? null };
+    if (planned.deployed === false) Object.assign(planned, runtimeFacts(undefined));
+    return { planned };
+  },
+
+  create: converge,
+  update: (_prior, planned, ctx) => converge(planned, ctx),
+
+  async read(state, ctx) {
+    const client = await ctx.provider().tenant.tenant();
+    const artifact = await client.getRuntimeArtifact(String(state.iflow_id), { signal: ctx.signal });
+    const running = artifact !== undefined && artifact.status !== 'ERROR';
+    const facts = runtimeFacts(artifact);
+    // A version pinned in config that the runtime no longer runs is drift; `active` follows whatever runs.
+    const version = state.version === 'active' || !artifact ? state.version : artifact.version;
+    return { ...state, ...facts, version: version ?? null, deployed: running };
+  },
+
+  async delete(state, ctx) {
+    if (state.deployed === false) return;
+    await (await ctx.provider().tenant.tenant()).undeployIntegrationFlow(String(state.iflow_id), { signal: ctx.signal });
+  },
+
+  async import(id, ctx) {
+    const artifact = await (await ctx.provider().tenant.tenant()).getRuntimeArtifact(id, { signal: ctx.signal });
+    return {
+      iflow_id: id,
+      id,
+      version: 'active',
+      deployed: artifact !== undefined,
+      deploy_timeout_seconds: DEFAULT_DEPLOY_TIMEOUT_SECONDS,
+      ...runtimeFacts(artifact),
+    };
+  },
+};
