@@ -73,7 +73,11 @@ export class OAuth2Authenticator implements Authenticator {
     url.searchParams.set('grant_type', 'client_credentials');
     const basic = Buffer.from(`${this.auth.clientId}:${this.auth.clientSecret}`).toString('base64');
     const startedAt = this.now();
-    const response = await this.post(url.toString(), { Authorization: `Basic ${basic}`, Accept: 'application/json' }, signal);
+    const response = await this.post(
+      url.toString(),
+      { Authorization: `Basic ${basic}`, Accept: 'application/json' },
+      signal,
+    );
     const where = `POST ${url.origin}${url.pathname}`;
     if (response.status === 400 || response.status === 401 || response.status === 403) {
       throw new CpiError(
@@ -96,8 +100,7 @@ export class OAuth2Authenticator implements Authenticator {
           '; check "tokenurl" of the service key',
       );
     }
-    const lifetimeS =
-      typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_LIFETIME_S;
+    const lifetimeS = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_LIFETIME_S;
     // renew 10% of the lifetime early (at most 5 min): a request must not race the expiry on the wire
     const marginMs = Math.min(300_000, lifetimeS * 100);
     this.redactor.add(body.access_token);

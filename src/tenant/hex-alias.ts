@@ -21,11 +21,9 @@ export function toHexAlias(alias: string): string {
 /** The alias behind a hex alias in either case; throws on anything that is not even-length hex. */
 export function fromHexAlias(hexAlias: string): string {
   if (!isHexAlias(hexAlias)) {
-    throw new CpiError(
-      'CPI_VALUE_INVALID',
-      `hex alias "${hexAlias}" is not an even-length string of hex digits`,
-      ['hex_alias'],
-    );
+    throw new CpiError('CPI_VALUE_INVALID', `hex alias "${hexAlias}" is not an even-length string of hex digits`, [
+      'hex_alias',
+    ]);
   }
   return Buffer.from(hexAlias, 'hex').toString('utf8');
 }

@@ -99,7 +99,12 @@ export class TenantHttp {
     } else {
       this.redactor.add(conn.auth.clientSecret);
       this.redactor.addBasicPair(conn.auth.clientId, conn.auth.clientSecret);
-      this.auth = new OAuth2Authenticator(conn.auth, (url, headers, signal) => this.tokenPost(url, headers, signal), this.now, this.redactor);
+      this.auth = new OAuth2Authenticator(
+        conn.auth,
+        (url, headers, signal) => this.tokenPost(url, headers, signal),
+        this.now,
+        this.redactor,
+      );
     }
   }
 
@@ -154,7 +159,13 @@ export class TenantHttp {
             const settled = await this.settleAmbiguous(req);
             if (settled) return settled;
           }
-          await this.backoff(display, retries++, response.headers.get('retry-after'), req.signal, `HTTP ${response.status}`);
+          await this.backoff(
+            display,
+            retries++,
+            response.headers.get('retry-after'),
+            req.signal,
+            `HTTP ${response.status}`,
+          );
           continue;
         }
       }
@@ -175,7 +186,10 @@ export class TenantHttp {
     if (code === undefined) {
       if (status === 401) {
         chosen = 'CPI_TENANT_UNAUTHORIZED';
-        extra = this.conn.auth.kind === 'basic' ? ` as user "${this.conn.auth.username}"` : ` with client id "${this.conn.auth.clientId}"`;
+        extra =
+          this.conn.auth.kind === 'basic'
+            ? ` as user "${this.conn.auth.username}"`
+            : ` with client id "${this.conn.auth.clientId}"`;
       } else if (status === 403 && /reserved|owned by sap/i.test(message)) chosen = 'CPI_TENANT_ALIAS_RESERVED';
       else if (status === 403) {
         chosen = 'CPI_TENANT_FORBIDDEN';
@@ -225,7 +239,8 @@ export class TenantHttp {
     const rootPath = new URL(this.serviceRoot).pathname;
     let url: URL;
     if (/^https?:\/\//i.test(req.path)) url = new URL(req.path);
-    else if (req.path.startsWith(`${rootPath}/`)) url = new URL(req.path, this.origin); // a host-relative next link
+    else if (req.path.startsWith(`${rootPath}/`))
+      url = new URL(req.path, this.origin); // a host-relative next link
     else if (req.path.startsWith('/')) url = new URL(this.serviceRoot + req.path);
     else url = new URL(req.path, `${this.serviceRoot}/`); // a next link relative to the service root
     if (url.origin !== this.origin) {
@@ -244,9 +259,20 @@ export class TenantHttp {
     return req.onAmbiguous();
   }
 
-  private async backoff(display: string, retry: number, retryAfter: string | null, signal: AbortSignal | undefined, why: string): Promise<void> {
+  private async backoff(
+    display: string,
+    retry: number,
+    retryAfter: string | null,
+    signal: AbortSignal | undefined,
+    why: string,
+  ): Promise<void> {
     const delay = retryDelay(retry, retryAfter, this.now(), { random: this.random });
-    this.log('warn', 'tenant request failed; retrying', { request: display, reason: why, retry: retry + 1, delayMs: delay });
+    this.log('warn', 'tenant request failed; retrying', {
+      request: display,
+      reason: why,
+      retry: retry + 1,
+      delayMs: delay,
+    });
     await this.guard(display, () => this.sleep(delay, signal), signal);
   }
 
@@ -273,7 +299,11 @@ export class TenantHttp {
     });
   }
 
-  private async tokenPost(url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<{ status: number; text: string }> {
+  private async tokenPost(
+    url: string,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; text: string }> {
     const display = `POST ${new URL(url).origin}${new URL(url).pathname}`;
     for (let retries = 0; ; retries++) {
       let response: TenantResponse;
@@ -281,7 +311,8 @@ export class TenantHttp {
         response = await this.sendOnce(new URL(url), 'POST', headers, undefined, signal);
       } catch (error) {
         const failure = this.classify(error, display, signal);
-        if (!RETRYABLE_TRANSPORT.has(failure.kind) || retries >= this.maxRetries) throw this.unreachable(display, failure, retries);
+        if (!RETRYABLE_TRANSPORT.has(failure.kind) || retries >= this.maxRetries)
+          throw this.unreachable(display, failure, retries);
         await this.backoff(display, retries, null, signal, failure.message);
         continue;
       }
@@ -293,7 +324,13 @@ export class TenantHttp {
     }
   }
 
-  private async sendOnce(url: URL, method: string, headers: Record<string, string>, body: string | undefined, signal?: AbortSignal): Promise<TenantResponse> {
+  private async sendOnce(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<TenantResponse> {
     const doFetch = await (this.fetchImpl ??= this.resolveFetch());
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new RequestTimeout()), this.timeoutMs);
@@ -305,7 +342,11 @@ export class TenantHttp {
     try {
       const response = await doFetch(url, { method, headers, body, signal: controller.signal, redirect: 'manual' });
       const text = await response.text();
-      this.log('debug', 'tenant request', { request: `${method} ${displayPath(url)}`, status: response.status, ms: this.now() - started });
+      this.log('debug', 'tenant request', {
+        request: `${method} ${displayPath(url)}`,
+        status: response.status,
+        ms: this.now() - started,
+      });
       return { status: response.status, headers: response.headers, text };
     } catch (error) {
       if (controller.signal.reason instanceof RequestTimeout && !signal?.aborted) throw controller.signal.reason;
@@ -338,7 +379,11 @@ export class TenantHttp {
     if (code && /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNABORTED|EHOSTUNREACH|ENETUNREACH|UND_ERR_)/.test(code)) {
       return { kind: 'reset', message: `connection failed (${code})` };
     }
-    return { kind: error instanceof TypeError && /fetch failed|terminated|other side closed/i.test(message) ? 'reset' : 'other', message };
+    return {
+      kind:
+        error instanceof TypeError && /fetch failed|terminated|other side closed/i.test(message) ? 'reset' : 'other',
+      message,
+    };
   }
 
   private unreachable(display: string, failure: TransportFailure, retries: number): CpiError {
@@ -384,14 +429,26 @@ function checkedTenantUrl(tenantUrl: string): string {
   try {
     url = new URL(tenantUrl);
   } catch {
-    throw new CpiError('CPI_VALUE_INVALID', `tenant URL "${tenantUrl}" is not an absolute URL; expected https://<tenant host>`, ['tenant_url']);
+    throw new CpiError(
+      'CPI_VALUE_INVALID',
+      `tenant URL "${tenantUrl}" is not an absolute URL; expected https://<tenant host>`,
+      ['tenant_url'],
+    );
   }
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new CpiError('CPI_VALUE_INVALID', `tenant URL "${url.origin}" must use https:// (plain http only for a loopback emulator)`, ['tenant_url']);
+    throw new CpiError(
+      'CPI_VALUE_INVALID',
+      `tenant URL "${url.origin}" must use https:// (plain http only for a loopback emulator)`,
+      ['tenant_url'],
+    );
   }
   if (url.username || url.password) {
-    throw new CpiError('CPI_VALUE_INVALID', 'tenant URL must not contain user info; put credentials into the auth block', ['tenant_url']);
+    throw new CpiError(
+      'CPI_VALUE_INVALID',
+      'tenant URL must not contain user info; put credentials into the auth block',
+      ['tenant_url'],
+    );
   }
   return url.toString();
 }

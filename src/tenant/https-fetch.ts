@@ -13,14 +13,21 @@ export function fetchWithCa(ca: string): typeof fetch {
       const headers = new Headers(init.headers);
       const req = request(
         url,
-        { method: init.method ?? 'GET', headers: Object.fromEntries(headers), ca, rejectUnauthorized: true, signal: init.signal ?? undefined },
+        {
+          method: init.method ?? 'GET',
+          headers: Object.fromEntries(headers),
+          ca,
+          rejectUnauthorized: true,
+          signal: init.signal ?? undefined,
+        },
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('error', reject);
           res.on('end', () => {
             const responseHeaders = new Headers();
-            for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+            for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
+              responseHeaders.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
             const status = res.statusCode ?? 0;
             const body = [101, 204, 205, 304].includes(status) ? null : Buffer.concat(chunks);
             resolve(new Response(body, { status, statusText: res.statusMessage, headers: responseHeaders }));

@@ -41,7 +41,8 @@ export function toRuntimeArtifact(raw: Record<string, unknown>): RuntimeArtifact
     deployedBy: optionalString(raw.DeployedBy),
     deployedOn: parseODataDate(raw.DeployedOn),
   };
-  for (const key of Object.keys(artifact) as (keyof RuntimeArtifact)[]) if (artifact[key] === undefined) delete artifact[key];
+  for (const key of Object.keys(artifact) as (keyof RuntimeArtifact)[])
+    if (artifact[key] === undefined) delete artifact[key];
   return artifact;
 }
 
@@ -50,7 +51,11 @@ function runtimePath(id: string): string {
 }
 
 /** The deployed artifact with this id, or undefined when it is not deployed. */
-export async function getRuntimeArtifact(http: TenantHttp, id: string, options: CallOptions = {}): Promise<RuntimeArtifact | undefined> {
+export async function getRuntimeArtifact(
+  http: TenantHttp,
+  id: string,
+  options: CallOptions = {},
+): Promise<RuntimeArtifact | undefined> {
   const request: TenantRequest = {
     method: 'GET',
     path: runtimePath(id),
@@ -72,7 +77,14 @@ export async function getRuntimeArtifact(http: TenantHttp, id: string, options: 
 export function listRuntimeArtifacts(http: TenantHttp, options: CallOptions = {}): Promise<RuntimeArtifact[]> {
   return collectAll(
     http,
-    { method: 'GET', path: '/IntegrationRuntimeArtifacts', retry: 'idempotent', role: READ_ROLE, subject: 'runtime artifacts', signal: options.signal },
+    {
+      method: 'GET',
+      path: '/IntegrationRuntimeArtifacts',
+      retry: 'idempotent',
+      role: READ_ROLE,
+      subject: 'runtime artifacts',
+      signal: options.signal,
+    },
     { map: toRuntimeArtifact, key: (artifact) => artifact.id, nextQuery: (count) => ({ $skip: String(count) }) },
   );
 }
@@ -81,7 +93,12 @@ export function listRuntimeArtifacts(http: TenantHttp, options: CallOptions = {}
  * Starts deploying a design-time iFlow version (`'active'` or e.g. `'1.0.5'`); returns the deployment task id.
  * Sent once: a repeat would start a second deployment, so only a 429 is retried.
  */
-export async function deployIntegrationFlow(http: TenantHttp, id: string, version: string, options: CallOptions = {}): Promise<{ taskId: string }> {
+export async function deployIntegrationFlow(
+  http: TenantHttp,
+  id: string,
+  version: string,
+  options: CallOptions = {},
+): Promise<{ taskId: string }> {
   const request: TenantRequest = {
     method: 'POST',
     path: '/DeployIntegrationDesigntimeArtifact',
@@ -140,12 +157,16 @@ export async function waitForDeployment(
   let last = 'not polled yet';
   const pause = async (): Promise<void> => {
     if (clock.now() + pollMs > deadline) {
-      throw new CpiError('CPI_TENANT_DEPLOY_TIMEOUT', `iFlow "${id}" (task ${taskId}) was still ${last} after ${options.timeoutMs} ms`);
+      throw new CpiError(
+        'CPI_TENANT_DEPLOY_TIMEOUT',
+        `iFlow "${id}" (task ${taskId}) was still ${last} after ${options.timeoutMs} ms`,
+      );
     }
     try {
       await clock.sleep(pollMs, options.signal);
     } catch (error) {
-      if (options.signal?.aborted) throw new CpiError('CPI_PROVIDER_INTERRUPTED', `waiting for the deployment of iFlow "${id}" was cancelled`);
+      if (options.signal?.aborted)
+        throw new CpiError('CPI_PROVIDER_INTERRUPTED', `waiting for the deployment of iFlow "${id}" was cancelled`);
       throw error;
     }
   };
@@ -156,24 +177,35 @@ export async function waitForDeployment(
     if (status === 'SUCCESS') break;
     if (status !== undefined && status.startsWith('FAIL')) {
       const text = await errorInformation(http, id, options);
-      throw new CpiError('CPI_TENANT_DEPLOY_FAILED', `iFlow "${id}" (task ${taskId}): build and deploy status ${status}: ${text ?? 'the tenant gave no error text'}`);
+      throw http.error(
+        'CPI_TENANT_DEPLOY_FAILED',
+        `iFlow "${id}" (task ${taskId}): build and deploy status ${status}: ${text ?? 'the tenant gave no error text'}`,
+      );
     }
     await pause();
   }
   for (;;) {
     const artifact = await getRuntimeArtifact(http, id, options);
     last = artifact ? `in runtime status ${artifact.status} (version ${artifact.version})` : 'not in the runtime';
-    const rightVersion = !options.expectedVersion || options.expectedVersion === 'active' || artifact?.version === options.expectedVersion;
+    const rightVersion =
+      !options.expectedVersion || options.expectedVersion === 'active' || artifact?.version === options.expectedVersion;
     if (artifact?.status === 'ERROR' && rightVersion) {
       const text = await errorInformation(http, id, options);
-      throw new CpiError('CPI_TENANT_DEPLOY_FAILED', `iFlow "${id}" version ${artifact.version} is in status ERROR: ${text ?? 'the tenant gave no error text'}`);
+      throw http.error(
+        'CPI_TENANT_DEPLOY_FAILED',
+        `iFlow "${id}" version ${artifact.version} is in status ERROR: ${text ?? 'the tenant gave no error text'}`,
+      );
     }
     if (artifact?.status === 'STARTED' && rightVersion) return artifact;
     await pause();
   }
 }
 
-async function buildAndDeployStatus(http: TenantHttp, taskId: string, options: CallOptions): Promise<string | undefined> {
+async function buildAndDeployStatus(
+  http: TenantHttp,
+  taskId: string,
+  options: CallOptions,
+): Promise<string | undefined> {
   const request: TenantRequest = {
     method: 'GET',
     path: `/BuildAndDeployStatus(TaskId=${quotedLiteral(taskId)})`,
@@ -194,7 +226,11 @@ async function buildAndDeployStatus(http: TenantHttp, taskId: string, options: C
  * The tenant's error text for a failed artifact (`ErrorInformation/$value`, JSON with `message.messageText` and
  * `parameter`), or undefined when it has none yet. Best effort: failing to read it must not hide the deploy error.
  */
-export async function errorInformation(http: TenantHttp, id: string, options: CallOptions = {}): Promise<string | undefined> {
+export async function errorInformation(
+  http: TenantHttp,
+  id: string,
+  options: CallOptions = {},
+): Promise<string | undefined> {
   const request: TenantRequest = {
     method: 'GET',
     path: `${runtimePath(id)}/ErrorInformation/$value`,
@@ -215,7 +251,10 @@ export async function errorInformation(http: TenantHttp, id: string, options: Ca
   }
   if (text === '') return undefined;
   try {
-    const body = JSON.parse(text) as { message?: { messageText?: unknown; subsystemName?: unknown }; parameter?: unknown };
+    const body = JSON.parse(text) as {
+      message?: { messageText?: unknown; subsystemName?: unknown };
+      parameter?: unknown;
+    };
     const parts: string[] = [];
     if (typeof body.message?.messageText === 'string') parts.push(body.message.messageText);
     if (Array.isArray(body.parameter)) parts.push(...body.parameter.filter((p): p is string => typeof p === 'string'));

@@ -4,7 +4,15 @@ import { CpiError } from '../errors';
 import { fromHexAlias, isHexAlias, isSapOwnedAlias, toHexAlias } from './hex-alias';
 import type { TenantHttp, TenantRequest, TenantResponse } from './http';
 import { collectAll } from './paging';
-import { collectionOf, entityOf, errorMessageOf, optionalNumber, optionalString, parseFingerprint, parseODataDate } from './odata';
+import {
+  collectionOf,
+  entityOf,
+  errorMessageOf,
+  optionalNumber,
+  optionalString,
+  parseFingerprint,
+  parseODataDate,
+} from './odata';
 
 /** One entry of the tenant keystore, with the tenant's fields in TypeScript form (dates as Date). */
 export interface KeystoreEntry {
@@ -97,7 +105,15 @@ function entryPath(alias: string): string {
 export function listKeystoreEntries(http: TenantHttp, options: CallOptions = {}): Promise<KeystoreEntry[]> {
   return collectAll(
     http,
-    { method: 'GET', path: '/KeystoreEntries', query: { keystoreName: 'system' }, retry: 'idempotent', role: READ_ROLE, subject: 'keystore listing', signal: options.signal },
+    {
+      method: 'GET',
+      path: '/KeystoreEntries',
+      query: { keystoreName: 'system' },
+      retry: 'idempotent',
+      role: READ_ROLE,
+      subject: 'keystore listing',
+      signal: options.signal,
+    },
     { map: toKeystoreEntry, key: (entry) => entry.hexAlias, nextQuery: (count) => ({ $skiptoken: String(count) }) },
   );
 }
@@ -131,7 +147,11 @@ export async function getKeystoreEntry(
 }
 
 /** The PEM certificate under an alias (for a key pair: its public-key certificate), or undefined when absent. */
-export async function getCertificatePem(http: TenantHttp, alias: string, options: CallOptions = {}): Promise<string | undefined> {
+export async function getCertificatePem(
+  http: TenantHttp,
+  alias: string,
+  options: CallOptions = {},
+): Promise<string | undefined> {
   const request: TenantRequest = {
     method: 'GET',
     path: `${entryPath(alias)}/Certificate/$value`,
@@ -173,7 +193,11 @@ export function certificateBody(certificatePem: string): { base64: string; der: 
 
 function refuseSapAlias(alias: string, what: string): void {
   if (isSapOwnedAlias(alias)) {
-    throw new CpiError('CPI_TENANT_ALIAS_RESERVED', `refusing to ${what} keystore alias "${alias}": it belongs to SAP`, ['alias']);
+    throw new CpiError(
+      'CPI_TENANT_ALIAS_RESERVED',
+      `refusing to ${what} keystore alias "${alias}": it belongs to SAP`,
+      ['alias'],
+    );
   }
 }
 
@@ -225,7 +249,10 @@ export async function putCertificate(
   }
   const entry = await getKeystoreEntry(http, alias, options);
   if (!entry) {
-    throw http.error('CPI_TENANT_UNEXPECTED_RESPONSE', `${http.describe(request)} (${subject}) answered HTTP ${response.status}, but the alias is not in the keystore afterwards`);
+    throw http.error(
+      'CPI_TENANT_UNEXPECTED_RESPONSE',
+      `${http.describe(request)} (${subject}) answered HTTP ${response.status}, but the alias is not in the keystore afterwards`,
+    );
   }
   return entry;
 }
@@ -234,11 +261,18 @@ function tenantMessage(response: TenantResponse): string {
   return errorMessageOf(response.text);
 }
 
-function putCertificateRejection(http: TenantHttp, request: TenantRequest, response: TenantResponse, alias: string, update: boolean): CpiError {
+function putCertificateRejection(
+  http: TenantHttp,
+  request: TenantRequest,
+  response: TenantResponse,
+  alias: string,
+  update: boolean,
+): CpiError {
   const message = tenantMessage(response);
   const detail = `${http.describe(request)} (keystore alias "${alias}"): HTTP 400: ${message || 'no message'}`;
   if (!update && /already exist/i.test(message)) return http.error('CPI_TENANT_ALIAS_EXISTS', detail);
-  if (update && /not (be )?found|does not exist|doesn't exist|not exist/i.test(message)) return http.error('CPI_TENANT_NOT_FOUND', detail);
+  if (update && /not (be )?found|does not exist|doesn't exist|not exist/i.test(message))
+    return http.error('CPI_TENANT_NOT_FOUND', detail);
   return http.error('CPI_TENANT_REQUEST_REJECTED', detail);
 }
 

@@ -85,7 +85,10 @@ export function errorMessageOf(bodyText: string): string {
   } catch {
     // not JSON: use the text itself
   }
-  const oneLine = trimmed.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const oneLine = trimmed
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return oneLine.length > 300 ? `${oneLine.slice(0, 300)}…` : oneLine;
 }
 

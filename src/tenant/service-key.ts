@@ -35,7 +35,10 @@ export function parseServiceKey(json: string): TenantConnection {
     throw new CpiError('CPI_TENANT_SERVICE_KEY_INVALID', `the text is not JSON${where ? ` (error at ${where})` : ''}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new CpiError('CPI_TENANT_SERVICE_KEY_INVALID', 'expected a JSON object with url, tokenurl, clientid, clientsecret');
+    throw new CpiError(
+      'CPI_TENANT_SERVICE_KEY_INVALID',
+      'expected a JSON object with url, tokenurl, clientid, clientsecret',
+    );
   }
   const top = parsed as Record<string, unknown>;
   const oauth = typeof top.oauth === 'object' && top.oauth !== null ? (top.oauth as Record<string, unknown>) : top;

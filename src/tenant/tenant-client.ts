@@ -49,7 +49,10 @@ export class TenantClient {
   }
 
   /** The entry under an alias, or undefined; `withCertificate` also fetches its PEM (one more request). */
-  getKeystoreEntry(alias: string, opts: CallOptions & { withCertificate?: boolean } = {}): Promise<KeystoreEntry | undefined> {
+  getKeystoreEntry(
+    alias: string,
+    opts: CallOptions & { withCertificate?: boolean } = {},
+  ): Promise<KeystoreEntry | undefined> {
     return keystore.getKeystoreEntry(this.http, alias, opts);
   }
 
@@ -57,7 +60,11 @@ export class TenantClient {
    * Imports (`update: false`) or exchanges keeping the alias (`update: true`) a certificate; returns the stored entry.
    * `fingerprintVerified` defaults to false: the tenant then refuses a certificate without a trust path (409).
    */
-  putCertificate(alias: string, certificatePem: string, opts: CallOptions & { update: boolean; fingerprintVerified?: boolean }): Promise<KeystoreEntry> {
+  putCertificate(
+    alias: string,
+    certificatePem: string,
+    opts: CallOptions & { update: boolean; fingerprintVerified?: boolean },
+  ): Promise<KeystoreEntry> {
     return keystore.putCertificate(this.http, alias, certificatePem, opts);
   }
 
@@ -97,7 +104,13 @@ export class TenantClient {
   }
 
   /** Sets an externalized configuration parameter (e.g. the channel's public key alias); redeploy to apply it. */
-  updateConfigurationParameter(iflowId: string, version: string, key: string, value: string, opts: CallOptions = {}): Promise<void> {
+  updateConfigurationParameter(
+    iflowId: string,
+    version: string,
+    key: string,
+    value: string,
+    opts: CallOptions = {},
+  ): Promise<void> {
     return integrationContent.updateConfigurationParameter(this.http, iflowId, version, key, value, opts);
   }
 }

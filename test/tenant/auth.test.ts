@@ -6,7 +6,12 @@ import { fakeClock, json, odataError, rawEntry, scriptedFetch } from './fake-fet
 
 const OAUTH = {
   tenantUrl: 'https://tenant.example.com',
-  auth: { kind: 'oauth2' as const, tokenUrl: 'https://sub.authentication.example.com/oauth/token', clientId: 'sb-client', clientSecret: 'cl13nt-S3cret' },
+  auth: {
+    kind: 'oauth2' as const,
+    tokenUrl: 'https://sub.authentication.example.com/oauth/token',
+    clientId: 'sb-client',
+    clientSecret: 'cl13nt-S3cret',
+  },
 };
 
 describe('OAuth2 client credentials', () => {
@@ -31,14 +36,17 @@ describe('OAuth2 client credentials', () => {
     const tokenRequest = server.seen[0]!;
     assert.equal(tokenRequest.method, 'POST');
     assert.equal(tokenRequest.url.searchParams.get('grant_type'), 'client_credentials');
-    assert.equal(tokenRequest.headers.get('authorization'), `Basic ${Buffer.from('sb-client:cl13nt-S3cret').toString('base64')}`);
+    assert.equal(
+      tokenRequest.headers.get('authorization'),
+      `Basic ${Buffer.from('sb-client:cl13nt-S3cret').toString('base64')}`,
+    );
     assert.deepEqual(server.tenantAuth, ['Bearer tok-1']);
   });
 
   test('reuses one token for many calls, and renews it shortly before it expires', async () => {
     const clock = fakeClock();
     const server = tokenServer(43200);
-    const client = new TenantClient(OAUTH, { fetch: server.fetch, now: clock.now, sleep: clock.sleep, });
+    const client = new TenantClient(OAUTH, { fetch: server.fetch, now: clock.now, sleep: clock.sleep });
     for (let i = 0; i < 5; i++) await client.getKeystoreEntry('a');
     assert.equal(server.issued(), 1);
     clock.advance(43200_000 - 301_000); // 5 min margin not reached yet
@@ -60,8 +68,11 @@ describe('OAuth2 client credentials', () => {
   test('fetches a new token once when the tenant answers 401 to a cached one (revoked)', async () => {
     let issued = 0;
     const { fetch } = scriptedFetch((req) => {
-      if (req.url.hostname !== 'tenant.example.com') return json(200, { access_token: `tok-${++issued}`, expires_in: 43200 });
-      return req.headers.get('authorization') === 'Bearer tok-1' ? odataError(401, 'token revoked') : json(200, { d: rawEntry('a') });
+      if (req.url.hostname !== 'tenant.example.com')
+        return json(200, { access_token: `tok-${++issued}`, expires_in: 43200 });
+      return req.headers.get('authorization') === 'Bearer tok-1'
+        ? odataError(401, 'token revoked')
+        : json(200, { d: rawEntry('a') });
     });
     const client = new TenantClient(OAUTH, { fetch });
     assert.equal((await client.getKeystoreEntry('a'))?.alias, 'a');

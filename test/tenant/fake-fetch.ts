@@ -42,7 +42,12 @@ export function odataError(status: number, message: string, headers: Record<stri
 }
 
 /** Time that moves only when the client sleeps; records every sleep. */
-export function fakeClock(start = 1_700_000_000_000): { now: () => number; sleep: (ms: number, signal?: AbortSignal) => Promise<void>; sleeps: number[]; advance: (ms: number) => void } {
+export function fakeClock(start = 1_700_000_000_000): {
+  now: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleeps: number[];
+  advance: (ms: number) => void;
+} {
   let now = start;
   const sleeps: number[] = [];
   return {
@@ -76,4 +81,7 @@ export function rawEntry(alias: string, extra: Record<string, unknown> = {}): Re
   };
 }
 
-export const BASIC = { tenantUrl: 'https://tenant.example.com', auth: { kind: 'basic' as const, username: 'ops', password: 'S3cret-pa55' } };
+export const BASIC = {
+  tenantUrl: 'https://tenant.example.com',
+  auth: { kind: 'basic' as const, username: 'ops', password: 'S3cret-pa55' },
+};

@@ -25,7 +25,10 @@ describe('hex alias', () => {
 
   test('refuses odd-length or non-hex input instead of sending it (the tenant answers 500)', () => {
     for (const bad of ['ABC', 'ZZ', '']) {
-      assert.throws(() => fromHexAlias(bad), (e: unknown) => e instanceof CpiError && e.code === 'CPI_VALUE_INVALID' && e.detail.includes(`"${bad}"`));
+      assert.throws(
+        () => fromHexAlias(bad),
+        (e: unknown) => e instanceof CpiError && e.code === 'CPI_VALUE_INVALID' && e.detail.includes(`"${bad}"`),
+      );
     }
   });
 
@@ -36,7 +39,8 @@ describe('hex alias', () => {
   });
 
   test('knows the aliases SAP owns', () => {
-    for (const alias of ['sap_cloudintegrationcertificate', 'hcicertificate', 'hcicertificate1', 'hcimsgcertificate']) assert.ok(isSapOwnedAlias(alias), alias);
+    for (const alias of ['sap_cloudintegrationcertificate', 'hcicertificate', 'hcicertificate1', 'hcimsgcertificate'])
+      assert.ok(isSapOwnedAlias(alias), alias);
     for (const alias of ['partner-enc', 'mysap_key', 'hcicertificate2']) assert.ok(!isSapOwnedAlias(alias), alias);
   });
 });

@@ -10,7 +10,10 @@ function resetError(code = 'ECONNRESET'): TypeError {
   return new TypeError('fetch failed', { cause: Object.assign(new Error(`read ${code}`), { code }) });
 }
 
-function client(handler: Parameters<typeof scriptedFetch>[0], conn: Partial<typeof BASIC & { maxRetries: number; timeoutMs: number }> = {}) {
+function client(
+  handler: Parameters<typeof scriptedFetch>[0],
+  conn: Partial<typeof BASIC & { maxRetries: number; timeoutMs: number }> = {},
+) {
   const clock = fakeClock();
   const { fetch, seen } = scriptedFetch(handler);
   const c = new TenantClient({ ...BASIC, ...conn }, { fetch, now: clock.now, sleep: clock.sleep, random: () => 0.5 });
@@ -27,13 +30,20 @@ function certificatePem(cn: string): string {
   cert.validity.notAfter = new Date('2027-01-01T00:00:00Z');
   cert.setSubject([{ name: 'commonName', value: cn }]);
   cert.setIssuer([{ name: 'commonName', value: cn }]);
-  cert.sign(forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string), forge.md.sha256.create());
+  cert.sign(
+    forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string),
+    forge.md.sha256.create(),
+  );
   return forge.pki.certificateToPem(cert);
 }
 
 describe('retries', () => {
   test('repeats a GET after 503 and a connection reset, backing off exponentially', async () => {
-    const { client: c, seen, clock } = client((_, i) => {
+    const {
+      client: c,
+      seen,
+      clock,
+    } = client((_, i) => {
       if (i === 0) return odataError(503, 'Service unavailable - keystore is locked by another user');
       if (i === 1) throw resetError();
       return json(200, { d: rawEntry('a') });
@@ -62,14 +72,19 @@ describe('retries', () => {
     await assert.rejects(c.listKeystoreEntries(), (e: unknown) => {
       assert.ok(e instanceof CpiError);
       assert.equal(e.code, 'CPI_TENANT_RATE_LIMITED');
-      assert.match(e.detail, /GET \/api\/v1\/KeystoreEntries\?keystoreName=system.*HTTP 429 after 2 retries: Too many requests/);
+      assert.match(
+        e.detail,
+        /GET \/api\/v1\/KeystoreEntries\?keystoreName=system.*HTTP 429 after 2 retries: Too many requests/,
+      );
       return true;
     });
     assert.equal(seen.length, 3);
   });
 
   test('sends a deployment once: a 500 is not repeated (it would start a second deployment) but a 429 is', async () => {
-    const failing = client((req) => (req.method === 'GET' ? empty(200, { 'x-csrf-token': 't' }) : odataError(500, 'Internal error')));
+    const failing = client((req) =>
+      req.method === 'GET' ? empty(200, { 'x-csrf-token': 't' }) : odataError(500, 'Internal error'),
+    );
     await assert.rejects(failing.client.deployIntegrationFlow('Flow1', 'active'), /CPI_TENANT_SERVER_ERROR/);
     assert.equal(failing.seen.filter((r) => r.method === 'POST').length, 1);
 
@@ -92,7 +107,9 @@ describe('retries', () => {
         stored = true;
         throw resetError(); // the tenant stored it, but the answer never arrived
       }
-      return stored ? json(200, { d: rawEntry('partner', { FingerprintSha256: fingerprint }) }) : odataError(404, 'not found');
+      return stored
+        ? json(200, { d: rawEntry('partner', { FingerprintSha256: fingerprint }) })
+        : odataError(404, 'not found');
     });
     const entry = await c.putCertificate('partner', pem, { update: false });
     assert.equal(entry.fingerprintSha256, fingerprint);
@@ -130,7 +147,10 @@ describe('transport failures', () => {
     const { client: c, seen } = client(() => {
       throw resetError('ENOTFOUND');
     });
-    await assert.rejects(c.listKeystoreEntries(), /CPI_TENANT_UNREACHABLE.*GET \/api\/v1\/KeystoreEntries.*host name not found/);
+    await assert.rejects(
+      c.listKeystoreEntries(),
+      /CPI_TENANT_UNREACHABLE.*GET \/api\/v1\/KeystoreEntries.*host name not found/,
+    );
     assert.equal(seen.length, 1);
   });
 
@@ -159,7 +179,10 @@ describe('transport failures', () => {
     const hanging: typeof fetch = (_input, init) =>
       new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
     const clock = fakeClock();
-    const c = new TenantClient({ ...BASIC, timeoutMs: 10, maxRetries: 1 }, { fetch: hanging, sleep: clock.sleep, now: clock.now });
+    const c = new TenantClient(
+      { ...BASIC, timeoutMs: 10, maxRetries: 1 },
+      { fetch: hanging, sleep: clock.sleep, now: clock.now },
+    );
     await assert.rejects(c.listKeystoreEntries(), /CPI_TENANT_UNREACHABLE.*no answer within 10 ms after 1 retries/);
   });
 
@@ -175,11 +198,17 @@ describe('transport failures', () => {
 
   test('a redirect (a login page instead of the API) is reported, not followed', async () => {
     const { client: c } = client(() => empty(302, { location: 'https://login.example.com/saml' }));
-    await assert.rejects(c.listKeystoreEntries(), /CPI_TENANT_UNEXPECTED_RESPONSE.*redirect to https:\/\/login\.example\.com\/saml/);
+    await assert.rejects(
+      c.listKeystoreEntries(),
+      /CPI_TENANT_UNEXPECTED_RESPONSE.*redirect to https:\/\/login\.example\.com\/saml/,
+    );
   });
 
   test('refuses plain http to a remote host, allows it to a loopback emulator', () => {
-    assert.throws(() => new TenantClient({ ...BASIC, tenantUrl: 'http://tenant.example.com' }), /CPI_VALUE_INVALID.*https/);
+    assert.throws(
+      () => new TenantClient({ ...BASIC, tenantUrl: 'http://tenant.example.com' }),
+      /CPI_VALUE_INVALID.*https/,
+    );
     assert.doesNotThrow(() => new TenantClient({ ...BASIC, tenantUrl: 'http://127.0.0.1:8080' }));
   });
 });
@@ -188,12 +217,16 @@ describe('secret redaction', () => {
   test('no password, Basic header or token reaches an error text, whatever the tenant echoes', async () => {
     const basic = Buffer.from(`${BASIC.auth.username}:${BASIC.auth.password}`).toString('base64');
     const { client: c } = client(() =>
-      odataError(400, `bad request from ${BASIC.auth.password} with Authorization: Basic ${basic} and Bearer abc.def.ghi`),
+      odataError(
+        400,
+        `bad request from ${BASIC.auth.password} with Authorization: Basic ${basic} and Bearer abc.def.ghi`,
+      ),
     );
     await assert.rejects(c.listKeystoreEntries(), (e: unknown) => {
       assert.ok(e instanceof CpiError);
       assert.equal(e.code, 'CPI_TENANT_REQUEST_REJECTED');
-      for (const secret of [BASIC.auth.password, basic, 'abc.def.ghi']) assert.ok(!e.message.includes(secret), `leaked ${secret}: ${e.message}`);
+      for (const secret of [BASIC.auth.password, basic, 'abc.def.ghi'])
+        assert.ok(!e.message.includes(secret), `leaked ${secret}: ${e.message}`);
       assert.match(e.message, /bad request from \*\*\*/);
       return true;
     });
@@ -205,7 +238,17 @@ describe('secret redaction', () => {
         ? json(200, { access_token: 'eyJhbGciOi.secret-token-value', expires_in: 3600 })
         : odataError(404, 'nothing for token eyJhbGciOi.secret-token-value'),
     );
-    const c = new TenantClient({ tenantUrl: 'https://tenant.example.com', auth: { kind: 'oauth2', tokenUrl: 'https://auth.example.com/oauth/token', clientId: 'id', clientSecret: 'sec' } }, { fetch });
-    await assert.rejects(c.listKeystoreEntries(), (e: unknown) => e instanceof CpiError && e.code === 'CPI_TENANT_NOT_FOUND' && /nothing for token \*\*\*/.test(e.message));
+    const c = new TenantClient(
+      {
+        tenantUrl: 'https://tenant.example.com',
+        auth: { kind: 'oauth2', tokenUrl: 'https://auth.example.com/oauth/token', clientId: 'id', clientSecret: 'sec' },
+      },
+      { fetch },
+    );
+    await assert.rejects(
+      c.listKeystoreEntries(),
+      (e: unknown) =>
+        e instanceof CpiError && e.code === 'CPI_TENANT_NOT_FOUND' && /nothing for token \*\*\*/.test(e.message),
+    );
   });
 });

@@ -44,8 +44,15 @@ describe('TLS with a private CA (caCertificatePem)', () => {
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   test('trusts a tenant whose certificate chains to the given CA bundle', async () => {
-    const client = new TenantClient({ tenantUrl: url, auth: { kind: 'basic', username: 'u', password: 'p' }, caCertificatePem: cert });
-    assert.deepEqual((await client.listKeystoreEntries()).map((e) => e.alias), ['123']);
+    const client = new TenantClient({
+      tenantUrl: url,
+      auth: { kind: 'basic', username: 'u', password: 'p' },
+      caCertificatePem: cert,
+    });
+    assert.deepEqual(
+      (await client.listKeystoreEntries()).map((e) => e.alias),
+      ['123'],
+    );
   });
 
   test('keeps verification on: without the CA the same tenant is refused at once, as a TLS failure', async () => {
@@ -61,7 +68,11 @@ describe('TLS with a private CA (caCertificatePem)', () => {
 
   test('a CA bundle that does not sign the tenant certificate is refused too', async () => {
     const other = serverCertificate().cert;
-    const client = new TenantClient({ tenantUrl: url, auth: { kind: 'basic', username: 'u', password: 'p' }, caCertificatePem: other });
+    const client = new TenantClient({
+      tenantUrl: url,
+      auth: { kind: 'basic', username: 'u', password: 'p' },
+      caCertificatePem: other,
+    });
     await assert.rejects(client.listKeystoreEntries(), /CPI_TENANT_UNREACHABLE.*TLS verification failed/);
   });
 });

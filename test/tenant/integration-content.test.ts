@@ -5,7 +5,15 @@ import { CpiError } from '../../src/errors';
 import { BASIC, empty, fakeClock, json, odataError, scriptedFetch, type SeenRequest } from './fake-fetch';
 
 function artifact(status: string, version = '1.0.1'): Record<string, unknown> {
-  return { Id: 'Flow1', Version: version, Name: 'Flow 1', Type: 'INTEGRATION_FLOW', DeployedBy: 'ops', DeployedOn: '/Date(1521463557739)/', Status: status };
+  return {
+    Id: 'Flow1',
+    Version: version,
+    Name: 'Flow 1',
+    Type: 'INTEGRATION_FLOW',
+    DeployedBy: 'ops',
+    DeployedOn: '/Date(1521463557739)/',
+    Status: status,
+  };
 }
 
 /** A tenant whose task and runtime answers follow the given scripts, one step per poll. */
@@ -16,7 +24,9 @@ function deployingTenant(taskStates: string[], runtimeStates: (string | 404)[], 
     const path = decodeURIComponent(req.url.pathname);
     if (path.startsWith('/api/v1/BuildAndDeployStatus')) {
       const status = taskStates[Math.min(task++, taskStates.length - 1)]!;
-      return json(200, { d: { __metadata: { type: 'com.sap.hci.api.BuildAndDeployStatus' }, TaskId: 'task-1', Status: status } });
+      return json(200, {
+        d: { __metadata: { type: 'com.sap.hci.api.BuildAndDeployStatus' }, TaskId: 'task-1', Status: status },
+      });
     }
     if (path.endsWith('/ErrorInformation/$value')) {
       return errorInformation ? new Response(errorInformation, { status: 200 }) : empty(204);
@@ -34,7 +44,9 @@ function deployingTenant(taskStates: string[], runtimeStates: (string | 404)[], 
 
 describe('deploying an iFlow', () => {
   test('triggers the deployment with quoted Id and Version and returns the task id from the plain-text body', async () => {
-    const { fetch, seen } = scriptedFetch((req) => (req.method === 'GET' ? empty(200, { 'x-csrf-token': 't' }) : new Response('e3b0c442-task', { status: 202 })));
+    const { fetch, seen } = scriptedFetch((req) =>
+      req.method === 'GET' ? empty(200, { 'x-csrf-token': 't' }) : new Response('e3b0c442-task', { status: 202 }),
+    );
     const { taskId } = await new TenantClient(BASIC, { fetch }).deployIntegrationFlow("Flow'1", 'active');
     assert.equal(taskId, 'e3b0c442-task');
     const post = seen.find((r) => r.method === 'POST')!;
@@ -52,19 +64,36 @@ describe('deploying an iFlow', () => {
   });
 
   test('a runtime ERROR fails with the tenant error text', async () => {
-    const info = JSON.stringify({ message: { subsystemName: 'IFlow', subsytemPartName: 'Runtime', messageId: 'X', messageText: 'Receiver certificate alias partner-enc not found' }, parameter: ['partner-enc'] });
-    const { client } = deployingTenant(['SUCCESS'], ['STARTING', 'ERROR'], info);
-    await assert.rejects(client.waitForDeployment('Flow1', 'task-1', { timeoutMs: 60_000, pollMs: 10 }), (e: unknown) => {
-      assert.ok(e instanceof CpiError);
-      assert.equal(e.code, 'CPI_TENANT_DEPLOY_FAILED');
-      assert.match(e.detail, /iFlow "Flow1" version 1\.0\.1 is in status ERROR: Receiver certificate alias partner-enc not found \| partner-enc/);
-      return true;
+    const info = JSON.stringify({
+      message: {
+        subsystemName: 'IFlow',
+        subsytemPartName: 'Runtime',
+        messageId: 'X',
+        messageText: 'Receiver certificate alias partner-enc not found',
+      },
+      parameter: ['partner-enc'],
     });
+    const { client } = deployingTenant(['SUCCESS'], ['STARTING', 'ERROR'], info);
+    await assert.rejects(
+      client.waitForDeployment('Flow1', 'task-1', { timeoutMs: 60_000, pollMs: 10 }),
+      (e: unknown) => {
+        assert.ok(e instanceof CpiError);
+        assert.equal(e.code, 'CPI_TENANT_DEPLOY_FAILED');
+        assert.match(
+          e.detail,
+          /iFlow "Flow1" version 1\.0\.1 is in status ERROR: Receiver certificate alias partner-enc not found \| partner-enc/,
+        );
+        return true;
+      },
+    );
   });
 
   test('a failed build fails without waiting for the runtime', async () => {
     const { client, seen } = deployingTenant(['DEPLOYING', 'FAIL'], ['STARTED'], 'Bundle could not be built');
-    await assert.rejects(client.waitForDeployment('Flow1', 'task-1', { timeoutMs: 60_000, pollMs: 10 }), /CPI_TENANT_DEPLOY_FAILED.*build and deploy status FAIL: Bundle could not be built/);
+    await assert.rejects(
+      client.waitForDeployment('Flow1', 'task-1', { timeoutMs: 60_000, pollMs: 10 }),
+      /CPI_TENANT_DEPLOY_FAILED.*build and deploy status FAIL: Bundle could not be built/,
+    );
     assert.ok(!seen.some((r) => decodeURIComponent(r.url.pathname) === "/api/v1/IntegrationRuntimeArtifacts('Flow1')"));
   });
 
@@ -78,42 +107,77 @@ describe('deploying an iFlow', () => {
 
   test('gives up at the timeout with the last status seen', async () => {
     const { client } = deployingTenant(['DEPLOYING'], []);
-    await assert.rejects(client.waitForDeployment('Flow1', 'task-1', { timeoutMs: 3000, pollMs: 1000 }), /CPI_TENANT_DEPLOY_TIMEOUT.*in build and deploy status DEPLOYING/);
+    await assert.rejects(
+      client.waitForDeployment('Flow1', 'task-1', { timeoutMs: 3000, pollMs: 1000 }),
+      /CPI_TENANT_DEPLOY_TIMEOUT.*in build and deploy status DEPLOYING/,
+    );
   });
 
   test('stops waiting when cancelled', async () => {
     const controller = new AbortController();
     const { client } = deployingTenant(['DEPLOYING'], []);
     controller.abort();
-    await assert.rejects(client.waitForDeployment('Flow1', 'task-1', { timeoutMs: 60_000, signal: controller.signal }), /CPI_PROVIDER_INTERRUPTED/);
+    await assert.rejects(
+      client.waitForDeployment('Flow1', 'task-1', { timeoutMs: 60_000, signal: controller.signal }),
+      /CPI_PROVIDER_INTERRUPTED/,
+    );
   });
 });
 
 describe('runtime artifacts', () => {
   test('reads one deployed artifact, and undefined when not deployed', async () => {
-    const { fetch } = scriptedFetch((req) => (req.url.pathname.includes('Flow1') ? json(200, { d: artifact('STARTED') }) : odataError(404, 'Requested entity could not be found')));
+    const { fetch } = scriptedFetch((req) =>
+      req.url.pathname.includes('Flow1')
+        ? json(200, { d: artifact('STARTED') })
+        : odataError(404, 'Requested entity could not be found'),
+    );
     const client = new TenantClient(BASIC, { fetch });
-    assert.deepEqual(await client.getRuntimeArtifact('Flow1'), { id: 'Flow1', version: '1.0.1', name: 'Flow 1', type: 'INTEGRATION_FLOW', status: 'STARTED', deployedBy: 'ops', deployedOn: new Date(1521463557739) });
+    assert.deepEqual(await client.getRuntimeArtifact('Flow1'), {
+      id: 'Flow1',
+      version: '1.0.1',
+      name: 'Flow 1',
+      type: 'INTEGRATION_FLOW',
+      status: 'STARTED',
+      deployedBy: 'ops',
+      deployedOn: new Date(1521463557739),
+    });
     assert.equal(await client.getRuntimeArtifact('Other'), undefined);
   });
 
   test('lists every deployed artifact', async () => {
-    const { fetch } = scriptedFetch(() => json(200, { d: { results: [artifact('STARTED'), { ...artifact('ERROR'), Id: 'Flow2' }] } }));
+    const { fetch } = scriptedFetch(() =>
+      json(200, { d: { results: [artifact('STARTED'), { ...artifact('ERROR'), Id: 'Flow2' }] } }),
+    );
     const all = await new TenantClient(BASIC, { fetch }).listRuntimeArtifacts();
-    assert.deepEqual(all.map((a) => `${a.id}:${a.status}`), ['Flow1:STARTED', 'Flow2:ERROR']);
+    assert.deepEqual(
+      all.map((a) => `${a.id}:${a.status}`),
+      ['Flow1:STARTED', 'Flow2:ERROR'],
+    );
   });
 
   test('undeploy is idempotent: a 404 (not deployed) is success', async () => {
-    const { fetch, seen } = scriptedFetch((req) => (req.method === 'GET' ? empty(200, { 'x-csrf-token': 't' }) : odataError(404, 'not deployed')));
+    const { fetch, seen } = scriptedFetch((req) =>
+      req.method === 'GET' ? empty(200, { 'x-csrf-token': 't' }) : odataError(404, 'not deployed'),
+    );
     await new TenantClient(BASIC, { fetch }).undeployIntegrationFlow('Flow1');
     assert.equal(seen.at(-1)!.method, 'DELETE');
   });
 
   test('updates an externalized parameter such as the public key alias', async () => {
-    const { fetch, seen } = scriptedFetch((req) => (req.method === 'GET' ? empty(200, { 'x-csrf-token': 't' }) : empty(202)));
-    await new TenantClient(BASIC, { fetch }).updateConfigurationParameter('Flow1', 'active', 'Receiver_PublicKeyAlias', 'partner-enc-2027');
+    const { fetch, seen } = scriptedFetch((req) =>
+      req.method === 'GET' ? empty(200, { 'x-csrf-token': 't' }) : empty(202),
+    );
+    await new TenantClient(BASIC, { fetch }).updateConfigurationParameter(
+      'Flow1',
+      'active',
+      'Receiver_PublicKeyAlias',
+      'partner-enc-2027',
+    );
     const put = seen.at(-1)!;
-    assert.equal(decodeURIComponent(put.url.pathname), "/api/v1/IntegrationDesigntimeArtifacts(Id='Flow1',Version='active')/$links/Configurations('Receiver_PublicKeyAlias')");
+    assert.equal(
+      decodeURIComponent(put.url.pathname),
+      "/api/v1/IntegrationDesigntimeArtifacts(Id='Flow1',Version='active')/$links/Configurations('Receiver_PublicKeyAlias')",
+    );
     assert.deepEqual(JSON.parse(put.body!), { ParameterValue: 'partner-enc-2027' });
   });
 });

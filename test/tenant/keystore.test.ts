@@ -12,7 +12,8 @@ function entries(from: number, count: number): Record<string, unknown>[] {
 }
 
 function csrfOr(handler: Parameters<typeof scriptedFetch>[0]): Parameters<typeof scriptedFetch>[0] {
-  return (req, i) => (req.method === 'GET' && req.url.pathname === '/api/v1/' ? empty(200, { 'x-csrf-token': 't' }) : handler(req, i));
+  return (req, i) =>
+    req.method === 'GET' && req.url.pathname === '/api/v1/' ? empty(200, { 'x-csrf-token': 't' }) : handler(req, i);
 }
 
 describe('listing the keystore', () => {
@@ -20,7 +21,10 @@ describe('listing the keystore', () => {
     const { fetch, seen } = scriptedFetch((req) => {
       const skip = Number(req.url.searchParams.get('$skiptoken') ?? 0);
       const page = entries(skip, Math.min(1000, 2500 - skip));
-      const next = skip + 1000 < 2500 ? `https://tenant.example.com/api/v1/KeystoreEntries?keystoreName=system&$skiptoken=${skip + 1000}` : undefined;
+      const next =
+        skip + 1000 < 2500
+          ? `https://tenant.example.com/api/v1/KeystoreEntries?keystoreName=system&$skiptoken=${skip + 1000}`
+          : undefined;
       return json(200, { d: { results: page, ...(next ? { __next: next } : {}) } });
     });
     const client = new TenantClient(BASIC, { fetch });
@@ -38,7 +42,10 @@ describe('listing the keystore', () => {
     });
     const all = await new TenantClient(BASIC, { fetch }).listKeystoreEntries();
     assert.equal(all.length, 1200);
-    assert.deepEqual(seen.map((r) => r.url.searchParams.get('$skiptoken')), [null, '1000']);
+    assert.deepEqual(
+      seen.map((r) => r.url.searchParams.get('$skiptoken')),
+      [null, '1000'],
+    );
     assert.equal(seen[1]!.url.searchParams.get('keystoreName'), 'system');
   });
 
@@ -50,12 +57,21 @@ describe('listing the keystore', () => {
   });
 
   test('refuses to follow a next link to another host (it would receive our credentials)', async () => {
-    const { fetch } = scriptedFetch(() => json(200, { d: { results: entries(0, 1), __next: 'https://evil.example.net/api/v1/KeystoreEntries?$skiptoken=1' } }));
-    await assert.rejects(new TenantClient(BASIC, { fetch }).listKeystoreEntries(), /CPI_TENANT_UNEXPECTED_RESPONSE.*another host/);
+    const { fetch } = scriptedFetch(() =>
+      json(200, {
+        d: { results: entries(0, 1), __next: 'https://evil.example.net/api/v1/KeystoreEntries?$skiptoken=1' },
+      }),
+    );
+    await assert.rejects(
+      new TenantClient(BASIC, { fetch }).listKeystoreEntries(),
+      /CPI_TENANT_UNEXPECTED_RESPONSE.*another host/,
+    );
   });
 
   test('maps fields to proper types', async () => {
-    const { fetch } = scriptedFetch(() => json(200, { d: { results: [rawEntry('partner', { FingerprintSha256: 'aa:bb', Validity: null, Version: 3 })] } }));
+    const { fetch } = scriptedFetch(() =>
+      json(200, { d: { results: [rawEntry('partner', { FingerprintSha256: 'aa:bb', Validity: null, Version: 3 })] } }),
+    );
     const [entry] = await new TenantClient(BASIC, { fetch }).listKeystoreEntries();
     assert.deepEqual(entry, {
       alias: 'partner',
@@ -73,8 +89,17 @@ describe('listing the keystore', () => {
   });
 
   test('an HTML answer (the Atom default, a login page) is an unexpected response, not an empty keystore', async () => {
-    const { fetch } = scriptedFetch(() => new Response('<feed xmlns="http://www.w3.org/2005/Atom"/>', { status: 200, headers: { 'content-type': 'application/atom+xml' } }));
-    await assert.rejects(new TenantClient(BASIC, { fetch }).listKeystoreEntries(), /CPI_TENANT_UNEXPECTED_RESPONSE.*expected a JSON body, got application\/atom\+xml/);
+    const { fetch } = scriptedFetch(
+      () =>
+        new Response('<feed xmlns="http://www.w3.org/2005/Atom"/>', {
+          status: 200,
+          headers: { 'content-type': 'application/atom+xml' },
+        }),
+    );
+    await assert.rejects(
+      new TenantClient(BASIC, { fetch }).listKeystoreEntries(),
+      /CPI_TENANT_UNEXPECTED_RESPONSE.*expected a JSON body, got application\/atom\+xml/,
+    );
   });
 });
 
@@ -86,7 +111,11 @@ describe('getKeystoreEntry', () => {
   });
 
   test('fetches the PEM too when asked', async () => {
-    const { fetch } = scriptedFetch((req) => (req.url.pathname.endsWith('/Certificate/$value') ? new Response(PEM, { status: 200 }) : json(200, { d: rawEntry('a') })));
+    const { fetch } = scriptedFetch((req) =>
+      req.url.pathname.endsWith('/Certificate/$value')
+        ? new Response(PEM, { status: 200 })
+        : json(200, { d: rawEntry('a') }),
+    );
     const entry = await new TenantClient(BASIC, { fetch }).getKeystoreEntry('a', { withCertificate: true });
     assert.equal(entry?.certificatePem, PEM);
   });
@@ -94,11 +123,20 @@ describe('getKeystoreEntry', () => {
 
 describe('putCertificate', () => {
   test('sends base64 DER without PEM armour, with all three query options, then reads the entry back', async () => {
-    const { fetch, seen } = scriptedFetch(csrfOr((req) => (req.method === 'PUT' ? empty(204) : json(200, { d: rawEntry('partner-enc') }))));
-    const entry = await new TenantClient(BASIC, { fetch }).putCertificate('partner-enc', PEM, { update: true, fingerprintVerified: true });
+    const { fetch, seen } = scriptedFetch(
+      csrfOr((req) => (req.method === 'PUT' ? empty(204) : json(200, { d: rawEntry('partner-enc') }))),
+    );
+    const entry = await new TenantClient(BASIC, { fetch }).putCertificate('partner-enc', PEM, {
+      update: true,
+      fingerprintVerified: true,
+    });
     const put = seen.find((r) => r.method === 'PUT')!;
     assert.equal(put.url.pathname, "/api/v1/CertificateResources('706172746E65722D656E63')/$value");
-    assert.deepEqual(Object.fromEntries(put.url.searchParams), { fingerprintVerified: 'true', returnKeystoreEntries: 'false', update: 'true' });
+    assert.deepEqual(Object.fromEntries(put.url.searchParams), {
+      fingerprintVerified: 'true',
+      returnKeystoreEntries: 'false',
+      update: 'true',
+    });
     assert.equal(put.headers.get('content-type'), 'application/pkix-cert');
     assert.equal(put.body, certificateBody(PEM).base64);
     assert.ok(!put.body!.includes('BEGIN'));
@@ -106,10 +144,34 @@ describe('putCertificate', () => {
   });
 
   const failures: [string, Response, boolean, string, RegExp][] = [
-    ['400 "already exists" on a create', odataError(400, 'Keystore entry with alias "p" already exists'), false, 'CPI_TENANT_ALIAS_EXISTS', /PUT .*CertificateResources.*keystore alias "p".*already exists/],
-    ['400 "does not exist" on an exchange', odataError(400, 'Entry with alias "p" does not exist'), true, 'CPI_TENANT_NOT_FOUND', /does not exist/],
-    ['400 validation', odataError(400, 'Certificate is expired'), true, 'CPI_TENANT_REQUEST_REJECTED', /Certificate is expired/],
-    ['409 no trust path', odataError(409, 'Trust path could not be established'), false, 'CPI_TENANT_CERTIFICATE_UNTRUSTED', /fingerprintVerified=false: Trust path/],
+    [
+      '400 "already exists" on a create',
+      odataError(400, 'Keystore entry with alias "p" already exists'),
+      false,
+      'CPI_TENANT_ALIAS_EXISTS',
+      /PUT .*CertificateResources.*keystore alias "p".*already exists/,
+    ],
+    [
+      '400 "does not exist" on an exchange',
+      odataError(400, 'Entry with alias "p" does not exist'),
+      true,
+      'CPI_TENANT_NOT_FOUND',
+      /does not exist/,
+    ],
+    [
+      '400 validation',
+      odataError(400, 'Certificate is expired'),
+      true,
+      'CPI_TENANT_REQUEST_REJECTED',
+      /Certificate is expired/,
+    ],
+    [
+      '409 no trust path',
+      odataError(409, 'Trust path could not be established'),
+      false,
+      'CPI_TENANT_CERTIFICATE_UNTRUSTED',
+      /fingerprintVerified=false: Trust path/,
+    ],
     ['413', odataError(413, 'Payload too large'), true, 'CPI_TENANT_PAYLOAD_TOO_LARGE', /HTTP 413/],
     ['403 reserved', odataError(403, 'Alias is reserved for SAP'), true, 'CPI_TENANT_ALIAS_RESERVED', /reserved/],
     ['401', odataError(401, 'Unauthorized'), true, 'CPI_TENANT_UNAUTHORIZED', /as user "ops"/],
@@ -128,13 +190,19 @@ describe('putCertificate', () => {
 
   test('refuses SAP-owned aliases without sending anything', async () => {
     const { fetch, seen } = scriptedFetch(() => empty(204));
-    await assert.rejects(new TenantClient(BASIC, { fetch }).putCertificate('sap_cloudintegrationcertificate', PEM, { update: true }), /CPI_TENANT_ALIAS_RESERVED/);
+    await assert.rejects(
+      new TenantClient(BASIC, { fetch }).putCertificate('sap_cloudintegrationcertificate', PEM, { update: true }),
+      /CPI_TENANT_ALIAS_RESERVED/,
+    );
     assert.equal(seen.length, 0);
   });
 
   test('refuses a body that is not a certificate, naming the attribute', async () => {
     const { fetch } = scriptedFetch(() => empty(204));
-    await assert.rejects(new TenantClient(BASIC, { fetch }).putCertificate('p', 'hello', { update: true }), (e: unknown) => e instanceof CpiError && e.code === 'CPI_VALUE_INVALID' && e.attribute?.[0] === 'certificate_pem');
+    await assert.rejects(
+      new TenantClient(BASIC, { fetch }).putCertificate('p', 'hello', { update: true }),
+      (e: unknown) => e instanceof CpiError && e.code === 'CPI_VALUE_INVALID' && e.attribute?.[0] === 'certificate_pem',
+    );
   });
 });
 
@@ -142,7 +210,10 @@ describe('deleteKeystoreEntry', () => {
   test('uses the per-entry DELETE', async () => {
     const { fetch, seen } = scriptedFetch(csrfOr(() => empty(204)));
     await new TenantClient(BASIC, { fetch }).deleteKeystoreEntry('old');
-    assert.deepEqual(seen.map((r) => `${r.method} ${r.url.pathname}`), ['GET /api/v1/', "DELETE /api/v1/KeystoreEntries('6F6C64')"]);
+    assert.deepEqual(
+      seen.map((r) => `${r.method} ${r.url.pathname}`),
+      ['GET /api/v1/', "DELETE /api/v1/KeystoreEntries('6F6C64')"],
+    );
   });
 
   test('treats an absent alias as done', async () => {
@@ -161,7 +232,15 @@ describe('deleteKeystoreEntry', () => {
   });
 
   test('falls back when DELETE answers 404 but the entry is still there', async () => {
-    const { fetch, seen } = scriptedFetch(csrfOr((req) => (req.method === 'DELETE' ? odataError(404, 'Resource not found') : req.method === 'GET' ? json(200, { d: rawEntry('old') }) : empty(204))));
+    const { fetch, seen } = scriptedFetch(
+      csrfOr((req) =>
+        req.method === 'DELETE'
+          ? odataError(404, 'Resource not found')
+          : req.method === 'GET'
+            ? json(200, { d: rawEntry('old') })
+            : empty(204),
+      ),
+    );
     await new TenantClient(BASIC, { fetch }).deleteKeystoreEntry('old');
     assert.equal(seen.filter((r) => r.method === 'PUT').length, 1);
   });
@@ -169,10 +248,15 @@ describe('deleteKeystoreEntry', () => {
 
 describe('backupKeystore', () => {
   test('backs up into backup_admin_system and returns the reported entries', async () => {
-    const { fetch, seen } = scriptedFetch(csrfOr(() => json(200, { d: { results: [rawEntry('partner', { Status: 'new' })] } })));
+    const { fetch, seen } = scriptedFetch(
+      csrfOr(() => json(200, { d: { results: [rawEntry('partner', { Status: 'new' })] } })),
+    );
     const backedUp = await new TenantClient(BASIC, { fetch }).backupKeystore();
     const post = seen.find((r) => r.method === 'POST')!;
     assert.deepEqual(JSON.parse(post.body!), { Name: 'backup_admin_system' });
-    assert.deepEqual(backedUp.map((e) => [e.alias, e.status]), [['partner', 'new']]);
+    assert.deepEqual(
+      backedUp.map((e) => [e.alias, e.status]),
+      [['partner', 'new']],
+    );
   });
 });

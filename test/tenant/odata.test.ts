@@ -38,7 +38,9 @@ describe('parseFingerprint', () => {
 
 describe('OData envelope', () => {
   test('reads a collection page with its __next link', () => {
-    const page = collectionOf({ d: { results: [{ Alias: 'a' }], __next: 'https://t/api/v1/KeystoreEntries?$skiptoken=1000' } });
+    const page = collectionOf({
+      d: { results: [{ Alias: 'a' }], __next: 'https://t/api/v1/KeystoreEntries?$skiptoken=1000' },
+    });
     assert.deepEqual(page, { results: [{ Alias: 'a' }], next: 'https://t/api/v1/KeystoreEntries?$skiptoken=1000' });
   });
 
@@ -48,7 +50,12 @@ describe('OData envelope', () => {
   });
 
   test('takes the tenant message out of an OData error, or an excerpt of an HTML page', () => {
-    assert.equal(errorMessageOf('{"error":{"code":"Not Found","message":{"lang":"en","value":"Alias \'x\' not found in the keystore"}}}'), "Alias 'x' not found in the keystore");
+    assert.equal(
+      errorMessageOf(
+        '{"error":{"code":"Not Found","message":{"lang":"en","value":"Alias \'x\' not found in the keystore"}}}',
+      ),
+      "Alias 'x' not found in the keystore",
+    );
     assert.equal(errorMessageOf('<html><body><h1>Bad Gateway</h1></body></html>'), 'Bad Gateway');
     assert.equal(errorMessageOf(''), '');
   });

@@ -30,9 +30,13 @@ describe('RateLimiter', () => {
   test('reserves slots for concurrent callers without overbooking', async () => {
     // time stands still while all four ask at once: two go now, two must wait for the next window
     const waits: number[] = [];
-    const limiter = new RateLimiter(2, () => 0, async (ms) => {
-      waits.push(ms);
-    });
+    const limiter = new RateLimiter(
+      2,
+      () => 0,
+      async (ms) => {
+        waits.push(ms);
+      },
+    );
     await Promise.all([limiter.acquire(), limiter.acquire(), limiter.acquire(), limiter.acquire()]);
     assert.deepEqual(waits, [1000, 1000]);
   });

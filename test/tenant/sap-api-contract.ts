@@ -134,7 +134,8 @@ export class SapApiContract {
     pathParams.forEach((name, i) => {
       const value = pathValues[i] ?? '';
       if (value === '') say(`path parameter ${name} is empty`);
-      if (name === 'Hexalias' && !/^([0-9A-F]{2})+$/.test(value)) say(`Hexalias "${value}" is not upper-case even-length hex`);
+      if (name === 'Hexalias' && !/^([0-9A-F]{2})+$/.test(value))
+        say(`Hexalias "${value}" is not upper-case even-length hex`);
     });
 
     for (const key of new Set(req.query.keys())) {
@@ -148,7 +149,8 @@ export class SapApiContract {
       if (problem) say(`query option ${key}=${value}: ${problem}`);
     }
     for (const param of op.params) {
-      if (param.in === 'query' && param.required && !req.query.has(param.name)) say(`required query option "${param.name}" is missing`);
+      if (param.in === 'query' && param.required && !req.query.has(param.name))
+        say(`required query option "${param.name}" is missing`);
       if (param.in !== 'header') continue;
       const value = header(param.name);
       if (value === undefined) {
@@ -167,7 +169,8 @@ export class SapApiContract {
     if (bodyParam && req.body.length > 0) {
       const schema = bodyParam.schema ?? {};
       if (schema.type === 'string') {
-        if (/-----BEGIN/.test(req.body)) say('body carries PEM armour; the definition asks for DER or base64 DER without header/footer');
+        if (/-----BEGIN/.test(req.body))
+          say('body carries PEM armour; the definition asks for DER or base64 DER without header/footer');
       } else {
         let parsed: unknown;
         try {
@@ -180,7 +183,11 @@ export class SapApiContract {
           if (!validate(parsed)) say(`body does not match the schema: ${this.ajv.errorsText(validate.errors)}`);
         }
         const contentType = header('content-type');
-        if (!op.params.some((p) => p.in === 'header' && /^content-type$/i.test(p.name)) && op.consumes && !op.consumes.some((c) => mediaTypesMatch(contentType ?? '', c))) {
+        if (
+          !op.params.some((p) => p.in === 'header' && /^content-type$/i.test(p.name)) &&
+          op.consumes &&
+          !op.consumes.some((c) => mediaTypesMatch(contentType ?? '', c))
+        ) {
           say(`Content-Type "${contentType}" is not one of ${op.consumes.join(', ')}`);
         }
       }

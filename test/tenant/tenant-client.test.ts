@@ -19,7 +19,10 @@ describe('tenant client against the SAP API definitions', () => {
   function answer(req: RecordedRequest, res: ServerResponse): void {
     const send = (status: number, body?: unknown, headers: Record<string, string | string[]> = {}): void => {
       const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-      res.writeHead(status, { ...(typeof body === 'object' ? { 'content-type': 'application/json' } : {}), ...headers });
+      res.writeHead(status, {
+        ...(typeof body === 'object' ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      });
       res.end(text);
     };
     const op = contract.match(req.method, req.path);
@@ -31,9 +34,14 @@ describe('tenant client against the SAP API definitions', () => {
       case 'GET /KeystoreEntries':
         return send(200, contract.example('GET', '/KeystoreEntries', '200'));
       case "GET /KeystoreEntries('{Hexalias}')": {
-        const example = contract.example('GET', "/KeystoreEntries('{Hexalias}')", '200') as { d: Record<string, unknown> };
+        const example = contract.example('GET', "/KeystoreEntries('{Hexalias}')", '200') as {
+          d: Record<string, unknown>;
+        };
         const hex = /\('([0-9A-F]+)'\)/.exec(path)![1]!;
-        if (hex === Buffer.from('gone').toString('hex').toUpperCase()) return send(404, { error: { code: 'Not Found', message: { lang: 'en', value: "Alias 'gone' not found in the keystore" } } });
+        if (hex === Buffer.from('gone').toString('hex').toUpperCase())
+          return send(404, {
+            error: { code: 'Not Found', message: { lang: 'en', value: "Alias 'gone' not found in the keystore" } },
+          });
         return send(200, { d: { ...example.d, Hexalias: hex, Alias: Buffer.from(hex, 'hex').toString() } });
       }
       case "GET /KeystoreEntries('{Hexalias}')/Certificate/$value":
@@ -50,23 +58,39 @@ describe('tenant client against the SAP API definitions', () => {
       case 'GET /IntegrationRuntimeArtifacts':
         return send(200, contract.example('GET', '/IntegrationRuntimeArtifacts', '200'));
       case "GET /IntegrationRuntimeArtifacts('{Id}')": {
-        const list = contract.example('GET', '/IntegrationRuntimeArtifacts', '200') as { d: { results: { Id: string }[] } };
+        const list = contract.example('GET', '/IntegrationRuntimeArtifacts', '200') as {
+          d: { results: { Id: string }[] };
+        };
         const id = /\('([^']+)'\)/.exec(path)![1]!;
         const found = list.d.results.find((a) => a.Id === id);
-        return found ? send(200, { d: found }) : send(404, { error: { code: 'Not Found', message: { lang: 'en', value: 'Requested entity could not be found.' } } });
+        return found
+          ? send(200, { d: found })
+          : send(404, {
+              error: { code: 'Not Found', message: { lang: 'en', value: 'Requested entity could not be found.' } },
+            });
       }
       case 'POST /DeployIntegrationDesigntimeArtifact':
         return send(202, 'abcd-1c3d-4v5w-x12y-ab123ghij567', { 'content-type': 'text/plain' });
       case "GET /BuildAndDeployStatus(TaskId='{taskId}')":
         return send(200, contract.example('GET', "/BuildAndDeployStatus(TaskId='{taskId}')", '200'));
       case "GET /IntegrationRuntimeArtifacts('{Id}')/ErrorInformation/$value":
-        return send(200, { message: { subsystemName: 'IFLMAP', subsytemPartName: 'Runtime', messageId: 'M1', messageText: 'Failed to create route' }, parameter: ['receiver'] });
+        return send(200, {
+          message: {
+            subsystemName: 'IFLMAP',
+            subsytemPartName: 'Runtime',
+            messageId: 'M1',
+            messageText: 'Failed to create route',
+          },
+          parameter: ['receiver'],
+        });
       case "DELETE /IntegrationRuntimeArtifacts('{Id}')":
         return send(202);
       case "PUT /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/$links/Configurations('{ParameterKey}')":
         return send(202);
       default:
-        return send(501, { error: { code: 'Not Implemented', message: { lang: 'en', value: `fake tenant has no answer for ${key}` } } });
+        return send(501, {
+          error: { code: 'Not Implemented', message: { lang: 'en', value: `fake tenant has no answer for ${key}` } },
+        });
     }
   }
 
@@ -91,7 +115,11 @@ describe('tenant client against the SAP API definitions', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     client = new TenantClient(
-      { tenantUrl: `http://127.0.0.1:${port}`, auth: { kind: 'basic', username: 'ops', password: 'pw' }, requestsPerSecond: 1000 },
+      {
+        tenantUrl: `http://127.0.0.1:${port}`,
+        auth: { kind: 'basic', username: 'ops', password: 'pw' },
+        requestsPerSecond: 1000,
+      },
       { sleep: async () => {} },
     );
   });
@@ -100,10 +128,13 @@ describe('tenant client against the SAP API definitions', () => {
 
   test('parses the keystore listing example into typed entries', async () => {
     const entries = await client.listKeystoreEntries();
-    assert.deepEqual(entries.map((e) => [e.alias, e.hexAlias, e.type, e.owner]), [
-      ['123', '313233', 'Key Pair', 'Tenant Administrator'],
-      ['sap_test_certificate', '7361705F746573745F6365727469666963617465', 'Certificate', 'SAP'],
-    ]);
+    assert.deepEqual(
+      entries.map((e) => [e.alias, e.hexAlias, e.type, e.owner]),
+      [
+        ['123', '313233', 'Key Pair', 'Tenant Administrator'],
+        ['sap_test_certificate', '7361705F746573745F6365727469666963617465', 'Certificate', 'SAP'],
+      ],
+    );
     assert.deepEqual(entries[0]!.validNotAfter, new Date(1559804924000));
     assert.deepEqual(entries[0]!.lastModifiedTime, new Date(1552296324222));
     // SAP's example abbreviates fingerprints with "...": not a fingerprint, so not reported as one
@@ -116,7 +147,10 @@ describe('tenant client against the SAP API definitions', () => {
     assert.equal(entry?.certificatePem, PEM);
     assert.equal(await client.getKeystoreEntry('gone'), undefined);
     assert.equal((await client.putCertificate('partner-enc', PEM, { update: false })).alias, 'partner-enc');
-    assert.equal((await client.putCertificate('partner-enc', PEM, { update: true, fingerprintVerified: true })).alias, 'partner-enc');
+    assert.equal(
+      (await client.putCertificate('partner-enc', PEM, { update: true, fingerprintVerified: true })).alias,
+      'partner-enc',
+    );
     await client.deleteKeystoreEntry('partner-enc');
     await client.deleteKeystoreEntry('legacy'); // falls back to the mass-delete form
     await client.backupKeystore();
@@ -126,48 +160,94 @@ describe('tenant client against the SAP API definitions', () => {
     const all = await client.listRuntimeArtifacts();
     assert.ok(all.some((a) => a.id === 'IntegrationFlow_MessageStore_COMPLETED_PROCESSING' && a.status === 'STARTED'));
     assert.deepEqual(all[0]!.deployedOn, new Date(1521463557739));
-    const { taskId } = await client.deployIntegrationFlow('IntegrationFlow_MessageStore_COMPLETED_PROCESSING', 'active');
+    const { taskId } = await client.deployIntegrationFlow(
+      'IntegrationFlow_MessageStore_COMPLETED_PROCESSING',
+      'active',
+    );
     assert.equal(taskId, 'abcd-1c3d-4v5w-x12y-ab123ghij567');
-    const started = await client.waitForDeployment('IntegrationFlow_MessageStore_COMPLETED_PROCESSING', taskId, { timeoutMs: 10_000, pollMs: 1 });
+    const started = await client.waitForDeployment('IntegrationFlow_MessageStore_COMPLETED_PROCESSING', taskId, {
+      timeoutMs: 10_000,
+      pollMs: 1,
+    });
     assert.equal(started.status, 'STARTED');
     const failedId = all.find((a) => a.status === 'ERROR')?.id;
     assert.ok(failedId, 'the example lists a failed deployment');
-    await assert.rejects(client.waitForDeployment(failedId, taskId, { timeoutMs: 10_000, pollMs: 1 }), /CPI_TENANT_DEPLOY_FAILED.*Failed to create route \| receiver/);
+    await assert.rejects(
+      client.waitForDeployment(failedId, taskId, { timeoutMs: 10_000, pollMs: 1 }),
+      /CPI_TENANT_DEPLOY_FAILED.*Failed to create route \| receiver/,
+    );
     await client.undeployIntegrationFlow('IntegrationFlow_MessageStore_COMPLETED_PROCESSING');
-    await client.updateConfigurationParameter('IntegrationFlow_MessageStore_COMPLETED_PROCESSING', 'active', 'Receiver_PublicKeyAlias', 'partner-enc');
+    await client.updateConfigurationParameter(
+      'IntegrationFlow_MessageStore_COMPLETED_PROCESSING',
+      'active',
+      'Receiver_PublicKeyAlias',
+      'partner-enc',
+    );
   });
 
   test('every request the client made matches an operation of the SAP API definitions', () => {
     const problems = recorded.flatMap((req) => contract.check(req));
     assert.deepEqual(problems, []);
-    const operations = new Set(recorded.map((req) => `${req.method} ${contract.match(req.method, req.path)?.template}`));
+    const operations = new Set(
+      recorded.map((req) => `${req.method} ${contract.match(req.method, req.path)?.template}`),
+    );
     // the client's whole surface was exercised, so a new call cannot slip past this check unseen
     assert.deepEqual([...operations].sort(), [
-      'DELETE /IntegrationRuntimeArtifacts(\'{Id}\')',
-      'DELETE /KeystoreEntries(\'{Hexalias}\')',
+      "DELETE /IntegrationRuntimeArtifacts('{Id}')",
+      "DELETE /KeystoreEntries('{Hexalias}')",
       'GET /',
-      'GET /BuildAndDeployStatus(TaskId=\'{taskId}\')',
+      "GET /BuildAndDeployStatus(TaskId='{taskId}')",
       'GET /IntegrationRuntimeArtifacts',
-      'GET /IntegrationRuntimeArtifacts(\'{Id}\')',
-      'GET /IntegrationRuntimeArtifacts(\'{Id}\')/ErrorInformation/$value',
+      "GET /IntegrationRuntimeArtifacts('{Id}')",
+      "GET /IntegrationRuntimeArtifacts('{Id}')/ErrorInformation/$value",
       'GET /KeystoreEntries',
-      'GET /KeystoreEntries(\'{Hexalias}\')',
-      'GET /KeystoreEntries(\'{Hexalias}\')/Certificate/$value',
+      "GET /KeystoreEntries('{Hexalias}')",
+      "GET /KeystoreEntries('{Hexalias}')/Certificate/$value",
       'POST /DeployIntegrationDesigntimeArtifact',
       'POST /KeystoreResources',
-      'PUT /CertificateResources(\'{Hexalias}\')/$value',
-      'PUT /IntegrationDesigntimeArtifacts(Id=\'{Id}\',Version=\'{Version}\')/$links/Configurations(\'{ParameterKey}\')',
-      'PUT /KeystoreResources(\'system\')',
+      "PUT /CertificateResources('{Hexalias}')/$value",
+      "PUT /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/$links/Configurations('{ParameterKey}')",
+      "PUT /KeystoreResources('system')",
     ]);
   });
 
   test('the contract check notices a request that departs from the definitions', () => {
-    const base = { headers: { authorization: 'Basic x', accept: 'application/json', 'content-type': 'application/pkix-cert', 'x-csrf-token': 't' }, body: 'MIIB' };
-    const missingUpdate = contract.check({ ...base, method: 'PUT', path: "/CertificateResources('AB')/$value", query: new URLSearchParams('fingerprintVerified=true&returnKeystoreEntries=false') });
+    const base = {
+      headers: {
+        authorization: 'Basic x',
+        accept: 'application/json',
+        'content-type': 'application/pkix-cert',
+        'x-csrf-token': 't',
+      },
+      body: 'MIIB',
+    };
+    const missingUpdate = contract.check({
+      ...base,
+      method: 'PUT',
+      path: "/CertificateResources('AB')/$value",
+      query: new URLSearchParams('fingerprintVerified=true&returnKeystoreEntries=false'),
+    });
     assert.match(missingUpdate.join('\n'), /required query option "update" is missing/);
-    const wrong = contract.check({ ...base, method: 'PUT', path: "/CertificateResources('ab')/$value", headers: { authorization: 'Basic x' }, body: '-----BEGIN CERTIFICATE-----', query: new URLSearchParams('fingerprintVerified=yes&returnKeystoreEntries=false&update=true&x=1') });
+    const wrong = contract.check({
+      ...base,
+      method: 'PUT',
+      path: "/CertificateResources('ab')/$value",
+      headers: { authorization: 'Basic x' },
+      body: '-----BEGIN CERTIFICATE-----',
+      query: new URLSearchParams('fingerprintVerified=yes&returnKeystoreEntries=false&update=true&x=1'),
+    });
     const text = wrong.join('\n');
-    for (const expected of [/not upper-case/, /"yes" is not one of/, /"x" is not declared/, /X-CSRF-Token is missing/, /PEM armour/]) assert.match(text, expected);
-    assert.match(contract.check({ ...base, method: 'PATCH', path: '/KeystoreEntries', query: new URLSearchParams() }).join(), /no operation/);
+    for (const expected of [
+      /not upper-case/,
+      /"yes" is not one of/,
+      /"x" is not declared/,
+      /X-CSRF-Token is missing/,
+      /PEM armour/,
+    ])
+      assert.match(text, expected);
+    assert.match(
+      contract.check({ ...base, method: 'PATCH', path: '/KeystoreEntries', query: new URLSearchParams() }).join(),
+      /no operation/,
+    );
   });
 });
