@@ -54,7 +54,11 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Handles a request whose URL starts with /api/v1. */
-export async function dispatchApiRequest(parts: DispatcherParts, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function dispatchApiRequest(
+  parts: DispatcherParts,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   const url = new URL(request.url, 'http://emulator.invalid');
   const host = header(request, 'host') ?? 'localhost';
   const serviceRoot = `${request.protocol}://${host}${SERVICE_ROOT_PATH}`;
@@ -78,7 +82,11 @@ export async function dispatchApiRequest(parts: DispatcherParts, request: Fastif
   if (fault.status !== undefined) {
     sendError(
       reply,
-      new ODataError(fault.status, `Injected fault: the emulator answers ${fault.status} to this request`, fault.status === 429 || fault.status === 503 ? { 'Retry-After': '1' } : {}),
+      new ODataError(
+        fault.status,
+        `Injected fault: the emulator answers ${fault.status} to this request`,
+        fault.status === 429 || fault.status === 503 ? { 'Retry-After': '1' } : {},
+      ),
     );
     return;
   }
@@ -90,7 +98,11 @@ export async function dispatchApiRequest(parts: DispatcherParts, request: Fastif
     const area = route?.area ?? candidates[0]?.area ?? 'root';
     const wait = parts.limiter.admit(area, parts.now());
     if (wait !== undefined) {
-      throw new ODataError(429, `Too many requests: the tenant's rate limit for this API is exceeded; retry after ${wait} s`, { 'Retry-After': String(wait) });
+      throw new ODataError(
+        429,
+        `Too many requests: the tenant's rate limit for this API is exceeded; retry after ${wait} s`,
+        { 'Retry-After': String(wait) },
+      );
     }
 
     // CSRF: fetch on a read, check on a write (notes §1.5)

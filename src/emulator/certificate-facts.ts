@@ -62,7 +62,7 @@ function readNode(der: Buffer, offset: number): DerNode {
 
 function children(der: Buffer, node: DerNode): DerNode[] {
   const nodes: DerNode[] = [];
-  for (let offset = node.start; offset < node.end; ) {
+  for (let offset = node.start; offset < node.end;) {
     const child = readNode(der, offset);
     nodes.push(child);
     offset = child.end;

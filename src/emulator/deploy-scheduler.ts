@@ -58,7 +58,8 @@ export class DeployScheduler {
     if (this.closed) return;
     const state = this.store.state;
     for (const task of Object.values(state.tasks)) {
-      if (task.status === 'DEPLOYING') this.at(`task:${task.taskId}`, task.dueAt, () => this.completeDeploy(task.taskId));
+      if (task.status === 'DEPLOYING')
+        this.at(`task:${task.taskId}`, task.dueAt, () => this.completeDeploy(task.taskId));
     }
     for (const artifact of Object.values(state.runtime)) {
       if (artifact.undeployDueAt !== null) {
@@ -78,10 +79,13 @@ export class DeployScheduler {
     if (this.timers.has(key)) return;
     this.timers.set(
       key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        if (!this.closed) action();
-      }, Math.max(0, dueAt - this.now())),
+      setTimeout(
+        () => {
+          this.timers.delete(key);
+          if (!this.closed) action();
+        },
+        Math.max(0, dueAt - this.now()),
+      ),
     );
   }
 

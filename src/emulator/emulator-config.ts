@@ -134,7 +134,10 @@ const CONFIG_SCHEMA = {
         type: 'object',
         additionalProperties: false,
         required: ['username', 'password'],
-        properties: { username: { type: 'string', minLength: 1, pattern: '^[^:]+$' }, password: { type: 'string', minLength: 1 } },
+        properties: {
+          username: { type: 'string', minLength: 1, pattern: '^[^:]+$' },
+          password: { type: 'string', minLength: 1 },
+        },
       },
     },
     oauthClients: {
@@ -144,7 +147,10 @@ const CONFIG_SCHEMA = {
         type: 'object',
         additionalProperties: false,
         required: ['clientId', 'clientSecret'],
-        properties: { clientId: { type: 'string', minLength: 1, pattern: '^[^:]+$' }, clientSecret: { type: 'string', minLength: 1 } },
+        properties: {
+          clientId: { type: 'string', minLength: 1, pattern: '^[^:]+$' },
+          clientSecret: { type: 'string', minLength: 1 },
+        },
       },
     },
     certificates: {
@@ -201,10 +207,14 @@ export function resolveEmulatorConfig(config: EmulatorConfig = {}): ResolvedEmul
   }));
   const ids = new Set<string>();
   for (const iflow of iflows) {
-    if (ids.has(iflow.id)) throw new CpiError('CPI_EMULATOR_CONFIG_INVALID', `/iflows: the id "${iflow.id}" appears twice`);
+    if (ids.has(iflow.id))
+      throw new CpiError('CPI_EMULATOR_CONFIG_INVALID', `/iflows: the id "${iflow.id}" appears twice`);
     ids.add(iflow.id);
   }
-  const limits = config.rateLimits === false ? { securityContent: 0, runtimeArtifacts: 0, designtimeArtifacts: 0 } : config.rateLimits;
+  const limits =
+    config.rateLimits === false
+      ? { securityContent: 0, runtimeArtifacts: 0, designtimeArtifacts: 0 }
+      : config.rateLimits;
   return {
     iflows,
     users: config.users,
@@ -229,7 +239,10 @@ export function loadEmulatorConfig(path: string): EmulatorConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new CpiError('CPI_EMULATOR_CONFIG_INVALID', `cannot read the configuration file ${path}: ${(error as Error).message}`);
+    throw new CpiError(
+      'CPI_EMULATOR_CONFIG_INVALID',
+      `cannot read the configuration file ${path}: ${(error as Error).message}`,
+    );
   }
   try {
     return JSON.parse(text) as EmulatorConfig;

@@ -15,7 +15,9 @@ function runtimeRecord(artifact: StoredRuntimeArtifact, serviceRoot: string): OD
     DeployedBy: artifact.deployedBy,
     DeployedOn: odataDate(artifact.deployedOn),
     Status: artifact.status,
-    ErrorInformation: { __deferred: { uri: `${serviceRoot}/IntegrationRuntimeArtifacts('${artifact.id}')/ErrorInformation` } },
+    ErrorInformation: {
+      __deferred: { uri: `${serviceRoot}/IntegrationRuntimeArtifacts('${artifact.id}')/ErrorInformation` },
+    },
   };
 }
 
@@ -27,7 +29,8 @@ function quoted(query: URLSearchParams, name: string, fallback?: string): string
     throw new ODataError(400, `Missing query option ${name}; expected ${name}='<value>'`);
   }
   const match = /^'(.*)'$/.exec(raw);
-  if (!match) throw new ODataError(400, `Invalid value ${raw} for ${name}; expected it in single quotes, e.g. ${name}='${raw}'`);
+  if (!match)
+    throw new ODataError(400, `Invalid value ${raw} for ${name}; expected it in single quotes, e.g. ${name}='${raw}'`);
   return match[1]!;
 }
 
@@ -46,7 +49,8 @@ function orderBy(records: ODataRecord[], query: URLSearchParams, allowed: readon
 export function integrationContentRoutes(store: TenantStore, scheduler: DeployScheduler): ApiRoute[] {
   const artifactOr404 = (id: string): StoredRuntimeArtifact => {
     const artifact = store.state.runtime[id];
-    if (!artifact) throw new ODataError(404, `Requested entity could not be found. Integration artifact '${id}' is not deployed`);
+    if (!artifact)
+      throw new ODataError(404, `Requested entity could not be found. Integration artifact '${id}' is not deployed`);
     return artifact;
   };
 
@@ -54,7 +58,10 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
     const iflow = store.state.iflows[id];
     if (!iflow) throw new ODataError(404, `Integration artifact '${id}' not found`);
     if (version !== 'active' && version !== iflow.version) {
-      throw new ODataError(404, `Integration artifact '${id}' has no version '${version}'; its version is '${iflow.version}' (or use 'active')`);
+      throw new ODataError(
+        404,
+        `Integration artifact '${id}' has no version '${version}'; its version is '${iflow.version}' (or use 'active')`,
+      );
     }
     return iflow;
   };
@@ -98,7 +105,15 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
       handle: (request) => ({
         status: 200,
         json: collectionEnvelope(
-          orderBy(runtimeList(request), request.query, ['Id', 'Version', 'Name', 'Type', 'DeployedBy', 'DeployedOn', 'Status']),
+          orderBy(runtimeList(request), request.query, [
+            'Id',
+            'Version',
+            'Name',
+            'Type',
+            'DeployedBy',
+            'DeployedOn',
+            'Status',
+          ]),
           request.query,
           `${request.serviceRoot}/IntegrationRuntimeArtifacts`,
         ),
@@ -179,7 +194,13 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
         const uri = `${request.serviceRoot}/BuildAndDeployStatus('${task.taskId}')`;
         return {
           status: 200,
-          json: { d: { __metadata: { id: uri, uri, type: 'com.sap.hci.api.BuildAndDeployStatus' }, TaskId: task.taskId, Status: task.status } },
+          json: {
+            d: {
+              __metadata: { id: uri, uri, type: 'com.sap.hci.api.BuildAndDeployStatus' },
+              TaskId: task.taskId,
+              Status: task.status,
+            },
+          },
         };
       },
     },
@@ -193,7 +214,16 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
         return {
           status: 200,
           json: entityEnvelope(
-            { Id: iflow.id, Version: iflow.version, PackageId: 'Emulator', Name: iflow.name, Description: '', Sender: '', Receiver: '', ArtifactContent: null },
+            {
+              Id: iflow.id,
+              Version: iflow.version,
+              PackageId: 'Emulator',
+              Name: iflow.name,
+              Description: '',
+              Sender: '',
+              Receiver: '',
+              ArtifactContent: null,
+            },
             request.query,
           ),
         };
@@ -206,8 +236,15 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
       answersJson: true,
       handle: (request, match) => {
         const iflow = iflowOr404(match[1]!, match[2]!);
-        const records = orderBy(iflow.parameters.map((p) => ({ ...p })), request.query, ['ParameterKey']);
-        return { status: 200, json: collectionEnvelope(records, request.query, `${request.serviceRoot}${request.path}`) };
+        const records = orderBy(
+          iflow.parameters.map((p) => ({ ...p })),
+          request.query,
+          ['ParameterKey'],
+        );
+        return {
+          status: 200,
+          json: collectionEnvelope(records, request.query, `${request.serviceRoot}${request.path}`),
+        };
       },
     },
     {

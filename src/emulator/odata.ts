@@ -54,7 +54,12 @@ export type ODataRecord = Record<string, unknown>;
 export function applySelect<T extends ODataRecord>(record: T, query: URLSearchParams): ODataRecord {
   const select = query.get('$select');
   if (!select) return record;
-  const wanted = new Set(select.split(',').map((s) => s.trim()).filter(Boolean));
+  const wanted = new Set(
+    select
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   return Object.fromEntries(Object.entries(record).filter(([key]) => wanted.has(key) || key === '__metadata'));
 }
 
@@ -69,7 +74,10 @@ function unquote(literal: string): string | undefined {
 }
 
 function parseTerm(term: string): Predicate {
-  const text = term.trim().replace(/^\((.*)\)$/, '$1').trim();
+  const text = term
+    .trim()
+    .replace(/^\((.*)\)$/, '$1')
+    .trim();
   const comparison = COMPARISON.exec(text);
   if (comparison) {
     const [, property, operator, raw] = comparison;
@@ -112,7 +120,8 @@ export function parseFilter(filter: string | null): Predicate | undefined {
 function nonNegativeInteger(query: URLSearchParams, name: string): number | undefined {
   const raw = query.get(name);
   if (raw === null) return undefined;
-  if (!/^\d+$/.test(raw)) throw new ODataError(400, `Invalid value "${raw}" for ${name}; expected a non-negative integer`);
+  if (!/^\d+$/.test(raw))
+    throw new ODataError(400, `Invalid value "${raw}" for ${name}; expected a non-negative integer`);
   return Number(raw);
 }
 

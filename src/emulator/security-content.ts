@@ -102,20 +102,26 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
 
   const putCertificate = (request: ApiRequest, hex: string): ApiResponse => {
     const alias = aliasFromHex(hex);
-    if (alias.length === 0 || alias.length > 250) throw new ODataError(400, `Invalid alias "${alias}"; 1 to 250 characters`);
+    if (alias.length === 0 || alias.length > 250)
+      throw new ODataError(400, `Invalid alias "${alias}"; 1 to 250 characters`);
     if (isSapReservedAlias(alias)) throw reservedAliasError(alias);
     assertUnlocked(keystoreLocked);
     const body = request.body ?? Buffer.alloc(0);
     if (body.length > MAX_CERTIFICATE_BYTES) {
-      throw new ODataError(413, `Payload too large: the certificate has ${body.length} bytes; at most ${MAX_CERTIFICATE_BYTES} are accepted`);
+      throw new ODataError(
+        413,
+        `Payload too large: the certificate has ${body.length} bytes; at most ${MAX_CERTIFICATE_BYTES} are accepted`,
+      );
     }
     const certificate = parseCertificateUpload(body);
     const update = flag(request.query, 'update');
     const existing = store.state.keystores.system[alias];
     if (existing && !update) throw new ODataError(400, `Keystore entry with alias "${alias}" already exists`);
-    if (!existing && update) throw new ODataError(400, `Keystore entry with alias "${alias}" does not exist; send update=false to create it`);
+    if (!existing && update)
+      throw new ODataError(400, `Keystore entry with alias "${alias}" does not exist; send update=false to create it`);
     if (existing?.owner === 'SAP') throw reservedAliasError(alias);
-    if (existing?.type === 'Key Pair') throw new ODataError(400, `Key Pair entry "${alias}" cannot be overwritten by a certificate entry`);
+    if (existing?.type === 'Key Pair')
+      throw new ODataError(400, `Key Pair entry "${alias}" cannot be overwritten by a certificate entry`);
     const pem = certificate.toString();
     if (!flag(request.query, 'fingerprintVerified')) {
       const trusted = Object.values(store.state.keystores.system).some((entry) =>
@@ -204,7 +210,8 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       for (const entry of sortedEntries(backupEntries)) {
         const current = system[entry.alias];
         const status = !current ? 'new' : current.certificatePem === entry.certificatePem ? 'unchanged' : 'changed';
-        if (status !== 'unchanged') system[entry.alias] = { ...entry, lastModifiedBy: request.principal.name, lastModifiedTime: request.now };
+        if (status !== 'unchanged')
+          system[entry.alias] = { ...entry, lastModifiedBy: request.principal.name, lastModifiedTime: request.now };
         out.push(keystoreEntryRecord(system[entry.alias]!, status));
       }
       if (option === 'replace') {
@@ -222,9 +229,12 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
 
   const massDelete = (request: ApiRequest): ApiResponse => {
     const body = jsonBody(request);
-    if (typeof body.Aliases !== 'string') throw new ODataError(400, 'The request body must be {"Aliases":"alias1;alias2"}');
+    if (typeof body.Aliases !== 'string')
+      throw new ODataError(400, 'The request body must be {"Aliases":"alias1;alias2"}');
     const aliases = splitAliases(body.Aliases);
-    const reserved = aliases.find((alias) => isSapReservedAlias(alias) || store.state.keystores.system[alias]?.owner === 'SAP');
+    const reserved = aliases.find(
+      (alias) => isSapReservedAlias(alias) || store.state.keystores.system[alias]?.owner === 'SAP',
+    );
     if (reserved !== undefined) throw reservedAliasError(reserved);
     assertUnlocked(keystoreLocked);
     store.update((state) => {
@@ -240,8 +250,14 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       pattern: /^\/KeystoreEntries$/,
       area: 'securityContent',
       answersJson: true,
-      handle: (request) =>
-        ({ status: 200, json: collectionEnvelope(sortedEntries(store.state.keystores[keystoreName(request.query)]).map((e) => keystoreEntryRecord(e)), request.query, `${request.serviceRoot}/KeystoreEntries`) }),
+      handle: (request) => ({
+        status: 200,
+        json: collectionEnvelope(
+          sortedEntries(store.state.keystores[keystoreName(request.query)]).map((e) => keystoreEntryRecord(e)),
+          request.query,
+          `${request.serviceRoot}/KeystoreEntries`,
+        ),
+      }),
     },
     {
       method: 'GET',
@@ -293,7 +309,10 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       handle: (request) => {
         if (flag(request.query, 'deleteEntries')) return massDelete(request);
         if (request.query.get('retrieveBackup') === 'backup_admin_system') return restore(request);
-        throw new ODataError(400, 'Send deleteEntries=true (mass delete) or retrieveBackup=backup_admin_system (restore)');
+        throw new ODataError(
+          400,
+          'Send deleteEntries=true (mass delete) or retrieveBackup=backup_admin_system (restore)',
+        );
       },
     },
     {
@@ -307,7 +326,15 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
         const last = Math.max(0, ...entries.map((e) => e.lastModifiedTime));
         return {
           status: 200,
-          json: entityEnvelope({ Name: name, LastModifiedBy: entries.find((e) => e.lastModifiedTime === last)?.lastModifiedBy ?? null, LastModifiedTime: odataDate(last), Size: entries.length }, request.query),
+          json: entityEnvelope(
+            {
+              Name: name,
+              LastModifiedBy: entries.find((e) => e.lastModifiedTime === last)?.lastModifiedBy ?? null,
+              LastModifiedTime: odataDate(last),
+              Size: entries.length,
+            },
+            request.query,
+          ),
         };
       },
     },

@@ -87,7 +87,10 @@ const validateFaults = new Ajv({ strict: false }).compile(FAULT_SETTINGS_SCHEMA)
 export async function startTenantEmulator(options: TenantEmulatorOptions): Promise<TenantEmulator> {
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK.has(host)) {
-    throw new CpiError('CPI_EMULATOR_CONFIG_INVALID', `host "${String(host)}" is not a loopback address; use 127.0.0.1`);
+    throw new CpiError(
+      'CPI_EMULATOR_CONFIG_INVALID',
+      `host "${String(host)}" is not a loopback address; use 127.0.0.1`,
+    );
   }
   const config = resolveEmulatorConfig(options.config);
   const now = options.now ?? Date.now;
@@ -98,7 +101,10 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
   const clients = config.oauthClients ?? [{ clientId: generated.clientId, clientSecret: generated.clientSecret }];
 
   const faults = new FaultInjector(config.faults);
-  const scheduler = new DeployScheduler(store, now, { deployMs: config.deployDelayMs, undeployMs: config.undeployDelayMs });
+  const scheduler = new DeployScheduler(store, now, {
+    deployMs: config.deployDelayMs,
+    undeployMs: config.undeployDelayMs,
+  });
   const auth = new Authenticator(users, clients, config.tokenLifetimeSeconds, store, now);
   const parts = {
     routes: [
@@ -118,12 +124,16 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    const text = status === 413 ? 'Payload too large' : status === 500 ? 'Internal server error in the emulator' : error.message;
+    const text =
+      status === 413 ? 'Payload too large' : status === 500 ? 'Internal server error in the emulator' : error.message;
     if (status === 500) options.log?.(`internal error: ${error.message}`);
     void reply.code(status).type('application/json; charset=utf-8').send(new ODataError(status, text).body());
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).type('application/json; charset=utf-8').send(new ODataError(404, `Not found: ${request.method} ${request.url.split('?')[0]}`).body());
+    void reply
+      .code(404)
+      .type('application/json; charset=utf-8')
+      .send(new ODataError(404, `Not found: ${request.method} ${request.url.split('?')[0]}`).body());
   });
   if (options.log) {
     const log = options.log;
@@ -143,7 +153,11 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
     const url = new URL(request.url, 'http://emulator.invalid');
     const form = new URLSearchParams(Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '');
     const answer = auth.issueToken(request.headers.authorization, url.searchParams, form);
-    void reply.code(answer.status).headers(answer.headers).type('application/json; charset=utf-8').send(JSON.stringify(answer.body));
+    void reply
+      .code(answer.status)
+      .headers(answer.headers)
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify(answer.body));
   });
 
   app.get('/emulator/faults', async (_request, reply) => {
@@ -158,9 +172,15 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
     }
     if (!validateFaults(body)) {
       const detail = validateFaults.errors?.[0];
-      void reply.code(400).type('application/json; charset=utf-8').send(
-        new ODataError(400, `Invalid fault settings: ${detail ? `${detail.instancePath || '(body)'} ${detail.message}` : 'send a JSON object'}`).body(),
-      );
+      void reply
+        .code(400)
+        .type('application/json; charset=utf-8')
+        .send(
+          new ODataError(
+            400,
+            `Invalid fault settings: ${detail ? `${detail.instancePath || '(body)'} ${detail.message}` : 'send a JSON object'}`,
+          ).body(),
+        );
       return;
     }
     // PUT replaces: fields left out go back to no fault

@@ -14,7 +14,10 @@ export const SAP_KEY_PAIR_ALIAS = 'sap_cloudintegrationcertificate';
 
 function addKeyPair(state: TenantState, alias: string, owner: 'SAP' | 'Tenant Administrator', now: number): void {
   if (state.keystores.system[alias]) return;
-  const pair = generateSelfSignedKeyPair(owner === 'SAP' ? 'cloudintegration.emulator.invalid' : alias, owner === 'SAP' ? 'SAP' : 'Tenant');
+  const pair = generateSelfSignedKeyPair(
+    owner === 'SAP' ? 'cloudintegration.emulator.invalid' : alias,
+    owner === 'SAP' ? 'SAP' : 'Tenant',
+  );
   const by = owner === 'SAP' ? 'SAP' : 'emulator';
   state.keystores.system[alias] = {
     alias,
@@ -38,7 +41,10 @@ export function seedTenant(store: TenantStore, config: ResolvedEmulatorConfig, n
     try {
       new X509Certificate(seed.pem);
     } catch (error) {
-      throw new CpiError('CPI_EMULATOR_CONFIG_INVALID', `/certificates: the pem of "${seed.alias}" is not a certificate: ${(error as Error).message}`);
+      throw new CpiError(
+        'CPI_EMULATOR_CONFIG_INVALID',
+        `/certificates: the pem of "${seed.alias}" is not a certificate: ${(error as Error).message}`,
+      );
     }
   }
   store.update((state) => {
@@ -65,7 +71,13 @@ export function seedTenant(store: TenantStore, config: ResolvedEmulatorConfig, n
         continue;
       }
       const parameters = seedParameters(iflow);
-      state.iflows[iflow.id] = { id: iflow.id, name: iflow.name, version: iflow.version, parameters, deployError: iflow.deployError };
+      state.iflows[iflow.id] = {
+        id: iflow.id,
+        name: iflow.name,
+        version: iflow.version,
+        parameters,
+        deployError: iflow.deployError,
+      };
       if (iflow.deployed) {
         state.runtime[iflow.id] = {
           id: iflow.id,

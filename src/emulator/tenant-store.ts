@@ -134,7 +134,10 @@ export class TenantStore {
     try {
       parsed = JSON.parse(text) as TenantState;
     } catch (error) {
-      throw new CpiError('CPI_EMULATOR_STATE_UNREADABLE', `${this.path} is not valid JSON: ${(error as Error).message}`);
+      throw new CpiError(
+        'CPI_EMULATOR_STATE_UNREADABLE',
+        `${this.path} is not valid JSON: ${(error as Error).message}`,
+      );
     }
     if (parsed.formatVersion !== 1) {
       throw new CpiError(

@@ -49,7 +49,9 @@ describe('authentication: OAuth2 client credentials', () => {
     assert.equal(answer.status, 200);
     assert.equal(answer.body.token_type, 'bearer');
     assert.equal(answer.body.expires_in, 600);
-    const api = await h.call('GET', '/IntegrationRuntimeArtifacts', { auth: { bearer: String(answer.body.access_token) } });
+    const api = await h.call('GET', '/IntegrationRuntimeArtifacts', {
+      auth: { bearer: String(answer.body.access_token) },
+    });
     assert.equal(api.status, 200);
   });
 
@@ -59,13 +61,19 @@ describe('authentication: OAuth2 client credentials', () => {
       auth: '',
       query: '',
       contentType: 'application/x-www-form-urlencoded',
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: clientSecret,
+      }).toString(),
     });
     assert.equal(answer.status, 200);
   });
 
   test('answers 401 invalid_client to a wrong secret and 400 unsupported_grant_type to another grant', async () => {
-    const wrong = await token(h, { auth: `Basic ${Buffer.from(`${h.emulator.credentials.clientId}:nope`).toString('base64')}` });
+    const wrong = await token(h, {
+      auth: `Basic ${Buffer.from(`${h.emulator.credentials.clientId}:nope`).toString('base64')}`,
+    });
     assert.equal(wrong.status, 401);
     assert.equal(wrong.body.error, 'invalid_client');
     const grant = await token(h, { query: '?grant_type=password' });
@@ -89,7 +97,8 @@ describe('authentication: OAuth2 client credentials', () => {
     const { clientSecret, password } = h.emulator.credentials;
     const log = h.log.join('\n');
     assert.ok(h.log.length > 0);
-    for (const secret of [issued, clientSecret, password, 'Basic ', 'Bearer ']) assert.ok(!log.includes(secret), `log leaks ${secret.slice(0, 6)}…`);
+    for (const secret of [issued, clientSecret, password, 'Basic ', 'Bearer '])
+      assert.ok(!log.includes(secret), `log leaks ${secret.slice(0, 6)}…`);
     const { readFileSync } = await import('node:fs');
     const state = readFileSync(`${h.dataDir}/tenant-state.json`, 'utf8');
     assert.ok(!state.includes(issued), 'the state file holds no usable bearer token');

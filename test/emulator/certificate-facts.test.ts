@@ -29,8 +29,15 @@ describe('certificate facts', () => {
     for (const body of [Buffer.from(leaf.pem), leaf.der, Buffer.from(leaf.der.toString('base64'))]) {
       assert.equal(parseCertificateUpload(body).fingerprint256, fingerprint);
     }
-    for (const body of [Buffer.from('not a certificate'), Buffer.from([0x30, 0x03, 0x02, 0x01, 0x01]), Buffer.alloc(0)]) {
-      assert.throws(() => parseCertificateUpload(body), (e: unknown) => e instanceof ODataError && e.status === 415);
+    for (const body of [
+      Buffer.from('not a certificate'),
+      Buffer.from([0x30, 0x03, 0x02, 0x01, 0x01]),
+      Buffer.alloc(0),
+    ]) {
+      assert.throws(
+        () => parseCertificateUpload(body),
+        (e: unknown) => e instanceof ODataError && e.status === 415,
+      );
     }
   });
 

@@ -50,9 +50,14 @@ describe('CSRF with bearer tokens', () => {
     const h = await Harness.start({ iflows: [{ id: 'Flow' }] });
     try {
       const auth = { bearer: await bearer(h) };
-      const refused = await h.call('POST', "/DeployIntegrationDesigntimeArtifact?Id='Flow'&Version='active'", { auth, csrf: false });
+      const refused = await h.call('POST', "/DeployIntegrationDesigntimeArtifact?Id='Flow'&Version='active'", {
+        auth,
+        csrf: false,
+      });
       assert.equal(refused.status, 403);
-      const fetched = await fetch(`${h.emulator.apiUrl}/`, { headers: { authorization: `Bearer ${auth.bearer}`, 'x-csrf-token': 'Fetch' } });
+      const fetched = await fetch(`${h.emulator.apiUrl}/`, {
+        headers: { authorization: `Bearer ${auth.bearer}`, 'x-csrf-token': 'Fetch' },
+      });
       const token = fetched.headers.get('x-csrf-token')!;
       const accepted = await h.call('POST', "/DeployIntegrationDesigntimeArtifact?Id='Flow'&Version='active'", {
         auth,
@@ -69,8 +74,16 @@ describe('CSRF with bearer tokens', () => {
     const h = await Harness.start({ iflows: [{ id: 'Flow' }], csrfForBearer: false });
     try {
       const auth = { bearer: await bearer(h) };
-      assert.equal((await h.call('POST', "/DeployIntegrationDesigntimeArtifact?Id='Flow'&Version='active'", { auth, csrf: false })).status, 202);
-      assert.equal((await h.call('POST', "/DeployIntegrationDesigntimeArtifact?Id='Flow'&Version='active'", { csrf: false })).status, 403);
+      assert.equal(
+        (await h.call('POST', "/DeployIntegrationDesigntimeArtifact?Id='Flow'&Version='active'", { auth, csrf: false }))
+          .status,
+        202,
+      );
+      assert.equal(
+        (await h.call('POST', "/DeployIntegrationDesigntimeArtifact?Id='Flow'&Version='active'", { csrf: false }))
+          .status,
+        403,
+      );
     } finally {
       await h.close();
     }

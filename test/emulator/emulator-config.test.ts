@@ -18,7 +18,11 @@ describe('emulator configuration', () => {
   });
 
   const invalid: Array<[string, unknown, RegExp]> = [
-    ['unknown key identifier', { iflows: [{ id: 'F', keyIdentifier: 'X509KeyIdentifier' }] }, /\/iflows\/0\/keyIdentifier/],
+    [
+      'unknown key identifier',
+      { iflows: [{ id: 'F', keyIdentifier: 'X509KeyIdentifier' }] },
+      /\/iflows\/0\/keyIdentifier/,
+    ],
     ['negative delay', { deployDelayMs: -1 }, /\/deployDelayMs/],
     ['duplicate iFlow id', { iflows: [{ id: 'F' }, { id: 'F' }] }, /"F" appears twice/],
     ['error rate above 1', { faults: { errorRates: { '500': 1.5 } } }, /\/faults\/errorRates/],
@@ -28,7 +32,8 @@ describe('emulator configuration', () => {
     test(`refuses ${name}, naming the field`, () => {
       assert.throws(
         () => resolveEmulatorConfig(config as EmulatorConfig),
-        (error: unknown) => isCpiError(error) && error.code === 'CPI_EMULATOR_CONFIG_INVALID' && detail.test(error.detail),
+        (error: unknown) =>
+          isCpiError(error) && error.code === 'CPI_EMULATOR_CONFIG_INVALID' && detail.test(error.detail),
       );
     });
   }
@@ -36,10 +41,16 @@ describe('emulator configuration', () => {
   test('loads a JSON file and reports one that is not JSON', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cpi-emulator-config-'));
     try {
-      writeFileSync(join(dir, 'good.json'), JSON.stringify({ iflows: [{ id: 'A', deployed: false }], deployDelayMs: 5 }));
+      writeFileSync(
+        join(dir, 'good.json'),
+        JSON.stringify({ iflows: [{ id: 'A', deployed: false }], deployDelayMs: 5 }),
+      );
       assert.equal(resolveEmulatorConfig(loadEmulatorConfig(join(dir, 'good.json'))).deployDelayMs, 5);
       writeFileSync(join(dir, 'bad.json'), '{ iflows: ');
-      assert.throws(() => loadEmulatorConfig(join(dir, 'bad.json')), (e: unknown) => isCpiError(e) && e.detail.includes('bad.json'));
+      assert.throws(
+        () => loadEmulatorConfig(join(dir, 'bad.json')),
+        (e: unknown) => isCpiError(e) && e.detail.includes('bad.json'),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -23,7 +23,10 @@ describe('fault injector', () => {
 
   test('expires CSRF tokens every N requests', () => {
     const injector = new FaultInjector({ ...DEFAULT_FAULTS, csrfTokenExpiryRequests: 3 });
-    assert.deepEqual(Array.from({ length: 7 }, () => injector.decide().expireCsrfTokens), [false, false, true, false, false, true, false]);
+    assert.deepEqual(
+      Array.from({ length: 7 }, () => injector.decide().expireCsrfTokens),
+      [false, false, true, false, false, true, false],
+    );
   });
 });
 
@@ -50,7 +53,10 @@ describe('fault injection over HTTP', () => {
     try {
       const answer = await setFaults(h, { errorRates: { '500': 2 } });
       assert.equal(answer.status, 400);
-      assert.match(((await answer.json()) as { error: { message: { value: string } } }).error.message.value, /errorRates/);
+      assert.match(
+        ((await answer.json()) as { error: { message: { value: string } } }).error.message.value,
+        /errorRates/,
+      );
     } finally {
       await h.close();
     }
@@ -63,7 +69,9 @@ describe('fault injection over HTTP', () => {
       assert.equal((await h.call('GET', '/KeystoreEntries')).status, 200);
       assert.ok(Date.now() - started >= 240, 'answer came after the latency');
       await setFaults(h, { connectionResetRate: 1 });
-      await assert.rejects(fetch(`${h.emulator.apiUrl}/KeystoreEntries`, { headers: { authorization: h.basicAuthorization() } }));
+      await assert.rejects(
+        fetch(`${h.emulator.apiUrl}/KeystoreEntries`, { headers: { authorization: h.basicAuthorization() } }),
+      );
     } finally {
       await h.close();
     }

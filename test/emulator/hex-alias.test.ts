@@ -19,13 +19,22 @@ describe('hex alias', () => {
   }
 
   test('odd length and non-hex answer 500 like the tenant', () => {
-    assert.throws(() => aliasFromHex('ABC'), (e: unknown) => e instanceof ODataError && e.status === 500 && e.text === 'hexBinary needs to be even-length: ABC');
-    assert.throws(() => aliasFromHex('ZZ'), (e: unknown) => e instanceof ODataError && e.status === 500);
+    assert.throws(
+      () => aliasFromHex('ABC'),
+      (e: unknown) =>
+        e instanceof ODataError && e.status === 500 && e.text === 'hexBinary needs to be even-length: ABC',
+    );
+    assert.throws(
+      () => aliasFromHex('ZZ'),
+      (e: unknown) => e instanceof ODataError && e.status === 500,
+    );
   });
 
   test('SAP reserves sap_* and three hci aliases', () => {
     assert.deepEqual(
-      ['sap_x', 'hcicertificate', 'hcicertificate1', 'hcimsgcertificate', 'hcicertificate2', 'my_sap_key', 'SAP_x'].map(isSapReservedAlias),
+      ['sap_x', 'hcicertificate', 'hcicertificate1', 'hcimsgcertificate', 'hcicertificate2', 'my_sap_key', 'SAP_x'].map(
+        isSapReservedAlias,
+      ),
       [true, true, true, true, false, false, false],
     );
   });

@@ -3,8 +3,16 @@ import { after, before, describe, test } from 'node:test';
 import { eventually, Harness } from './support/emulator-harness';
 
 const IFLOWS = [
-  { id: 'OrderToReceiver', version: '1.0.3', publicKeyAlias: 'receiver_enc', keyIdentifier: 'BinarySecurityToken' as const },
-  { id: 'BrokenFlow', deployError: 'Failed to start: receiver channel SOAP has no certificate under alias receiver_enc' },
+  {
+    id: 'OrderToReceiver',
+    version: '1.0.3',
+    publicKeyAlias: 'receiver_enc',
+    keyIdentifier: 'BinarySecurityToken' as const,
+  },
+  {
+    id: 'BrokenFlow',
+    deployError: 'Failed to start: receiver channel SOAP has no certificate under alias receiver_enc',
+  },
   { id: 'RunningFlow', deployed: true },
 ];
 
@@ -56,8 +64,14 @@ describe('integration content: deploy and undeploy', () => {
     assert.equal(info.status, 200);
     assert.equal(info.json.message.messageText, IFLOWS[1]!.deployError);
     const errors = await h.call('GET', "/IntegrationRuntimeArtifacts?$filter=Status eq 'ERROR'");
-    assert.deepEqual(errors.json.d.results.map((a: { Id: string }) => a.Id), ['BrokenFlow']);
-    const count = await h.call('GET', "/IntegrationRuntimeArtifacts/$count?$filter=Status eq 'ERROR' or Status eq 'STARTED'");
+    assert.deepEqual(
+      errors.json.d.results.map((a: { Id: string }) => a.Id),
+      ['BrokenFlow'],
+    );
+    const count = await h.call(
+      'GET',
+      "/IntegrationRuntimeArtifacts/$count?$filter=Status eq 'ERROR' or Status eq 'STARTED'",
+    );
     assert.equal(count.text, String(h.emulator.state.runtimeArtifacts().filter((a) => a.status !== 'STARTING').length));
   });
 
@@ -88,11 +102,19 @@ describe('integration content: externalized configuration', () => {
 
   test('lists the channel parameters, filtered with startswith', async () => {
     const answer = await h.call('GET', `${base}/Configurations`);
-    const byKey = Object.fromEntries(answer.json.d.results.map((p: { ParameterKey: string; ParameterValue: string }) => [p.ParameterKey, p.ParameterValue]));
+    const byKey = Object.fromEntries(
+      answer.json.d.results.map((p: { ParameterKey: string; ParameterValue: string }) => [
+        p.ParameterKey,
+        p.ParameterValue,
+      ]),
+    );
     assert.equal(byKey.Receiver_PublicKeyAliasEncryption, 'receiver_enc');
     assert.equal(byKey.Receiver_KeyIdentifier, 'BinarySecurityToken');
     const filtered = await h.call('GET', `${base}/Configurations?$filter=startswith(ParameterKey,'Receiver_Public')`);
-    assert.deepEqual(filtered.json.d.results.map((p: { ParameterKey: string }) => p.ParameterKey), ['Receiver_PublicKeyAliasEncryption']);
+    assert.deepEqual(
+      filtered.json.d.results.map((p: { ParameterKey: string }) => p.ParameterKey),
+      ['Receiver_PublicKeyAliasEncryption'],
+    );
   });
 
   test('an updated parameter (202) takes effect at the next deploy, not before', async () => {
@@ -101,7 +123,10 @@ describe('integration content: externalized configuration', () => {
       body: JSON.stringify({ ParameterValue: 'receiver_enc_2026', DataType: 'xsd:string' }),
     });
     assert.equal(update.status, 202);
-    const read = await h.call('GET', `${base}/Configurations?$filter=ParameterKey eq 'Receiver_PublicKeyAliasEncryption'`);
+    const read = await h.call(
+      'GET',
+      `${base}/Configurations?$filter=ParameterKey eq 'Receiver_PublicKeyAliasEncryption'`,
+    );
     assert.equal(read.json.d.results[0].ParameterValue, 'receiver_enc_2026');
     await h.call('POST', "/DeployIntegrationDesigntimeArtifact?Id='OrderToReceiver'&Version='active'");
     await eventually(async () => ((await runtimeStatus(h, 'OrderToReceiver')) === 'STARTED' ? true : undefined));
@@ -114,7 +139,10 @@ describe('integration content: externalized configuration', () => {
       body: '{"ParameterValue":"x"}',
     });
     assert.equal(unknown.status, 404);
-    const version = await h.call('GET', "/IntegrationDesigntimeArtifacts(Id='OrderToReceiver',Version='9.9.9')/Configurations");
+    const version = await h.call(
+      'GET',
+      "/IntegrationDesigntimeArtifacts(Id='OrderToReceiver',Version='9.9.9')/Configurations",
+    );
     assert.equal(version.status, 404);
   });
 });

@@ -40,13 +40,22 @@ describe('odata', () => {
 
   test('refuses filters it does not support with 400 instead of ignoring them', () => {
     for (const filter of ["K gt 'a'", "K eq 'a' and K eq 'b'", 'nonsense']) {
-      assert.throws(() => parseFilter(filter), (e: unknown) => e instanceof ODataError && e.status === 400, filter);
+      assert.throws(
+        () => parseFilter(filter),
+        (e: unknown) => e instanceof ODataError && e.status === 400,
+        filter,
+      );
     }
-    assert.throws(() => collectionEnvelope(items, q('$top=-1'), 'x'), (e: unknown) => e instanceof ODataError && e.status === 400);
+    assert.throws(
+      () => collectionEnvelope(items, q('$top=-1'), 'x'),
+      (e: unknown) => e instanceof ODataError && e.status === 400,
+    );
   });
 
   test('writes dates as /Date(ms)/ and errors in the OData v2 shape', () => {
     assert.equal(odataDate(1496732924000), '/Date(1496732924000)/');
-    assert.deepEqual(new ODataError(404, 'gone').body(), { error: { code: 'Not Found', message: { lang: 'en', value: 'gone' } } });
+    assert.deepEqual(new ODataError(404, 'gone').body(), {
+      error: { code: 'Not Found', message: { lang: 'en', value: 'gone' } },
+    });
   });
 });

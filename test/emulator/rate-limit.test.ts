@@ -22,7 +22,11 @@ describe('rate limit', () => {
       const limited = await h.call('GET', '/KeystoreEntries');
       assert.equal(limited.status, 429);
       assert.ok(Number(limited.headers.get('retry-after')) >= 1);
-      assert.equal((await h.call('GET', '/IntegrationRuntimeArtifacts')).status, 200, 'other APIs have their own limit');
+      assert.equal(
+        (await h.call('GET', '/IntegrationRuntimeArtifacts')).status,
+        200,
+        'other APIs have their own limit',
+      );
     } finally {
       await h.close();
     }

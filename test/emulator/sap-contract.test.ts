@@ -13,7 +13,12 @@ describe('SAP contract checker', () => {
       ['PUT', "/CertificateResources('{Hexalias}')/$value", "/CertificateResources('313233')/$value", 400],
       ['GET', '/IntegrationRuntimeArtifacts', '/IntegrationRuntimeArtifacts', 200],
       ['GET', "/BuildAndDeployStatus(TaskId='{taskId}')", "/BuildAndDeployStatus(TaskId='abc')", 200],
-      ['GET', "/IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/Configurations", "/IntegrationDesigntimeArtifacts(Id='a',Version='active')/Configurations", 200],
+      [
+        'GET',
+        "/IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/Configurations",
+        "/IntegrationDesigntimeArtifacts(Id='a',Version='active')/Configurations",
+        200,
+      ],
     ];
     for (const [method, template, path, status] of examples) {
       const example = contract.example(method, template, status);

@@ -75,10 +75,20 @@ describe('security content: certificate import and exchange', () => {
   after(() => h.close());
 
   test('creates an entry from PEM (204) and exchanges it in place with update=true, keeping the alias', async () => {
-    const created = await putCertificate(h, 'receiver_enc', selfSigned.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=false');
+    const created = await putCertificate(
+      h,
+      'receiver_enc',
+      selfSigned.pem,
+      'fingerprintVerified=true&returnKeystoreEntries=false&update=false',
+    );
     assert.equal(created.status, 204);
     const before = (await h.call('GET', `/KeystoreEntries('${hex('receiver_enc')}')`)).json.d;
-    const exchanged = await putCertificate(h, 'receiver_enc', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=true');
+    const exchanged = await putCertificate(
+      h,
+      'receiver_enc',
+      another.pem,
+      'fingerprintVerified=true&returnKeystoreEntries=false&update=true',
+    );
     assert.equal(exchanged.status, 204);
     const afterExchange = (await h.call('GET', `/KeystoreEntries('${hex('receiver_enc')}')`)).json.d;
     assert.notEqual(afterExchange.FingerprintSha256, before.FingerprintSha256);
@@ -89,45 +99,98 @@ describe('security content: certificate import and exchange', () => {
   });
 
   test('accepts binary DER and base64 DER bodies', async () => {
-    assert.equal((await putCertificate(h, 'der_body', issued.der, 'fingerprintVerified=true&returnKeystoreEntries=false&update=false')).status, 204);
-    assert.equal((await putCertificate(h, 'b64_body', issued.der.toString('base64'), 'fingerprintVerified=true&returnKeystoreEntries=false&update=false')).status, 204);
+    assert.equal(
+      (
+        await putCertificate(
+          h,
+          'der_body',
+          issued.der,
+          'fingerprintVerified=true&returnKeystoreEntries=false&update=false',
+        )
+      ).status,
+      204,
+    );
+    assert.equal(
+      (
+        await putCertificate(
+          h,
+          'b64_body',
+          issued.der.toString('base64'),
+          'fingerprintVerified=true&returnKeystoreEntries=false&update=false',
+        )
+      ).status,
+      204,
+    );
   });
 
   test('answers 400 when the alias exists and update is not set', async () => {
-    const answer = await putCertificate(h, 'receiver_enc', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=false');
+    const answer = await putCertificate(
+      h,
+      'receiver_enc',
+      another.pem,
+      'fingerprintVerified=true&returnKeystoreEntries=false&update=false',
+    );
     assert.equal(answer.status, 400);
     assert.equal(answer.json.error.message.value, 'Keystore entry with alias "receiver_enc" already exists');
   });
 
   test('answers 400 when update=true names an alias that does not exist', async () => {
-    const answer = await putCertificate(h, 'not_there', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=true');
+    const answer = await putCertificate(
+      h,
+      'not_there',
+      another.pem,
+      'fingerprintVerified=true&returnKeystoreEntries=false&update=true',
+    );
     assert.equal(answer.status, 400);
     assert.match(answer.json.error.message.value, /not_there/);
   });
 
   test('answers 409 with the certificate marked notTrusted when no trust path exists and the fingerprint is not verified', async () => {
-    const answer = await putCertificate(h, 'untrusted', selfSigned.pem, 'fingerprintVerified=false&returnKeystoreEntries=false&update=false');
+    const answer = await putCertificate(
+      h,
+      'untrusted',
+      selfSigned.pem,
+      'fingerprintVerified=false&returnKeystoreEntries=false&update=false',
+    );
     assert.equal(answer.status, 409);
     assert.equal(answer.json.error.code, 'Conflict');
     assert.equal(answer.json.error.innererror.Validity, 'notTrusted');
     assert.match(answer.json.error.message.value, /fingerprintVerified=true/);
-    assert.equal(h.emulator.state.keystoreEntries().some((e) => e.alias === 'untrusted'), false);
+    assert.equal(
+      h.emulator.state.keystoreEntries().some((e) => e.alias === 'untrusted'),
+      false,
+    );
   });
 
   test('imports a certificate issued by a CA in the keystore without fingerprintVerified', async () => {
-    const answer = await putCertificate(h, 'ca_issued', issued.pem, 'fingerprintVerified=false&returnKeystoreEntries=false&update=false');
+    const answer = await putCertificate(
+      h,
+      'ca_issued',
+      issued.pem,
+      'fingerprintVerified=false&returnKeystoreEntries=false&update=false',
+    );
     assert.equal(answer.status, 204);
   });
 
   test('answers 200 with all entries when returnKeystoreEntries=true', async () => {
-    const answer = await putCertificate(h, 'with_list', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=true&update=false');
+    const answer = await putCertificate(
+      h,
+      'with_list',
+      another.pem,
+      'fingerprintVerified=true&returnKeystoreEntries=true&update=false',
+    );
     assert.equal(answer.status, 200);
     assert.ok(answer.json.d.results.some((e: { Alias: string }) => e.Alias === 'with_list'));
   });
 
   test('answers 403 for SAP-reserved aliases on import and delete, and leaves SAP entries unchanged', async () => {
     for (const alias of ['sap_cloudintegrationcertificate', 'sap_anything', 'hcicertificate']) {
-      const answer = await putCertificate(h, alias, another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=true');
+      const answer = await putCertificate(
+        h,
+        alias,
+        another.pem,
+        'fingerprintVerified=true&returnKeystoreEntries=false&update=true',
+      );
       assert.equal(answer.status, 403, alias);
     }
     const del = await h.call('DELETE', `/KeystoreEntries('${hex('sap_cloudintegrationcertificate')}')`);
@@ -136,9 +199,19 @@ describe('security content: certificate import and exchange', () => {
   });
 
   test('answers 413 for a body over 10 kB and 415 for a body that is not a certificate', async () => {
-    const big = await putCertificate(h, 'too_big', Buffer.alloc(11 * 1024, 0x41), 'fingerprintVerified=true&returnKeystoreEntries=false&update=false');
+    const big = await putCertificate(
+      h,
+      'too_big',
+      Buffer.alloc(11 * 1024, 0x41),
+      'fingerprintVerified=true&returnKeystoreEntries=false&update=false',
+    );
     assert.equal(big.status, 413);
-    const junk = await putCertificate(h, 'junk', 'hello, certificate', 'fingerprintVerified=true&returnKeystoreEntries=false&update=false');
+    const junk = await putCertificate(
+      h,
+      'junk',
+      'hello, certificate',
+      'fingerprintVerified=true&returnKeystoreEntries=false&update=false',
+    );
     assert.equal(junk.status, 415);
   });
 
@@ -149,12 +222,30 @@ describe('security content: certificate import and exchange', () => {
   });
 
   test('answers 503 to keystore writes while the keystore is locked', async () => {
-    const locked = await fetch(`${h.emulator.url}/emulator/faults`, { method: 'PUT', body: JSON.stringify({ keystoreLocked: true }) });
+    const locked = await fetch(`${h.emulator.url}/emulator/faults`, {
+      method: 'PUT',
+      body: JSON.stringify({ keystoreLocked: true }),
+    });
     assert.equal(locked.status, 200);
-    const answer = await putCertificate(h, 'while_locked', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=false');
+    const answer = await putCertificate(
+      h,
+      'while_locked',
+      another.pem,
+      'fingerprintVerified=true&returnKeystoreEntries=false&update=false',
+    );
     assert.equal(answer.status, 503);
     await fetch(`${h.emulator.url}/emulator/faults`, { method: 'PUT', body: '{}' });
-    assert.equal((await putCertificate(h, 'while_locked', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=false')).status, 204);
+    assert.equal(
+      (
+        await putCertificate(
+          h,
+          'while_locked',
+          another.pem,
+          'fingerprintVerified=true&returnKeystoreEntries=false&update=false',
+        )
+      ).status,
+      204,
+    );
   });
 });
 
@@ -174,20 +265,35 @@ describe('security content: backup, restore and mass delete', () => {
   });
 
   test('a backup keeps tenant-owned entries only, and a restore brings back an exchanged certificate', async () => {
-    const backup = await h.call('POST', '/KeystoreResources', { headers: { 'content-type': 'application/json' }, body: '{"Name":"backup_admin_system"}' });
+    const backup = await h.call('POST', '/KeystoreResources', {
+      headers: { 'content-type': 'application/json' },
+      body: '{"Name":"backup_admin_system"}',
+    });
     assert.equal(backup.status, 200);
     const backedUp = h.emulator.state.keystoreEntries('backup_admin_system').map((e) => e.alias);
     assert.ok(backedUp.includes('partner_a'));
     assert.ok(!backedUp.includes('sap_cloudintegrationcertificate'));
     const listed = await h.call('GET', '/KeystoreEntries?keystoreName=backup_admin_system');
-    assert.deepEqual(listed.json.d.results.map((e: { Alias: string }) => e.Alias), backedUp);
+    assert.deepEqual(
+      listed.json.d.results.map((e: { Alias: string }) => e.Alias),
+      backedUp,
+    );
 
     const original = h.emulator.state.keystoreEntries().find((e) => e.alias === 'partner_a')!.fingerprintSha256;
-    await putCertificate(h, 'partner_a', another.pem, 'fingerprintVerified=true&returnKeystoreEntries=false&update=true');
-    const restore = await h.call('PUT', "/KeystoreResources('system')?retrieveBackup=backup_admin_system&importOption=overwrite&returnKeystoreEntries=true", {
-      headers: { 'content-type': 'application/json' },
-      body: '{"Resource":null}',
-    });
+    await putCertificate(
+      h,
+      'partner_a',
+      another.pem,
+      'fingerprintVerified=true&returnKeystoreEntries=false&update=true',
+    );
+    const restore = await h.call(
+      'PUT',
+      "/KeystoreResources('system')?retrieveBackup=backup_admin_system&importOption=overwrite&returnKeystoreEntries=true",
+      {
+        headers: { 'content-type': 'application/json' },
+        body: '{"Resource":null}',
+      },
+    );
     assert.equal(restore.status, 200);
     const status = restore.json.d.results.find((e: { Alias: string }) => e.Alias === 'partner_a').Status;
     assert.equal(status, 'changed');
@@ -214,7 +320,10 @@ describe('security content: backup, restore and mass delete', () => {
 
 describe('security content: paging', () => {
   test('pages a keystore of 1,500 entries at 1,000 with __next and $skiptoken, and honours $top/$skip/$inlinecount', async () => {
-    const certificates = Array.from({ length: 1500 }, (_, i) => ({ alias: `bulk_${String(i).padStart(4, '0')}`, pem: another.pem }));
+    const certificates = Array.from({ length: 1500 }, (_, i) => ({
+      alias: `bulk_${String(i).padStart(4, '0')}`,
+      pem: another.pem,
+    }));
     const h = await Harness.start({ certificates });
     try {
       const first = await h.call('GET', '/KeystoreEntries?$inlinecount=allpages');
@@ -228,7 +337,10 @@ describe('security content: paging', () => {
       const all = [...first.json.d.results, ...second.json.d.results].map((e: { Alias: string }) => e.Alias);
       assert.equal(new Set(all).size, 1502);
       const window = await h.call('GET', '/KeystoreEntries?$top=2&$skip=1');
-      assert.deepEqual(window.json.d.results.map((e: { Alias: string }) => e.Alias), ['bulk_0001', 'bulk_0002']);
+      assert.deepEqual(
+        window.json.d.results.map((e: { Alias: string }) => e.Alias),
+        ['bulk_0001', 'bulk_0002'],
+      );
     } finally {
       await h.close();
     }

@@ -16,10 +16,14 @@ describe('tenant emulator: restart durability', () => {
     const first = await Harness.start(config);
     const { dataDir } = first;
     try {
-      const put = await first.call('PUT', `/CertificateResources('${hex('receiver_enc')}')/$value?fingerprintVerified=true&returnKeystoreEntries=false&update=false`, {
-        headers: { 'content-type': 'application/pkix-cert' },
-        body: certificate.pem,
-      });
+      const put = await first.call(
+        'PUT',
+        `/CertificateResources('${hex('receiver_enc')}')/$value?fingerprintVerified=true&returnKeystoreEntries=false&update=false`,
+        {
+          headers: { 'content-type': 'application/pkix-cert' },
+          body: certificate.pem,
+        },
+      );
       assert.equal(put.status, 204);
       const taskId = (await first.call('POST', "/DeployIntegrationDesigntimeArtifact?Id='Flow'&Version='active'")).text;
       const credentials = first.emulator.credentials;
@@ -69,7 +73,8 @@ describe('tenant emulator: start-up checks', () => {
     try {
       await assert.rejects(
         startTenantEmulator({ dataDir, host: '0.0.0.0' as '127.0.0.1' }),
-        (error: unknown) => isCpiError(error) && error.code === 'CPI_EMULATOR_CONFIG_INVALID' && /0\.0\.0\.0/.test(error.detail),
+        (error: unknown) =>
+          isCpiError(error) && error.code === 'CPI_EMULATOR_CONFIG_INVALID' && /0\.0\.0\.0/.test(error.detail),
       );
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
@@ -82,7 +87,10 @@ describe('tenant emulator: start-up checks', () => {
       writeFileSync(join(dataDir, 'tenant-state.json'), '{"formatVersion":1,');
       await assert.rejects(
         startTenantEmulator({ dataDir }),
-        (error: unknown) => isCpiError(error) && error.code === 'CPI_EMULATOR_STATE_UNREADABLE' && error.detail.includes('tenant-state.json'),
+        (error: unknown) =>
+          isCpiError(error) &&
+          error.code === 'CPI_EMULATOR_STATE_UNREADABLE' &&
+          error.detail.includes('tenant-state.json'),
       );
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

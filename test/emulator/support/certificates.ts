@@ -17,7 +17,11 @@ function keyPair(): { publicKey: string; privateKey: string } {
 }
 
 /** A certificate for `commonName`, self-signed unless an issuer is given. */
-export function makeCertificate(commonName: string, issuer?: TestCertificate & { commonName: string }, isCa = false): TestCertificate & { commonName: string } {
+export function makeCertificate(
+  commonName: string,
+  issuer?: TestCertificate & { commonName: string },
+  isCa = false,
+): TestCertificate & { commonName: string } {
   const keys = keyPair();
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = forge.pki.publicKeyFromPem(keys.publicKey);
@@ -40,7 +44,10 @@ export function makeCertificate(commonName: string, issuer?: TestCertificate & {
           { name: 'commonName', value: commonName },
         ],
   );
-  certificate.setExtensions([{ name: 'basicConstraints', cA: isCa }, { name: 'keyUsage', keyCertSign: isCa, digitalSignature: true, keyEncipherment: true }]);
+  certificate.setExtensions([
+    { name: 'basicConstraints', cA: isCa },
+    { name: 'keyUsage', keyCertSign: isCa, digitalSignature: true, keyEncipherment: true },
+  ]);
   certificate.sign(forge.pki.privateKeyFromPem(issuer?.privateKeyPem ?? keys.privateKey), forge.md.sha256.create());
   const pem = forge.pki.certificateToPem(certificate);
   const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(certificate)).getBytes(), 'binary');

@@ -6,7 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EmulatorConfig } from '../../../src/emulator/emulator-config';
-import { startTenantEmulator, type TenantEmulator, type TenantEmulatorOptions } from '../../../src/emulator/tenant-emulator';
+import {
+  startTenantEmulator,
+  type TenantEmulator,
+  type TenantEmulatorOptions,
+} from '../../../src/emulator/tenant-emulator';
 import { SapContract } from './sap-contract';
 
 let contract: Promise<SapContract> | undefined;
@@ -105,8 +109,14 @@ export class Harness {
     if ((response.headers.get('content-type') ?? '').includes('json') && text) json = JSON.parse(text);
     if (!options.unchecked) {
       const decodedPath = decodeURIComponent(new URL(`http://x${path}`).pathname);
-      const problems = (await sapContract()).check(method, decodedPath, response.status, json ?? (text ? text : undefined));
-      if (json === undefined && response.status >= 400) problems.push(`error answer ${response.status} is not JSON: ${text}`);
+      const problems = (await sapContract()).check(
+        method,
+        decodedPath,
+        response.status,
+        json ?? (text ? text : undefined),
+      );
+      if (json === undefined && response.status >= 400)
+        problems.push(`error answer ${response.status} is not JSON: ${text}`);
       assert.deepEqual(problems, [], `answer to ${method} ${path} breaks SAP's contract`);
     }
     return { status: response.status, headers: response.headers, text, json };

@@ -38,7 +38,9 @@ function qualifyRefs(node: unknown, specId: string): unknown {
   return Object.fromEntries(
     Object.entries(node).map(([key, value]) => [
       key,
-      key === '$ref' && typeof value === 'string' && value.startsWith('#/') ? `${specId}${value}` : qualifyRefs(value, specId),
+      key === '$ref' && typeof value === 'string' && value.startsWith('#/')
+        ? `${specId}${value}`
+        : qualifyRefs(value, specId),
     ]),
   );
 }
@@ -87,7 +89,9 @@ export class SapContract {
   /** The operation for a request path below /api/v1 (decoded), preferring the most specific template. */
   operation(method: string, path: string): Operation | undefined {
     const matches = this.operations.filter((op) => op.method === method && op.pattern.test(path === '' ? '/' : path));
-    return matches.sort((a, b) => b.template.replace(/\{[^}]+\}/g, '').length - a.template.replace(/\{[^}]+\}/g, '').length)[0];
+    return matches.sort(
+      (a, b) => b.template.replace(/\{[^}]+\}/g, '').length - a.template.replace(/\{[^}]+\}/g, '').length,
+    )[0];
   }
 
   /** Problems of one answer against the contract; empty when it conforms. */
@@ -108,7 +112,9 @@ export class SapContract {
       this.compiled.set(key, validate);
     }
     if (validate(body)) return [];
-    return (validate.errors ?? []).map((e) => `${method} ${op.template} ${status}: ${e.instancePath || '(body)'} ${e.message}`);
+    return (validate.errors ?? []).map(
+      (e) => `${method} ${op.template} ${status}: ${e.instancePath || '(body)'} ${e.message}`,
+    );
   }
 
   /** SAP's JSON example for an operation and status, to check the checker. */
