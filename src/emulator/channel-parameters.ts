@@ -1,6 +1,6 @@
 // The emulated iFlows externalize their WS-Security receiver channel settings as configuration parameters, the way
 // a developer exposes `{{Receiver_PublicKeyAlias}}` (notes §6). A deploy freezes them into the runtime artifact.
-import type { IflowSeed, KeyIdentifier, ResolvedIflow } from './emulator-config';
+import type { KeyIdentifier, ResolvedIflow } from './emulator-config';
 import type { DeployedChannel, StoredParameter } from './tenant-store';
 
 /** ParameterKey of each channel setting in `…/Configurations`. */
@@ -53,5 +53,3 @@ export function channelOf(parameters: readonly StoredParameter[]): DeployedChann
     keyIdentifier: value('keyIdentifier') as KeyIdentifier,
   };
 }
-
-export type { IflowSeed };
