@@ -1,5 +1,7 @@
 // cpi_iflow_deployment: whether an integration flow runs on the tenant. The integration developer's step of the
 // single-key renewal ("undeploy, exchange, redeploy") is `deployed = false`, then `deployed = true`.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CpiError } from '../../errors';
 import type { RuntimeArtifact } from '../../tenant/integration-content';
 import type { ObjectValue } from '../cty';
 import type { ProviderClients } from '../provider-config';
@@ -7,6 +9,7 @@ import type { CallContext, ResourceType } from '../resource';
 
 const DEFAULT_DEPLOY_TIMEOUT_SECONDS = 600;
 const UNDEPLOYED = 'UNDEPLOYED';
+const UNDEPLOY_POLL_MS = 250;
 
 function runtimeFacts(artifact: RuntimeArtifact | undefined): ObjectValue {
   return {
@@ -17,12 +20,27 @@ function runtimeFacts(artifact: RuntimeArtifact | undefined): ObjectValue {
   };
 }
 
+/** Undeploys and waits until the runtime no longer has the iFlow: only then is no message sent through it. */
+async function undeploy(id: string, timeoutSeconds: number, ctx: CallContext<ProviderClients>): Promise<void> {
+  const client = await ctx.provider().tenant.tenant();
+  await client.undeployIntegrationFlow(id, { signal: ctx.signal });
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const artifact = await client.getRuntimeArtifact(id, { signal: ctx.signal });
+    if (!artifact) return;
+    if (Date.now() > deadline) {
+      throw new CpiError('CPI_PROVIDER_TIMEOUT', `iFlow "${id}" is still in status ${artifact.status} ${timeoutSeconds} s after the undeploy; raise deploy_timeout_seconds or check the tenant`);
+    }
+    await sleep(UNDEPLOY_POLL_MS, undefined, { signal: ctx.signal });
+  }
+}
+
 async function converge(planned: ObjectValue, ctx: CallContext<ProviderClients>): Promise<ObjectValue> {
   const client = await ctx.provider().tenant.tenant();
   const id = String(planned.iflow_id);
   let artifact: RuntimeArtifact | undefined;
   if (planned.deployed === false) {
-    await client.undeployIntegrationFlow(id, { signal: ctx.signal });
+    await undeploy(id, Number(planned.deploy_timeout_seconds), ctx);
   } else {
     const version = String(planned.version);
     const { taskId } = await client.deployIntegrationFlow(id, version, { signal: ctx.signal });
@@ -92,7 +110,7 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
 
   async delete(state, ctx) {
     if (state.deployed === false) return;
-    await (await ctx.provider().tenant.tenant()).undeployIntegrationFlow(String(state.iflow_id), { signal: ctx.signal });
+    await undeploy(String(state.iflow_id), Number(state.deploy_timeout_seconds ?? DEFAULT_DEPLOY_TIMEOUT_SECONDS), ctx);
   },
 
   async import(id, ctx) {
