@@ -192,6 +192,9 @@ function verifyBodySignature(
     );
   }
   const verifier = new SignedXml({ publicCert: signer.x509.publicKey, getCertFromKeyInfo: () => null });
+  // xml-crypto runs one whole-document XPath per ID attribute name and reference; `Id` (wsu:Id, xenc Id) is the
+  // only one WS-Security uses, and indexIds has already refused duplicates under Id, ID and id.
+  verifier.idAttributes = ['Id'];
   let valid: boolean;
   try {
     verifier.loadSignature(signature as unknown as Parameters<SignedXml['loadSignature']>[0]);
