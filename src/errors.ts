@@ -222,6 +222,19 @@ export const ERRORS = registry({
     summary: 'The tenant answered in a way the client does not understand',
     fix: 'Check that tenant_url points at the Cloud Integration API (…/api/v1); if it does, report the message text as a bug.',
   },
+  // --- renewal gates (src/renewal) ---
+  CPI_GATE_CLOSED: {
+    summary: 'The gate in front of this stage is closed: the evidence it waits for is not there yet',
+    fix: 'The party named in the message must act first (run the `cpi-renewal confirm` command shown and commit the file, or finish their own stage so that the evidence appears); then plan this stage again.',
+  },
+  CPI_GATE_CONFIRMATION_MALFORMED: {
+    summary: 'A gate confirmation file cannot be read',
+    fix: 'Correct the named file as the message describes, or delete it and write it again with `cpi-renewal confirm`.',
+  },
+  CPI_GATE_NO_EVIDENCE: {
+    summary: 'The gate names no evidence to wait for',
+    fix: 'Give the gate at least one confirmation, probe, tenant_alias or iflow_state block, or a not_before time.',
+  },
   // --- emulator (src/emulator) ---
   CPI_EMULATOR_CONFIG_INVALID: {
     summary: 'The tenant emulator configuration is invalid',
