@@ -235,6 +235,55 @@ export const ERRORS = registry({
     summary: 'The gate names no evidence to wait for',
     fix: 'Give the gate at least one confirmation, probe, tenant_alias or iflow_state block, or a not_before time.',
   },
+  // --- receiver (src/receiver) ---
+  CPI_RECEIVER_KEY_NAME_INVALID: {
+    summary: 'The receiver key name is not valid',
+    fix: 'Use 1 to 64 characters: lower-case letters, digits, ".", "_" or "-", starting with a letter or digit (Java lower-cases PKCS#12 aliases, so upper case would not survive a round trip).',
+  },
+  CPI_RECEIVER_KEY_EXISTS: {
+    summary: 'The receiver already holds a key under this name',
+    fix: 'Choose another key_name; a key name is never reused, so that every certificate handed to the tenant maps to exactly one key.',
+  },
+  CPI_RECEIVER_KEY_NOT_FOUND: {
+    summary: 'The receiver holds no key under this name',
+    fix: 'Check key_name and the receiver block (which backend, which keystore files or URL); list the keys with the cpi_receiver_keyring data source.',
+  },
+  CPI_RECEIVER_KEY_MISSING: {
+    summary: 'A key under retention disappeared from the receiver (deleted or replaced out of band)',
+    fix: 'Restore the key from the keystore backup (<file>.bak) or the receiver\'s backups; if it is really gone, record why and remove it from state with `terraform state rm <address>`. It is not recreated silently, because a new key could not decrypt messages sent for the old certificate.',
+  },
+  CPI_RECEIVER_RETENTION_TOO_SHORT: {
+    summary: 'The retention of a retired key ends less than 90 days after its retirement',
+    fix: 'Set retain_until at least 90 days after the key is (or was) retired, or leave it unset to get exactly 90 days; old keys must stay available for 90 days after the exchange.',
+  },
+  CPI_RECEIVER_KEY_RETAINED: {
+    summary: 'The key may not be deleted yet: it is active, or retired and still under retention',
+    fix: 'Wait until retain_until has passed (retire an active key first). If the key must go early (e.g. it is compromised), set early_destruction_reason, apply, and then destroy; the reason is recorded by the receiver.',
+  },
+  CPI_RECEIVER_KEYSTORE_UNREADABLE: {
+    summary: 'A receiver keystore or its metadata file cannot be read',
+    fix: 'Check the path and the password environment variable; if the file is damaged, restore it from <file>.bak, which holds the previous version.',
+  },
+  CPI_RECEIVER_KEYSTORE_LOCKED: {
+    summary: 'Another process is changing the receiver keystore (its lock file is held)',
+    fix: 'Wait for the other run to finish and retry. If no other process runs, delete the lock file named in the message.',
+  },
+  CPI_RECEIVER_UNREACHABLE: {
+    summary: 'The receiver admin API could not be reached',
+    fix: 'Check receiver.url and that the receiver is running (e.g. `cpi-renewal emulator`); it listens on loopback only.',
+  },
+  CPI_RECEIVER_UNAUTHORIZED: {
+    summary: 'The receiver admin API refused the admin token',
+    fix: 'Put the receiver\'s admin token into the environment variable named by receiver.admin_token_env (default CPI_RECEIVER_ADMIN_TOKEN).',
+  },
+  CPI_RECEIVER_REQUEST_REJECTED: {
+    summary: 'The receiver admin API rejected the request',
+    fix: 'Read the receiver\'s message in the error and correct the value it names.',
+  },
+  CPI_RECEIVER_STATE_UNREADABLE: {
+    summary: 'The embedded receiver cannot read its saved state in the data directory',
+    fix: 'Restore the named file from its .bak copy, or point the receiver at an empty data directory to start afresh (its keys are then lost).',
+  },
   // --- emulator (src/emulator) ---
   CPI_EMULATOR_CONFIG_INVALID: {
     summary: 'The tenant emulator configuration is invalid',
