@@ -293,6 +293,23 @@ export const ERRORS = registry({
     summary: 'The tenant emulator cannot read its saved state in the data directory',
     fix: 'Restore the named state file from a backup, or point the emulator at an empty data directory to start afresh.',
   },
+  // --- emulator message path (src/emulator/message-*) ---
+  CPI_EMULATOR_IFLOW_UNKNOWN: {
+    summary: 'A message was posted to the sender endpoint of an iFlow the emulated tenant does not have',
+    fix: 'Post to /http/<iFlow id> with the id of a configured iFlow (see the emulator configuration\'s iflows).',
+  },
+  CPI_EMULATOR_IFLOW_NOT_STARTED: {
+    summary: 'The iFlow is not deployed and started, so it sends nothing',
+    fix: 'Deploy the iFlow and wait for runtime status STARTED; during an agreed downtime (variant B) this answer is expected.',
+  },
+  CPI_EMULATOR_MESSAGE_NOT_BUILT: {
+    summary: 'The iFlow could not sign and encrypt the message, so nothing was sent',
+    fix: 'Check the named keystore alias: the channel\'s public key alias must hold a valid certificate and its signing alias a key pair; a posted body must be well-formed XML.',
+  },
+  CPI_EMULATOR_RECEIVER_UNREACHABLE: {
+    summary: 'The iFlow built the message but the receiver did not answer',
+    fix: 'Start the receiver at the channel\'s receiver URL (or correct Receiver_Address and redeploy), then send again.',
+  },
   // --- wssecurity (src/wssecurity) ---
   CPI_WSS_INVALID_OPTION: {
     summary: 'A WS-Security option is not valid',
