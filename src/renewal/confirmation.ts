@@ -1,0 +1,175 @@
+// Confirmation files: how one party tells the next, in a reviewed commit, that their part is done. The file
+// `<confirmations dir>/<gate>.json` holds one entry per party, each binding renewal, gate and certificate
+// fingerprint to a person and a time, so that a confirmation given for one renewal cannot open another.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CpiError } from '../errors';
+import { normalizeFingerprint, sameFingerprint } from './gate-decision';
+import { PARTY_TITLES, type Party } from './stages';
+
+/** One party's confirmation that the gate may open. */
+export interface Confirmation {
+  readonly renewalId: string;
+  /** The gate's name (the stage it opens), e.g. `exchange-certificate`. */
+  readonly gate: string;
+  /** The certificate the confirmation is about, colon-separated upper-case hex. */
+  readonly fingerprintSha256: string;
+  readonly party: Party;
+  /** Who confirmed, as they want to be named in the audit trail. */
+  readonly person: string;
+  readonly confirmedAt: Date;
+}
+
+export interface ConfirmationFile {
+  readonly confirmations: readonly Confirmation[];
+}
+
+/** The confirmations of a file that count for a gate, and the others with the reason they do not. */
+export interface ConfirmationVerdict {
+  readonly valid: Confirmation[];
+  readonly rejected: { readonly confirmation: Confirmation; readonly reason: string }[];
+}
+
+// RFC 3339 date-time with a mandatory offset; Date.parse alone also accepts local times and other forms.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const FINGERPRINT = /^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export function isParty(value: unknown): value is Party {
+  return typeof value === 'string' && Object.hasOwn(PARTY_TITLES, value);
+}
+
+export function isFingerprintSha256(value: string): boolean {
+  return FINGERPRINT.test(value.trim());
+}
+
+/** RFC 3339 text to a Date; undefined when it is not RFC 3339 or not a real moment. */
+export function parseRfc3339(value: string): Date | undefined {
+  if (!RFC3339.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
+/** Renewal ids and gate names become path segments: letters, digits, `.`, `_`, `-`, not starting with a dot. */
+export function isSafeName(value: string): boolean {
+  return NAME.test(value) && !value.includes('..');
+}
+
+/** The file a gate's confirmations live in. */
+export function confirmationFilePath(confirmationsDir: string, gate: string): string {
+  return join(confirmationsDir, `${gate}.json`);
+}
+
+/** The default confirmations directory of a renewal, relative to the working directory. */
+export function defaultConfirmationsDir(renewalId: string, root = 'renewals'): string {
+  return join(root, renewalId, 'confirmations');
+}
+
+function malformed(source: string, problem: string): CpiError {
+  return new CpiError('CPI_GATE_CONFIRMATION_MALFORMED', `${source}: ${problem}`);
+}
+
+function parseEntry(entry: unknown, index: number, source: string): Confirmation {
+  const where = `confirmations[${index}]`;
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw malformed(source, `${where} is not an object`);
+  const e = entry as Record<string, unknown>;
+  const text = (name: string): string => {
+    const value = e[name];
+    if (typeof value !== 'string' || value.trim() === '') throw malformed(source, `${where}.${name} is missing or not a non-empty string`);
+    return value.trim();
+  };
+  const renewalId = text('renewal_id');
+  const gate = text('gate');
+  const fingerprint = text('fingerprint_sha256');
+  if (!isFingerprintSha256(fingerprint)) {
+    throw malformed(source, `${where}.fingerprint_sha256 "${fingerprint}" is not a SHA-256 fingerprint (64 hex digits, optionally colon-separated)`);
+  }
+  const party = text('party');
+  if (!isParty(party)) throw malformed(source, `${where}.party "${party}" is not one of ${Object.keys(PARTY_TITLES).join(', ')}`);
+  const person = text('person');
+  const at = text('confirmed_at');
+  const confirmedAt = parseRfc3339(at);
+  if (!confirmedAt) throw malformed(source, `${where}.confirmed_at "${at}" is not an RFC 3339 time such as 2026-03-01T10:00:00Z`);
+  return { renewalId, gate, fingerprintSha256: normalizeFingerprint(fingerprint), party, person, confirmedAt };
+}
+
+/** Parses a confirmation file's text; `source` (the path) names the file in errors. */
+export function parseConfirmationFile(text: string, source: string): ConfirmationFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw malformed(source, `not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (typeof data !== 'object' || data === null || !Array.isArray((data as { confirmations?: unknown }).confirmations)) {
+    throw malformed(source, 'expected an object with a "confirmations" array');
+  }
+  return { confirmations: (data as { confirmations: unknown[] }).confirmations.map((e, i) => parseEntry(e, i, source)) };
+}
+
+/** The file's form on disk, as written by `cpi-renewal confirm`. */
+export function formatConfirmationFile(file: ConfirmationFile): string {
+  const confirmations = file.confirmations.map((c) => ({
+    renewal_id: c.renewalId,
+    gate: c.gate,
+    fingerprint_sha256: c.fingerprintSha256,
+    party: c.party,
+    person: c.person,
+    confirmed_at: c.confirmedAt.toISOString(),
+  }));
+  return `${JSON.stringify({ confirmations }, null, 2)}\n`;
+}
+
+/** Reads a confirmation file; undefined when it does not exist. */
+export function readConfirmationFile(path: string): ConfirmationFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw malformed(path, `cannot be read (${(error as Error).message})`);
+  }
+  return parseConfirmationFile(text, path);
+}
+
+/**
+ * Splits a file's confirmations into those that count for this renewal, gate and certificate at `now`, and the
+ * others with the reason (another renewal, gate or certificate, or dated in the future).
+ */
+export function confirmationsFor(
+  file: ConfirmationFile | undefined,
+  expected: { renewalId: string; gate: string; fingerprint: string; now: Date },
+): ConfirmationVerdict {
+  const verdict: ConfirmationVerdict = { valid: [], rejected: [] };
+  for (const c of file?.confirmations ?? []) {
+    const who = `${c.party} (${c.person})`;
+    let reason: string | undefined;
+    if (c.renewalId !== expected.renewalId) reason = `${who} confirmed renewal "${c.renewalId}", not "${expected.renewalId}"`;
+    else if (c.gate !== expected.gate) reason = `${who} confirmed gate "${c.gate}", not "${expected.gate}"`;
+    else if (!sameFingerprint(c.fingerprintSha256, expected.fingerprint)) {
+      reason = `${who} confirmed the certificate ${c.fingerprintSha256}, not ${normalizeFingerprint(expected.fingerprint)}`;
+    } else if (c.confirmedAt.getTime() > expected.now.getTime()) {
+      reason = `${who} dated the confirmation ${c.confirmedAt.toISOString()}, in the future (now ${expected.now.toISOString()})`;
+    }
+    if (reason === undefined) verdict.valid.push(c);
+    else verdict.rejected.push({ confirmation: c, reason });
+  }
+  return verdict;
+}
+
+/**
+ * Writes a confirmation into `<dir>/<gate>.json`, replacing that party's earlier entry and keeping the others.
+ * Written to a temporary file first and renamed, so that a reader never sees half a file. Returns the path.
+ */
+export function writeConfirmation(dir: string, confirmation: Confirmation): string {
+  if (!isSafeName(confirmation.gate)) throw new CpiError('CPI_VALUE_INVALID', `gate "${confirmation.gate}" is not a valid gate name (letters, digits, ".", "_", "-")`);
+  const path = confirmationFilePath(dir, confirmation.gate);
+  const existing = readConfirmationFile(path);
+  const entry = { ...confirmation, fingerprintSha256: normalizeFingerprint(confirmation.fingerprintSha256) };
+  const others = (existing?.confirmations ?? []).filter((c) => c.party !== confirmation.party);
+  mkdirSync(dir, { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, formatConfirmationFile({ confirmations: [...others, entry] }));
+  renameSync(temporary, path);
+  return path;
+}
