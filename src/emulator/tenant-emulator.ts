@@ -13,6 +13,8 @@ import { resolveEmulatorConfig, type EmulatorConfig } from './emulator-config';
 import { DEFAULT_FAULTS, FAULT_SETTINGS_SCHEMA, FaultInjector, type FaultSettings } from './faults';
 import { hexAlias } from './hex-alias';
 import { integrationContentRoutes } from './integration-content';
+import { MessageLog, type MessageQuery, type MessageRecord } from './message-log';
+import { MessagePath, mountMessagePath } from './message-path';
 import { ODataError } from './odata';
 import { RateLimiter } from './rate-limit';
 import { securityContentRoutes } from './security-content';
@@ -32,6 +34,10 @@ export interface TenantEmulatorOptions {
   readonly log?: (line: string) => void;
   /** Clock for token expiry and timestamps. @default Date.now */
   readonly now?: () => number;
+  /** How long an iFlow waits for the receiver's answer to a message. @default 30000 */
+  readonly receiverTimeoutMs?: number;
+  /** Number of messages the message log keeps (older ones are dropped). @default 10000 */
+  readonly messageLogLimit?: number;
 }
 
 /** Credentials that work against the emulator, as a service key would carry them. */
@@ -75,6 +81,10 @@ export interface TenantEmulator {
     keystoreEntries(keystore?: KeystoreName): EmulatorKeystoreEntry[];
     runtimeArtifacts(): EmulatorRuntimeArtifact[];
     faults(): FaultSettings;
+    /** The message log (every message posted to a sender endpoint), oldest first. */
+    messages(query?: MessageQuery): MessageRecord[];
+    /** The certificate of the tenant key pair under `alias` (what a receiver pins as signer); undefined when none. */
+    signingCertificatePem(alias: string): string | undefined;
   };
   /** Stops listening and stops timers; the state stays in dataDir for the next start. */
   close(): Promise<void>;
@@ -119,6 +129,9 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
     now,
   };
 
+  const messageLog = new MessageLog(options.dataDir, options.messageLogLimit);
+  const messagePath = new MessagePath({ store, log: messageLog, auth, now, receiverTimeoutMs: options.receiverTimeoutMs });
+
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -159,6 +172,8 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
       .type('application/json; charset=utf-8')
       .send(JSON.stringify(answer.body));
   });
+
+  mountMessagePath(app, messagePath, auth, messageLog);
 
   app.get('/emulator/faults', async (_request, reply) => {
     void reply.type('application/json; charset=utf-8').send(JSON.stringify(faults.settings));
@@ -228,10 +243,16 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
           channel: { ...artifact.channel },
         })),
       faults: () => faults.settings,
+      messages: (query) => messageLog.list(query),
+      signingCertificatePem: (alias) => {
+        const entry = store.state.keystores.system[alias];
+        return entry?.type === 'Key Pair' ? entry.certificatePem : undefined;
+      },
     },
     close: async () => {
       scheduler.close();
       await app.close();
+      messagePath.close();
     },
   };
 }
