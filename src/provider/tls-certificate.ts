@@ -25,8 +25,13 @@ const octets = (b: Buffer) => der(0x04, b);
 const bits = (b: Buffer, unused = 0) => der(0x03, Buffer.from([unused]), b);
 const bool = (v: boolean) => der(0x01, Buffer.from([v ? 0xff : 0]));
 
+// DER integers are minimal: no leading zero byte unless the next byte's high bit is set (OpenSSL refuses
+// "illegal padding" otherwise), and a leading zero where the high bit would make the number negative.
 function integer(b: Buffer): Buffer {
-  return der(0x02, b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+  let start = 0;
+  while (start < b.length - 1 && b[start] === 0 && (b[start + 1]! & 0x80) === 0) start++;
+  const minimal = b.subarray(start);
+  return der(0x02, minimal[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
 }
 
 function oid(dotted: string): Buffer {
@@ -60,7 +65,6 @@ export function createTlsIdentity(now = new Date()): TlsIdentity {
   const ecdsaWithSha256 = seq(oid('1.2.840.10045.4.3.2'));
   const name = seq(set(seq(oid('2.5.4.10'), utf8('cpi-renewal'))), set(seq(oid('2.5.4.3'), utf8('localhost'))));
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f;
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))),
     integer(serial),
