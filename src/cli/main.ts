@@ -1,5 +1,6 @@
 // The cpi-renewal command line.
 import { Command } from 'commander';
+import { registerEmulatorCommand } from './emulator-command';
 import { registerProviderCommands } from './provider-command';
 
 const program = new Command('cpi-renewal')
@@ -7,6 +8,7 @@ const program = new Command('cpi-renewal')
   .showHelpAfterError();
 
 registerProviderCommands(program);
+registerEmulatorCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

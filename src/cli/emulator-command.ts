@@ -1,0 +1,274 @@
+// `cpi-renewal emulator`: runs the embedded tenant (and receiver) in the foreground for pipelines, examples and the
+// demo. Once both listen it prints ONE JSON line on stdout with everything a client needs (URLs, credentials), so a
+// script can start it and read its first line; everything else goes to stderr. Ctrl-C / SIGTERM stop it cleanly.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { CpiError, isCpiError } from '../errors';
+import {
+  loadEmulatorConfig,
+  resolveEmulatorConfig,
+  startTenantEmulator,
+  type EmulatorConfig,
+  type IflowSeed,
+  type TenantEmulator,
+} from '../emulator';
+
+/** Options of {@link startEmulators}, as the command line gives them. */
+export interface EmulatorCommandOptions {
+  /** Directory for the durable state of tenant and receiver. @default '.cpi-renewal/emulator' */
+  readonly dataDir: string;
+  /** @default - the port remembered in the data directory, else a free one */
+  readonly tenantPort?: number;
+  /** @default - the port remembered in the data directory, else a free one */
+  readonly receiverPort?: number;
+  /** Emulator configuration file (JSON, see EmulatorConfig). @default - the built-in defaults */
+  readonly configFile?: string;
+  /** Receives one line per request and lifecycle event. @default - silent */
+  readonly log?: (line: string) => void;
+}
+
+/** The embedded receiver as this command needs it (the receiver emulator's own API is richer). */
+export interface EmbeddedReceiver {
+  /** Base URL; the SOAP endpoint is `${url}/soap`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the embedded receiver; absent while no receiver is built in. */
+export type ReceiverStarter = (options: {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly trustedSignerCertificatePem?: string;
+  readonly log?: (line: string) => void;
+}) => Promise<EmbeddedReceiver>;
+
+/** The ready line: one JSON object on one line of stdout. */
+export interface EmulatorReadyLine {
+  readonly event: 'ready';
+  readonly tenantUrl: string;
+  readonly apiUrl: string;
+  readonly tokenUrl: string;
+  readonly username: string;
+  readonly password: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Base URL of the embedded receiver; null when none runs. */
+  readonly receiverUrl: string | null;
+  /** Where the iFlows send by default: `${receiverUrl}/soap`; null when no receiver runs. */
+  readonly receiverSoapUrl: string | null;
+  /** The message log of the tenant (GET). */
+  readonly messagesUrl: string;
+  /** PEM of the tenant key pair under each signing alias the iFlows use (what a receiver pins as signer). */
+  readonly signingCertificates: Readonly<Record<string, string>>;
+  readonly dataDir: string;
+  readonly pid: number;
+}
+
+export interface RunningEmulators {
+  readonly ready: EmulatorReadyLine;
+  readonly tenant: TenantEmulator;
+  readonly receiver: EmbeddedReceiver | undefined;
+  /** Stops the receiver and the tenant; their state stays in the data directory. */
+  close(): Promise<void>;
+}
+
+/** Ports chosen on the first start, so URLs (and the iFlows' receiver URL) stay the same across restarts. */
+interface RememberedPorts {
+  tenantPort?: number;
+  receiverPort?: number;
+}
+
+const PORTS_FILE = 'ports.json';
+
+function readPorts(dataDir: string): RememberedPorts {
+  try {
+    return JSON.parse(readFileSync(join(dataDir, PORTS_FILE), 'utf8')) as RememberedPorts;
+  } catch {
+    return {};
+  }
+}
+
+/** A port that is free now (a tiny race until the receiver binds it is accepted: loopback, one user). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) {
+    throw new CpiError('CPI_EMULATOR_CONFIG_INVALID', `the port "${value}" is not a number from 0 to 65535`);
+  }
+  return port;
+}
+
+/** The iFlows to seed, with those that name no receiver URL sent to the embedded receiver. */
+function iflowsFor(config: EmulatorConfig, receiverSoapUrl: string | undefined): readonly IflowSeed[] | undefined {
+  if (!receiverSoapUrl) return config.iflows;
+  const seeds: readonly IflowSeed[] =
+    config.iflows ??
+    resolveEmulatorConfig({}).iflows.map(({ receiverUrl: _unused, deployError, ...seed }) => ({
+      ...seed,
+      ...(deployError ? { deployError } : {}),
+    }));
+  return seeds.map((seed) => (seed.receiverUrl ? seed : { ...seed, receiverUrl: receiverSoapUrl }));
+}
+
+function listenError(error: unknown, what: string, port: number, remembered: boolean, flag: string): unknown {
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') return error;
+  return new CpiError(
+    'CPI_EMULATOR_CONFIG_INVALID',
+    `the ${what} port ${port}${remembered ? ' (remembered from an earlier start of this data directory)' : ''} is in use; stop what listens there, or pass ${flag} with another port`,
+  );
+}
+
+/** Starts the tenant emulator and, when one is built in, the embedded receiver wired to it. */
+export async function startEmulators(
+  options: EmulatorCommandOptions,
+  startReceiver?: ReceiverStarter,
+): Promise<RunningEmulators> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const config = options.configFile ? loadEmulatorConfig(options.configFile) : {};
+  const remembered = readPorts(dataDir);
+
+  let receiverPort: number | undefined;
+  let receiverSoapUrl: string | undefined;
+  if (startReceiver) {
+    receiverPort = options.receiverPort ?? remembered.receiverPort ?? 0;
+    if (receiverPort === 0) receiverPort = await freePort();
+    // the iFlows' receiver URL is frozen into the tenant state, so the receiver must be reachable there next time too
+    receiverSoapUrl = `http://127.0.0.1:${receiverPort}/soap`;
+  }
+
+  const tenantPort = options.tenantPort ?? remembered.tenantPort ?? 0;
+  let tenant: TenantEmulator;
+  try {
+    tenant = await startTenantEmulator({
+      dataDir: join(dataDir, 'tenant'),
+      port: tenantPort,
+      config: { ...config, iflows: iflowsFor(config, receiverSoapUrl) },
+      log: options.log,
+    });
+  } catch (error) {
+    throw listenError(error, 'tenant', tenantPort, options.tenantPort === undefined, '--tenant-port');
+  }
+
+  const signingAliases = [...new Set(resolveEmulatorConfig(config).iflows.map((iflow) => iflow.signingAlias))];
+  const signingCertificates: Record<string, string> = {};
+  for (const alias of signingAliases) {
+    const pem = tenant.state.signingCertificatePem(alias);
+    if (pem) signingCertificates[alias] = pem;
+  }
+
+  let receiver: EmbeddedReceiver | undefined;
+  if (startReceiver && receiverPort !== undefined) {
+    try {
+      receiver = await startReceiver({
+        dataDir: join(dataDir, 'receiver'),
+        port: receiverPort,
+        // the receiver pins one signer: the key pair of the first iFlow's signing alias
+        trustedSignerCertificatePem: signingCertificates[signingAliases[0] ?? ''],
+        log: options.log,
+      });
+    } catch (error) {
+      await tenant.close();
+      throw listenError(error, 'receiver', receiverPort, options.receiverPort === undefined, '--receiver-port');
+    }
+  }
+
+  const tenantPortNow = Number(new URL(tenant.url).port);
+  writeFileSync(
+    join(dataDir, PORTS_FILE),
+    `${JSON.stringify({ tenantPort: tenantPortNow, receiverPort: receiverPort ?? remembered.receiverPort })}\n`,
+  );
+
+  const ready: EmulatorReadyLine = {
+    event: 'ready',
+    tenantUrl: tenant.url,
+    apiUrl: tenant.apiUrl,
+    tokenUrl: tenant.credentials.tokenUrl,
+    username: tenant.credentials.username,
+    password: tenant.credentials.password,
+    clientId: tenant.credentials.clientId,
+    clientSecret: tenant.credentials.clientSecret,
+    receiverUrl: receiver?.url ?? null,
+    receiverSoapUrl: receiver ? `${receiver.url}/soap` : null,
+    messagesUrl: `${tenant.url}/emulator/messages`,
+    signingCertificates,
+    dataDir,
+    pid: process.pid,
+  };
+  return {
+    ready,
+    tenant,
+    receiver,
+    close: async () => {
+      await receiver?.close();
+      await tenant.close();
+    },
+  };
+}
+
+/** Registers `cpi-renewal emulator`. */
+export function registerEmulatorCommand(program: Command, startReceiver?: ReceiverStarter): void {
+  program
+    .command('emulator')
+    .description(
+      'Run the embedded SAP Cloud Integration tenant emulator (and receiver) in the foreground; prints one JSON line with URLs and credentials once ready.',
+    )
+    .option('--data-dir <dir>', 'directory for the durable state', '.cpi-renewal/emulator')
+    .option('--tenant-port <port>', 'tenant port (default: as last time for this data directory, else a free one)')
+    .option('--receiver-port <port>', 'receiver port (default: as last time for this data directory, else a free one)')
+    .option('--config <file>', 'emulator configuration file (JSON)')
+    .option('--verbose', 'log every request to stderr')
+    .action(
+      async (flags: { dataDir: string; tenantPort?: string; receiverPort?: string; config?: string; verbose?: boolean }) => {
+        let running: RunningEmulators;
+        try {
+          running = await startEmulators(
+            {
+              dataDir: flags.dataDir,
+              tenantPort: flags.tenantPort === undefined ? undefined : parsePort(flags.tenantPort),
+              receiverPort: flags.receiverPort === undefined ? undefined : parsePort(flags.receiverPort),
+              configFile: flags.config,
+              log: flags.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
+            },
+            startReceiver,
+          );
+        } catch (error) {
+          process.stderr.write(`${(error as Error).message}\n${isCpiError(error) ? `${error.fix}\n` : ''}`);
+          process.exit(1);
+        }
+        let stopping = false;
+        const stop = (signal: NodeJS.Signals) => {
+          if (stopping) return;
+          stopping = true;
+          process.stderr.write(`${signal}: stopping the emulator; its state stays in ${running.ready.dataDir}\n`);
+          // a stuck connection must not keep a stopped emulator alive
+          setTimeout(() => process.exit(1), 5000).unref();
+          running.close().then(
+            () => process.exit(0),
+            (error: unknown) => {
+              process.stderr.write(`stopping failed: ${(error as Error).message}\n`);
+              process.exit(1);
+            },
+          );
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        process.stdout.write(`${JSON.stringify(running.ready)}\n`);
+        if (!running.receiver) {
+          process.stderr.write('No embedded receiver is built in: the iFlows send to the receiver URLs of their configuration.\n');
+        }
+      },
+    );
+}
