@@ -375,6 +375,23 @@ export const ERRORS = registry({
     summary: 'The message timestamp has expired or lies in the future',
     fix: 'Check the clocks of sender and receiver, and that the message is not a replay.',
   },
+  // --- constructs (constructs/) ---
+  CPI_CONSTRUCTS_PROPS_INVALID: {
+    summary: 'A construct property is not valid',
+    fix: 'Correct the named property of the construct as the message describes, then run `cdktf synth` again.',
+  },
+  CPI_CONSTRUCTS_RETENTION_TOO_SHORT: {
+    summary: 'The retention period of the old key is shorter than 90 days',
+    fix: 'Set retentionDays to 90 or more: SAP requires old keys to be kept at least 90 days after the exchange.',
+  },
+  CPI_CONSTRUCTS_WINDOW_INVALID: {
+    summary: 'The downtime window of a single-key renewal is missing or not a valid time range',
+    fix: 'Give downtimeWindow.start and downtimeWindow.end as ISO 8601 times with a zone (e.g. 2026-03-01T22:00:00Z), start before end, as both administrators agreed.',
+  },
+  CPI_CONSTRUCTS_SPEC_INVALID: {
+    summary: 'The renewal spec file cannot be read',
+    fix: 'Pass a JSON file whose fields are those of EncryptionCertificateRenewalProps (renewalId, variant, alias, iflowIds, newKey, oldKeyName, receiver, …).',
+  },
 });
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,0 +1,161 @@
+// L2: one decryption key of the receiver, generated inside the receiver backend.
+import { CpiReceiverKey, type CpiProvider } from './bindings';
+import { Construct, type ITerraformDependable } from './cdktf';
+import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
+import { invalidProp, isLiteral, requireInteger, requireNonEmpty, requireOneOf, requireTime } from './validation';
+
+const NAME = 'ReceiverDecryptionKey';
+
+export type ReceiverKeyAlgorithm = 'RSA-2048' | 'RSA-3072' | 'RSA-4096';
+export const RECEIVER_KEY_ALGORITHMS: readonly ReceiverKeyAlgorithm[] = ['RSA-2048', 'RSA-3072', 'RSA-4096'];
+export type ReceiverKeyState = 'active' | 'retired';
+
+export interface ReceiverDecryptionKeyProps {
+  /** Which receiver backend holds the key. */
+  readonly receiver: ReceiverBackendSettings;
+  /** The key's name in the backend (lower case: letters, digits, `.`, `_`, `-`), e.g. `orders-2026`. */
+  readonly keyName: string;
+  /**
+   * The key pair's algorithm.
+   * @default 'RSA-2048'
+   */
+  readonly algorithm?: ReceiverKeyAlgorithm;
+  /**
+   * Subject DN of the key's self-signed certificate, e.g. `CN=orders-receiver-2026,O=Example`.
+   * @default - `CN=<keyName>`
+   */
+  readonly subject?: string;
+  /**
+   * Validity of the certificate in days.
+   * @default 730
+   */
+  readonly validityDays?: number;
+  /**
+   * `active`: the receiver decrypts with it; `retired`: kept for the retention period, not used.
+   * @default 'active'
+   */
+  readonly state?: ReceiverKeyState;
+  /**
+   * The key may not be deleted before this moment (RFC 3339).
+   * @default - 90 days after the key is retired (the provider's default)
+   */
+  readonly retainUntil?: string;
+  /**
+   * Why the key may be deleted before `retainUntil` (e.g. it was compromised); recorded by the backend.
+   * @default - none: deletion before retainUntil is refused
+   */
+  readonly earlyDestructionReason?: string;
+  /**
+   * What must be applied first, e.g. the stage's gate.
+   * @default - nothing
+   */
+  readonly dependsOn?: ITerraformDependable[];
+  /**
+   * The provider instance to use.
+   * @default - the stack's default `cpi` provider
+   */
+  readonly provider?: CpiProvider;
+}
+
+/** The props of a key the receiver already holds: only what a stage changes about it. */
+export interface ExistingReceiverDecryptionKeyProps {
+  /** Which receiver backend holds the key. */
+  readonly receiver: ReceiverBackendSettings;
+  /** The key's name in the backend. */
+  readonly keyName: string;
+  /**
+   * The state this stage puts the key into.
+   * @default 'active'
+   */
+  readonly state?: ReceiverKeyState;
+  /**
+   * The key may not be deleted before this moment (RFC 3339).
+   * @default - 90 days after the key is retired (the provider's default)
+   */
+  readonly retainUntil?: string;
+  /**
+   * What must be applied first, e.g. the stage's gate.
+   * @default - nothing
+   */
+  readonly dependsOn?: ITerraformDependable[];
+  /**
+   * The provider instance to use.
+   * @default - the stack's default `cpi` provider
+   */
+  readonly provider?: CpiProvider;
+}
+
+/**
+ * The import ID of a receiver key: its name. The one place that knows the form, should the provider's
+ * cpi_receiver_key need more (e.g. the backend) to import.
+ */
+export function receiverKeyImportId(keyName: string): string {
+  return keyName;
+}
+
+/**
+ * A decryption key of the receiver. Its private key stays in the receiver backend; Terraform state holds only its
+ * certificate and facts. Deleting it is refused before `retainUntil`.
+ */
+export class ReceiverDecryptionKey extends Construct {
+  /**
+   * Adopts a key the receiver already holds (a Terraform `import` block) so that a stage can change its state.
+   * The key's algorithm, subject and validity are taken from the backend (ignored in the configuration), and
+   * Terraform refuses to replace it, so that adopting can never generate a new key pair by accident.
+   */
+  static fromExistingKey(scope: Construct, id: string, props: ExistingReceiverDecryptionKeyProps): ReceiverDecryptionKey {
+    return new ReceiverDecryptionKey(scope, id, { ...props }, true);
+  }
+
+  readonly resource: CpiReceiverKey;
+  readonly keyName: string;
+
+  constructor(scope: Construct, id: string, props: ReceiverDecryptionKeyProps);
+  /** @internal */
+  constructor(scope: Construct, id: string, props: ReceiverDecryptionKeyProps, adopt: boolean);
+  constructor(scope: Construct, id: string, props: ReceiverDecryptionKeyProps, adopt = false) {
+    super(scope, id);
+    this.keyName = requireKeyName(props.keyName);
+    const receiver = receiverBlockFrom(NAME, props.receiver);
+    if (props.algorithm !== undefined) requireOneOf(NAME, 'algorithm', props.algorithm, RECEIVER_KEY_ALGORITHMS);
+    if (props.validityDays !== undefined) requireInteger(NAME, 'validityDays', props.validityDays, 1, 36_500);
+    if (props.state !== undefined) requireOneOf(NAME, 'state', props.state, ['active', 'retired']);
+    if (props.retainUntil !== undefined) requireTime(NAME, 'retainUntil', props.retainUntil);
+    if (props.earlyDestructionReason !== undefined) requireNonEmpty(NAME, 'earlyDestructionReason', props.earlyDestructionReason);
+    const subject = props.subject ?? `CN=${this.keyName}`;
+    if (isLiteral(subject) && !/^[A-Za-z][\w.]*=/.test(subject)) invalidProp(NAME, 'subject', subject, 'a distinguished name such as "CN=orders-receiver-2026,O=Example"');
+    this.resource = new CpiReceiverKey(this, 'key', {
+      receiver,
+      keyName: this.keyName,
+      algorithm: props.algorithm,
+      subject,
+      validityDays: props.validityDays,
+      state: props.state ?? 'active',
+      retainUntil: props.retainUntil,
+      earlyDestructionReason: props.earlyDestructionReason,
+      dependsOn: props.dependsOn,
+      provider: props.provider,
+      // Adopted: what the backend reports wins, and a replacement (a new key pair under the old name) is refused.
+      ...(adopt ? { lifecycle: { ignoreChanges: ['algorithm', 'subject', 'validity_days'], preventDestroy: true } } : {}),
+    });
+    if (adopt) this.resource.importFrom(receiverKeyImportId(this.keyName), props.provider);
+  }
+
+  /** The key's certificate (PEM), to hand to the tenant (a token). */
+  get certificatePem(): string {
+    return this.resource.certificatePem;
+  }
+
+  /** SHA-256 fingerprint of the key's certificate (a token). */
+  get fingerprintSha256(): string {
+    return this.resource.fingerprintSha256;
+  }
+}
+
+function requireKeyName(keyName: string): string {
+  requireNonEmpty(NAME, 'keyName', keyName);
+  if (isLiteral(keyName) && !/^[a-z0-9][a-z0-9._-]{0,99}$/.test(keyName)) {
+    invalidProp(NAME, 'keyName', keyName, 'lower-case letters, digits, ".", "_" or "-" (at most 100), starting with a letter or digit');
+  }
+  return keyName;
+}

@@ -1,0 +1,72 @@
+// L2: a certificate under an alias in the tenant keystore, e.g. the receiver's encryption certificate.
+import { CpiKeystoreCertificate, DataCpiKeystoreEntry, type CpiProvider } from './bindings';
+import { Construct, type ITerraformDependable } from './cdktf';
+import { requireAlias, requireInteger, requirePem } from './validation';
+
+const NAME = 'TenantKeystoreCertificate';
+
+export interface TenantKeystoreCertificateProps {
+  /** The keystore alias, e.g. the channel's "Public Key Alias for Encryption" (lower case). */
+  readonly alias: string;
+  /** The X.509 certificate in PEM form, or a token such as another stack's output. */
+  readonly certificatePem: string;
+  /**
+   * Adopt the entry the tenant already holds under the alias (a Terraform `import` block, Terraform 1.5+), so
+   * that applying exchanges its certificate in place instead of failing because the alias exists.
+   * @default false
+   */
+  readonly adoptExisting?: boolean;
+  /**
+   * Accept a certificate for the same public key as the one it replaces (a re-certification, not a key renewal).
+   * @default false
+   */
+  readonly allowSameKey?: boolean;
+  /**
+   * Warn at plan time when the certificate expires within this many days.
+   * @default 30 (the provider's default)
+   */
+  readonly expiryWarningDays?: number;
+  /**
+   * What must be applied first, e.g. the stage's gate.
+   * @default - nothing
+   */
+  readonly dependsOn?: ITerraformDependable[];
+  /**
+   * The provider instance to use.
+   * @default - the stack's default `cpi` provider
+   */
+  readonly provider?: CpiProvider;
+}
+
+/** A certificate entry in the tenant keystore, exchanged in place (keeping the alias) when the PEM changes. */
+export class TenantKeystoreCertificate extends Construct {
+  /** Reads an entry the tenant holds without managing it (the `cpi_keystore_entry` data source). */
+  static fromAlias(scope: Construct, id: string, alias: string): DataCpiKeystoreEntry {
+    return new DataCpiKeystoreEntry(scope, id, { alias: requireAlias(NAME, 'alias', alias) });
+  }
+
+  /** The L1 resource, for escape hatches. */
+  readonly resource: CpiKeystoreCertificate;
+  readonly alias: string;
+
+  constructor(scope: Construct, id: string, props: TenantKeystoreCertificateProps) {
+    super(scope, id);
+    this.alias = requireAlias(NAME, 'alias', props.alias);
+    requirePem(NAME, 'certificatePem', props.certificatePem);
+    if (props.expiryWarningDays !== undefined) requireInteger(NAME, 'expiryWarningDays', props.expiryWarningDays, 0, 3650);
+    this.resource = new CpiKeystoreCertificate(this, 'certificate', {
+      alias: this.alias,
+      certificatePem: props.certificatePem,
+      allowSameKey: props.allowSameKey,
+      expiryWarningDays: props.expiryWarningDays,
+      dependsOn: props.dependsOn,
+      provider: props.provider,
+    });
+    if (props.adoptExisting) this.resource.importFrom(this.alias, props.provider);
+  }
+
+  /** SHA-256 fingerprint of the certificate the alias holds (a token). */
+  get fingerprintSha256(): string {
+    return this.resource.fingerprintSha256;
+  }
+}
