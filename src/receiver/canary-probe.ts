@@ -6,6 +6,7 @@
 // exercises the same code as a real message.
 import { randomUUID } from 'node:crypto';
 import { isCpiError } from '../errors';
+import { parseCertificatePem } from '../pki/certificate-info';
 import { generateKeyPairWithCertificate } from '../pki/key-pair';
 import { signAndEncrypt, soapEnvelope, verifyAndDecrypt, type KeyringEntry } from '../wssecurity/index';
 import type { ProbeResult } from './receiver-backend';
@@ -40,11 +41,12 @@ export interface ProbeKey {
  * certificate that cannot be read at all throws (the caller passed something that is not a certificate).
  */
 export function probeWithKeys(certificatePem: string, activeKeys: readonly ProbeKey[], now = new Date()): ProbeResult {
+  const certificate = parseCertificatePem(certificatePem).pem; // CPI_PKI_* codes say what is wrong with the input
   const canary = `<cpi:Canary xmlns:cpi="urn:cpi-renewal:probe">${randomUUID()}</cpi:Canary>`;
   const signing = throwawaySigner(now);
   let message: string;
   try {
-    message = signAndEncrypt(soapEnvelope(canary), { encryptionCertificatePem: certificatePem, signing, now });
+    message = signAndEncrypt(soapEnvelope(canary), { encryptionCertificatePem: certificate, signing, now });
   } catch (error) {
     if (isCpiError(error) && error.code === 'CPI_WSS_CERTIFICATE_NOT_VALID') {
       return { decrypted: false, detail: `no canary could be encrypted: ${error.detail}` };
