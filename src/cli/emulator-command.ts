@@ -14,6 +14,7 @@ import {
   type IflowSeed,
   type TenantEmulator,
 } from '../emulator';
+import { startReceiverEmulator } from '../emulator/receiver-emulator';
 
 /** Options of {@link startEmulators}, as the command line gives them. */
 export interface EmulatorCommandOptions {
@@ -36,7 +37,7 @@ export interface EmbeddedReceiver {
   close(): Promise<void>;
 }
 
-/** Starts the embedded receiver; absent while no receiver is built in. */
+/** Starts the embedded receiver (startReceiverEmulator, or a stand-in in tests). */
 export type ReceiverStarter = (options: {
   readonly dataDir: string;
   readonly port: number;
@@ -218,8 +219,11 @@ export async function startEmulators(
   };
 }
 
-/** Registers `cpi-renewal emulator`. */
-export function registerEmulatorCommand(program: Command, startReceiver?: ReceiverStarter): void {
+/** Registers `cpi-renewal emulator`; `startReceiver` replaces the embedded receiver (tests). */
+export function registerEmulatorCommand(
+  program: Command,
+  startReceiver: ReceiverStarter | undefined = startReceiverEmulator,
+): void {
   program
     .command('emulator')
     .description(

@@ -112,12 +112,71 @@ describe('cpi-renewal emulator', () => {
     const second = await spawnEmulator(['--data-dir', dataDir]);
     try {
       assert.equal(second.ready.tenantUrl, ready.tenantUrl, 'the port is remembered in the data directory');
+      assert.equal(second.ready.receiverUrl, ready.receiverUrl, "so the iFlows' frozen receiver URL still reaches it");
       assert.equal(second.ready.password, ready.password);
       assert.equal(second.ready.signingCertificates.tenant_signing, ready.signingCertificates.tenant_signing);
     } finally {
       second.child.kill('SIGINT');
     }
     assert.equal((await exited(second.child)).code, 0, second.stderr());
+  });
+
+  test('runs the embedded receiver: a key generated there and put under the alias decrypts a message sent through the default iFlow', async () => {
+    const started = await spawnEmulator(['--data-dir', tempDir()]);
+    const { ready } = started;
+    try {
+      assert.ok(ready.receiverUrl, 'the embedded receiver runs');
+      assert.equal(ready.receiverSoapUrl, `${ready.receiverUrl}/soap`);
+      const created = await fetch(`${ready.receiverUrl}/admin/keys`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'orders-2026', algorithm: 'RSA-2048', subject: 'CN=orders-2026,O=Example', validityDays: 30 }),
+      });
+      assert.equal(created.status, 201, await created.clone().text());
+      const key = (await created.json()) as { certificatePem: string; fingerprintSha256: string };
+
+      // the tenant administrator's part: the certificate goes under the channel's alias (CSRF handshake first)
+      const csrf = await fetch(`${ready.apiUrl}/`, { headers: { authorization: basic(ready), 'x-csrf-token': 'Fetch' } });
+      const put = await fetch(
+        `${ready.apiUrl}/CertificateResources('${Buffer.from('receiver_encryption').toString('hex').toUpperCase()}')/$value?fingerprintVerified=true&returnKeystoreEntries=false&update=false`,
+        {
+          method: 'PUT',
+          headers: {
+            authorization: basic(ready),
+            'x-csrf-token': csrf.headers.get('x-csrf-token') ?? '',
+            cookie: (csrf.headers.get('set-cookie') ?? '').split(';')[0]!,
+            'content-type': 'application/pkix-cert',
+          },
+          body: key.certificatePem,
+        },
+      );
+      assert.equal(put.status, 204, await put.text());
+
+      const sent = await fetch(`${ready.tenantUrl}/http/EncryptedOrderToReceiver`, {
+        method: 'POST',
+        headers: { authorization: basic(ready), 'content-type': 'application/xml' },
+        body: '<order id="42"/>',
+      });
+      const answer = await sent.text();
+      assert.equal(sent.status, 200, answer);
+      assert.match(answer, /<ack:Element>order<\/ack:Element>/);
+      const counters = (await (await fetch(`${ready.receiverUrl}/admin/counters`)).json()) as {
+        counters: Record<string, { decrypted: number }>;
+      };
+      assert.equal(counters.counters[key.fingerprintSha256]?.decrypted, 1, JSON.stringify(counters));
+      const log = (await (await fetch(ready.messagesUrl)).json()) as {
+        messages: Array<{ outcome: string; certificateFingerprint: string }>;
+      };
+      assert.deepEqual(
+        log.messages.map((m) => [m.outcome, m.certificateFingerprint]),
+        [['delivered', key.fingerprintSha256]],
+      );
+    } finally {
+      started.child.kill('SIGTERM');
+    }
+    assert.equal((await exited(started.child)).code, 0, started.stderr());
+    assert.equal(alive(ready.pid), false);
+    await assert.rejects(fetch(`${ready.receiverUrl}/admin/keys`), 'the receiver port is closed');
   });
 
   test('an invalid configuration file ends with exit code 1, the error code and its fix on stderr, and nothing on stdout', async () => {

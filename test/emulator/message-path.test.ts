@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { MessageRecord } from '../../src/emulator/message-log';
+import { startReceiverEmulator } from '../../src/emulator/receiver-emulator';
 import { genericSoapFault, verifyAndDecrypt, type KeyringEntry } from '../../src/wssecurity';
 import { makeCertificate, type TestCertificate } from './support/certificates';
-import { Harness, hex } from './support/emulator-harness';
+import { eventually, Harness, hex } from './support/emulator-harness';
 
 /** A receiver as small as possible: verifies and decrypts with its keyring, pins the tenant's signer. */
 class TestReceiver {
@@ -254,6 +256,61 @@ describe('tenant emulator: signing certificate', () => {
       assert.equal(h.emulator.state.signingCertificatePem('receiver_encryption'), undefined);
       assert.equal(h.emulator.state.signingCertificatePem('nope'), undefined);
     } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('tenant emulator: message path to the embedded receiver', () => {
+  test('the receiver decrypts with the key whose certificate is under the alias, and refuses once the alias holds one it lacks', async () => {
+    const h = await Harness.start({ iflows: [{ id: 'OrderToReceiver', deployed: false }], deployDelayMs: 50 });
+    const receiver = await startReceiverEmulator({
+      dataDir: join(h.dataDir, 'receiver'),
+      trustedSignerCertificatePem: h.emulator.state.signingCertificatePem('tenant_signing'),
+    });
+    try {
+      const created = await fetch(`${receiver.url}/admin/keys`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'orders-2026', subject: 'CN=orders-2026,O=Example', validityDays: 30 }),
+      });
+      assert.equal(created.status, 201);
+      const key = (await created.json()) as { certificatePem: string; fingerprintSha256: string };
+      const put = await h.call(
+        'PUT',
+        `/CertificateResources('${hex('receiver_encryption')}')/$value?fingerprintVerified=true&returnKeystoreEntries=false&update=false`,
+        { headers: { 'content-type': 'application/pkix-cert' }, body: key.certificatePem },
+      );
+      assert.equal(put.status, 204);
+      // the integration developer's part: point the channel at the receiver and deploy
+      const configured = await h.call(
+        'PUT',
+        "/IntegrationDesigntimeArtifacts(Id='OrderToReceiver',Version='active')/$links/Configurations('Receiver_Address')",
+        {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ParameterValue: `${receiver.url}/soap`, DataType: 'xsd:string' }),
+        },
+      );
+      assert.equal(configured.status, 202);
+      await h.call('POST', "/DeployIntegrationDesigntimeArtifact?Id='OrderToReceiver'&Version='active'");
+      await eventually(async () => (h.emulator.state.runtimeArtifacts()[0]?.status === 'STARTED' ? true : undefined));
+
+      const delivered = await post(h, 'OrderToReceiver', '<order id="1"/>');
+      assert.equal(delivered.status, 200, delivered.text);
+      assert.equal(receiver.state.counters()[key.fingerprintSha256]?.decrypted, 1);
+
+      await exchange(h, 'receiver_encryption', keyStranger);
+      const refused = await post(h, 'OrderToReceiver', '<order id="2"/>');
+      assert.equal(refused.status, 500);
+      assert.deepEqual(
+        h.emulator.state.messages().map((r) => [r.outcome, r.certificateFingerprint]),
+        [
+          ['delivered', key.fingerprintSha256],
+          ['refused', fingerprint(keyStranger)],
+        ],
+      );
+    } finally {
+      await receiver.close();
       await h.close();
     }
   });
