@@ -2,8 +2,10 @@
 import type { ProviderDefinition } from './resource';
 import { iflowRuntime } from './data-sources/iflow-runtime';
 import { keystoreEntries, keystoreEntry } from './data-sources/keystore-entries';
+import { receiverKeyring } from './data-sources/receiver-keyring';
 import { iflowDeployment } from './resources/iflow-deployment';
 import { keystoreCertificate } from './resources/keystore-certificate';
+import { receiverKey } from './resources/receiver-key';
 import { providerConfigSchema, configureProvider, type ProviderClients } from './provider-config';
 
 export const PROVIDER_VERSION = '0.1.0';
@@ -13,6 +15,6 @@ export const cpiProvider: ProviderDefinition<ProviderClients> = {
   version: PROVIDER_VERSION,
   schema: providerConfigSchema,
   configure: configureProvider,
-  resources: [keystoreCertificate, iflowDeployment],
-  dataSources: [keystoreEntry, keystoreEntries, iflowRuntime],
+  resources: [keystoreCertificate, iflowDeployment, receiverKey],
+  dataSources: [keystoreEntry, keystoreEntries, iflowRuntime, receiverKeyring],
 };

@@ -1,0 +1,264 @@
+// cpi_receiver_key: one decryption key of the receiver. The key pair is generated inside the receiver backend, so
+// the private key never enters Terraform state; state holds the certificate handed to the tenant. `state` moves
+// the key between active (decrypts) and retired (kept, not used) in place; destroying it is refused while the key
+// is active or under retention (90 days after retirement by default), at plan time, unless an early destruction
+// reason has been applied first. A key that vanishes from the receiver before its time is reported as an error,
+// never silently recreated: a new key could not decrypt what was sent for the old certificate.
+import { CpiError, isCpiError } from '../../errors';
+import { containsUnknown, ctyEqual, isObject, isUnknown, UNKNOWN, type ObjectValue } from '../cty';
+import type { ProviderClients } from '../provider-config';
+import { receiverBlock, receiverSettingsFrom } from '../receiver-settings';
+import type { CallContext, ResourceType } from '../resource';
+import type { ReceiverBackend, ReceiverKey } from '../../receiver/receiver-backend';
+
+const DEFAULT_ALGORITHM = 'RSA-2048';
+const DEFAULT_VALIDITY_DAYS = 730;
+const ALGORITHMS = ['RSA-2048', 'RSA-3072', 'RSA-4096'];
+const STATES = ['active', 'retired'];
+/** Attributes fixed for the key's life: the certificate and its facts change only with a new key. */
+const KEY_FACTS = ['id', 'certificate_pem', 'fingerprint_sha256', 'issuer_dn', 'serial_number', 'subject_key_identifier', 'created_at'];
+/** Receiver block attributes that say WHERE the key lives; changing them means another key. */
+const LOCATION = ['kind', 'url', 'keystore_path', 'archive_path'];
+
+// Backends, PKI and WS-Security code load on first use: most provider launches only need the schema.
+const receiverModules = async () => ({
+  ...(await import('../../receiver/open-backend')),
+  ...(await import('../../receiver/key-retention')),
+  ...(await import('../../receiver/key-name')),
+  ...(await import('../../pki/certificate-info')),
+});
+
+export async function backendFor(block: unknown, attribute = 'receiver'): Promise<ReceiverBackend> {
+  if (!isObject(block)) throw new CpiError('CPI_VALUE_INVALID', 'the receiver block is required', [attribute]);
+  return (await receiverModules()).openReceiverBackend(receiverSettingsFrom(block, process.env, attribute));
+}
+
+function parseTime(value: unknown, attribute: string): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(date.getTime())) {
+    throw new CpiError('CPI_VALUE_INVALID', `${attribute} "${value}" is not an RFC 3339 time such as 2026-09-30T00:00:00Z`, [attribute]);
+  }
+  return date;
+}
+
+/** Keeps the configured spelling of a time when it is the same instant (Terraform requires the config value back). */
+function timeValue(actual: Date | undefined, stated: unknown): string | null {
+  if (!actual) return null;
+  if (typeof stated === 'string' && new Date(stated).getTime() === actual.getTime()) return stated;
+  return actual.toISOString();
+}
+
+async function stateFrom(key: ReceiverKey, base: ObjectValue): Promise<ObjectValue> {
+  const info = (await receiverModules()).parseCertificatePem(key.certificatePem);
+  return {
+    ...base,
+    id: key.name,
+    key_name: key.name,
+    state: key.state,
+    certificate_pem: info.pem,
+    fingerprint_sha256: info.fingerprintSha256,
+    issuer_dn: info.issuerDn,
+    serial_number: info.serialNumber,
+    subject_key_identifier: info.subjectKeyIdentifier,
+    created_at: key.createdAt.toISOString(),
+    retired_at: timeValue(key.retiredAt, base.retired_at),
+    retain_until: timeValue(key.retainUntil, base.retain_until),
+  };
+}
+
+function locationChanged(prior: ObjectValue, planned: ObjectValue): boolean {
+  const a = isObject(prior.receiver) ? prior.receiver : {};
+  const b = isObject(planned.receiver) ? planned.receiver : {};
+  return LOCATION.some((name) => !ctyEqual(a[name] ?? null, b[name] ?? null));
+}
+
+/** Refuses to plan the end of a key that is active or under retention, unless a reason is in state. */
+async function checkEnd(prior: ObjectValue, ctx: CallContext<ProviderClients>, what: string): Promise<void> {
+  const { checkDeletable } = await receiverModules();
+  try {
+    checkDeletable({
+      name: String(prior.key_name),
+      state: prior.state === 'retired' ? 'retired' : 'active',
+      retainUntil: parseTime(prior.retain_until, 'retain_until'),
+      now: ctx.now(),
+      earlyDestructionReason: typeof prior.early_destruction_reason === 'string' ? prior.early_destruction_reason : undefined,
+    });
+  } catch (error) {
+    if (isCpiError(error)) throw new CpiError(error.code, `${what}: ${error.detail}`, ['early_destruction_reason']);
+    throw error;
+  }
+}
+
+export const receiverKey: ResourceType<ProviderClients> = {
+  name: 'cpi_receiver_key',
+  schema: {
+    version: 0,
+    description:
+      'One decryption key of the receiver, generated inside the receiver backend (the private key never enters ' +
+      'Terraform state). `state = "retired"` keeps the key but stops decrypting with it; destroying it is refused ' +
+      'while it is active or before `retain_until` unless `early_destruction_reason` has been applied first.',
+    block: {
+      attributes: {
+        key_name: { type: 'string', required: true, requiresReplace: true, description: 'The key\'s name in the receiver (the PKCS#12 alias): lower-case letters, digits, `.`, `_`, `-`. Never reused. Changing it creates a new key.' },
+        subject: { type: 'string', required: true, requiresReplace: true, description: 'Subject DN of the self-signed certificate, e.g. `CN=orders-receiver-2026,O=Example`. Changing it creates a new key.' },
+        algorithm: { type: 'string', optional: true, computed: true, requiresReplace: true, default: DEFAULT_ALGORITHM, description: `Key algorithm: \`RSA-2048\`, \`RSA-3072\` or \`RSA-4096\`. Changing it creates a new key. Defaults to \`${DEFAULT_ALGORITHM}\`.` },
+        validity_days: { type: 'number', optional: true, computed: true, requiresReplace: true, default: DEFAULT_VALIDITY_DAYS, description: `Days the certificate is valid from creation (1 to 36500). Changing it creates a new key. Defaults to \`${DEFAULT_VALIDITY_DAYS}\`.` },
+        state: { type: 'string', optional: true, computed: true, default: 'active', description: '`active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place. Defaults to `active`.' },
+        retain_until: { type: 'string', optional: true, computed: true, description: 'RFC 3339 time before which a retired key may not be deleted; at least 90 days after its retirement. Defaults to the retirement time plus 90 days.' },
+        early_destruction_reason: { type: 'string', optional: true, description: 'Why the key may be destroyed before `retain_until` (e.g. it is compromised); apply it, then destroy. Recorded by the receiver. Defaults to none.' },
+        id: { type: 'string', computed: true, description: 'The key name.' },
+        certificate_pem: { type: 'string', computed: true, description: 'The key\'s self-signed certificate (PEM), to hand to the tenant.' },
+        fingerprint_sha256: { type: 'string', computed: true, description: 'SHA-256 fingerprint of the certificate, colon-separated hex as the tenant shows it.' },
+        issuer_dn: { type: 'string', computed: true, description: 'Issuer DN of the certificate (RFC 4514); equals the subject (self-signed).' },
+        serial_number: { type: 'string', computed: true, description: 'Serial number of the certificate, lower-case hex.' },
+        subject_key_identifier: { type: 'string', computed: true, description: 'Subject key identifier of the certificate, lower-case hex.' },
+        created_at: { type: 'string', computed: true, description: 'When the key was generated (RFC 3339).' },
+        retired_at: { type: 'string', computed: true, description: 'When the key was last retired (RFC 3339); null while it has never been retired.' },
+      },
+      blocks: { receiver: receiverBlock },
+    },
+  },
+
+  async validate(config) {
+    const { validateKeyName } = await receiverModules();
+    if (typeof config.key_name === 'string') validateKeyName(config.key_name);
+    if (typeof config.algorithm === 'string' && !ALGORITHMS.includes(config.algorithm)) {
+      throw new CpiError('CPI_VALUE_INVALID', `algorithm "${config.algorithm}" is not one of ${ALGORITHMS.join(', ')}`, ['algorithm']);
+    }
+    if (typeof config.state === 'string' && !STATES.includes(config.state)) {
+      throw new CpiError('CPI_VALUE_INVALID', `state "${config.state}" is not "active" or "retired"`, ['state']);
+    }
+    if (config.validity_days !== null && !isUnknown(config.validity_days)) {
+      const days = Number(config.validity_days);
+      if (!Number.isInteger(days) || days < 1 || days > 36500) {
+        throw new CpiError('CPI_VALUE_INVALID', `validity_days ${String(config.validity_days)} is not a whole number from 1 to 36500`, ['validity_days']);
+      }
+    }
+    if (typeof config.subject === 'string') {
+      const { parseSubject } = await import('../../pki/distinguished-name');
+      parseSubject(config.subject);
+    }
+    parseTime(config.retain_until, 'retain_until');
+    if (config.state === 'active' && typeof config.retain_until === 'string') {
+      throw new CpiError('CPI_VALUE_INVALID', 'retain_until applies to a retired key; set state = "retired" or remove retain_until', ['retain_until']);
+    }
+  },
+
+  async plan({ prior, proposed, config }, ctx) {
+    const planned: ObjectValue = { ...proposed };
+    const replacing =
+      prior !== null &&
+      (['key_name', 'subject', 'algorithm', 'validity_days'].some((n) => !ctyEqual(planned[n] ?? null, prior[n] ?? null)) || locationChanged(prior, planned));
+    const now = ctx.now();
+    const { retainUntilFor } = await receiverModules();
+    const requested = parseTime(config.retain_until, 'retain_until');
+
+    if (prior === null || replacing) {
+      if (prior !== null) await checkEnd(prior, ctx, `replacing key "${String(prior.key_name)}" deletes it`);
+      for (const name of [...KEY_FACTS, 'retired_at']) planned[name] = UNKNOWN;
+      planned.retain_until = planned.state === 'retired' ? (requested ? String(config.retain_until) : UNKNOWN) : null;
+      if (planned.state === 'retired' && requested) retainUntilFor(now, requested);
+      // A key name already taken in the receiver is refused now, not half-way through an apply.
+      const sameKeySlot = prior !== null && prior.key_name === planned.key_name && !locationChanged(prior, planned);
+      if (!sameKeySlot && typeof planned.key_name === 'string' && isObject(planned.receiver) && !containsUnknown(planned.receiver)) {
+        const keys = await (await backendFor(planned.receiver)).listKeys(ctx.signal);
+        if (keys.some((k) => k.name === planned.key_name)) {
+          throw new CpiError(
+            'CPI_RECEIVER_KEY_EXISTS',
+            `the receiver already holds a key named "${String(planned.key_name)}" (managed elsewhere, or left by an earlier run); key names are never reused`,
+            ['key_name'],
+          );
+        }
+      }
+      return { planned, requiresReplace: replacing && locationChanged(prior!, planned) ? ['receiver'] : [] };
+    }
+
+    // In place: the key and its certificate stay; only state, retention and the recorded reason change.
+    for (const name of KEY_FACTS) planned[name] = prior[name] ?? null;
+    if (planned.state === 'active') {
+      planned.retain_until = null;
+      planned.retired_at = prior.retired_at ?? null;
+    } else if (prior.state !== 'retired') {
+      planned.retired_at = UNKNOWN;
+      if (requested) retainUntilFor(now, requested);
+      planned.retain_until = requested ? String(config.retain_until) : UNKNOWN;
+    } else {
+      planned.retired_at = prior.retired_at ?? null;
+      const retiredAt = parseTime(prior.retired_at, 'retired_at') ?? now;
+      if (requested) retainUntilFor(retiredAt, requested);
+      planned.retain_until = requested ? String(config.retain_until) : (prior.retain_until ?? UNKNOWN);
+    }
+    return { planned };
+  },
+
+  async planDestroy(prior, ctx) {
+    await checkEnd(prior, ctx, `destroying key "${String(prior.key_name)}"`);
+  },
+
+  async create(planned, ctx) {
+    const backend = await backendFor(planned.receiver);
+    const name = String(planned.key_name);
+    let key = await backend.generateKey(
+      {
+        name,
+        algorithm: String(planned.algorithm) as ReceiverKey['algorithm'],
+        subject: String(planned.subject),
+        validityDays: Number(planned.validity_days),
+        state: 'active',
+      },
+      ctx.signal,
+    );
+    if (planned.state === 'retired') {
+      key = await backend.setKeyState(name, 'retired', { retainUntil: parseTime(planned.retain_until, 'retain_until') }, ctx.signal);
+    }
+    return stateFrom(key, planned);
+  },
+
+  async read(state, ctx) {
+    const backend = await backendFor(state.receiver);
+    const name = String(state.key_name);
+    const key = (await backend.listKeys(ctx.signal)).find((k) => k.name === name);
+    const retainUntil = parseTime(state.retain_until, 'retain_until');
+    if (!key) {
+      // Gone after its retention: ordinary drift. Gone before: an incident that needs a person.
+      if (state.state === 'retired' && retainUntil && ctx.now() >= retainUntil) return null;
+      throw new CpiError(
+        'CPI_RECEIVER_KEY_MISSING',
+        `key "${name}" (sha256=${String(state.fingerprint_sha256)}) is no longer in the receiver, although it is ${state.state === 'retired' ? `retained until ${String(state.retain_until)}` : 'active'}`,
+        ['key_name'],
+      );
+    }
+    if (key.fingerprintSha256 !== state.fingerprint_sha256) {
+      throw new CpiError(
+        'CPI_RECEIVER_KEY_MISSING',
+        `key "${name}" in the receiver now has certificate sha256=${key.fingerprintSha256}; state holds sha256=${String(state.fingerprint_sha256)}: the key was replaced out of band`,
+        ['key_name'],
+      );
+    }
+    return stateFrom(key, state);
+  },
+
+  async update(prior, planned, ctx) {
+    const backend = await backendFor(planned.receiver);
+    const name = String(planned.key_name);
+    const requested = parseTime(planned.retain_until, 'retain_until');
+    const needsChange = prior.state !== planned.state || (planned.state === 'retired' && requested && !ctyEqual(prior.retain_until ?? null, planned.retain_until ?? null));
+    const key = needsChange
+      ? await backend.setKeyState(name, planned.state === 'retired' ? 'retired' : 'active', { retainUntil: requested }, ctx.signal)
+      : (await backend.listKeys(ctx.signal)).find((k) => k.name === name);
+    if (!key) throw new CpiError('CPI_RECEIVER_KEY_MISSING', `key "${name}" is no longer in the receiver`, ['key_name']);
+    return stateFrom(key, planned);
+  },
+
+  async delete(state, ctx) {
+    const backend = await backendFor(state.receiver);
+    const reason = typeof state.early_destruction_reason === 'string' ? state.early_destruction_reason : undefined;
+    try {
+      await backend.deleteKey(String(state.key_name), { now: ctx.now(), ...(reason ? { earlyDestructionReason: reason } : {}) }, ctx.signal);
+    } catch (error) {
+      if (isCpiError(error) && error.code === 'CPI_RECEIVER_KEY_NOT_FOUND') return; // already gone: the goal is reached
+      throw error;
+    }
+  },
+};
