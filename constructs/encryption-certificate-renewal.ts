@@ -1,0 +1,481 @@
+// L3: a whole renewal of a receiver's encryption certificate, as one Terraform stack per stage (DESIGN.md §3.4).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { CpiError } from '../src/errors';
+import { renderRunbook } from '../src/renewal/runbook';
+import {
+  MIN_RETENTION_DAYS,
+  renewalStages,
+  stageStackName,
+  type EvidenceRequirement,
+  type GateSpec,
+  type Party,
+  type RenewalVariant,
+  type StageSpec,
+} from '../src/renewal/stages';
+import { CpiProvider } from './bindings';
+import {
+  App,
+  Aspects,
+  Construct,
+  DataResource,
+  Fn,
+  LocalBackend,
+  TerraformOutput,
+  TerraformStack,
+  type IConstruct,
+  type ITerraformDependable,
+} from './cdktf';
+import { IntegrationFlowDeployment } from './integration-flow-deployment';
+import { ReceiverDecryptionKey, RECEIVER_KEY_ALGORITHMS, type ReceiverKeyAlgorithm } from './receiver-decryption-key';
+import type { ReceiverBackendSettings } from './receiver-backend-settings';
+import { PARTIES, RenewalGate, type GateConfirmation, type RenewalGateProps } from './renewal-gate';
+import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
+import { invalidProp, requireAlias, requireInteger, requireNonEmpty, requireOneOf, requireTime } from './validation';
+
+const NAME = 'EncryptionCertificateRenewal';
+
+/** The key pair the receiver generates for the renewal. */
+export interface NewKeySpec {
+  /** The key's name in the receiver backend, e.g. `orders-2026`. */
+  readonly name: string;
+  /**
+   * The key pair's algorithm.
+   * @default 'RSA-2048'
+   */
+  readonly algorithm?: ReceiverKeyAlgorithm;
+  /** Subject DN of the new certificate, e.g. `CN=orders-receiver-2026,O=Example`. */
+  readonly subject: string;
+  /**
+   * Validity of the new certificate in days.
+   * @default 730
+   */
+  readonly validityDays?: number;
+}
+
+/** How to reach the tenant. Credentials never go into the construct: they come from the environment. */
+export interface TenantConnectionProps {
+  /**
+   * Base URL of the tenant API host.
+   * @default - the `CPI_TENANT_URL` environment variable where Terraform runs
+   */
+  readonly tenantUrl?: string;
+  /**
+   * Extra CA certificates (PEM) to trust for the tenant.
+   * @default - the system trust store only
+   */
+  readonly caCertificatePem?: string;
+  /**
+   * Client-side rate limit for tenant API calls.
+   * @default 10
+   */
+  readonly requestsPerSecond?: number;
+}
+
+/** The downtime window both administrators agreed for a single-key renewal. */
+export interface DowntimeWindow {
+  /** Start (RFC 3339 with a zone): the stop-sending gate stays closed before it. */
+  readonly start: string;
+  /** End (RFC 3339 with a zone): when sending should have resumed; shown in the runbook. */
+  readonly end: string;
+}
+
+/** Evidence a gate requires instead of the stage table's default; the requirements combine by `mode`. */
+export interface GateEvidenceOverride {
+  /**
+   * `all`: every requirement must hold; `any`: one suffices (a `not_before` requirement always must hold).
+   * @default - the stage table's mode for this gate
+   */
+  readonly mode?: 'all' | 'any';
+  /** The requirements, e.g. `[{ kind: 'probe' }, { kind: 'confirmation', party: 'receiver-admin' }]`. */
+  readonly requirements: readonly EvidenceRequirement[];
+}
+
+export interface EncryptionCertificateRenewalProps {
+  /** The renewal's ID: names its stacks, state files and confirmations (lower case, digits, `-`), e.g. `orders-2026`. */
+  readonly renewalId: string;
+  /** `overlap`: the receiver decrypts with old and new key at once (no downtime); `single-key`: agreed downtime. */
+  readonly variant: RenewalVariant;
+  /** The tenant keystore alias whose certificate is exchanged (the channels' "Public Key Alias for Encryption"). */
+  readonly alias: string;
+  /** Every iFlow whose channels use the alias (at least one); single-key undeploys and redeploys all of them. */
+  readonly iflowIds: readonly string[];
+  /** The receiver backend that holds the decryption keys. */
+  readonly receiver: ReceiverBackendSettings;
+  /** The new key pair. */
+  readonly newKey: NewKeySpec;
+  /** The name of the key the receiver decrypts with now (retired by the renewal, removed after retention). */
+  readonly oldKeyName: string;
+  /**
+   * The agreed downtime window.
+   * @default - none; required for the `single-key` variant
+   */
+  readonly downtimeWindow?: DowntimeWindow;
+  /**
+   * Days the old key is kept after the exchange before the cleanup stage may remove it (at least 90).
+   * @default 90
+   */
+  readonly retentionDays?: number;
+  /**
+   * How to reach the tenant.
+   * @default - URL and credentials from the CPI_* environment variables
+   */
+  readonly tenant?: TenantConnectionProps;
+  /**
+   * Evidence per gate (by gate name, e.g. `exchange-certificate`), replacing the stage table's default.
+   * @default - the evidence of src/renewal/stages.ts
+   */
+  readonly gateEvidence?: Readonly<Record<string, GateEvidenceOverride>>;
+  /**
+   * Directory of the stacks' local state files, relative to the directory synth runs in.
+   * @default 'state'
+   */
+  readonly stateDir?: string;
+  /**
+   * Directory under which `cpi-renewal confirm` writes `<renewalId>/confirmations/<gate>.json`, relative to the
+   * directory synth runs in.
+   * @default 'renewals'
+   */
+  readonly confirmationsDir?: string;
+  /**
+   * Write `RUNBOOK-<renewalId>.md` into the output directory on synth.
+   * @default true
+   */
+  readonly writeRunbook?: boolean;
+}
+
+/**
+ * A renewal of the receiver's encryption certificate behind a tenant alias: one TerraformStack per stage of
+ * `renewalStages(variant)`, named `<renewalId>-<n>-<stage>`, each depending on the one before, each beginning with
+ * its `cpi_renewal_gate` (except the first), on which every other resource of the stage depends.
+ *
+ * Ownership across stages. Each stage's stack has its own local state and manages only the objects that stage
+ * changes, adopting them with Terraform `import` blocks where an earlier stage (or the world before the renewal)
+ * created them: the tenant alias is imported by the exchange stage; the old key by the stage that retires it; in
+ * single-key, the new key (created retired by stage 1) is imported again by the switch stage to make it active,
+ * and the iFlows by the stop and resume stages. Re-applying an earlier stage's stack therefore puts back what that
+ * stage set (e.g. single-key stage 1 retires the new key again), a partial rollback until the old key is removed;
+ * the old certificate is in no stack, so the exchange itself is not reverted that way. Adopted keys ignore
+ * algorithm/subject/validity and refuse replacement, so adopting never generates a key pair.
+ *
+ * Cleanup. Terraform deletes an object only when a configuration that manages it drops it, so the cleanup stack
+ * continues the state of the stage that retired the old key (same local state file): its configuration is that
+ * stage's minus the old key and that stage's gate, plus the cleanup gate, whose not_before is the exchange time plus
+ * `retentionDays`. Applying it removes the old key; the provider additionally refuses the deletion before the key's
+ * own retain_until.
+ *
+ * Cross-stage values travel through cdktf cross-stack references (outputs plus `terraform_remote_state` on the local
+ * backend): the new certificate and fingerprint from stage 1, and the exchange time recorded by a `terraform_data`
+ * in the exchange stage when the alias switched.
+ */
+export class EncryptionCertificateRenewal extends Construct {
+  /** The stage stacks, in the order they are applied. */
+  readonly stacks: readonly TerraformStack[];
+  /** The stages (with the effective gate evidence), in order. */
+  readonly stages: readonly StageSpec[];
+  readonly renewalId: string;
+  /** The new key (in stage 1). */
+  readonly newKey: ReceiverDecryptionKey;
+  /** The gate of each gated stage, by stage name. */
+  readonly gates: ReadonlyMap<string, RenewalGate>;
+  /** When the tenant alias switched to the new certificate (a token; recorded by the exchange stage). */
+  readonly exchangedAt: string;
+
+  private readonly props: EncryptionCertificateRenewalProps;
+  private readonly app: App;
+
+  constructor(scope: Construct, id: string, props: EncryptionCertificateRenewalProps) {
+    super(scope, id);
+    this.props = props;
+    this.app = App.of(scope);
+    this.renewalId = validateProps(props);
+    this.stages = renewalStages(props.variant).map((stage) => withGateOverride(stage, props.gateEvidence?.[stage.gate?.name ?? '']));
+    const unknownGates = Object.keys(props.gateEvidence ?? {}).filter((gate) => !this.stages.some((s) => s.gate?.name === gate));
+    if (unknownGates.length > 0) {
+      invalidProp(NAME, 'gateEvidence', unknownGates, `gate names of the ${props.variant} variant: ${this.stages.flatMap((s) => (s.gate ? [s.gate.name] : [])).join(', ')}`);
+    }
+
+    const stacks: TerraformStack[] = [];
+    const gates = new Map<string, RenewalGate>();
+    let newKey: ReceiverDecryptionKey | undefined;
+    let exchangedAt: string | undefined;
+    // The stack whose state the cleanup continues: the one that retired the old key.
+    let retiringStage: StageSpec | undefined;
+
+    for (const stage of this.stages) {
+      // Stacks are children of the app, not of this construct: cdktf records a stack's dependencies by construct
+      // path, and the CLI matches them against stack names, which only agree at the top level.
+      const stack = new TerraformStack(this.app, stageStackName(this.renewalId, stage));
+      const previous = stacks.at(-1);
+      if (previous) stack.addDependency(previous);
+      stacks.push(stack);
+      const statePath = stage.name === 'cleanup' && retiringStage ? this.statePath(stack, retiringStage) : this.statePath(stack, stage);
+      new LocalBackend(stack, { path: statePath });
+      new CpiProvider(stack, 'cpi', {
+        tenantUrl: props.tenant?.tenantUrl,
+        caCertificatePem: props.tenant?.caCertificatePem,
+        requestsPerSecond: props.tenant?.requestsPerSecond,
+      });
+
+      const gate = stage.gate ? this.gate(stack, stage, stage.gate, newKey, exchangedAt) : undefined;
+      if (gate) gates.set(stage.name, gate);
+      const after: ITerraformDependable[] = gate ? [gate.resource] : [];
+
+      switch (stage.name) {
+        case 'prepare-receiver': {
+          newKey = new ReceiverDecryptionKey(stack, 'new-key', {
+            receiver: props.receiver,
+            keyName: props.newKey.name,
+            algorithm: props.newKey.algorithm,
+            subject: props.newKey.subject,
+            validityDays: props.newKey.validityDays,
+            // Single-key: the receiver must not decrypt with the new key before the tenant has switched.
+            state: props.variant === 'overlap' ? 'active' : 'retired',
+            dependsOn: after,
+          });
+          new TerraformOutput(stack, 'new_certificate_pem', { value: newKey.certificatePem, staticId: true, description: 'The new certificate to hand to the tenant.' });
+          new TerraformOutput(stack, 'new_fingerprint_sha256', { value: newKey.fingerprintSha256, staticId: true, description: 'SHA-256 fingerprint of the new certificate, for confirmations.' });
+          break;
+        }
+        case 'exchange-certificate': {
+          const certificate = new TenantKeystoreCertificate(stack, 'certificate', {
+            alias: props.alias,
+            certificatePem: required(newKey).certificatePem,
+            // The tenant already holds the old certificate under the alias: exchange it in place.
+            adoptExisting: true,
+            dependsOn: after,
+          });
+          // Records when the alias switched; retention counts from here. Replaced (re-timed) only if the
+          // certificate under the alias changes again; later plans keep the first time.
+          const exchange = new DataResource(stack, 'exchanged-at', {
+            input: { exchanged_at: Fn.timestamp() },
+            triggersReplace: { fingerprint_sha256: certificate.fingerprintSha256 },
+            lifecycle: { ignoreChanges: ['input'] },
+            dependsOn: [...after, certificate.resource],
+          });
+          exchangedAt = exchange.getStringAttribute('output.exchanged_at');
+          new TerraformOutput(stack, 'exchanged_at', { value: exchangedAt, staticId: true, description: 'When the tenant alias switched to the new certificate (RFC 3339).' });
+          break;
+        }
+        case 'retire-old-key': {
+          this.oldKey(stack, 'retired', after);
+          retiringStage = stage;
+          break;
+        }
+        case 'stop-sending':
+        case 'resume-sending': {
+          for (const iflowId of props.iflowIds) {
+            new IntegrationFlowDeployment(stack, `iflow-${iflowId}`, { iflowId, deployed: stage.name === 'resume-sending', adoptExisting: true, dependsOn: after });
+          }
+          break;
+        }
+        case 'switch-receiver-key': {
+          this.switchedNewKey(stack, after);
+          this.oldKey(stack, 'retired', after);
+          retiringStage = stage;
+          break;
+        }
+        case 'cleanup': {
+          // Everything the retiring stage manages except the old key stays as it is (see the class comment).
+          if (retiringStage?.name === 'switch-receiver-key') this.switchedNewKey(stack, after);
+          break;
+        }
+        default:
+          throw new CpiError('CPI_CONSTRUCTS_PROPS_INVALID', `${NAME}: the stage table has a stage "${stage.name}" this construct does not know`);
+      }
+    }
+    this.stacks = stacks;
+    this.gates = gates;
+    this.newKey = required(newKey);
+    this.exchangedAt = required(exchangedAt);
+
+    if (props.writeRunbook ?? true) {
+      const first = stacks[0]!;
+      Aspects.of(first).add({
+        visit: (node: IConstruct) => {
+          if (node === first) this.writeRunbook();
+        },
+      });
+    }
+  }
+
+  /** The runbook of this renewal (Markdown). */
+  runbook(): string {
+    const { props } = this;
+    return renderRunbook({
+      renewalId: this.renewalId,
+      variant: props.variant,
+      alias: props.alias,
+      iflowIds: props.iflowIds,
+      newKeyName: props.newKey.name,
+      oldKeyName: props.oldKeyName,
+      receiver: props.receiver.kind === 'embedded' ? `embedded receiver at ${props.receiver.url}` : `PKCS#12 keystore ${props.receiver.keystorePath}`,
+      downtimeWindow: props.downtimeWindow,
+      retentionDays: props.retentionDays ?? MIN_RETENTION_DAYS,
+      stages: this.stages,
+      stacksDir: relative(process.cwd(), join(this.app.outdir, 'stacks')) || '.',
+      confirmationsDir: props.confirmationsDir ?? 'renewals',
+    });
+  }
+
+  /** Writes RUNBOOK-<renewalId>.md into the app's output directory; returns its path. */
+  writeRunbook(): string {
+    mkdirSync(this.app.outdir, { recursive: true });
+    const file = join(this.app.outdir, `RUNBOOK-${this.renewalId}.md`);
+    writeFileSync(file, this.runbook());
+    return file;
+  }
+
+  private statePath(stack: TerraformStack, owner: StageSpec): string {
+    const stateFile = resolve(this.props.stateDir ?? 'state', `${stageStackName(this.renewalId, owner)}.tfstate`);
+    return relative(this.stackDir(stack), stateFile);
+  }
+
+  /** Terraform runs each stack in `<outdir>/stacks/<name>`; relative paths in the stack start there. */
+  private stackDir(stack: TerraformStack): string {
+    return resolve(this.app.outdir, 'stacks', stack.node.id);
+  }
+
+  private gate(stack: TerraformStack, stage: StageSpec, spec: GateSpec, newKey: ReceiverDecryptionKey | undefined, exchangedAt: string | undefined): RenewalGate {
+    const { props } = this;
+    const key = required(newKey);
+    const gateProps: {
+      confirmations: GateConfirmation[];
+      probe?: RenewalGateProps['probe'];
+      tenantAlias?: RenewalGateProps['tenantAlias'];
+      iflowState?: RenewalGateProps['iflowState'];
+      notBefore?: string;
+    } = { confirmations: [] };
+    for (const requirement of spec.requirements) {
+      switch (requirement.kind) {
+        case 'confirmation':
+          gateProps.confirmations.push({ party: requirement.party, fingerprintSha256: key.fingerprintSha256 });
+          break;
+        case 'probe':
+          gateProps.probe = { certificatePem: key.certificatePem, receiver: props.receiver };
+          break;
+        case 'tenant_alias':
+          if (requirement.certificate === 'old') {
+            invalidProp(NAME, `gateEvidence["${spec.name}"]`, requirement, 'tenant_alias evidence for the new certificate; the old certificate\'s fingerprint is not known to the renewal');
+          }
+          gateProps.tenantAlias = { alias: props.alias, fingerprintSha256: key.fingerprintSha256 };
+          break;
+        case 'iflow_state':
+          gateProps.iflowState = { iflowIds: props.iflowIds, state: requirement.state };
+          break;
+        case 'not_before':
+          if (requirement.moment === 'window_start') {
+            if (!props.downtimeWindow) throw new CpiError('CPI_CONSTRUCTS_WINDOW_INVALID', `${NAME}: gate "${spec.name}" waits for the downtime window, but downtimeWindow is not set`);
+            gateProps.notBefore = props.downtimeWindow.start;
+          } else {
+            if (!exchangedAt) invalidProp(NAME, `gateEvidence["${spec.name}"]`, requirement, 'retention_end only on gates after the exchange-certificate stage');
+            gateProps.notBefore = Fn.timeadd(exchangedAt, `${(props.retentionDays ?? MIN_RETENTION_DAYS) * 24}h`);
+          }
+          break;
+      }
+    }
+    const waitsFor = [...new Set<Party>([...toArray(spec.waitsFor), ...gateProps.confirmations.map((c) => c.party)])];
+    return new RenewalGate(stack, `gate-${stage.name}`, {
+      renewalId: this.renewalId,
+      gate: spec.name,
+      waitsFor,
+      action: spec.waitingFor,
+      mode: spec.mode,
+      confirmationsDir: relative(this.stackDir(stack), resolve(props.confirmationsDir ?? 'renewals', this.renewalId, 'confirmations')),
+      ...gateProps,
+      confirmations: gateProps.confirmations.length > 0 ? gateProps.confirmations : undefined,
+    });
+  }
+
+  private oldKey(stack: TerraformStack, state: 'active' | 'retired', after: ITerraformDependable[]): ReceiverDecryptionKey {
+    return ReceiverDecryptionKey.fromExistingKey(stack, 'old-key', { receiver: this.props.receiver, keyName: this.props.oldKeyName, state, dependsOn: after });
+  }
+
+  /** Single-key: the new key (created retired in stage 1) adopted and made active. */
+  private switchedNewKey(stack: TerraformStack, after: ITerraformDependable[]): ReceiverDecryptionKey {
+    return ReceiverDecryptionKey.fromExistingKey(stack, 'new-key', { receiver: this.props.receiver, keyName: this.props.newKey.name, state: 'active', dependsOn: after });
+  }
+}
+
+function validateProps(props: EncryptionCertificateRenewalProps): string {
+  const renewalId = requireNonEmpty(NAME, 'renewalId', props.renewalId);
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(renewalId)) invalidProp(NAME, 'renewalId', renewalId, 'lower-case letters, digits and "-" (at most 63), starting with a letter or digit');
+  requireOneOf(NAME, 'variant', props.variant, ['overlap', 'single-key']);
+  requireAlias(NAME, 'alias', props.alias);
+  if (props.iflowIds.length === 0) invalidProp(NAME, 'iflowIds', [], 'every iFlow whose channels use the alias (at least one)');
+  const duplicates = props.iflowIds.filter((id, i) => props.iflowIds.indexOf(id) !== i);
+  if (duplicates.length > 0) invalidProp(NAME, 'iflowIds', props.iflowIds, `each iFlow once (repeated: ${duplicates.join(', ')})`);
+  props.iflowIds.forEach((id, i) => requireNonEmpty(NAME, `iflowIds[${i}]`, id));
+  requireNonEmpty(NAME, 'newKey.name', props.newKey.name);
+  requireNonEmpty(NAME, 'newKey.subject', props.newKey.subject);
+  if (props.newKey.algorithm !== undefined) requireOneOf(NAME, 'newKey.algorithm', props.newKey.algorithm, RECEIVER_KEY_ALGORITHMS);
+  requireNonEmpty(NAME, 'oldKeyName', props.oldKeyName);
+  if (props.newKey.name === props.oldKeyName) invalidProp(NAME, 'newKey.name', props.newKey.name, `a name other than oldKeyName "${props.oldKeyName}": a renewal needs a new key`);
+  const retention = props.retentionDays ?? MIN_RETENTION_DAYS;
+  if (!Number.isInteger(retention) || retention < MIN_RETENTION_DAYS) {
+    throw new CpiError('CPI_CONSTRUCTS_RETENTION_TOO_SHORT', `${NAME}: retentionDays is ${retention}; expected a whole number of at least ${MIN_RETENTION_DAYS} days after the exchange`);
+  }
+  requireInteger(NAME, 'retentionDays', retention, MIN_RETENTION_DAYS, 3650);
+  if (props.variant === 'single-key' && !props.downtimeWindow) {
+    throw new CpiError('CPI_CONSTRUCTS_WINDOW_INVALID', `${NAME}: downtimeWindow is not set; a single-key renewal needs the window both administrators agreed`);
+  }
+  if (props.downtimeWindow) {
+    const { start, end } = props.downtimeWindow;
+    try {
+      requireTime(NAME, 'downtimeWindow.start', start);
+      requireTime(NAME, 'downtimeWindow.end', end);
+    } catch (error) {
+      throw error instanceof CpiError ? new CpiError('CPI_CONSTRUCTS_WINDOW_INVALID', error.detail) : error;
+    }
+    if (Date.parse(end) <= Date.parse(start)) {
+      throw new CpiError('CPI_CONSTRUCTS_WINDOW_INVALID', `${NAME}: downtimeWindow ends at ${end}, not after its start ${start}`);
+    }
+  }
+  for (const [gate, override] of Object.entries(props.gateEvidence ?? {})) {
+    if (override.requirements.length === 0) invalidProp(NAME, `gateEvidence["${gate}"].requirements`, [], 'at least one requirement');
+    if (override.mode !== undefined) requireOneOf(NAME, `gateEvidence["${gate}"].mode`, override.mode, ['all', 'any']);
+    override.requirements.forEach((r, i) => {
+      if (r.kind === 'confirmation') requireOneOf(NAME, `gateEvidence["${gate}"].requirements[${i}].party`, r.party, PARTIES);
+    });
+  }
+  return renewalId;
+}
+
+function withGateOverride(stage: StageSpec, override: GateEvidenceOverride | undefined): StageSpec {
+  if (!stage.gate || !override) return stage;
+  const gate: GateSpec = {
+    ...stage.gate,
+    mode: override.mode ?? stage.gate.mode,
+    requirements: override.requirements,
+    waitingFor: describeRequirements(override.requirements, override.mode ?? stage.gate.mode),
+  };
+  return { ...stage, gate };
+}
+
+/** One line for the closed-gate error and the runbook, e.g. "a probe succeeds or the tenant administrator confirms". */
+export function describeRequirements(requirements: readonly EvidenceRequirement[], mode: 'all' | 'any'): string {
+  const parts = requirements.map((r) => {
+    switch (r.kind) {
+      case 'confirmation':
+        return `the ${r.party.replace('-', ' ').replace('admin', 'administrator')} confirms`;
+      case 'probe':
+        return 'the receiver decrypts a probe encrypted for the new certificate';
+      case 'tenant_alias':
+        return `the tenant alias holds the ${r.certificate} certificate`;
+      case 'iflow_state':
+        return `every iFlow that uses the alias is ${r.state}`;
+      case 'not_before':
+        return r.moment === 'window_start' ? 'the downtime window has begun' : 'the retention period after the exchange has ended';
+    }
+  });
+  return parts.join(mode === 'any' ? ' or ' : ' and ');
+}
+
+function toArray(parties: Party | readonly Party[]): readonly Party[] {
+  return typeof parties === 'string' ? [parties] : parties;
+}
+
+function required<T>(value: T | undefined): T {
+  if (value === undefined) throw new CpiError('CPI_CONSTRUCTS_PROPS_INVALID', `${NAME}: the stage table does not begin with prepare-receiver and exchange-certificate`);
+  return value;
+}

@@ -1,0 +1,160 @@
+// The human runbook of a renewal: who acts in which stage, which gate waits for what, the exact commands, and a
+// sequence diagram. Pure (spec and stages in, Markdown out), so reviewers read in the pull request exactly what
+// the pipeline will do, and tests compare text without synthesizing anything.
+import { PARTY_TITLES, stageStackName, type EvidenceRequirement, type Party, type RenewalVariant, type StageSpec } from './stages';
+
+export interface RunbookSpec {
+  readonly renewalId: string;
+  readonly variant: RenewalVariant;
+  readonly alias: string;
+  readonly iflowIds: readonly string[];
+  readonly newKeyName: string;
+  readonly oldKeyName: string;
+  /** One line describing the receiver backend, e.g. `embedded receiver at http://127.0.0.1:8081`. */
+  readonly receiver: string;
+  readonly downtimeWindow?: { readonly start: string; readonly end: string };
+  readonly retentionDays: number;
+  /** The stages in order, with the gate evidence in effect. */
+  readonly stages: readonly StageSpec[];
+  /** Where the synthesized stacks are, relative to the repository root (e.g. `cdktf.out/stacks`). */
+  readonly stacksDir: string;
+  /** The `--dir` of `cpi-renewal confirm` (e.g. `renewals`). */
+  readonly confirmationsDir: string;
+}
+
+const MERMAID_ID: Readonly<Record<Party, string>> = { 'receiver-admin': 'RA', 'tenant-admin': 'TA', 'integration-developer': 'ID' };
+
+const VARIANT_TITLE: Readonly<Record<RenewalVariant, string>> = {
+  overlap: 'overlap (the receiver decrypts with the old and the new key at once; no downtime)',
+  'single-key': 'single key (the receiver decrypts with one key only; agreed downtime)',
+};
+
+function parties(parties: Party | readonly Party[]): readonly Party[] {
+  return typeof parties === 'string' ? [parties] : parties;
+}
+
+function requirementText(r: EvidenceRequirement, spec: RunbookSpec): string {
+  switch (r.kind) {
+    case 'confirmation':
+      return `confirmation by the ${PARTY_TITLES[r.party]} naming the new certificate's fingerprint`;
+    case 'probe':
+      return `probe: the receiver (${spec.receiver}) decrypts a canary message encrypted for the new certificate`;
+    case 'tenant_alias':
+      return `tenant alias \`${spec.alias}\` holds the ${r.certificate} certificate`;
+    case 'iflow_state':
+      return `iFlows ${spec.iflowIds.map((id) => `\`${id}\``).join(', ')} are ${r.state}`;
+    case 'not_before':
+      return r.moment === 'window_start'
+        ? `not before the downtime window starts (${spec.downtimeWindow?.start ?? 'window not set'})`
+        : `not before ${spec.retentionDays} days after the exchange (retention of the old key)`;
+  }
+}
+
+function commands(stage: StageSpec, spec: RunbookSpec, firstStack: string): string[] {
+  const stack = stageStackName(spec.renewalId, stage);
+  const dir = `${spec.stacksDir}/${stack}`;
+  const lines: string[] = [];
+  const confirmations = (stage.gate?.requirements ?? []).filter((r): r is Extract<EvidenceRequirement, { kind: 'confirmation' }> => r.kind === 'confirmation');
+  if (stage.gate && confirmations.length > 0) {
+    lines.push('# confirmations the gate accepts (each party runs its own line, then commits the file):');
+    lines.push(`FINGERPRINT=$(terraform -chdir=${spec.stacksDir}/${firstStack} output -raw new_fingerprint_sha256)`);
+    for (const c of confirmations) {
+      lines.push(
+        `cpi-renewal confirm --renewal ${spec.renewalId} --gate ${stage.gate.name} --party ${c.party} --fingerprint "$FINGERPRINT" --person "<your name>" --dir ${spec.confirmationsDir}`,
+      );
+    }
+    lines.push(`git add ${spec.confirmationsDir}/${spec.renewalId}/confirmations/${stage.gate.name}.json && git commit -m "confirm ${stage.gate.name}"`);
+    lines.push('');
+  }
+  lines.push('# with cdktf');
+  lines.push(`cdktf plan ${stack} --skip-provider-lock`);
+  lines.push(`cdktf apply ${stack} --skip-provider-lock --ignore-missing-stack-dependencies --auto-approve`);
+  lines.push('# or with plain terraform on the synthesized stack');
+  lines.push(`terraform -chdir=${dir} init -input=false`);
+  lines.push(`terraform -chdir=${dir} plan -input=false -out=stage.tfplan`);
+  lines.push(`terraform -chdir=${dir} apply -input=false stage.tfplan`);
+  return lines;
+}
+
+function sequenceDiagram(spec: RunbookSpec): string[] {
+  const involved = new Set<Party>();
+  for (const stage of spec.stages) {
+    involved.add(stage.party);
+    if (stage.gate) for (const p of parties(stage.gate.waitsFor)) involved.add(p);
+  }
+  const order: Party[] = (['receiver-admin', 'tenant-admin', 'integration-developer'] as const).filter((p) => involved.has(p));
+  const lines = ['```mermaid', 'sequenceDiagram'];
+  for (const p of order) lines.push(`  participant ${MERMAID_ID[p]} as ${PARTY_TITLES[p]}`);
+  for (const stage of spec.stages) {
+    if (stage.gate) {
+      for (const from of parties(stage.gate.waitsFor)) {
+        lines.push(`  ${MERMAID_ID[from]}->>${MERMAID_ID[stage.party]}: gate ${stage.gate.name}: ${stage.gate.waitingFor}`);
+      }
+    }
+    lines.push(`  Note over ${MERMAID_ID[stage.party]}: ${stage.index} ${stage.name} (steps ${stage.steps})`);
+  }
+  lines.push('```');
+  return lines;
+}
+
+/** The runbook of a renewal as Markdown. */
+export function renderRunbook(spec: RunbookSpec): string {
+  const firstStack = stageStackName(spec.renewalId, spec.stages[0]!);
+  const out: string[] = [];
+  out.push(`# Runbook: renewal \`${spec.renewalId}\``);
+  out.push('');
+  out.push(`Renews the encryption certificate under tenant alias \`${spec.alias}\`, used by ${spec.iflowIds.map((id) => `\`${id}\``).join(', ')}.`);
+  out.push('');
+  out.push(`- Variant: ${VARIANT_TITLE[spec.variant]}`);
+  out.push(`- Receiver: ${spec.receiver}; new key \`${spec.newKeyName}\`, old key \`${spec.oldKeyName}\``);
+  if (spec.downtimeWindow) out.push(`- Downtime window: ${spec.downtimeWindow.start} to ${spec.downtimeWindow.end}`);
+  out.push(`- Retention: the old key is kept ${spec.retentionDays} days after the exchange, then removed by the last stage`);
+  out.push('');
+  out.push('## Parties');
+  out.push('');
+  const acting = new Set(spec.stages.map((s) => s.party));
+  for (const party of ['receiver-admin', 'tenant-admin', 'integration-developer'] as const) {
+    if (!acting.has(party)) continue;
+    const own = spec.stages.filter((s) => s.party === party).map((s) => `${s.index} ${s.name}`);
+    out.push(`- **${PARTY_TITLES[party]}** (\`${party}\`): applies ${own.join(', ')}`);
+  }
+  out.push('');
+  out.push('## Stages');
+  out.push('');
+  out.push('| # | stage (stack) | party | SAP steps | entry gate |');
+  out.push('|---|---|---|---|---|');
+  for (const stage of spec.stages) {
+    const gate = stage.gate ? `waits for ${parties(stage.gate.waitsFor).map((p) => PARTY_TITLES[p]).join(' and ')}: ${stage.gate.waitingFor}` : '—';
+    out.push(`| ${stage.index} | \`${stageStackName(spec.renewalId, stage)}\` | ${PARTY_TITLES[stage.party]} | ${stage.steps} | ${gate} |`);
+  }
+  out.push('');
+  out.push('## Sequence');
+  out.push('');
+  out.push(...sequenceDiagram(spec));
+  for (const stage of spec.stages) {
+    out.push('');
+    out.push(`## ${stage.index}. ${stage.title} — \`${stageStackName(spec.renewalId, stage)}\``);
+    out.push('');
+    out.push(`Applied by the ${PARTY_TITLES[stage.party]}. ${stage.does}`);
+    out.push('');
+    if (stage.gate) {
+      const combine = stage.gate.mode === 'any' ? 'any one of' : 'all of';
+      out.push(`Gate \`${stage.gate.name}\` waits for the ${parties(stage.gate.waitsFor).map((p) => PARTY_TITLES[p]).join(' and the ')}; it opens on ${combine}:`);
+      out.push('');
+      for (const r of stage.gate.requirements) out.push(`- ${requirementText(r, spec)}`);
+      if (stage.gate.mode === 'any' && stage.gate.requirements.some((r) => r.kind === 'not_before')) out.push('- (the time condition holds in any case)');
+      out.push('');
+      out.push('While it is closed, the plan fails and names what is missing; nothing of this stage is applied.');
+      out.push('');
+    }
+    out.push('```sh');
+    out.push(...commands(stage, spec, firstStack));
+    out.push('```');
+  }
+  out.push('');
+  out.push('## Rolling back');
+  out.push('');
+  out.push('Each stage\'s stack manages only what that stage changes. Until the cleanup stage removes the old key, planning and applying an earlier stage\'s stack again puts back what that stage set (its plan shows exactly what); the old certificate is not in any stack, so reverting the exchange means a new renewal or a manual exchange.');
+  out.push('');
+  return out.join('\n');
+}
