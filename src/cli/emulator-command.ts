@@ -235,7 +235,13 @@ export function registerEmulatorCommand(
     .option('--config <file>', 'emulator configuration file (JSON)')
     .option('--verbose', 'log every request to stderr')
     .action(
-      async (flags: { dataDir: string; tenantPort?: string; receiverPort?: string; config?: string; verbose?: boolean }) => {
+      async (flags: {
+        dataDir: string;
+        tenantPort?: string;
+        receiverPort?: string;
+        config?: string;
+        verbose?: boolean;
+      }) => {
         let running: RunningEmulators;
         try {
           running = await startEmulators(
@@ -271,7 +277,9 @@ export function registerEmulatorCommand(
         process.once('SIGTERM', stop);
         process.stdout.write(`${JSON.stringify(running.ready)}\n`);
         if (!running.receiver) {
-          process.stderr.write('No embedded receiver is built in: the iFlows send to the receiver URLs of their configuration.\n');
+          process.stderr.write(
+            'No embedded receiver is built in: the iFlows send to the receiver URLs of their configuration.\n',
+          );
         }
       },
     );

@@ -68,7 +68,10 @@ export class MessageLog {
     private readonly limit = DEFAULT_MESSAGE_LOG_LIMIT,
   ) {
     if (!Number.isInteger(limit) || limit < 1) {
-      throw new CpiError('CPI_EMULATOR_CONFIG_INVALID', `messageLogLimit is ${limit}; expected an integer of at least 1`);
+      throw new CpiError(
+        'CPI_EMULATOR_CONFIG_INVALID',
+        `messageLogLimit is ${limit}; expected an integer of at least 1`,
+      );
     }
     this.path = join(dataDir, MESSAGE_LOG_FILE);
     let text = '';
@@ -119,7 +122,10 @@ export class MessageLog {
 
   /** Number of kept records per outcome. */
   counts(query: MessageQuery = {}): Record<MessageOutcome, number> {
-    const counts = Object.fromEntries(MESSAGE_OUTCOMES.map((outcome) => [outcome, 0])) as Record<MessageOutcome, number>;
+    const counts = Object.fromEntries(MESSAGE_OUTCOMES.map((outcome) => [outcome, 0])) as Record<
+      MessageOutcome,
+      number
+    >;
     for (const record of this.list(query)) counts[record.outcome]++;
     return counts;
   }

@@ -169,7 +169,10 @@ export class MessagePath {
     if (!text.trim()) return notBuilt(400, 'the posted payload is empty; expected an XML document');
     // text would be valid Body content, but a channel's payload is a document: refuse it before the work of signing
     if (!text.trimStart().startsWith('<')) {
-      return notBuilt(400, `the posted payload starts with "${text.trimStart().slice(0, 20)}"; expected an XML element`);
+      return notBuilt(
+        400,
+        `the posted payload starts with "${text.trimStart().slice(0, 20)}"; expected an XML element`,
+      );
     }
     const fingerprint = certificateFacts(receiver.certificatePem).fingerprintSha256;
     try {
@@ -181,7 +184,10 @@ export class MessagePath {
       });
       return { ok: true, envelope, fingerprint };
     } catch (error) {
-      if (isCpiError(error) && (error.code === 'CPI_WSS_MALFORMED_MESSAGE' || error.code === 'CPI_WSS_DOCTYPE_FORBIDDEN')) {
+      if (
+        isCpiError(error) &&
+        (error.code === 'CPI_WSS_MALFORMED_MESSAGE' || error.code === 'CPI_WSS_DOCTYPE_FORBIDDEN')
+      ) {
         return notBuilt(400, `the posted payload is not usable XML: ${error.detail}`);
       }
       return notBuilt(
@@ -246,7 +252,11 @@ function errorAnswer(status: number, error: CpiError, headers?: Record<string, s
 }
 
 function sendAnswer(reply: FastifyReply, answer: SenderAnswer): void {
-  reply.code(answer.status).headers(answer.headers ?? {}).type(answer.contentType).send(answer.body);
+  reply
+    .code(answer.status)
+    .headers(answer.headers ?? {})
+    .type(answer.contentType)
+    .send(answer.body);
 }
 
 /** Options of GET /emulator/messages, from its query string. */
@@ -290,4 +300,3 @@ export function mountMessagePath(app: FastifyInstance, path: MessagePath, auth: 
       .send(JSON.stringify({ counts: log.counts(query), messages: log.list(query) }));
   });
 }
-

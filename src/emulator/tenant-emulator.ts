@@ -130,7 +130,13 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
   };
 
   const messageLog = new MessageLog(options.dataDir, options.messageLogLimit);
-  const messagePath = new MessagePath({ store, log: messageLog, auth, now, receiverTimeoutMs: options.receiverTimeoutMs });
+  const messagePath = new MessagePath({
+    store,
+    log: messageLog,
+    auth,
+    now,
+    receiverTimeoutMs: options.receiverTimeoutMs,
+  });
 
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 });
   app.removeAllContentTypeParsers();

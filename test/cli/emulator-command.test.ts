@@ -130,13 +130,20 @@ describe('cpi-renewal emulator', () => {
       const created = await fetch(`${ready.receiverUrl}/admin/keys`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'orders-2026', algorithm: 'RSA-2048', subject: 'CN=orders-2026,O=Example', validityDays: 30 }),
+        body: JSON.stringify({
+          name: 'orders-2026',
+          algorithm: 'RSA-2048',
+          subject: 'CN=orders-2026,O=Example',
+          validityDays: 30,
+        }),
       });
       assert.equal(created.status, 201, await created.clone().text());
       const key = (await created.json()) as { certificatePem: string; fingerprintSha256: string };
 
       // the tenant administrator's part: the certificate goes under the channel's alias (CSRF handshake first)
-      const csrf = await fetch(`${ready.apiUrl}/`, { headers: { authorization: basic(ready), 'x-csrf-token': 'Fetch' } });
+      const csrf = await fetch(`${ready.apiUrl}/`, {
+        headers: { authorization: basic(ready), 'x-csrf-token': 'Fetch' },
+      });
       const put = await fetch(
         `${ready.apiUrl}/CertificateResources('${Buffer.from('receiver_encryption').toString('hex').toUpperCase()}')/$value?fingerprintVerified=true&returnKeystoreEntries=false&update=false`,
         {
@@ -183,9 +190,13 @@ describe('cpi-renewal emulator', () => {
     const dir = tempDir();
     const config = join(dir, 'emulator.json');
     writeFileSync(config, JSON.stringify({ iflows: [{ id: 'A', keyIdentifier: 'Fingerprint' }] }));
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'emulator', '--data-dir', dir, '--config', config], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', MAIN, 'emulator', '--data-dir', dir, '--config', config],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -259,7 +270,9 @@ describe('startEmulators with an embedded receiver', () => {
       const { ready } = running;
       assert.equal(pinned, ready.signingCertificates.tenant_signing);
       assert.equal(ready.receiverSoapUrl, `${ready.receiverUrl}/soap`);
-      const channels = Object.fromEntries(running.tenant.state.runtimeArtifacts().map((a) => [a.id, a.channel.receiverUrl]));
+      const channels = Object.fromEntries(
+        running.tenant.state.runtimeArtifacts().map((a) => [a.id, a.channel.receiverUrl]),
+      );
       assert.deepEqual(channels, { ToEmbedded: ready.receiverSoapUrl, ToElsewhere: 'http://127.0.0.1:9/other' });
 
       const answer = await fetch(`${ready.tenantUrl}/http/ToEmbedded`, {

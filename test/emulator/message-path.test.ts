@@ -16,20 +16,17 @@ class TestReceiver {
   refused = 0;
   keyring: KeyringEntry[] = [];
   trustedSigners: string[] = [];
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
+  url = '';
+  private readonly server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => this.answer(Buffer.concat(chunks).toString('utf8'), response));
+  });
 
   static async start(): Promise<TestReceiver> {
-    let receiver: TestReceiver | undefined;
-    const server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => receiver!.answer(Buffer.concat(chunks).toString('utf8'), response));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    receiver = new TestReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/soap`);
+    const receiver = new TestReceiver();
+    await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
+    receiver.url = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}/soap`;
     return receiver;
   }
 
