@@ -71,6 +71,8 @@ export interface RunningEmulators {
   readonly ready: EmulatorReadyLine;
   readonly tenant: TenantEmulator;
   readonly receiver: EmbeddedReceiver | undefined;
+  /** Things the user should know (e.g. iFlows still sending to an earlier receiver port); for stderr. */
+  readonly warnings: readonly string[];
   /** Stops the receiver and the tenant; their state stays in the data directory. */
   close(): Promise<void>;
 }
@@ -131,10 +133,10 @@ function listenError(error: unknown, what: string, port: number, remembered: boo
   );
 }
 
-/** Starts the tenant emulator and, when one is built in, the embedded receiver wired to it. */
+/** Starts the tenant emulator and the embedded receiver (or `startReceiver`; none when null) wired to it. */
 export async function startEmulators(
   options: EmulatorCommandOptions,
-  startReceiver?: ReceiverStarter,
+  startReceiver: ReceiverStarter | null = startReceiverEmulator,
 ): Promise<RunningEmulators> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -208,10 +210,24 @@ export async function startEmulators(
     dataDir,
     pid: process.pid,
   };
+  const warnings: string[] = [];
+  if (receiver && remembered.receiverPort !== undefined && remembered.receiverPort !== receiverPort) {
+    const earlier = `http://127.0.0.1:${remembered.receiverPort}/soap`;
+    const stale = tenant.state
+      .runtimeArtifacts()
+      .filter((artifact) => artifact.channel.receiverUrl === earlier)
+      .map((artifact) => artifact.id);
+    if (stale.length > 0) {
+      warnings.push(
+        `the receiver now listens on port ${receiverPort}, but iFlow(s) ${stale.join(', ')} were deployed to send to ${earlier}; start without --receiver-port to use the earlier port, or change Receiver_Address and redeploy`,
+      );
+    }
+  }
   return {
     ready,
     tenant,
     receiver,
+    warnings,
     close: async () => {
       await receiver?.close();
       await tenant.close();
@@ -219,10 +235,10 @@ export async function startEmulators(
   };
 }
 
-/** Registers `cpi-renewal emulator`; `startReceiver` replaces the embedded receiver (tests). */
+/** Registers `cpi-renewal emulator`; `startReceiver` replaces the embedded receiver (null: none). */
 export function registerEmulatorCommand(
   program: Command,
-  startReceiver: ReceiverStarter | undefined = startReceiverEmulator,
+  startReceiver: ReceiverStarter | null = startReceiverEmulator,
 ): void {
   program
     .command('emulator')
@@ -276,9 +292,10 @@ export function registerEmulatorCommand(
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         process.stdout.write(`${JSON.stringify(running.ready)}\n`);
+        for (const warning of running.warnings) process.stderr.write(`warning: ${warning}\n`);
         if (!running.receiver) {
           process.stderr.write(
-            'No embedded receiver is built in: the iFlows send to the receiver URLs of their configuration.\n',
+            'No embedded receiver runs: the iFlows send to the receiver URLs of their configuration.\n',
           );
         }
       },

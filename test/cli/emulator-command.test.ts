@@ -222,7 +222,32 @@ describe('cpi-renewal emulator', () => {
   });
 });
 
-describe('startEmulators with an embedded receiver', () => {
+describe('startEmulators with the embedded receiver', () => {
+  test('warns when the receiver moves to another port while deployed iFlows still send to the earlier one', async () => {
+    const dataDir = tempDir();
+    const first = await startEmulators({ dataDir });
+    const earlier = first.ready.receiverSoapUrl;
+    await first.close();
+    assert.deepEqual(first.warnings, []);
+    const again = await startEmulators({ dataDir });
+    await again.close();
+    assert.equal(again.ready.receiverSoapUrl, earlier);
+    assert.deepEqual(again.warnings, []);
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    blocker.close();
+    const moved = await startEmulators({ dataDir, receiverPort: port });
+    try {
+      assert.equal(moved.warnings.length, 1);
+      assert.match(moved.warnings[0]!, new RegExp(`port ${port}.*EncryptedOrderToReceiver.*${earlier}`));
+    } finally {
+      await moved.close();
+    }
+  });
+});
+
+describe('startEmulators with a stand-in receiver', () => {
   test("sends the iFlows to the receiver's /soap and pins the tenant's signing certificate there", async () => {
     const receiverKey = makeCertificate('embedded-receiver.example.test');
     const received: string[] = [];
