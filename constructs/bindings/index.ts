@@ -7,3 +7,4 @@ export * from './renewal-gate';
 export * from './data-iflow-runtime';
 export * from './data-keystore-entries';
 export * from './data-keystore-entry';
+export * from './data-receiver-keyring';

@@ -3,19 +3,19 @@
 import { Construct, TerraformResource, type TerraformMetaArguments } from '../cdktf';
 
 export interface CpiReceiverKeyConfig extends TerraformMetaArguments {
-  /** The key's name in the backend. */
+  /** The key's name in the receiver (the PKCS#12 alias): lower-case letters, digits, `.`, `_`, `-`. Never reused. Changing it creates a new key. */
   readonly keyName: string;
-  /** RSA-2048, RSA-3072 or RSA-4096. Defaults to `RSA-2048`. */
-  readonly algorithm?: string;
-  /** Subject DN of the self-signed certificate. */
+  /** Subject DN of the self-signed certificate, e.g. `CN=orders-receiver-2026,O=Example`. Changing it creates a new key. */
   readonly subject: string;
-  /** Validity of the certificate in days. Defaults to `730`. */
+  /** Key algorithm: `RSA-2048`, `RSA-3072` or `RSA-4096`. Changing it creates a new key. Defaults to `RSA-2048`. */
+  readonly algorithm?: string;
+  /** Days the certificate is valid from creation (1 to 36500). Changing it creates a new key. Defaults to `730`. */
   readonly validityDays?: number;
-  /** `active` (decrypts) or `retired` (kept, not used). Defaults to `active`. */
+  /** `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place. Defaults to `active`. */
   readonly state?: string;
-  /** The key may not be deleted before this moment (RFC 3339). Defaults to the time it was retired plus 90 days. */
+  /** RFC 3339 time before which a retired key may not be deleted; at least 90 days after its retirement. Defaults to the retirement time plus 90 days. */
   readonly retainUntil?: string;
-  /** Why the key may be deleted before retain_until (e.g. it was compromised); recorded by the backend. */
+  /** Why the key may be destroyed before `retain_until` (e.g. it is compromised); apply it, then destroy. Recorded by the receiver. Defaults to none. */
   readonly earlyDestructionReason?: string;
   /** The `receiver` block (one block, required). */
   readonly receiver: CpiReceiverKeyReceiver;
@@ -50,8 +50,8 @@ function cpiReceiverKeyReceiverToTerraform(value: CpiReceiverKeyReceiver): Recor
 function cpiReceiverKeyConfigToTerraform(value: CpiReceiverKeyConfig): Record<string, unknown> {
   return {
     key_name: value.keyName,
-    algorithm: value.algorithm,
     subject: value.subject,
+    algorithm: value.algorithm,
     validity_days: value.validityDays,
     state: value.state,
     retain_until: value.retainUntil,
@@ -60,7 +60,7 @@ function cpiReceiverKeyConfigToTerraform(value: CpiReceiverKeyConfig): Record<st
   };
 }
 
-/** One decryption key of the receiver, generated inside the receiver backend (the private key never enters Terraform state). */
+/** One decryption key of the receiver, generated inside the receiver backend (the private key never enters Terraform state). `state = "retired"` keeps the key but stops decrypting with it; destroying it is refused while it is active or before `retain_until` unless `early_destruction_reason` has been applied first. */
 export class CpiReceiverKey extends TerraformResource {
   static readonly tfResourceType = 'cpi_receiver_key';
   private readonly config: CpiReceiverKeyConfig;
@@ -80,37 +80,37 @@ export class CpiReceiverKey extends TerraformResource {
     this.config = config;
   }
 
-  /** The key's name in the backend. */
+  /** The key's name in the receiver (the PKCS#12 alias): lower-case letters, digits, `.`, `_`, `-`. Never reused. Changing it creates a new key. */
   get keyName(): string {
     return this.getStringAttribute('key_name');
   }
 
-  /** RSA-2048, RSA-3072 or RSA-4096. Defaults to `RSA-2048`. */
-  get algorithm(): string {
-    return this.getStringAttribute('algorithm');
-  }
-
-  /** Subject DN of the self-signed certificate. */
+  /** Subject DN of the self-signed certificate, e.g. `CN=orders-receiver-2026,O=Example`. Changing it creates a new key. */
   get subject(): string {
     return this.getStringAttribute('subject');
   }
 
-  /** Validity of the certificate in days. Defaults to `730`. */
+  /** Key algorithm: `RSA-2048`, `RSA-3072` or `RSA-4096`. Changing it creates a new key. Defaults to `RSA-2048`. */
+  get algorithm(): string {
+    return this.getStringAttribute('algorithm');
+  }
+
+  /** Days the certificate is valid from creation (1 to 36500). Changing it creates a new key. Defaults to `730`. */
   get validityDays(): number {
     return this.getNumberAttribute('validity_days');
   }
 
-  /** `active` (decrypts) or `retired` (kept, not used). Defaults to `active`. */
+  /** `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place. Defaults to `active`. */
   get state(): string {
     return this.getStringAttribute('state');
   }
 
-  /** The key may not be deleted before this moment (RFC 3339). Defaults to the time it was retired plus 90 days. */
+  /** RFC 3339 time before which a retired key may not be deleted; at least 90 days after its retirement. Defaults to the retirement time plus 90 days. */
   get retainUntil(): string {
     return this.getStringAttribute('retain_until');
   }
 
-  /** Why the key may be deleted before retain_until (e.g. it was compromised); recorded by the backend. */
+  /** Why the key may be destroyed before `retain_until` (e.g. it is compromised); apply it, then destroy. Recorded by the receiver. Defaults to none. */
   get earlyDestructionReason(): string {
     return this.getStringAttribute('early_destruction_reason');
   }
@@ -120,32 +120,37 @@ export class CpiReceiverKey extends TerraformResource {
     return this.getStringAttribute('id');
   }
 
-  /** The public certificate (PEM) handed to the tenant. */
+  /** The key's self-signed certificate (PEM), to hand to the tenant. */
   get certificatePem(): string {
     return this.getStringAttribute('certificate_pem');
   }
 
-  /** SHA-256 fingerprint of the certificate. */
+  /** SHA-256 fingerprint of the certificate, colon-separated hex as the tenant shows it. */
   get fingerprintSha256(): string {
     return this.getStringAttribute('fingerprint_sha256');
   }
 
-  /** Issuer distinguished name. */
+  /** Issuer DN of the certificate (RFC 4514); equals the subject (self-signed). */
   get issuerDn(): string {
     return this.getStringAttribute('issuer_dn');
   }
 
-  /** Serial number, lower-case hex. */
+  /** Serial number of the certificate, lower-case hex. */
   get serialNumber(): string {
     return this.getStringAttribute('serial_number');
   }
 
-  /** Subject key identifier, hex. */
+  /** Subject key identifier of the certificate, lower-case hex. */
   get subjectKeyIdentifier(): string {
     return this.getStringAttribute('subject_key_identifier');
   }
 
-  /** When the key was last retired (RFC 3339). */
+  /** When the key was generated (RFC 3339). */
+  get createdAt(): string {
+    return this.getStringAttribute('created_at');
+  }
+
+  /** When the key was last retired (RFC 3339); null while it has never been retired. */
   get retiredAt(): string {
     return this.getStringAttribute('retired_at');
   }

@@ -1,0 +1,293 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from '../../constructs/cdktf';
+import { EncryptionCertificateRenewal, type EncryptionCertificateRenewalProps } from '../../constructs/encryption-certificate-renewal';
+import { CpiError } from '../../src/errors';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+const BASE: EncryptionCertificateRenewalProps = {
+  renewalId: 'orders-2026',
+  variant: 'overlap',
+  alias: 'orders-receiver',
+  iflowIds: ['OrdersOut', 'OrdersRetry'],
+  receiver: { kind: 'embedded', url: 'http://127.0.0.1:8081' },
+  newKey: { name: 'orders-2026', subject: 'CN=orders-2026,O=Example' },
+  oldKeyName: 'orders-2025',
+};
+const SINGLE_KEY: EncryptionCertificateRenewalProps = {
+  ...BASE,
+  variant: 'single-key',
+  downtimeWindow: { start: '2026-03-01T22:00:00Z', end: '2026-03-01T23:00:00Z' },
+};
+
+type Json = Record<string, any>;
+interface Synthesized {
+  readonly outdir: string;
+  readonly renewal: EncryptionCertificateRenewal;
+  readonly manifest: Json;
+  stack(name: string): Json;
+}
+
+function synth(props: EncryptionCertificateRenewalProps): Synthesized {
+  const outdir = mkdtempSync(join(tmpdir(), 'cpi-constructs-'));
+  dirs.push(outdir);
+  const app = new App({ outdir });
+  const renewal = new EncryptionCertificateRenewal(app, 'renewal', props);
+  app.synth(); // resolves cross-stack references, which Testing.synth does not
+  const read = (file: string): Json => JSON.parse(readFileSync(join(outdir, file), 'utf8')) as Json;
+  return { outdir, renewal, manifest: read('manifest.json'), stack: (name) => read(`stacks/${name}/cdk.tf.json`) };
+}
+
+/** The single resource of this type in a stack (the test fails if there is not exactly one). */
+function only(stack: Json, type: string): Json {
+  const all = Object.values(stack.resource?.[type] ?? {}) as Json[];
+  assert.equal(all.length, 1, `expected one ${type}, found ${all.length}`);
+  return all[0]!;
+}
+
+/** Stacks in this order; each depends on the one before and only on earlier ones (cross-stack references add more). */
+function assertOrdered(manifest: Json, names: readonly string[]): void {
+  assert.deepEqual(Object.keys(manifest.stacks), names);
+  names.forEach((name, i) => {
+    const dependencies = manifest.stacks[name].dependencies as string[];
+    if (i === 0) assert.deepEqual(dependencies, []);
+    else assert.ok(dependencies.includes(names[i - 1]!), `${name} does not depend on ${names[i - 1]}`);
+    for (const d of dependencies) assert.ok(names.indexOf(d) < i, `${name} depends on the later stack ${d}`);
+  });
+}
+
+function gateAddress(stack: Json): string {
+  return `cpi_renewal_gate.${Object.keys(stack.resource.cpi_renewal_gate)[0]}`;
+}
+
+/** Every resource of a gated stack other than the gate depends on the gate. */
+function assertGated(stack: Json, name: string): void {
+  const gate = gateAddress(stack);
+  for (const [type, resources] of Object.entries(stack.resource as Json)) {
+    if (type === 'cpi_renewal_gate') continue;
+    for (const [id, resource] of Object.entries(resources as Json)) {
+      assert.ok((resource as Json).depends_on?.includes(gate), `${name}: ${type}.${id} does not depend on ${gate}`);
+    }
+  }
+}
+
+describe('EncryptionCertificateRenewal, overlap variant', () => {
+  const s = synth(BASE);
+  const names = ['orders-2026-1-prepare-receiver', 'orders-2026-2-exchange-certificate', 'orders-2026-3-retire-old-key', 'orders-2026-4-cleanup'];
+
+  test('creates one stack per stage, in order, each depending on the one before', () => {
+    assertOrdered(s.manifest, names);
+    assert.deepEqual(s.renewal.stacks.map((stack) => stack.node.id), names);
+  });
+
+  test('stage 1 creates the new key active while the old key is left alone, and outputs its certificate', () => {
+    const stage = s.stack(names[0]!);
+    assert.equal(stage.resource.cpi_renewal_gate, undefined);
+    const key = only(stage, 'cpi_receiver_key');
+    assert.equal(key.key_name, 'orders-2026');
+    assert.equal(key.state, 'active');
+    assert.equal(key.subject, 'CN=orders-2026,O=Example');
+    assert.deepEqual(key.receiver, { kind: 'embedded', url: 'http://127.0.0.1:8081' });
+    assert.equal(stage.import, undefined);
+    assert.ok(stage.output.new_fingerprint_sha256);
+    assert.ok(stage.output.new_certificate_pem);
+  });
+
+  test('stage 2 opens on a probe or the receiver administrator\'s confirmation, then exchanges the adopted alias', () => {
+    const stage = s.stack(names[1]!);
+    const gate = only(stage, 'cpi_renewal_gate');
+    assert.equal(gate.gate, 'exchange-certificate');
+    assert.equal(gate.renewal_id, 'orders-2026');
+    assert.deepEqual(gate.waits_for, ['receiver-admin']);
+    assert.equal(gate.mode, 'any');
+    assert.match(gate.probe.certificate_pem, /terraform_remote_state\.cross-stack-reference-input-orders-2026-1-prepare-receiver\.outputs/);
+    assert.deepEqual(gate.probe.receiver, { kind: 'embedded', url: 'http://127.0.0.1:8081' });
+    assert.equal(gate.confirmation.length, 1);
+    assert.equal(gate.confirmation[0].party, 'receiver-admin');
+    assert.match(gate.confirmation[0].fingerprint_sha256, /fingerprint_sha256/);
+    assert.match(gate.confirmations_dir, /renewals\/orders-2026\/confirmations$/);
+    const certificate = only(stage, 'cpi_keystore_certificate');
+    assert.equal(certificate.alias, 'orders-receiver');
+    assert.match(certificate.certificate_pem, /certificate_pem/);
+    const [id] = Object.keys(stage.resource.cpi_keystore_certificate);
+    assert.deepEqual(stage.import, [{ id: 'orders-receiver', to: `cpi_keystore_certificate.${id}` }]);
+    assert.ok(stage.output.exchanged_at, 'the exchange time is an output for the cleanup');
+    assertGated(stage, names[1]!);
+  });
+
+  test('stage 3 waits for the tenant alias or the tenant administrator and retires the adopted old key', () => {
+    const stage = s.stack(names[2]!);
+    const gate = only(stage, 'cpi_renewal_gate');
+    assert.deepEqual(gate.waits_for, ['tenant-admin']);
+    assert.equal(gate.mode, 'any');
+    assert.equal(gate.tenant_alias.alias, 'orders-receiver');
+    assert.deepEqual(gate.confirmation.map((c: Json) => c.party), ['tenant-admin']);
+    const key = only(stage, 'cpi_receiver_key');
+    assert.equal(key.key_name, 'orders-2025');
+    assert.equal(key.state, 'retired');
+    assert.equal(key.lifecycle.prevent_destroy, true, 'adopting must never replace the receiver\'s key');
+    assert.deepEqual(key.lifecycle.ignore_changes, ['algorithm', 'subject', 'validity_days']);
+    assert.equal(stage.import[0].id, 'orders-2025');
+    assertGated(stage, names[2]!);
+  });
+
+  test('the cleanup continues stage 3\'s state without the old key, gated on exchange + retention', () => {
+    const cleanup = s.stack(names[3]!);
+    const retire = s.stack(names[2]!);
+    assert.equal(cleanup.terraform.backend.local.path, retire.terraform.backend.local.path);
+    assert.match(cleanup.terraform.backend.local.path, /state\/orders-2026-3-retire-old-key\.tfstate$/);
+    assert.equal(cleanup.resource.cpi_receiver_key, undefined, 'dropping the old key from the configuration removes it');
+    const gate = only(cleanup, 'cpi_renewal_gate');
+    assert.equal(gate.gate, 'cleanup');
+    assert.notEqual(gateAddress(cleanup), gateAddress(retire), 'the cleanup gate is a new object, not a replacement');
+    assert.match(gate.not_before, /^\$\{timeadd\(data\.terraform_remote_state\.cross-stack-reference-input-orders-2026-2-exchange-certificate\.outputs\.[^,]+, "2160h"\)\}$/);
+  });
+
+  test('each stack has its own local state and the cpi provider', () => {
+    for (const name of names.slice(0, 3)) {
+      const stack = s.stack(name);
+      assert.match(stack.terraform.backend.local.path, new RegExp(`state/${name}\\.tfstate$`));
+      assert.equal(stack.terraform.required_providers.cpi.source, 'cpi-renewal/cpi');
+      assert.deepEqual(stack.provider.cpi, [{}], 'tenant URL and credentials come from the environment by default');
+    }
+  });
+
+  test('writes the runbook next to the stacks', () => {
+    const runbook = readFileSync(join(s.outdir, 'RUNBOOK-orders-2026.md'), 'utf8');
+    assert.match(runbook, /# Runbook: renewal `orders-2026`/);
+    assert.match(runbook, /cdktf apply orders-2026-2-exchange-certificate/);
+  });
+});
+
+describe('EncryptionCertificateRenewal, single-key variant', () => {
+  const s = synth(SINGLE_KEY);
+  const names = [
+    'orders-2026-1-prepare-receiver',
+    'orders-2026-2-stop-sending',
+    'orders-2026-3-exchange-certificate',
+    'orders-2026-4-switch-receiver-key',
+    'orders-2026-5-resume-sending',
+    'orders-2026-6-cleanup',
+  ];
+
+  test('creates the six stages in order with dependencies', () => {
+    assertOrdered(s.manifest, names);
+  });
+
+  test('stage 1 creates the new key retired, so the receiver does not decrypt with it yet', () => {
+    assert.equal(only(s.stack(names[0]!), 'cpi_receiver_key').state, 'retired');
+  });
+
+  test('stage 2 waits for both administrators\' confirmations and the window start, then undeploys every iFlow', () => {
+    const stage = s.stack(names[1]!);
+    const gate = only(stage, 'cpi_renewal_gate');
+    assert.deepEqual(gate.waits_for, ['receiver-admin', 'tenant-admin']);
+    assert.equal(gate.mode, 'all');
+    assert.deepEqual(gate.confirmation.map((c: Json) => c.party), ['receiver-admin', 'tenant-admin']);
+    assert.equal(gate.not_before, '2026-03-01T22:00:00Z');
+    const deployments = Object.values(stage.resource.cpi_iflow_deployment) as Json[];
+    assert.deepEqual(deployments.map((d) => [d.iflow_id, d.deployed]), [['OrdersOut', false], ['OrdersRetry', false]]);
+    assert.deepEqual(stage.import.map((i: Json) => i.id).sort(), ['OrdersOut', 'OrdersRetry']);
+    assertGated(stage, names[1]!);
+  });
+
+  test('stage 3 waits until the iFlows are undeployed, then exchanges the certificate', () => {
+    const stage = s.stack(names[2]!);
+    const gate = only(stage, 'cpi_renewal_gate');
+    assert.deepEqual(gate.waits_for, ['integration-developer']);
+    assert.deepEqual(gate.iflow_state, { iflow_ids: ['OrdersOut', 'OrdersRetry'], state: 'undeployed' });
+    assert.equal(only(stage, 'cpi_keystore_certificate').alias, 'orders-receiver');
+    assertGated(stage, names[2]!);
+  });
+
+  test('stage 4 waits for the tenant alias, then makes the new key active and retires the old one', () => {
+    const stage = s.stack(names[3]!);
+    assert.equal(only(stage, 'cpi_renewal_gate').tenant_alias.alias, 'orders-receiver');
+    const keys = Object.values(stage.resource.cpi_receiver_key) as Json[];
+    assert.deepEqual(keys.map((k) => [k.key_name, k.state]).sort(), [['orders-2025', 'retired'], ['orders-2026', 'active']]);
+    assert.deepEqual(stage.import.map((i: Json) => i.id).sort(), ['orders-2025', 'orders-2026']);
+    assertGated(stage, names[3]!);
+  });
+
+  test('stage 5 waits for a probe of the new certificate, then redeploys every iFlow', () => {
+    const stage = s.stack(names[4]!);
+    const gate = only(stage, 'cpi_renewal_gate');
+    assert.deepEqual(gate.waits_for, ['receiver-admin']);
+    assert.match(gate.probe.certificate_pem, /prepare-receiver/);
+    const deployments = Object.values(stage.resource.cpi_iflow_deployment) as Json[];
+    assert.deepEqual(deployments.map((d) => d.deployed), [true, true]);
+    assertGated(stage, names[4]!);
+  });
+
+  test('the cleanup keeps the new key active and drops only the old key from stage 4\'s state', () => {
+    const cleanup = s.stack(names[5]!);
+    const switchStage = s.stack(names[3]!);
+    assert.equal(cleanup.terraform.backend.local.path, switchStage.terraform.backend.local.path);
+    const keys = Object.entries(cleanup.resource.cpi_receiver_key) as [string, Json][];
+    assert.deepEqual(keys.map(([, k]) => [k.key_name, k.state]), [['orders-2026', 'active']]);
+    const newKeyId = Object.entries(switchStage.resource.cpi_receiver_key).find(([, k]) => (k as Json).key_name === 'orders-2026')![0];
+    assert.equal(keys[0]![0], newKeyId, 'same address, so the new key is unchanged');
+    assert.match(only(cleanup, 'cpi_renewal_gate').not_before, /3-exchange-certificate.*"2160h"/);
+    assertGated(cleanup, names[5]!);
+  });
+});
+
+describe('EncryptionCertificateRenewal props', () => {
+  function error(props: Partial<EncryptionCertificateRenewalProps>): CpiError {
+    try {
+      synth({ ...BASE, ...props });
+    } catch (e) {
+      assert.ok(e instanceof CpiError, String(e));
+      return e;
+    }
+    assert.fail('expected the props to be refused');
+  }
+
+  test('refuses a retention below 90 days and accepts more, which moves the cleanup', () => {
+    const e = error({ retentionDays: 89 });
+    assert.equal(e.code, 'CPI_CONSTRUCTS_RETENTION_TOO_SHORT');
+    assert.match(e.message, /retentionDays is 89/);
+    const s = synth({ ...BASE, retentionDays: 120 });
+    assert.match(only(s.stack('orders-2026-4-cleanup'), 'cpi_renewal_gate').not_before, /"2880h"/);
+  });
+
+  test('refuses a single-key renewal without a valid downtime window', () => {
+    assert.equal(error({ variant: 'single-key' }).code, 'CPI_CONSTRUCTS_WINDOW_INVALID');
+    const reversed = error({ variant: 'single-key', downtimeWindow: { start: '2026-03-02T00:00:00Z', end: '2026-03-01T00:00:00Z' } });
+    assert.equal(reversed.code, 'CPI_CONSTRUCTS_WINDOW_INVALID');
+    assert.match(reversed.message, /2026-03-01T00:00:00Z/);
+    assert.match(error({ variant: 'single-key', downtimeWindow: { start: 'tomorrow', end: '2026-03-01T00:00:00Z' } }).message, /"tomorrow"/);
+  });
+
+  test('names the bad value of other props', () => {
+    assert.match(error({ renewalId: 'Orders 2026' }).message, /renewalId is "Orders 2026"/);
+    assert.match(error({ iflowIds: [] }).message, /iflowIds/);
+    assert.match(error({ iflowIds: ['A', 'A'] }).message, /repeated: A/);
+    assert.match(error({ newKey: { name: 'orders-2025', subject: 'CN=x' } }).message, /newKey.name is "orders-2025"/);
+    assert.equal(error({ alias: 'Orders' }).code, 'CPI_ALIAS_INVALID');
+    assert.match(error({ gateEvidence: { 'no-such-gate': { requirements: [{ kind: 'probe' }] } } }).message, /no-such-gate.*exchange-certificate, retire-old-key, cleanup/);
+  });
+
+  test('gate evidence overrides the stage table and combines requirements', () => {
+    const s = synth({
+      ...BASE,
+      gateEvidence: { 'exchange-certificate': { mode: 'all', requirements: [{ kind: 'probe' }, { kind: 'confirmation', party: 'tenant-admin' }] } },
+    });
+    const gate = only(s.stack('orders-2026-2-exchange-certificate'), 'cpi_renewal_gate');
+    assert.equal(gate.mode, 'all');
+    assert.ok(gate.probe);
+    assert.deepEqual(gate.confirmation.map((c: Json) => c.party), ['tenant-admin']);
+    assert.deepEqual(gate.waits_for, ['receiver-admin', 'tenant-admin']);
+    assert.match(gate.action, /probe.*and the tenant administrator confirms/);
+  });
+
+  test('a renewal without runbook writes none', () => {
+    const s = synth({ ...BASE, writeRunbook: false });
+    assert.equal(existsSync(join(s.outdir, 'RUNBOOK-orders-2026.md')), false);
+  });
+});
