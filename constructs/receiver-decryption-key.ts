@@ -1,5 +1,5 @@
 // L2: one decryption key of the receiver, generated inside the receiver backend.
-import { CpiReceiverKey, type CpiProvider } from './bindings';
+import { CpiReceiverKey, type CpiProvider, type CpiReceiverKeyReceiver } from './bindings';
 import { Construct, type ITerraformDependable } from './cdktf';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
 import { invalidProp, isLiteral, requireInteger, requireNonEmpty, requireOneOf, requireTime } from './validation';
@@ -86,11 +86,21 @@ export interface ExistingReceiverDecryptionKeyProps {
 }
 
 /**
- * The import ID of a receiver key: its name. The one place that knows the form, should the provider's
- * cpi_receiver_key need more (e.g. the backend) to import.
+ * The import ID of a receiver key: JSON naming the key and the backend that holds it, e.g.
+ * `{"key_name":"orders-2025","receiver":{"kind":"embedded","url":"http://127.0.0.1:8081"}}`. Terraform hands an
+ * import only this string, and the provider cannot read a key without knowing its backend. The one place that
+ * knows the form.
  */
-export function receiverKeyImportId(keyName: string): string {
-  return keyName;
+export function receiverKeyImportId(keyName: string, receiver: CpiReceiverKeyReceiver): string {
+  const block = {
+    kind: receiver.kind,
+    url: receiver.url,
+    admin_token_env: receiver.adminTokenEnv,
+    keystore_path: receiver.keystorePath,
+    archive_path: receiver.archivePath,
+    password_env: receiver.passwordEnv,
+  };
+  return JSON.stringify({ key_name: keyName, receiver: block });
 }
 
 /**
@@ -138,7 +148,7 @@ export class ReceiverDecryptionKey extends Construct {
       // Adopted: what the backend reports wins, and a replacement (a new key pair under the old name) is refused.
       ...(adopt ? { lifecycle: { ignoreChanges: ['algorithm', 'subject', 'validity_days'], preventDestroy: true } } : {}),
     });
-    if (adopt) this.resource.importFrom(receiverKeyImportId(this.keyName), props.provider);
+    if (adopt) this.resource.importFrom(receiverKeyImportId(this.keyName, receiver), props.provider);
   }
 
   /** The key's certificate (PEM), to hand to the tenant (a token). */

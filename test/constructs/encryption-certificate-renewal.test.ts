@@ -132,7 +132,7 @@ describe('EncryptionCertificateRenewal, overlap variant', () => {
     assert.equal(key.state, 'retired');
     assert.equal(key.lifecycle.prevent_destroy, true, 'adopting must never replace the receiver\'s key');
     assert.deepEqual(key.lifecycle.ignore_changes, ['algorithm', 'subject', 'validity_days']);
-    assert.equal(stage.import[0].id, 'orders-2025');
+    assert.deepEqual(JSON.parse(stage.import[0].id), { key_name: 'orders-2025', receiver: { kind: 'embedded', url: 'http://127.0.0.1:8081' } });
     assertGated(stage, names[2]!);
   });
 
@@ -210,7 +210,7 @@ describe('EncryptionCertificateRenewal, single-key variant', () => {
     assert.equal(only(stage, 'cpi_renewal_gate').tenant_alias.alias, 'orders-receiver');
     const keys = Object.values(stage.resource.cpi_receiver_key) as Json[];
     assert.deepEqual(keys.map((k) => [k.key_name, k.state]).sort(), [['orders-2025', 'retired'], ['orders-2026', 'active']]);
-    assert.deepEqual(stage.import.map((i: Json) => i.id).sort(), ['orders-2025', 'orders-2026']);
+    assert.deepEqual(stage.import.map((i: Json) => JSON.parse(i.id).key_name).sort(), ['orders-2025', 'orders-2026']);
     assertGated(stage, names[3]!);
   });
 
