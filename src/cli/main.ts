@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerEmulatorCommand } from './emulator-command';
 import { registerProviderCommands } from './provider-command';
+import { registerRunbookCommand } from './runbook-command';
 
 const program = new Command('cpi-renewal')
   .description('Renew WS-Security encryption certificates between an SAP Cloud Integration tenant and its receivers.')
@@ -9,6 +10,7 @@ const program = new Command('cpi-renewal')
 
 registerProviderCommands(program);
 registerEmulatorCommand(program);
+registerRunbookCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
