@@ -1,0 +1,9 @@
+// The construct library's public API.
+export * from './encryption-certificate-renewal';
+export * from './integration-flow-deployment';
+export * from './receiver-backend-settings';
+export * from './receiver-decryption-key';
+export * from './renewal-gate';
+export * from './tenant-keystore-certificate';
+export * as bindings from './bindings';
+export { App } from './cdktf';
