@@ -1,11 +1,16 @@
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
+import { tmpdir } from 'node:os';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BINDINGS_DIR, PENDING_RESOURCES, generateBindings } from '../../scripts/generate-bindings';
 import { cpiProvider } from '../../src/provider/cpi-provider';
 import { App, TerraformStack, Testing } from '../../constructs/cdktf';
 import { CpiKeystoreCertificate, CpiProvider, CpiRenewalGate, DataCpiKeystoreEntry } from '../../constructs/bindings';
+
+// Testing.app() leaves a temp directory per call; one directory for the file, removed at the end.
+const OUT = mkdtempSync(join(tmpdir(), 'cpi-bindings-'));
+after(() => rmSync(OUT, { recursive: true, force: true }));
 
 describe('CDKTF bindings', () => {
   test('the committed bindings are what the provider schema generates (run `npx tsx scripts/generate-bindings.ts`)', () => {
@@ -32,7 +37,7 @@ describe('CDKTF bindings', () => {
   });
 
   test('camelCase props synthesize to the snake_case attributes and nested blocks of the schema', () => {
-    const app = Testing.app() as App;
+    const app = new App({ outdir: OUT });
     const stack = new TerraformStack(app, 'bindings');
     new CpiProvider(stack, 'cpi', { tenantUrl: 'https://tenant.example', requestsPerSecond: 5 });
     const cert = new CpiKeystoreCertificate(stack, 'cert', { alias: 'orders', certificatePem: 'PEM', allowSameKey: false });
