@@ -189,10 +189,19 @@ export class EncryptionCertificateRenewal extends Construct {
     this.props = props;
     this.app = App.of(scope);
     this.renewalId = validateProps(props);
-    this.stages = renewalStages(props.variant).map((stage) => withGateOverride(stage, props.gateEvidence?.[stage.gate?.name ?? '']));
-    const unknownGates = Object.keys(props.gateEvidence ?? {}).filter((gate) => !this.stages.some((s) => s.gate?.name === gate));
+    this.stages = renewalStages(props.variant).map((stage) =>
+      withGateOverride(stage, props.gateEvidence?.[stage.gate?.name ?? '']),
+    );
+    const unknownGates = Object.keys(props.gateEvidence ?? {}).filter(
+      (gate) => !this.stages.some((s) => s.gate?.name === gate),
+    );
     if (unknownGates.length > 0) {
-      invalidProp(NAME, 'gateEvidence', unknownGates, `gate names of the ${props.variant} variant: ${this.stages.flatMap((s) => (s.gate ? [s.gate.name] : [])).join(', ')}`);
+      invalidProp(
+        NAME,
+        'gateEvidence',
+        unknownGates,
+        `gate names of the ${props.variant} variant: ${this.stages.flatMap((s) => (s.gate ? [s.gate.name] : [])).join(', ')}`,
+      );
     }
 
     const stacks: TerraformStack[] = [];
@@ -209,7 +218,8 @@ export class EncryptionCertificateRenewal extends Construct {
       const previous = stacks.at(-1);
       if (previous) stack.addDependency(previous);
       stacks.push(stack);
-      const statePath = stage.name === 'cleanup' && retiringStage ? this.statePath(stack, retiringStage) : this.statePath(stack, stage);
+      const statePath =
+        stage.name === 'cleanup' && retiringStage ? this.statePath(stack, retiringStage) : this.statePath(stack, stage);
       new LocalBackend(stack, { path: statePath });
       new CpiProvider(stack, 'cpi', {
         tenantUrl: props.tenant?.tenantUrl,
@@ -233,8 +243,16 @@ export class EncryptionCertificateRenewal extends Construct {
             state: props.variant === 'overlap' ? 'active' : 'retired',
             dependsOn: after,
           });
-          new TerraformOutput(stack, 'new_certificate_pem', { value: newKey.certificatePem, staticId: true, description: 'The new certificate to hand to the tenant.' });
-          new TerraformOutput(stack, 'new_fingerprint_sha256', { value: newKey.fingerprintSha256, staticId: true, description: 'SHA-256 fingerprint of the new certificate, for confirmations.' });
+          new TerraformOutput(stack, 'new_certificate_pem', {
+            value: newKey.certificatePem,
+            staticId: true,
+            description: 'The new certificate to hand to the tenant.',
+          });
+          new TerraformOutput(stack, 'new_fingerprint_sha256', {
+            value: newKey.fingerprintSha256,
+            staticId: true,
+            description: 'SHA-256 fingerprint of the new certificate, for confirmations.',
+          });
           break;
         }
         case 'exchange-certificate': {
@@ -254,7 +272,11 @@ export class EncryptionCertificateRenewal extends Construct {
             dependsOn: [...after, certificate.resource],
           });
           exchangedAt = exchange.getStringAttribute('output.exchanged_at');
-          new TerraformOutput(stack, 'exchanged_at', { value: exchangedAt, staticId: true, description: 'When the tenant alias switched to the new certificate (RFC 3339).' });
+          new TerraformOutput(stack, 'exchanged_at', {
+            value: exchangedAt,
+            staticId: true,
+            description: 'When the tenant alias switched to the new certificate (RFC 3339).',
+          });
           break;
         }
         case 'retire-old-key': {
@@ -265,7 +287,12 @@ export class EncryptionCertificateRenewal extends Construct {
         case 'stop-sending':
         case 'resume-sending': {
           for (const iflowId of props.iflowIds) {
-            new IntegrationFlowDeployment(stack, `iflow-${iflowId}`, { iflowId, deployed: stage.name === 'resume-sending', adoptExisting: true, dependsOn: after });
+            new IntegrationFlowDeployment(stack, `iflow-${iflowId}`, {
+              iflowId,
+              deployed: stage.name === 'resume-sending',
+              adoptExisting: true,
+              dependsOn: after,
+            });
           }
           break;
         }
@@ -281,7 +308,10 @@ export class EncryptionCertificateRenewal extends Construct {
           break;
         }
         default:
-          throw new CpiError('CPI_CONSTRUCTS_PROPS_INVALID', `${NAME}: the stage table has a stage "${stage.name}" this construct does not know`);
+          throw new CpiError(
+            'CPI_CONSTRUCTS_PROPS_INVALID',
+            `${NAME}: the stage table has a stage "${stage.name}" this construct does not know`,
+          );
       }
     }
     this.stacks = stacks;
@@ -309,7 +339,10 @@ export class EncryptionCertificateRenewal extends Construct {
       iflowIds: props.iflowIds,
       newKeyName: props.newKey.name,
       oldKeyName: props.oldKeyName,
-      receiver: props.receiver.kind === 'embedded' ? `embedded receiver at ${props.receiver.url}` : `PKCS#12 keystore ${props.receiver.keystorePath}`,
+      receiver:
+        props.receiver.kind === 'embedded'
+          ? `embedded receiver at ${props.receiver.url}`
+          : `PKCS#12 keystore ${props.receiver.keystorePath}`,
       downtimeWindow: props.downtimeWindow,
       retentionDays: props.retentionDays ?? MIN_RETENTION_DAYS,
       stages: this.stages,
@@ -336,7 +369,13 @@ export class EncryptionCertificateRenewal extends Construct {
     return resolve(this.app.outdir, 'stacks', stack.node.id);
   }
 
-  private gate(stack: TerraformStack, stage: StageSpec, spec: GateSpec, newKey: ReceiverDecryptionKey | undefined, exchangedAt: string | undefined): RenewalGate {
+  private gate(
+    stack: TerraformStack,
+    stage: StageSpec,
+    spec: GateSpec,
+    newKey: ReceiverDecryptionKey | undefined,
+    exchangedAt: string | undefined,
+  ): RenewalGate {
     const { props } = this;
     const key = required(newKey);
     const gateProps: {
@@ -356,7 +395,12 @@ export class EncryptionCertificateRenewal extends Construct {
           break;
         case 'tenant_alias':
           if (requirement.certificate === 'old') {
-            invalidProp(NAME, `gateEvidence["${spec.name}"]`, requirement, 'tenant_alias evidence for the new certificate; the old certificate\'s fingerprint is not known to the renewal');
+            invalidProp(
+              NAME,
+              `gateEvidence["${spec.name}"]`,
+              requirement,
+              "tenant_alias evidence for the new certificate; the old certificate's fingerprint is not known to the renewal",
+            );
           }
           gateProps.tenantAlias = { alias: props.alias, fingerprintSha256: key.fingerprintSha256 };
           break;
@@ -365,10 +409,20 @@ export class EncryptionCertificateRenewal extends Construct {
           break;
         case 'not_before':
           if (requirement.moment === 'window_start') {
-            if (!props.downtimeWindow) throw new CpiError('CPI_CONSTRUCTS_WINDOW_INVALID', `${NAME}: gate "${spec.name}" waits for the downtime window, but downtimeWindow is not set`);
+            if (!props.downtimeWindow)
+              throw new CpiError(
+                'CPI_CONSTRUCTS_WINDOW_INVALID',
+                `${NAME}: gate "${spec.name}" waits for the downtime window, but downtimeWindow is not set`,
+              );
             gateProps.notBefore = props.downtimeWindow.start;
           } else {
-            if (!exchangedAt) invalidProp(NAME, `gateEvidence["${spec.name}"]`, requirement, 'retention_end only on gates after the exchange-certificate stage');
+            if (!exchangedAt)
+              invalidProp(
+                NAME,
+                `gateEvidence["${spec.name}"]`,
+                requirement,
+                'retention_end only on gates after the exchange-certificate stage',
+              );
             gateProps.notBefore = Fn.timeadd(exchangedAt, `${(props.retentionDays ?? MIN_RETENTION_DAYS) * 24}h`);
           }
           break;
@@ -381,43 +435,81 @@ export class EncryptionCertificateRenewal extends Construct {
       waitsFor,
       action: spec.waitingFor,
       mode: spec.mode,
-      confirmationsDir: relative(this.stackDir(stack), resolve(props.confirmationsDir ?? 'renewals', this.renewalId, 'confirmations')),
+      confirmationsDir: relative(
+        this.stackDir(stack),
+        resolve(props.confirmationsDir ?? 'renewals', this.renewalId, 'confirmations'),
+      ),
       ...gateProps,
       confirmations: gateProps.confirmations.length > 0 ? gateProps.confirmations : undefined,
     });
   }
 
-  private oldKey(stack: TerraformStack, state: 'active' | 'retired', after: ITerraformDependable[]): ReceiverDecryptionKey {
-    return ReceiverDecryptionKey.fromExistingKey(stack, 'old-key', { receiver: this.props.receiver, keyName: this.props.oldKeyName, state, dependsOn: after });
+  private oldKey(
+    stack: TerraformStack,
+    state: 'active' | 'retired',
+    after: ITerraformDependable[],
+  ): ReceiverDecryptionKey {
+    return ReceiverDecryptionKey.fromExistingKey(stack, 'old-key', {
+      receiver: this.props.receiver,
+      keyName: this.props.oldKeyName,
+      state,
+      dependsOn: after,
+    });
   }
 
   /** Single-key: the new key (created retired in stage 1) adopted and made active. */
   private switchedNewKey(stack: TerraformStack, after: ITerraformDependable[]): ReceiverDecryptionKey {
-    return ReceiverDecryptionKey.fromExistingKey(stack, 'new-key', { receiver: this.props.receiver, keyName: this.props.newKey.name, state: 'active', dependsOn: after });
+    return ReceiverDecryptionKey.fromExistingKey(stack, 'new-key', {
+      receiver: this.props.receiver,
+      keyName: this.props.newKey.name,
+      state: 'active',
+      dependsOn: after,
+    });
   }
 }
 
 function validateProps(props: EncryptionCertificateRenewalProps): string {
   const renewalId = requireNonEmpty(NAME, 'renewalId', props.renewalId);
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(renewalId)) invalidProp(NAME, 'renewalId', renewalId, 'lower-case letters, digits and "-" (at most 63), starting with a letter or digit');
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(renewalId))
+    invalidProp(
+      NAME,
+      'renewalId',
+      renewalId,
+      'lower-case letters, digits and "-" (at most 63), starting with a letter or digit',
+    );
   requireOneOf(NAME, 'variant', props.variant, ['overlap', 'single-key']);
   requireAlias(NAME, 'alias', props.alias);
-  if (props.iflowIds.length === 0) invalidProp(NAME, 'iflowIds', [], 'every iFlow whose channels use the alias (at least one)');
+  if (props.iflowIds.length === 0)
+    invalidProp(NAME, 'iflowIds', [], 'every iFlow whose channels use the alias (at least one)');
   const duplicates = props.iflowIds.filter((id, i) => props.iflowIds.indexOf(id) !== i);
-  if (duplicates.length > 0) invalidProp(NAME, 'iflowIds', props.iflowIds, `each iFlow once (repeated: ${duplicates.join(', ')})`);
+  if (duplicates.length > 0)
+    invalidProp(NAME, 'iflowIds', props.iflowIds, `each iFlow once (repeated: ${duplicates.join(', ')})`);
   props.iflowIds.forEach((id, i) => requireNonEmpty(NAME, `iflowIds[${i}]`, id));
   requireNonEmpty(NAME, 'newKey.name', props.newKey.name);
   requireNonEmpty(NAME, 'newKey.subject', props.newKey.subject);
-  if (props.newKey.algorithm !== undefined) requireOneOf(NAME, 'newKey.algorithm', props.newKey.algorithm, RECEIVER_KEY_ALGORITHMS);
+  if (props.newKey.algorithm !== undefined)
+    requireOneOf(NAME, 'newKey.algorithm', props.newKey.algorithm, RECEIVER_KEY_ALGORITHMS);
   requireNonEmpty(NAME, 'oldKeyName', props.oldKeyName);
-  if (props.newKey.name === props.oldKeyName) invalidProp(NAME, 'newKey.name', props.newKey.name, `a name other than oldKeyName "${props.oldKeyName}": a renewal needs a new key`);
+  if (props.newKey.name === props.oldKeyName)
+    invalidProp(
+      NAME,
+      'newKey.name',
+      props.newKey.name,
+      `a name other than oldKeyName "${props.oldKeyName}": a renewal needs a new key`,
+    );
   const retention = props.retentionDays ?? MIN_RETENTION_DAYS;
   if (!Number.isInteger(retention) || retention < MIN_RETENTION_DAYS) {
-    throw new CpiError('CPI_CONSTRUCTS_RETENTION_TOO_SHORT', `${NAME}: retentionDays is ${retention}; expected a whole number of at least ${MIN_RETENTION_DAYS} days after the exchange`);
+    throw new CpiError(
+      'CPI_CONSTRUCTS_RETENTION_TOO_SHORT',
+      `${NAME}: retentionDays is ${retention}; expected a whole number of at least ${MIN_RETENTION_DAYS} days after the exchange`,
+    );
   }
   requireInteger(NAME, 'retentionDays', retention, MIN_RETENTION_DAYS, 3650);
   if (props.variant === 'single-key' && !props.downtimeWindow) {
-    throw new CpiError('CPI_CONSTRUCTS_WINDOW_INVALID', `${NAME}: downtimeWindow is not set; a single-key renewal needs the window both administrators agreed`);
+    throw new CpiError(
+      'CPI_CONSTRUCTS_WINDOW_INVALID',
+      `${NAME}: downtimeWindow is not set; a single-key renewal needs the window both administrators agreed`,
+    );
   }
   if (props.downtimeWindow) {
     const { start, end } = props.downtimeWindow;
@@ -428,14 +520,19 @@ function validateProps(props: EncryptionCertificateRenewalProps): string {
       throw error instanceof CpiError ? new CpiError('CPI_CONSTRUCTS_WINDOW_INVALID', error.detail) : error;
     }
     if (Date.parse(end) <= Date.parse(start)) {
-      throw new CpiError('CPI_CONSTRUCTS_WINDOW_INVALID', `${NAME}: downtimeWindow ends at ${end}, not after its start ${start}`);
+      throw new CpiError(
+        'CPI_CONSTRUCTS_WINDOW_INVALID',
+        `${NAME}: downtimeWindow ends at ${end}, not after its start ${start}`,
+      );
     }
   }
   for (const [gate, override] of Object.entries(props.gateEvidence ?? {})) {
-    if (override.requirements.length === 0) invalidProp(NAME, `gateEvidence["${gate}"].requirements`, [], 'at least one requirement');
+    if (override.requirements.length === 0)
+      invalidProp(NAME, `gateEvidence["${gate}"].requirements`, [], 'at least one requirement');
     if (override.mode !== undefined) requireOneOf(NAME, `gateEvidence["${gate}"].mode`, override.mode, ['all', 'any']);
     override.requirements.forEach((r, i) => {
-      if (r.kind === 'confirmation') requireOneOf(NAME, `gateEvidence["${gate}"].requirements[${i}].party`, r.party, PARTIES);
+      if (r.kind === 'confirmation')
+        requireOneOf(NAME, `gateEvidence["${gate}"].requirements[${i}].party`, r.party, PARTIES);
     });
   }
   return renewalId;
@@ -465,7 +562,9 @@ export function describeRequirements(requirements: readonly EvidenceRequirement[
       case 'iflow_state':
         return `every iFlow that uses the alias is ${r.state}`;
       case 'not_before':
-        return r.moment === 'window_start' ? 'the downtime window has begun' : 'the retention period after the exchange has ended';
+        return r.moment === 'window_start'
+          ? 'the downtime window has begun'
+          : 'the retention period after the exchange has ended';
     }
   });
   return parts.join(mode === 'any' ? ' or ' : ' and ');
@@ -476,6 +575,10 @@ function toArray(parties: Party | readonly Party[]): readonly Party[] {
 }
 
 function required<T>(value: T | undefined): T {
-  if (value === undefined) throw new CpiError('CPI_CONSTRUCTS_PROPS_INVALID', `${NAME}: the stage table does not begin with prepare-receiver and exchange-certificate`);
+  if (value === undefined)
+    throw new CpiError(
+      'CPI_CONSTRUCTS_PROPS_INVALID',
+      `${NAME}: the stage table does not begin with prepare-receiver and exchange-certificate`,
+    );
   return value;
 }

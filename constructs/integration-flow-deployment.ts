@@ -55,7 +55,8 @@ export class IntegrationFlowDeployment extends Construct {
     super(scope, id);
     this.iflowId = requireIflowId(props.iflowId);
     if (props.version !== undefined) requireNonEmpty(NAME, 'version', props.version);
-    if (props.deployTimeoutSeconds !== undefined) requireInteger(NAME, 'deployTimeoutSeconds', props.deployTimeoutSeconds, 1, 86_400);
+    if (props.deployTimeoutSeconds !== undefined)
+      requireInteger(NAME, 'deployTimeoutSeconds', props.deployTimeoutSeconds, 1, 86_400);
     this.resource = new CpiIflowDeployment(this, 'deployment', {
       iflowId: this.iflowId,
       deployed: props.deployed ?? true,
@@ -70,6 +71,7 @@ export class IntegrationFlowDeployment extends Construct {
 
 function requireIflowId(iflowId: string): string {
   requireNonEmpty(NAME, 'iflowId', iflowId);
-  if (isLiteral(iflowId) && /\s|\//.test(iflowId)) invalidProp(NAME, 'iflowId', iflowId, 'an artifact ID without spaces or slashes');
+  if (isLiteral(iflowId) && /\s|\//.test(iflowId))
+    invalidProp(NAME, 'iflowId', iflowId, 'an artifact ID without spaces or slashes');
   return iflowId;
 }

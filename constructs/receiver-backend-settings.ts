@@ -36,7 +36,8 @@ export type ReceiverBackendSettings = EmbeddedReceiverBackend | Pkcs12ReceiverBa
 export function receiverBlockFrom(construct: string, settings: ReceiverBackendSettings): CpiReceiverKeyReceiver {
   if (settings.kind === 'embedded') {
     const url = requireNonEmpty(construct, 'receiver.url', settings.url);
-    if (isLiteral(url) && !/^https?:\/\/[^/\s]+/.test(url)) invalidProp(construct, 'receiver.url', url, 'an http(s) URL such as "http://127.0.0.1:8081"');
+    if (isLiteral(url) && !/^https?:\/\/[^/\s]+/.test(url))
+      invalidProp(construct, 'receiver.url', url, 'an http(s) URL such as "http://127.0.0.1:8081"');
     return { kind: 'embedded', url, adminTokenEnv: settings.adminTokenEnv };
   }
   if (settings.kind === 'pkcs12') {
@@ -47,5 +48,10 @@ export function receiverBlockFrom(construct: string, settings: ReceiverBackendSe
       passwordEnv: settings.passwordEnv,
     };
   }
-  return invalidProp(construct, 'receiver.kind', (settings as { kind?: unknown }).kind ?? null, '"embedded" or "pkcs12"');
+  return invalidProp(
+    construct,
+    'receiver.kind',
+    (settings as { kind?: unknown }).kind ?? null,
+    '"embedded" or "pkcs12"',
+  );
 }

@@ -113,7 +113,11 @@ export class ReceiverDecryptionKey extends Construct {
    * The key's algorithm, subject and validity are taken from the backend (ignored in the configuration), and
    * Terraform refuses to replace it, so that adopting can never generate a new key pair by accident.
    */
-  static fromExistingKey(scope: Construct, id: string, props: ExistingReceiverDecryptionKeyProps): ReceiverDecryptionKey {
+  static fromExistingKey(
+    scope: Construct,
+    id: string,
+    props: ExistingReceiverDecryptionKeyProps,
+  ): ReceiverDecryptionKey {
     return new ReceiverDecryptionKey(scope, id, { ...props }, true);
   }
 
@@ -131,9 +135,11 @@ export class ReceiverDecryptionKey extends Construct {
     if (props.validityDays !== undefined) requireInteger(NAME, 'validityDays', props.validityDays, 1, 36_500);
     if (props.state !== undefined) requireOneOf(NAME, 'state', props.state, ['active', 'retired']);
     if (props.retainUntil !== undefined) requireTime(NAME, 'retainUntil', props.retainUntil);
-    if (props.earlyDestructionReason !== undefined) requireNonEmpty(NAME, 'earlyDestructionReason', props.earlyDestructionReason);
+    if (props.earlyDestructionReason !== undefined)
+      requireNonEmpty(NAME, 'earlyDestructionReason', props.earlyDestructionReason);
     const subject = props.subject ?? `CN=${this.keyName}`;
-    if (isLiteral(subject) && !/^[A-Za-z][\w.]*=/.test(subject)) invalidProp(NAME, 'subject', subject, 'a distinguished name such as "CN=orders-receiver-2026,O=Example"');
+    if (isLiteral(subject) && !/^[A-Za-z][\w.]*=/.test(subject))
+      invalidProp(NAME, 'subject', subject, 'a distinguished name such as "CN=orders-receiver-2026,O=Example"');
     this.resource = new CpiReceiverKey(this, 'key', {
       receiver,
       keyName: this.keyName,
@@ -146,7 +152,9 @@ export class ReceiverDecryptionKey extends Construct {
       dependsOn: props.dependsOn,
       provider: props.provider,
       // Adopted: what the backend reports wins, and a replacement (a new key pair under the old name) is refused.
-      ...(adopt ? { lifecycle: { ignoreChanges: ['algorithm', 'subject', 'validity_days'], preventDestroy: true } } : {}),
+      ...(adopt
+        ? { lifecycle: { ignoreChanges: ['algorithm', 'subject', 'validity_days'], preventDestroy: true } }
+        : {}),
     });
     if (adopt) this.resource.importFrom(receiverKeyImportId(this.keyName, receiver), props.provider);
   }
@@ -165,7 +173,12 @@ export class ReceiverDecryptionKey extends Construct {
 function requireKeyName(keyName: string): string {
   requireNonEmpty(NAME, 'keyName', keyName);
   if (isLiteral(keyName) && !/^[a-z0-9][a-z0-9._-]{0,99}$/.test(keyName)) {
-    invalidProp(NAME, 'keyName', keyName, 'lower-case letters, digits, ".", "_" or "-" (at most 100), starting with a letter or digit');
+    invalidProp(
+      NAME,
+      'keyName',
+      keyName,
+      'lower-case letters, digits, ".", "_" or "-" (at most 100), starting with a letter or digit',
+    );
   }
   return keyName;
 }

@@ -4,7 +4,15 @@ import { type Party } from '../src/renewal/stages';
 import { CpiRenewalGate, type CpiProvider } from './bindings';
 import { Construct, type ITerraformDependable } from './cdktf';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
-import { invalidProp, isLiteral, requireAlias, requireNonEmpty, requireOneOf, requirePem, requireTime } from './validation';
+import {
+  invalidProp,
+  isLiteral,
+  requireAlias,
+  requireNonEmpty,
+  requireOneOf,
+  requirePem,
+  requireTime,
+} from './validation';
 
 const NAME = 'RenewalGate';
 export const PARTIES: readonly Party[] = ['receiver-admin', 'tenant-admin', 'integration-developer'];
@@ -121,11 +129,19 @@ export class RenewalGate extends Construct {
     if (props.probe) requirePem(NAME, 'probe.certificatePem', props.probe.certificatePem);
     if (props.tenantAlias) requireAlias(NAME, 'tenantAlias.alias', props.tenantAlias.alias);
     if (props.iflowState) {
-      if (isLiteral(props.iflowState.iflowIds) && props.iflowState.iflowIds.length === 0) invalidProp(NAME, 'iflowState.iflowIds', [], 'at least one iFlow ID');
+      if (isLiteral(props.iflowState.iflowIds) && props.iflowState.iflowIds.length === 0)
+        invalidProp(NAME, 'iflowState.iflowIds', [], 'at least one iFlow ID');
       requireOneOf(NAME, 'iflowState.state', props.iflowState.state, ['undeployed', 'started']);
     }
-    const hasEvidence = (props.confirmations?.length ?? 0) > 0 || props.probe || props.tenantAlias || props.iflowState || props.notBefore;
-    if (!hasEvidence) invalidProp(NAME, `evidence of gate "${props.gate}"`, null, 'at least one of confirmations, probe, tenantAlias, iflowState or notBefore');
+    const hasEvidence =
+      (props.confirmations?.length ?? 0) > 0 || props.probe || props.tenantAlias || props.iflowState || props.notBefore;
+    if (!hasEvidence)
+      invalidProp(
+        NAME,
+        `evidence of gate "${props.gate}"`,
+        null,
+        'at least one of confirmations, probe, tenantAlias, iflowState or notBefore',
+      );
 
     this.resource = new CpiRenewalGate(this, 'gate', {
       renewalId: props.renewalId,
@@ -136,7 +152,10 @@ export class RenewalGate extends Construct {
       confirmationsDir: props.confirmationsDir,
       notBefore: props.notBefore,
       confirmation: props.confirmations?.map((c) => ({ party: c.party, fingerprintSha256: c.fingerprintSha256 })),
-      probe: props.probe && { certificatePem: props.probe.certificatePem, receiver: receiverBlockFrom(NAME, props.probe.receiver) },
+      probe: props.probe && {
+        certificatePem: props.probe.certificatePem,
+        receiver: receiverBlockFrom(NAME, props.probe.receiver),
+      },
       tenantAlias: props.tenantAlias && { ...props.tenantAlias },
       iflowState: props.iflowState && { iflowIds: [...props.iflowState.iflowIds], state: props.iflowState.state },
       dependsOn: props.dependsOn,

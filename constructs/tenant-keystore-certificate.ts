@@ -53,7 +53,8 @@ export class TenantKeystoreCertificate extends Construct {
     super(scope, id);
     this.alias = requireAlias(NAME, 'alias', props.alias);
     requirePem(NAME, 'certificatePem', props.certificatePem);
-    if (props.expiryWarningDays !== undefined) requireInteger(NAME, 'expiryWarningDays', props.expiryWarningDays, 0, 3650);
+    if (props.expiryWarningDays !== undefined)
+      requireInteger(NAME, 'expiryWarningDays', props.expiryWarningDays, 0, 3650);
     this.resource = new CpiKeystoreCertificate(this, 'certificate', {
       alias: this.alias,
       certificatePem: props.certificatePem,

@@ -11,16 +11,26 @@ export function isLiteral(value: unknown): boolean {
 
 /** Throws CPI_CONSTRUCTS_PROPS_INVALID naming the construct, the property, the bad value and what was expected. */
 export function invalidProp(construct: string, prop: string, value: unknown, expected: string): never {
-  throw new CpiError('CPI_CONSTRUCTS_PROPS_INVALID', `${construct}: ${prop} is ${JSON.stringify(value)}; expected ${expected}`);
+  throw new CpiError(
+    'CPI_CONSTRUCTS_PROPS_INVALID',
+    `${construct}: ${prop} is ${JSON.stringify(value)}; expected ${expected}`,
+  );
 }
 
 export function requireNonEmpty(construct: string, prop: string, value: string | undefined): string {
-  if (value === undefined || (isLiteral(value) && value.trim() === '')) invalidProp(construct, prop, value ?? null, 'a non-empty string');
+  if (value === undefined || (isLiteral(value) && value.trim() === ''))
+    invalidProp(construct, prop, value ?? null, 'a non-empty string');
   return value;
 }
 
-export function requireOneOf<T extends string>(construct: string, prop: string, value: string, allowed: readonly T[]): T {
-  if (isLiteral(value) && !allowed.includes(value as T)) invalidProp(construct, prop, value, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
+export function requireOneOf<T extends string>(
+  construct: string,
+  prop: string,
+  value: string,
+  allowed: readonly T[],
+): T {
+  if (isLiteral(value) && !allowed.includes(value as T))
+    invalidProp(construct, prop, value, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
   return value as T;
 }
 
@@ -55,7 +65,12 @@ export function requireAlias(construct: string, prop: string, value: string): st
 
 export function requirePem(construct: string, prop: string, value: string): string {
   if (isLiteral(value) && !value.includes('-----BEGIN CERTIFICATE-----')) {
-    invalidProp(construct, prop, value.length > 40 ? `${value.slice(0, 40)}…` : value, 'one X.509 certificate in PEM form (-----BEGIN CERTIFICATE-----), or a token');
+    invalidProp(
+      construct,
+      prop,
+      value.length > 40 ? `${value.slice(0, 40)}…` : value,
+      'one X.509 certificate in PEM form (-----BEGIN CERTIFICATE-----), or a token',
+    );
   }
   return value;
 }

@@ -36,19 +36,66 @@ export const PENDING_RESOURCES: readonly { readonly name: string; readonly schem
     name: 'cpi_receiver_key',
     schema: {
       version: 0,
-      description: 'One decryption key of the receiver, generated inside the receiver backend (the private key never enters Terraform state).',
+      description:
+        'One decryption key of the receiver, generated inside the receiver backend (the private key never enters Terraform state).',
       block: {
         attributes: {
-          key_name: { type: 'string', required: true, requiresReplace: true, description: 'The key\'s name in the backend.' },
-          algorithm: { type: 'string', optional: true, computed: true, requiresReplace: true, description: 'RSA-2048, RSA-3072 or RSA-4096. Defaults to `RSA-2048`.' },
-          subject: { type: 'string', required: true, requiresReplace: true, description: 'Subject DN of the self-signed certificate.' },
-          validity_days: { type: 'number', optional: true, computed: true, requiresReplace: true, description: 'Validity of the certificate in days. Defaults to `730`.' },
-          state: { type: 'string', optional: true, computed: true, description: '`active` (decrypts) or `retired` (kept, not used). Defaults to `active`.' },
-          retain_until: { type: 'string', optional: true, computed: true, description: 'The key may not be deleted before this moment (RFC 3339). Defaults to the time it was retired plus 90 days.' },
-          early_destruction_reason: { type: 'string', optional: true, description: 'Why the key may be deleted before retain_until (e.g. it was compromised); recorded by the backend.' },
+          key_name: {
+            type: 'string',
+            required: true,
+            requiresReplace: true,
+            description: "The key's name in the backend.",
+          },
+          algorithm: {
+            type: 'string',
+            optional: true,
+            computed: true,
+            requiresReplace: true,
+            description: 'RSA-2048, RSA-3072 or RSA-4096. Defaults to `RSA-2048`.',
+          },
+          subject: {
+            type: 'string',
+            required: true,
+            requiresReplace: true,
+            description: 'Subject DN of the self-signed certificate.',
+          },
+          validity_days: {
+            type: 'number',
+            optional: true,
+            computed: true,
+            requiresReplace: true,
+            description: 'Validity of the certificate in days. Defaults to `730`.',
+          },
+          state: {
+            type: 'string',
+            optional: true,
+            computed: true,
+            description: '`active` (decrypts) or `retired` (kept, not used). Defaults to `active`.',
+          },
+          retain_until: {
+            type: 'string',
+            optional: true,
+            computed: true,
+            description:
+              'The key may not be deleted before this moment (RFC 3339). Defaults to the time it was retired plus 90 days.',
+          },
+          early_destruction_reason: {
+            type: 'string',
+            optional: true,
+            description:
+              'Why the key may be deleted before retain_until (e.g. it was compromised); recorded by the backend.',
+          },
           id: { type: 'string', computed: true, description: 'The key name.' },
-          certificate_pem: { type: 'string', computed: true, description: 'The public certificate (PEM) handed to the tenant.' },
-          fingerprint_sha256: { type: 'string', computed: true, description: 'SHA-256 fingerprint of the certificate.' },
+          certificate_pem: {
+            type: 'string',
+            computed: true,
+            description: 'The public certificate (PEM) handed to the tenant.',
+          },
+          fingerprint_sha256: {
+            type: 'string',
+            computed: true,
+            description: 'SHA-256 fingerprint of the certificate.',
+          },
           issuer_dn: { type: 'string', computed: true, description: 'Issuer distinguished name.' },
           serial_number: { type: 'string', computed: true, description: 'Serial number, lower-case hex.' },
           subject_key_identifier: { type: 'string', computed: true, description: 'Subject key identifier, hex.' },
@@ -62,19 +109,57 @@ export const PENDING_RESOURCES: readonly { readonly name: string; readonly schem
     name: 'cpi_renewal_gate',
     schema: {
       version: 0,
-      description: 'The hand-over between two stages of a renewal: evaluated at plan and at apply; closed, it fails the plan naming the gate, the party and the action; open, it records its evidence.',
+      description:
+        'The hand-over between two stages of a renewal: evaluated at plan and at apply; closed, it fails the plan naming the gate, the party and the action; open, it records its evidence.',
       block: {
         attributes: {
-          renewal_id: { type: 'string', required: true, requiresReplace: true, description: 'The renewal this gate belongs to.' },
-          gate: { type: 'string', required: true, requiresReplace: true, description: 'The name of the stage the gate opens, e.g. `exchange-certificate`.' },
-          waits_for: { type: ['list', 'string'], required: true, description: 'The parties whose action the gate waits for.' },
-          action: { type: 'string', optional: true, description: 'What the waited-for party must do, shown in the closed-gate error.' },
-          mode: { type: 'string', optional: true, computed: true, description: '`all` or `any`: how the requirements combine; not_before must always hold. Defaults to `all`.' },
-          confirmations_dir: { type: 'string', optional: true, description: 'Directory holding `<gate>.json` confirmation files. Defaults to `renewals/<renewal_id>/confirmations`.' },
-          not_before: { type: 'string', optional: true, description: 'The gate stays closed before this moment (RFC 3339).' },
+          renewal_id: {
+            type: 'string',
+            required: true,
+            requiresReplace: true,
+            description: 'The renewal this gate belongs to.',
+          },
+          gate: {
+            type: 'string',
+            required: true,
+            requiresReplace: true,
+            description: 'The name of the stage the gate opens, e.g. `exchange-certificate`.',
+          },
+          waits_for: {
+            type: ['list', 'string'],
+            required: true,
+            description: 'The parties whose action the gate waits for.',
+          },
+          action: {
+            type: 'string',
+            optional: true,
+            description: 'What the waited-for party must do, shown in the closed-gate error.',
+          },
+          mode: {
+            type: 'string',
+            optional: true,
+            computed: true,
+            description:
+              '`all` or `any`: how the requirements combine; not_before must always hold. Defaults to `all`.',
+          },
+          confirmations_dir: {
+            type: 'string',
+            optional: true,
+            description:
+              'Directory holding `<gate>.json` confirmation files. Defaults to `renewals/<renewal_id>/confirmations`.',
+          },
+          not_before: {
+            type: 'string',
+            optional: true,
+            description: 'The gate stays closed before this moment (RFC 3339).',
+          },
           id: { type: 'string', computed: true, description: 'The gate ID.' },
           opened_at: { type: 'string', computed: true, description: 'When the gate opened (RFC 3339).' },
-          evidence: { type: ['list', 'string'], computed: true, description: 'The evidence that opened the gate: the audit trail.' },
+          evidence: {
+            type: ['list', 'string'],
+            computed: true,
+            description: 'The evidence that opened the gate: the audit trail.',
+          },
         },
         blocks: {
           confirmation: {
@@ -82,7 +167,11 @@ export const PENDING_RESOURCES: readonly { readonly name: string; readonly schem
             block: {
               attributes: {
                 party: { type: 'string', required: true, description: 'The party that must confirm.' },
-                fingerprint_sha256: { type: 'string', required: true, description: 'The certificate the confirmation must name.' },
+                fingerprint_sha256: {
+                  type: 'string',
+                  required: true,
+                  description: 'The certificate the confirmation must name.',
+                },
               },
             },
           },
@@ -90,7 +179,13 @@ export const PENDING_RESOURCES: readonly { readonly name: string; readonly schem
             nesting: 'single',
             maxItems: 1,
             block: {
-              attributes: { certificate_pem: { type: 'string', required: true, description: 'The certificate the canary is encrypted for.' } },
+              attributes: {
+                certificate_pem: {
+                  type: 'string',
+                  required: true,
+                  description: 'The certificate the canary is encrypted for.',
+                },
+              },
               blocks: { receiver: receiverBlock },
             },
           },
@@ -100,7 +195,11 @@ export const PENDING_RESOURCES: readonly { readonly name: string; readonly schem
             block: {
               attributes: {
                 alias: { type: 'string', required: true, description: 'The keystore alias.' },
-                fingerprint_sha256: { type: 'string', required: true, description: 'The fingerprint the alias must hold.' },
+                fingerprint_sha256: {
+                  type: 'string',
+                  required: true,
+                  description: 'The fingerprint the alias must hold.',
+                },
               },
             },
           },
@@ -129,7 +228,9 @@ export function bindingSources(provider: ProviderSchemas = cpiProvider, pending 
     ...resources.map((r) => ({ kind: 'resource' as const, name: r.name, schema: r.schema })),
     ...provider.dataSources.map((d) => ({ kind: 'data' as const, name: d.name, schema: d.schema })),
   ];
-  return sources.sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : KIND_ORDER[a.kind] - KIND_ORDER[b.kind]));
+  return sources.sort((a, b) =>
+    a.kind === b.kind ? a.name.localeCompare(b.name) : KIND_ORDER[a.kind] - KIND_ORDER[b.kind],
+  );
 }
 
 const KIND_ORDER = { provider: 0, resource: 1, data: 2 } as const;
@@ -147,9 +248,26 @@ const camel = (snake: string): string => {
 
 // Members of TerraformResource / TerraformProvider / Construct that an attribute getter must not shadow.
 const RESERVED = new Set([
-  'node', 'fqn', 'count', 'provider', 'lifecycle', 'forEach', 'dependsOn', 'connection', 'provisioners', 'alias',
-  'friendlyUniqueId', 'terraformResourceType', 'terraformMetaArguments', 'rawOverrides', 'cdktfStack', 'toString',
-  'toTerraform', 'toMetadata', 'constructor', 'config',
+  'node',
+  'fqn',
+  'count',
+  'provider',
+  'lifecycle',
+  'forEach',
+  'dependsOn',
+  'connection',
+  'provisioners',
+  'alias',
+  'friendlyUniqueId',
+  'terraformResourceType',
+  'terraformMetaArguments',
+  'rawOverrides',
+  'cdktfStack',
+  'toString',
+  'toTerraform',
+  'toMetadata',
+  'constructor',
+  'config',
 ]);
 const memberName = (attr: string): string => (RESERVED.has(camel(attr)) ? `${camel(attr)}Attribute` : camel(attr));
 
@@ -170,7 +288,8 @@ function inputType(type: CtyType): string {
   }
   if (Array.isArray(type) && type[0] === 'map') {
     const inner = type[1] as CtyType;
-    if (inner === 'string' || inner === 'number' || inner === 'bool') return `Record<string, ${inner === 'bool' ? 'boolean' : inner}>`;
+    if (inner === 'string' || inner === 'number' || inner === 'bool')
+      return `Record<string, ${inner === 'bool' ? 'boolean' : inner}>`;
   }
   return 'IResolvable';
 }
@@ -259,17 +378,28 @@ export function bindingClassName(source: BindingSource): string {
   return `${source.kind === 'data' ? 'Data' : ''}${pascal(source.name)}`;
 }
 
-const HEADER = '// Generated by scripts/generate-bindings.ts from the provider schema. Do not edit: run `npx tsx scripts/generate-bindings.ts`.\n';
+const HEADER =
+  '// Generated by scripts/generate-bindings.ts from the provider schema. Do not edit: run `npx tsx scripts/generate-bindings.ts`.\n';
 
 function renderBinding(source: BindingSource, provider: { name: string; version: string }): string {
   const className = bindingClassName(source);
   const configName = `${className}Config`;
   const writer = new FileWriter();
-  const aliasField = ['  /** The provider alias, when one configuration uses several cpi providers (e.g. two tenants). */', '  readonly alias?: string;'];
-  writer.block(configName, source.schema.block, source.kind !== 'provider', source.kind === 'provider' ? aliasField : []);
+  const aliasField = [
+    '  /** The provider alias, when one configuration uses several cpi providers (e.g. two tenants). */',
+    '  readonly alias?: string;',
+  ];
+  writer.block(
+    configName,
+    source.schema.block,
+    source.kind !== 'provider',
+    source.kind === 'provider' ? aliasField : [],
+  );
   const meta = `{ providerName: '${provider.name}', providerVersion: '${provider.version}' }`;
   const attrs = Object.entries(source.schema.block.attributes);
-  const required = attrs.some(([, a]) => a.required) || Object.values(source.schema.block.blocks ?? {}).some((b) => (b.minItems ?? 0) > 0);
+  const required =
+    attrs.some(([, a]) => a.required) ||
+    Object.values(source.schema.block.blocks ?? {}).some((b) => (b.minItems ?? 0) > 0);
   const configParam = `config: ${configName}${required ? '' : ` = {}`}`;
 
   const body: string[] = [];
@@ -281,7 +411,9 @@ function renderBinding(source: BindingSource, provider: { name: string; version:
     body.push('  private providerAlias?: string;');
     body.push('');
     body.push(`  constructor(scope: Construct, id: string, ${configParam}) {`);
-    body.push(`    super(scope, id, { terraformResourceType: '${source.name}', terraformGeneratorMetadata: ${meta}, terraformProviderSource: '${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}' });`);
+    body.push(
+      `    super(scope, id, { terraformResourceType: '${source.name}', terraformGeneratorMetadata: ${meta}, terraformProviderSource: '${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}' });`,
+    );
     body.push('    this.config = config;');
     body.push('    this.providerAlias = config.alias;');
     body.push('  }');
@@ -334,9 +466,17 @@ function renderBinding(source: BindingSource, provider: { name: string; version:
     body.push('  }');
     body.push('}');
   }
-  const baseImport = source.kind === 'provider' ? 'TerraformProvider' : source.kind === 'resource' ? 'TerraformResource' : 'TerraformDataSource';
+  const baseImport =
+    source.kind === 'provider'
+      ? 'TerraformProvider'
+      : source.kind === 'resource'
+        ? 'TerraformResource'
+        : 'TerraformDataSource';
   const usesResolvable = [...writer.interfaces, ...body].some((l) => l.includes('IResolvable'));
-  const typeImports = [usesResolvable ? 'IResolvable' : '', source.kind !== 'provider' ? 'TerraformMetaArguments' : ''].filter(Boolean);
+  const typeImports = [
+    usesResolvable ? 'IResolvable' : '',
+    source.kind !== 'provider' ? 'TerraformMetaArguments' : '',
+  ].filter(Boolean);
   return [
     HEADER,
     `import { ${['Construct', baseImport].join(', ')}${typeImports.length ? `, ${typeImports.map((t) => `type ${t}`).join(', ')}` : ''} } from '../cdktf';`,
@@ -351,7 +491,10 @@ function renderBinding(source: BindingSource, provider: { name: string; version:
 }
 
 /** Every binding file by name, plus `index.ts`; pure, so the freshness test can compare in memory. */
-export function generateBindings(provider: ProviderSchemas = cpiProvider, pending = PENDING_RESOURCES): Map<string, string> {
+export function generateBindings(
+  provider: ProviderSchemas = cpiProvider,
+  pending = PENDING_RESOURCES,
+): Map<string, string> {
   const files = new Map<string, string>();
   const sources = bindingSources(provider, pending);
   for (const source of sources) files.set(bindingFileName(source, provider.name), renderBinding(source, provider));

@@ -22,7 +22,10 @@ new EncryptionCertificateRenewal(app, 'orders-2026-b', {
   },
   // Besides the stage table's default (the probe), also require the receiver administrator's word.
   gateEvidence: {
-    'resume-sending': { mode: 'all', requirements: [{ kind: 'probe' }, { kind: 'confirmation', party: 'receiver-admin' }] },
+    'resume-sending': {
+      mode: 'all',
+      requirements: [{ kind: 'probe' }, { kind: 'confirmation', party: 'receiver-admin' }],
+    },
   },
 });
 

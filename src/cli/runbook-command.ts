@@ -21,9 +21,14 @@ export function readRenewalSpec(file: string): EncryptionCertificateRenewalProps
     throw new CpiError('CPI_CONSTRUCTS_SPEC_INVALID', `${file} is not JSON: ${(error as Error).message}`);
   }
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-    throw new CpiError('CPI_CONSTRUCTS_SPEC_INVALID', `${file} holds ${Array.isArray(spec) ? 'an array' : JSON.stringify(spec)}; expected a JSON object`);
+    throw new CpiError(
+      'CPI_CONSTRUCTS_SPEC_INVALID',
+      `${file} holds ${Array.isArray(spec) ? 'an array' : JSON.stringify(spec)}; expected a JSON object`,
+    );
   }
-  const missing = ['renewalId', 'variant', 'alias', 'iflowIds', 'receiver', 'newKey', 'oldKeyName'].filter((k) => !(k in spec));
+  const missing = ['renewalId', 'variant', 'alias', 'iflowIds', 'receiver', 'newKey', 'oldKeyName'].filter(
+    (k) => !(k in spec),
+  );
   if (missing.length > 0) throw new CpiError('CPI_CONSTRUCTS_SPEC_INVALID', `${file} lacks ${missing.join(', ')}`);
   return spec as EncryptionCertificateRenewalProps;
 }
@@ -31,7 +36,10 @@ export function readRenewalSpec(file: string): EncryptionCertificateRenewalProps
 /** The runbook Markdown of a spec, as `cdktf synth` would write it for an app in the current directory. */
 export async function runbookFromSpec(spec: EncryptionCertificateRenewalProps, outdir = 'cdktf.out'): Promise<string> {
   // Loaded here: cdktf is heavy, and no other command needs it.
-  const [{ App }, { EncryptionCertificateRenewal }] = await Promise.all([import('../../constructs/cdktf'), import('../../constructs/encryption-certificate-renewal')]);
+  const [{ App }, { EncryptionCertificateRenewal }] = await Promise.all([
+    import('../../constructs/cdktf'),
+    import('../../constructs/encryption-certificate-renewal'),
+  ]);
   const app = new App({ outdir, skipValidation: true });
   return new EncryptionCertificateRenewal(app, 'renewal', { ...spec, writeRunbook: false }).runbook();
 }

@@ -1,7 +1,14 @@
 // The human runbook of a renewal: who acts in which stage, which gate waits for what, the exact commands, and a
 // sequence diagram. Pure (spec and stages in, Markdown out), so reviewers read in the pull request exactly what
 // the pipeline will do, and tests compare text without synthesizing anything.
-import { PARTY_TITLES, stageStackName, type EvidenceRequirement, type Party, type RenewalVariant, type StageSpec } from './stages';
+import {
+  PARTY_TITLES,
+  stageStackName,
+  type EvidenceRequirement,
+  type Party,
+  type RenewalVariant,
+  type StageSpec,
+} from './stages';
 
 export interface RunbookSpec {
   readonly renewalId: string;
@@ -22,7 +29,11 @@ export interface RunbookSpec {
   readonly confirmationsDir: string;
 }
 
-const MERMAID_ID: Readonly<Record<Party, string>> = { 'receiver-admin': 'RA', 'tenant-admin': 'TA', 'integration-developer': 'ID' };
+const MERMAID_ID: Readonly<Record<Party, string>> = {
+  'receiver-admin': 'RA',
+  'tenant-admin': 'TA',
+  'integration-developer': 'ID',
+};
 
 const VARIANT_TITLE: Readonly<Record<RenewalVariant, string>> = {
   overlap: 'overlap (the receiver decrypts with the old and the new key at once; no downtime)',
@@ -54,7 +65,9 @@ function commands(stage: StageSpec, spec: RunbookSpec, firstStack: string): stri
   const stack = stageStackName(spec.renewalId, stage);
   const dir = `${spec.stacksDir}/${stack}`;
   const lines: string[] = [];
-  const confirmations = (stage.gate?.requirements ?? []).filter((r): r is Extract<EvidenceRequirement, { kind: 'confirmation' }> => r.kind === 'confirmation');
+  const confirmations = (stage.gate?.requirements ?? []).filter(
+    (r): r is Extract<EvidenceRequirement, { kind: 'confirmation' }> => r.kind === 'confirmation',
+  );
   if (stage.gate && confirmations.length > 0) {
     lines.push('# confirmations the gate accepts (each party runs its own line, then commits the file):');
     lines.push(`FINGERPRINT=$(terraform -chdir=${spec.stacksDir}/${firstStack} output -raw new_fingerprint_sha256)`);
@@ -63,7 +76,9 @@ function commands(stage: StageSpec, spec: RunbookSpec, firstStack: string): stri
         `cpi-renewal confirm --renewal ${spec.renewalId} --gate ${stage.gate.name} --party ${c.party} --fingerprint "$FINGERPRINT" --person "<your name>" --dir ${spec.confirmationsDir}`,
       );
     }
-    lines.push(`git add ${spec.confirmationsDir}/${spec.renewalId}/confirmations/${stage.gate.name}.json && git commit -m "confirm ${stage.gate.name}"`);
+    lines.push(
+      `git add ${spec.confirmationsDir}/${spec.renewalId}/confirmations/${stage.gate.name}.json && git commit -m "confirm ${stage.gate.name}"`,
+    );
     lines.push('');
   }
   lines.push('# with cdktf');
@@ -82,13 +97,17 @@ function sequenceDiagram(spec: RunbookSpec): string[] {
     involved.add(stage.party);
     if (stage.gate) for (const p of parties(stage.gate.waitsFor)) involved.add(p);
   }
-  const order: Party[] = (['receiver-admin', 'tenant-admin', 'integration-developer'] as const).filter((p) => involved.has(p));
+  const order: Party[] = (['receiver-admin', 'tenant-admin', 'integration-developer'] as const).filter((p) =>
+    involved.has(p),
+  );
   const lines = ['```mermaid', 'sequenceDiagram'];
   for (const p of order) lines.push(`  participant ${MERMAID_ID[p]} as ${PARTY_TITLES[p]}`);
   for (const stage of spec.stages) {
     if (stage.gate) {
       for (const from of parties(stage.gate.waitsFor)) {
-        lines.push(`  ${MERMAID_ID[from]}->>${MERMAID_ID[stage.party]}: gate ${stage.gate.name}: ${stage.gate.waitingFor}`);
+        lines.push(
+          `  ${MERMAID_ID[from]}->>${MERMAID_ID[stage.party]}: gate ${stage.gate.name}: ${stage.gate.waitingFor}`,
+        );
       }
     }
     lines.push(`  Note over ${MERMAID_ID[stage.party]}: ${stage.index} ${stage.name} (steps ${stage.steps})`);
@@ -103,12 +122,16 @@ export function renderRunbook(spec: RunbookSpec): string {
   const out: string[] = [];
   out.push(`# Runbook: renewal \`${spec.renewalId}\``);
   out.push('');
-  out.push(`Renews the encryption certificate under tenant alias \`${spec.alias}\`, used by ${spec.iflowIds.map((id) => `\`${id}\``).join(', ')}.`);
+  out.push(
+    `Renews the encryption certificate under tenant alias \`${spec.alias}\`, used by ${spec.iflowIds.map((id) => `\`${id}\``).join(', ')}.`,
+  );
   out.push('');
   out.push(`- Variant: ${VARIANT_TITLE[spec.variant]}`);
   out.push(`- Receiver: ${spec.receiver}; new key \`${spec.newKeyName}\`, old key \`${spec.oldKeyName}\``);
   if (spec.downtimeWindow) out.push(`- Downtime window: ${spec.downtimeWindow.start} to ${spec.downtimeWindow.end}`);
-  out.push(`- Retention: the old key is kept ${spec.retentionDays} days after the exchange, then removed by the last stage`);
+  out.push(
+    `- Retention: the old key is kept ${spec.retentionDays} days after the exchange, then removed by the last stage`,
+  );
   out.push('');
   out.push('## Parties');
   out.push('');
@@ -124,8 +147,14 @@ export function renderRunbook(spec: RunbookSpec): string {
   out.push('| # | stage (stack) | party | SAP steps | entry gate |');
   out.push('|---|---|---|---|---|');
   for (const stage of spec.stages) {
-    const gate = stage.gate ? `waits for ${parties(stage.gate.waitsFor).map((p) => PARTY_TITLES[p]).join(' and ')}: ${stage.gate.waitingFor}` : '—';
-    out.push(`| ${stage.index} | \`${stageStackName(spec.renewalId, stage)}\` | ${PARTY_TITLES[stage.party]} | ${stage.steps} | ${gate} |`);
+    const gate = stage.gate
+      ? `waits for ${parties(stage.gate.waitsFor)
+          .map((p) => PARTY_TITLES[p])
+          .join(' and ')}: ${stage.gate.waitingFor}`
+      : '—';
+    out.push(
+      `| ${stage.index} | \`${stageStackName(spec.renewalId, stage)}\` | ${PARTY_TITLES[stage.party]} | ${stage.steps} | ${gate} |`,
+    );
   }
   out.push('');
   out.push('## Sequence');
@@ -139,10 +168,15 @@ export function renderRunbook(spec: RunbookSpec): string {
     out.push('');
     if (stage.gate) {
       const combine = stage.gate.mode === 'any' ? 'any one of' : 'all of';
-      out.push(`Gate \`${stage.gate.name}\` waits for the ${parties(stage.gate.waitsFor).map((p) => PARTY_TITLES[p]).join(' and the ')}; it opens on ${combine}:`);
+      out.push(
+        `Gate \`${stage.gate.name}\` waits for the ${parties(stage.gate.waitsFor)
+          .map((p) => PARTY_TITLES[p])
+          .join(' and the ')}; it opens on ${combine}:`,
+      );
       out.push('');
       for (const r of stage.gate.requirements) out.push(`- ${requirementText(r, spec)}`);
-      if (stage.gate.mode === 'any' && stage.gate.requirements.some((r) => r.kind === 'not_before')) out.push('- (the time condition holds in any case)');
+      if (stage.gate.mode === 'any' && stage.gate.requirements.some((r) => r.kind === 'not_before'))
+        out.push('- (the time condition holds in any case)');
       out.push('');
       out.push('While it is closed, the plan fails and names what is missing; nothing of this stage is applied.');
       out.push('');
@@ -154,7 +188,9 @@ export function renderRunbook(spec: RunbookSpec): string {
   out.push('');
   out.push('## Rolling back');
   out.push('');
-  out.push('Each stage\'s stack manages only what that stage changes. Until the cleanup stage removes the old key, planning and applying an earlier stage\'s stack again puts back what that stage set (its plan shows exactly what); the old certificate is not in any stack, so reverting the exchange means a new renewal or a manual exchange.');
+  out.push(
+    "Each stage's stack manages only what that stage changes. Until the cleanup stage removes the old key, planning and applying an earlier stage's stack again puts back what that stage set (its plan shows exactly what); the old certificate is not in any stack, so reverting the exchange means a new renewal or a manual exchange.",
+  );
   out.push('');
   return out.join('\n');
 }

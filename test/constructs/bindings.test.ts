@@ -24,23 +24,29 @@ describe('CDKTF bindings', () => {
 
   test('every resource and data source of the provider has a binding', () => {
     const files = generateBindings();
-    for (const r of cpiProvider.resources) assert.ok(files.has(`${r.name.replace(/^cpi_/, '').replace(/_/g, '-')}.ts`), r.name);
-    for (const d of cpiProvider.dataSources) assert.ok(files.has(`data-${d.name.replace(/^cpi_/, '').replace(/_/g, '-')}.ts`), d.name);
+    for (const r of cpiProvider.resources)
+      assert.ok(files.has(`${r.name.replace(/^cpi_/, '').replace(/_/g, '-')}.ts`), r.name);
+    for (const d of cpiProvider.dataSources)
+      assert.ok(files.has(`data-${d.name.replace(/^cpi_/, '').replace(/_/g, '-')}.ts`), d.name);
   });
 
-  test('a pending schema gives way to the provider\'s own once it is registered', () => {
+  test("a pending schema gives way to the provider's own once it is registered", () => {
     const pending = PENDING_RESOURCES[0]!;
-    const own = { name: pending.name, schema: { ...pending.schema, description: 'the provider\'s own' } };
+    const own = { name: pending.name, schema: { ...pending.schema, description: "the provider's own" } };
     const files = generateBindings({ ...cpiProvider, resources: [...cpiProvider.resources, own] });
     const file = [...files.values()].find((text) => text.includes(`'${pending.name}'`));
-    assert.ok(file?.includes('the provider\'s own'));
+    assert.ok(file?.includes("the provider's own"));
   });
 
   test('camelCase props synthesize to the snake_case attributes and nested blocks of the schema', () => {
     const app = new App({ outdir: OUT });
     const stack = new TerraformStack(app, 'bindings');
     new CpiProvider(stack, 'cpi', { tenantUrl: 'https://tenant.example', requestsPerSecond: 5 });
-    const cert = new CpiKeystoreCertificate(stack, 'cert', { alias: 'orders', certificatePem: 'PEM', allowSameKey: false });
+    const cert = new CpiKeystoreCertificate(stack, 'cert', {
+      alias: 'orders',
+      certificatePem: 'PEM',
+      allowSameKey: false,
+    });
     new CpiRenewalGate(stack, 'gate', {
       renewalId: 'r1',
       gate: 'retire-old-key',
@@ -52,10 +58,20 @@ describe('CDKTF bindings', () => {
     new DataCpiKeystoreEntry(stack, 'entry', { alias: 'orders' });
     const json = JSON.parse(Testing.synth(stack)) as Record<string, any>;
     assert.deepEqual(json.provider.cpi[0], { tenant_url: 'https://tenant.example', requests_per_second: 5 });
-    assert.deepEqual(json.terraform.required_providers.cpi, { source: 'cpi-renewal/cpi', version: cpiProvider.version });
-    assert.deepEqual(json.resource.cpi_keystore_certificate.cert, { alias: 'orders', certificate_pem: 'PEM', allow_same_key: false });
+    assert.deepEqual(json.terraform.required_providers.cpi, {
+      source: 'cpi-renewal/cpi',
+      version: cpiProvider.version,
+    });
+    assert.deepEqual(json.resource.cpi_keystore_certificate.cert, {
+      alias: 'orders',
+      certificate_pem: 'PEM',
+      allow_same_key: false,
+    });
     const gate = json.resource.cpi_renewal_gate.gate;
-    assert.deepEqual(gate.tenant_alias, { alias: 'orders', fingerprint_sha256: '${cpi_keystore_certificate.cert.fingerprint_sha256}' });
+    assert.deepEqual(gate.tenant_alias, {
+      alias: 'orders',
+      fingerprint_sha256: '${cpi_keystore_certificate.cert.fingerprint_sha256}',
+    });
     assert.deepEqual(gate.confirmation, [{ party: 'tenant-admin', fingerprint_sha256: 'AA:BB' }]);
     assert.equal(gate.renewal_id, 'r1');
     assert.equal(json.data.cpi_keystore_entry.entry.alias, 'orders');

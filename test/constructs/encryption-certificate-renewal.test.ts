@@ -4,7 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from '../../constructs/cdktf';
-import { EncryptionCertificateRenewal, type EncryptionCertificateRenewalProps } from '../../constructs/encryption-certificate-renewal';
+import {
+  EncryptionCertificateRenewal,
+  type EncryptionCertificateRenewalProps,
+} from '../../constructs/encryption-certificate-renewal';
 import { CpiError } from '../../src/errors';
 
 const dirs: string[] = [];
@@ -78,11 +81,19 @@ function assertGated(stack: Json, name: string): void {
 
 describe('EncryptionCertificateRenewal, overlap variant', () => {
   const s = synth(BASE);
-  const names = ['orders-2026-1-prepare-receiver', 'orders-2026-2-exchange-certificate', 'orders-2026-3-retire-old-key', 'orders-2026-4-cleanup'];
+  const names = [
+    'orders-2026-1-prepare-receiver',
+    'orders-2026-2-exchange-certificate',
+    'orders-2026-3-retire-old-key',
+    'orders-2026-4-cleanup',
+  ];
 
   test('creates one stack per stage, in order, each depending on the one before', () => {
     assertOrdered(s.manifest, names);
-    assert.deepEqual(s.renewal.stacks.map((stack) => stack.node.id), names);
+    assert.deepEqual(
+      s.renewal.stacks.map((stack) => stack.node.id),
+      names,
+    );
   });
 
   test('stage 1 creates the new key active while the old key is left alone, and outputs its certificate', () => {
@@ -98,14 +109,17 @@ describe('EncryptionCertificateRenewal, overlap variant', () => {
     assert.ok(stage.output.new_certificate_pem);
   });
 
-  test('stage 2 opens on a probe or the receiver administrator\'s confirmation, then exchanges the adopted alias', () => {
+  test("stage 2 opens on a probe or the receiver administrator's confirmation, then exchanges the adopted alias", () => {
     const stage = s.stack(names[1]!);
     const gate = only(stage, 'cpi_renewal_gate');
     assert.equal(gate.gate, 'exchange-certificate');
     assert.equal(gate.renewal_id, 'orders-2026');
     assert.deepEqual(gate.waits_for, ['receiver-admin']);
     assert.equal(gate.mode, 'any');
-    assert.match(gate.probe.certificate_pem, /terraform_remote_state\.cross-stack-reference-input-orders-2026-1-prepare-receiver\.outputs/);
+    assert.match(
+      gate.probe.certificate_pem,
+      /terraform_remote_state\.cross-stack-reference-input-orders-2026-1-prepare-receiver\.outputs/,
+    );
     assert.deepEqual(gate.probe.receiver, { kind: 'embedded', url: 'http://127.0.0.1:8081' });
     assert.equal(gate.confirmation.length, 1);
     assert.equal(gate.confirmation[0].party, 'receiver-admin');
@@ -126,26 +140,39 @@ describe('EncryptionCertificateRenewal, overlap variant', () => {
     assert.deepEqual(gate.waits_for, ['tenant-admin']);
     assert.equal(gate.mode, 'any');
     assert.equal(gate.tenant_alias.alias, 'orders-receiver');
-    assert.deepEqual(gate.confirmation.map((c: Json) => c.party), ['tenant-admin']);
+    assert.deepEqual(
+      gate.confirmation.map((c: Json) => c.party),
+      ['tenant-admin'],
+    );
     const key = only(stage, 'cpi_receiver_key');
     assert.equal(key.key_name, 'orders-2025');
     assert.equal(key.state, 'retired');
-    assert.equal(key.lifecycle.prevent_destroy, true, 'adopting must never replace the receiver\'s key');
+    assert.equal(key.lifecycle.prevent_destroy, true, "adopting must never replace the receiver's key");
     assert.deepEqual(key.lifecycle.ignore_changes, ['algorithm', 'subject', 'validity_days']);
-    assert.deepEqual(JSON.parse(stage.import[0].id), { key_name: 'orders-2025', receiver: { kind: 'embedded', url: 'http://127.0.0.1:8081' } });
+    assert.deepEqual(JSON.parse(stage.import[0].id), {
+      key_name: 'orders-2025',
+      receiver: { kind: 'embedded', url: 'http://127.0.0.1:8081' },
+    });
     assertGated(stage, names[2]!);
   });
 
-  test('the cleanup continues stage 3\'s state without the old key, gated on exchange + retention', () => {
+  test("the cleanup continues stage 3's state without the old key, gated on exchange + retention", () => {
     const cleanup = s.stack(names[3]!);
     const retire = s.stack(names[2]!);
     assert.equal(cleanup.terraform.backend.local.path, retire.terraform.backend.local.path);
     assert.match(cleanup.terraform.backend.local.path, /state\/orders-2026-3-retire-old-key\.tfstate$/);
-    assert.equal(cleanup.resource.cpi_receiver_key, undefined, 'dropping the old key from the configuration removes it');
+    assert.equal(
+      cleanup.resource.cpi_receiver_key,
+      undefined,
+      'dropping the old key from the configuration removes it',
+    );
     const gate = only(cleanup, 'cpi_renewal_gate');
     assert.equal(gate.gate, 'cleanup');
     assert.notEqual(gateAddress(cleanup), gateAddress(retire), 'the cleanup gate is a new object, not a replacement');
-    assert.match(gate.not_before, /^\$\{timeadd\(data\.terraform_remote_state\.cross-stack-reference-input-orders-2026-2-exchange-certificate\.outputs\.[^,]+, "2160h"\)\}$/);
+    assert.match(
+      gate.not_before,
+      /^\$\{timeadd\(data\.terraform_remote_state\.cross-stack-reference-input-orders-2026-2-exchange-certificate\.outputs\.[^,]+, "2160h"\)\}$/,
+    );
   });
 
   test('each stack has its own local state and the cpi provider', () => {
@@ -183,15 +210,24 @@ describe('EncryptionCertificateRenewal, single-key variant', () => {
     assert.equal(only(s.stack(names[0]!), 'cpi_receiver_key').state, 'retired');
   });
 
-  test('stage 2 waits for both administrators\' confirmations and the window start, then undeploys every iFlow', () => {
+  test("stage 2 waits for both administrators' confirmations and the window start, then undeploys every iFlow", () => {
     const stage = s.stack(names[1]!);
     const gate = only(stage, 'cpi_renewal_gate');
     assert.deepEqual(gate.waits_for, ['receiver-admin', 'tenant-admin']);
     assert.equal(gate.mode, 'all');
-    assert.deepEqual(gate.confirmation.map((c: Json) => c.party), ['receiver-admin', 'tenant-admin']);
+    assert.deepEqual(
+      gate.confirmation.map((c: Json) => c.party),
+      ['receiver-admin', 'tenant-admin'],
+    );
     assert.equal(gate.not_before, '2026-03-01T22:00:00Z');
     const deployments = Object.values(stage.resource.cpi_iflow_deployment) as Json[];
-    assert.deepEqual(deployments.map((d) => [d.iflow_id, d.deployed]), [['OrdersOut', false], ['OrdersRetry', false]]);
+    assert.deepEqual(
+      deployments.map((d) => [d.iflow_id, d.deployed]),
+      [
+        ['OrdersOut', false],
+        ['OrdersRetry', false],
+      ],
+    );
     assert.deepEqual(stage.import.map((i: Json) => i.id).sort(), ['OrdersOut', 'OrdersRetry']);
     assertGated(stage, names[1]!);
   });
@@ -209,7 +245,10 @@ describe('EncryptionCertificateRenewal, single-key variant', () => {
     const stage = s.stack(names[3]!);
     assert.equal(only(stage, 'cpi_renewal_gate').tenant_alias.alias, 'orders-receiver');
     const keys = Object.values(stage.resource.cpi_receiver_key) as Json[];
-    assert.deepEqual(keys.map((k) => [k.key_name, k.state]).sort(), [['orders-2025', 'retired'], ['orders-2026', 'active']]);
+    assert.deepEqual(keys.map((k) => [k.key_name, k.state]).sort(), [
+      ['orders-2025', 'retired'],
+      ['orders-2026', 'active'],
+    ]);
     assert.deepEqual(stage.import.map((i: Json) => JSON.parse(i.id).key_name).sort(), ['orders-2025', 'orders-2026']);
     assertGated(stage, names[3]!);
   });
@@ -220,17 +259,25 @@ describe('EncryptionCertificateRenewal, single-key variant', () => {
     assert.deepEqual(gate.waits_for, ['receiver-admin']);
     assert.match(gate.probe.certificate_pem, /prepare-receiver/);
     const deployments = Object.values(stage.resource.cpi_iflow_deployment) as Json[];
-    assert.deepEqual(deployments.map((d) => d.deployed), [true, true]);
+    assert.deepEqual(
+      deployments.map((d) => d.deployed),
+      [true, true],
+    );
     assertGated(stage, names[4]!);
   });
 
-  test('the cleanup keeps the new key active and drops only the old key from stage 4\'s state', () => {
+  test("the cleanup keeps the new key active and drops only the old key from stage 4's state", () => {
     const cleanup = s.stack(names[5]!);
     const switchStage = s.stack(names[3]!);
     assert.equal(cleanup.terraform.backend.local.path, switchStage.terraform.backend.local.path);
     const keys = Object.entries(cleanup.resource.cpi_receiver_key) as [string, Json][];
-    assert.deepEqual(keys.map(([, k]) => [k.key_name, k.state]), [['orders-2026', 'active']]);
-    const newKeyId = Object.entries(switchStage.resource.cpi_receiver_key).find(([, k]) => (k as Json).key_name === 'orders-2026')![0];
+    assert.deepEqual(
+      keys.map(([, k]) => [k.key_name, k.state]),
+      [['orders-2026', 'active']],
+    );
+    const newKeyId = Object.entries(switchStage.resource.cpi_receiver_key).find(
+      ([, k]) => (k as Json).key_name === 'orders-2026',
+    )![0];
     assert.equal(keys[0]![0], newKeyId, 'same address, so the new key is unchanged');
     assert.match(only(cleanup, 'cpi_renewal_gate').not_before, /3-exchange-certificate.*"2160h"/);
     assertGated(cleanup, names[5]!);
@@ -258,10 +305,16 @@ describe('EncryptionCertificateRenewal props', () => {
 
   test('refuses a single-key renewal without a valid downtime window', () => {
     assert.equal(error({ variant: 'single-key' }).code, 'CPI_CONSTRUCTS_WINDOW_INVALID');
-    const reversed = error({ variant: 'single-key', downtimeWindow: { start: '2026-03-02T00:00:00Z', end: '2026-03-01T00:00:00Z' } });
+    const reversed = error({
+      variant: 'single-key',
+      downtimeWindow: { start: '2026-03-02T00:00:00Z', end: '2026-03-01T00:00:00Z' },
+    });
     assert.equal(reversed.code, 'CPI_CONSTRUCTS_WINDOW_INVALID');
     assert.match(reversed.message, /2026-03-01T00:00:00Z/);
-    assert.match(error({ variant: 'single-key', downtimeWindow: { start: 'tomorrow', end: '2026-03-01T00:00:00Z' } }).message, /"tomorrow"/);
+    assert.match(
+      error({ variant: 'single-key', downtimeWindow: { start: 'tomorrow', end: '2026-03-01T00:00:00Z' } }).message,
+      /"tomorrow"/,
+    );
   });
 
   test('names the bad value of other props', () => {
@@ -270,18 +323,29 @@ describe('EncryptionCertificateRenewal props', () => {
     assert.match(error({ iflowIds: ['A', 'A'] }).message, /repeated: A/);
     assert.match(error({ newKey: { name: 'orders-2025', subject: 'CN=x' } }).message, /newKey.name is "orders-2025"/);
     assert.equal(error({ alias: 'Orders' }).code, 'CPI_ALIAS_INVALID');
-    assert.match(error({ gateEvidence: { 'no-such-gate': { requirements: [{ kind: 'probe' }] } } }).message, /no-such-gate.*exchange-certificate, retire-old-key, cleanup/);
+    assert.match(
+      error({ gateEvidence: { 'no-such-gate': { requirements: [{ kind: 'probe' }] } } }).message,
+      /no-such-gate.*exchange-certificate, retire-old-key, cleanup/,
+    );
   });
 
   test('gate evidence overrides the stage table and combines requirements', () => {
     const s = synth({
       ...BASE,
-      gateEvidence: { 'exchange-certificate': { mode: 'all', requirements: [{ kind: 'probe' }, { kind: 'confirmation', party: 'tenant-admin' }] } },
+      gateEvidence: {
+        'exchange-certificate': {
+          mode: 'all',
+          requirements: [{ kind: 'probe' }, { kind: 'confirmation', party: 'tenant-admin' }],
+        },
+      },
     });
     const gate = only(s.stack('orders-2026-2-exchange-certificate'), 'cpi_renewal_gate');
     assert.equal(gate.mode, 'all');
     assert.ok(gate.probe);
-    assert.deepEqual(gate.confirmation.map((c: Json) => c.party), ['tenant-admin']);
+    assert.deepEqual(
+      gate.confirmation.map((c: Json) => c.party),
+      ['tenant-admin'],
+    );
     assert.deepEqual(gate.waits_for, ['receiver-admin', 'tenant-admin']);
     assert.match(gate.action, /probe.*and the tenant administrator confirms/);
   });

@@ -25,7 +25,10 @@ function synth(s: TerraformStack): Record<string, any> {
   return JSON.parse(Testing.synth(s)) as Record<string, any>;
 }
 function refused(build: (s: TerraformStack) => void, pattern: RegExp, code = 'CPI_CONSTRUCTS_PROPS_INVALID'): void {
-  assert.throws(() => build(stack()), (e: unknown) => e instanceof CpiError && e.code === code && pattern.test(e.message));
+  assert.throws(
+    () => build(stack()),
+    (e: unknown) => e instanceof CpiError && e.code === code && pattern.test(e.message),
+  );
 }
 
 describe('TenantKeystoreCertificate', () => {
@@ -38,8 +41,15 @@ describe('TenantKeystoreCertificate', () => {
   });
 
   test('refuses a private key or text where a certificate belongs, and an invalid alias', () => {
-    refused((s) => new TenantKeystoreCertificate(s, 'c', { alias: 'orders', certificatePem: 'hello' }), /certificatePem is "hello"/);
-    refused((s) => new TenantKeystoreCertificate(s, 'c', { alias: 'Orders', certificatePem: PEM }), /alias.*"Orders".*"orders"/, 'CPI_ALIAS_INVALID');
+    refused(
+      (s) => new TenantKeystoreCertificate(s, 'c', { alias: 'orders', certificatePem: 'hello' }),
+      /certificatePem is "hello"/,
+    );
+    refused(
+      (s) => new TenantKeystoreCertificate(s, 'c', { alias: 'Orders', certificatePem: PEM }),
+      /alias.*"Orders".*"orders"/,
+      'CPI_ALIAS_INVALID',
+    );
   });
 });
 
@@ -49,7 +59,10 @@ describe('IntegrationFlowDeployment', () => {
     const d = new IntegrationFlowDeployment(s, 'iflow', { iflowId: 'OrdersOut', deployed: false });
     assert.equal(synth(s).resource.cpi_iflow_deployment[d.resource.friendlyUniqueId].deployed, false);
     refused((x) => new IntegrationFlowDeployment(x, 'i', { iflowId: 'Orders Out' }), /iflowId is "Orders Out"/);
-    refused((x) => new IntegrationFlowDeployment(x, 'i', { iflowId: 'A', deployTimeoutSeconds: 0 }), /deployTimeoutSeconds is 0/);
+    refused(
+      (x) => new IntegrationFlowDeployment(x, 'i', { iflowId: 'A', deployTimeoutSeconds: 0 }),
+      /deployTimeoutSeconds is 0/,
+    );
   });
 });
 
@@ -64,12 +77,34 @@ describe('ReceiverDecryptionKey', () => {
   });
 
   test('refuses bad names, algorithms, states and receiver settings, naming the value', () => {
-    refused((s) => new ReceiverDecryptionKey(s, 'k', { receiver: RECEIVER, keyName: 'Orders 2026' }), /keyName is "Orders 2026"/);
-    refused((s) => new ReceiverDecryptionKey(s, 'k', { receiver: RECEIVER, keyName: 'k', algorithm: 'RSA-1024' as never }), /algorithm is "RSA-1024"; expected one of "RSA-2048"/);
-    refused((s) => new ReceiverDecryptionKey(s, 'k', { receiver: RECEIVER, keyName: 'k', state: 'deleted' as never }), /state is "deleted"/);
-    refused((s) => new ReceiverDecryptionKey(s, 'k', { receiver: { kind: 'embedded', url: 'ftp://x' }, keyName: 'k' }), /receiver.url is "ftp:\/\/x"/);
-    refused((s) => new ReceiverDecryptionKey(s, 'k', { receiver: { kind: 'pkcs12', keystorePath: '', archivePath: 'a' }, keyName: 'k' }), /receiver.keystorePath/);
-    refused((s) => new ReceiverDecryptionKey(s, 'k', { receiver: RECEIVER, keyName: 'k', retainUntil: 'in 90 days' }), /retainUntil is "in 90 days"/);
+    refused(
+      (s) => new ReceiverDecryptionKey(s, 'k', { receiver: RECEIVER, keyName: 'Orders 2026' }),
+      /keyName is "Orders 2026"/,
+    );
+    refused(
+      (s) => new ReceiverDecryptionKey(s, 'k', { receiver: RECEIVER, keyName: 'k', algorithm: 'RSA-1024' as never }),
+      /algorithm is "RSA-1024"; expected one of "RSA-2048"/,
+    );
+    refused(
+      (s) => new ReceiverDecryptionKey(s, 'k', { receiver: RECEIVER, keyName: 'k', state: 'deleted' as never }),
+      /state is "deleted"/,
+    );
+    refused(
+      (s) => new ReceiverDecryptionKey(s, 'k', { receiver: { kind: 'embedded', url: 'ftp://x' }, keyName: 'k' }),
+      /receiver.url is "ftp:\/\/x"/,
+    );
+    refused(
+      (s) =>
+        new ReceiverDecryptionKey(s, 'k', {
+          receiver: { kind: 'pkcs12', keystorePath: '', archivePath: 'a' },
+          keyName: 'k',
+        }),
+      /receiver.keystorePath/,
+    );
+    refused(
+      (s) => new ReceiverDecryptionKey(s, 'k', { receiver: RECEIVER, keyName: 'k', retainUntil: 'in 90 days' }),
+      /retainUntil is "in 90 days"/,
+    );
   });
 });
 
@@ -77,8 +112,17 @@ describe('RenewalGate', () => {
   test('refuses a gate without evidence, an unknown party and an unknown mode', () => {
     const base = { renewalId: 'r', gate: 'exchange-certificate', waitsFor: ['receiver-admin'] as const };
     refused((s) => new RenewalGate(s, 'g', { ...base }), /evidence of gate "exchange-certificate"/);
-    refused((s) => new RenewalGate(s, 'g', { ...base, waitsFor: ['receiver'] as never, notBefore: '2026-01-01T00:00:00Z' }), /waitsFor\[0\] is "receiver"/);
-    refused((s) => new RenewalGate(s, 'g', { ...base, mode: 'some' as never, notBefore: '2026-01-01T00:00:00Z' }), /mode is "some"/);
-    refused((s) => new RenewalGate(s, 'g', { ...base, iflowState: { iflowIds: [], state: 'undeployed' } }), /iflowState.iflowIds/);
+    refused(
+      (s) => new RenewalGate(s, 'g', { ...base, waitsFor: ['receiver'] as never, notBefore: '2026-01-01T00:00:00Z' }),
+      /waitsFor\[0\] is "receiver"/,
+    );
+    refused(
+      (s) => new RenewalGate(s, 'g', { ...base, mode: 'some' as never, notBefore: '2026-01-01T00:00:00Z' }),
+      /mode is "some"/,
+    );
+    refused(
+      (s) => new RenewalGate(s, 'g', { ...base, iflowState: { iflowIds: [], state: 'undeployed' } }),
+      /iflowState.iflowIds/,
+    );
   });
 });

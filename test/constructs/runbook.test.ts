@@ -38,10 +38,19 @@ describe('renderRunbook', () => {
   const runbook = renderRunbook(SPEC);
 
   test('lists every stage in order with its stack, party and gate', () => {
-    const rows = section(runbook, '## Stages').split('\n').filter((l) => /^\| \d/.test(l));
+    const rows = section(runbook, '## Stages')
+      .split('\n')
+      .filter((l) => /^\| \d/.test(l));
     assert.deepEqual(
       rows.map((r) => r.split('|')[2]!.trim()),
-      ['`orders-2026-1-prepare-receiver`', '`orders-2026-2-stop-sending`', '`orders-2026-3-exchange-certificate`', '`orders-2026-4-switch-receiver-key`', '`orders-2026-5-resume-sending`', '`orders-2026-6-cleanup`'],
+      [
+        '`orders-2026-1-prepare-receiver`',
+        '`orders-2026-2-stop-sending`',
+        '`orders-2026-3-exchange-certificate`',
+        '`orders-2026-4-switch-receiver-key`',
+        '`orders-2026-5-resume-sending`',
+        '`orders-2026-6-cleanup`',
+      ],
     );
     assert.match(rows[1]!, /integration developer .* waits for receiver administrator and tenant administrator/);
     assert.match(rows[0]!, /\| — \|$/);
@@ -49,27 +58,48 @@ describe('renderRunbook', () => {
 
   test('names who applies what', () => {
     const parties = section(runbook, '## Parties');
-    assert.match(parties, /\*\*integration developer\*\* \(`integration-developer`\): applies 2 stop-sending, 5 resume-sending/);
+    assert.match(
+      parties,
+      /\*\*integration developer\*\* \(`integration-developer`\): applies 2 stop-sending, 5 resume-sending/,
+    );
     assert.match(parties, /\*\*receiver administrator\*\* .*1 prepare-receiver, 4 switch-receiver-key, 6 cleanup/);
   });
 
   test('gives the exact plan/apply commands, cdktf and plain terraform, per stage', () => {
     const stage3 = section(runbook, '## 3. ');
     assert.match(stage3, /cdktf plan orders-2026-3-exchange-certificate --skip-provider-lock\n/);
-    assert.match(stage3, /cdktf apply orders-2026-3-exchange-certificate --skip-provider-lock --ignore-missing-stack-dependencies --auto-approve/);
-    assert.match(stage3, /terraform -chdir=cdktf\.out\/stacks\/orders-2026-3-exchange-certificate plan -input=false -out=stage\.tfplan/);
+    assert.match(
+      stage3,
+      /cdktf apply orders-2026-3-exchange-certificate --skip-provider-lock --ignore-missing-stack-dependencies --auto-approve/,
+    );
+    assert.match(
+      stage3,
+      /terraform -chdir=cdktf\.out\/stacks\/orders-2026-3-exchange-certificate plan -input=false -out=stage\.tfplan/,
+    );
     assert.match(stage3, /iFlows `OrdersOut`, `OrdersRetry` are undeployed/);
   });
 
   test('gives the confirm command lines for each confirming party, with the fingerprint from stage 1', () => {
     const stage2 = section(runbook, '## 2. ');
-    assert.match(stage2, /FINGERPRINT=\$\(terraform -chdir=cdktf\.out\/stacks\/orders-2026-1-prepare-receiver output -raw new_fingerprint_sha256\)/);
+    assert.match(
+      stage2,
+      /FINGERPRINT=\$\(terraform -chdir=cdktf\.out\/stacks\/orders-2026-1-prepare-receiver output -raw new_fingerprint_sha256\)/,
+    );
     for (const party of ['receiver-admin', 'tenant-admin']) {
-      assert.ok(stage2.includes(`cpi-renewal confirm --renewal orders-2026 --gate stop-sending --party ${party} --fingerprint "$FINGERPRINT"`), party);
+      assert.ok(
+        stage2.includes(
+          `cpi-renewal confirm --renewal orders-2026 --gate stop-sending --party ${party} --fingerprint "$FINGERPRINT"`,
+        ),
+        party,
+      );
     }
     assert.match(stage2, /git add renewals\/orders-2026\/confirmations\/stop-sending\.json/);
     assert.match(stage2, /not before the downtime window starts \(2026-03-01T22:00:00Z\)/);
-    assert.doesNotMatch(section(runbook, '## 3. '), /cpi-renewal confirm/, 'a gate without confirmations asks for none');
+    assert.doesNotMatch(
+      section(runbook, '## 3. '),
+      /cpi-renewal confirm/,
+      'a gate without confirmations asks for none',
+    );
   });
 
   test('draws a Mermaid sequence diagram with a hand-over per gate', () => {
@@ -82,10 +112,18 @@ describe('renderRunbook', () => {
   });
 
   test('overlap has no downtime window and no iFlow stages', () => {
-    const overlap = renderRunbook({ ...SPEC, variant: 'overlap', downtimeWindow: undefined, stages: renewalStages('overlap') });
+    const overlap = renderRunbook({
+      ...SPEC,
+      variant: 'overlap',
+      downtimeWindow: undefined,
+      stages: renewalStages('overlap'),
+    });
     assert.doesNotMatch(overlap, /Downtime window/);
     assert.doesNotMatch(overlap, /participant ID/);
-    assert.match(overlap, /opens on any one of:\n\n- probe: the receiver \(embedded receiver at http:\/\/127\.0\.0\.1:8081\) decrypts/);
+    assert.match(
+      overlap,
+      /opens on any one of:\n\n- probe: the receiver \(embedded receiver at http:\/\/127\.0\.0\.1:8081\) decrypts/,
+    );
   });
 });
 
@@ -115,12 +153,31 @@ describe('cpi-renewal runbook --spec', () => {
   test('refuses a file that is not a renewal spec, naming what is wrong', async () => {
     const notJson = join(dir, 'broken.json');
     writeFileSync(notJson, '{ renewalId: ');
-    assert.throws(() => readRenewalSpec(notJson), (e: unknown) => e instanceof CpiError && e.code === 'CPI_CONSTRUCTS_SPEC_INVALID' && /is not JSON/.test(e.message));
+    assert.throws(
+      () => readRenewalSpec(notJson),
+      (e: unknown) =>
+        e instanceof CpiError && e.code === 'CPI_CONSTRUCTS_SPEC_INVALID' && /is not JSON/.test(e.message),
+    );
     const partial = join(dir, 'partial.json');
     writeFileSync(partial, JSON.stringify({ renewalId: 'x', variant: 'overlap' }));
     assert.throws(() => readRenewalSpec(partial), /lacks alias, iflowIds, receiver, newKey, oldKeyName/);
     const short = join(dir, 'short.json');
-    writeFileSync(short, JSON.stringify({ renewalId: 'x', variant: 'overlap', alias: 'a', iflowIds: ['I'], receiver: { kind: 'embedded', url: 'http://r' }, newKey: { name: 'n', subject: 'CN=n' }, oldKeyName: 'o', retentionDays: 30 }));
-    await assert.rejects(runbookFromSpec(readRenewalSpec(short)), (e: unknown) => e instanceof CpiError && e.code === 'CPI_CONSTRUCTS_RETENTION_TOO_SHORT');
+    writeFileSync(
+      short,
+      JSON.stringify({
+        renewalId: 'x',
+        variant: 'overlap',
+        alias: 'a',
+        iflowIds: ['I'],
+        receiver: { kind: 'embedded', url: 'http://r' },
+        newKey: { name: 'n', subject: 'CN=n' },
+        oldKeyName: 'o',
+        retentionDays: 30,
+      }),
+    );
+    await assert.rejects(
+      runbookFromSpec(readRenewalSpec(short)),
+      (e: unknown) => e instanceof CpiError && e.code === 'CPI_CONSTRUCTS_RETENTION_TOO_SHORT',
+    );
   });
 });
