@@ -505,9 +505,21 @@ export function generateBindings(
 
 export const BINDINGS_DIR = resolve(__dirname, '../constructs/bindings');
 
+/** The bindings in the project's prettier style, so that `prettier --check` passes on them as generated. */
+export async function formattedBindings(dir = BINDINGS_DIR): Promise<Map<string, string>> {
+  const prettier = await import('prettier');
+  const out = new Map<string, string>();
+  for (const [name, text] of generateBindings()) {
+    const filepath = join(dir, name);
+    const options = (await prettier.resolveConfig(filepath)) ?? {};
+    out.set(name, await prettier.format(text, { ...options, filepath }));
+  }
+  return out;
+}
+
 /** Writes the bindings, removing files of types that no longer exist. */
-export function writeBindings(dir = BINDINGS_DIR): string[] {
-  const files = generateBindings();
+export async function writeBindings(dir = BINDINGS_DIR): Promise<string[]> {
+  const files = await formattedBindings(dir);
   mkdirSync(dir, { recursive: true });
   for (const name of readdirSync(dir)) if (name.endsWith('.ts') && !files.has(name)) rmSync(join(dir, name));
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
@@ -515,6 +527,7 @@ export function writeBindings(dir = BINDINGS_DIR): string[] {
 }
 
 if (process.argv[1] !== undefined && /generate-bindings\.ts$/.test(process.argv[1])) {
-  const written = writeBindings();
-  process.stdout.write(`wrote ${written.length} files to ${BINDINGS_DIR}: ${written.join(', ')}\n`);
+  void writeBindings().then((written) => {
+    process.stdout.write(`wrote ${written.length} files to ${BINDINGS_DIR}: ${written.join(', ')}\n`);
+  });
 }

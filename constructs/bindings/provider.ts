@@ -37,7 +37,11 @@ export class CpiProvider extends TerraformProvider {
   private providerAlias?: string;
 
   constructor(scope: Construct, id: string, config: CpiProviderConfig = {}) {
-    super(scope, id, { terraformResourceType: 'cpi', terraformGeneratorMetadata: { providerName: 'cpi', providerVersion: '0.1.0' }, terraformProviderSource: 'cpi-renewal/cpi' });
+    super(scope, id, {
+      terraformResourceType: 'cpi',
+      terraformGeneratorMetadata: { providerName: 'cpi', providerVersion: '0.1.0' },
+      terraformProviderSource: 'cpi-renewal/cpi',
+    });
     this.config = config;
     this.providerAlias = config.alias;
   }
