@@ -30,10 +30,17 @@ export function certificateFacts(info: CertificateInfo): ObjectValue {
 }
 
 /** Parses certificate_pem, pointing any error at the attribute. */
+// Terraform validates and plans every resource in the same process: parse each certificate once.
+const parsed = new Map<string, CertificateInfo>();
+
 export async function parseCertificateAttribute(pem: string, attribute = 'certificate_pem'): Promise<CertificateInfo> {
   const { parseCertificatePem } = await pki();
   try {
-    return parseCertificatePem(pem);
+    const known = parsed.get(pem);
+    if (known) return known;
+    const info = parseCertificatePem(pem);
+    parsed.set(pem, info);
+    return info;
   } catch (error) {
     if (error instanceof CpiError) throw new CpiError(error.code, error.detail, [attribute]);
     throw error;
@@ -168,7 +175,7 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
     // Drift: someone exchanged the certificate out of band; show what the tenant really holds.
     const full = await (await tenant.tenant()).getKeystoreEntry(alias, { withCertificate: true, signal: ctx.signal });
     if (!full?.certificatePem) return null;
-    return stateFrom(alias, full.certificatePem, full, state, (await pki()).parseCertificatePem(full.certificatePem));
+    return stateFrom(alias, full.certificatePem, full, state, await parseCertificateAttribute(full.certificatePem));
   },
 
   async update(prior, planned, ctx) {
@@ -197,7 +204,7 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
     if (!entry?.certificatePem) {
       throw new CpiError('CPI_TENANT_NOT_FOUND', `the tenant keystore has no certificate under alias "${alias}"`);
     }
-    const info = (await pki()).parseCertificatePem(entry.certificatePem);
+    const info = await parseCertificateAttribute(entry.certificatePem);
     return stateFrom(alias, entry.certificatePem, entry, { allow_same_key: false, expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS }, info);
   },
 };
