@@ -1,16 +1,20 @@
 // The cpi-renewal command line.
 import { Command } from 'commander';
 import { registerEmulatorCommand } from './emulator-command';
+import { registerConfirmCommand } from './confirm-command';
 import { registerProviderCommands } from './provider-command';
 import { registerRunbookCommand } from './runbook-command';
+import { registerDemoCommand } from './demo-command';
 
 const program = new Command('cpi-renewal')
   .description('Renew WS-Security encryption certificates between an SAP Cloud Integration tenant and its receivers.')
   .showHelpAfterError();
 
 registerProviderCommands(program);
+registerConfirmCommand(program);
 registerEmulatorCommand(program);
 registerRunbookCommand(program);
+registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

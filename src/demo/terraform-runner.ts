@@ -1,0 +1,39 @@
+// Runs terraform in a stack directory, as a pipeline job would: asynchronous (the emulators run in this process
+// and must keep answering), output captured for the summary and for error messages, and interruptible.
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface TerraformRun {
+  readonly code: number;
+  readonly output: string;
+  readonly ms: number;
+}
+
+export class TerraformRunner {
+  private readonly running = new Set<ChildProcess>();
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  run(dir: string, args: readonly string[]): Promise<TerraformRun> {
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      const child = spawn('terraform', [...args, '-no-color'], { cwd: dir, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      this.running.add(child);
+      let output = '';
+      child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+      child.on('error', (error) => {
+        this.running.delete(child);
+        reject(error);
+      });
+      child.on('close', (code) => {
+        this.running.delete(child);
+        resolve({ code: code ?? 1, output, ms: Date.now() - started });
+      });
+    });
+  }
+
+  /** Asks every running terraform to stop as Ctrl-C would (it then stops its providers cleanly). */
+  interrupt(): void {
+    for (const child of this.running) child.kill('SIGINT');
+  }
+}
