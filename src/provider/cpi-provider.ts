@@ -6,6 +6,7 @@ import { receiverKeyring } from './data-sources/receiver-keyring';
 import { iflowDeployment } from './resources/iflow-deployment';
 import { keystoreCertificate } from './resources/keystore-certificate';
 import { receiverKey } from './resources/receiver-key';
+import { renewalGate } from './resources/renewal-gate';
 import { providerConfigSchema, configureProvider, type ProviderClients } from './provider-config';
 
 export const PROVIDER_VERSION = '0.1.0';
@@ -15,6 +16,6 @@ export const cpiProvider: ProviderDefinition<ProviderClients> = {
   version: PROVIDER_VERSION,
   schema: providerConfigSchema,
   configure: configureProvider,
-  resources: [keystoreCertificate, iflowDeployment, receiverKey],
+  resources: [keystoreCertificate, iflowDeployment, receiverKey, renewalGate],
   dataSources: [keystoreEntry, keystoreEntries, iflowRuntime, receiverKeyring],
 };

@@ -1,0 +1,193 @@
+// cpi_renewal_gate through the real terraform binary against the embedded tenant: a closed gate fails the plan
+// naming the party and what to do; a confirmation opens it only when it names this renewal, gate and certificate;
+// tenant_alias and iflow_state gates read the tenant; a future not_before keeps a gate closed; an opened gate keeps
+// its evidence in state and is not evaluated again.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTenantEmulator, type TenantEmulator } from '../../src/emulator/tenant-emulator';
+import { parseCertificatePem } from '../../src/pki/certificate-info';
+import { generateKeyPairWithCertificate } from '../../src/pki/key-pair';
+import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
+import { formatConfirmationFile, writeConfirmation, type Confirmation } from '../../src/renewal/confirmation';
+import { TenantClient } from '../../src/tenant/tenant-client';
+import { createWorkdir, type TerraformWorkdir } from '../support/terraform';
+
+const BUNDLE = resolve(__dirname, '../../dist/provider.js');
+const now = new Date();
+const certificate = (cn: string) => generateKeyPairWithCertificate({ algorithm: 'RSA-2048', subject: `CN=${cn},O=Receiver`, validityDays: 365, now }).certificatePem;
+const oneLine = (text: string) => text.replace(/[\s│╷╵]+/g, ' ');
+
+describe('cpi_renewal_gate through terraform against the emulator', () => {
+  let emulator: TenantEmulator;
+  let tf: TerraformWorkdir;
+  let dataDir: string;
+  let client: TenantClient;
+  const oldCert = certificate('receiver-2025');
+  const newCert = certificate('receiver-2026');
+  const OLD = parseCertificatePem(oldCert).fingerprintSha256;
+  const NEW = parseCertificatePem(newCert).fingerprintSha256;
+  // Gates that are open and applied stay in the configuration, as they would in a stage stack.
+  const applied: Record<string, object> = {};
+
+  const exchangeGate = {
+    renewal_id: 'acme-2026',
+    gate: 'exchange-certificate',
+    waits_for: ['receiver-admin'],
+    action: 'make the receiver decrypt with the new key, then confirm',
+    confirmation: [{ party: 'receiver-admin', fingerprint_sha256: NEW }],
+  };
+  const configure = (gates: Record<string, object>) =>
+    tf.writeConfig({
+      terraform: { required_providers: { cpi: { source: 'cpi-renewal/cpi', version: PROVIDER_VERSION } } },
+      provider: { cpi: {} },
+      resource: { cpi_renewal_gate: { ...applied, ...gates } },
+    });
+  const confirmationsDir = () => join(tf.dir, 'renewals', 'acme-2026', 'confirmations');
+  const confirmation = (overrides: Partial<Confirmation> = {}): Confirmation => ({
+    renewalId: 'acme-2026',
+    gate: 'exchange-certificate',
+    fingerprintSha256: NEW,
+    party: 'receiver-admin',
+    person: 'Jane Roe',
+    confirmedAt: new Date(Date.now() - 60_000),
+    ...overrides,
+  });
+  const putConfirmations = (...confirmations: Confirmation[]) => {
+    mkdirSync(confirmationsDir(), { recursive: true });
+    writeFileSync(join(confirmationsDir(), 'exchange-certificate.json'), formatConfirmationFile({ confirmations }));
+  };
+  const closedPlan = async () => {
+    const plan = await tf.run(['plan', '-no-color']);
+    assert.equal(plan.code, 1, plan.stdout + plan.stderr);
+    assert.match(plan.stderr, /CPI_GATE_CLOSED/);
+    return oneLine(plan.stderr);
+  };
+  const gateState = async (name: string) => {
+    const state = JSON.parse((await tf.ok(['show', '-json'])).stdout);
+    return state.values.root_module.resources.find((r: { name: string }) => r.name === name).values;
+  };
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cpi-emu-'));
+    emulator = await startTenantEmulator({
+      dataDir,
+      config: { deployDelayMs: 50, undeployDelayMs: 50, iflows: [{ id: 'OrderToReceiver', deployed: true }], certificates: [{ alias: 'receiver_enc', pem: oldCert }] },
+    });
+    tf = createWorkdir({ bundle: BUNDLE, version: PROVIDER_VERSION });
+    Object.assign(tf.env, { CPI_TENANT_URL: emulator.url, CPI_USERNAME: emulator.credentials.username, CPI_PASSWORD: emulator.credentials.password });
+    client = new TenantClient({ tenantUrl: emulator.url, auth: { kind: 'basic', username: emulator.credentials.username, password: emulator.credentials.password } });
+    configure({ exchange: exchangeGate });
+    await tf.ok(['init']);
+  });
+  after(async () => {
+    tf?.remove();
+    await emulator?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('plan fails while closed, naming the gate, the party, the action and the confirm command', async () => {
+    const stderr = await closedPlan();
+    assert.match(stderr, /gate "exchange-certificate" of renewal "acme-2026" is closed/);
+    assert.match(stderr, /Waiting for: receiver administrator \(receiver-admin\)/);
+    assert.match(stderr, /What they must do: make the receiver decrypt with the new key, then confirm/);
+    assert.ok(
+      stderr.includes(`cpi-renewal confirm --renewal acme-2026 --gate exchange-certificate --party receiver-admin --fingerprint ${NEW} --person "<your name>"`),
+      stderr,
+    );
+    assert.match(stderr, /commits renewals\/acme-2026\/confirmations\/exchange-certificate\.json/);
+    assert.match(stderr, /Evidence found so far: none/);
+  });
+
+  const wrong: [string, Partial<Confirmation>, RegExp][] = [
+    ['another certificate', { fingerprintSha256: OLD }, /confirmed the certificate [0-9A-F:]+, not /],
+    ['another renewal', { renewalId: 'acme-2025' }, /confirmed renewal "acme-2025", not "acme-2026"/],
+    ['another gate', { gate: 'retire-old-key' }, /confirmed gate "retire-old-key", not "exchange-certificate"/],
+  ];
+  for (const [name, overrides, reason] of wrong) {
+    test(`a confirmation for ${name} does not open it, and the error says why`, async () => {
+      // Written as found in a commit: one entry, in this gate's file, naming something else.
+      putConfirmations(confirmation(overrides));
+      const stderr = await closedPlan();
+      assert.match(stderr, /Jane Roe/);
+      assert.match(stderr, reason);
+    });
+  }
+
+  test('a matching confirmation opens it: apply stores opened_at and the evidence', async () => {
+    writeConfirmation(confirmationsDir(), confirmation());
+    const started = Date.now();
+    await tf.ok(['apply', '-auto-approve']);
+    const values = await gateState('exchange');
+    assert.equal(values.id, 'acme-2026/exchange-certificate');
+    const openedAt = Date.parse(values.opened_at);
+    assert.ok(openedAt >= started - 1000 && openedAt <= Date.now(), values.opened_at);
+    assert.equal(values.evidence.length, 1);
+    assert.match(values.evidence[0], new RegExp(`^confirmation: receiver-admin \\(Jane Roe\\) confirmed ${NEW} at `));
+    applied.exchange = exchangeGate;
+  });
+
+  test('a second plan is a no-op, even after the confirmation file is gone: the record stands', async () => {
+    rmSync(confirmationsDir(), { recursive: true, force: true });
+    const plan = await tf.run(['plan', '-detailed-exitcode', '-no-color']);
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  });
+
+  test('a tenant_alias gate stays closed while the alias holds the old certificate and opens once it holds the new one', async () => {
+    const retire = { renewal_id: 'acme-2026', gate: 'retire-old-key', waits_for: ['tenant-admin'], mode: 'any', tenant_alias: { alias: 'receiver_enc', fingerprint_sha256: NEW } };
+    configure({ retire });
+    const stderr = await closedPlan();
+    assert.match(stderr, /Waiting for: tenant administrator \(tenant-admin\)/);
+    assert.match(stderr, /the tenant alias holds the new certificate or the tenant administrator confirms the exchange/);
+    assert.ok(stderr.includes(`the tenant alias "receiver_enc" holds the certificate ${NEW}; it holds ${OLD}`), stderr);
+    await client.putCertificate('receiver_enc', newCert, { update: true, fingerprintVerified: true });
+    await tf.ok(['apply', '-auto-approve']);
+    assert.deepEqual((await gateState('retire')).evidence, [`tenant_alias: "receiver_enc" holds ${NEW}`]);
+    applied.retire = retire;
+  });
+
+  test('an iflow_state gate stays closed while the iFlow runs and opens once it is undeployed', async () => {
+    const exchangeB = {
+      renewal_id: 'acme-b',
+      gate: 'exchange-certificate',
+      waits_for: ['integration-developer'],
+      iflow_state: { iflow_ids: ['OrderToReceiver'], state: 'undeployed' },
+    };
+    configure({ exchange_b: exchangeB });
+    const stderr = await closedPlan();
+    assert.match(stderr, /Waiting for: integration developer \(integration-developer\)/);
+    assert.match(stderr, /What they must do: every iFlow that uses the alias is undeployed/);
+    assert.match(stderr, /"OrderToReceiver" is deployed \(STARTED\)/);
+    await client.undeployIntegrationFlow('OrderToReceiver');
+    for (let i = 0; i < 100 && emulator.state.runtimeArtifacts().some((a) => a.id === 'OrderToReceiver'); i++) await sleep(20);
+    await tf.ok(['apply', '-auto-approve']);
+    assert.deepEqual((await gateState('exchange_b')).evidence, ['iflow_state: "OrderToReceiver" undeployed']);
+    applied.exchange_b = exchangeB;
+  });
+
+  test('a not_before in the future keeps the gate closed; once it has passed the gate opens', async () => {
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const cleanup = { renewal_id: 'acme-2026', gate: 'cleanup', waits_for: ['receiver-admin'], not_before: future };
+    configure({ cleanup });
+    const stderr = await closedPlan();
+    assert.ok(stderr.includes(`the time ${future} (not_before)`), stderr);
+    const past = new Date(Date.now() - 1000).toISOString();
+    configure({ cleanup: { ...cleanup, not_before: past } });
+    await tf.ok(['apply', '-auto-approve']);
+    assert.match((await gateState('cleanup')).evidence[0], new RegExp(`^not_before: ${past} has passed`));
+    const plan = await tf.run(['plan', '-detailed-exitcode', '-no-color']);
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  });
+
+  test('a malformed confirmation file fails the plan with its own code', async () => {
+    mkdirSync(confirmationsDir(), { recursive: true });
+    writeFileSync(join(confirmationsDir(), 'switch-receiver-key.json'), '{"confirmations": [{"party": "tenant-admin"}]}');
+    configure({ switch: { renewal_id: 'acme-2026', gate: 'switch-receiver-key', waits_for: ['tenant-admin'], confirmation: [{ party: 'tenant-admin', fingerprint_sha256: NEW }] } });
+    const plan = await tf.run(['plan', '-no-color']);
+    assert.equal(plan.code, 1);
+    assert.match(oneLine(plan.stderr), /CPI_GATE_CONFIRMATION_MALFORMED.*switch-receiver-key\.json: confirmations\[0\]\.renewal_id is missing/);
+  });
+});
