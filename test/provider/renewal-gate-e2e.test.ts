@@ -1,7 +1,7 @@
 // cpi_renewal_gate through the real terraform binary against the embedded tenant: a closed gate fails the plan
 // naming the party and what to do; a confirmation opens it only when it names this renewal, gate and certificate;
-// tenant_alias and iflow_state gates read the tenant; a future not_before keeps a gate closed; an opened gate keeps
-// its evidence in state and is not evaluated again.
+// tenant_alias and iflow_state gates read the tenant; a probe gate asks the receiver's keystore; a future
+// not_before keeps a gate closed; an opened gate keeps its evidence in state and is not evaluated again.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { startTenantEmulator, type TenantEmulator } from '../../src/emulator/ten
 import { parseCertificatePem } from '../../src/pki/certificate-info';
 import { generateKeyPairWithCertificate } from '../../src/pki/key-pair';
 import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
+import { openReceiverBackend } from '../../src/receiver/open-backend';
 import { formatConfirmationFile, writeConfirmation, type Confirmation } from '../../src/renewal/confirmation';
 import { TenantClient } from '../../src/tenant/tenant-client';
 import { createWorkdir, type TerraformWorkdir } from '../support/terraform';
@@ -178,8 +179,24 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     configure({ cleanup: { ...cleanup, not_before: past } });
     await tf.ok(['apply', '-auto-approve']);
     assert.match((await gateState('cleanup')).evidence[0], new RegExp(`^not_before: ${past} has passed`));
-    const plan = await tf.run(['plan', '-detailed-exitcode', '-no-color']);
-    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  });
+
+  test('a probe gate stays closed for a certificate the receiver has no key for and opens for its own', async () => {
+    const receiverDir = join(tf.dir, 'receiver');
+    const settings = { kind: 'pkcs12' as const, keystorePath: join(receiverDir, 'active.p12'), archivePath: join(receiverDir, 'archive.p12'), password: 'receiver-secret' };
+    const key = await openReceiverBackend(settings).generateKey({ name: 'receiver-2026', algorithm: 'RSA-2048', subject: 'CN=receiver-2026,O=Receiver', validityDays: 365 });
+    const receiver = { kind: 'pkcs12', keystore_path: settings.keystorePath, archive_path: settings.archivePath };
+    const resume = { renewal_id: 'acme-b', gate: 'resume-sending', waits_for: ['receiver-admin'], probe: { certificate_pem: newCert, receiver } };
+    configure({ resume });
+    const run = (args: string[]) => tf.run([...args, '-no-color'], { CPI_RECEIVER_KEYSTORE_PASSWORD: settings.password });
+    const closed = await run(['plan']);
+    assert.equal(closed.code, 1, closed.stdout + closed.stderr);
+    assert.match(oneLine(closed.stderr), /CPI_GATE_CLOSED.*the receiver decrypts a probe encrypted for the certificate [0-9A-F:]+; it did not decrypt/);
+    configure({ resume: { ...resume, probe: { certificate_pem: key.certificatePem, receiver } } });
+    const apply = await run(['apply', '-auto-approve']);
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+    assert.match((await gateState('resume')).evidence[0], new RegExp(`^probe: the receiver decrypted a canary encrypted for ${key.fingerprintSha256}`));
+    applied.resume = { ...resume, probe: { certificate_pem: key.certificatePem, receiver } };
   });
 
   test('a malformed confirmation file fails the plan with its own code', async () => {
