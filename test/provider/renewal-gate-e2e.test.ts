@@ -41,11 +41,11 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     action: 'make the receiver decrypt with the new key, then confirm',
     confirmation: [{ party: 'receiver-admin', fingerprint_sha256: NEW }],
   };
-  const configure = (gates: Record<string, object>) =>
+  const configure = (gates: Record<string, object>, others: Record<string, object> = {}) =>
     tf.writeConfig({
       terraform: { required_providers: { cpi: { source: 'cpi-renewal/cpi', version: PROVIDER_VERSION } } },
       provider: { cpi: {} },
-      resource: { cpi_renewal_gate: { ...applied, ...gates } },
+      resource: { cpi_renewal_gate: { ...applied, ...gates }, ...others },
     });
   const confirmationsDir = () => join(tf.dir, 'renewals', 'acme-2026', 'confirmations');
   const confirmation = (overrides: Partial<Confirmation> = {}): Confirmation => ({
@@ -197,6 +197,23 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     assert.equal(apply.code, 0, apply.stdout + apply.stderr);
     assert.match((await gateState('resume')).evidence[0], new RegExp(`^probe: the receiver decrypted a canary encrypted for ${key.fingerprintSha256}`));
     applied.resume = { ...resume, probe: { certificate_pem: key.certificatePem, receiver } };
+  });
+
+  test('a gate whose inputs are known only at apply passes the plan and is decided at apply', async () => {
+    const late = {
+      renewal_id: 'acme-late',
+      gate: 'exchange-certificate',
+      waits_for: ['receiver-admin'],
+      confirmation: [{ party: 'receiver-admin', fingerprint_sha256: '${terraform_data.handed_over.output}' }],
+    };
+    configure({ late }, { terraform_data: { handed_over: { input: NEW } } });
+    assert.match((await tf.ok(['plan'])).stdout, /cpi_renewal_gate\.late will be created/);
+    const apply = await tf.run(['apply', '-auto-approve', '-no-color']);
+    assert.equal(apply.code, 1, apply.stdout + apply.stderr);
+    assert.match(oneLine(apply.stderr), /CPI_GATE_CLOSED.*gate "exchange-certificate" of renewal "acme-late" is closed/);
+    writeConfirmation(join(tf.dir, 'renewals', 'acme-late', 'confirmations'), confirmation({ renewalId: 'acme-late' }));
+    await tf.ok(['apply', '-auto-approve']);
+    assert.match((await gateState('late')).evidence[0], /^confirmation: receiver-admin \(Jane Roe\)/);
   });
 
   test('a malformed confirmation file fails the plan with its own code', async () => {
