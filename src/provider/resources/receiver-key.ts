@@ -251,6 +251,42 @@ export const receiverKey: ResourceType<ProviderClients> = {
     return stateFrom(key, planned);
   },
 
+  /**
+   * Adopts an existing key. An import gets no configuration, so the ID carries where the key lives:
+   * `{"key_name":"orders-2025","receiver":{"kind":"embedded","url":"http://127.0.0.1:8081"}}`.
+   */
+  async import(id, ctx) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(id);
+    } catch {
+      parsed = undefined;
+    }
+    const spec = isObject(parsed as never) ? (parsed as { key_name?: unknown; receiver?: unknown }) : undefined;
+    if (!spec || typeof spec.key_name !== 'string' || !isObject(spec.receiver as never)) {
+      throw new CpiError(
+        'CPI_IMPORT_ID_INVALID',
+        `cpi_receiver_key import ID ${JSON.stringify(id)} is not {"key_name": "...", "receiver": {"kind": "...", ...}}`,
+      );
+    }
+    const receiver = Object.fromEntries(
+      Object.keys(receiverBlock.block.attributes).map((name) => [name, (spec.receiver as Record<string, unknown>)[name] ?? null]),
+    ) as ObjectValue;
+    const backend = await backendFor(receiver);
+    const key = (await backend.listKeys(ctx.signal)).find((k) => k.name === spec.key_name);
+    if (!key) throw new CpiError('CPI_RECEIVER_KEY_NOT_FOUND', `the receiver has no key named "${String(spec.key_name)}" to import`);
+    const info = (await receiverModules()).parseCertificatePem(key.certificatePem);
+    const validityDays = Math.round((info.validTo.getTime() - info.validFrom.getTime()) / 86_400_000);
+    return stateFrom(key, {
+      receiver,
+      key_name: key.name,
+      subject: info.subjectDn,
+      algorithm: key.algorithm,
+      validity_days: validityDays,
+      early_destruction_reason: null,
+    });
+  },
+
   async delete(state, ctx) {
     const backend = await backendFor(state.receiver);
     const reason = typeof state.early_destruction_reason === 'string' ? state.early_destruction_reason : undefined;
