@@ -3,7 +3,13 @@
 import type { Command } from 'commander';
 import { relative } from 'node:path';
 import { CpiError } from '../errors';
-import { defaultConfirmationsDir, isFingerprintSha256, isParty, isSafeName, writeConfirmation } from '../renewal/confirmation';
+import {
+  defaultConfirmationsDir,
+  isFingerprintSha256,
+  isParty,
+  isSafeName,
+  writeConfirmation,
+} from '../renewal/confirmation';
 import { normalizeFingerprint } from '../renewal/gate-decision';
 import { PARTY_TITLES } from '../renewal/stages';
 
@@ -30,15 +36,32 @@ export interface ConfirmResult {
 export function confirm(options: ConfirmOptions, now: Date = new Date(), cwd: string = process.cwd()): ConfirmResult {
   const { renewal, gate, party, fingerprint } = options;
   const person = options.person.trim();
-  if (!isSafeName(renewal)) throw new CpiError('CPI_VALUE_INVALID', `--renewal "${renewal}" must consist of letters, digits, ".", "_" and "-"`);
-  if (!isSafeName(gate)) throw new CpiError('CPI_VALUE_INVALID', `--gate "${gate}" must consist of letters, digits, ".", "_" and "-" (the name of the stage the gate opens)`);
-  if (!isParty(party)) throw new CpiError('CPI_VALUE_INVALID', `--party "${party}" is not one of ${Object.keys(PARTY_TITLES).join(', ')}`);
+  if (!isSafeName(renewal))
+    throw new CpiError('CPI_VALUE_INVALID', `--renewal "${renewal}" must consist of letters, digits, ".", "_" and "-"`);
+  if (!isSafeName(gate))
+    throw new CpiError(
+      'CPI_VALUE_INVALID',
+      `--gate "${gate}" must consist of letters, digits, ".", "_" and "-" (the name of the stage the gate opens)`,
+    );
+  if (!isParty(party))
+    throw new CpiError('CPI_VALUE_INVALID', `--party "${party}" is not one of ${Object.keys(PARTY_TITLES).join(', ')}`);
   if (!isFingerprintSha256(fingerprint)) {
-    throw new CpiError('CPI_VALUE_INVALID', `--fingerprint "${fingerprint}" is not a SHA-256 fingerprint; expected 64 hex digits, optionally colon-separated`);
+    throw new CpiError(
+      'CPI_VALUE_INVALID',
+      `--fingerprint "${fingerprint}" is not a SHA-256 fingerprint; expected 64 hex digits, optionally colon-separated`,
+    );
   }
-  if (person === '') throw new CpiError('CPI_VALUE_INVALID', '--person is empty; give the name that should stand in the audit trail');
+  if (person === '')
+    throw new CpiError('CPI_VALUE_INVALID', '--person is empty; give the name that should stand in the audit trail');
   const dir = options.confirmationsDir ?? defaultConfirmationsDir(renewal, options.dir ?? 'renewals');
-  const path = writeConfirmation(dir, { renewalId: renewal, gate, fingerprintSha256: fingerprint, party, person, confirmedAt: now });
+  const path = writeConfirmation(dir, {
+    renewalId: renewal,
+    gate,
+    fingerprintSha256: fingerprint,
+    party,
+    person,
+    confirmedAt: now,
+  });
   const shown = relative(cwd, path) || path;
   const message = [
     `${person} (${PARTY_TITLES[party]}) confirms gate "${gate}" of renewal "${renewal}" for the certificate ${normalizeFingerprint(fingerprint)}.`,

@@ -71,25 +71,32 @@ function malformed(source: string, problem: string): CpiError {
 
 function parseEntry(entry: unknown, index: number, source: string): Confirmation {
   const where = `confirmations[${index}]`;
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw malformed(source, `${where} is not an object`);
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    throw malformed(source, `${where} is not an object`);
   const e = entry as Record<string, unknown>;
   const text = (name: string): string => {
     const value = e[name];
-    if (typeof value !== 'string' || value.trim() === '') throw malformed(source, `${where}.${name} is missing or not a non-empty string`);
+    if (typeof value !== 'string' || value.trim() === '')
+      throw malformed(source, `${where}.${name} is missing or not a non-empty string`);
     return value.trim();
   };
   const renewalId = text('renewal_id');
   const gate = text('gate');
   const fingerprint = text('fingerprint_sha256');
   if (!isFingerprintSha256(fingerprint)) {
-    throw malformed(source, `${where}.fingerprint_sha256 "${fingerprint}" is not a SHA-256 fingerprint (64 hex digits, optionally colon-separated)`);
+    throw malformed(
+      source,
+      `${where}.fingerprint_sha256 "${fingerprint}" is not a SHA-256 fingerprint (64 hex digits, optionally colon-separated)`,
+    );
   }
   const party = text('party');
-  if (!isParty(party)) throw malformed(source, `${where}.party "${party}" is not one of ${Object.keys(PARTY_TITLES).join(', ')}`);
+  if (!isParty(party))
+    throw malformed(source, `${where}.party "${party}" is not one of ${Object.keys(PARTY_TITLES).join(', ')}`);
   const person = text('person');
   const at = text('confirmed_at');
   const confirmedAt = parseRfc3339(at);
-  if (!confirmedAt) throw malformed(source, `${where}.confirmed_at "${at}" is not an RFC 3339 time such as 2026-03-01T10:00:00Z`);
+  if (!confirmedAt)
+    throw malformed(source, `${where}.confirmed_at "${at}" is not an RFC 3339 time such as 2026-03-01T10:00:00Z`);
   return { renewalId, gate, fingerprintSha256: normalizeFingerprint(fingerprint), party, person, confirmedAt };
 }
 
@@ -101,10 +108,16 @@ export function parseConfirmationFile(text: string, source: string): Confirmatio
   } catch (error) {
     throw malformed(source, `not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
-  if (typeof data !== 'object' || data === null || !Array.isArray((data as { confirmations?: unknown }).confirmations)) {
+  if (
+    typeof data !== 'object' ||
+    data === null ||
+    !Array.isArray((data as { confirmations?: unknown }).confirmations)
+  ) {
     throw malformed(source, 'expected an object with a "confirmations" array');
   }
-  return { confirmations: (data as { confirmations: unknown[] }).confirmations.map((e, i) => parseEntry(e, i, source)) };
+  return {
+    confirmations: (data as { confirmations: unknown[] }).confirmations.map((e, i) => parseEntry(e, i, source)),
+  };
 }
 
 /** The file's form on disk, as written by `cpi-renewal confirm`. */
@@ -144,7 +157,8 @@ export function confirmationsFor(
   for (const c of file?.confirmations ?? []) {
     const who = `${c.party} (${c.person})`;
     let reason: string | undefined;
-    if (c.renewalId !== expected.renewalId) reason = `${who} confirmed renewal "${c.renewalId}", not "${expected.renewalId}"`;
+    if (c.renewalId !== expected.renewalId)
+      reason = `${who} confirmed renewal "${c.renewalId}", not "${expected.renewalId}"`;
     else if (c.gate !== expected.gate) reason = `${who} confirmed gate "${c.gate}", not "${expected.gate}"`;
     else if (!sameFingerprint(c.fingerprintSha256, expected.fingerprint)) {
       reason = `${who} confirmed the certificate ${c.fingerprintSha256}, not ${normalizeFingerprint(expected.fingerprint)}`;
@@ -162,7 +176,11 @@ export function confirmationsFor(
  * Written to a temporary file first and renamed, so that a reader never sees half a file. Returns the path.
  */
 export function writeConfirmation(dir: string, confirmation: Confirmation): string {
-  if (!isSafeName(confirmation.gate)) throw new CpiError('CPI_VALUE_INVALID', `gate "${confirmation.gate}" is not a valid gate name (letters, digits, ".", "_", "-")`);
+  if (!isSafeName(confirmation.gate))
+    throw new CpiError(
+      'CPI_VALUE_INVALID',
+      `gate "${confirmation.gate}" is not a valid gate name (letters, digits, ".", "_", "-")`,
+    );
   const path = confirmationFilePath(dir, confirmation.gate);
   const existing = readConfirmationFile(path);
   const entry = { ...confirmation, fingerprintSha256: normalizeFingerprint(confirmation.fingerprintSha256) };

@@ -4,7 +4,13 @@
 // in `any` mode another alternative may still open the gate.
 import { resolve } from 'node:path';
 import type { ReceiverSettings } from '../receiver/receiver-backend';
-import { confirmationFilePath, confirmationsFor, readConfirmationFile, type ConfirmationFile, type ConfirmationVerdict } from './confirmation';
+import {
+  confirmationFilePath,
+  confirmationsFor,
+  readConfirmationFile,
+  type ConfirmationFile,
+  type ConfirmationVerdict,
+} from './confirmation';
 import {
   decideGate,
   type GateDecision,
@@ -26,7 +32,11 @@ export interface GateEvidenceSpec {
   /** Directory holding `<gate>.json`; relative paths count from the working directory. */
   readonly confirmationsDir: string;
   readonly confirmations: readonly { readonly party: Party; readonly fingerprintSha256: string }[];
-  readonly probe?: { readonly certificatePem: string; readonly fingerprintSha256: string; readonly receiver: ReceiverSettings };
+  readonly probe?: {
+    readonly certificatePem: string;
+    readonly fingerprintSha256: string;
+    readonly receiver: ReceiverSettings;
+  };
   readonly tenantAlias?: { readonly alias: string; readonly fingerprintSha256: string };
   readonly iflowState?: { readonly iflowIds: readonly string[]; readonly state: 'undeployed' | 'started' };
   readonly notBefore?: Date;
@@ -51,7 +61,11 @@ export interface GateEvaluation extends GateDecision {
 
 /** The gate's requirements in the decision's terms. */
 export function requirementsOf(spec: GateEvidenceSpec): GateRequirements {
-  const requirements: GateRequirement[] = spec.confirmations.map((c) => ({ kind: 'confirmation', party: c.party, fingerprintSha256: c.fingerprintSha256 }));
+  const requirements: GateRequirement[] = spec.confirmations.map((c) => ({
+    kind: 'confirmation',
+    party: c.party,
+    fingerprintSha256: c.fingerprintSha256,
+  }));
   if (spec.probe) requirements.push({ kind: 'probe', fingerprintSha256: spec.probe.fingerprintSha256 });
   if (spec.tenantAlias) requirements.push({ kind: 'tenant_alias', ...spec.tenantAlias });
   if (spec.iflowState) requirements.push({ kind: 'iflow_state', ...spec.iflowState });
@@ -62,7 +76,11 @@ export function requirementsOf(spec: GateEvidenceSpec): GateRequirements {
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** Collects every observation the gate needs (in parallel) and decides. A malformed confirmation file throws. */
-export async function evaluateGate(spec: GateEvidenceSpec, sources: EvidenceSources, signal?: AbortSignal): Promise<GateEvaluation> {
+export async function evaluateGate(
+  spec: GateEvidenceSpec,
+  sources: EvidenceSources,
+  signal?: AbortSignal,
+): Promise<GateEvaluation> {
   const now = sources.now();
   const confirmationFile = resolve(confirmationFilePath(spec.confirmationsDir, spec.gate));
   const observations: {
@@ -77,7 +95,12 @@ export async function evaluateGate(spec: GateEvidenceSpec, sources: EvidenceSour
     const verdict: ConfirmationVerdict = { valid: [], rejected: [] };
     for (const required of spec.confirmations) {
       const own = file && { confirmations: file.confirmations.filter((c) => c.party === required.party) };
-      const v = confirmationsFor(own, { renewalId: spec.renewalId, gate: spec.gate, fingerprint: required.fingerprintSha256, now });
+      const v = confirmationsFor(own, {
+        renewalId: spec.renewalId,
+        gate: spec.gate,
+        fingerprint: required.fingerprintSha256,
+        now,
+      });
       verdict.valid.push(...v.valid);
       verdict.rejected.push(...v.rejected);
     }
@@ -97,7 +120,8 @@ export async function evaluateGate(spec: GateEvidenceSpec, sources: EvidenceSour
     const { alias } = spec.tenantAlias;
     pending.push(
       sources.tenantAliasFingerprint(alias, signal).then(
-        (fingerprintSha256) => void (observations.tenantAliases = { [alias]: fingerprintSha256 === undefined ? {} : { fingerprintSha256 } }),
+        (fingerprintSha256) =>
+          void (observations.tenantAliases = { [alias]: fingerprintSha256 === undefined ? {} : { fingerprintSha256 } }),
         (error) => void (observations.tenantAliases = { [alias]: { error: message(error) } }),
       ),
     );
@@ -119,7 +143,11 @@ export async function evaluateGate(spec: GateEvidenceSpec, sources: EvidenceSour
 }
 
 /** Probes through the receiver backend; its code is loaded only when a gate has a probe. */
-export async function probeReceiver(receiver: ReceiverSettings, certificatePem: string, signal?: AbortSignal): Promise<ProbeObservation> {
+export async function probeReceiver(
+  receiver: ReceiverSettings,
+  certificatePem: string,
+  signal?: AbortSignal,
+): Promise<ProbeObservation> {
   const { openReceiverBackend } = await import('../receiver/open-backend');
   const backend = await openReceiverBackend(receiver);
   return backend.probe(certificatePem, signal);
@@ -129,7 +157,10 @@ export async function probeReceiver(receiver: ReceiverSettings, certificatePem: 
 export function liveEvidenceSources(options: {
   now: () => Date;
   tenant: () => Promise<{
-    getKeystoreEntry(alias: string, options: { signal?: AbortSignal }): Promise<{ fingerprintSha256: string } | undefined>;
+    getKeystoreEntry(
+      alias: string,
+      options: { signal?: AbortSignal },
+    ): Promise<{ fingerprintSha256?: string } | undefined>;
     getRuntimeArtifact(id: string, options: { signal?: AbortSignal }): Promise<{ status: string } | undefined>;
   }>;
 }): EvidenceSources {
@@ -138,7 +169,10 @@ export function liveEvidenceSources(options: {
     readConfirmations: readConfirmationFile,
     probe: probeReceiver,
     // Asked directly rather than from the shared listing: the gate must see what the tenant holds now.
-    tenantAliasFingerprint: async (alias, signal) => (await (await options.tenant()).getKeystoreEntry(alias, { signal }))?.fingerprintSha256,
+    tenantAliasFingerprint: async (alias, signal) => {
+      const entry = await (await options.tenant()).getKeystoreEntry(alias, { signal });
+      return entry && (entry.fingerprintSha256 ?? 'an entry whose fingerprint the tenant did not report');
+    },
     iflowStatus: async (id, signal) => (await (await options.tenant()).getRuntimeArtifact(id, { signal }))?.status,
   };
 }

@@ -69,18 +69,26 @@ export interface GateDecision {
   readonly missing: string[];
 }
 
-type Check = { readonly holds: true; readonly record: EvidenceRecord } | { readonly holds: false; readonly missing: string };
+type Check =
+  { readonly holds: true; readonly record: EvidenceRecord } | { readonly holds: false; readonly missing: string };
 
 function confirmationText(c: Confirmation): string {
   return `confirmation: ${c.party} (${c.person}) confirmed ${c.fingerprintSha256} at ${c.confirmedAt.toISOString()}`;
 }
 
 function checkConfirmation(req: Extract<GateRequirement, { kind: 'confirmation' }>, obs: GateObservations): Check {
-  const found = obs.confirmations?.valid.find((c) => c.party === req.party && sameFingerprint(c.fingerprintSha256, req.fingerprintSha256));
+  const found = obs.confirmations?.valid.find(
+    (c) => c.party === req.party && sameFingerprint(c.fingerprintSha256, req.fingerprintSha256),
+  );
   if (found) return { holds: true, record: { kind: 'confirmation', text: confirmationText(found) } };
-  const refused = (obs.confirmations?.rejected ?? []).filter((r) => r.confirmation.party === req.party).map((r) => r.reason);
+  const refused = (obs.confirmations?.rejected ?? [])
+    .filter((r) => r.confirmation.party === req.party)
+    .map((r) => r.reason);
   const seen = refused.length > 0 ? `; found but not counted: ${refused.join('; ')}` : '; none found';
-  return { holds: false, missing: `a confirmation by ${req.party} for the certificate ${req.fingerprintSha256}${seen}` };
+  return {
+    holds: false,
+    missing: `a confirmation by ${req.party} for the certificate ${req.fingerprintSha256}${seen}`,
+  };
 }
 
 function checkProbe(req: Extract<GateRequirement, { kind: 'probe' }>, obs: GateObservations): Check {
@@ -89,11 +97,20 @@ function checkProbe(req: Extract<GateRequirement, { kind: 'probe' }>, obs: GateO
   if (!probe) return { holds: false, missing: `${awaited}; the probe was not run` };
   if (probe.error) return { holds: false, missing: `${awaited}; the receiver could not be probed: ${probe.error}` };
   // A receiver that names the key it used must name the new one: decrypting with another key proves nothing.
-  const rightKey = probe.keyFingerprintSha256 === undefined || sameFingerprint(probe.keyFingerprintSha256, req.fingerprintSha256);
+  const rightKey =
+    probe.keyFingerprintSha256 === undefined || sameFingerprint(probe.keyFingerprintSha256, req.fingerprintSha256);
   if (probe.decrypted && rightKey) {
-    return { holds: true, record: { kind: 'probe', text: `probe: the receiver decrypted a canary encrypted for ${req.fingerprintSha256} (${probe.detail})` } };
+    return {
+      holds: true,
+      record: {
+        kind: 'probe',
+        text: `probe: the receiver decrypted a canary encrypted for ${req.fingerprintSha256} (${probe.detail})`,
+      },
+    };
   }
-  const why = probe.decrypted ? `it decrypted with the key of ${probe.keyFingerprintSha256} instead` : `it did not decrypt: ${probe.detail}`;
+  const why = probe.decrypted
+    ? `it decrypted with the key of ${probe.keyFingerprintSha256} instead`
+    : `it did not decrypt: ${probe.detail}`;
   return { holds: false, missing: `${awaited}; ${why}` };
 }
 
@@ -101,7 +118,10 @@ function checkTenantAlias(req: Extract<GateRequirement, { kind: 'tenant_alias' }
   const seen = obs.tenantAliases?.[req.alias];
   const awaited = `the tenant alias "${req.alias}" holds the certificate ${req.fingerprintSha256}`;
   if (seen?.fingerprintSha256 !== undefined && sameFingerprint(seen.fingerprintSha256, req.fingerprintSha256)) {
-    return { holds: true, record: { kind: 'tenant_alias', text: `tenant_alias: "${req.alias}" holds ${req.fingerprintSha256}` } };
+    return {
+      holds: true,
+      record: { kind: 'tenant_alias', text: `tenant_alias: "${req.alias}" holds ${req.fingerprintSha256}` },
+    };
   }
   const now = !seen
     ? 'the alias was not read'
@@ -119,18 +139,24 @@ function checkIflowState(req: Extract<GateRequirement, { kind: 'iflow_state' }>,
     const seen = obs.iflows?.[id];
     if (!seen) wrong.push(`"${id}" was not read`);
     else if (seen.error) wrong.push(`"${id}" could not be read: ${seen.error}`);
-    else if (req.state === 'undeployed' && seen.status !== undefined) wrong.push(`"${id}" is deployed (${seen.status})`);
-    else if (req.state === 'started' && seen.status !== 'STARTED') wrong.push(`"${id}" is ${seen.status ?? 'undeployed'}`);
+    else if (req.state === 'undeployed' && seen.status !== undefined)
+      wrong.push(`"${id}" is deployed (${seen.status})`);
+    else if (req.state === 'started' && seen.status !== 'STARTED')
+      wrong.push(`"${id}" is ${seen.status ?? 'undeployed'}`);
   }
   const ids = req.iflowIds.map((id) => `"${id}"`).join(', ');
-  if (wrong.length === 0) return { holds: true, record: { kind: 'iflow_state', text: `iflow_state: ${ids} ${req.state}` } };
+  if (wrong.length === 0)
+    return { holds: true, record: { kind: 'iflow_state', text: `iflow_state: ${ids} ${req.state}` } };
   return { holds: false, missing: `every iFlow (${ids}) ${req.state}; ${wrong.join(', ')}` };
 }
 
 function checkNotBefore(req: Extract<GateRequirement, { kind: 'not_before' }>, now: Date): Check {
   const at = req.notBefore.toISOString();
   if (now.getTime() >= req.notBefore.getTime()) {
-    return { holds: true, record: { kind: 'not_before', text: `not_before: ${at} has passed (checked at ${now.toISOString()})` } };
+    return {
+      holds: true,
+      record: { kind: 'not_before', text: `not_before: ${at} has passed (checked at ${now.toISOString()})` },
+    };
   }
   return { holds: false, missing: `the time ${at} (not_before); it is now ${now.toISOString()}` };
 }
@@ -172,7 +198,11 @@ export function decideGate(gate: GateRequirements, observations: GateObservation
     }
   }
   const rest =
-    alternatives === 0 ? gate.requirements.length > 0 : gate.mode === 'all' ? alternativesHolding === alternatives : alternativesHolding > 0;
+    alternatives === 0
+      ? gate.requirements.length > 0
+      : gate.mode === 'all'
+        ? alternativesHolding === alternatives
+        : alternativesHolding > 0;
   return { open: timesHold && rest, satisfied, missing };
 }
 

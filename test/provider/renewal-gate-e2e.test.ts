@@ -19,7 +19,9 @@ import { createWorkdir, type TerraformWorkdir } from '../support/terraform';
 
 const BUNDLE = resolve(__dirname, '../../dist/provider.js');
 const now = new Date();
-const certificate = (cn: string) => generateKeyPairWithCertificate({ algorithm: 'RSA-2048', subject: `CN=${cn},O=Receiver`, validityDays: 365, now }).certificatePem;
+const certificate = (cn: string) =>
+  generateKeyPairWithCertificate({ algorithm: 'RSA-2048', subject: `CN=${cn},O=Receiver`, validityDays: 365, now })
+    .certificatePem;
 const oneLine = (text: string) => text.replace(/[\s│╷╵]+/g, ' ');
 
 describe('cpi_renewal_gate through terraform against the emulator', () => {
@@ -76,11 +78,23 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'cpi-emu-'));
     emulator = await startTenantEmulator({
       dataDir,
-      config: { deployDelayMs: 50, undeployDelayMs: 50, iflows: [{ id: 'OrderToReceiver', deployed: true }], certificates: [{ alias: 'receiver_enc', pem: oldCert }] },
+      config: {
+        deployDelayMs: 50,
+        undeployDelayMs: 50,
+        iflows: [{ id: 'OrderToReceiver', deployed: true }],
+        certificates: [{ alias: 'receiver_enc', pem: oldCert }],
+      },
     });
     tf = createWorkdir({ bundle: BUNDLE, version: PROVIDER_VERSION });
-    Object.assign(tf.env, { CPI_TENANT_URL: emulator.url, CPI_USERNAME: emulator.credentials.username, CPI_PASSWORD: emulator.credentials.password });
-    client = new TenantClient({ tenantUrl: emulator.url, auth: { kind: 'basic', username: emulator.credentials.username, password: emulator.credentials.password } });
+    Object.assign(tf.env, {
+      CPI_TENANT_URL: emulator.url,
+      CPI_USERNAME: emulator.credentials.username,
+      CPI_PASSWORD: emulator.credentials.password,
+    });
+    client = new TenantClient({
+      tenantUrl: emulator.url,
+      auth: { kind: 'basic', username: emulator.credentials.username, password: emulator.credentials.password },
+    });
     configure({ exchange: exchangeGate });
     await tf.ok(['init']);
   });
@@ -96,7 +110,9 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     assert.match(stderr, /Waiting for: receiver administrator \(receiver-admin\)/);
     assert.match(stderr, /What they must do: make the receiver decrypt with the new key, then confirm/);
     assert.ok(
-      stderr.includes(`cpi-renewal confirm --renewal acme-2026 --gate exchange-certificate --party receiver-admin --fingerprint ${NEW} --person "<your name>"`),
+      stderr.includes(
+        `cpi-renewal confirm --renewal acme-2026 --gate exchange-certificate --party receiver-admin --fingerprint ${NEW} --person "<your name>"`,
+      ),
       stderr,
     );
     assert.match(stderr, /commits renewals\/acme-2026\/confirmations\/exchange-certificate\.json/);
@@ -138,11 +154,20 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
   });
 
   test('a tenant_alias gate stays closed while the alias holds the old certificate and opens once it holds the new one', async () => {
-    const retire = { renewal_id: 'acme-2026', gate: 'retire-old-key', waits_for: ['tenant-admin'], mode: 'any', tenant_alias: { alias: 'receiver_enc', fingerprint_sha256: NEW } };
+    const retire = {
+      renewal_id: 'acme-2026',
+      gate: 'retire-old-key',
+      waits_for: ['tenant-admin'],
+      mode: 'any',
+      tenant_alias: { alias: 'receiver_enc', fingerprint_sha256: NEW },
+    };
     configure({ retire });
     const stderr = await closedPlan();
     assert.match(stderr, /Waiting for: tenant administrator \(tenant-admin\)/);
-    assert.match(stderr, /the tenant alias holds the new certificate or the tenant administrator confirms the exchange/);
+    assert.match(
+      stderr,
+      /the tenant alias holds the new certificate or the tenant administrator confirms the exchange/,
+    );
     assert.ok(stderr.includes(`the tenant alias "receiver_enc" holds the certificate ${NEW}; it holds ${OLD}`), stderr);
     await client.putCertificate('receiver_enc', newCert, { update: true, fingerprintVerified: true });
     await tf.ok(['apply', '-auto-approve']);
@@ -163,7 +188,8 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     assert.match(stderr, /What they must do: every iFlow that uses the alias is undeployed/);
     assert.match(stderr, /"OrderToReceiver" is deployed \(STARTED\)/);
     await client.undeployIntegrationFlow('OrderToReceiver');
-    for (let i = 0; i < 100 && emulator.state.runtimeArtifacts().some((a) => a.id === 'OrderToReceiver'); i++) await sleep(20);
+    for (let i = 0; i < 100 && emulator.state.runtimeArtifacts().some((a) => a.id === 'OrderToReceiver'); i++)
+      await sleep(20);
     await tf.ok(['apply', '-auto-approve']);
     assert.deepEqual((await gateState('exchange_b')).evidence, ['iflow_state: "OrderToReceiver" undeployed']);
     applied.exchange_b = exchangeB;
@@ -183,19 +209,41 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
 
   test('a probe gate stays closed for a certificate the receiver has no key for and opens for its own', async () => {
     const receiverDir = join(tf.dir, 'receiver');
-    const settings = { kind: 'pkcs12' as const, keystorePath: join(receiverDir, 'active.p12'), archivePath: join(receiverDir, 'archive.p12'), password: 'receiver-secret' };
-    const key = await openReceiverBackend(settings).generateKey({ name: 'receiver-2026', algorithm: 'RSA-2048', subject: 'CN=receiver-2026,O=Receiver', validityDays: 365 });
+    const settings = {
+      kind: 'pkcs12' as const,
+      keystorePath: join(receiverDir, 'active.p12'),
+      archivePath: join(receiverDir, 'archive.p12'),
+      password: 'receiver-secret',
+    };
+    const key = await openReceiverBackend(settings).generateKey({
+      name: 'receiver-2026',
+      algorithm: 'RSA-2048',
+      subject: 'CN=receiver-2026,O=Receiver',
+      validityDays: 365,
+    });
     const receiver = { kind: 'pkcs12', keystore_path: settings.keystorePath, archive_path: settings.archivePath };
-    const resume = { renewal_id: 'acme-b', gate: 'resume-sending', waits_for: ['receiver-admin'], probe: { certificate_pem: newCert, receiver } };
+    const resume = {
+      renewal_id: 'acme-b',
+      gate: 'resume-sending',
+      waits_for: ['receiver-admin'],
+      probe: { certificate_pem: newCert, receiver },
+    };
     configure({ resume });
-    const run = (args: string[]) => tf.run([...args, '-no-color'], { CPI_RECEIVER_KEYSTORE_PASSWORD: settings.password });
+    const run = (args: string[]) =>
+      tf.run([...args, '-no-color'], { CPI_RECEIVER_KEYSTORE_PASSWORD: settings.password });
     const closed = await run(['plan']);
     assert.equal(closed.code, 1, closed.stdout + closed.stderr);
-    assert.match(oneLine(closed.stderr), /CPI_GATE_CLOSED.*the receiver decrypts a probe encrypted for the certificate [0-9A-F:]+; it did not decrypt/);
+    assert.match(
+      oneLine(closed.stderr),
+      /CPI_GATE_CLOSED.*the receiver decrypts a probe encrypted for the certificate [0-9A-F:]+; it did not decrypt/,
+    );
     configure({ resume: { ...resume, probe: { certificate_pem: key.certificatePem, receiver } } });
     const apply = await run(['apply', '-auto-approve']);
     assert.equal(apply.code, 0, apply.stdout + apply.stderr);
-    assert.match((await gateState('resume')).evidence[0], new RegExp(`^probe: the receiver decrypted a canary encrypted for ${key.fingerprintSha256}`));
+    assert.match(
+      (await gateState('resume')).evidence[0],
+      new RegExp(`^probe: the receiver decrypted a canary encrypted for ${key.fingerprintSha256}`),
+    );
     applied.resume = { ...resume, probe: { certificate_pem: key.certificatePem, receiver } };
   });
 
@@ -210,7 +258,10 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     assert.match((await tf.ok(['plan'])).stdout, /cpi_renewal_gate\.late will be created/);
     const apply = await tf.run(['apply', '-auto-approve', '-no-color']);
     assert.equal(apply.code, 1, apply.stdout + apply.stderr);
-    assert.match(oneLine(apply.stderr), /CPI_GATE_CLOSED.*gate "exchange-certificate" of renewal "acme-late" is closed/);
+    assert.match(
+      oneLine(apply.stderr),
+      /CPI_GATE_CLOSED.*gate "exchange-certificate" of renewal "acme-late" is closed/,
+    );
     writeConfirmation(join(tf.dir, 'renewals', 'acme-late', 'confirmations'), confirmation({ renewalId: 'acme-late' }));
     await tf.ok(['apply', '-auto-approve']);
     assert.match((await gateState('late')).evidence[0], /^confirmation: receiver-admin \(Jane Roe\)/);
@@ -218,10 +269,23 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
 
   test('a malformed confirmation file fails the plan with its own code', async () => {
     mkdirSync(confirmationsDir(), { recursive: true });
-    writeFileSync(join(confirmationsDir(), 'switch-receiver-key.json'), '{"confirmations": [{"party": "tenant-admin"}]}');
-    configure({ switch: { renewal_id: 'acme-2026', gate: 'switch-receiver-key', waits_for: ['tenant-admin'], confirmation: [{ party: 'tenant-admin', fingerprint_sha256: NEW }] } });
+    writeFileSync(
+      join(confirmationsDir(), 'switch-receiver-key.json'),
+      '{"confirmations": [{"party": "tenant-admin"}]}',
+    );
+    configure({
+      switch: {
+        renewal_id: 'acme-2026',
+        gate: 'switch-receiver-key',
+        waits_for: ['tenant-admin'],
+        confirmation: [{ party: 'tenant-admin', fingerprint_sha256: NEW }],
+      },
+    });
     const plan = await tf.run(['plan', '-no-color']);
     assert.equal(plan.code, 1);
-    assert.match(oneLine(plan.stderr), /CPI_GATE_CONFIRMATION_MALFORMED.*switch-receiver-key\.json: confirmations\[0\]\.renewal_id is missing/);
+    assert.match(
+      oneLine(plan.stderr),
+      /CPI_GATE_CONFIRMATION_MALFORMED.*switch-receiver-key\.json: confirmations\[0\]\.renewal_id is missing/,
+    );
   });
 });

@@ -33,7 +33,11 @@ const file = (...entries: object[]) => JSON.stringify({ confirmations: entries }
 function malformed(text: string, detail: RegExp) {
   assert.throws(
     () => parseConfirmationFile(text, 'renewals/acme-2026/confirmations/exchange-certificate.json'),
-    (e: unknown) => e instanceof CpiError && e.code === 'CPI_GATE_CONFIRMATION_MALFORMED' && /exchange-certificate\.json/.test(e.detail) && detail.test(e.detail),
+    (e: unknown) =>
+      e instanceof CpiError &&
+      e.code === 'CPI_GATE_CONFIRMATION_MALFORMED' &&
+      /exchange-certificate\.json/.test(e.detail) &&
+      detail.test(e.detail),
   );
 }
 
@@ -41,7 +45,14 @@ describe('parseConfirmationFile', () => {
   test('reads every field, normalizing the fingerprint', () => {
     const parsed = parseConfirmationFile(file(entry({ fingerprint_sha256: FP })), 'f.json');
     assert.deepEqual(parsed.confirmations, [
-      { renewalId: 'acme-2026', gate: 'exchange-certificate', fingerprintSha256: FP_COLON, party: 'receiver-admin', person: 'Jane Roe', confirmedAt: new Date('2026-03-01T09:00:00Z') },
+      {
+        renewalId: 'acme-2026',
+        gate: 'exchange-certificate',
+        fingerprintSha256: FP_COLON,
+        party: 'receiver-admin',
+        person: 'Jane Roe',
+        confirmedAt: new Date('2026-03-01T09:00:00Z'),
+      },
     ]);
   });
 
@@ -52,19 +63,33 @@ describe('parseConfirmationFile', () => {
     ['a missing renewal_id', file(entry({ renewal_id: undefined })), /confirmations\[0\]\.renewal_id is missing/],
     ['an empty person', file(entry({ person: ' ' })), /person is missing/],
     ['a missing confirmed_at', file(entry({ confirmed_at: undefined })), /confirmed_at is missing/],
-    ['a date that is not RFC 3339', file(entry({ confirmed_at: '01.03.2026 10:00' })), /confirmed_at "01.03.2026 10:00" is not an RFC 3339 time/],
+    [
+      'a date that is not RFC 3339',
+      file(entry({ confirmed_at: '01.03.2026 10:00' })),
+      /confirmed_at "01.03.2026 10:00" is not an RFC 3339 time/,
+    ],
     ['a date without offset', file(entry({ confirmed_at: '2026-03-01T10:00:00' })), /not an RFC 3339 time/],
     ['an impossible date', file(entry({ confirmed_at: '2026-13-45T10:00:00Z' })), /not an RFC 3339 time/],
-    ['an unknown party', file(entry({ party: 'auditor' })), /party "auditor" is not one of receiver-admin, tenant-admin, integration-developer/],
-    ['a short fingerprint', file(entry({ fingerprint_sha256: 'AB:CD' })), /fingerprint_sha256 "AB:CD" is not a SHA-256 fingerprint/],
+    [
+      'an unknown party',
+      file(entry({ party: 'auditor' })),
+      /party "auditor" is not one of receiver-admin, tenant-admin, integration-developer/,
+    ],
+    [
+      'a short fingerprint',
+      file(entry({ fingerprint_sha256: 'AB:CD' })),
+      /fingerprint_sha256 "AB:CD" is not a SHA-256 fingerprint/,
+    ],
     ['the second entry broken', file(entry(), entry({ gate: 42 })), /confirmations\[1\]\.gate/],
   ];
-  for (const [name, text, detail] of bad) test(`refuses ${name} with CPI_GATE_CONFIRMATION_MALFORMED`, () => malformed(text, detail));
+  for (const [name, text, detail] of bad)
+    test(`refuses ${name} with CPI_GATE_CONFIRMATION_MALFORMED`, () => malformed(text, detail));
 });
 
 describe('confirmationsFor', () => {
   const expected = { renewalId: 'acme-2026', gate: 'exchange-certificate', fingerprint: FP, now: NOW };
-  const verdictOf = (...entries: object[]) => confirmationsFor(parseConfirmationFile(file(...entries), 'f.json'), expected);
+  const verdictOf = (...entries: object[]) =>
+    confirmationsFor(parseConfirmationFile(file(...entries), 'f.json'), expected);
 
   test('counts a confirmation for this renewal, gate and certificate', () => {
     const verdict = verdictOf(entry());
@@ -114,11 +139,13 @@ describe('writeConfirmation', () => {
     const path = writeConfirmation(confirmations, confirmation('receiver-admin', 'Jane Roe'));
     assert.equal(path, join(confirmations, 'stop-sending.json'));
     const read = readConfirmationFile(path)!;
-    assert.deepEqual(read.confirmations, [{ ...confirmation('receiver-admin', 'Jane Roe'), fingerprintSha256: FP_COLON }]);
+    assert.deepEqual(read.confirmations, [
+      { ...confirmation('receiver-admin', 'Jane Roe'), fingerprintSha256: FP_COLON },
+    ]);
     assert.match(readFileSync(path, 'utf8'), /"confirmed_at": "2026-03-01T09:00:00.000Z"/);
   });
 
-  test('keeps other parties and replaces the same party\'s entry, leaving no temporary file', () => {
+  test("keeps other parties and replaces the same party's entry, leaving no temporary file", () => {
     writeConfirmation(dir, confirmation('receiver-admin', 'Jane Roe'));
     writeConfirmation(dir, confirmation('tenant-admin', 'Max Muster'));
     writeConfirmation(dir, confirmation('receiver-admin', 'John Doe', OTHER));
@@ -130,17 +157,26 @@ describe('writeConfirmation', () => {
         ['receiver-admin', 'John Doe', OTHER],
       ],
     );
-    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
   });
 
   test('refuses to overwrite a malformed file', () => {
     writeFileSync(join(dir, 'broken.json'), '{');
-    assert.throws(() => writeConfirmation(dir, { ...confirmation('receiver-admin', 'Jane Roe'), gate: 'broken' }), /CPI_GATE_CONFIRMATION_MALFORMED/);
+    assert.throws(
+      () => writeConfirmation(dir, { ...confirmation('receiver-admin', 'Jane Roe'), gate: 'broken' }),
+      /CPI_GATE_CONFIRMATION_MALFORMED/,
+    );
     assert.equal(readFileSync(join(dir, 'broken.json'), 'utf8'), '{');
   });
 
   test('refuses a gate name that would leave the directory', () => {
-    assert.throws(() => writeConfirmation(dir, { ...confirmation('receiver-admin', 'Jane Roe'), gate: '../x' }), /CPI_VALUE_INVALID/);
+    assert.throws(
+      () => writeConfirmation(dir, { ...confirmation('receiver-admin', 'Jane Roe'), gate: '../x' }),
+      /CPI_VALUE_INVALID/,
+    );
   });
 
   test('a missing file reads as undefined', () => {

@@ -35,15 +35,27 @@ function sources(overrides: Partial<EvidenceSources> = {}, calls: string[] = [])
   };
 }
 
-const base: GateEvidenceSpec = { renewalId: 'acme-2026', gate: 'exchange-certificate', mode: 'any', confirmationsDir: 'renewals/acme-2026/confirmations', confirmations: [] };
+const base: GateEvidenceSpec = {
+  renewalId: 'acme-2026',
+  gate: 'exchange-certificate',
+  mode: 'any',
+  confirmationsDir: 'renewals/acme-2026/confirmations',
+  confirmations: [],
+};
 
 describe('evaluateGate', () => {
   test('asks only the sources the gate requires', async () => {
     const calls: string[] = [];
-    const result = await evaluateGate({ ...base, tenantAlias: { alias: 'receiver_enc', fingerprintSha256: NEW } }, sources({}, calls));
+    const result = await evaluateGate(
+      { ...base, tenantAlias: { alias: 'receiver_enc', fingerprintSha256: NEW } },
+      sources({}, calls),
+    );
     assert.deepEqual(calls, ['alias receiver_enc']);
     assert.equal(result.open, true);
-    assert.deepEqual(result.satisfied.map((r) => r.kind), ['tenant_alias']);
+    assert.deepEqual(
+      result.satisfied.map((r) => r.kind),
+      ['tenant_alias'],
+    );
     assert.equal(result.now, NOW);
   });
 
@@ -51,11 +63,32 @@ describe('evaluateGate', () => {
     const calls: string[] = [];
     const file: ConfirmationFile = {
       confirmations: [
-        { renewalId: 'acme-2026', gate: 'exchange-certificate', fingerprintSha256: NEW, party: 'receiver-admin', person: 'Jane Roe', confirmedAt: new Date('2026-03-01T09:00:00Z') },
-        { renewalId: 'acme-2026', gate: 'exchange-certificate', fingerprintSha256: OLD, party: 'tenant-admin', person: 'Max Muster', confirmedAt: new Date('2026-03-01T09:00:00Z') },
+        {
+          renewalId: 'acme-2026',
+          gate: 'exchange-certificate',
+          fingerprintSha256: NEW,
+          party: 'receiver-admin',
+          person: 'Jane Roe',
+          confirmedAt: new Date('2026-03-01T09:00:00Z'),
+        },
+        {
+          renewalId: 'acme-2026',
+          gate: 'exchange-certificate',
+          fingerprintSha256: OLD,
+          party: 'tenant-admin',
+          person: 'Max Muster',
+          confirmedAt: new Date('2026-03-01T09:00:00Z'),
+        },
       ],
     };
-    const spec = { ...base, mode: 'all' as const, confirmations: [{ party: 'receiver-admin' as const, fingerprintSha256: NEW }, { party: 'tenant-admin' as const, fingerprintSha256: NEW }] };
+    const spec = {
+      ...base,
+      mode: 'all' as const,
+      confirmations: [
+        { party: 'receiver-admin' as const, fingerprintSha256: NEW },
+        { party: 'tenant-admin' as const, fingerprintSha256: NEW },
+      ],
+    };
     const result = await evaluateGate(spec, sources({ readConfirmations: (p) => (calls.push(p), file) }));
     assert.deepEqual(calls, [resolve('renewals/acme-2026/confirmations/exchange-certificate.json')]);
     assert.equal(result.open, false);
@@ -65,10 +98,26 @@ describe('evaluateGate', () => {
 
   test('an unreachable receiver is a reason, and a confirmation still opens an any-gate', async () => {
     const file: ConfirmationFile = {
-      confirmations: [{ renewalId: 'acme-2026', gate: 'exchange-certificate', fingerprintSha256: NEW, party: 'receiver-admin', person: 'Jane Roe', confirmedAt: NOW }],
+      confirmations: [
+        {
+          renewalId: 'acme-2026',
+          gate: 'exchange-certificate',
+          fingerprintSha256: NEW,
+          party: 'receiver-admin',
+          person: 'Jane Roe',
+          confirmedAt: NOW,
+        },
+      ],
     };
-    const spec = { ...base, probe: { certificatePem: 'PEM', fingerprintSha256: NEW, receiver }, confirmations: [{ party: 'receiver-admin' as const, fingerprintSha256: NEW }] };
-    const failing = sources({ probe: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')), readConfirmations: () => file });
+    const spec = {
+      ...base,
+      probe: { certificatePem: 'PEM', fingerprintSha256: NEW, receiver },
+      confirmations: [{ party: 'receiver-admin' as const, fingerprintSha256: NEW }],
+    };
+    const failing = sources({
+      probe: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
+      readConfirmations: () => file,
+    });
     const open = await evaluateGate(spec, failing);
     assert.equal(open.open, true);
     assert.match(open.missing.join('\n'), /could not be probed: connect ECONNREFUSED/);
@@ -78,13 +127,23 @@ describe('evaluateGate', () => {
 
   test('a tenant error on one iFlow keeps an undeployed-gate closed, naming the iFlow', async () => {
     const spec = { ...base, iflowState: { iflowIds: ['A', 'B'], state: 'undeployed' as const } };
-    const result = await evaluateGate(spec, sources({ iflowStatus: async (id) => (id === 'B' ? Promise.reject(new Error('CPI_TENANT_FORBIDDEN: no role')) : undefined) }));
+    const result = await evaluateGate(
+      spec,
+      sources({
+        iflowStatus: async (id) =>
+          id === 'B' ? Promise.reject(new Error('CPI_TENANT_FORBIDDEN: no role')) : undefined,
+      }),
+    );
     assert.equal(result.open, false);
     assert.match(result.missing[0]!, /"B" could not be read: CPI_TENANT_FORBIDDEN/);
   });
 
-  test('not_before is checked against the sources\' clock', async () => {
-    const spec = { ...base, notBefore: new Date('2026-03-01T10:00:01Z'), tenantAlias: { alias: 'a', fingerprintSha256: NEW } };
+  test("not_before is checked against the sources' clock", async () => {
+    const spec = {
+      ...base,
+      notBefore: new Date('2026-03-01T10:00:01Z'),
+      tenantAlias: { alias: 'a', fingerprintSha256: NEW },
+    };
     assert.equal((await evaluateGate(spec, sources())).open, false);
     assert.equal((await evaluateGate(spec, sources({ now: () => new Date('2026-03-01T10:00:01Z') }))).open, true);
   });
@@ -92,6 +151,9 @@ describe('evaluateGate', () => {
   test('a malformed confirmation file is an error, not a closed gate', async () => {
     const spec = { ...base, confirmations: [{ party: 'receiver-admin' as const, fingerprintSha256: NEW }] };
     const { parseConfirmationFile } = await import('../../src/renewal/confirmation');
-    await assert.rejects(evaluateGate(spec, sources({ readConfirmations: (p) => parseConfirmationFile('{', p) })), /CPI_GATE_CONFIRMATION_MALFORMED/);
+    await assert.rejects(
+      evaluateGate(spec, sources({ readConfirmations: (p) => parseConfirmationFile('{', p) })),
+      /CPI_GATE_CONFIRMATION_MALFORMED/,
+    );
   });
 });

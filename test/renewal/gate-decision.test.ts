@@ -3,7 +3,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Confirmation } from '../../src/renewal/confirmation';
-import { decideGate, normalizeFingerprint, type GateObservations, type GateRequirement } from '../../src/renewal/gate-decision';
+import {
+  decideGate,
+  normalizeFingerprint,
+  type GateObservations,
+  type GateRequirement,
+} from '../../src/renewal/gate-decision';
 
 const NEW = 'AB:'.repeat(31) + 'AB';
 const OLD = 'CD:'.repeat(31) + 'CD';
@@ -37,42 +42,177 @@ const held: GateObservations = {
 describe('decideGate', () => {
   const cases: [string, readonly GateRequirement[], 'all' | 'any', GateObservations, Date, boolean, RegExp?][] = [
     ['a confirmation of the party for the certificate opens', [receiverConfirms], 'all', held, NOW, true],
-    ['no confirmation keeps it closed', [receiverConfirms], 'all', {}, NOW, false, /confirmation by receiver-admin .*none found/],
-    ['a confirmation by another party does not count', [receiverConfirms], 'all', { confirmations: { valid: [confirmation('tenant-admin')], rejected: [] } }, NOW, false, /receiver-admin/],
-    ['a confirmation for another certificate does not count', [receiverConfirms], 'all', { confirmations: { valid: [confirmation('receiver-admin', OLD)], rejected: [] } }, NOW, false],
+    [
+      'no confirmation keeps it closed',
+      [receiverConfirms],
+      'all',
+      {},
+      NOW,
+      false,
+      /confirmation by receiver-admin .*none found/,
+    ],
+    [
+      'a confirmation by another party does not count',
+      [receiverConfirms],
+      'all',
+      { confirmations: { valid: [confirmation('tenant-admin')], rejected: [] } },
+      NOW,
+      false,
+      /receiver-admin/,
+    ],
+    [
+      'a confirmation for another certificate does not count',
+      [receiverConfirms],
+      'all',
+      { confirmations: { valid: [confirmation('receiver-admin', OLD)], rejected: [] } },
+      NOW,
+      false,
+    ],
     [
       'a rejected confirmation is named with its reason',
       [receiverConfirms],
       'all',
-      { confirmations: { valid: [], rejected: [{ confirmation: confirmation('receiver-admin'), reason: 'confirmed gate "x"' }] } },
+      {
+        confirmations: {
+          valid: [],
+          rejected: [{ confirmation: confirmation('receiver-admin'), reason: 'confirmed gate "x"' }],
+        },
+      },
       NOW,
       false,
       /found but not counted: confirmed gate "x"/,
     ],
     ['a successful probe opens', [probe], 'all', held, NOW, true],
-    ['a probe that did not decrypt keeps it closed', [probe], 'all', { probe: { decrypted: false, detail: 'CPI_WSS_NO_MATCHING_KEY' } }, NOW, false, /did not decrypt: CPI_WSS_NO_MATCHING_KEY/],
-    ['a probe decrypted by another key keeps it closed', [probe], 'all', { probe: { decrypted: true, keyFingerprintSha256: OLD, detail: 'ok' } }, NOW, false, /decrypted with the key of CD:/],
-    ['an unreachable receiver keeps it closed, saying why', [probe], 'all', { probe: { decrypted: false, detail: '', error: 'ECONNREFUSED' } }, NOW, false, /could not be probed: ECONNREFUSED/],
+    [
+      'a probe that did not decrypt keeps it closed',
+      [probe],
+      'all',
+      { probe: { decrypted: false, detail: 'CPI_WSS_NO_MATCHING_KEY' } },
+      NOW,
+      false,
+      /did not decrypt: CPI_WSS_NO_MATCHING_KEY/,
+    ],
+    [
+      'a probe decrypted by another key keeps it closed',
+      [probe],
+      'all',
+      { probe: { decrypted: true, keyFingerprintSha256: OLD, detail: 'ok' } },
+      NOW,
+      false,
+      /decrypted with the key of CD:/,
+    ],
+    [
+      'an unreachable receiver keeps it closed, saying why',
+      [probe],
+      'all',
+      { probe: { decrypted: false, detail: '', error: 'ECONNREFUSED' } },
+      NOW,
+      false,
+      /could not be probed: ECONNREFUSED/,
+    ],
     ['the alias holding the fingerprint opens', [alias], 'all', held, NOW, true],
-    ['the alias holding the fingerprint in another spelling opens', [alias], 'all', { tenantAliases: { receiver_enc: { fingerprintSha256: NEW.replace(/:/g, '').toLowerCase() } } }, NOW, true],
-    ['the alias holding the old certificate keeps it closed', [alias], 'all', { tenantAliases: { receiver_enc: { fingerprintSha256: OLD } } }, NOW, false, /it holds CD:/],
-    ['an alias without entry keeps it closed', [alias], 'all', { tenantAliases: { receiver_enc: {} } }, NOW, false, /no entry/],
+    [
+      'the alias holding the fingerprint in another spelling opens',
+      [alias],
+      'all',
+      { tenantAliases: { receiver_enc: { fingerprintSha256: NEW.replace(/:/g, '').toLowerCase() } } },
+      NOW,
+      true,
+    ],
+    [
+      'the alias holding the old certificate keeps it closed',
+      [alias],
+      'all',
+      { tenantAliases: { receiver_enc: { fingerprintSha256: OLD } } },
+      NOW,
+      false,
+      /it holds CD:/,
+    ],
+    [
+      'an alias without entry keeps it closed',
+      [alias],
+      'all',
+      { tenantAliases: { receiver_enc: {} } },
+      NOW,
+      false,
+      /no entry/,
+    ],
     ['every iFlow undeployed opens', [undeployed], 'all', held, NOW, true],
-    ['one iFlow still deployed keeps it closed', [undeployed], 'all', { iflows: { A: {}, B: { status: 'STARTED' } } }, NOW, false, /"B" is deployed \(STARTED\)/],
+    [
+      'one iFlow still deployed keeps it closed',
+      [undeployed],
+      'all',
+      { iflows: { A: {}, B: { status: 'STARTED' } } },
+      NOW,
+      false,
+      /"B" is deployed \(STARTED\)/,
+    ],
     ['an iFlow not read keeps it closed', [undeployed], 'all', { iflows: { A: {} } }, NOW, false, /"B" was not read/],
     ['an iFlow STARTED opens a started gate', [started], 'all', { iflows: { A: { status: 'STARTED' } } }, NOW, true],
-    ['an iFlow in ERROR keeps a started gate closed', [started], 'all', { iflows: { A: { status: 'ERROR' } } }, NOW, false, /"A" is ERROR/],
-    ['an undeployed iFlow keeps a started gate closed', [started], 'all', { iflows: { A: {} } }, NOW, false, /"A" is undeployed/],
+    [
+      'an iFlow in ERROR keeps a started gate closed',
+      [started],
+      'all',
+      { iflows: { A: { status: 'ERROR' } } },
+      NOW,
+      false,
+      /"A" is ERROR/,
+    ],
+    [
+      'an undeployed iFlow keeps a started gate closed',
+      [started],
+      'all',
+      { iflows: { A: {} } },
+      NOW,
+      false,
+      /"A" is undeployed/,
+    ],
     ['not_before exactly now opens', [notBefore(NOW)], 'all', {}, NOW, true],
-    ['not_before one millisecond ahead keeps it closed', [notBefore(ms(1))], 'all', {}, NOW, false, /2026-03-01T10:00:00.001Z \(not_before\)/],
+    [
+      'not_before one millisecond ahead keeps it closed',
+      [notBefore(ms(1))],
+      'all',
+      {},
+      NOW,
+      false,
+      /2026-03-01T10:00:00.001Z \(not_before\)/,
+    ],
     ['not_before alone opens in any mode once passed', [notBefore(ms(-1))], 'any', {}, NOW, true],
-    ['all: every requirement must hold', [probe, receiverConfirms], 'all', { ...held, probe: { decrypted: false, detail: 'no' } }, NOW, false],
+    [
+      'all: every requirement must hold',
+      [probe, receiverConfirms],
+      'all',
+      { ...held, probe: { decrypted: false, detail: 'no' } },
+      NOW,
+      false,
+    ],
     ['all: opens when every requirement holds', [probe, receiverConfirms, tenantConfirms], 'all', held, NOW, true],
-    ['any: one alternative suffices', [probe, receiverConfirms], 'any', { confirmations: held.confirmations }, NOW, true],
+    [
+      'any: one alternative suffices',
+      [probe, receiverConfirms],
+      'any',
+      { confirmations: held.confirmations },
+      NOW,
+      true,
+    ],
     ['any: closed when no alternative holds', [probe, receiverConfirms], 'any', {}, NOW, false],
     ['any: not_before still must hold', [receiverConfirms, notBefore(ms(1))], 'any', held, NOW, false],
-    ['all: not_before still must hold', [receiverConfirms, tenantConfirms, notBefore(ms(60_000))], 'all', held, NOW, false],
-    ['all: opens once not_before passed too', [receiverConfirms, tenantConfirms, notBefore(ms(-60_000))], 'all', held, NOW, true],
+    [
+      'all: not_before still must hold',
+      [receiverConfirms, tenantConfirms, notBefore(ms(60_000))],
+      'all',
+      held,
+      NOW,
+      false,
+    ],
+    [
+      'all: opens once not_before passed too',
+      [receiverConfirms, tenantConfirms, notBefore(ms(-60_000))],
+      'all',
+      held,
+      NOW,
+      true,
+    ],
     ['a gate without requirements never opens', [], 'all', held, NOW, false],
   ];
   for (const [name, requirements, mode, observations, now, open, missing] of cases) {
@@ -85,12 +225,19 @@ describe('decideGate', () => {
   }
 
   test('records the evidence that holds, in requirement order, with who and when', () => {
-    const decision = decideGate({ mode: 'any', requirements: [probe, receiverConfirms, notBefore(ms(-1000))] }, held, NOW);
+    const decision = decideGate(
+      { mode: 'any', requirements: [probe, receiverConfirms, notBefore(ms(-1000))] },
+      held,
+      NOW,
+    );
     assert.deepEqual(
       decision.satisfied.map((r) => r.kind),
       ['probe', 'confirmation', 'not_before'],
     );
-    assert.match(decision.satisfied[1]!.text, /receiver-admin \(Jane Roe\) confirmed AB:AB.* at 2026-03-01T09:59:00.000Z/);
+    assert.match(
+      decision.satisfied[1]!.text,
+      /receiver-admin \(Jane Roe\) confirmed AB:AB.* at 2026-03-01T09:59:00.000Z/,
+    );
     assert.match(decision.satisfied[2]!.text, /2026-03-01T09:59:59.000Z has passed/);
   });
 

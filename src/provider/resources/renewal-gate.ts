@@ -25,22 +25,30 @@ const CONFIRMATIONS_ROOT = 'renewals';
 
 const schemaBlock: BlockSpec = {
   attributes: {
-    renewal_id: { type: 'string', required: true, requiresReplace: true, description: 'The renewal this gate belongs to, e.g. `acme-2026`; confirmations must name it.' },
+    renewal_id: {
+      type: 'string',
+      required: true,
+      requiresReplace: true,
+      description: 'The renewal this gate belongs to, e.g. `acme-2026`; confirmations must name it.',
+    },
     gate: {
       type: 'string',
       required: true,
       requiresReplace: true,
-      description: 'The gate\'s name: the name of the stage it opens, e.g. `exchange-certificate`; confirmations must name it.',
+      description:
+        "The gate's name: the name of the stage it opens, e.g. `exchange-certificate`; confirmations must name it.",
     },
     waits_for: {
       type: ['list', 'string'],
       required: true,
-      description: 'The parties whose action the gate waits for: `receiver-admin`, `tenant-admin`, `integration-developer`.',
+      description:
+        'The parties whose action the gate waits for: `receiver-admin`, `tenant-admin`, `integration-developer`.',
     },
     action: {
       type: 'string',
       optional: true,
-      description: 'What the waited-for party must do, shown when the gate is closed. Defaults to the stage table\'s text for this gate, or to the list of missing evidence.',
+      description:
+        "What the waited-for party must do, shown when the gate is closed. Defaults to the stage table's text for this gate, or to the list of missing evidence.",
     },
     mode: {
       type: 'string',
@@ -54,10 +62,19 @@ const schemaBlock: BlockSpec = {
       optional: true,
       description: `Directory holding \`<gate>.json\` confirmation files, relative to the working directory. Defaults to \`${CONFIRMATIONS_ROOT}/<renewal_id>/confirmations\`.`,
     },
-    not_before: { type: 'string', optional: true, description: 'The gate opens no earlier than this time (RFC 3339), e.g. the start of the downtime window or the end of retention. Defaults to no time condition.' },
+    not_before: {
+      type: 'string',
+      optional: true,
+      description:
+        'The gate opens no earlier than this time (RFC 3339), e.g. the start of the downtime window or the end of retention. Defaults to no time condition.',
+    },
     id: { type: 'string', computed: true, description: '`<renewal_id>/<gate>`.' },
     opened_at: { type: 'string', computed: true, description: 'When the gate was found open at apply (RFC 3339).' },
-    evidence: { type: ['list', 'string'], computed: true, description: 'The evidence that opened the gate, one line each: the audit trail.' },
+    evidence: {
+      type: ['list', 'string'],
+      computed: true,
+      description: 'The evidence that opened the gate, one line each: the audit trail.',
+    },
   },
   blocks: {
     confirmation: {
@@ -65,7 +82,11 @@ const schemaBlock: BlockSpec = {
       block: {
         attributes: {
           party: { type: 'string', required: true, description: 'The party who must confirm.' },
-          fingerprint_sha256: { type: 'string', required: true, description: 'SHA-256 fingerprint of the certificate the confirmation must name.' },
+          fingerprint_sha256: {
+            type: 'string',
+            required: true,
+            description: 'SHA-256 fingerprint of the certificate the confirmation must name.',
+          },
         },
       },
     },
@@ -73,7 +94,11 @@ const schemaBlock: BlockSpec = {
       nesting: 'single',
       block: {
         attributes: {
-          certificate_pem: { type: 'string', required: true, description: 'The certificate a canary message is encrypted for; the receiver must decrypt it.' },
+          certificate_pem: {
+            type: 'string',
+            required: true,
+            description: 'The certificate a canary message is encrypted for; the receiver must decrypt it.',
+          },
         },
         blocks: { receiver: receiverBlock },
       },
@@ -83,7 +108,11 @@ const schemaBlock: BlockSpec = {
       block: {
         attributes: {
           alias: { type: 'string', required: true, description: 'The tenant keystore alias.' },
-          fingerprint_sha256: { type: 'string', required: true, description: 'SHA-256 fingerprint of the certificate the alias must hold.' },
+          fingerprint_sha256: {
+            type: 'string',
+            required: true,
+            description: 'SHA-256 fingerprint of the certificate the alias must hold.',
+          },
         },
       },
     },
@@ -91,7 +120,11 @@ const schemaBlock: BlockSpec = {
       nesting: 'single',
       block: {
         attributes: {
-          iflow_ids: { type: ['list', 'string'], required: true, description: 'The iFlows (artifact IDs) that must all be in `state`.' },
+          iflow_ids: {
+            type: ['list', 'string'],
+            required: true,
+            description: 'The iFlows (artifact IDs) that must all be in `state`.',
+          },
           state: { type: 'string', required: true, description: '`undeployed` (no runtime artifact) or `started`.' },
         },
       },
@@ -116,7 +149,10 @@ function invalid(detail: string, attribute: (string | number)[]): CpiError {
 
 function checkFingerprint(value: CtyValue | undefined, attribute: (string | number)[]): void {
   if (typeof value === 'string' && !isFingerprintSha256(value)) {
-    throw invalid(`"${value}" is not a SHA-256 fingerprint; expected 64 hex digits, optionally colon-separated (AB:CD:…)`, attribute);
+    throw invalid(
+      `"${value}" is not a SHA-256 fingerprint; expected 64 hex digits, optionally colon-separated (AB:CD:…)`,
+      attribute,
+    );
   }
 }
 
@@ -125,18 +161,24 @@ function validateConfig(config: ObjectValue): void {
   for (const name of ['renewal_id', 'gate'] as const) {
     const value = str(config[name]);
     if (value !== undefined && !isSafeName(value)) {
-      throw invalid(`${name} "${value}" must consist of letters, digits, ".", "_" and "-" (it names confirmation files)`, [name]);
+      throw invalid(
+        `${name} "${value}" must consist of letters, digits, ".", "_" and "-" (it names confirmation files)`,
+        [name],
+      );
     }
   }
   const waitsFor = config.waits_for;
   if (Array.isArray(waitsFor)) {
-    if (waitsFor.length === 0) throw invalid('waits_for is empty; name the party (or parties) the gate waits for', ['waits_for']);
+    if (waitsFor.length === 0)
+      throw invalid('waits_for is empty; name the party (or parties) the gate waits for', ['waits_for']);
     waitsFor.forEach((p, i) => {
-      if (typeof p === 'string' && !isParty(p)) throw invalid(`waits_for[${i}] "${p}" is not one of ${Object.keys(PARTY_TITLES).join(', ')}`, ['waits_for', i]);
+      if (typeof p === 'string' && !isParty(p))
+        throw invalid(`waits_for[${i}] "${p}" is not one of ${Object.keys(PARTY_TITLES).join(', ')}`, ['waits_for', i]);
     });
   }
   const mode = str(config.mode);
-  if (mode !== undefined && mode !== 'all' && mode !== 'any') throw invalid(`mode "${mode}" must be "all" or "any"`, ['mode']);
+  if (mode !== undefined && mode !== 'all' && mode !== 'any')
+    throw invalid(`mode "${mode}" must be "all" or "any"`, ['mode']);
   const notBefore = str(config.not_before);
   if (notBefore !== undefined && !parseRfc3339(notBefore)) {
     throw invalid(`not_before "${notBefore}" is not an RFC 3339 time such as 2026-03-01T22:00:00Z`, ['not_before']);
@@ -145,10 +187,17 @@ function validateConfig(config: ObjectValue): void {
     if (!isObject(c)) return;
     const party = str(c.party);
     if (party !== undefined && !isParty(party)) {
-      throw invalid(`confirmation[${i}].party "${party}" is not one of ${Object.keys(PARTY_TITLES).join(', ')}`, ['confirmation', i, 'party']);
+      throw invalid(`confirmation[${i}].party "${party}" is not one of ${Object.keys(PARTY_TITLES).join(', ')}`, [
+        'confirmation',
+        i,
+        'party',
+      ]);
     }
     if (party !== undefined && Array.isArray(waitsFor) && !containsUnknown(waitsFor) && !waitsFor.includes(party)) {
-      throw invalid(`confirmation[${i}].party "${party}" is not in waits_for (${waitsFor.join(', ')}); the gate only waits for those parties`, ['confirmation', i, 'party']);
+      throw invalid(
+        `confirmation[${i}].party "${party}" is not in waits_for (${waitsFor.join(', ')}); the gate only waits for those parties`,
+        ['confirmation', i, 'party'],
+      );
     }
     checkFingerprint(c.fingerprint_sha256, ['confirmation', i, 'fingerprint_sha256']);
   });
@@ -163,11 +212,22 @@ function validateConfig(config: ObjectValue): void {
     if (state !== undefined && state !== 'undeployed' && state !== 'started') {
       throw invalid(`iflow_state.state "${state}" must be "undeployed" or "started"`, ['iflow_state', 'state']);
     }
-    if (Array.isArray(iflows.iflow_ids) && iflows.iflow_ids.length === 0) throw invalid('iflow_state.iflow_ids is empty; name every iFlow that uses the alias', ['iflow_state', 'iflow_ids']);
+    if (Array.isArray(iflows.iflow_ids) && iflows.iflow_ids.length === 0)
+      throw invalid('iflow_state.iflow_ids is empty; name every iFlow that uses the alias', [
+        'iflow_state',
+        'iflow_ids',
+      ]);
   }
-  const requirements = list(config.confirmation).length + [config.probe, config.tenant_alias, config.iflow_state, config.not_before].filter((v) => v !== null && v !== undefined).length;
+  const requirements =
+    list(config.confirmation).length +
+    [config.probe, config.tenant_alias, config.iflow_state, config.not_before].filter(
+      (v) => v !== null && v !== undefined,
+    ).length;
   if (requirements === 0) {
-    throw new CpiError('CPI_GATE_NO_EVIDENCE', `gate "${str(config.gate) ?? '?'}" has no confirmation, probe, tenant_alias or iflow_state block and no not_before, so it could never be checked`);
+    throw new CpiError(
+      'CPI_GATE_NO_EVIDENCE',
+      `gate "${str(config.gate) ?? '?'}" has no confirmation, probe, tenant_alias or iflow_state block and no not_before, so it could never be checked`,
+    );
   }
 }
 
@@ -188,7 +248,11 @@ async function specFrom(values: ObjectValue): Promise<GateEvidenceSpec> {
       fingerprintSha256 = parseCertificatePem(certificatePem).fingerprintSha256;
       receiver = receiverSettingsFrom(block(probeBlock.receiver) ?? {}, process.env, 'receiver');
     } catch (error) {
-      if (error instanceof CpiError) throw new CpiError(error.code, `probe: ${error.detail}`, ['probe', ...(error.attribute ?? ['certificate_pem'])]);
+      if (error instanceof CpiError)
+        throw new CpiError(error.code, `probe: ${error.detail}`, [
+          'probe',
+          ...(error.attribute ?? ['certificate_pem']),
+        ]);
       throw error;
     }
     probe = { certificatePem, fingerprintSha256, receiver };
@@ -205,13 +269,30 @@ async function specFrom(values: ObjectValue): Promise<GateEvidenceSpec> {
       .filter(isObject)
       .map((c) => ({ party: c.party as Party, fingerprintSha256: normalizeFingerprint(String(c.fingerprint_sha256)) })),
     ...(probe ? { probe } : {}),
-    ...(alias ? { tenantAlias: { alias: String(alias.alias), fingerprintSha256: normalizeFingerprint(String(alias.fingerprint_sha256)) } } : {}),
-    ...(iflows ? { iflowState: { iflowIds: list(iflows.iflow_ids).map(String), state: iflows.state === 'started' ? 'started' : 'undeployed' } } : {}),
+    ...(alias
+      ? {
+          tenantAlias: {
+            alias: String(alias.alias),
+            fingerprintSha256: normalizeFingerprint(String(alias.fingerprint_sha256)),
+          },
+        }
+      : {}),
+    ...(iflows
+      ? {
+          iflowState: {
+            iflowIds: list(iflows.iflow_ids).map(String),
+            state: iflows.state === 'started' ? 'started' : 'undeployed',
+          },
+        }
+      : {}),
     ...(notBefore ? { notBefore: parseRfc3339(notBefore)! } : {}),
   };
 }
 
-async function evaluate(values: ObjectValue, ctx: CallContext<ProviderClients>): Promise<{ spec: GateEvidenceSpec; evaluation: GateEvaluation }> {
+async function evaluate(
+  values: ObjectValue,
+  ctx: CallContext<ProviderClients>,
+): Promise<{ spec: GateEvidenceSpec; evaluation: GateEvaluation }> {
   validateConfig(values);
   const spec = await specFrom(values);
   const { evaluateGate, liveEvidenceSources } = await import('../../renewal/evidence');
@@ -247,7 +328,10 @@ function closedError(values: ObjectValue, spec: GateEvidenceSpec, evaluation: Ga
   const action = str(values.action) ?? defaultAction(spec.gate, waitsFor) ?? 'provide the evidence listed below';
   const file = join(normalize(spec.confirmationsDir), `${spec.gate}.json`);
   const steps = spec.confirmations
-    .filter((c) => !evaluation.satisfied.some((r) => r.kind === 'confirmation' && r.text.startsWith(`confirmation: ${c.party} `)))
+    .filter(
+      (c) =>
+        !evaluation.satisfied.some((r) => r.kind === 'confirmation' && r.text.startsWith(`confirmation: ${c.party} `)),
+    )
     .map((c) => `  ${c.party} runs: ${confirmCommand(spec, c.party, c.fingerprintSha256)}\n    and commits ${file}`);
   const combine = spec.mode === 'any' ? 'any one of these suffices' : 'all of these are needed';
   const lines = [
@@ -293,9 +377,11 @@ export const renewalGate: ResourceType<ProviderClients> = {
 
   async plan({ prior, proposed }, ctx) {
     const planned: ObjectValue = { ...proposed };
-    if (typeof planned.renewal_id === 'string' && typeof planned.gate === 'string') planned.id = `${planned.renewal_id}/${planned.gate}`;
+    if (typeof planned.renewal_id === 'string' && typeof planned.gate === 'string')
+      planned.id = `${planned.renewal_id}/${planned.gate}`;
     // Applied and unchanged: the recorded evidence stands.
-    if (prior !== null && INPUTS.every((name) => ctyEqual(planned[name] ?? null, prior[name] ?? null))) return { planned };
+    if (prior !== null && INPUTS.every((name) => ctyEqual(planned[name] ?? null, prior[name] ?? null)))
+      return { planned };
     planned.opened_at = UNKNOWN;
     planned.evidence = UNKNOWN;
     // Inputs that another resource produces during this apply are only known then: the gate is decided at apply.
