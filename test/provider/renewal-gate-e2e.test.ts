@@ -119,20 +119,20 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     assert.match(stderr, /Evidence found so far: none/);
   });
 
-  const wrong: [string, Partial<Confirmation>, RegExp][] = [
-    ['another certificate', { fingerprintSha256: OLD }, /confirmed the certificate [0-9A-F:]+, not /],
-    ['another renewal', { renewalId: 'acme-2025' }, /confirmed renewal "acme-2025", not "acme-2026"/],
-    ['another gate', { gate: 'retire-old-key' }, /confirmed gate "retire-old-key", not "exchange-certificate"/],
-  ];
-  for (const [name, overrides, reason] of wrong) {
-    test(`a confirmation for ${name} does not open it, and the error says why`, async () => {
-      // Written as found in a commit: one entry, in this gate's file, naming something else.
-      putConfirmations(confirmation(overrides));
-      const stderr = await closedPlan();
-      assert.match(stderr, /Jane Roe/);
-      assert.match(stderr, reason);
-    });
-  }
+  test('confirmations for another certificate, renewal or gate do not open it, and the error says why for each', async () => {
+    // Written as found in a commit: entries in this gate's file, each naming something else. Were any of them
+    // counted, the gate would open.
+    putConfirmations(
+      confirmation({ fingerprintSha256: OLD, person: 'Ann Cert' }),
+      confirmation({ renewalId: 'acme-2025', person: 'Ben Renewal' }),
+      confirmation({ gate: 'retire-old-key', person: 'Cat Gate' }),
+    );
+    const stderr = await closedPlan();
+    assert.ok(stderr.includes(`receiver-admin (Ann Cert) confirmed the certificate ${OLD}, not ${NEW}`), stderr);
+    assert.match(stderr, /receiver-admin \(Ben Renewal\) confirmed renewal "acme-2025", not "acme-2026"/);
+    assert.match(stderr, /receiver-admin \(Cat Gate\) confirmed gate "retire-old-key", not "exchange-certificate"/);
+    assert.match(stderr, /Evidence found so far: none/);
+  });
 
   test('a matching confirmation opens it: apply stores opened_at and the evidence', async () => {
     writeConfirmation(confirmationsDir(), confirmation());
@@ -265,6 +265,24 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     writeConfirmation(join(tf.dir, 'renewals', 'acme-late', 'confirmations'), confirmation({ renewalId: 'acme-late' }));
     await tf.ok(['apply', '-auto-approve']);
     assert.match((await gateState('late')).evidence[0], /^confirmation: receiver-admin \(Jane Roe\)/);
+  });
+
+  test('a gate without any evidence to wait for, or waiting for an unknown party, is refused at plan time', async () => {
+    configure({
+      empty: { renewal_id: 'acme-2026', gate: 'cleanup', waits_for: ['receiver-admin'] },
+      auditor: { renewal_id: 'acme-2026', gate: 'cleanup', waits_for: ['auditor'], not_before: '2026-01-01T00:00:00Z' },
+    });
+    const plan = await tf.run(['plan', '-no-color']);
+    assert.equal(plan.code, 1);
+    const stderr = oneLine(plan.stderr);
+    assert.match(
+      stderr,
+      /CPI_GATE_NO_EVIDENCE.*gate "cleanup" has no confirmation, probe, tenant_alias or iflow_state block and no not_before/,
+    );
+    assert.match(
+      stderr,
+      /CPI_VALUE_INVALID.*waits_for\[0\] "auditor" is not one of receiver-admin, tenant-admin, integration-developer/,
+    );
   });
 
   test('a malformed confirmation file fails the plan with its own code', async () => {
