@@ -3,7 +3,6 @@
 // Header elements are processed in document order, as WSS4J does, so sign-then-encrypt (EncryptedKey first)
 // verifies the signature over the decrypted Body, and encrypt-then-sign verifies it over the ciphertext.
 import type { Element } from '@xmldom/xmldom';
-import { SignedXml } from 'xml-crypto';
 import { CpiError } from '../errors';
 import { certificateFacts, type CertificateFacts } from './certificate-facts';
 import {
@@ -30,6 +29,7 @@ import {
   serialize,
   textOf,
 } from './xml-dom';
+import { verifySignature } from './xml-signature';
 
 /** Options of {@link verifyAndDecrypt}. */
 export interface VerifyAndDecryptOptions {
@@ -191,24 +191,10 @@ function verifyBodySignature(
       `the signature names ${describeReference(ref)}; pinned signer certificates: ${pinned.map((p) => describeHeld(p)).join('; ') || 'none'}`,
     );
   }
-  const verifier = new SignedXml({ publicCert: signer.x509.publicKey, getCertFromKeyInfo: () => null });
-  // xml-crypto runs one whole-document XPath per ID attribute name and reference; `Id` (wsu:Id, xenc Id) is the
-  // only one WS-Security uses, and indexIds has already refused duplicates under Id, ID and id.
-  verifier.idAttributes = ['Id'];
-  let valid: boolean;
-  try {
-    verifier.loadSignature(signature as unknown as Parameters<SignedXml['loadSignature']>[0]);
-    valid = verifier.checkSignature(serialize(signature.ownerDocument!));
-  } catch (error) {
-    throw new CpiError('CPI_WSS_SIGNATURE_INVALID', (error as Error).message);
-  }
-  const references = verifier.getReferences();
-  if (!valid) {
-    const why = references.map((r) => r.validationError?.message).filter(Boolean).join('; ');
-    throw new CpiError('CPI_WSS_SIGNATURE_INVALID', why || 'a signed reference does not verify');
-  }
+  const references = verifySignature(signature, signer.x509.publicKey, ids);
   const bodyId = idOf(body);
-  if (!bodyId || !references.some((r) => r.uri === `#${bodyId}`)) {
+  // By identity: the ID index is duplicate-free, and `body` is the Envelope's own Body.
+  if (!bodyId || !references.some((r) => r.element === body)) {
     throw new CpiError(
       'CPI_WSS_BODY_NOT_SIGNED',
       `the signature references ${references.map((r) => r.uri || '""').join(', ')}; the Body has ID "${bodyId ?? ''}"`,
