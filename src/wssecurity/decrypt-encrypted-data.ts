@@ -14,6 +14,7 @@ import { readKeyTransportMethod, unwrapKey } from './key-transport';
 import { describeKeyring, findKey, loadKeyring, type KeyringEntry, type LoadedKey, type LoadedKeyring } from './keyring';
 import { ALG, NS } from './namespaces';
 import {
+  adoptInto,
   base64Of,
   child,
   children,
@@ -123,7 +124,8 @@ function replaceWithXml(ed: Element, xml: string): void {
     // Garbled plaintext (wrong key with CBC, or a changed message): one generic error.
     throw new CpiError('CPI_WSS_DECRYPTION_FAILED', 'the decrypted data is not well-formed XML');
   }
-  for (let n = wrapper.firstChild; n; n = n.nextSibling) parent.insertBefore(doc.importNode(n, true), ed);
+  // Moved, not imported: xmldom's importNode copies node by node and cost as much as the parse itself.
+  while (wrapper.firstChild) parent.insertBefore(adoptInto(doc, wrapper.firstChild), ed);
   parent.removeChild(ed);
 }
 

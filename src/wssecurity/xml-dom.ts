@@ -100,6 +100,23 @@ export function nameOf(node: Node): string {
   return isElement(node) ? node.tagName : node.nodeName;
 }
 
+/**
+ * Makes `node` and its subtree (attributes included) belong to `doc`, so that it can be moved there instead of
+ * copied with importNode. xmldom keeps a document's childNodes lists up to date only for its own nodes.
+ */
+export function adoptInto<T extends Node>(doc: Document, node: T): T {
+  const stack: Node[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    (n as { ownerDocument: Document }).ownerDocument = doc;
+    if (isElement(n)) {
+      for (let i = 0; i < n.attributes.length; i++) (n.attributes.item(i) as { ownerDocument: Document }).ownerDocument = doc;
+    }
+    for (let c = n.firstChild; c; c = c.nextSibling) stack.push(c);
+  }
+  return node;
+}
+
 /** The ID an element carries: wsu:Id, or an unqualified Id / ID / id attribute. */
 export function idOf(el: Element): string | undefined {
   const wsuId = el.getAttributeNS(NS.wsu, 'Id');
