@@ -27,129 +27,9 @@ export interface ProviderSchemas {
   readonly dataSources: readonly { readonly name: string; readonly schema: SchemaSpec }[];
 }
 
-/**
- * Schemas agreed between engineers for resources that are not registered in cpiProvider yet. As soon as the
- * provider has a type of the same name, its own schema wins and the entry here is ignored (and should be deleted).
- */
-export const PENDING_RESOURCES: readonly { readonly name: string; readonly schema: SchemaSpec }[] = [
-  {
-    name: 'cpi_renewal_gate',
-    schema: {
-      version: 0,
-      description:
-        'The hand-over between two stages of a renewal: evaluated at plan and at apply; closed, it fails the plan naming the gate, the party and the action; open, it records its evidence.',
-      block: {
-        attributes: {
-          renewal_id: {
-            type: 'string',
-            required: true,
-            requiresReplace: true,
-            description: 'The renewal this gate belongs to.',
-          },
-          gate: {
-            type: 'string',
-            required: true,
-            requiresReplace: true,
-            description: 'The name of the stage the gate opens, e.g. `exchange-certificate`.',
-          },
-          waits_for: {
-            type: ['list', 'string'],
-            required: true,
-            description: 'The parties whose action the gate waits for.',
-          },
-          action: {
-            type: 'string',
-            optional: true,
-            description: 'What the waited-for party must do, shown in the closed-gate error.',
-          },
-          mode: {
-            type: 'string',
-            optional: true,
-            computed: true,
-            description:
-              '`all` or `any`: how the requirements combine; not_before must always hold. Defaults to `all`.',
-          },
-          confirmations_dir: {
-            type: 'string',
-            optional: true,
-            description:
-              'Directory holding `<gate>.json` confirmation files. Defaults to `renewals/<renewal_id>/confirmations`.',
-          },
-          not_before: {
-            type: 'string',
-            optional: true,
-            description: 'The gate stays closed before this moment (RFC 3339).',
-          },
-          id: { type: 'string', computed: true, description: 'The gate ID.' },
-          opened_at: { type: 'string', computed: true, description: 'When the gate opened (RFC 3339).' },
-          evidence: {
-            type: ['list', 'string'],
-            computed: true,
-            description: 'The evidence that opened the gate: the audit trail.',
-          },
-        },
-        blocks: {
-          confirmation: {
-            nesting: 'list',
-            block: {
-              attributes: {
-                party: { type: 'string', required: true, description: 'The party that must confirm.' },
-                fingerprint_sha256: {
-                  type: 'string',
-                  required: true,
-                  description: 'The certificate the confirmation must name.',
-                },
-              },
-            },
-          },
-          probe: {
-            nesting: 'single',
-            maxItems: 1,
-            block: {
-              attributes: {
-                certificate_pem: {
-                  type: 'string',
-                  required: true,
-                  description: 'The certificate the canary is encrypted for.',
-                },
-              },
-              blocks: { receiver: receiverBlock },
-            },
-          },
-          tenant_alias: {
-            nesting: 'single',
-            maxItems: 1,
-            block: {
-              attributes: {
-                alias: { type: 'string', required: true, description: 'The keystore alias.' },
-                fingerprint_sha256: {
-                  type: 'string',
-                  required: true,
-                  description: 'The fingerprint the alias must hold.',
-                },
-              },
-            },
-          },
-          iflow_state: {
-            nesting: 'single',
-            maxItems: 1,
-            block: {
-              attributes: {
-                iflow_ids: { type: ['list', 'string'], required: true, description: 'The iFlows.' },
-                state: { type: 'string', required: true, description: '`undeployed` or `started`.' },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-];
-
-/** Every schema the bindings cover: the provider's own, plus pending ones the provider does not have yet. */
-export function bindingSources(provider: ProviderSchemas = cpiProvider, pending = PENDING_RESOURCES): BindingSource[] {
-  const known = new Set(provider.resources.map((r) => r.name));
-  const resources = [...provider.resources, ...pending.filter((p) => !known.has(p.name))];
+/** Every schema the bindings cover: the provider's own. */
+export function bindingSources(provider: ProviderSchemas = cpiProvider): BindingSource[] {
+  const resources = provider.resources;
   const sources: BindingSource[] = [
     { kind: 'provider', name: provider.name, schema: provider.schema },
     ...resources.map((r) => ({ kind: 'resource' as const, name: r.name, schema: r.schema })),
@@ -420,10 +300,9 @@ function renderBinding(source: BindingSource, provider: { name: string; version:
 /** Every binding file by name, plus `index.ts`; pure, so the freshness test can compare in memory. */
 export function generateBindings(
   provider: ProviderSchemas = cpiProvider,
-  pending = PENDING_RESOURCES,
 ): Map<string, string> {
   const files = new Map<string, string>();
-  const sources = bindingSources(provider, pending);
+  const sources = bindingSources(provider);
   for (const source of sources) files.set(bindingFileName(source, provider.name), renderBinding(source, provider));
   const index = sources.map((s) => `export * from './${bindingFileName(s, provider.name).replace(/\.ts$/, '')}';`);
   files.set('index.ts', `${HEADER}${index.join('\n')}\n`);

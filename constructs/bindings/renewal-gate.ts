@@ -3,19 +3,19 @@
 import { Construct, TerraformResource, type TerraformMetaArguments } from '../cdktf';
 
 export interface CpiRenewalGateConfig extends TerraformMetaArguments {
-  /** The renewal this gate belongs to. */
+  /** The renewal this gate belongs to, e.g. `acme-2026`; confirmations must name it. */
   readonly renewalId: string;
-  /** The name of the stage the gate opens, e.g. `exchange-certificate`. */
+  /** The gate's name: the name of the stage it opens, e.g. `exchange-certificate`; confirmations must name it. */
   readonly gate: string;
-  /** The parties whose action the gate waits for. */
+  /** The parties whose action the gate waits for: `receiver-admin`, `tenant-admin`, `integration-developer`. */
   readonly waitsFor: string[];
-  /** What the waited-for party must do, shown in the closed-gate error. */
+  /** What the waited-for party must do, shown when the gate is closed. Defaults to the stage table's text for this gate, or to the list of missing evidence. */
   readonly action?: string;
-  /** `all` or `any`: how the requirements combine; not_before must always hold. Defaults to `all`. */
+  /** How the confirmation, probe, tenant_alias and iflow_state requirements combine: `all` or `any`; `not_before` must hold in both. Defaults to `all`. */
   readonly mode?: string;
-  /** Directory holding `<gate>.json` confirmation files. Defaults to `renewals/<renewal_id>/confirmations`. */
+  /** Directory holding `<gate>.json` confirmation files, relative to the working directory. Defaults to `renewals/<renewal_id>/confirmations`. */
   readonly confirmationsDir?: string;
-  /** The gate stays closed before this moment (RFC 3339). */
+  /** The gate opens no earlier than this time (RFC 3339), e.g. the start of the downtime window or the end of retention. Defaults to no time condition. */
   readonly notBefore?: string;
   /** The `confirmation` block (list of blocks). */
   readonly confirmation?: CpiRenewalGateConfirmation[];
@@ -28,21 +28,21 @@ export interface CpiRenewalGateConfig extends TerraformMetaArguments {
 }
 
 export interface CpiRenewalGateIflowState {
-  /** The iFlows. */
+  /** The iFlows (artifact IDs) that must all be in `state`. */
   readonly iflowIds: string[];
-  /** `undeployed` or `started`. */
+  /** `undeployed` (no runtime artifact) or `started`. */
   readonly state: string;
 }
 
 export interface CpiRenewalGateTenantAlias {
-  /** The keystore alias. */
+  /** The tenant keystore alias. */
   readonly alias: string;
-  /** The fingerprint the alias must hold. */
+  /** SHA-256 fingerprint of the certificate the alias must hold. */
   readonly fingerprintSha256: string;
 }
 
 export interface CpiRenewalGateProbe {
-  /** The certificate the canary is encrypted for. */
+  /** The certificate a canary message is encrypted for; the receiver must decrypt it. */
   readonly certificatePem: string;
   /** The `receiver` block (one block, required). */
   readonly receiver: CpiRenewalGateProbeReceiver;
@@ -64,9 +64,9 @@ export interface CpiRenewalGateProbeReceiver {
 }
 
 export interface CpiRenewalGateConfirmation {
-  /** The party that must confirm. */
+  /** The party who must confirm. */
   readonly party: string;
-  /** The certificate the confirmation must name. */
+  /** SHA-256 fingerprint of the certificate the confirmation must name. */
   readonly fingerprintSha256: string;
 }
 
@@ -125,7 +125,7 @@ function cpiRenewalGateConfigToTerraform(value: CpiRenewalGateConfig): Record<st
   };
 }
 
-/** The hand-over between two stages of a renewal: evaluated at plan and at apply; closed, it fails the plan naming the gate, the party and the action; open, it records its evidence. */
+/** The gate in front of a renewal stage: the hand-over from the party who acted before. Evaluated when planned (on create and when its inputs change) and again at apply. While closed, plan and apply fail with `CPI_GATE_CLOSED`, naming the party who must act, what to do and the evidence found so far. Once open and applied, `opened_at` and `evidence` stay in state as the audit trail and the gate is not evaluated again. */
 export class CpiRenewalGate extends TerraformResource {
   static readonly tfResourceType = 'cpi_renewal_gate';
   private readonly config: CpiRenewalGateConfig;
@@ -145,52 +145,52 @@ export class CpiRenewalGate extends TerraformResource {
     this.config = config;
   }
 
-  /** The renewal this gate belongs to. */
+  /** The renewal this gate belongs to, e.g. `acme-2026`; confirmations must name it. */
   get renewalId(): string {
     return this.getStringAttribute('renewal_id');
   }
 
-  /** The name of the stage the gate opens, e.g. `exchange-certificate`. */
+  /** The gate's name: the name of the stage it opens, e.g. `exchange-certificate`; confirmations must name it. */
   get gate(): string {
     return this.getStringAttribute('gate');
   }
 
-  /** The parties whose action the gate waits for. */
+  /** The parties whose action the gate waits for: `receiver-admin`, `tenant-admin`, `integration-developer`. */
   get waitsFor(): string[] {
     return this.getListAttribute('waits_for');
   }
 
-  /** What the waited-for party must do, shown in the closed-gate error. */
+  /** What the waited-for party must do, shown when the gate is closed. Defaults to the stage table's text for this gate, or to the list of missing evidence. */
   get action(): string {
     return this.getStringAttribute('action');
   }
 
-  /** `all` or `any`: how the requirements combine; not_before must always hold. Defaults to `all`. */
+  /** How the confirmation, probe, tenant_alias and iflow_state requirements combine: `all` or `any`; `not_before` must hold in both. Defaults to `all`. */
   get mode(): string {
     return this.getStringAttribute('mode');
   }
 
-  /** Directory holding `<gate>.json` confirmation files. Defaults to `renewals/<renewal_id>/confirmations`. */
+  /** Directory holding `<gate>.json` confirmation files, relative to the working directory. Defaults to `renewals/<renewal_id>/confirmations`. */
   get confirmationsDir(): string {
     return this.getStringAttribute('confirmations_dir');
   }
 
-  /** The gate stays closed before this moment (RFC 3339). */
+  /** The gate opens no earlier than this time (RFC 3339), e.g. the start of the downtime window or the end of retention. Defaults to no time condition. */
   get notBefore(): string {
     return this.getStringAttribute('not_before');
   }
 
-  /** The gate ID. */
+  /** `<renewal_id>/<gate>`. */
   get id(): string {
     return this.getStringAttribute('id');
   }
 
-  /** When the gate opened (RFC 3339). */
+  /** When the gate was found open at apply (RFC 3339). */
   get openedAt(): string {
     return this.getStringAttribute('opened_at');
   }
 
-  /** The evidence that opened the gate: the audit trail. */
+  /** The evidence that opened the gate, one line each: the audit trail. */
   get evidence(): string[] {
     return this.getListAttribute('evidence');
   }

@@ -54,8 +54,13 @@ export interface DemoResult {
   readonly stages: StageOutcome[];
   /** Messages the receiver could not decrypt, or that never reached it: the renewal's purpose is zero. */
   readonly lost: number;
-  /** single-key: from the undeploy request until the iFlows were STARTED again. */
+  /**
+   * single-key: how long the iFlow sent nothing, as the traffic saw it: from the first message the tenant refused
+   * to send (undeployed) to the first one delivered again (STARTED), at the traffic's resolution.
+   */
   readonly downtimeMs?: number;
+  /** single-key: from the start of the stop-sending apply to the end of the resume-sending apply (pipeline view). */
+  readonly stopToResumeMs?: number;
   readonly totalMs: number;
   readonly runbook: string;
   readonly stateDir: string;
@@ -93,6 +98,11 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
     const { renewal, outdir } = synthesize(options.variant, dir, emulators.ready.receiverUrl!);
     print(`synthesized ${renewal.stacks.length} stage stacks and the runbook into ${outdir}`);
 
+    // init needs no evidence: do it for every stage up front, as a pipeline's checkout job would
+    for (const stage of renewal.stages) {
+      const init = await runner.run(join(outdir, 'stacks', stageStackName(DEMO_RENEWAL_ID, stage)), ['init', '-input=false']);
+      if (init.code !== 0) throw new Error(`terraform init of stage ${stage.name} failed:\n${init.output}`);
+    }
     traffic.start();
     print(`traffic: ${options.rate ?? 20} messages/s through ${IFLOW}`);
     const windows: StageWindow[] = [];
@@ -126,11 +136,13 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
     const messages = emulators.tenant.state.messages();
     const stages = outcomes.map((o, i) => ({ ...o, ...count(messages, windows[i]!) }));
     const lost = stages.reduce((sum, s) => sum + s.refused + s.unreachable, 0);
+    const downtimeMs = measuredDowntime(messages);
     return {
       variant: options.variant,
       stages,
       lost,
-      ...(stopAt !== undefined && resumedAt !== undefined ? { downtimeMs: resumedAt - stopAt } : {}),
+      ...(downtimeMs !== undefined ? { downtimeMs } : {}),
+      ...(stopAt !== undefined && resumedAt !== undefined ? { stopToResumeMs: resumedAt - stopAt } : {}),
       totalMs: Date.now() - started,
       runbook: join(outdir, `RUNBOOK-${DEMO_RENEWAL_ID}.md`),
       stateDir: join(dir, 'state'),
@@ -204,15 +216,17 @@ async function runStage(
   print: (line: string) => void,
   beforeApply: () => void,
 ): Promise<{ result: StageOutcome['result']; note: string }> {
-  const init = await runner.run(stackDir, ['init', '-input=false']);
-  if (init.code !== 0) return { result: 'failed', note: firstError(init.output) };
+  // `terraform apply` plans (the gate is evaluated there) and applies in one run, as `cdktf apply` does: a
+  // separate `plan -out` would start the provider three more times inside a downtime window.
   let confirmed = false;
   for (let attempt = 0; ; attempt++) {
-    const plan = await runner.run(stackDir, ['plan', '-input=false', '-out=stage.tfplan']);
-    if (plan.code === 0) break;
-    if (!/CPI_GATE_CLOSED/.test(plan.output)) return { result: 'failed', note: firstError(plan.output) };
+    beforeApply(); // the last call before a successful apply marks when the change began
+    const apply = await runner.run(stackDir, ['apply', '-input=false', '-auto-approve']);
+    if (apply.code === 0) return { result: 'applied', note: `plan and apply ${(apply.ms / 1000).toFixed(1)} s` };
+    const output = apply.output;
+    if (!/CPI_GATE_CLOSED/.test(output)) return { result: 'failed', note: firstError(output) };
     if (stage.name === 'cleanup') {
-      const until = /not before ([0-9T:.\-Z+]+)/i.exec(plan.output)?.[1];
+      const until = /the time (\S+) \(not_before\)/.exec(output)?.[1];
       return { result: 'blocked', note: `gate closed: the old key is kept until retention ends${until ? ` (${until})` : ''}, as SAP requires` };
     }
     const parties = (stage.gate?.requirements ?? []).flatMap((r) => (r.kind === 'confirmation' ? [r.party] : []));
@@ -231,15 +245,10 @@ async function runStage(
       confirmed = true;
       continue;
     }
-    if (attempt >= GATE_RETRIES) return { result: 'failed', note: firstError(plan.output) };
+    if (attempt >= GATE_RETRIES) return { result: 'failed', note: firstError(output) };
     if (attempt === 0) print(`    gate "${stage.gate?.name}" closed, waiting for evidence: ${stage.gate?.waitingFor}`);
     await new Promise((r) => setTimeout(r, GATE_RETRY_MS));
   }
-  print(`    gate ${stage.gate ? `"${stage.gate.name}" open` : 'none (first stage)'}; applying`);
-  beforeApply();
-  const apply = await runner.run(stackDir, ['apply', '-input=false', 'stage.tfplan']);
-  if (apply.code !== 0) return { result: 'failed', note: firstError(apply.output) };
-  return { result: 'applied', note: '' };
 }
 
 async function stageOutput(runner: TerraformRunner, stackDir: string, name: string): Promise<string> {
@@ -263,6 +272,13 @@ function count(messages: readonly MessageRecord[], window: StageWindow) {
     notSent: of('not-sent'),
     unreachable: of('receiver-unreachable'),
   };
+}
+
+function measuredDowntime(messages: readonly MessageRecord[]): number | undefined {
+  const first = messages.findIndex((m) => m.outcome === 'not-sent');
+  if (first < 0) return undefined;
+  const back = messages.slice(first).find((m) => m.outcome === 'delivered');
+  return back ? Date.parse(back.time) - Date.parse(messages[first]!.time) : undefined;
 }
 
 function firstError(output: string): string {

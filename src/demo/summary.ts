@@ -31,7 +31,11 @@ export function renderSummary(result: DemoResult): string {
     '',
   ];
   if (result.downtimeMs !== undefined) {
-    lines.push(`downtime window (undeploy requested → iFlow STARTED again): ${(result.downtimeMs / 1000).toFixed(1)} s; messages posted meanwhile were refused by the tenant (503, not sent), none reached the receiver with the wrong key`);
+    lines.push(
+      `downtime window (iFlow undeployed → STARTED again, as the traffic saw it): ${(result.downtimeMs / 1000).toFixed(1)} s` +
+        (result.stopToResumeMs !== undefined ? ` (stop-sending apply start → resume-sending apply end: ${(result.stopToResumeMs / 1000).toFixed(1)} s)` : '') +
+        '; messages posted meanwhile were refused by the tenant (503, not sent), none reached the receiver with the wrong key',
+    );
   }
   lines.push(`runbook: ${result.runbook}`, `state:   ${result.stateDir}`, `log:     ${result.logFile}`);
   return lines.join('\n');

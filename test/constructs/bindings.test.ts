@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BINDINGS_DIR, PENDING_RESOURCES, formattedBindings, generateBindings } from '../../scripts/generate-bindings';
+import { BINDINGS_DIR, formattedBindings, generateBindings } from '../../scripts/generate-bindings';
 import { cpiProvider } from '../../src/provider/cpi-provider';
 import { App, TerraformStack, Testing } from '../../constructs/cdktf';
 import { CpiKeystoreCertificate, CpiProvider, CpiRenewalGate, DataCpiKeystoreEntry } from '../../constructs/bindings';
@@ -28,14 +28,6 @@ describe('CDKTF bindings', () => {
       assert.ok(files.has(`${r.name.replace(/^cpi_/, '').replace(/_/g, '-')}.ts`), r.name);
     for (const d of cpiProvider.dataSources)
       assert.ok(files.has(`data-${d.name.replace(/^cpi_/, '').replace(/_/g, '-')}.ts`), d.name);
-  });
-
-  test("a pending schema gives way to the provider's own once it is registered", () => {
-    const pending = PENDING_RESOURCES[0]!;
-    const own = { name: pending.name, schema: { ...pending.schema, description: "the provider's own" } };
-    const files = generateBindings({ ...cpiProvider, resources: [...cpiProvider.resources, own] });
-    const file = [...files.values()].find((text) => text.includes(`'${pending.name}'`));
-    assert.ok(file?.includes("the provider's own"));
   });
 
   test('camelCase props synthesize to the snake_case attributes and nested blocks of the schema', () => {

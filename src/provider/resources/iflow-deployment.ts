@@ -9,7 +9,9 @@ import type { CallContext, ResourceType } from '../resource';
 
 const DEFAULT_DEPLOY_TIMEOUT_SECONDS = 600;
 const UNDEPLOYED = 'UNDEPLOYED';
-const UNDEPLOY_POLL_MS = 250;
+// Status polls while a deploy or undeploy runs: quick enough that a downtime window is not stretched by waiting,
+// rare enough to stay far below the tenant's rate limit.
+const STATUS_POLL_MS = 500;
 
 function runtimeFacts(artifact: RuntimeArtifact | undefined): ObjectValue {
   return {
@@ -31,7 +33,7 @@ async function undeploy(id: string, timeoutSeconds: number, ctx: CallContext<Pro
     if (Date.now() > deadline) {
       throw new CpiError('CPI_PROVIDER_TIMEOUT', `iFlow "${id}" is still in status ${artifact.status} ${timeoutSeconds} s after the undeploy; raise deploy_timeout_seconds or check the tenant`);
     }
-    await sleep(UNDEPLOY_POLL_MS, undefined, { signal: ctx.signal });
+    await sleep(STATUS_POLL_MS, undefined, { signal: ctx.signal });
   }
 }
 
@@ -46,6 +48,7 @@ async function converge(planned: ObjectValue, ctx: CallContext<ProviderClients>)
     const { taskId } = await client.deployIntegrationFlow(id, version, { signal: ctx.signal });
     artifact = await client.waitForDeployment(id, taskId, {
       timeoutMs: Number(planned.deploy_timeout_seconds) * 1000,
+      pollMs: STATUS_POLL_MS,
       signal: ctx.signal,
       ...(version === 'active' ? {} : { expectedVersion: version }),
     });

@@ -1,0 +1,62 @@
+// `npm start` is the product's first impression: it must complete a whole renewal of each variant on a fresh
+// machine, with no message lost. Runs the real command and asserts its summary.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+
+function npmStart(variant: string) {
+  const dir = mkdtempSync(join(tmpdir(), `cpi-npm-start-${variant}-`));
+  const run = spawnSync('npm', ['start', '--', '--variant', variant, '--dir', dir], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: { ...process.env, CI: 'true' },
+  });
+  return { dir, run, output: run.stdout + run.stderr };
+}
+
+describe('npm start', () => {
+  test('runs a whole overlap renewal: every stage applied, the cleanup held by retention, no message lost', () => {
+    const { dir, run, output } = npmStart('overlap');
+    try {
+      assert.equal(run.status, 0, output);
+      assert.match(output, /Renewal overlap: no message lost/);
+      for (const stage of ['1 prepare-receiver', '2 exchange-certificate', '3 retire-old-key']) {
+        assert.match(output, new RegExp(`${stage}\\s+\\S.*\\s+applied\\s`), stage);
+      }
+      assert.match(output, /4 cleanup\s+.*\s+blocked\s/);
+      const total = /^total\s+([\d.]+) s\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(output);
+      assert.ok(total, output);
+      const [, , sent, decrypted, refused] = total.map(Number);
+      assert.ok(sent! > 20, `traffic flowed (${sent} sent)`);
+      assert.equal(refused, 0);
+      assert.equal(decrypted, sent, 'every message sent during an overlap renewal is decrypted');
+      assert.ok(existsSync(join(dir, 'cdktf.out', 'RUNBOOK-orders-2026.md')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('runs a whole single-key renewal: iFlows stopped and resumed, the window measured, no message lost', () => {
+    const { dir, run, output } = npmStart('single-key');
+    try {
+      assert.equal(run.status, 0, output);
+      assert.match(output, /Renewal single-key: no message lost/);
+      for (const stage of ['1 prepare-receiver', '2 stop-sending', '3 exchange-certificate', '4 switch-receiver-key', '5 resume-sending']) {
+        assert.match(output, new RegExp(`${stage}\\s+\\S.*\\s+applied\\s`), stage);
+      }
+      assert.match(output, /6 cleanup\s+.*\s+blocked\s/);
+      const window = /downtime window[^:]*: ([\d.]+) s/.exec(output);
+      assert.ok(window, 'the downtime window is measured');
+      assert.ok(Number(window[1]) > 0);
+      assert.match(output, /demo receiver administrator/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
