@@ -2,17 +2,17 @@
 // key pair (RSA-SHA256, exclusive c14n, the signing certificate as BinarySecurityToken), then encrypt the Body
 // content for the receiver certificate under the channel's alias. Header layout as WSS4J writes it:
 //   [BST of the receiver certificate] EncryptedKey, BST of the signing certificate, Signature, Timestamp
-import { createPrivateKey, randomBytes, randomUUID } from 'node:crypto';
+import { createPrivateKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
-import { SignedXml } from 'xml-crypto';
 import { CpiError } from '../errors';
 import { certificateFacts } from './certificate-facts';
 import { contentAlgorithmUri, contentKeyLength, encryptContent, type ContentEncryptionName } from './content-encryption';
 import { createBinarySecurityToken, createSecurityTokenReference, type KeyIdentifierForm } from './key-identifier';
 import { createKeyTransportMethod, keyTransportFor, wrapKey, type KeyTransportName } from './key-transport';
-import { ALG, DSIG, NS, WSS } from './namespaces';
+import { ALG, NS, WSS } from './namespaces';
 import { envelopeParts, securityHeaders } from './soap-envelope';
 import { parseStrict, serialize } from './xml-dom';
+import { createSignature } from './xml-signature';
 
 /** WS-SecurityPolicy algorithm suites as CPI offers them; each implies AES-CBC and rsa-oaep-mgf1p. */
 export type AlgorithmSuite = 'Basic256' | 'Basic128' | 'Basic256Sha256';
@@ -71,9 +71,9 @@ export function signAndEncrypt(envelopeXml: string, options: SignAndEncryptOptio
   const keyTransport = keyTransportFor(options.keyTransport ?? suite?.keyTransport ?? 'rsa-oaep-mgf1p');
   const form = options.keyIdentifier ?? 'IssuerSerial';
 
-  let doc = parseStrict(envelopeXml);
+  const doc = parseStrict(envelopeXml);
   prepareSecurityHeader(doc);
-  if (options.signing) doc = sign(doc, options.signing, now, options.timestampTtlSeconds ?? 300);
+  if (options.signing) sign(doc, options.signing, now, options.timestampTtlSeconds ?? 300);
 
   const { body } = envelopeParts(doc);
   const security = securityHeaders(envelopeParts(doc))[0]!;
@@ -148,20 +148,15 @@ function prepareSecurityHeader(doc: Document): void {
   header.appendChild(security);
 }
 
-/** Adds Timestamp and the signing BST, then lets xml-crypto sign Body and Timestamp by their wsu:Id. */
+/** Adds Timestamp and the signing BST, then signs Body and Timestamp by their wsu:Id. */
 function sign(
   doc: Document,
   signing: { readonly privateKeyPem: string; readonly certificatePem: string },
   now: Date,
   ttlSeconds: number,
-): Document {
+): void {
   const signer = certificateFacts(signing.certificatePem);
-  let privateKey;
-  try {
-    privateKey = createPrivateKey(signing.privateKeyPem);
-  } catch (error) {
-    throw new CpiError('CPI_WSS_INVALID_OPTION', `signing.privateKeyPem does not load: ${(error as Error).message}`);
-  }
+  const privateKey = signingKey(signing.privateKeyPem);
   const parts = envelopeParts(doc);
   const security = securityHeaders(parts)[0]!;
   const bstId = `X509-${randomUUID()}`;
@@ -185,22 +180,36 @@ function sign(
     parts.body.setAttributeNS(NS.wsu, 'wsu:Id', bodyId);
   }
 
-  const sig = new SignedXml({
+  const str = doc.createElementNS(NS.wsse, 'wsse:SecurityTokenReference');
+  const ref = doc.createElementNS(NS.wsse, 'wsse:Reference');
+  ref.setAttribute('URI', `#${bstId}`);
+  ref.setAttribute('ValueType', WSS.x509v3);
+  str.appendChild(ref);
+  const signature = createSignature(doc, {
+    references: [
+      { element: parts.body, id: bodyId },
+      { element: ts, id: tsId },
+    ],
     privateKey,
-    idMode: 'wssecurity',
-    signatureAlgorithm: DSIG.rsaSha256,
-    canonicalizationAlgorithm: DSIG.excC14n,
-    getKeyInfoContent: () =>
-      `<wsse:SecurityTokenReference xmlns:wsse="${NS.wsse}"><wsse:Reference URI="#${bstId}" ValueType="${WSS.x509v3}"/></wsse:SecurityTokenReference>`,
+    keyInfo: str,
   });
-  // Absolute paths into our own envelope: a `//*[@Id=...]` search would scan every attribute of a 10 KB body
-  // (measured: most of the signing time).
-  const envelopePath = `/*[local-name(.)='Envelope']`;
-  const securityPath = `${envelopePath}/*[local-name(.)='Header']/*[local-name(.)='Security' and namespace-uri(.)='${NS.wsse}']`;
-  const timestampPath = `${securityPath}/*[local-name(.)='Timestamp' and namespace-uri(.)='${NS.wsu}']`;
-  for (const xpath of [`${envelopePath}/*[local-name(.)='Body']`, timestampPath]) {
-    sig.addReference({ xpath, transforms: [DSIG.excC14n], digestAlgorithm: DSIG.sha256 });
+  security.insertBefore(signature, ts);
+}
+
+const signingKeys = new Map<string, KeyObject>();
+const SIGNING_KEY_CACHE_LIMIT = 16;
+
+/** The tenant key as a KeyObject; cached, because parsing a PEM costs more than the RSA signature itself. */
+function signingKey(pem: string): KeyObject {
+  const hit = signingKeys.get(pem);
+  if (hit) return hit;
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch (error) {
+    throw new CpiError('CPI_WSS_INVALID_OPTION', `signing.privateKeyPem does not load: ${(error as Error).message}`);
   }
-  sig.computeSignature(serialize(doc), { prefix: 'ds', location: { reference: timestampPath, action: 'before' } });
-  return parseStrict(sig.getSignedXml());
+  if (signingKeys.size >= SIGNING_KEY_CACHE_LIMIT) signingKeys.delete(signingKeys.keys().next().value!);
+  signingKeys.set(pem, key);
+  return key;
 }

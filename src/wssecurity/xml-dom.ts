@@ -35,8 +35,13 @@ export function parseStrict(xml: string): Document {
   return doc;
 }
 
+/**
+ * Serializes a node. A carriage return can only be in the DOM through a character reference, and xmldom writes
+ * it raw into text, where the next parser would read a line feed: it is written as `&#xD;` (as xml-crypto does),
+ * so that signed content reads back unchanged.
+ */
 export function serialize(node: Node): string {
-  return new XMLSerializer().serializeToString(node);
+  return new XMLSerializer().serializeToString(node).replace(/\r/g, '&#xD;');
 }
 
 export function isElement(node: Node | null | undefined): node is Element {

@@ -108,6 +108,25 @@ describe('signAndEncrypt', () => {
     assert.notDeepEqual(cipher(a)[1], cipher(b)[1]);
   });
 
+  test('keeps a carriage return in the Body (written &#13;) through signing, encryption, decryption and verification', () => {
+    // Regression: written raw into the plaintext, a CR reads back as a line feed and the Body digest breaks.
+    const body = '<m:Note xmlns:m="urn:example:orders" a="x&#13;y">line 1&#13;\nline 2</m:Note>';
+    const message = signAndEncrypt(soapEnvelope(body), { encryptionCertificatePem: receiverNew.certificatePem, signing: tenant });
+    const result = verifyAndDecrypt(message, [receiverNew], [tenant.certificatePem]);
+    const text = parse(result.body).documentElement!.textContent;
+    assert.equal(text, 'line 1\r\nline 2');
+    assert.equal(parse(result.body).documentElement!.getAttribute('a'), 'x\ry');
+  });
+
+  test('refuses a signing key that does not load, also after a good key was used (the key cache holds only loaded keys)', () => {
+    const options = { encryptionCertificatePem: receiverNew.certificatePem, signing: tenant };
+    signAndEncrypt(soapEnvelope(SAMPLE_BODY), options);
+    assert.throws(
+      () => signAndEncrypt(soapEnvelope(SAMPLE_BODY), { ...options, signing: { ...tenant, privateKeyPem: tenant.privateKeyPem.slice(0, 200) } }),
+      (e) => isCpiError(e) && e.code === 'CPI_WSS_INVALID_OPTION' && e.detail.includes('signing.privateKeyPem'),
+    );
+  });
+
   test('refuses a receiver certificate that has expired (CPI itself would not)', () => {
     const expired = makeKeyPair('expired', { notBefore: new Date('2020-01-01'), notAfter: new Date('2021-01-01') });
     assert.throws(
