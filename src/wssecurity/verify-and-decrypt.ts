@@ -47,7 +47,7 @@ export interface VerifyAndDecryptOptions {
 export interface VerifiedMessage {
   /** The decrypted Body content (the Body's children serialized). */
   readonly body: string;
-  /** The whole envelope after decryption. */
+  /** The whole envelope after decryption (serialized when first read). */
   readonly envelope: string;
   /** SHA-256 fingerprint of the certificate whose private key decrypted the message. */
   readonly keyUsed: string;
@@ -136,9 +136,13 @@ export function verifyAndDecrypt(
   }
   let body = '';
   for (let n = parts.body.firstChild; n; n = n.nextSibling) body += serialize(n);
+  let envelope: string | undefined;
   return {
     body,
-    envelope: serialize(doc),
+    // Serialized on first use: receivers mostly need the Body only, and this is a tenth of the receive time.
+    get envelope() {
+      return (envelope ??= serialize(doc));
+    },
     keyUsed: decryptedWith.key.facts.fingerprint256,
     keyId: decryptedWith.key.id,
     matchedBy: decryptedWith.matchedBy,
