@@ -59,10 +59,9 @@ describe('two pipelines applying the same stage with state in PostgreSQL', () =>
       log: (line) => log.push(line),
     });
     const common = { emulator, connStr: pg.connStr, schema };
-    [first, second] = await Promise.all([
-      createPipeline({ ...common, name: 'pipeline-1' }),
-      createPipeline({ ...common, name: 'pipeline-2' }),
-    ]);
+    // one after the other: two first `terraform init`s at once race creating the schema's table (README)
+    first = await createPipeline({ ...common, name: 'pipeline-1' });
+    second = await createPipeline({ ...common, name: 'pipeline-2' });
   });
   after(async () => {
     first?.tf.remove();
@@ -91,7 +90,11 @@ describe('two pipelines applying the same stage with state in PostgreSQL', () =>
 
     const writes = tenantWrites(log);
     assert.equal(writes.filter((w) => w.startsWith('PUT /api/v1/CertificateResources(')).length, 1, writes.join('\n'));
-    assert.equal(writes.filter((w) => w.startsWith('POST /api/v1/DeployIntegrationDesigntimeArtifact')).length, 1, writes.join('\n'));
+    assert.equal(
+      writes.filter((w) => w.startsWith('POST /api/v1/DeployIntegrationDesigntimeArtifact')).length,
+      1,
+      writes.join('\n'),
+    );
     assert.equal(writes.length, 2, writes.join('\n'));
     assert.equal(emulator.state.runtimeArtifacts().find((a) => a.id === 'OrderToReceiver')?.status, 'STARTED');
   });
@@ -101,8 +104,9 @@ describe('two pipelines applying the same stage with state in PostgreSQL', () =>
       'cpi_iflow_deployment.orders',
       'cpi_keystore_certificate.receiver',
     ]);
-    const tenantFingerprint = emulator.state.keystoreEntries().find((e) => e.alias === 'orders_receiver_enc')!
-      .fingerprintSha256;
+    const tenantFingerprint = emulator.state
+      .keystoreEntries()
+      .find((e) => e.alias === 'orders_receiver_enc')!.fingerprintSha256;
     const stored = storedState(pg, schema).resources.find((r) => r.type === 'cpi_keystore_certificate')!;
     assert.equal(stored.instances[0]!.attributes.fingerprint_sha256, tenantFingerprint);
     for (const pipeline of [first, second]) {
@@ -131,15 +135,23 @@ describe('two pipelines applying the same stage with state in PostgreSQL', () =>
     const [exchanged, waited] = [...runs].sort((a, b) => a.ms - b.ms);
     assert.match(exchanged!.result.stdout, /Resources: 0 added, 1 changed, 0 destroyed/);
     assert.match(waited!.result.stdout, /No changes\./);
-    assert.ok(waited!.ms >= exchanged!.ms, `the waiting apply (${waited!.ms} ms) ended after the exchange (${exchanged!.ms} ms)`);
+    assert.ok(
+      waited!.ms >= exchanged!.ms,
+      `the waiting apply (${waited!.ms} ms) ended after the exchange (${exchanged!.ms} ms)`,
+    );
 
     const writes = tenantWrites(log);
     assert.deepEqual(
       writes.map((w) => w.split(' ').slice(0, 2).join(' ')),
-      [`PUT /api/v1/CertificateResources('${Buffer.from('orders_receiver_enc').toString('hex').toUpperCase()}')/$value`],
+      [
+        `PUT /api/v1/CertificateResources('${Buffer.from('orders_receiver_enc').toString('hex').toUpperCase()}')/$value`,
+      ],
     );
     const entry = emulator.state.keystoreEntries().find((e) => e.alias === 'orders_receiver_enc')!;
-    assert.match(entry.certificatePem.replace(/\s/g, ''), new RegExp(newCert.split('\n')[1]!.slice(0, 40).replace(/[+/]/g, '.')));
+    assert.match(
+      entry.certificatePem.replace(/\s/g, ''),
+      new RegExp(newCert.split('\n')[1]!.slice(0, 40).replace(/[+/]/g, '.')),
+    );
     const stored = storedState(pg, schema);
     assert.equal(stored.serial, serialBefore + 1, 'one write of the state: the waiting apply wrote nothing');
     assert.equal(

@@ -45,6 +45,7 @@ export function startTestPostgres(): TestPostgres {
         'CPI_TEST_PG_CONN_STR is not set and scripts/start-postgres.sh could not start a throwaway cluster: ' +
           `${stderr || (error as Error).message}\nSet CPI_TEST_PG_CONN_STR=postgres://user:pass@host:port/db?sslmode=disable, ` +
           'or install PostgreSQL (Debian: postgresql-15 postgresql-client-15, as .ci/run does).',
+        { cause: error },
       );
     }
   }
