@@ -54,7 +54,7 @@ describe('npm start', () => {
       const window = /downtime window[^:]*: ([\d.]+) s/.exec(output);
       assert.ok(window, 'the downtime window is measured');
       assert.ok(Number(window[1]) > 0);
-      assert.match(output, /demo receiver administrator/);
+      assert.match(output, /waits for the receiver administrator: the demo confirms in their name/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
