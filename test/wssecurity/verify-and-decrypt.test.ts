@@ -237,6 +237,14 @@ describe('verifyAndDecrypt', () => {
     refuses('CPI_WSS_MALFORMED_MESSAGE', () => verifyAndDecrypt('<x:Envelope xmlns:x="urn:x"/>', keyring, []));
   });
 
+  test('hands back the whole decrypted envelope when asked: Body in clear, header kept, no EncryptedData left', () => {
+    const result = verifyAndDecrypt(secure(), keyring, [tenant.certificatePem]);
+    const doc = new DOMParser().parseFromString(result.envelope, 'text/xml');
+    assert.equal(new XMLSerializer().serializeToString(first(doc, SOAP, 'Body').firstChild!), SAMPLE_BODY);
+    assert.equal(doc.getElementsByTagNameNS(XENC, 'EncryptedData').length, 0);
+    assert.equal(doc.getElementsByTagNameNS(WSSE, 'Security').length, 1);
+  });
+
   test('reuses a loaded keyring across messages', () => {
     const loaded = loadKeyring(keyring);
     assert.equal(verifyAndDecrypt(secure(), loaded, [tenant.certificatePem]).keyId, 'receiver-new');
