@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Node } from '@xmldom/xmldom';
+import type { Element, Node } from '@xmldom/xmldom';
 import { adoptInto, descendants, parseStrict, serialize } from '../../src/wssecurity/xml-dom';
 
 describe('adoptInto', () => {
@@ -8,7 +8,7 @@ describe('adoptInto', () => {
     const message = parseStrict('<e:Envelope xmlns:e="urn:e"><e:Body/></e:Envelope>');
     const plaintext = parseStrict('<w xmlns:m="urn:m"><m:Order qty="2"><m:Item sku="A-1">Spade</m:Item></m:Order></w>');
     const body = message.documentElement!.firstChild!;
-    const order = plaintext.documentElement!.firstChild!;
+    const order = plaintext.documentElement!.firstChild as Element;
     body.appendChild(adoptInto(message, order));
 
     assert.equal(plaintext.documentElement!.firstChild, null);
