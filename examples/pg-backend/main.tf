@@ -1,7 +1,8 @@
 # The tenant administrator's exchange stage with its state in PostgreSQL, so that every pipeline that applies this
-# stage shares one state and one lock. Give the connection at init, never in the file (it carries a password):
-#   export PG_CONN_STR='postgres://user:pass@db.example.com/terraform_state'   # or -backend-config=conn_str=...
-#   export PG_SCHEMA_NAME='cpi_orders_2026'                                     # one schema per renewal
+# stage shares one state and one lock. Give the connection from the pipeline's secrets, never in this file (it
+# carries a password), and as a variable rather than -backend-config, which is saved in .terraform/ in plain text:
+#   export PG_CONN_STR='postgres://user:pass@db.example.com/terraform_state'
+#   export PG_SCHEMA_NAME='cpi_orders_2026'   # one schema per renewal, the same in every pipeline
 #   terraform init && terraform apply -lock-timeout=10m
 # See README.md for how the lock behaves and what to do when a run leaves it behind.
 
@@ -13,7 +14,7 @@ terraform {
       version = "0.1.0"
     }
   }
-  # Partial configuration: conn_str and schema_name come from PG_CONN_STR / PG_SCHEMA_NAME or -backend-config.
+  # Partial configuration: conn_str and schema_name come from PG_CONN_STR and PG_SCHEMA_NAME.
   backend "pg" {}
 }
 
