@@ -1,6 +1,7 @@
 // Throughput of WS-Security "Sign and Encrypt" and "verify and decrypt" for ~10 KB messages, RSA 2048 and 4096:
 // ours (single thread, node:crypto + xmldom + xml-crypto) against the WSS4J 1.6 harness (one warm JVM).
 // Run: node --import tsx bench/wssecurity.ts [messages per measurement, default 200]
+import { cpus, loadavg } from 'node:os';
 import { signAndEncrypt, soapEnvelope, verifyAndDecrypt, loadKeyring } from '../src/wssecurity/index';
 import { makeKeyPair, makePkcs12 } from '../test/wssecurity/fixtures';
 import { compileWss4jHarness } from '../test/wssecurity/wss4j-harness';
@@ -28,7 +29,10 @@ function time(run: () => void, count: number): number {
 }
 
 const envelope = soapEnvelope(body10k());
+// WSS4J's numbers move with the machine's load (other work shares it): print it with the results.
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`envelope ${Buffer.byteLength(envelope)} bytes, ${N} messages per measurement, Node ${process.version}`);
+console.log(`${cpus().length} CPUs, load average before: ${load()}`);
 const harness = compileWss4jHarness();
 
 for (const bits of [2048, 4096]) {
@@ -58,3 +62,4 @@ for (const bits of [2048, 4096]) {
   console.log(`RSA ${bits}  sign+encrypt    ours ${rate(N, oursSend)}   WSS4J ${rate(N, elapsed(javaSend))}`);
   console.log(`RSA ${bits}  verify+decrypt  ours ${rate(N, oursReceive)}   WSS4J ${rate(N, elapsed(javaReceive))}`);
 }
+console.log(`load average after: ${load()}`);
