@@ -222,6 +222,19 @@ export const ERRORS = registry({
     summary: 'The tenant answered in a way the client does not understand',
     fix: 'Check that tenant_url points at the Cloud Integration API (…/api/v1); if it does, report the message text as a bug.',
   },
+  // --- renewal status (src/renewal/renewal-status.ts, src/cli/status-command.ts) ---
+  CPI_STATUS_NO_RENEWAL: {
+    summary: 'The cdktf output directory holds no synthesized renewal (or not the one asked for)',
+    fix: 'Run `cdktf synth` first, and pass its output directory with --outdir; with --renewal, give one of the renewal ids the message lists.',
+  },
+  CPI_STATUS_STACK_UNREADABLE: {
+    summary: 'A synthesized stage stack cannot be read by `cpi-renewal status`',
+    fix: 'Synthesize again with `cdktf synth`; status reads the stacks the EncryptionCertificateRenewal construct writes, with their local backend (stateDir).',
+  },
+  CPI_STATUS_STATE_UNREADABLE: {
+    summary: 'A stage state file is not a Terraform state status can read',
+    fix: 'Check the named file: it must be the local state Terraform wrote for that stage (format version 4). Restore it from its .backup file if it was damaged.',
+  },
   // --- renewal gates (src/renewal) ---
   CPI_GATE_CLOSED: {
     summary: 'The gate in front of this stage is closed: the evidence it waits for is not there yet',

@@ -5,6 +5,7 @@ import { registerConfirmCommand } from './confirm-command';
 import { registerProviderCommands } from './provider-command';
 import { registerRunbookCommand } from './runbook-command';
 import { registerDemoCommand } from './demo-command';
+import { registerStatusCommand } from './status-command';
 
 const program = new Command('cpi-renewal')
   .description('Renew WS-Security encryption certificates between an SAP Cloud Integration tenant and its receivers.')
@@ -15,6 +16,7 @@ registerConfirmCommand(program);
 registerEmulatorCommand(program);
 registerRunbookCommand(program);
 registerDemoCommand(program);
+registerStatusCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
