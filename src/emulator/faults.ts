@@ -5,8 +5,14 @@
 export interface FaultSettings {
   /** Probability (0–1) per HTTP status of answering a request with that error instead, e.g. { "500": 0.1, "429": 0.1 }. */
   readonly errorRates: Readonly<Record<string, number>>;
-  /** Delay added to every API request. */
+  /** Delay added to an API request (to every one, unless latencyRate says otherwise). */
   readonly latencyMs: number;
+  /**
+   * Probability (0–1) that a request gets the delay; below 1, e.g. 0.05 with a delay past the client's timeout,
+   * some requests time out while the rest are fast. The request is still served after the delay, as a slow
+   * tenant serves it after the client gave up.
+   */
+  readonly latencyRate: number;
   /** Invalidate every CSRF token after this many API requests; 0 = never. */
   readonly csrfTokenExpiryRequests: number;
   /** Probability (0–1) of destroying the connection without an answer. */
@@ -20,6 +26,7 @@ export interface FaultSettings {
 export const DEFAULT_FAULTS: FaultSettings = {
   errorRates: {},
   latencyMs: 0,
+  latencyRate: 1,
   csrfTokenExpiryRequests: 0,
   connectionResetRate: 0,
   seed: 1,
@@ -36,6 +43,7 @@ export const FAULT_SETTINGS_SCHEMA = {
       additionalProperties: { type: 'number', minimum: 0, maximum: 1 },
     },
     latencyMs: { type: 'integer', minimum: 0, maximum: 600000 },
+    latencyRate: { type: 'number', minimum: 0, maximum: 1 },
     csrfTokenExpiryRequests: { type: 'integer', minimum: 0 },
     connectionResetRate: { type: 'number', minimum: 0, maximum: 1 },
     seed: { type: 'integer' },
@@ -65,9 +73,21 @@ export interface FaultDecision {
   readonly expireCsrfTokens: boolean;
 }
 
+/** How many faults were injected since the emulator started, by kind (tests report these figures). */
+export interface FaultCounts {
+  /** Error answers by HTTP status. */
+  readonly errors: Readonly<Record<string, number>>;
+  readonly connectionResets: number;
+  /** Requests that got the latency. */
+  readonly delayed: number;
+  /** Times every CSRF token was invalidated. */
+  readonly csrfExpiries: number;
+}
+
 /** Decides the faults of each API request from the current settings. */
 export class FaultInjector {
   private current: FaultSettings;
+  private readonly counted = { errors: {} as Record<string, number>, connectionResets: 0, delayed: 0, csrfExpiries: 0 };
   private random: () => number;
   private requests = 0;
 
@@ -78,6 +98,11 @@ export class FaultInjector {
 
   get settings(): FaultSettings {
     return this.current;
+  }
+
+  /** Faults injected so far (a copy). */
+  get counts(): FaultCounts {
+    return { ...this.counted, errors: { ...this.counted.errors } };
   }
 
   /** Replaces the settings and restarts the random source from their seed. */
@@ -107,6 +132,14 @@ export class FaultInjector {
         }
       }
     }
-    return { resetConnection, latencyMs: settings.latencyMs, status, expireCsrfTokens };
+    // drawn only for a partial rate, so that settings without one keep their sequence of faults
+    const slow =
+      settings.latencyMs > 0 &&
+      (settings.latencyRate >= 1 || (settings.latencyRate > 0 && this.random() < settings.latencyRate));
+    if (status !== undefined) this.counted.errors[status] = (this.counted.errors[status] ?? 0) + 1;
+    if (resetConnection) this.counted.connectionResets++;
+    if (slow) this.counted.delayed++;
+    if (expireCsrfTokens) this.counted.csrfExpiries++;
+    return { resetConnection, latencyMs: slow ? settings.latencyMs : 0, status, expireCsrfTokens };
   }
 }

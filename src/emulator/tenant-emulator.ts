@@ -10,7 +10,7 @@ import { certificateFacts } from './certificate-facts';
 import { CsrfGuard } from './csrf';
 import { DeployScheduler } from './deploy-scheduler';
 import { resolveEmulatorConfig, type EmulatorConfig } from './emulator-config';
-import { DEFAULT_FAULTS, FAULT_SETTINGS_SCHEMA, FaultInjector, type FaultSettings } from './faults';
+import { DEFAULT_FAULTS, FAULT_SETTINGS_SCHEMA, FaultInjector, type FaultCounts, type FaultSettings } from './faults';
 import { hexAlias } from './hex-alias';
 import { integrationContentRoutes } from './integration-content';
 import { MessageLog, type MessageQuery, type MessageRecord } from './message-log';
@@ -81,6 +81,8 @@ export interface TenantEmulator {
     keystoreEntries(keystore?: KeystoreName): EmulatorKeystoreEntry[];
     runtimeArtifacts(): EmulatorRuntimeArtifact[];
     faults(): FaultSettings;
+    /** How many faults were injected since the start, by kind. */
+    faultCounts(): FaultCounts;
     /** The message log (every message posted to a sender endpoint), oldest first. */
     messages(query?: MessageQuery): MessageRecord[];
     /** The certificate of the tenant key pair under `alias` (what a receiver pins as signer); undefined when none. */
@@ -249,6 +251,7 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
           channel: { ...artifact.channel },
         })),
       faults: () => faults.settings,
+      faultCounts: () => faults.counts,
       messages: (query) => messageLog.list(query),
       signingCertificatePem: (alias) => {
         const entry = store.state.keystores.system[alias];

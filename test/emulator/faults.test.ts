@@ -93,3 +93,34 @@ describe('fault injection over HTTP', () => {
     }
   });
 });
+
+describe('fault injector: partial latency and counts', () => {
+  test('delays only the share of requests that latencyRate gives, and counts every injected fault by kind', () => {
+    const injector = new FaultInjector({
+      ...DEFAULT_FAULTS,
+      latencyMs: 1500,
+      latencyRate: 0.1,
+      errorRates: { '503': 0.1 },
+      connectionResetRate: 0.05,
+      csrfTokenExpiryRequests: 10,
+      seed: 3,
+    });
+    const decisions = Array.from({ length: 2000 }, () => injector.decide());
+    const delayed = decisions.filter((d) => d.latencyMs === 1500).length;
+    assert.ok(Math.abs(delayed / 2000 - 0.1) < 0.03, `delayed share ${delayed / 2000}`);
+    assert.ok(decisions.every((d) => d.latencyMs === 0 || d.latencyMs === 1500));
+    const counts = injector.counts;
+    assert.equal(counts.delayed, delayed);
+    assert.equal(counts.errors['503'], decisions.filter((d) => d.status === 503).length);
+    assert.equal(counts.connectionResets, decisions.filter((d) => d.resetConnection).length);
+    assert.equal(counts.csrfExpiries, 200);
+  });
+
+  test('a latency without a rate still delays every request, as before latencyRate existed', () => {
+    const injector = new FaultInjector({ ...DEFAULT_FAULTS, latencyMs: 20 });
+    assert.deepEqual(
+      Array.from({ length: 5 }, () => injector.decide().latencyMs),
+      [20, 20, 20, 20, 20],
+    );
+  });
+});
