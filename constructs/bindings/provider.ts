@@ -17,6 +17,8 @@ export interface CpiProviderConfig {
   readonly caCertificatePem?: string;
   /** Client-side rate limit for tenant API calls. Defaults to `10` (the tenant allows about 12). */
   readonly requestsPerSecond?: number;
+  /** How long to wait for the answer to one tenant API request before retrying it (requests that are safe to repeat) or failing. Defaults to the `CPI_REQUEST_TIMEOUT_SECONDS` environment variable, else `30`. */
+  readonly requestTimeoutSeconds?: number;
 }
 
 function cpiProviderConfigToTerraform(value: CpiProviderConfig): Record<string, unknown> {
@@ -27,6 +29,7 @@ function cpiProviderConfigToTerraform(value: CpiProviderConfig): Record<string, 
     service_key: value.serviceKey,
     ca_certificate_pem: value.caCertificatePem,
     requests_per_second: value.requestsPerSecond,
+    request_timeout_seconds: value.requestTimeoutSeconds,
   };
 }
 

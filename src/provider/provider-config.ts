@@ -28,6 +28,11 @@ export const providerConfigSchema: SchemaSpec = {
       },
       ca_certificate_pem: { type: 'string', optional: true, description: 'Extra CA certificates (PEM) to trust for the tenant. Defaults to the system trust store only.' },
       requests_per_second: { type: 'number', optional: true, description: 'Client-side rate limit for tenant API calls. Defaults to `10` (the tenant allows about 12).' },
+      request_timeout_seconds: {
+        type: 'number',
+        optional: true,
+        description: 'How long to wait for the answer to one tenant API request before retrying it (requests that are safe to repeat) or failing. Defaults to the `CPI_REQUEST_TIMEOUT_SECONDS` environment variable, else `30`.',
+      },
     },
   },
 };
@@ -44,6 +49,23 @@ function pick(config: ObjectValue, name: string, env: string): string | undefine
   return fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
 }
 
+/** request_timeout_seconds (or CPI_REQUEST_TIMEOUT_SECONDS) in milliseconds; undefined leaves the client's default. */
+function requestTimeoutMs(config: ObjectValue): number | undefined {
+  const fromConfig = config.request_timeout_seconds;
+  const fromEnv = process.env.CPI_REQUEST_TIMEOUT_SECONDS;
+  const value = typeof fromConfig === 'number' ? fromConfig : fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : undefined;
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value <= 0 || value > 3600) {
+    const source = typeof fromConfig === 'number' ? 'request_timeout_seconds' : 'CPI_REQUEST_TIMEOUT_SECONDS';
+    throw new CpiError(
+      'CPI_PROVIDER_INVALID_CONFIG',
+      `${source} "${typeof fromConfig === 'number' ? fromConfig : fromEnv}" is not a number of seconds above 0 and at most 3600`,
+      ['request_timeout_seconds'],
+    );
+  }
+  return Math.round(value * 1000);
+}
+
 /** The tenant connection from the provider block and the CPI_* variables; undefined when none is configured. */
 export async function tenantConnection(config: ObjectValue): Promise<TenantConnection | undefined> {
   const serviceKey = pick(config, 'service_key', 'CPI_SERVICE_KEY');
@@ -51,6 +73,7 @@ export async function tenantConnection(config: ObjectValue): Promise<TenantConne
   const common = {
     caCertificatePem: pick(config, 'ca_certificate_pem', 'CPI_CA_CERTIFICATE_PEM'),
     requestsPerSecond: typeof config.requests_per_second === 'number' ? config.requests_per_second : undefined,
+    timeoutMs: requestTimeoutMs(config),
   };
   if (tenantUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(tenantUrl)) {
     throw new CpiError('CPI_PROVIDER_INVALID_CONFIG', `tenant_url "${tenantUrl}" is not an http(s) URL`, ['tenant_url']);
