@@ -73,6 +73,24 @@ function locationChanged(prior: ObjectValue, planned: ObjectValue): boolean {
   return LOCATION.some((name) => !ctyEqual(a[name] ?? null, b[name] ?? null));
 }
 
+/**
+ * Whether an existing key is the one this configuration's create generated in an earlier apply that died before
+ * Terraform saved its state: same name (key names are never reused), subject, algorithm and validity.
+ */
+async function leftByInterruptedCreate(key: ReceiverKey, planned: ObjectValue): Promise<boolean> {
+  if (key.algorithm !== planned.algorithm || typeof planned.subject !== 'string') return false;
+  const { parseCertificatePem } = await receiverModules();
+  const { parseSubject } = await import('../../pki/distinguished-name');
+  const info = parseCertificatePem(key.certificatePem);
+  const days = Math.round((info.validTo.getTime() - info.validFrom.getTime()) / 86_400_000);
+  if (days !== Number(planned.validity_days)) return false;
+  try {
+    return JSON.stringify(parseSubject(info.subjectDn)) === JSON.stringify(parseSubject(planned.subject));
+  } catch {
+    return false;
+  }
+}
+
 /** Refuses to plan the end of a key that is active or under retention, unless a reason is in state. */
 async function checkEnd(prior: ObjectValue, ctx: CallContext<ProviderClients>, what: string): Promise<void> {
   const { checkDeletable } = await receiverModules();
@@ -140,7 +158,8 @@ export const receiverKey: ResourceType<ProviderClients> = {
       parseSubject(config.subject);
     }
     parseTime(config.retain_until, 'retain_until');
-    if (config.state === 'active' && typeof config.retain_until === 'string') {
+    // state defaults to active: an unset state with a retain_until is the same mistake
+    if ((config.state === 'active' || config.state === null) && typeof config.retain_until === 'string') {
       throw new CpiError('CPI_VALUE_INVALID', 'retain_until applies to a retired key; set state = "retired" or remove retain_until', ['retain_until']);
     }
   },
@@ -163,7 +182,14 @@ export const receiverKey: ResourceType<ProviderClients> = {
       const sameKeySlot = prior !== null && prior.key_name === planned.key_name && !locationChanged(prior, planned);
       if (!sameKeySlot && typeof planned.key_name === 'string' && isObject(planned.receiver) && !containsUnknown(planned.receiver)) {
         const keys = await (await backendFor(planned.receiver)).listKeys(ctx.signal);
-        if (keys.some((k) => k.name === planned.key_name)) {
+        const existing = keys.find((k) => k.name === planned.key_name);
+        if (existing && (await leftByInterruptedCreate(existing, planned))) {
+          ctx.warn(
+            'Adopting a receiver key left by an interrupted apply',
+            `the receiver already holds key "${existing.name}" (sha256=${existing.fingerprintSha256}, created ${existing.createdAt.toISOString()}) with this subject, algorithm and validity: an earlier apply generated it and stopped before Terraform saved its state. The apply adopts it instead of generating another key.`,
+            ['key_name'],
+          );
+        } else if (existing) {
           throw new CpiError(
             'CPI_RECEIVER_KEY_EXISTS',
             `the receiver already holds a key named "${String(planned.key_name)}" (managed elsewhere, or left by an earlier run); key names are never reused`,
@@ -199,18 +225,26 @@ export const receiverKey: ResourceType<ProviderClients> = {
   async create(planned, ctx) {
     const backend = await backendFor(planned.receiver);
     const name = String(planned.key_name);
-    let key = await backend.generateKey(
-      {
-        name,
-        algorithm: String(planned.algorithm) as ReceiverKey['algorithm'],
-        subject: String(planned.subject),
-        validityDays: Number(planned.validity_days),
-        state: 'active',
-      },
-      ctx.signal,
-    );
-    if (planned.state === 'retired') {
-      key = await backend.setKeyState(name, 'retired', { retainUntil: parseTime(planned.retain_until, 'retain_until') }, ctx.signal);
+    const state = planned.state === 'retired' ? 'retired' : 'active';
+    // Generating and saving state are not atomic: a run killed in between left the key behind. Adopt it.
+    const existing = (await backend.listKeys(ctx.signal)).find((k) => k.name === name);
+    let key =
+      existing && (await leftByInterruptedCreate(existing, planned))
+        ? existing
+        : // Generated in its planned state: a key planned as retired never decrypts, not even for a moment.
+          await backend.generateKey(
+            {
+              name,
+              algorithm: String(planned.algorithm) as ReceiverKey['algorithm'],
+              subject: String(planned.subject),
+              validityDays: Number(planned.validity_days),
+              state,
+            },
+            ctx.signal,
+          );
+    const retainUntil = parseTime(planned.retain_until, 'retain_until');
+    if (key.state !== state || (state === 'retired' && retainUntil && key.retainUntil?.getTime() !== retainUntil.getTime())) {
+      key = await backend.setKeyState(name, state, { retainUntil }, ctx.signal);
     }
     return stateFrom(key, planned);
   },
