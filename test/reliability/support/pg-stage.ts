@@ -100,7 +100,12 @@ export async function createPipeline(options: {
     PG_CONN_STR: options.connStr,
     PG_SCHEMA_NAME: options.schema,
   });
-  await tf.ok(['init']);
+  try {
+    await tf.ok(['init']);
+  } catch (error) {
+    tf.remove();
+    throw error;
+  }
   return {
     tf,
     useCertificate: (pem) => writeFileSync(join(tf.dir, 'orders-receiver-2026.pem'), pem),
