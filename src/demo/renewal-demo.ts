@@ -5,7 +5,7 @@
 // name and says so.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { App, EncryptionCertificateRenewal } from '../../constructs';
+import { App, EncryptionCertificateRenewal, type EncryptionCertificateRenewalProps } from '../../constructs';
 import { startEmulators, type RunningEmulators } from '../cli/emulator-command';
 import type { MessageRecord } from '../emulator/message-log';
 import { PROVIDER_VERSION } from '../provider/cpi-provider';
@@ -22,6 +22,9 @@ const ALIAS = 'receiver_encryption'; // the emulator's default channel encrypts 
 const IFLOW = 'EncryptedOrderToReceiver';
 const OLD_KEY = 'orders-2025';
 const NEW_KEY = 'orders-2026';
+
+/** The demo's world: the alias the emulator's default iFlow encrypts for, that iFlow, and the receiver's keys. */
+export const DEMO_WORLD = { alias: ALIAS, iflowId: IFLOW, oldKeyName: OLD_KEY, newKeyName: NEW_KEY } as const;
 const GATE_RETRIES = 20;
 const GATE_RETRY_MS = 250;
 
@@ -170,7 +173,7 @@ function terraformEnv(dir: string, emulators: RunningEmulators): NodeJS.ProcessE
 }
 
 /** The world before the renewal: the receiver decrypts with its current key, whose certificate is under the alias. */
-async function prepareWorld(emulators: RunningEmulators): Promise<void> {
+export async function prepareWorld(emulators: RunningEmulators): Promise<void> {
   const receiver = new EmbeddedBackend({ url: emulators.ready.receiverUrl! });
   const existing = (await receiver.listKeys()).find((k) => k.name === OLD_KEY);
   const oldKey =
@@ -184,11 +187,18 @@ async function prepareWorld(emulators: RunningEmulators): Promise<void> {
   if (!entry) await tenant.putCertificate(ALIAS, oldKey.certificatePem, { update: false, fingerprintVerified: true });
 }
 
-function synthesize(variant: RenewalVariant, dir: string, receiverUrl: string) {
-  const outdir = join(dir, 'cdktf.out');
-  const app = new App({ outdir });
-  const now = Date.now();
-  const renewal = new EncryptionCertificateRenewal(app, DEMO_RENEWAL_ID, {
+/**
+ * The demo's renewal of the world {@link prepareWorld} sets up; state and confirmations under `dir`. In single-key the
+ * agreed downtime window begins just before `windowStart` (pass the same time to every synth of one renewal).
+ */
+export function demoRenewalProps(
+  variant: RenewalVariant,
+  dir: string,
+  receiverUrl: string,
+  windowStart: Date = new Date(),
+): EncryptionCertificateRenewalProps {
+  const start = windowStart.getTime();
+  return {
     renewalId: DEMO_RENEWAL_ID,
     variant,
     alias: ALIAS,
@@ -198,11 +208,22 @@ function synthesize(variant: RenewalVariant, dir: string, receiverUrl: string) {
     oldKeyName: OLD_KEY,
     // single-key: the window both administrators agree on begins now
     ...(variant === 'single-key'
-      ? { downtimeWindow: { start: new Date(now - 1000).toISOString(), end: new Date(now + 15 * 60_000).toISOString() } }
+      ? {
+          downtimeWindow: {
+            start: new Date(start - 1000).toISOString(),
+            end: new Date(start + 15 * 60_000).toISOString(),
+          },
+        }
       : {}),
     stateDir: join(dir, 'state'),
     confirmationsDir: join(dir, 'renewals'),
-  });
+  };
+}
+
+function synthesize(variant: RenewalVariant, dir: string, receiverUrl: string) {
+  const outdir = join(dir, 'cdktf.out');
+  const app = new App({ outdir });
+  const renewal = new EncryptionCertificateRenewal(app, DEMO_RENEWAL_ID, demoRenewalProps(variant, dir, receiverUrl));
   app.synth();
   return { renewal, outdir };
 }

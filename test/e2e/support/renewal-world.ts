@@ -1,0 +1,212 @@
+// The world of an end-to-end renewal test: the tenant emulator and the embedded receiver in this process (short
+// deploy delays), the receiver's old key behind the tenant alias, the provider in a filesystem mirror, a cdktf
+// project directory whose app is ./renewal-app.ts, and runners for `cdktf` and plain `terraform` that stay
+// asynchronous (the emulators answer from this very process). Snapshots of what tenant and receiver hold let a
+// test show that a refused stage changed nothing.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { startEmulators, type RunningEmulators } from '../../../src/cli/emulator-command';
+import { DEMO_RENEWAL_ID, DEMO_WORLD, prepareWorld } from '../../../src/demo/renewal-demo';
+import { TrafficGenerator } from '../../../src/demo/traffic-generator';
+import type { KeyCounters } from '../../../src/emulator/receiver-emulator';
+import type { MessageRecord } from '../../../src/emulator/message-log';
+import { PROVIDER_VERSION } from '../../../src/provider/cpi-provider';
+import { defaultBundlePath, installProvider } from '../../../src/provider/install';
+import { renewalStages, stageStackName, type RenewalVariant, type StageSpec } from '../../../src/renewal/stages';
+import { SETTINGS_ENV, synthesizeRenewal, type E2eRenewalSettings } from './renewal-app';
+
+const root = resolve(__dirname, '../../..');
+const TSX = join(root, 'node_modules', '.bin', 'tsx');
+const CDKTF = join(root, 'node_modules', '.bin', 'cdktf');
+
+export interface CommandRun {
+  readonly code: number;
+  readonly output: string;
+  readonly ms: number;
+}
+
+/** A receiver key as the receiver's admin API lists it. */
+export interface ListedKey {
+  readonly name: string;
+  readonly state: 'active' | 'retired';
+  readonly fingerprintSha256: string;
+  readonly retiredAt?: string;
+  readonly retainUntil?: string;
+}
+
+/** What tenant and receiver hold: enough to see whether a stage changed anything. */
+export interface WorldSnapshot {
+  readonly aliasFingerprint: string | undefined;
+  readonly iflows: readonly { id: string; status: string }[];
+  readonly keys: readonly ListedKey[];
+}
+
+export interface RenewalWorld {
+  readonly dir: string;
+  readonly variant: RenewalVariant;
+  readonly emulators: RunningEmulators;
+  readonly receiverUrl: string;
+  readonly stages: readonly StageSpec[];
+  /** `<dir>/cdktf.out`, where both cdktf and the in-process synth write. */
+  readonly outdir: string;
+  readonly confirmationsDir: string;
+  readonly traffic: TrafficGenerator;
+  /** Every cdktf / terraform command run so far, with its exit code and wall time (for the report). */
+  readonly timings: { command: string; code: number; ms: number }[];
+  stackName(stage: string): string;
+  stackDir(stage: string): string;
+  stage(name: string): StageSpec;
+  /** Synthesizes in this process, as `cdktf synth` would (for the plain terraform path). */
+  synth(): void;
+  /** `terraform -chdir=<stage stack> <args…>`. */
+  terraform(stage: string, args: readonly string[]): Promise<CommandRun>;
+  /** `cdktf <args…>` in the project directory (it synthesizes through the app first). */
+  cdktf(args: readonly string[]): Promise<CommandRun>;
+  snapshot(): Promise<WorldSnapshot>;
+  /** The tenant's message log, oldest first. */
+  messages(): MessageRecord[];
+  lastSeq(): number;
+  /** The receiver's counters: per key fingerprint, decrypted and refused messages (GET /admin/counters). */
+  counters(): Promise<Record<string, KeyCounters>>;
+  close(): Promise<void>;
+}
+
+/** Starts the world of a renewal of `variant` in a fresh directory. */
+export async function startRenewalWorld(variant: RenewalVariant, options: { rate?: number } = {}): Promise<RenewalWorld> {
+  const dir = mkdtempSync(join(tmpdir(), `cpi-e2e-${variant}-`));
+  // short emulator delays keep the file fast; the order of events is what the test checks, not their duration
+  const configFile = join(dir, 'emulator.json');
+  writeFileSync(configFile, JSON.stringify({ deployDelayMs: 300, undeployDelayMs: 300 }));
+  const emulators = await startEmulators({ dataDir: join(dir, 'emulator'), configFile });
+  const receiverUrl = emulators.ready.receiverUrl!;
+  try {
+    await prepareWorld(emulators);
+  } catch (error) {
+    await emulators.close();
+    throw error;
+  }
+  const installed = installProvider({ dir: join(dir, 'provider'), bundle: defaultBundlePath(), version: PROVIDER_VERSION });
+  const settings: E2eRenewalSettings = { variant, dir, receiverUrl, windowStart: new Date().toISOString() };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TF_CLI_CONFIG_FILE: installed.cliConfigFile,
+    TF_IN_AUTOMATION: '1',
+    TF_INPUT: '0',
+    CHECKPOINT_DISABLE: '1',
+    CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1',
+    CI: 'true',
+    CDKTF_HOME: join(dir, '.cdktf-home'),
+    CPI_TENANT_URL: emulators.ready.tenantUrl,
+    CPI_USERNAME: emulators.ready.username,
+    CPI_PASSWORD: emulators.ready.password,
+    [SETTINGS_ENV]: JSON.stringify(settings),
+  };
+  // The cdktf project a user would have: its app is a TypeScript file run by tsx.
+  writeFileSync(
+    join(dir, 'cdktf.json'),
+    JSON.stringify({
+      language: 'typescript',
+      app: `${TSX} ${join(__dirname, 'renewal-app.ts')}`,
+      projectId: 'cpi-renewal-e2e',
+      sendCrashReports: 'false',
+      terraformProviders: [],
+      terraformModules: [],
+      context: {},
+    }),
+  );
+  const outdir = join(dir, 'cdktf.out');
+  const stages = renewalStages(variant);
+  const stage = (name: string) => {
+    const found = stages.find((s) => s.name === name);
+    if (!found) throw new Error(`the ${variant} renewal has no stage "${name}"`);
+    return found;
+  };
+  const stackName = (name: string) => stageStackName(DEMO_RENEWAL_ID, stage(name));
+  const traffic = new TrafficGenerator({
+    endpoint: `${emulators.ready.tenantUrl}/http/${DEMO_WORLD.iflowId}`,
+    username: emulators.ready.username,
+    password: emulators.ready.password,
+    rate: options.rate ?? 20,
+  });
+  const timings: RenewalWorld['timings'] = [];
+  const timed = async (command: string, args: readonly string[]) => {
+    const result = await run(command, args, dir, env);
+    timings.push({ command: `${command.split('/').pop()} ${args.map((a) => (a.startsWith('-chdir=') ? `-chdir=…/${basename(a)}` : a)).join(' ')}`, code: result.code, ms: result.ms });
+    return result;
+  };
+  return {
+    dir,
+    variant,
+    timings,
+    emulators,
+    receiverUrl,
+    stages,
+    outdir,
+    confirmationsDir: join(dir, 'renewals', DEMO_RENEWAL_ID, 'confirmations'),
+    traffic,
+    stackName,
+    stackDir: (name) => join(outdir, 'stacks', stackName(name)),
+    stage,
+    synth: () => void synthesizeRenewal(settings, outdir),
+    terraform: (name, args) => timed('terraform', [`-chdir=${join(outdir, 'stacks', stackName(name))}`, ...args, '-no-color']),
+    cdktf: (args) => timed(CDKTF, args),
+    async snapshot() {
+      const entry = emulators.tenant.state.keystoreEntries().find((e) => e.alias === DEMO_WORLD.alias);
+      const iflows = emulators.tenant.state.runtimeArtifacts().map((a) => ({ id: a.id, status: String(a.status) }));
+      const listed = (await (await fetch(`${receiverUrl}/admin/keys`)).json()) as { keys: ListedKey[] };
+      const keys = listed.keys
+        .map(({ name, state, fingerprintSha256, retiredAt, retainUntil }) => ({ name, state, fingerprintSha256, retiredAt, retainUntil }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      return { aliasFingerprint: entry?.fingerprintSha256, iflows, keys };
+    },
+    messages: () => emulators.tenant.state.messages(),
+    lastSeq: () => emulators.tenant.state.messages().at(-1)?.seq ?? 0,
+    async counters() {
+      const body = (await (await fetch(`${receiverUrl}/admin/counters`)).json()) as { counters: Record<string, KeyCounters> };
+      return body.counters;
+    },
+    async close() {
+      await traffic.stop();
+      await emulators.close();
+      if (!process.env.CPI_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CommandRun> {
+  const started = Date.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    // colours off: assertions read the text (cdktf colours terraform's output even without a TTY)
+    child.on('close', (code) =>
+      resolvePromise({ code: code ?? 1, output: output.replace(/\x1b\[[0-9;]*m/g, ''), ms: Date.now() - started }),
+    );
+  });
+}
+
+/** The messages with seq in (after, upTo]. */
+export function messagesBetween(messages: readonly MessageRecord[], after: number, upTo = Infinity): MessageRecord[] {
+  return messages.filter((m) => m.seq > after && m.seq <= upTo);
+}
+
+/** How many messages had each outcome. */
+export function outcomes(messages: readonly MessageRecord[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const m of messages) counts[m.outcome] = (counts[m.outcome] ?? 0) + 1;
+  return counts;
+}
+
+/** Waits until the traffic has produced at least `count` more messages after `after` (the log is the tenant's). */
+export async function awaitMessages(world: RenewalWorld, after: number, count: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (messagesBetween(world.messages(), after).length < count) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} messages after seq ${after} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
