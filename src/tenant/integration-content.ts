@@ -73,6 +73,33 @@ export async function getRuntimeArtifact(
   return artifact;
 }
 
+/**
+ * Whether the design-time iFlow exists in this version (`'active'` for the current one): checked at plan time so
+ * that an unknown iFlow or version fails before anything is undeployed or deployed. Undefined on 404.
+ */
+export async function getDesigntimeArtifact(
+  http: TenantHttp,
+  id: string,
+  version: string,
+  options: CallOptions = {},
+): Promise<{ id: string; version: string } | undefined> {
+  const request: TenantRequest = {
+    method: 'GET',
+    path: `/IntegrationDesigntimeArtifacts(Id=${quotedLiteral(id)},Version=${quotedLiteral(version)})`,
+    retry: 'idempotent',
+    role: READ_ROLE,
+    subject: `iFlow "${id}" version "${version}"`,
+    accept: [404],
+    signal: options.signal,
+  };
+  const response = await http.request(request);
+  if (response.status === 404) return undefined;
+  const raw = entityOf(http.json(request, response));
+  const found = optionalString(raw?.Id);
+  if (!found) http.fail(request, response, 'expected a design-time artifact {"d":{"Id":…,"Version":…}}');
+  return { id: found, version: optionalString(raw?.Version) ?? version };
+}
+
 /** Every deployed artifact, all pages. */
 export function listRuntimeArtifacts(http: TenantHttp, options: CallOptions = {}): Promise<RuntimeArtifact[]> {
   return collectAll(

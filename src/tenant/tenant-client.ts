@@ -83,6 +83,11 @@ export class TenantClient {
     return integrationContent.getRuntimeArtifact(this.http, id, opts);
   }
 
+  /** The design-time iFlow in this version (`active`: the current one), or undefined when the tenant has none. */
+  getDesigntimeArtifact(id: string, version: string, opts: CallOptions = {}): Promise<{ id: string; version: string } | undefined> {
+    return integrationContent.getDesigntimeArtifact(this.http, id, version, opts);
+  }
+
   /** Every deployed artifact. */
   listRuntimeArtifacts(opts: CallOptions = {}): Promise<RuntimeArtifact[]> {
     return integrationContent.listRuntimeArtifacts(this.http, opts);

@@ -91,10 +91,26 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
     },
   },
 
-  plan({ proposed }) {
+  async plan({ prior, proposed }, ctx) {
     // What the runtime will show is known from the inputs, except when and by whom.
     const planned: ObjectValue = { ...proposed, id: proposed.iflow_id ?? null };
     if (planned.deployed === false) Object.assign(planned, runtimeFacts(undefined));
+    // A deploy of an iFlow or version the tenant does not have is refused now, not half-way through an apply
+    // (in a single-key renewal, after the other iFlows were already undeployed).
+    const deploying = planned.deployed !== false && (prior === null || prior.deployed === false || prior.version !== planned.version || prior.iflow_id !== planned.iflow_id);
+    if (deploying && typeof planned.iflow_id === 'string' && typeof planned.version === 'string') {
+      const client = await ctx.provider().tenant.tenant();
+      const artifact = await client.getDesigntimeArtifact(planned.iflow_id, planned.version, { signal: ctx.signal });
+      if (!artifact) {
+        throw new CpiError(
+          'CPI_IFLOW_NOT_FOUND',
+          planned.version === 'active'
+            ? `the tenant has no integration flow with artifact ID "${planned.iflow_id}"`
+            : `the tenant has no integration flow "${planned.iflow_id}" in version "${planned.version}"; use an existing version or "active"`,
+          [planned.version === 'active' ? 'iflow_id' : 'version'],
+        );
+      }
+    }
     return { planned };
   },
 
