@@ -64,6 +64,8 @@ export interface RenewalWorld {
   terraform(stage: string, args: readonly string[]): Promise<CommandRun>;
   /** `cdktf <args…>` in the project directory (it synthesizes through the app first). */
   cdktf(args: readonly string[]): Promise<CommandRun>;
+  /** `cpi-renewal <args…>` (the built dist/cli.js) in `cwd`, as a party runs it. */
+  cpiRenewal(args: readonly string[], cwd: string): Promise<CommandRun>;
   snapshot(): Promise<WorldSnapshot>;
   /** The tenant's message log, oldest first. */
   messages(): MessageRecord[];
@@ -131,8 +133,8 @@ export async function startRenewalWorld(variant: RenewalVariant, options: { rate
     rate: options.rate ?? 20,
   });
   const timings: RenewalWorld['timings'] = [];
-  const timed = async (command: string, args: readonly string[]) => {
-    const result = await run(command, args, dir, env);
+  const timed = async (command: string, args: readonly string[], cwd = dir) => {
+    const result = await run(command, args, cwd, env);
     timings.push({ command: `${command.split('/').pop()} ${args.map((a) => (a.startsWith('-chdir=') ? `-chdir=…/${basename(a)}` : a)).join(' ')}`, code: result.code, ms: result.ms });
     return result;
   };
@@ -152,6 +154,7 @@ export async function startRenewalWorld(variant: RenewalVariant, options: { rate
     synth: () => void synthesizeRenewal(settings, outdir),
     terraform: (name, args) => timed('terraform', [`-chdir=${join(outdir, 'stacks', stackName(name))}`, ...args, '-no-color']),
     cdktf: (args) => timed(CDKTF, args),
+    cpiRenewal: (args, cwd) => timed(process.execPath, [join(root, 'dist', 'cli.js'), ...args], cwd),
     async snapshot() {
       const entry = emulators.tenant.state.keystoreEntries().find((e) => e.alias === DEMO_WORLD.alias);
       const iflows = emulators.tenant.state.runtimeArtifacts().map((a) => ({ id: a.id, status: String(a.status) }));
