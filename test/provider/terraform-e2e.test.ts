@@ -3,8 +3,9 @@
 // kept out of state, destroy.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { installProvider } from '../../src/provider/install';
 import { createWorkdir, type TerraformWorkdir } from '../support/terraform';
 
 const BUNDLE = resolve(__dirname, '../../dist/test-provider.js');
@@ -86,7 +87,6 @@ describe('provider runtime through terraform', () => {
 
   test('an object changed out of band shows as drift and is put back', async () => {
     const item = stored();
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(join(store, 'a.json'), JSON.stringify({ ...item, content: 'tampered' }));
     const plan = await tf.run(['plan', '-detailed-exitcode', '-no-color']);
     assert.equal(plan.code, 2);
@@ -150,6 +150,18 @@ describe('provider runtime through terraform', () => {
     await tf.ok(['apply', '-auto-approve']);
     const output = JSON.parse((await tf.ok(['output', '-json'])).stdout);
     assert.deepEqual(output.names.value, ['b']);
+  });
+
+  test('re-installing the provider, even a rebuilt bundle, keeps the lock file valid', async () => {
+    const lock = readFileSync(join(tf.dir, '.terraform.lock.hcl'), 'utf8');
+    const rebuilt = join(tf.dir, 'rebuilt-provider.js');
+    writeFileSync(rebuilt, `${readFileSync(BUNDLE, 'utf8')}\n// rebuilt\n`);
+    copyFileSync(join(dirname(BUNDLE), 'provider-launcher.js'), join(tf.dir, 'provider-launcher.js'));
+    installProvider({ dir: join(tf.dir, '.provider'), bundle: rebuilt, version: '0.0.1' });
+    const plan = await tf.run(['plan', '-detailed-exitcode', '-no-color']);
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    await tf.ok(['init']);
+    assert.equal(readFileSync(join(tf.dir, '.terraform.lock.hcl'), 'utf8'), lock);
   });
 
   test('destroy removes the object', async () => {
