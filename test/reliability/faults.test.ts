@@ -84,7 +84,7 @@ for (const [variant, seed] of [['overlap', 98], ['single-key', 68]] as [RenewalV
       else assert.ok(of('not-sent') > 0, 'single-key: the iFlow sent nothing during the window');
 
       const total = injected(counts);
-      const kinds = [Object.keys(counts.errors).some((s) => s.startsWith('5')), counts.errors['429'] > 0, counts.connectionResets > 0, counts.delayed > 0, counts.csrfExpiries > 0];
+      const kinds = [Object.keys(counts.errors).some((s) => s.startsWith('5')), (counts.errors['429'] ?? 0) > 0, counts.connectionResets > 0, counts.delayed > 0, counts.csrfExpiries > 0];
       assert.ok(kinds.every(Boolean), `every kind of fault occurred (${JSON.stringify(counts)})`);
       t.diagnostic(`faults injected: ${total}`);
       t.diagnostic(
