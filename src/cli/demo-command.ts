@@ -31,7 +31,7 @@ export function registerDemoCommand(program: Command): void {
         print: (line) => process.stdout.write(`${line}\n`),
         signal: controller.signal,
       });
-      process.stdout.write(`${renderSummary(result)}\n`);
+      process.stdout.write(`${renderSummary(result, controller.signal.aborted)}\n`);
       const failed = result.stages.some((s) => s.result === 'failed');
       if (controller.signal.aborted) process.exitCode = 130;
       else if (failed || result.lost > 0) process.exitCode = 1;

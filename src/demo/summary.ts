@@ -7,7 +7,7 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ')).join('\n');
 }
 
-export function renderSummary(result: DemoResult): string {
+export function renderSummary(result: DemoResult, interrupted = false): string {
   const rows = [['stage', 'party', 'result', 'time', 'sent', 'decrypted', 'refused', 'not sent']];
   for (const s of result.stages) {
     rows.push([
@@ -25,7 +25,7 @@ export function renderSummary(result: DemoResult): string {
   rows.push(['total', '', '', `${(result.totalMs / 1000).toFixed(1)} s`, String(total((s) => s.sent)), String(total((s) => s.delivered)), String(result.lost), String(total((s) => s.notSent))]);
   const lines = [
     '',
-    `Renewal ${result.variant}: ${result.lost === 0 ? 'no message lost' : `${result.lost} message(s) LOST`}`,
+    `Renewal ${result.variant}${interrupted ? ' INTERRUPTED' : ''}: ${result.lost === 0 ? 'no message lost' : `${result.lost} message(s) LOST`}`,
     '',
     table(rows),
     '',
