@@ -1,0 +1,264 @@
+// `cpi-renewal status` during real renewals of both variants: the demo's world and renewal, real terraform per
+// stage. After every step status must say what the next apply will find: a stage it calls ready applies, one it
+// calls blocked names the party and the evidence the gate lacks, and an applied stage shows the evidence its gate
+// recorded. To keep the file fast both variants run at once, each with its emulators in a process of its own (the
+// `cpi-renewal emulator` command), and single-key stops after the exchange: overlap carries the renewal to the
+// cleanup, and between them every evidence kind opens a gate once.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { App, EncryptionCertificateRenewal } from '../../constructs';
+import type { EmulatorReadyLine, RunningEmulators } from '../../src/cli/emulator-command';
+import { formatRenewalStatus, renewalStatuses } from '../../src/cli/status-command';
+import { DEMO_RENEWAL_ID, demoRenewalProps, prepareWorld } from '../../src/demo/renewal-demo';
+import { TerraformRunner } from '../../src/demo/terraform-runner';
+import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
+import { defaultBundlePath, installProvider } from '../../src/provider/install';
+import { writeConfirmation } from '../../src/renewal/confirmation';
+import type { RenewalStatus, StageStatus } from '../../src/renewal/renewal-status';
+import { renewalStages, stageStackName, type Party, type RenewalVariant } from '../../src/renewal/stages';
+
+const root = resolve(__dirname, '../..');
+const DAY_MS = 86_400_000;
+
+interface Renewal {
+  readonly dir: string;
+  readonly outdir: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly runner: TerraformRunner;
+  status(): Promise<RenewalStatus>;
+  apply(stage: string): Promise<void>;
+  confirm(gate: string, party: Party, fingerprint: string): void;
+  close(): Promise<void>;
+}
+
+async function startRenewal(variant: RenewalVariant): Promise<Renewal> {
+  const dir = mkdtempSync(join(tmpdir(), `cpi-status-${variant}-`));
+  const emulator = await startEmulatorProcess(join(dir, 'emulator'));
+  const ready = emulator.ready;
+  // prepareWorld talks to the emulators over HTTP only: their ready line is all it needs
+  await prepareWorld({ ready } as RunningEmulators);
+  const installed = installProvider({ dir: join(dir, 'provider'), bundle: defaultBundlePath(), version: PROVIDER_VERSION });
+  const outdir = join(dir, 'cdktf.out');
+  const app = new App({ outdir });
+  new EncryptionCertificateRenewal(app, DEMO_RENEWAL_ID, demoRenewalProps(variant, dir, ready.receiverUrl!));
+  app.synth();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TF_CLI_CONFIG_FILE: installed.cliConfigFile,
+    TF_IN_AUTOMATION: '1',
+    TF_INPUT: '0',
+    CHECKPOINT_DISABLE: '1',
+    CPI_TENANT_URL: ready.tenantUrl,
+    CPI_USERNAME: ready.username,
+    CPI_PASSWORD: ready.password,
+  };
+  const runner = new TerraformRunner(env);
+  const stackDir = (name: string) => {
+    const stage = renewalStages(variant).find((s) => s.name === name)!;
+    return join(outdir, 'stacks', stageStackName(DEMO_RENEWAL_ID, stage));
+  };
+  // init needs no evidence: every stack at once, as a pipeline's checkout job would
+  await Promise.all(
+    renewalStages(variant).map(async (stage) => {
+      const init = await runner.run(stackDir(stage.name), ['init', '-input=false']);
+      assert.equal(init.code, 0, init.output);
+    }),
+  );
+  return {
+    dir,
+    outdir,
+    env,
+    runner,
+    status: async () => (await renewalStatuses({ outdir, renewal: DEMO_RENEWAL_ID, env, cwd: dir }))[0]!,
+    async apply(name) {
+      const run = await runner.run(stackDir(name), ['apply', '-input=false', '-auto-approve']);
+      assert.equal(run.code, 0, `apply of ${name}:\n${run.output}`);
+    },
+    confirm(gate, party, fingerprint) {
+      writeConfirmation(join(dir, 'renewals', DEMO_RENEWAL_ID, 'confirmations'), {
+        renewalId: DEMO_RENEWAL_ID,
+        gate,
+        fingerprintSha256: fingerprint,
+        party,
+        person: `test ${party}`,
+        confirmedAt: new Date(Date.now() - 1000),
+      });
+    },
+    async close() {
+      await emulator.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `cpi-renewal emulator` in its own process, so that two renewals' emulators do not share one event loop. */
+async function startEmulatorProcess(dataDir: string): Promise<{ ready: EmulatorReadyLine; stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'emulator', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const lines = createInterface({ input: child.stdout! });
+  const first = await Promise.race([
+    new Promise<string>((done) => lines.once('line', done)),
+    exited.then(() => {
+      throw new Error(`the emulator exited before it was ready:\n${stderr}`);
+    }),
+  ]);
+  lines.close();
+  return {
+    ready: JSON.parse(first) as EmulatorReadyLine,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+const conditions = (status: RenewalStatus) => status.stages.map((s) => `${s.name}:${s.condition}`);
+const stage = (status: RenewalStatus, name: string): StageStatus => status.stages.find((s) => s.name === name)!;
+
+/** The CLI as a user runs it (the bundle; `npm test` builds it first). */
+function cli(renewal: Renewal, args: string[]) {
+  const run = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'status', '--outdir', renewal.outdir, ...args], {
+    cwd: renewal.dir,
+    env: renewal.env,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('cpi-renewal status through a real renewal', { concurrency: 2 }, () => {
+  const renewals: Renewal[] = [];
+  after(async () => {
+    await Promise.all(renewals.map((r) => r.close()));
+  });
+
+  test('overlap: ready, applied with evidence, the cleanup held until retention ends', async () => {
+    const r = await startRenewal('overlap');
+    renewals.push(r);
+
+    let status = await r.status();
+    assert.deepEqual(conditions(status), [
+      'prepare-receiver:ready',
+      'exchange-certificate:pending',
+      'retire-old-key:pending',
+      'cleanup:pending',
+    ]);
+
+    await r.apply('prepare-receiver');
+    status = await r.status();
+    const fingerprint = stage(status, 'prepare-receiver').outputs.new_fingerprint_sha256!;
+    assert.match(fingerprint, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'stage 1 shows the new fingerprint it published');
+    // the receiver decrypts with old and new key: the probe passes and the tenant administrator may exchange
+    const exchange = stage(status, 'exchange-certificate');
+    assert.equal(exchange.condition, 'ready', JSON.stringify(exchange));
+    assert.match(exchange.evidence.join('\n'), new RegExp(`^probe: the receiver decrypted a canary encrypted for ${fingerprint}`));
+    assert.deepEqual(status.next, { index: 2, name: 'exchange-certificate', condition: 'ready' });
+
+    await r.apply('exchange-certificate');
+    status = await r.status();
+    const exchanged = stage(status, 'exchange-certificate');
+    assert.equal(exchanged.condition, 'applied');
+    assert.ok(exchanged.openedAt, 'the gate opening is read from state');
+    assert.match(exchanged.evidence.join('\n'), /^probe: /, 'the evidence recorded at apply');
+    const retire = stage(status, 'retire-old-key');
+    assert.equal(retire.condition, 'ready');
+    assert.match(retire.evidence.join('\n'), new RegExp(`tenant_alias: "receiver_encryption" holds ${fingerprint}`));
+    const exchangedAt = exchanged.outputs.exchanged_at!;
+    const retentionEnd = new Date(Date.parse(exchangedAt) + 90 * DAY_MS).toISOString().replace('.000Z', 'Z');
+    assert.deepEqual(stage(status, 'cleanup').notBefore, { at: retentionEnd, meaning: 'retention ends' });
+
+    await r.apply('retire-old-key');
+    status = await r.status();
+    assert.deepEqual(conditions(status), [
+      'prepare-receiver:applied',
+      'exchange-certificate:applied',
+      'retire-old-key:applied',
+      'cleanup:blocked',
+    ]);
+    assert.equal(stage(status, 'cleanup').summary, `blocked until ${retentionEnd} (retention ends)`);
+
+    // The CLI prints the same as JSON, and exits 0 although a stage is blocked.
+    const json = cli(r, ['--renewal', DEMO_RENEWAL_ID, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const printed = JSON.parse(json.stdout) as RenewalStatus;
+    assert.deepEqual(conditions(printed), conditions(status));
+    assert.equal(stage(printed, 'cleanup').summary, `blocked until ${retentionEnd} (retention ends)`);
+
+    // What status says, terraform does: the cleanup's plan is refused by the same closed gate, naming the same time.
+    const plan = await r.runner.run(join(r.outdir, 'stacks', `${DEMO_RENEWAL_ID}-4-cleanup`), ['plan', '-input=false']);
+    assert.notEqual(plan.code, 0);
+    assert.match(plan.output, /CPI_GATE_CLOSED/);
+    assert.match(plan.output, new RegExp(`the time ${retentionEnd.replace('Z', '.000Z')} \\(not_before\\)`));
+  });
+
+  test('single-key: stop-sending blocked on both administrators until each confirms; then the iFlow state and the tenant alias open the next gates', async () => {
+    const r = await startRenewal('single-key');
+    renewals.push(r);
+
+    await r.apply('prepare-receiver');
+    let status = await r.status();
+    const fingerprint = stage(status, 'prepare-receiver').outputs.new_fingerprint_sha256!;
+    let stop = stage(status, 'stop-sending');
+    assert.equal(stop.condition, 'blocked');
+    assert.equal(stop.summary, 'blocked: waiting for the receiver administrator and tenant administrator');
+    assert.deepEqual(stop.waitingFor, ['receiver-admin', 'tenant-admin']);
+    assert.deepEqual(
+      stop.toConfirm.map((c) => c.party),
+      ['receiver-admin', 'tenant-admin'],
+    );
+    assert.equal(
+      stop.toConfirm[0]!.command,
+      `cpi-renewal confirm --renewal ${DEMO_RENEWAL_ID} --gate stop-sending --party receiver-admin --fingerprint ${fingerprint} --person "<your name>"`,
+      'run where the renewal lives, the command writes where the gate reads',
+    );
+    assert.match(stop.evidence.join('\n'), /^not_before: .* has passed/, 'the agreed window has begun');
+
+    r.confirm('stop-sending', 'receiver-admin', fingerprint);
+    stop = stage(await r.status(), 'stop-sending');
+    assert.equal(stop.condition, 'blocked');
+    assert.equal(stop.missing.length, 1);
+    assert.match(stop.missing[0]!, /^a confirmation by tenant-admin /);
+    assert.match(stop.evidence.join('\n'), /confirmation: receiver-admin \(test receiver-admin\) confirmed/);
+
+    r.confirm('stop-sending', 'tenant-admin', fingerprint);
+    assert.equal(stage(await r.status(), 'stop-sending').condition, 'ready');
+
+    await r.apply('stop-sending');
+    status = await r.status();
+    assert.equal(stage(status, 'stop-sending').evidence.length, 3, 'both confirmations and the window, from state');
+    const exchange = stage(status, 'exchange-certificate');
+    assert.equal(exchange.condition, 'ready', JSON.stringify(exchange));
+    assert.deepEqual(exchange.evidence, ['iflow_state: "EncryptedOrderToReceiver" undeployed']);
+
+    await r.apply('exchange-certificate');
+    status = await r.status();
+    const switchKey = stage(status, 'switch-receiver-key');
+    assert.equal(switchKey.condition, 'ready', JSON.stringify(switchKey));
+    assert.deepEqual(switchKey.evidence, [`tenant_alias: "receiver_encryption" holds ${fingerprint}`]);
+    assert.equal(stage(status, 'resume-sending').condition, 'pending');
+    // retention counts from the exchange: known now, though the cleanup is still three stages away
+    const cleanup = stage(status, 'cleanup');
+    assert.equal(cleanup.condition, 'pending');
+    const exchangedAt = Date.parse(stage(status, 'exchange-certificate').outputs.exchanged_at!);
+    assert.equal(Date.parse(cleanup.notBefore!.at), exchangedAt + 90 * DAY_MS);
+
+    // The table a user reads: one row per stage, then who must do what.
+    const table = cli(r, []);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^Renewal orders-2026 \(single-key\), checked at \S+$/m);
+    assert.match(table.stdout, /^2 {2}stop-sending {10}integration developer {3}applied \(gate opened \S+\)$/m);
+    assert.match(table.stdout, /^4 {2}switch-receiver-key {3}receiver administrator {2}ready: the receiver administrator can apply it \(gate open now\)$/m);
+    assert.match(table.stdout, /^5 {2}resume-sending .* pending: after stage 4 switch-receiver-key$/m);
+    assert.match(table.stdout, /^Next: stage 4 switch-receiver-key is ready\.$/m);
+    assert.match(table.stdout, /^ {2}retention ends: \S+Z$/m);
+  });
+});
