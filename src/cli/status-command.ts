@@ -39,7 +39,10 @@ export interface StatusOptions {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function readJson(path: string, code: 'CPI_STATUS_NO_RENEWAL' | 'CPI_STATUS_STACK_UNREADABLE' | 'CPI_STATUS_STATE_UNREADABLE'): unknown {
+function readJson(
+  path: string,
+  code: 'CPI_STATUS_NO_RENEWAL' | 'CPI_STATUS_STACK_UNREADABLE' | 'CPI_STATUS_STATE_UNREADABLE',
+): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -58,11 +61,17 @@ export function readSynthesizedRenewals(outdir: string, renewalId?: string): Syn
   const root = resolve(outdir);
   const manifestPath = join(root, 'manifest.json');
   if (!existsSync(manifestPath)) {
-    throw new CpiError('CPI_STATUS_NO_RENEWAL', `${manifestPath} does not exist; expected the output of \`cdktf synth\``);
+    throw new CpiError(
+      'CPI_STATUS_NO_RENEWAL',
+      `${manifestPath} does not exist; expected the output of \`cdktf synth\``,
+    );
   }
   const found = renewalsInManifest(readJson(manifestPath, 'CPI_STATUS_NO_RENEWAL'), manifestPath);
   if (found.length === 0) {
-    throw new CpiError('CPI_STATUS_NO_RENEWAL', `${manifestPath} lists no renewal's stage stacks (<renewal>-1-prepare-receiver, …)`);
+    throw new CpiError(
+      'CPI_STATUS_NO_RENEWAL',
+      `${manifestPath} lists no renewal's stage stacks (<renewal>-1-prepare-receiver, …)`,
+    );
   }
   const chosen = renewalId === undefined ? found : found.filter((r) => r.renewalId === renewalId);
   if (chosen.length === 0) {
@@ -77,7 +86,12 @@ export function readSynthesizedRenewals(outdir: string, renewalId?: string): Syn
     stages: renewalStages(variant).map((stage) => {
       const stackName = stageStackName(id, stage);
       const stackDir = join(root, 'stacks', stackName);
-      return synthesizedStage(stage, stackName, stackDir, readJson(join(stackDir, 'cdk.tf.json'), 'CPI_STATUS_STACK_UNREADABLE'));
+      return synthesizedStage(
+        stage,
+        stackName,
+        stackDir,
+        readJson(join(stackDir, 'cdk.tf.json'), 'CPI_STATUS_STACK_UNREADABLE'),
+      );
     }),
   }));
 }
@@ -95,7 +109,11 @@ export function readStates(renewal: SynthesizedRenewal): Map<string, RecordedSta
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** The gate as the evidence collector needs it, as the provider builds it from the same configuration. */
-async function evidenceSpec(config: Record<string, unknown>, stackDir: string, env: NodeJS.ProcessEnv): Promise<GateEvidenceSpec> {
+async function evidenceSpec(
+  config: Record<string, unknown>,
+  stackDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<GateEvidenceSpec> {
   const renewalId = String(config.renewal_id);
   // Terraform runs in the stack directory: the gate's relative paths start there.
   const confirmationsDir = resolve(stackDir, str(config.confirmations_dir) ?? defaultConfirmationsDir(renewalId));
@@ -124,7 +142,11 @@ async function evidenceSpec(config: Record<string, unknown>, stackDir: string, e
     );
     const receiver =
       settings.kind === 'pkcs12'
-        ? { ...settings, keystorePath: resolve(stackDir, settings.keystorePath), archivePath: resolve(stackDir, settings.archivePath) }
+        ? {
+            ...settings,
+            keystorePath: resolve(stackDir, settings.keystorePath),
+            archivePath: resolve(stackDir, settings.archivePath),
+          }
         : settings;
     spec.probe = { certificatePem, fingerprintSha256: parseCertificatePem(certificatePem).fingerprintSha256, receiver };
   }
@@ -143,7 +165,8 @@ async function evidenceSpec(config: Record<string, unknown>, stackDir: string, e
   const notBefore = str(config.not_before);
   if (notBefore !== undefined) {
     const at = parseRfc3339(notBefore);
-    if (!at) throw new CpiError('CPI_VALUE_INVALID', `not_before "${notBefore}" is not an RFC 3339 time`, ['not_before']);
+    if (!at)
+      throw new CpiError('CPI_VALUE_INVALID', `not_before "${notBefore}" is not an RFC 3339 time`, ['not_before']);
     spec.notBefore = at;
   }
   return spec;
@@ -180,7 +203,11 @@ function tenantFrom(providerConfig: Readonly<Record<string, unknown>>, env: Node
 }
 
 /** The confirm commands for the confirmations still missing, with paths relative to where status runs. */
-function confirmSteps(spec: GateEvidenceSpec, satisfied: readonly { kind: string; text: string }[], cwd: string): ConfirmStep[] {
+function confirmSteps(
+  spec: GateEvidenceSpec,
+  satisfied: readonly { kind: string; text: string }[],
+  cwd: string,
+): ConfirmStep[] {
   const root = resolve(spec.confirmationsDir, '..', '..');
   const standard = join(root, spec.renewalId, 'confirmations') === spec.confirmationsDir;
   const shownRoot = relative(cwd, root) || '.';
@@ -232,7 +259,8 @@ export function formatRenewalStatus(status: RenewalStatus): string {
   const rows = status.stages.map((s) => [`${s.index}`, s.name, PARTY_TITLES[s.party], s.summary]);
   const header = ['#', 'stage', 'party', 'status'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ');
   const out = [
     `Renewal ${status.renewalId} (${status.variant}), checked at ${status.checkedAt}`,
     '',
@@ -246,11 +274,16 @@ export function formatRenewalStatus(status: RenewalStatus): string {
   for (const s of status.stages) {
     const details: string[] = [];
     if (s.condition === 'blocked') {
-      details.push(`  waiting for: ${s.waitingFor.map((p) => `${PARTY_TITLES[p]} (${p})`).join(' and ') || 'nobody named'}`);
+      details.push(
+        `  waiting for: ${s.waitingFor.map((p) => `${PARTY_TITLES[p]} (${p})`).join(' and ') || 'nobody named'}`,
+      );
       if (s.action) details.push(`  what they must do: ${s.action}`);
       if (s.missing.length > 0) details.push('  missing:', ...s.missing.map((m) => `    - ${m}`));
       if (s.toConfirm.length > 0)
-        details.push('  to confirm:', ...s.toConfirm.flatMap((c) => [`    ${c.party} runs: ${c.command}`, `      and commits ${c.file}`]));
+        details.push(
+          '  to confirm:',
+          ...s.toConfirm.flatMap((c) => [`    ${c.party} runs: ${c.command}`, `      and commits ${c.file}`]),
+        );
     }
     if (s.openedAt && s.condition !== 'blocked') details.push(`  gate opened at ${s.openedAt}`);
     if (s.evidence.length > 0) {
@@ -273,9 +306,12 @@ export function registerStatusCommand(program: Command): void {
     .description('Show each stage of a renewal: applied (with evidence), ready, blocked on whom and why, or pending.')
     .option('--outdir <dir>', 'the cdktf output directory', 'cdktf.out')
     .option('--renewal <id>', 'only this renewal (default: every renewal in the output directory)')
-    .option('--json', 'print JSON instead of the table')
+    .option('--json', 'print JSON instead of the table: one object with --renewal, else an array of them')
     .action(async (options: { outdir: string; renewal?: string; json?: boolean }) => {
-      const statuses = await renewalStatuses({ outdir: options.outdir, ...(options.renewal ? { renewal: options.renewal } : {}) });
+      const statuses = await renewalStatuses({
+        outdir: options.outdir,
+        ...(options.renewal ? { renewal: options.renewal } : {}),
+      });
       if (options.json) process.stdout.write(`${JSON.stringify(options.renewal ? statuses[0] : statuses, null, 2)}\n`);
       else process.stdout.write(statuses.map(formatRenewalStatus).join('\n'));
     });

@@ -126,7 +126,10 @@ export interface GateToCheck {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The renewals whose stage stacks the manifest lists, with their variant, recognised by the stacks' names. */
-export function renewalsInManifest(manifest: unknown, source: string): { renewalId: string; variant: RenewalVariant }[] {
+export function renewalsInManifest(
+  manifest: unknown,
+  source: string,
+): { renewalId: string; variant: RenewalVariant }[] {
   if (!isRecord(manifest) || !isRecord(manifest.stacks)) {
     throw new CpiError('CPI_STATUS_NO_RENEWAL', `${source} has no "stacks" object; it is not a cdktf manifest`);
   }
@@ -146,7 +149,12 @@ export function renewalsInManifest(manifest: unknown, source: string): { renewal
 }
 
 /** A stage's stack from its `cdk.tf.json`; `stackDir` is the absolute directory Terraform runs it in. */
-export function synthesizedStage(stage: StageSpec, stackName: string, stackDir: string, json: unknown): SynthesizedStage {
+export function synthesizedStage(
+  stage: StageSpec,
+  stackName: string,
+  stackDir: string,
+  json: unknown,
+): SynthesizedStage {
   const source = `${stackDir}/cdk.tf.json`;
   if (!isRecord(json)) throw new CpiError('CPI_STATUS_STACK_UNREADABLE', `${source} is not a JSON object`);
   const terraform = isRecord(json.terraform) ? json.terraform : {};
@@ -171,10 +179,12 @@ export function synthesizedStage(stage: StageSpec, stackName: string, stackDir: 
     }
   }
   const remoteStates: Record<string, string> = {};
-  const data = isRecord(json.data) && isRecord(json.data.terraform_remote_state) ? json.data.terraform_remote_state : {};
+  const data =
+    isRecord(json.data) && isRecord(json.data.terraform_remote_state) ? json.data.terraform_remote_state : {};
   for (const [name, remote] of Object.entries(data)) {
     const path = isRecord(remote) && isRecord(remote.config) ? remote.config.path : undefined;
-    if (isRecord(remote) && remote.backend === 'local' && typeof path === 'string') remoteStates[name] = resolve(stackDir, path);
+    if (isRecord(remote) && remote.backend === 'local' && typeof path === 'string')
+      remoteStates[name] = resolve(stackDir, path);
   }
   const providers = isRecord(json.provider) && Array.isArray(json.provider.cpi) ? json.provider.cpi : [];
   const providerConfig = isRecord(providers[0]) ? providers[0] : {};
@@ -426,7 +436,9 @@ export function renewalStatus(
     }
     // Resources of an earlier stage that shares the state file (the cleanup continues one) say nothing about this one.
     const inherited = new Set(
-      records.slice(0, i).flatMap((r) => (r.synthesized.statePath === synthesized.statePath ? r.synthesized.resources : [])),
+      records
+        .slice(0, i)
+        .flatMap((r) => (r.synthesized.statePath === synthesized.statePath ? r.synthesized.resources : [])),
     );
     const own = new Set(state?.resources.filter((r) => !inherited.has(r)) ?? []);
     const applyAgain = synthesized.resources.some((r) => own.has(r))
@@ -451,10 +463,15 @@ export function renewalStatus(
     const blocked = { ...base, condition: 'blocked' as const, waitingFor, ...(action ? { action } : {}) };
     const waiting = `blocked: waiting for the ${joinAnd(waitingFor.map(title))}`;
     if (resolved!.unresolved.length > 0) {
-      return { ...blocked, summary: waiting, missing: resolved!.unresolved.map((u) => `the gate cannot be checked: ${u}`) };
+      return {
+        ...blocked,
+        summary: waiting,
+        missing: resolved!.unresolved.map((u) => `the gate cannot be checked: ${u}`),
+      };
     }
     if (!live) return { ...blocked, summary: waiting, missing: ['the gate was not checked'] };
-    if (live.kind === 'failed') return { ...blocked, summary: waiting, missing: [`the gate cannot be checked: ${live.detail}`] };
+    if (live.kind === 'failed')
+      return { ...blocked, summary: waiting, missing: [`the gate cannot be checked: ${live.detail}`] };
     const { evaluation } = live;
     const evidence = evaluation.satisfied.map((r) => r.text);
     if (evaluation.open) {
@@ -465,8 +482,7 @@ export function renewalStatus(
     const alternatives = evaluation.satisfied.filter((r) => r.kind !== 'not_before').length;
     const othersHold =
       config.mode === 'any' ? alternatives > 0 || evaluation.missing.length === 1 : evaluation.missing.length === 1;
-    const summary =
-      !timeHolds && othersHold ? `blocked until ${notBefore!.at} (${notBefore!.meaning})` : waiting;
+    const summary = !timeHolds && othersHold ? `blocked until ${notBefore!.at} (${notBefore!.meaning})` : waiting;
     return { ...blocked, summary, evidence, missing: evaluation.missing, toConfirm: live.toConfirm, notes: applyAgain };
   });
   const next = firstOpen >= 0 ? stages[firstOpen] : undefined;

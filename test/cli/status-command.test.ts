@@ -4,7 +4,7 @@
 // recorded. To keep the file fast both variants run at once, each with its emulators in a process of its own (the
 // `cpi-renewal emulator` command), and single-key stops after the exchange: overlap carries the renewal to the
 // cleanup, and between them every evidence kind opens a gate once.
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App, EncryptionCertificateRenewal } from '../../constructs';
 import type { EmulatorReadyLine, RunningEmulators } from '../../src/cli/emulator-command';
-import { formatRenewalStatus, renewalStatuses } from '../../src/cli/status-command';
+import { renewalStatuses } from '../../src/cli/status-command';
 import { DEMO_RENEWAL_ID, demoRenewalProps, prepareWorld } from '../../src/demo/renewal-demo';
 import { TerraformRunner } from '../../src/demo/terraform-runner';
 import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
@@ -42,7 +42,11 @@ async function startRenewal(variant: RenewalVariant): Promise<Renewal> {
   const ready = emulator.ready;
   // prepareWorld talks to the emulators over HTTP only: their ready line is all it needs
   await prepareWorld({ ready } as RunningEmulators);
-  const installed = installProvider({ dir: join(dir, 'provider'), bundle: defaultBundlePath(), version: PROVIDER_VERSION });
+  const installed = installProvider({
+    dir: join(dir, 'provider'),
+    bundle: defaultBundlePath(),
+    version: PROVIDER_VERSION,
+  });
   const outdir = join(dir, 'cdktf.out');
   const app = new App({ outdir });
   new EncryptionCertificateRenewal(app, DEMO_RENEWAL_ID, demoRenewalProps(variant, dir, ready.receiverUrl!));
@@ -98,9 +102,13 @@ async function startRenewal(variant: RenewalVariant): Promise<Renewal> {
 
 /** `cpi-renewal emulator` in its own process, so that two renewals' emulators do not share one event loop. */
 async function startEmulatorProcess(dataDir: string): Promise<{ ready: EmulatorReadyLine; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'emulator', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(root, 'dist', 'cli.js'), 'emulator', '--data-dir', dataDir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
@@ -126,12 +134,16 @@ const stage = (status: RenewalStatus, name: string): StageStatus => status.stage
 
 /** The CLI as a user runs it (the bundle; `npm test` builds it first). */
 function cli(renewal: Renewal, args: string[]) {
-  const run = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'status', '--outdir', renewal.outdir, ...args], {
-    cwd: renewal.dir,
-    env: renewal.env,
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  const run = spawnSync(
+    process.execPath,
+    [join(root, 'dist', 'cli.js'), 'status', '--outdir', renewal.outdir, ...args],
+    {
+      cwd: renewal.dir,
+      env: renewal.env,
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -160,7 +172,10 @@ describe('cpi-renewal status through a real renewal', { concurrency: 2 }, () => 
     // the receiver decrypts with old and new key: the probe passes and the tenant administrator may exchange
     const exchange = stage(status, 'exchange-certificate');
     assert.equal(exchange.condition, 'ready', JSON.stringify(exchange));
-    assert.match(exchange.evidence.join('\n'), new RegExp(`^probe: the receiver decrypted a canary encrypted for ${fingerprint}`));
+    assert.match(
+      exchange.evidence.join('\n'),
+      new RegExp(`^probe: the receiver decrypted a canary encrypted for ${fingerprint}`),
+    );
     assert.deepEqual(status.next, { index: 2, name: 'exchange-certificate', condition: 'ready' });
 
     await r.apply('exchange-certificate');
@@ -256,7 +271,10 @@ describe('cpi-renewal status through a real renewal', { concurrency: 2 }, () => 
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^Renewal orders-2026 \(single-key\), checked at \S+$/m);
     assert.match(table.stdout, /^2 {2}stop-sending {10}integration developer {3}applied \(gate opened \S+\)$/m);
-    assert.match(table.stdout, /^4 {2}switch-receiver-key {3}receiver administrator {2}ready: the receiver administrator can apply it \(gate open now\)$/m);
+    assert.match(
+      table.stdout,
+      /^4 {2}switch-receiver-key {3}receiver administrator {2}ready: the receiver administrator can apply it \(gate open now\)$/m,
+    );
     assert.match(table.stdout, /^5 {2}resume-sending .* pending: after stage 4 switch-receiver-key$/m);
     assert.match(table.stdout, /^Next: stage 4 switch-receiver-key is ready\.$/m);
     assert.match(table.stdout, /^ {2}retention ends: \S+Z$/m);

@@ -44,7 +44,10 @@ function gate(name: string, extra: Record<string, unknown>) {
 }
 
 /** The resources and gate of each single-key stage, shaped as the renewal construct synthesizes them. */
-const SINGLE_KEY: Record<string, { resources: Record<string, Record<string, unknown>>; remote?: string; state?: string }> = {
+const SINGLE_KEY: Record<
+  string,
+  { resources: Record<string, Record<string, unknown>>; remote?: string; state?: string }
+> = {
   'prepare-receiver': { resources: { cpi_receiver_key: { 'new-key': { key_name: 'new', state: 'retired' } } } },
   'stop-sending': {
     remote: S1,
@@ -216,7 +219,11 @@ describe('renewalStatus', () => {
     [
       'after stage 1, a closed stop-sending gate blocks stage 2 on both administrators',
       1,
-      evaluated(false, [{ kind: 'not_before', text: 'not_before: passed' }], ['a confirmation by receiver-admin', 'a confirmation by tenant-admin']),
+      evaluated(
+        false,
+        [{ kind: 'not_before', text: 'not_before: passed' }],
+        ['a confirmation by receiver-admin', 'a confirmation by tenant-admin'],
+      ),
       ['applied', 'blocked', 'pending', 'pending', 'pending', 'pending'],
       /^blocked: waiting for the receiver administrator and tenant administrator$/,
     ],
@@ -293,7 +300,11 @@ describe('renewalStatus', () => {
     const status = renewalStatus(singleKeyRenewal(), statesAfter(6), undefined, NOW);
     assert.equal(status.next, undefined);
     assert.match(status.stages[3]!.notes.join(), /stage 6 cleanup continues this stage's state/);
-    assert.deepEqual(status.stages[5]!.notes, [], 'the retiring stage\'s resources do not make the cleanup "partly applied"');
+    assert.deepEqual(
+      status.stages[5]!.notes,
+      [],
+      'the retiring stage\'s resources do not make the cleanup "partly applied"',
+    );
   });
 
   test('a stage whose gate opened but whose apply stopped half-way is ready, with the record and a note', () => {
@@ -307,12 +318,19 @@ describe('renewalStatus', () => {
     const stage = renewalStatus(singleKeyRenewal(), states, undefined, NOW).stages[2]!;
     assert.equal(stage.condition, 'ready');
     assert.equal(stage.openedAt, '2026-03-01T09:30:00.000Z');
-    assert.match(stage.notes.join(), /partly applied: cpi_keystore_certificate.certificate, terraform_data.exchanged-at not in state yet/);
+    assert.match(
+      stage.notes.join(),
+      /partly applied: cpi_keystore_certificate.certificate, terraform_data.exchanged-at not in state yet/,
+    );
   });
 
   test('a gate that could not be checked blocks, saying why', () => {
-    const stage = renewalStatus(singleKeyRenewal(), statesAfter(1), { kind: 'failed', detail: 'CPI_GATE_CONFIRMATION_MALFORMED: …' }, NOW)
-      .stages[1]!;
+    const stage = renewalStatus(
+      singleKeyRenewal(),
+      statesAfter(1),
+      { kind: 'failed', detail: 'CPI_GATE_CONFIRMATION_MALFORMED: …' },
+      NOW,
+    ).stages[1]!;
     assert.equal(stage.condition, 'blocked');
     assert.deepEqual(stage.missing, ['the gate cannot be checked: CPI_GATE_CONFIRMATION_MALFORMED: …']);
   });
@@ -326,16 +344,19 @@ describe('renewalStatus', () => {
 });
 
 describe('gateToCheck', () => {
-  test('resolves the next gate\'s cross-stack inputs from the earlier stage\'s recorded outputs', () => {
+  test("resolves the next gate's cross-stack inputs from the earlier stage's recorded outputs", () => {
     const check = gateToCheck(singleKeyRenewal(), statesAfter(1));
     assert.equal(check?.stage.stackName, stack(2, 'stop-sending'));
     assert.deepEqual(check.unresolved, []);
     const confirmations = check.config.confirmation as { fingerprint_sha256: string }[];
-    assert.deepEqual(confirmations.map((c) => c.fingerprint_sha256), [FP, FP]);
+    assert.deepEqual(
+      confirmations.map((c) => c.fingerprint_sha256),
+      [FP, FP],
+    );
     assert.equal('//' in check.config, false);
   });
 
-  test('the cleanup\'s not_before is the exchange time plus the retention, as Terraform\'s timeadd computes it', () => {
+  test("the cleanup's not_before is the exchange time plus the retention, as Terraform's timeadd computes it", () => {
     const check = gateToCheck(singleKeyRenewal(), statesAfter(5));
     assert.equal(check?.config.not_before, '2026-05-30T08:30:00Z');
   });
@@ -343,7 +364,10 @@ describe('gateToCheck', () => {
   test('an input whose stage has no state yet stays unresolved, naming that stage', () => {
     const states = statesAfter(1);
     states.delete(statePath(S1));
-    states.set(statePath(S1), parseState({ version: 4, outputs: {}, resources: appliedState('prepare-receiver').resources }, 'x'));
+    states.set(
+      statePath(S1),
+      parseState({ version: 4, outputs: {}, resources: appliedState('prepare-receiver').resources }, 'x'),
+    );
     const check = gateToCheck(singleKeyRenewal(), states);
     assert.match(check!.unresolved[0]!, /output "cross-stack-output-new-key-fingerprint" of stage 1 prepare-receiver/);
     const stage = renewalStatus(singleKeyRenewal(), states, undefined, NOW).stages[1]!;
@@ -371,7 +395,10 @@ describe('reading what synth and Terraform wrote', () => {
       { renewalId: 'b-2026', variant: 'single-key' },
     ]);
     assert.deepEqual(renewalsInManifest(manifest(stacksOf('a', 'overlap').slice(0, 2)), 'm'), [], 'incomplete');
-    assert.throws(() => renewalsInManifest({ version: '0.21.0' }, 'cdktf.out/manifest.json'), /CPI_STATUS_NO_RENEWAL.*manifest\.json/);
+    assert.throws(
+      () => renewalsInManifest({ version: '0.21.0' }, 'cdktf.out/manifest.json'),
+      /CPI_STATUS_NO_RENEWAL.*manifest\.json/,
+    );
   });
 
   test('synthesizedStage resolves the local state path from the stack directory and refuses other backends', () => {
@@ -393,7 +420,12 @@ describe('reading what synth and Terraform wrote', () => {
         resources: [
           { mode: 'data', type: 'terraform_remote_state', name: 'r', instances: [{}] },
           { mode: 'managed', type: 'cpi_receiver_key', name: 'gone', instances: [] },
-          { mode: 'managed', type: 'cpi_renewal_gate', name: 'g', instances: [{ attributes: { opened_at: 't', evidence: ['e'] } }] },
+          {
+            mode: 'managed',
+            type: 'cpi_renewal_gate',
+            name: 'g',
+            instances: [{ attributes: { opened_at: 't', evidence: ['e'] } }],
+          },
         ],
       },
       's',
@@ -401,7 +433,10 @@ describe('reading what synth and Terraform wrote', () => {
     assert.deepEqual(state.resources, ['cpi_renewal_gate.g']);
     assert.deepEqual(state.gates, { 'cpi_renewal_gate.g': { openedAt: 't', evidence: ['e'] } });
     assert.deepEqual(state.outputs, { a: { value: 'x', sensitive: true } });
-    assert.throws(() => parseState({ version: 3, resources: [] }, 'old.tfstate'), /CPI_STATUS_STATE_UNREADABLE: .*old\.tfstate .*version 3/);
+    assert.throws(
+      () => parseState({ version: 3, resources: [] }, 'old.tfstate'),
+      /CPI_STATUS_STATE_UNREADABLE: .*old\.tfstate .*version 3/,
+    );
   });
 
   test('parseGoDuration reads the durations timeadd takes', () => {
