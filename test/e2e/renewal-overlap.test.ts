@@ -9,8 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_RENEWAL_ID, DEMO_WORLD } from '../../src/demo/renewal-demo';
 import {
-  awaitMessages,
-  messagesBetween,
+  awaitArrivals,
+  messagesArrivedBetween,
   outcomes,
   startRenewalWorld,
   type ListedKey,
@@ -27,7 +27,6 @@ describe('overlap renewal through cdktf diff / cdktf deploy', () => {
   let world: RenewalWorld;
   let oldFingerprint: string;
   let newFingerprint: string;
-  let exchangedAfterSeq = 0;
 
   const key = async (name: string): Promise<ListedKey | undefined> =>
     (await world.snapshot()).keys.find((k) => k.name === name);
@@ -57,10 +56,7 @@ describe('overlap renewal through cdktf diff / cdktf deploy', () => {
     const manifest = JSON.parse(readFileSync(join(world.outdir, 'manifest.json'), 'utf8')) as {
       stacks: Record<string, unknown>;
     };
-    assert.deepEqual(
-      Object.keys(manifest.stacks).sort(),
-      world.stages.map((s) => world.stackName(s.name)).sort(),
-    );
+    assert.deepEqual(Object.keys(manifest.stacks).sort(), world.stages.map((s) => world.stackName(s.name)).sort());
     const runbook = join(world.outdir, `RUNBOOK-${DEMO_RENEWAL_ID}.md`);
     assert.ok(existsSync(runbook), 'the runbook is written on synth');
     const text = readFileSync(runbook, 'utf8');
@@ -84,8 +80,8 @@ describe('overlap renewal through cdktf diff / cdktf deploy', () => {
   });
 
   test('a later stage applied before its predecessor fails (gate closed, naming gate and party) and changes nothing', async () => {
-    const before = await world.snapshot();
-    const seq = world.lastSeq();
+    const untouched = await world.snapshot();
+    const since = Date.now();
 
     const selected = await deploy('retire-old-key');
     assert.notEqual(selected.code, 0, 'cdktf refuses a stage whose predecessors are not selected');
@@ -103,28 +99,30 @@ describe('overlap renewal through cdktf diff / cdktf deploy', () => {
     assert.match(forced.output, /gate "retire-old-key" of renewal "orders-2026" is closed/);
     assert.doesNotMatch(forced.output, /Apply complete/);
 
-    assert.deepEqual(await world.snapshot(), before, 'tenant alias, iFlows and receiver keys are unchanged');
-    await awaitMessages(world, seq, 5);
-    assert.deepEqual(outcomes(messagesBetween(world.messages(), seq)), {
-      delivered: messagesBetween(world.messages(), seq).length,
-    });
+    assert.deepEqual(await world.snapshot(), untouched, 'tenant alias, iFlows and receiver keys are unchanged');
+    await awaitArrivals(world, since, 5);
+    const meanwhile = messagesArrivedBetween(world.messages(), since);
+    assert.deepEqual(outcomes(meanwhile), { delivered: meanwhile.length }, 'traffic still flows with the old key');
   });
 
   test('exchange-certificate: the probe opens the gate; after cdktf deploy the tenant sends with the new fingerprint', async () => {
     const plan = await diff('exchange-certificate');
     assert.equal(plan.code, 0, plan.output);
     assert.match(plan.output, /cpi_keystore_certificate\.certificate[\s\S]*will be (imported|updated)/);
-    const beforeExchange = world.lastSeq();
+    const exchanging = Date.now();
     const applied = await deploy('exchange-certificate', ALONE);
     assert.equal(applied.code, 0, applied.output);
-    exchangedAfterSeq = world.lastSeq();
+    const exchanged = Date.now();
     assert.equal((await world.snapshot()).aliasFingerprint, newFingerprint);
 
-    const earlier = messagesBetween(world.messages(), 0, beforeExchange);
+    const earlier = messagesArrivedBetween(world.messages(), 0, exchanging);
     assert.ok(earlier.length > 0);
-    assert.ok(earlier.every((m) => m.certificateFingerprint === oldFingerprint), 'before the exchange: the old certificate');
-    await awaitMessages(world, exchangedAfterSeq, 10);
-    const later = messagesBetween(world.messages(), exchangedAfterSeq);
+    assert.ok(
+      earlier.every((m) => m.certificateFingerprint === oldFingerprint),
+      'before the exchange: the old certificate',
+    );
+    await awaitArrivals(world, exchanged, 10);
+    const later = messagesArrivedBetween(world.messages(), exchanged);
     assert.ok(
       later.every((m) => m.certificateFingerprint === newFingerprint && m.outcome === 'delivered'),
       `after the exchange every message is encrypted for the new certificate and delivered: ${JSON.stringify(outcomes(later))}`,
@@ -166,7 +164,10 @@ describe('overlap renewal through cdktf diff / cdktf deploy', () => {
     assert.deepEqual(outcomes(messages), { delivered: messages.length });
     const counters = await world.counters();
     const decrypted = Object.values(counters).reduce((sum, c) => sum + c.decrypted, 0);
-    const refused = Object.values(counters).reduce((sum, c) => sum + Object.values(c.refused).reduce((a, b) => a + b, 0), 0);
+    const refused = Object.values(counters).reduce(
+      (sum, c) => sum + Object.values(c.refused).reduce((a, b) => a + b, 0),
+      0,
+    );
     assert.equal(refused, 0, JSON.stringify(counters));
     assert.equal(decrypted, messages.length, 'the receiver decrypted every message the tenant delivered');
     // per key: what the tenant encrypted for each certificate is what the receiver decrypted with its key

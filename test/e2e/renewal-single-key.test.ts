@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { DEMO_RENEWAL_ID, DEMO_WORLD } from '../../src/demo/renewal-demo';
 import type { KeyCounters } from '../../src/emulator/receiver-emulator';
 import {
-  awaitMessages,
-  messagesBetween,
+  awaitArrivals,
+  messagesArrivedBetween,
   outcomes,
   startRenewalWorld,
   type CommandRun,
@@ -31,9 +31,9 @@ describe('single-key renewal through plain terraform', () => {
   let world: RenewalWorld;
   let oldFingerprint: string;
   let newFingerprint: string;
-  let stoppedAtSeq = 0;
+  let stopped = 0; // when the stop-sending apply had ended (epoch ms)
   let countersWhenStopped: Record<string, KeyCounters> = {};
-  let resumingAtSeq = 0;
+  let resuming = 0; // when the resume-sending plan began
 
   const key = async (name: string): Promise<ListedKey | undefined> =>
     (await world.snapshot()).keys.find((k) => k.name === name);
@@ -90,8 +90,8 @@ describe('single-key renewal through plain terraform', () => {
   });
 
   test('a later stage applied before its predecessor fails (gate closed, naming gate and party) and changes nothing', async () => {
-    const before = await world.snapshot();
-    const seq = world.lastSeq();
+    const untouched = await world.snapshot();
+    const since = Date.now();
 
     const exchange = await world.terraform('exchange-certificate', ['apply', '-input=false', '-auto-approve']);
     assert.equal(exchange.code, 1, exchange.output);
@@ -105,9 +105,9 @@ describe('single-key renewal through plain terraform', () => {
     assert.match(resume.output, /Waiting for: receiver administrator \(receiver-admin\)/);
 
     for (const run of [exchange, resume]) assert.doesNotMatch(run.output, /Apply complete/);
-    assert.deepEqual(await world.snapshot(), before, 'tenant alias, iFlows and receiver keys are unchanged');
-    await awaitMessages(world, seq, 5);
-    const meanwhile = messagesBetween(world.messages(), seq);
+    assert.deepEqual(await world.snapshot(), untouched, 'tenant alias, iFlows and receiver keys are unchanged');
+    await awaitArrivals(world, since, 5);
+    const meanwhile = messagesArrivedBetween(world.messages(), since);
     assert.deepEqual(outcomes(meanwhile), { delivered: meanwhile.length }, 'traffic still flows with the old key');
   });
 
@@ -115,7 +115,10 @@ describe('single-key renewal through plain terraform', () => {
     const closed = await plan('stop-sending');
     assert.equal(closed.code, 1, closed.output);
     assert.match(closed.output, /gate "stop-sending" of renewal "orders-2026" is closed/);
-    assert.match(closed.output, /Waiting for: receiver administrator \(receiver-admin\) and tenant administrator\s+\(tenant-admin\)/);
+    assert.match(
+      closed.output,
+      /Waiting for: receiver administrator \(receiver-admin\) and tenant administrator\s+\(tenant-admin\)/,
+    );
 
     // each party runs exactly the command the closed gate prints, from the stack directory where it is shown
     for (const party of ['receiver-admin', 'tenant-admin']) {
@@ -140,11 +143,12 @@ describe('single-key renewal through plain terraform', () => {
   test('stop-sending: applying the plan undeploys the iFlow; from then on no message is sent', async () => {
     const applied = await applyPlan('stop-sending');
     assert.equal(applied.code, 0, applied.output);
-    stoppedAtSeq = world.lastSeq();
-    countersWhenStopped = await world.counters();
+    stopped = Date.now();
     assert.deepEqual((await world.snapshot()).iflows, [], 'no runtime artifact is left');
-    await awaitMessages(world, stoppedAtSeq, 5);
-    const meanwhile = messagesBetween(world.messages(), stoppedAtSeq);
+    await awaitArrivals(world, stopped, 5);
+    // taken once later messages are logged, so that every message that arrived before the stop is counted
+    countersWhenStopped = await world.counters();
+    const meanwhile = messagesArrivedBetween(world.messages(), stopped);
     assert.deepEqual(outcomes(meanwhile), { 'not-sent': meanwhile.length });
     assert.ok(meanwhile.every((m) => m.certificateFingerprint === null && m.receiverStatus === null));
   });
@@ -165,20 +169,24 @@ describe('single-key renewal through plain terraform', () => {
   });
 
   test('resume-sending: the probe opens the gate; after the redeploy the tenant sends with the new fingerprint and the receiver accepts it', async () => {
-    resumingAtSeq = world.lastSeq();
-    assert.deepEqual(await world.counters(), countersWhenStopped, 'the receiver got nothing while the iFlow was undeployed');
+    resuming = Date.now();
+    assert.deepEqual(
+      await world.counters(),
+      countersWhenStopped,
+      'the receiver got nothing while the iFlow was undeployed',
+    );
     await planAndApply('resume-sending');
-    const resumedAtSeq = world.lastSeq();
+    const resumed = Date.now();
     assert.deepEqual(
       (await world.snapshot()).iflows.map((i) => [i.id, i.status]),
       [[DEMO_WORLD.iflowId, 'STARTED']],
     );
-    await awaitMessages(world, resumedAtSeq, 10);
-    const resumed = messagesBetween(world.messages(), resumedAtSeq);
-    assert.deepEqual(outcomes(resumed), { delivered: resumed.length });
-    assert.ok(resumed.every((m) => m.certificateFingerprint === newFingerprint));
+    await awaitArrivals(world, resumed, 10);
+    const sinceResumed = messagesArrivedBetween(world.messages(), resumed);
+    assert.deepEqual(outcomes(sinceResumed), { delivered: sinceResumed.length });
+    assert.ok(sinceResumed.every((m) => m.certificateFingerprint === newFingerprint));
     const counters = await world.counters();
-    assert.ok((counters[newFingerprint]?.decrypted ?? 0) >= resumed.length, JSON.stringify(counters));
+    assert.ok((counters[newFingerprint]?.decrypted ?? 0) >= sinceResumed.length, JSON.stringify(counters));
   });
 
   test('cleanup: its plan fails while retention lasts, a destroy of the old key is refused, and the key stays', async () => {
@@ -210,14 +218,21 @@ describe('single-key renewal through plain terraform', () => {
     const counts = outcomes(messages);
     assert.equal(counts.refused, undefined, JSON.stringify(counts));
     assert.equal(counts['receiver-unreachable'], undefined, JSON.stringify(counts));
-    const undeployed = messagesBetween(messages, stoppedAtSeq, resumingAtSeq);
+    const undeployed = messagesArrivedBetween(messages, stopped, resuming);
     assert.ok(undeployed.length > 0);
     assert.deepEqual(outcomes(undeployed), { 'not-sent': undeployed.length }, 'nothing sent while undeployed');
 
     const counters = await world.counters();
-    const refused = Object.values(counters).reduce((s, c) => s + Object.values(c.refused).reduce((a, b) => a + b, 0), 0);
+    const refused = Object.values(counters).reduce(
+      (s, c) => s + Object.values(c.refused).reduce((a, b) => a + b, 0),
+      0,
+    );
     assert.equal(refused, 0, JSON.stringify(counters));
-    assert.equal(decryptedTotal(counters), counts.delivered, 'the receiver decrypted every message the tenant delivered');
+    assert.equal(
+      decryptedTotal(counters),
+      counts.delivered,
+      'the receiver decrypted every message the tenant delivered',
+    );
     for (const fingerprint of [oldFingerprint, newFingerprint]) {
       const delivered = messages.filter((m) => m.certificateFingerprint === fingerprint && m.outcome === 'delivered');
       assert.ok(delivered.length > 0, `messages were delivered encrypted for ${fingerprint}`);

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { startEmulators, type RunningEmulators } from '../../../src/cli/emulator-command';
 import { DEMO_RENEWAL_ID, DEMO_WORLD, prepareWorld } from '../../../src/demo/renewal-demo';
 import { TrafficGenerator } from '../../../src/demo/traffic-generator';
@@ -69,14 +70,16 @@ export interface RenewalWorld {
   snapshot(): Promise<WorldSnapshot>;
   /** The tenant's message log, oldest first. */
   messages(): MessageRecord[];
-  lastSeq(): number;
   /** The receiver's counters: per key fingerprint, decrypted and refused messages (GET /admin/counters). */
   counters(): Promise<Record<string, KeyCounters>>;
   close(): Promise<void>;
 }
 
 /** Starts the world of a renewal of `variant` in a fresh directory. */
-export async function startRenewalWorld(variant: RenewalVariant, options: { rate?: number } = {}): Promise<RenewalWorld> {
+export async function startRenewalWorld(
+  variant: RenewalVariant,
+  options: { rate?: number } = {},
+): Promise<RenewalWorld> {
   const dir = mkdtempSync(join(tmpdir(), `cpi-e2e-${variant}-`));
   // short emulator delays keep the file fast; the order of events is what the test checks, not their duration
   const configFile = join(dir, 'emulator.json');
@@ -89,7 +92,11 @@ export async function startRenewalWorld(variant: RenewalVariant, options: { rate
     await emulators.close();
     throw error;
   }
-  const installed = installProvider({ dir: join(dir, 'provider'), bundle: defaultBundlePath(), version: PROVIDER_VERSION });
+  const installed = installProvider({
+    dir: join(dir, 'provider'),
+    bundle: defaultBundlePath(),
+    version: PROVIDER_VERSION,
+  });
   const settings: E2eRenewalSettings = { variant, dir, receiverUrl, windowStart: new Date().toISOString() };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -135,7 +142,11 @@ export async function startRenewalWorld(variant: RenewalVariant, options: { rate
   const timings: RenewalWorld['timings'] = [];
   const timed = async (command: string, args: readonly string[], cwd = dir) => {
     const result = await run(command, args, cwd, env);
-    timings.push({ command: `${command.split('/').pop()} ${args.map((a) => (a.startsWith('-chdir=') ? `-chdir=…/${basename(a)}` : a)).join(' ')}`, code: result.code, ms: result.ms });
+    timings.push({
+      command: `${command.split('/').pop()} ${args.map((a) => (a.startsWith('-chdir=') ? `-chdir=…/${basename(a)}` : a)).join(' ')}`,
+      code: result.code,
+      ms: result.ms,
+    });
     return result;
   };
   return {
@@ -152,7 +163,8 @@ export async function startRenewalWorld(variant: RenewalVariant, options: { rate
     stackDir: (name) => join(outdir, 'stacks', stackName(name)),
     stage,
     synth: () => void synthesizeRenewal(settings, outdir),
-    terraform: (name, args) => timed('terraform', [`-chdir=${join(outdir, 'stacks', stackName(name))}`, ...args, '-no-color']),
+    terraform: (name, args) =>
+      timed('terraform', [`-chdir=${join(outdir, 'stacks', stackName(name))}`, ...args, '-no-color']),
     cdktf: (args) => timed(CDKTF, args),
     cpiRenewal: (args, cwd) => timed(process.execPath, [join(root, 'dist', 'cli.js'), ...args], cwd),
     async snapshot() {
@@ -160,14 +172,21 @@ export async function startRenewalWorld(variant: RenewalVariant, options: { rate
       const iflows = emulators.tenant.state.runtimeArtifacts().map((a) => ({ id: a.id, status: String(a.status) }));
       const listed = (await (await fetch(`${receiverUrl}/admin/keys`)).json()) as { keys: ListedKey[] };
       const keys = listed.keys
-        .map(({ name, state, fingerprintSha256, retiredAt, retainUntil }) => ({ name, state, fingerprintSha256, retiredAt, retainUntil }))
+        .map(({ name, state, fingerprintSha256, retiredAt, retainUntil }) => ({
+          name,
+          state,
+          fingerprintSha256,
+          retiredAt,
+          retainUntil,
+        }))
         .sort((a, b) => a.name.localeCompare(b.name));
       return { aliasFingerprint: entry?.fingerprintSha256, iflows, keys };
     },
     messages: () => emulators.tenant.state.messages(),
-    lastSeq: () => emulators.tenant.state.messages().at(-1)?.seq ?? 0,
     async counters() {
-      const body = (await (await fetch(`${receiverUrl}/admin/counters`)).json()) as { counters: Record<string, KeyCounters> };
+      const body = (await (await fetch(`${receiverUrl}/admin/counters`)).json()) as {
+        counters: Record<string, KeyCounters>;
+      };
       return body.counters;
     },
     async close() {
@@ -188,14 +207,41 @@ function run(command: string, args: readonly string[], cwd: string, env: NodeJS.
     child.on('error', reject);
     // colours off: assertions read the text (cdktf colours terraform's output even without a TTY)
     child.on('close', (code) =>
-      resolvePromise({ code: code ?? 1, output: output.replace(/\x1b\[[0-9;]*m/g, ''), ms: Date.now() - started }),
+      resolvePromise({ code: code ?? 1, output: stripVTControlCharacters(output), ms: Date.now() - started }),
     );
   });
 }
 
-/** The messages with seq in (after, upTo]. */
-export function messagesBetween(messages: readonly MessageRecord[], after: number, upTo = Infinity): MessageRecord[] {
-  return messages.filter((m) => m.seq > after && m.seq <= upTo);
+/**
+ * The messages whose request reached the tenant in [from, to) (epoch ms). A stage's effect is judged by arrival
+ * time, not by log order: a message that arrived just before an apply ended may be logged just after it.
+ */
+export function messagesArrivedBetween(
+  messages: readonly MessageRecord[],
+  from: number,
+  to = Infinity,
+): MessageRecord[] {
+  return messages.filter((m) => {
+    const at = Date.parse(m.time);
+    return at >= from && at < to;
+  });
+}
+
+/** Waits until at least `count` messages have arrived at or after `from` (epoch ms) and have been logged. */
+export async function awaitArrivals(
+  world: RenewalWorld,
+  from: number,
+  count: number,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (messagesArrivedBetween(world.messages(), from).length < count) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `fewer than ${count} messages arrived after ${new Date(from).toISOString()} within ${timeoutMs} ms`,
+      );
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** How many messages had each outcome. */
@@ -203,13 +249,4 @@ export function outcomes(messages: readonly MessageRecord[]): Record<string, num
   const counts: Record<string, number> = {};
   for (const m of messages) counts[m.outcome] = (counts[m.outcome] ?? 0) + 1;
   return counts;
-}
-
-/** Waits until the traffic has produced at least `count` more messages after `after` (the log is the tenant's). */
-export async function awaitMessages(world: RenewalWorld, after: number, count: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (messagesBetween(world.messages(), after).length < count) {
-    if (Date.now() > deadline) throw new Error(`fewer than ${count} messages after seq ${after} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
