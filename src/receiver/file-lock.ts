@@ -1,6 +1,6 @@
 // A lock file against two writers of the same keystore (two terraform runs, or terraform and an operator's
 // script): created with O_EXCL, holding the owner's pid. A lock whose process is gone is taken over.
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { CpiError } from '../errors';
 
@@ -20,10 +20,15 @@ function alive(pid: number): boolean {
   }
 }
 
-/** True when the lock file names a process on this host that no longer runs. */
+/** An empty lock file older than this lost its writer between creating and filling it (killed in between). */
+const EMPTY_LOCK_GRACE_MS = 2000;
+
+/** True when the lock file names a process on this host that no longer runs, or stayed empty too long. */
 function stale(lockPath: string): boolean {
   try {
-    const [host, pid] = readFileSync(lockPath, 'utf8').trim().split(' ');
+    const text = readFileSync(lockPath, 'utf8').trim();
+    if (text === '') return Date.now() - statSync(lockPath).mtimeMs > EMPTY_LOCK_GRACE_MS;
+    const [host, pid] = text.split(' ');
     return host === hostname() && Number.isInteger(Number(pid)) && !alive(Number(pid));
   } catch {
     return false; // vanished or being written: not ours to judge
