@@ -297,8 +297,10 @@ export class EncryptionCertificateRenewal extends Construct {
           break;
         }
         case 'switch-receiver-key': {
-          this.switchedNewKey(stack, after);
-          this.oldKey(stack, 'retired', after);
+          const switched = this.switchedNewKey(stack, after);
+          // Add before remove: the old key is retired only once the new one decrypts, so that the receiver never
+          // holds no active key (a kill between the two would otherwise leave it unable to decrypt anything).
+          this.oldKey(stack, 'retired', [...after, switched.resource]);
           retiringStage = stage;
           break;
         }
