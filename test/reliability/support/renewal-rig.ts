@@ -222,30 +222,39 @@ export class RenewalRig {
       outputs.push(run.output);
       if (run.code === 0) break;
       if (/CPI_GATE_CLOSED/.test(run.output)) {
-        const gate = stage.spec.gate!;
-        const parties = gate.requirements.flatMap((r) => (r.kind === 'confirmation' ? [r.party] : []));
-        if (!confirmed && gate.mode === 'all' && parties.length > 0) {
-          for (const party of parties) {
-            writeConfirmation(join(this.options.dir, 'renewals', DEMO_RENEWAL_ID, 'confirmations'), {
-              renewalId: DEMO_RENEWAL_ID,
-              gate: gate.name,
-              fingerprintSha256: this.fingerprint!,
-              party,
-              person: `reliability test for ${party}`,
-              confirmedAt: new Date(),
-            });
-          }
+        if (!confirmed && this.confirm(stage)) {
           confirmed = true;
           continue;
         }
-        if (++gateWaits > 20) throw new Error(`gate ${gate.name} stayed closed:\n${run.output}`);
+        if (++gateWaits > 20) throw new Error(`gate ${stage.spec.gate!.name} stayed closed:\n${run.output}`);
         await new Promise((r) => setTimeout(r, 250));
         continue;
       }
-      if (++failedApplies > maxFailures) throw new Error(`stage ${stage.spec.name} did not converge in ${applies} applies:\n${run.output}`);
+      if (++failedApplies > maxFailures) throw new Error(`stage ${stage.spec.name} did not converge in ${applies} applies:\n${run.output.slice(-4000)}`);
     }
     if (stage.spec.index === 1) this.fingerprint = await this.output(stage, 'new_fingerprint_sha256');
     return { failedApplies, applies, outputs };
+  }
+
+  /**
+   * Writes the confirmations a stage's gate waits for when it requires them all (single-key stop-sending), in the
+   * waited-for parties' names, as the demo does; false when the gate takes none.
+   */
+  confirm(stage: Stage): boolean {
+    const gate = stage.spec.gate;
+    const parties = (gate?.requirements ?? []).flatMap((r) => (r.kind === 'confirmation' ? [r.party] : []));
+    if (!gate || gate.mode !== 'all' || parties.length === 0) return false;
+    for (const party of parties) {
+      writeConfirmation(join(this.options.dir, 'renewals', DEMO_RENEWAL_ID, 'confirmations'), {
+        renewalId: DEMO_RENEWAL_ID,
+        gate: gate.name,
+        fingerprintSha256: this.fingerprint!,
+        party,
+        person: `reliability test for ${party}`,
+        confirmedAt: new Date(),
+      });
+    }
+    return true;
   }
 
   async output(stage: Stage, name: string): Promise<string> {
