@@ -120,12 +120,15 @@ describe('single-key renewal through plain terraform', () => {
       /Waiting for: receiver administrator \(receiver-admin\) and tenant administrator\s+\(tenant-admin\)/,
     );
 
-    // each party runs exactly the command the closed gate prints, from the stack directory where it is shown
+    // each party runs exactly the command the closed gate prints, from the project root it names (where people
+    // work and commit, not the stack directory terraform runs in)
+    const root = /To confirm \(from (\S+)\):/.exec(closed.output)?.[1];
+    assert.equal(root, world.dir, 'the gate names the project root to run the command from');
     for (const party of ['receiver-admin', 'tenant-admin']) {
       const printed = new RegExp(`${party} runs: cpi-renewal (confirm .*)$`, 'm').exec(closed.output)?.[1];
       assert.ok(printed, `the closed gate tells the ${party} what to run:\n${closed.output}`);
       const args = printed.replace('"<your name>"', `e2e-${party}`).split(' ');
-      const confirmed = await world.cpiRenewal(args, world.stackDir('stop-sending'));
+      const confirmed = await world.cpiRenewal(args, root);
       assert.equal(confirmed.code, 0, confirmed.output);
       const planned = await plan('stop-sending');
       if (party === 'receiver-admin') {

@@ -1,7 +1,8 @@
 // cpi_renewal_gate: the hand-over between two stages of a renewal. Evaluated at plan (on create and when its inputs
 // change) and again at apply; closed, it fails the plan with what the waited-for party must do; open, it records
 // the evidence and the time in state. Once applied the gate is never re-evaluated: the record is the audit trail.
-import { join, normalize } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
 import { CpiError } from '../../errors';
 import {
   defaultConfirmationsDir,
@@ -300,9 +301,28 @@ async function evaluate(
   return { spec, evaluation: await evaluateGate(spec, sources, ctx.signal) };
 }
 
-/** The `cpi-renewal confirm` command line that writes the confirmation this gate looks for. */
-export function confirmCommand(spec: GateEvidenceSpec, party: Party, fingerprint: string): string {
-  const dir = normalize(spec.confirmationsDir);
+/**
+ * Where a person runs `cpi-renewal confirm` and what they commit. Terraform runs in the stack directory (under cdktf,
+ * `cdktf.out/stacks/<stack>`), but people work from the project root: the nearest directory above with a
+ * `cdktf.json` or `.git`, else the working directory itself. Paths are shown relative to that root when the
+ * confirmations live inside it, else absolute.
+ */
+export function confirmationLocation(confirmationsDir: string, cwd = process.cwd()): { root: string; dir: string } {
+  const absolute = resolve(cwd, confirmationsDir);
+  let root = resolve(cwd); // plain Terraform: people work where the configuration is
+  for (let dir = root; dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'cdktf.json')) || existsSync(join(dir, '.git'))) {
+      root = dir;
+      break;
+    }
+  }
+  const inside = relative(root, absolute);
+  return inside.startsWith('..') || isAbsolute(inside) ? { root, dir: absolute } : { root, dir: inside || '.' };
+}
+
+/** The `cpi-renewal confirm` command line that writes the confirmation this gate looks for, run from `location.root`. */
+export function confirmCommand(spec: GateEvidenceSpec, party: Party, fingerprint: string, location = confirmationLocation(spec.confirmationsDir)): string {
+  const dir = normalize(location.dir);
   const root = join(dir, '..', '..');
   const standard = normalize(join(root, spec.renewalId, 'confirmations')) === dir;
   const where = standard ? (root === CONFIRMATIONS_ROOT ? '' : ` --dir ${root}`) : ` --confirmations-dir ${dir}`;
@@ -326,13 +346,14 @@ function closedError(values: ObjectValue, spec: GateEvidenceSpec, evaluation: Ga
   const waitsFor = list(values.waits_for).map(String);
   const who = waitsFor.map((p) => `${PARTY_TITLES[p as Party] ?? p} (${p})`).join(' and ');
   const action = str(values.action) ?? defaultAction(spec.gate, waitsFor) ?? 'provide the evidence listed below';
-  const file = join(normalize(spec.confirmationsDir), `${spec.gate}.json`);
+  const location = confirmationLocation(spec.confirmationsDir);
+  const file = join(normalize(location.dir), `${spec.gate}.json`);
   const steps = spec.confirmations
     .filter(
       (c) =>
         !evaluation.satisfied.some((r) => r.kind === 'confirmation' && r.text.startsWith(`confirmation: ${c.party} `)),
     )
-    .map((c) => `  ${c.party} runs: ${confirmCommand(spec, c.party, c.fingerprintSha256)}\n    and commits ${file}`);
+    .map((c) => `  ${c.party} runs: ${confirmCommand(spec, c.party, c.fingerprintSha256, location)}\n    and commits ${file}`);
   const combine = spec.mode === 'any' ? 'any one of these suffices' : 'all of these are needed';
   const lines = [
     `gate "${spec.gate}" of renewal "${spec.renewalId}" is closed.`,
@@ -340,7 +361,7 @@ function closedError(values: ObjectValue, spec: GateEvidenceSpec, evaluation: Ga
     `What they must do: ${action}.`,
     `Missing (${combine}${spec.notBefore ? '; not_before must hold in any case' : ''}):`,
     ...evaluation.missing.map((m) => `  - ${m}`),
-    ...(steps.length > 0 ? ['To confirm:', ...steps] : []),
+    ...(steps.length > 0 ? [`To confirm (from ${location.root}):`, ...steps] : []),
     `Evidence found so far: ${evaluation.satisfied.length === 0 ? 'none' : ''}`,
     ...evaluation.satisfied.map((r) => `  - ${r.text}`),
     `Checked at ${evaluation.now.toISOString()}; confirmations are read from ${evaluation.confirmationFile}.`,
