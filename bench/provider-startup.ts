@@ -14,7 +14,12 @@ function startOnce(executable: string, clientCert: string): Promise<number> {
   const started = process.hrtime.bigint();
   return new Promise((done, fail) => {
     const child = spawn(executable, [], {
-      env: { ...process.env, TF_PLUGIN_MAGIC_COOKIE: COOKIE, PLUGIN_PROTOCOL_VERSIONS: '5,6', PLUGIN_CLIENT_CERT: clientCert },
+      env: {
+        ...process.env,
+        TF_PLUGIN_MAGIC_COOKIE: COOKIE,
+        PLUGIN_PROTOCOL_VERSIONS: '5,6',
+        PLUGIN_CLIENT_CERT: clientCert,
+      },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     child.stdout.once('data', () => {
@@ -43,6 +48,8 @@ export async function measureStartup(bundle = resolve(__dirname, '../dist/provid
 
 if (require.main === module) {
   void measureStartup().then((r) =>
-    console.log(`provider start-up (spawn → handshake), ${r.runs} runs: median ${r.median.toFixed(1)} ms, min ${r.min.toFixed(1)} ms, max ${r.max.toFixed(1)} ms`),
+    console.log(
+      `provider start-up (spawn → handshake), ${r.runs} runs: median ${r.median.toFixed(1)} ms, min ${r.min.toFixed(1)} ms, max ${r.max.toFixed(1)} ms`,
+    ),
   );
 }

@@ -25,7 +25,9 @@ function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[]): Promise
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.on('error', reject);
     child.on('close', (code) =>
-      code === 0 ? resolve(Number(process.hrtime.bigint() - started) / 1e6) : reject(new Error(`terraform ${args.join(' ')}: ${output}`)),
+      code === 0
+        ? resolve(Number(process.hrtime.bigint() - started) / 1e6)
+        : reject(new Error(`terraform ${args.join(' ')}: ${output}`)),
     );
   });
 }
@@ -38,19 +40,25 @@ function median(values: number[]): number {
 function workdir(bundle: string, version: string): { dir: string; env: NodeJS.ProcessEnv } {
   const dir = mkdtempSync(join(tmpdir(), 'cpi-bench-plan-'));
   const { cliConfigFile } = installProvider({ dir: join(dir, '.provider'), bundle, version });
-  return { dir, env: { ...process.env, TF_CLI_CONFIG_FILE: cliConfigFile, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' } };
+  return {
+    dir,
+    env: { ...process.env, TF_CLI_CONFIG_FILE: cliConfigFile, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
+  };
 }
 
 async function noOpPlan(dir: string, env: NodeJS.ProcessEnv): Promise<number> {
   const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) times.push(await terraform(dir, env, ['plan', '-input=false', '-detailed-exitcode', '-no-color']));
+  for (let i = 0; i < RUNS; i++)
+    times.push(await terraform(dir, env, ['plan', '-input=false', '-detailed-exitcode', '-no-color']));
   return median(times);
 }
 
 export async function benchRuntimePlan(count: number): Promise<number> {
   const { dir, env } = workdir(resolve(__dirname, '../dist/test-provider.js'), '0.0.1');
   try {
-    const items = Object.fromEntries(Array.from({ length: count }, (_, i) => [`i${i}`, { name: `item-${i}`, content: 'x' }]));
+    const items = Object.fromEntries(
+      Array.from({ length: count }, (_, i) => [`i${i}`, { name: `item-${i}`, content: 'x' }]),
+    );
     writeFileSync(
       join(dir, 'main.tf.json'),
       JSON.stringify({
@@ -69,7 +77,12 @@ export async function benchRuntimePlan(count: number): Promise<number> {
 
 export async function benchKeystoreRefresh(count: number) {
   const now = new Date();
-  const { privateKeyPem } = generateKeyPairWithCertificate({ algorithm: 'RSA-2048', subject: 'CN=bench', validityDays: 365, now });
+  const { privateKeyPem } = generateKeyPairWithCertificate({
+    algorithm: 'RSA-2048',
+    subject: 'CN=bench',
+    validityDays: 365,
+    now,
+  });
   const certificates = Array.from({ length: count }, (_, i) => ({
     alias: `bench_${i}`,
     pem: createSelfSignedCertificate({
@@ -91,8 +104,14 @@ export async function benchKeystoreRefresh(count: number) {
   const { dir, env } = workdir(resolve(__dirname, '../dist/provider.js'), PROVIDER_VERSION);
   const tfData = workdir(resolve(__dirname, '../dist/provider.js'), PROVIDER_VERSION);
   try {
-    Object.assign(env, { CPI_TENANT_URL: emulator.url, CPI_USERNAME: emulator.credentials.username, CPI_PASSWORD: emulator.credentials.password });
-    const resources = Object.fromEntries(certificates.map((c, i) => [`c${i}`, { alias: c.alias, certificate_pem: c.pem }]));
+    Object.assign(env, {
+      CPI_TENANT_URL: emulator.url,
+      CPI_USERNAME: emulator.credentials.username,
+      CPI_PASSWORD: emulator.credentials.password,
+    });
+    const resources = Object.fromEntries(
+      certificates.map((c, i) => [`c${i}`, { alias: c.alias, certificate_pem: c.pem }]),
+    );
     writeFileSync(
       join(dir, 'main.tf.json'),
       JSON.stringify({
@@ -110,12 +129,21 @@ export async function benchKeystoreRefresh(count: number) {
 
     writeFileSync(
       join(tfData.dir, 'main.tf.json'),
-      JSON.stringify({ resource: { terraform_data: Object.fromEntries(certificates.map((c, i) => [`d${i}`, { input: c.alias }])) } }),
+      JSON.stringify({
+        resource: { terraform_data: Object.fromEntries(certificates.map((c, i) => [`d${i}`, { input: c.alias }])) },
+      }),
     );
     await terraform(tfData.dir, tfData.env, ['init', '-input=false']);
     await terraform(tfData.dir, tfData.env, ['apply', '-auto-approve', '-input=false']);
     const baselineMs = await noOpPlan(tfData.dir, tfData.env);
-    return { count, planMs, baselineMs, ratio: planMs / baselineMs, callsPerPlan, goalCalls: Math.ceil(count / 1000) + 1 };
+    return {
+      count,
+      planMs,
+      baselineMs,
+      ratio: planMs / baselineMs,
+      callsPerPlan,
+      goalCalls: Math.ceil(count / 1000) + 1,
+    };
   } finally {
     await emulator.close();
     for (const d of [dir, tfData.dir, dataDir]) rmSync(d, { recursive: true, force: true });
@@ -124,7 +152,8 @@ export async function benchKeystoreRefresh(count: number) {
 
 if (require.main === module) {
   void (async () => {
-    for (const n of [1, 100]) console.log(`no-op plan, test provider, ${n} resource(s): median ${(await benchRuntimePlan(n)).toFixed(0)} ms`);
+    for (const n of [1, 100])
+      console.log(`no-op plan, test provider, ${n} resource(s): median ${(await benchRuntimePlan(n)).toFixed(0)} ms`);
     for (const n of [10, 100, 1000]) {
       const r = await benchKeystoreRefresh(n);
       console.log(

@@ -14,7 +14,18 @@ const common = {
 
 await Promise.all([
   build({ ...common, entryPoints: ['src/provider/main.ts'], outfile: 'dist/provider.js', minify: true }),
-  build({ ...common, entryPoints: ['src/provider/launcher.ts'], outfile: 'dist/provider-launcher.js', minify: true, sourcemap: false }),
-  build({ ...common, entryPoints: ['test/provider/fixtures/test-provider-main.ts'], outfile: 'dist/test-provider.js', minify: true }),
+  build({
+    ...common,
+    entryPoints: ['src/provider/launcher.ts'],
+    outfile: 'dist/provider-launcher.js',
+    minify: true,
+    sourcemap: false,
+  }),
+  build({
+    ...common,
+    entryPoints: ['test/provider/fixtures/test-provider-main.ts'],
+    outfile: 'dist/test-provider.js',
+    minify: true,
+  }),
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
 ]);

@@ -6,7 +6,6 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpiProvider } from '../src/provider/cpi-provider';
-import { receiverBlock } from '../src/provider/receiver-settings';
 import type { CtyType } from '../src/provider/cty';
 import type { AttributeSpec, BlockSpec, NestedBlockSpec, SchemaSpec } from '../src/provider/schema';
 import { PROVIDER_NAMESPACE, PROVIDER_TYPE } from '../src/provider/install';
@@ -298,9 +297,7 @@ function renderBinding(source: BindingSource, provider: { name: string; version:
 }
 
 /** Every binding file by name, plus `index.ts`; pure, so the freshness test can compare in memory. */
-export function generateBindings(
-  provider: ProviderSchemas = cpiProvider,
-): Map<string, string> {
+export function generateBindings(provider: ProviderSchemas = cpiProvider): Map<string, string> {
   const files = new Map<string, string>();
   const sources = bindingSources(provider);
   for (const source of sources) files.set(bindingFileName(source, provider.name), renderBinding(source, provider));

@@ -17,9 +17,7 @@ function testFiles(path) {
 
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test'];
 const files = roots.flatMap(testFiles);
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=tap', ...files],
-  { stdio: 'inherit' },
-);
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

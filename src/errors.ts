@@ -58,7 +58,7 @@ export const ERRORS = registry({
   },
   CPI_IFLOW_NOT_FOUND: {
     summary: 'The integration flow does not exist on the tenant',
-    fix: 'Check iflow_id (the artifact ID, not its name) and version against the tenant\'s design-time artifacts.',
+    fix: "Check iflow_id (the artifact ID, not its name) and version against the tenant's design-time artifacts.",
   },
   CPI_TEST_OBJECT_NOT_FOUND: {
     summary: 'The object of the test-only resource cpi_test_item does not exist',
@@ -75,7 +75,7 @@ export const ERRORS = registry({
   },
   CPI_PKI_CERTIFICATE_CHAIN: {
     summary: 'More than one certificate was given where exactly one (the leaf) was expected',
-    fix: 'Pass only the receiver\'s own certificate (the leaf, usually the first block); leave the CA certificates out.',
+    fix: "Pass only the receiver's own certificate (the leaf, usually the first block); leave the CA certificates out.",
   },
   CPI_PKI_NOT_A_CERTIFICATE: {
     summary: 'The PEM block is not an X.509 certificate',
@@ -91,7 +91,7 @@ export const ERRORS = registry({
   },
   CPI_PKI_CERT_NOT_YET_VALID: {
     summary: 'The certificate is not valid yet',
-    fix: 'Wait until the certificate\'s validFrom time, or issue a certificate whose validity starts now or earlier.',
+    fix: "Wait until the certificate's validFrom time, or issue a certificate whose validity starts now or earlier.",
   },
   CPI_PKI_CERT_EXPIRED: {
     summary: 'The certificate has expired',
@@ -102,15 +102,15 @@ export const ERRORS = registry({
     fix: 'Plan its renewal now, or use a certificate that is valid for longer.',
   },
   CPI_PKI_KEY_TYPE_UNSUITABLE: {
-    summary: 'The certificate\'s key type cannot be used to encrypt for the receiver',
+    summary: "The certificate's key type cannot be used to encrypt for the receiver",
     fix: 'Use a certificate with an RSA key (2048 bits or more) for WS-Security encryption.',
   },
   CPI_PKI_RSA_KEY_TOO_SMALL: {
-    summary: 'The certificate\'s RSA key is too small',
+    summary: "The certificate's RSA key is too small",
     fix: 'Generate a new key pair with at least 2048 bits (3072 or 4096 recommended) and issue its certificate.',
   },
   CPI_PKI_NO_KEY_ENCIPHERMENT: {
-    summary: 'The certificate\'s key usage does not allow key encipherment',
+    summary: "The certificate's key usage does not allow key encipherment",
     fix: 'Issue a certificate whose key usage includes keyEncipherment (or that has no key usage extension at all).',
   },
   CPI_PKI_RENEWAL_SAME_CERTIFICATE: {
@@ -199,7 +199,8 @@ export const ERRORS = registry({
     fix: 'Lower requests_per_second of the tenant connection, run fewer Terraform operations in parallel (-parallelism), or retry later.',
   },
   CPI_TENANT_SERVER_ERROR: {
-    summary: 'The tenant answered with a server error after every retry (HTTP 5xx), e.g. the keystore is locked by another user',
+    summary:
+      'The tenant answered with a server error after every retry (HTTP 5xx), e.g. the keystore is locked by another user',
     fix: 'Wait until the other change on the keystore has finished, then re-run; if it persists, check the tenant health with SAP.',
   },
   CPI_TENANT_UNREACHABLE: {
@@ -263,7 +264,7 @@ export const ERRORS = registry({
   },
   CPI_RECEIVER_KEY_MISSING: {
     summary: 'A key under retention disappeared from the receiver (deleted or replaced out of band)',
-    fix: 'Restore the key from the keystore backup (<file>.bak) or the receiver\'s backups; if it is really gone, record why and remove it from state with `terraform state rm <address>`. It is not recreated silently, because a new key could not decrypt messages sent for the old certificate.',
+    fix: "Restore the key from the keystore backup (<file>.bak) or the receiver's backups; if it is really gone, record why and remove it from state with `terraform state rm <address>`. It is not recreated silently, because a new key could not decrypt messages sent for the old certificate.",
   },
   CPI_RECEIVER_RETENTION_TOO_SHORT: {
     summary: 'The retention of a retired key ends less than 90 days after its retirement',
@@ -287,11 +288,11 @@ export const ERRORS = registry({
   },
   CPI_RECEIVER_UNAUTHORIZED: {
     summary: 'The receiver admin API refused the admin token',
-    fix: 'Put the receiver\'s admin token into the environment variable named by receiver.admin_token_env (default CPI_RECEIVER_ADMIN_TOKEN).',
+    fix: "Put the receiver's admin token into the environment variable named by receiver.admin_token_env (default CPI_RECEIVER_ADMIN_TOKEN).",
   },
   CPI_RECEIVER_REQUEST_REJECTED: {
     summary: 'The receiver admin API rejected the request',
-    fix: 'Read the receiver\'s message in the error and correct the value it names.',
+    fix: "Read the receiver's message in the error and correct the value it names.",
   },
   CPI_RECEIVER_STATE_UNREADABLE: {
     summary: 'The embedded receiver cannot read its saved state in the data directory',
@@ -309,7 +310,7 @@ export const ERRORS = registry({
   // --- emulator message path (src/emulator/message-*) ---
   CPI_EMULATOR_IFLOW_UNKNOWN: {
     summary: 'A message was posted to the sender endpoint of an iFlow the emulated tenant does not have',
-    fix: 'Post to /http/<iFlow id> with the id of a configured iFlow (see the emulator configuration\'s iflows).',
+    fix: "Post to /http/<iFlow id> with the id of a configured iFlow (see the emulator configuration's iflows).",
   },
   CPI_EMULATOR_IFLOW_NOT_STARTED: {
     summary: 'The iFlow is not deployed and started, so it sends nothing',
@@ -317,11 +318,11 @@ export const ERRORS = registry({
   },
   CPI_EMULATOR_MESSAGE_NOT_BUILT: {
     summary: 'The iFlow could not sign and encrypt the message, so nothing was sent',
-    fix: 'Check the named keystore alias: the channel\'s public key alias must hold a valid certificate and its signing alias a key pair; a posted body must be well-formed XML.',
+    fix: "Check the named keystore alias: the channel's public key alias must hold a valid certificate and its signing alias a key pair; a posted body must be well-formed XML.",
   },
   CPI_EMULATOR_RECEIVER_UNREACHABLE: {
     summary: 'The iFlow built the message but the receiver did not answer',
-    fix: 'Start the receiver at the channel\'s receiver URL (or correct Receiver_Address and redeploy), then send again.',
+    fix: "Start the receiver at the channel's receiver URL (or correct Receiver_Address and redeploy), then send again.",
   },
   // --- wssecurity (src/wssecurity) ---
   CPI_WSS_INVALID_OPTION: {
@@ -346,7 +347,7 @@ export const ERRORS = registry({
   },
   CPI_WSS_SECURITY_HEADER: {
     summary: 'The message has no wsse:Security header, or more than one',
-    fix: 'Send exactly one wsse:Security header, as the channel\'s WS-Security configuration produces.',
+    fix: "Send exactly one wsse:Security header, as the channel's WS-Security configuration produces.",
   },
   CPI_WSS_BAD_REFERENCE: {
     summary: 'A reference in the WS-Security header does not point at the kind of element it must',
@@ -378,7 +379,7 @@ export const ERRORS = registry({
   },
   CPI_WSS_SIGNER_NOT_TRUSTED: {
     summary: 'The message was signed by a certificate that is not pinned as trusted',
-    fix: 'Pin the sender\'s signing certificate on the receiver, or check why the sender signs with another one.',
+    fix: "Pin the sender's signing certificate on the receiver, or check why the sender signs with another one.",
   },
   CPI_WSS_BODY_NOT_SIGNED: {
     summary: 'The signature does not cover the SOAP Body of this message (signature wrapping protection)',

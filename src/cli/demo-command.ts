@@ -8,7 +8,9 @@ import type { RenewalVariant } from '../renewal/stages';
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('Run a whole renewal against the embedded tenant and receiver, with live traffic, and print a summary.')
+    .description(
+      'Run a whole renewal against the embedded tenant and receiver, with live traffic, and print a summary.',
+    )
     .option('--variant <variant>', 'overlap (no downtime) or single-key (agreed downtime)', 'overlap')
     .option('--dir <dir>', 'working directory (default: a fresh one under .demo/)')
     .option('--rate <n>', 'messages per second through the iFlow', '20')

@@ -95,7 +95,9 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
   try {
     print(`tenant emulator ${emulators.ready.tenantUrl}, embedded receiver ${emulators.ready.receiverUrl}`);
     await prepareWorld(emulators);
-    print(`receiver decrypts with key "${OLD_KEY}"; tenant alias "${ALIAS}" holds its certificate; iFlow ${IFLOW} is deployed`);
+    print(
+      `receiver decrypts with key "${OLD_KEY}"; tenant alias "${ALIAS}" holds its certificate; iFlow ${IFLOW} is deployed`,
+    );
 
     installProvider({ dir: join(dir, 'provider'), bundle: defaultBundlePath(), version: PROVIDER_VERSION });
     const { renewal, outdir } = synthesize(options.variant, dir, emulators.ready.receiverUrl!);
@@ -103,7 +105,10 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
 
     // init needs no evidence: do it for every stage up front, as a pipeline's checkout job would
     for (const stage of renewal.stages) {
-      const init = await runner.run(join(outdir, 'stacks', stageStackName(DEMO_RENEWAL_ID, stage)), ['init', '-input=false']);
+      const init = await runner.run(join(outdir, 'stacks', stageStackName(DEMO_RENEWAL_ID, stage)), [
+        'init',
+        '-input=false',
+      ]);
       if (init.code !== 0) throw new Error(`terraform init of stage ${stage.name} failed:\n${init.output}`);
     }
     traffic.start();
@@ -130,7 +135,9 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
       }
       outcomes.push({ stage, result: outcome.result, ms: Date.now() - stageStart, note: outcome.note });
       windows.push({ firstSeq, lastSeq: lastSeq(emulators) });
-      print(`    ${outcome.result} in ${((Date.now() - stageStart) / 1000).toFixed(1)} s${outcome.note ? ` — ${outcome.note}` : ''}`);
+      print(
+        `    ${outcome.result} in ${((Date.now() - stageStart) / 1000).toFixed(1)} s${outcome.note ? ` — ${outcome.note}` : ''}`,
+      );
       if (outcome.result === 'failed') break;
     }
     await traffic.stop();
@@ -178,7 +185,12 @@ export async function prepareWorld(emulators: RunningEmulators): Promise<void> {
   const existing = (await receiver.listKeys()).find((k) => k.name === OLD_KEY);
   const oldKey =
     existing ??
-    (await receiver.generateKey({ name: OLD_KEY, algorithm: 'RSA-2048', subject: 'CN=orders-receiver-2025,O=Example', validityDays: 365 }));
+    (await receiver.generateKey({
+      name: OLD_KEY,
+      algorithm: 'RSA-2048',
+      subject: 'CN=orders-receiver-2025,O=Example',
+      validityDays: 365,
+    }));
   const tenant = new TenantClient({
     tenantUrl: emulators.ready.tenantUrl,
     auth: { kind: 'basic', username: emulators.ready.username, password: emulators.ready.password },
@@ -248,7 +260,10 @@ async function runStage(
     if (!/CPI_GATE_CLOSED/.test(output)) return { result: 'failed', note: firstError(output) };
     if (stage.name === 'cleanup') {
       const until = /the time (\S+) \(not_before\)/.exec(output)?.[1];
-      return { result: 'blocked', note: `gate closed: the old key is kept until retention ends${until ? ` (${until})` : ''}, as SAP requires` };
+      return {
+        result: 'blocked',
+        note: `gate closed: the old key is kept until retention ends${until ? ` (${until})` : ''}, as SAP requires`,
+      };
     }
     const parties = (stage.gate?.requirements ?? []).flatMap((r) => (r.kind === 'confirmation' ? [r.party] : []));
     if (!confirmed && parties.length > 0 && stage.gate?.mode === 'all' && fingerprint) {
@@ -261,7 +276,9 @@ async function runStage(
           person: `demo ${PARTY_TITLES[party]}`,
           confirmedAt: new Date(),
         });
-        print(`    gate "${stage.gate.name}" waits for the ${PARTY_TITLES[party]}: the demo confirms in their name (cpi-renewal confirm)`);
+        print(
+          `    gate "${stage.gate.name}" waits for the ${PARTY_TITLES[party]}: the demo confirms in their name (cpi-renewal confirm)`,
+        );
       }
       confirmed = true;
       continue;

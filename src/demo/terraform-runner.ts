@@ -16,7 +16,11 @@ export class TerraformRunner {
   run(dir: string, args: readonly string[]): Promise<TerraformRun> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
-      const child = spawn('terraform', [...args, '-no-color'], { cwd: dir, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('terraform', [...args, '-no-color'], {
+        cwd: dir,
+        env: this.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       this.running.add(child);
       let output = '';
       child.stdout!.on('data', (d: Buffer) => (output += d.toString()));

@@ -88,14 +88,16 @@ function publicKey(k: StoredReceiverKey): ReceiverKey {
 function bodyOf(request: FastifyRequest): Record<string, unknown> {
   const body = request.body;
   if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new CpiError('CPI_RECEIVER_REQUEST_REJECTED', 'the request body is not a JSON object');
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new CpiError('CPI_RECEIVER_REQUEST_REJECTED', 'the request body is not a JSON object');
   return body as Record<string, unknown>;
 }
 
 function optionalDate(value: unknown, name: string): Date | undefined {
   if (value === undefined || value === null) return undefined;
   const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) throw new CpiError('CPI_VALUE_INVALID', `${name} ${JSON.stringify(value)} is not an RFC 3339 time`, [name]);
+  if (Number.isNaN(date.getTime()))
+    throw new CpiError('CPI_VALUE_INVALID', `${name} ${JSON.stringify(value)} is not an RFC 3339 time`, [name]);
   return date;
 }
 
@@ -110,16 +112,25 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     if (!c) counters.set(label, (c = { decrypted: 0, refused: {} }));
     return c;
   };
-  const pinned = options.trustedSignerCertificatePem ? [parseCertificatePem(options.trustedSignerCertificatePem).pem] : undefined;
+  const pinned = options.trustedSignerCertificatePem
+    ? [parseCertificatePem(options.trustedSignerCertificatePem).pem]
+    : undefined;
   let keyring: LoadedKeyring | undefined; // the active keys, parsed once per change
   const activeKeyring = () =>
     (keyring ??= loadKeyring(
-      store.keys().filter((k) => k.state === 'active').map((k) => ({ id: k.name, privateKeyPem: k.privateKeyPem, certificatePem: k.certificatePem })),
+      store
+        .keys()
+        .filter((k) => k.state === 'active')
+        .map((k) => ({ id: k.name, privateKeyPem: k.privateKeyPem, certificatePem: k.certificatePem })),
     ));
   const changed = () => (keyring = undefined);
 
   const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 });
-  app.addContentTypeParser(['text/xml', 'application/soap+xml', 'application/xml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    ['text/xml', 'application/soap+xml', 'application/xml'],
+    { parseAs: 'string' },
+    (_req, body, done) => done(null, body),
+  );
 
   app.setErrorHandler((error: FastifyError | CpiError, _request, reply) => {
     if (isCpiError(error)) {
@@ -127,7 +138,9 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
       return reply.code(status).send({ code: error.code, detail: error.detail });
     }
     const status = (error as FastifyError).statusCode ?? 500;
-    return reply.code(status).send({ code: status < 500 ? 'CPI_RECEIVER_REQUEST_REJECTED' : 'CPI_PROVIDER_INTERNAL', detail: error.message });
+    return reply
+      .code(status)
+      .send({ code: status < 500 ? 'CPI_RECEIVER_REQUEST_REJECTED' : 'CPI_PROVIDER_INTERNAL', detail: error.message });
   });
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -135,7 +148,12 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     const given = Buffer.from(request.headers.authorization ?? '');
     const expected = Buffer.from(`Bearer ${options.adminToken}`);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return reply.code(401).send({ code: 'CPI_RECEIVER_UNAUTHORIZED', detail: 'the admin API needs "Authorization: Bearer <admin token>"' });
+      return reply
+        .code(401)
+        .send({
+          code: 'CPI_RECEIVER_UNAUTHORIZED',
+          detail: 'the admin API needs "Authorization: Bearer <admin token>"',
+        });
     }
   });
 
@@ -143,15 +161,25 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     const message = typeof request.body === 'string' ? request.body : '';
     const soap12 = /soap\+xml/.test(request.headers['content-type'] ?? '');
     try {
-      const carried = pinned ?? [...message.matchAll(/<(?:[\w.-]+:)?BinarySecurityToken\b[^>]*>([A-Za-z0-9+/=\s]{100,})</g)].map((m) => `-----BEGIN CERTIFICATE-----\n${m[1]!.replace(/\s/g, '').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`);
-      const result = verifyAndDecrypt(message, activeKeyring(), carried, { requireSignature: pinned !== undefined, now: now() });
+      const carried =
+        pinned ??
+        [...message.matchAll(/<(?:[\w.-]+:)?BinarySecurityToken\b[^>]*>([A-Za-z0-9+/=\s]{100,})</g)].map(
+          (m) =>
+            `-----BEGIN CERTIFICATE-----\n${m[1]!.replace(/\s/g, '').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`,
+        );
+      const result = verifyAndDecrypt(message, activeKeyring(), carried, {
+        requireSignature: pinned !== undefined,
+        now: now(),
+      });
       count(result.keyUsed).decrypted++;
       log(`soap decrypted with ${result.keyId} (${result.matchedBy})`);
       const element = /^\s*<([\w.-]+:)?([\w.-]+)/.exec(result.body)?.[2] ?? '';
       const ns = soap12 ? 'http://www.w3.org/2003/05/soap-envelope' : 'http://schemas.xmlsoap.org/soap/envelope/';
       return reply
         .type(soap12 ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8')
-        .send(`<soapenv:Envelope xmlns:soapenv="${ns}"><soapenv:Body><ack:Ack xmlns:ack="urn:cpi-renewal:receiver"><ack:Status>received</ack:Status><ack:Element>${element}</ack:Element></ack:Ack></soapenv:Body></soapenv:Envelope>`);
+        .send(
+          `<soapenv:Envelope xmlns:soapenv="${ns}"><soapenv:Body><ack:Ack xmlns:ack="urn:cpi-renewal:receiver"><ack:Status>received</ack:Status><ack:Element>${element}</ack:Element></ack:Ack></soapenv:Body></soapenv:Envelope>`,
+        );
     } catch (error) {
       const code = isCpiError(error) ? error.code : 'CPI_PROVIDER_INTERNAL';
       const ref = messageReference(message);
@@ -159,7 +187,9 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
       const label = held ? held.fingerprintSha256 : referenceLabel(ref);
       const c = count(label);
       c.refused[code] = (c.refused[code] ?? 0) + 1;
-      log(`soap refused (${code}) for ${held ? `key ${held.name} (${held.state})` : label}: ${isCpiError(error) ? error.detail : String(error)}`);
+      log(
+        `soap refused (${code}) for ${held ? `key ${held.name} (${held.state})` : label}: ${isCpiError(error) ? error.detail : String(error)}`,
+      );
       return reply
         .code(500)
         .type(soap12 ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8')
@@ -174,12 +204,28 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     const name = String(body.name ?? '');
     validateKeyName(name, ['name']);
     const algorithm = (body.algorithm ?? 'RSA-2048') as ReceiverKeyAlgorithm;
-    if (!ALGORITHMS.includes(algorithm)) throw new CpiError('CPI_VALUE_INVALID', `algorithm ${JSON.stringify(body.algorithm)} is not one of ${ALGORITHMS.join(', ')}`, ['algorithm']);
+    if (!ALGORITHMS.includes(algorithm))
+      throw new CpiError(
+        'CPI_VALUE_INVALID',
+        `algorithm ${JSON.stringify(body.algorithm)} is not one of ${ALGORITHMS.join(', ')}`,
+        ['algorithm'],
+      );
     const state = (body.state ?? 'active') as ReceiverKeyState;
-    if (!STATES.includes(state)) throw new CpiError('CPI_VALUE_INVALID', `state ${JSON.stringify(body.state)} is not "active" or "retired"`, ['state']);
-    if (store.key(name)) throw new CpiError('CPI_RECEIVER_KEY_EXISTS', `the embedded receiver already holds a key named "${name}"`, ['key_name']);
+    if (!STATES.includes(state))
+      throw new CpiError('CPI_VALUE_INVALID', `state ${JSON.stringify(body.state)} is not "active" or "retired"`, [
+        'state',
+      ]);
+    if (store.key(name))
+      throw new CpiError('CPI_RECEIVER_KEY_EXISTS', `the embedded receiver already holds a key named "${name}"`, [
+        'key_name',
+      ]);
     const at = now();
-    const pair = generateKeyPairWithCertificate({ algorithm, subject: String(body.subject ?? ''), validityDays: Number(body.validityDays), now: at });
+    const pair = generateKeyPairWithCertificate({
+      algorithm,
+      subject: String(body.subject ?? ''),
+      validityDays: Number(body.validityDays),
+      now: at,
+    });
     const key: StoredReceiverKey = {
       name,
       state,
@@ -188,7 +234,9 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
       privateKeyPem: pair.privateKeyPem,
       fingerprintSha256: pair.info.fingerprintSha256,
       createdAt: at.toISOString(),
-      ...(state === 'retired' ? { retiredAt: at.toISOString(), retainUntil: retainUntilFor(at, undefined).toISOString() } : {}),
+      ...(state === 'retired'
+        ? { retiredAt: at.toISOString(), retainUntil: retainUntilFor(at, undefined).toISOString() }
+        : {}),
     };
     store.update((s) => void s.keys.push(key));
     changed();
@@ -200,10 +248,16 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     const body = bodyOf(request);
     const name = request.params.name;
     const state = body.state as ReceiverKeyState;
-    if (!STATES.includes(state)) throw new CpiError('CPI_VALUE_INVALID', `state ${JSON.stringify(body.state)} is not "active" or "retired"`, ['state']);
+    if (!STATES.includes(state))
+      throw new CpiError('CPI_VALUE_INVALID', `state ${JSON.stringify(body.state)} is not "active" or "retired"`, [
+        'state',
+      ]);
     const requested = optionalDate(body.retainUntil, 'retainUntil');
     const current = store.key(name);
-    if (!current) throw new CpiError('CPI_RECEIVER_KEY_NOT_FOUND', `the embedded receiver holds no key named "${name}"`, ['key_name']);
+    if (!current)
+      throw new CpiError('CPI_RECEIVER_KEY_NOT_FOUND', `the embedded receiver holds no key named "${name}"`, [
+        'key_name',
+      ]);
     const next = { ...current, state };
     if (state === 'retired') {
       // Retiring again keeps the first retirement time: retention counts from the exchange.
@@ -225,7 +279,10 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     const name = request.params.name;
     const reason = typeof body.earlyDestructionReason === 'string' ? body.earlyDestructionReason.trim() : undefined;
     const current = store.key(name);
-    if (!current) throw new CpiError('CPI_RECEIVER_KEY_NOT_FOUND', `the embedded receiver holds no key named "${name}"`, ['key_name']);
+    if (!current)
+      throw new CpiError('CPI_RECEIVER_KEY_NOT_FOUND', `the embedded receiver holds no key named "${name}"`, [
+        'key_name',
+      ]);
     const at = now();
     const retainUntil = current.retainUntil ? new Date(current.retainUntil) : undefined;
     checkDeletable({ name, state: current.state, retainUntil, now: at, earlyDestructionReason: reason });
@@ -249,9 +306,16 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
 
   app.post('/admin/probe', async (request): Promise<ProbeResult> => {
     const pem = bodyOf(request).certificatePem;
-    if (typeof pem !== 'string') throw new CpiError('CPI_VALUE_INVALID', 'certificatePem is required (the certificate to probe, PEM)', ['certificatePem']);
+    if (typeof pem !== 'string')
+      throw new CpiError('CPI_VALUE_INVALID', 'certificatePem is required (the certificate to probe, PEM)', [
+        'certificatePem',
+      ]);
     const active = store.keys().filter((k) => k.state === 'active');
-    return probeWithKeys(pem, active.map((k) => ({ name: k.name, privateKeyPem: k.privateKeyPem, certificatePem: k.certificatePem })), now());
+    return probeWithKeys(
+      pem,
+      active.map((k) => ({ name: k.name, privateKeyPem: k.privateKeyPem, certificatePem: k.certificatePem })),
+      now(),
+    );
   });
 
   app.get('/admin/counters', async () => ({ counters: Object.fromEntries(counters) }));

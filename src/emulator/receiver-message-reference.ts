@@ -31,7 +31,12 @@ export function messageReference(xml: string): MessageReference | undefined {
     const str = ek && first(ek, WSSE, 'SecurityTokenReference');
     if (!str) return undefined;
     const serialEl = first(str, DS, 'X509SerialNumber');
-    if (serialEl) return { kind: 'issuer-serial', issuer: first(str, DS, 'X509IssuerName')?.textContent?.trim() ?? '', serial: serialEl.textContent?.trim() ?? '' };
+    if (serialEl)
+      return {
+        kind: 'issuer-serial',
+        issuer: first(str, DS, 'X509IssuerName')?.textContent?.trim() ?? '',
+        serial: serialEl.textContent?.trim() ?? '',
+      };
     const identifier = first(str, WSSE, 'KeyIdentifier');
     if (identifier) {
       const hex = Buffer.from(identifier.textContent ?? '', 'base64').toString('hex');
@@ -43,7 +48,9 @@ export function messageReference(xml: string): MessageReference | undefined {
     const uri = first(str, WSSE, 'Reference')?.getAttribute('URI') ?? '';
     if (!uri.startsWith('#')) return undefined;
     const tokens = Array.from(doc.getElementsByTagNameNS(WSSE, 'BinarySecurityToken'));
-    const bst = tokens.find((t) => t.getAttributeNS(WSU, 'Id') === uri.slice(1) || t.getAttribute('Id') === uri.slice(1));
+    const bst = tokens.find(
+      (t) => t.getAttributeNS(WSU, 'Id') === uri.slice(1) || t.getAttribute('Id') === uri.slice(1),
+    );
     if (!bst) return undefined;
     const der = Buffer.from((bst.textContent ?? '').replace(/\s/g, ''), 'base64');
     return { kind: 'certificate', fingerprintSha256: colonHex(createHash('sha256').update(der).digest()) };

@@ -55,8 +55,10 @@ function encodeRefinements(r: Refinements): Uint8Array {
   const entries: [number, unknown][] = [];
   if (r.notNull) entries.push([REFINE_IS_NULL, false]);
   if (r.stringPrefix !== undefined) entries.push([REFINE_STRING_PREFIX, r.stringPrefix]);
-  if (r.numberLowerBound) entries.push([REFINE_NUMBER_MIN, [numberToRaw(r.numberLowerBound.value), r.numberLowerBound.inclusive]]);
-  if (r.numberUpperBound) entries.push([REFINE_NUMBER_MAX, [numberToRaw(r.numberUpperBound.value), r.numberUpperBound.inclusive]]);
+  if (r.numberLowerBound)
+    entries.push([REFINE_NUMBER_MIN, [numberToRaw(r.numberLowerBound.value), r.numberLowerBound.inclusive]]);
+  if (r.numberUpperBound)
+    entries.push([REFINE_NUMBER_MAX, [numberToRaw(r.numberUpperBound.value), r.numberUpperBound.inclusive]]);
   if (r.lengthLowerBound !== undefined) entries.push([REFINE_LENGTH_MIN, r.lengthLowerBound]);
   if (r.lengthUpperBound !== undefined) entries.push([REFINE_LENGTH_MAX, r.lengthUpperBound]);
   const parts = [Uint8Array.of(0x80 | entries.length)];
@@ -67,8 +69,7 @@ function encodeRefinements(r: Refinements): Uint8Array {
 function decodeRefinements(data: Uint8Array): Refinements {
   const raw = new Decoder({ useBigInt64: true, mapKeyConverter: (key) => key as never }).decode(data);
   const get = (key: number): unknown => (raw instanceof Map ? raw.get(key) : (raw as Record<number, unknown>)?.[key]);
-  const bound = (v: unknown) =>
-    Array.isArray(v) ? { value: rawToNumber(v[0]), inclusive: Boolean(v[1]) } : undefined;
+  const bound = (v: unknown) => (Array.isArray(v) ? { value: rawToNumber(v[0]), inclusive: Boolean(v[1]) } : undefined);
   const refinements: {
     -readonly [K in keyof Refinements]: Refinements[K];
   } = {};
@@ -163,7 +164,9 @@ function fromRaw(raw: unknown, type: CtyType): CtyValue {
   if (raw instanceof ExtData) throw new TypeError(`unsupported msgpack extension ${raw.type}`);
   if (type === 'dynamic') {
     const [typeJson, inner] = raw as [Uint8Array | string, unknown];
-    const concrete = JSON.parse(typeof typeJson === 'string' ? typeJson : new TextDecoder().decode(typeJson)) as CtyType;
+    const concrete = JSON.parse(
+      typeof typeJson === 'string' ? typeJson : new TextDecoder().decode(typeJson),
+    ) as CtyType;
     return new Dynamic(concrete, fromRaw(inner, concrete));
   }
   if (type === 'string') return String(raw);
@@ -192,8 +195,9 @@ export function decodeJson(text: string | Uint8Array, type: CtyType): CtyValue {
 // JSON.parse would round numbers beyond float64; quote long numeric literals first (outside strings), and read
 // them back as numbers by type.
 function protectBigNumbers(source: string): string {
-  return source.replace(/"(?:[^"\\]|\\.)*"|-?\d{16,}(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\d+\.\d{16,}(?:[eE][-+]?\d+)?/g, (m) =>
-    m.startsWith('"') ? m : `"${m}"`,
+  return source.replace(
+    /"(?:[^"\\]|\\.)*"|-?\d{16,}(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\d+\.\d{16,}(?:[eE][-+]?\d+)?/g,
+    (m) => (m.startsWith('"') ? m : `"${m}"`),
   );
 }
 
@@ -212,7 +216,8 @@ function toJson(value: CtyValue, type: CtyType): unknown {
   const [kind, inner] = type;
   if (kind === 'list' || kind === 'set') return (value as CtyValue[]).map((v) => toJson(v, inner));
   if (kind === 'tuple') return (value as CtyValue[]).map((v, i) => toJson(v, inner[i]!));
-  if (kind === 'map') return Object.fromEntries(Object.entries(value as ObjectValue).map(([k, v]) => [k, toJson(v, inner)]));
+  if (kind === 'map')
+    return Object.fromEntries(Object.entries(value as ObjectValue).map(([k, v]) => [k, toJson(v, inner)]));
   const obj = value as ObjectValue;
   return Object.fromEntries(Object.entries(inner).map(([k, t]) => [k, toJson(obj[k] ?? null, t)]));
 }

@@ -38,7 +38,8 @@ export class BigDecimal {
 
 export type CtyNumber = number | bigint | BigDecimal;
 
-export type CtyValue = null | Unknown | string | boolean | CtyNumber | CtyValue[] | { [name: string]: CtyValue } | Dynamic;
+export type CtyValue =
+  null | Unknown | string | boolean | CtyNumber | CtyValue[] | { [name: string]: CtyValue } | Dynamic;
 
 /** A value of a `dynamic` attribute: the concrete type travels with the value. */
 export class Dynamic {

@@ -18,7 +18,9 @@ function typeName(type: CtyType): string {
 }
 
 function attributeLine(name: string, a: AttributeSpec): string {
-  const flags = [typeName(a.type), a.sensitive ? 'Sensitive' : '', a.writeOnly ? 'Write-only' : ''].filter(Boolean).join(', ');
+  const flags = [typeName(a.type), a.sensitive ? 'Sensitive' : '', a.writeOnly ? 'Write-only' : '']
+    .filter(Boolean)
+    .join(', ');
   return `- \`${name}\` (${flags}) ${a.description}`;
 }
 
@@ -26,8 +28,30 @@ function renderBlock(block: BlockSpec, heading: string, anchor: string): string[
   const attrs = Object.entries(block.attributes);
   const blocks = Object.entries(block.blocks ?? {});
   const sections: [string, string[]][] = [
-    ['Required', [...attrs.filter(([, a]) => a.required).map(([n, a]) => attributeLine(n, a)), ...blocks.filter(([, b]) => (b.minItems ?? 0) > 0).map(([n, b]) => `- \`${n}\` (Block${b.nesting === 'list' ? ' List' : ''}) See [below for nested schema](#nestedblock--${anchor}${n}).`)]],
-    ['Optional', [...attrs.filter(([, a]) => a.optional).map(([n, a]) => attributeLine(n, a)), ...blocks.filter(([, b]) => (b.minItems ?? 0) === 0).map(([n, b]) => `- \`${n}\` (Block${b.nesting === 'list' ? ' List' : ''}${b.maxItems ? `, Max: ${b.maxItems}` : ''}) See [below for nested schema](#nestedblock--${anchor}${n}).`)]],
+    [
+      'Required',
+      [
+        ...attrs.filter(([, a]) => a.required).map(([n, a]) => attributeLine(n, a)),
+        ...blocks
+          .filter(([, b]) => (b.minItems ?? 0) > 0)
+          .map(
+            ([n, b]) =>
+              `- \`${n}\` (Block${b.nesting === 'list' ? ' List' : ''}) See [below for nested schema](#nestedblock--${anchor}${n}).`,
+          ),
+      ],
+    ],
+    [
+      'Optional',
+      [
+        ...attrs.filter(([, a]) => a.optional).map(([n, a]) => attributeLine(n, a)),
+        ...blocks
+          .filter(([, b]) => (b.minItems ?? 0) === 0)
+          .map(
+            ([n, b]) =>
+              `- \`${n}\` (Block${b.nesting === 'list' ? ' List' : ''}${b.maxItems ? `, Max: ${b.maxItems}` : ''}) See [below for nested schema](#nestedblock--${anchor}${n}).`,
+          ),
+      ],
+    ],
     ['Read-Only', attrs.filter(([, a]) => a.computed && !a.optional).map(([n, a]) => attributeLine(n, a))],
   ];
   const out: string[] = [];
@@ -36,13 +60,22 @@ function renderBlock(block: BlockSpec, heading: string, anchor: string): string[
     out.push(`${heading} ${title}`, '', ...lines, '');
   }
   for (const [name, nested] of blocks) {
-    out.push(`<a id="nestedblock--${anchor}${name}"></a>`, `${heading} Nested Schema for \`${anchor.replace(/--/g, '.')}${name}\``, '');
+    out.push(
+      `<a id="nestedblock--${anchor}${name}"></a>`,
+      `${heading} Nested Schema for \`${anchor.replace(/--/g, '.')}${name}\``,
+      '',
+    );
     out.push(...renderBlock(nested.block, heading, `${anchor}${name}--`));
   }
   return out;
 }
 
-function example(examplesDir: string, kind: 'resources' | 'data-sources' | 'provider', name: string, file: string): string[] {
+function example(
+  examplesDir: string,
+  kind: 'resources' | 'data-sources' | 'provider',
+  name: string,
+  file: string,
+): string[] {
   const path = kind === 'provider' ? join(examplesDir, 'provider', file) : join(examplesDir, kind, name, file);
   if (!existsSync(path)) return [];
   return ['```terraform', readFileSync(path, 'utf8').trimEnd(), '```', ''];
@@ -52,22 +85,34 @@ function page(title: string, schema: SchemaSpec, usage: string[], importUsage: s
   const lines = [`# ${title}`, '', schema.description, ''];
   if (usage.length > 0) lines.push('## Example Usage', '', ...usage);
   lines.push('## Schema', '', ...renderBlock(schema.block, '###', ''));
-  if (importUsage.length > 0) lines.push('## Import', '', 'Import is supported using the following syntax:', '', ...importUsage);
+  if (importUsage.length > 0)
+    lines.push('## Import', '', 'Import is supported using the following syntax:', '', ...importUsage);
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
 /** Every documentation page, by path relative to docs/. */
 export function renderProviderDocs(provider: ProviderDefinition, examplesDir: string): Map<string, string> {
   const pages = new Map<string, string>();
-  pages.set('index.md', page(`${provider.name} Provider`, provider.schema, example(examplesDir, 'provider', '', 'provider.tf'), []));
+  pages.set(
+    'index.md',
+    page(`${provider.name} Provider`, provider.schema, example(examplesDir, 'provider', '', 'provider.tf'), []),
+  );
   for (const r of provider.resources) {
     pages.set(
       `resources/${r.name.replace(`${provider.name}_`, '')}.md`,
-      page(`${r.name} (Resource)`, r.schema, example(examplesDir, 'resources', r.name, 'resource.tf'), example(examplesDir, 'resources', r.name, 'import.sh').map((l) => l.replace('```terraform', '```shell'))),
+      page(
+        `${r.name} (Resource)`,
+        r.schema,
+        example(examplesDir, 'resources', r.name, 'resource.tf'),
+        example(examplesDir, 'resources', r.name, 'import.sh').map((l) => l.replace('```terraform', '```shell')),
+      ),
     );
   }
   for (const d of provider.dataSources) {
-    pages.set(`data-sources/${d.name.replace(`${provider.name}_`, '')}.md`, page(`${d.name} (Data Source)`, d.schema, example(examplesDir, 'data-sources', d.name, 'data-source.tf'), []));
+    pages.set(
+      `data-sources/${d.name.replace(`${provider.name}_`, '')}.md`,
+      page(`${d.name} (Data Source)`, d.schema, example(examplesDir, 'data-sources', d.name, 'data-source.tf'), []),
+    );
   }
   pages.set('errors.md', renderErrorsPage());
   return pages;

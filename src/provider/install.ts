@@ -95,4 +95,3 @@ export function defaultBundlePath(): string {
   const beside = join(__dirname, 'provider.js');
   return existsSync(beside) ? beside : resolve(__dirname, '../../dist/provider.js');
 }
-

@@ -19,7 +19,9 @@ export function hclogTimestamp(date: Date): string {
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
   const offset = -date.getTimezoneOffset();
   const zone =
-    offset === 0 ? 'Z' : `${offset > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+    offset === 0
+      ? 'Z'
+      : `${offset > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
   return (
     `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T` +
     `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}000${zone}`
@@ -32,8 +34,13 @@ export function createLogger(
 ): Logger {
   const log = (level: LogLevel, message: string, fields: Record<string, unknown> = {}) => {
     write(
-      JSON.stringify({ '@level': level, '@message': message, '@timestamp': hclogTimestamp(new Date()), ...base, ...fields }) +
-        '\n',
+      JSON.stringify({
+        '@level': level,
+        '@message': message,
+        '@timestamp': hclogTimestamp(new Date()),
+        ...base,
+        ...fields,
+      }) + '\n',
     );
   };
   return {

@@ -15,7 +15,11 @@ const PROVIDER_PROTOCOL_VERSION = 6;
 
 type UnaryHandler = (request: Record<string, unknown>) => Promise<Record<string, unknown>>;
 
-function unary(handler: UnaryHandler, log: Logger, method: string): grpc.handleUnaryCall<Record<string, unknown>, unknown> {
+function unary(
+  handler: UnaryHandler,
+  log: Logger,
+  method: string,
+): grpc.handleUnaryCall<Record<string, unknown>, unknown> {
   return (call, callback) => {
     handler(call.request).then(
       (response) => callback(null, response),
@@ -39,7 +43,9 @@ export async function servePlugin<P>(definition: ProviderDefinition<P>, env = pr
   }
   const offered = (env.PLUGIN_PROTOCOL_VERSIONS ?? String(PROVIDER_PROTOCOL_VERSION)).split(',').map(Number);
   if (!offered.includes(PROVIDER_PROTOCOL_VERSION)) {
-    process.stderr.write(`Terraform offers plugin protocol versions ${offered.join(', ')}; this provider speaks 6 (Terraform 1.0 or later).\n`);
+    process.stderr.write(
+      `Terraform offers plugin protocol versions ${offered.join(', ')}; this provider speaks 6 (Terraform 1.0 or later).\n`,
+    );
     process.exit(1);
   }
   // Ctrl-C reaches the whole process group; Terraform answers it with StopProvider, so the signal itself is ignored.

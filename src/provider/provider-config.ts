@@ -16,22 +16,38 @@ export const providerConfigSchema: SchemaSpec = {
       tenant_url: {
         type: 'string',
         optional: true,
-        description: 'Base URL of the tenant API host, e.g. `https://my-tenant.it-cpi018.cfapps.eu10-003.hana.ondemand.com`. Defaults to the `CPI_TENANT_URL` environment variable.',
+        description:
+          'Base URL of the tenant API host, e.g. `https://my-tenant.it-cpi018.cfapps.eu10-003.hana.ondemand.com`. Defaults to the `CPI_TENANT_URL` environment variable.',
       },
       username: { type: 'string', optional: true, description: 'Basic auth user. Defaults to `CPI_USERNAME`.' },
-      password: { type: 'string', optional: true, sensitive: true, description: 'Basic auth password. Defaults to `CPI_PASSWORD`.' },
+      password: {
+        type: 'string',
+        optional: true,
+        sensitive: true,
+        description: 'Basic auth password. Defaults to `CPI_PASSWORD`.',
+      },
       service_key: {
         type: 'string',
         optional: true,
         sensitive: true,
-        description: 'The service key JSON of a Process Integration Runtime `api` instance (OAuth2 client credentials); takes precedence over Basic auth. Defaults to `CPI_SERVICE_KEY`.',
+        description:
+          'The service key JSON of a Process Integration Runtime `api` instance (OAuth2 client credentials); takes precedence over Basic auth. Defaults to `CPI_SERVICE_KEY`.',
       },
-      ca_certificate_pem: { type: 'string', optional: true, description: 'Extra CA certificates (PEM) to trust for the tenant. Defaults to the system trust store only.' },
-      requests_per_second: { type: 'number', optional: true, description: 'Client-side rate limit for tenant API calls. Defaults to `10` (the tenant allows about 12).' },
+      ca_certificate_pem: {
+        type: 'string',
+        optional: true,
+        description: 'Extra CA certificates (PEM) to trust for the tenant. Defaults to the system trust store only.',
+      },
+      requests_per_second: {
+        type: 'number',
+        optional: true,
+        description: 'Client-side rate limit for tenant API calls. Defaults to `10` (the tenant allows about 12).',
+      },
       request_timeout_seconds: {
         type: 'number',
         optional: true,
-        description: 'How long to wait for the answer to one tenant API request before retrying it (requests that are safe to repeat) or failing. Defaults to the `CPI_REQUEST_TIMEOUT_SECONDS` environment variable, else `30`.',
+        description:
+          'How long to wait for the answer to one tenant API request before retrying it (requests that are safe to repeat) or failing. Defaults to the `CPI_REQUEST_TIMEOUT_SECONDS` environment variable, else `30`.',
       },
     },
   },
@@ -53,7 +69,8 @@ function pick(config: ObjectValue, name: string, env: string): string | undefine
 function requestTimeoutMs(config: ObjectValue): number | undefined {
   const fromConfig = config.request_timeout_seconds;
   const fromEnv = process.env.CPI_REQUEST_TIMEOUT_SECONDS;
-  const value = typeof fromConfig === 'number' ? fromConfig : fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : undefined;
+  const value =
+    typeof fromConfig === 'number' ? fromConfig : fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : undefined;
   if (value === undefined) return undefined;
   if (!Number.isFinite(value) || value <= 0 || value > 3600) {
     const source = typeof fromConfig === 'number' ? 'request_timeout_seconds' : 'CPI_REQUEST_TIMEOUT_SECONDS';
@@ -76,7 +93,9 @@ export async function tenantConnection(config: ObjectValue): Promise<TenantConne
     timeoutMs: requestTimeoutMs(config),
   };
   if (tenantUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(tenantUrl)) {
-    throw new CpiError('CPI_PROVIDER_INVALID_CONFIG', `tenant_url "${tenantUrl}" is not an http(s) URL`, ['tenant_url']);
+    throw new CpiError('CPI_PROVIDER_INVALID_CONFIG', `tenant_url "${tenantUrl}" is not an http(s) URL`, [
+      'tenant_url',
+    ]);
   }
   if (serviceKey !== undefined) {
     const { parseServiceKey } = await import('../tenant/service-key');

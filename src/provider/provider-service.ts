@@ -46,7 +46,9 @@ export class ProviderService<P> {
       GetProviderSchema: async () => ({
         provider: encodeSchema(this.definition.schema),
         resource_schemas: Object.fromEntries(this.definition.resources.map((r) => [r.name, encodeSchema(r.schema)])),
-        data_source_schemas: Object.fromEntries(this.definition.dataSources.map((d) => [d.name, encodeSchema(d.schema)])),
+        data_source_schemas: Object.fromEntries(
+          this.definition.dataSources.map((d) => [d.name, encodeSchema(d.schema)]),
+        ),
         provider_meta: { version: 0, block: encodeBlock({ attributes: {} }) },
         server_capabilities: this.capabilities(),
         diagnostics: [],
@@ -79,7 +81,10 @@ export class ProviderService<P> {
           const type = this.resource(req.type_name);
           const raw = req.raw_state as { json?: Uint8Array };
           if (!raw?.json || raw.json.length === 0) {
-            throw new CpiError('CPI_PROVIDER_STATE_UPGRADE', `${type.name}: the stored state is not JSON (flatmap state from Terraform < 0.12 is not supported)`);
+            throw new CpiError(
+              'CPI_PROVIDER_STATE_UPGRADE',
+              `${type.name}: the stored state is not JSON (flatmap state from Terraform < 0.12 is not supported)`,
+            );
           }
           const version = Number(req.version ?? 0);
           const upgraded =
@@ -94,7 +99,10 @@ export class ProviderService<P> {
           const state = this.decode(req.current_state, type.schema.block);
           if (!isObject(state)) return { new_state: this.encode(null, type.schema.block), private: req.private };
           const fresh = await type.read(state, ctx);
-          return { new_state: this.encode(fresh && this.complete(fresh, type.schema.block), type.schema.block), private: req.private };
+          return {
+            new_state: this.encode(fresh && this.complete(fresh, type.schema.block), type.schema.block),
+            private: req.private,
+          };
         }),
       PlanResourceChange: (req) =>
         this.run(async (ctx) => {
@@ -142,7 +150,11 @@ export class ProviderService<P> {
           const state = await type.import(String(req.id ?? ''), ctx);
           return {
             imported_resources: [
-              { type_name: type.name, state: this.encode(this.complete(state, type.schema.block), type.schema.block), private: new Uint8Array() },
+              {
+                type_name: type.name,
+                state: this.encode(this.complete(state, type.schema.block), type.schema.block),
+                private: new Uint8Array(),
+              },
             ],
           };
         }),
@@ -172,12 +184,11 @@ export class ProviderService<P> {
   }
 
   /** Runs one RPC body and turns whatever it throws (or warns) into diagnostics; never a bare gRPC error. */
-  private async run(body: (ctx: CallContext<P>) => Promise<Record<string, unknown> | void>): Promise<Record<string, unknown>> {
+  private async run(
+    body: (ctx: CallContext<P>) => Promise<Record<string, unknown> | void>,
+  ): Promise<Record<string, unknown>> {
     const warnings: Diagnostic[] = [];
-    const signal = AbortSignal.any([
-      this.stopController.signal,
-      AbortSignal.timeout(DEFAULT_OPERATION_TIMEOUT_MS),
-    ]);
+    const signal = AbortSignal.any([this.stopController.signal, AbortSignal.timeout(DEFAULT_OPERATION_TIMEOUT_MS)]);
     const ctx: CallContext<P> = {
       signal,
       log: this.log,
@@ -258,7 +269,9 @@ export class ProviderService<P> {
     // Computed values not set by the configuration are unknown on create; on update, computed-only values are
     // unknown when an input changed (the resource's plan() fills in those it can know now).
     const inputs = [
-      ...Object.entries(attrs).filter(([, a]) => !a.computed || a.optional).map(([name]) => name),
+      ...Object.entries(attrs)
+        .filter(([, a]) => !a.computed || a.optional)
+        .map(([name]) => name),
       ...Object.keys(type.schema.block.blocks ?? {}),
     ];
     const inputChanged = prior !== null && inputs.some((name) => !ctyEqual(planned[name] ?? null, prior[name] ?? null));
@@ -270,7 +283,8 @@ export class ProviderService<P> {
     const requiresReplace = new Set(refined.requiresReplace ?? []);
     if (prior !== null) {
       for (const [name, attr] of Object.entries(attrs)) {
-        if (attr.requiresReplace && !ctyEqual(refined.planned[name] ?? null, prior[name] ?? null)) requiresReplace.add(name);
+        if (attr.requiresReplace && !ctyEqual(refined.planned[name] ?? null, prior[name] ?? null))
+          requiresReplace.add(name);
       }
     }
     return { planned: refined.planned, requiresReplace: [...requiresReplace] };

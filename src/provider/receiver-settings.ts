@@ -15,12 +15,37 @@ export const receiverBlock: NestedBlockSpec = {
   maxItems: 1,
   block: {
     attributes: {
-      kind: { type: 'string', required: true, description: 'The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver\'s admin API).' },
-      url: { type: 'string', optional: true, description: '`embedded`: base URL of the receiver, e.g. `http://127.0.0.1:8081`.' },
-      admin_token_env: { type: 'string', optional: true, description: `\`embedded\`: environment variable that holds the admin token, if the receiver requires one. Defaults to \`${DEFAULT_ADMIN_TOKEN_ENV}\`.` },
-      keystore_path: { type: 'string', optional: true, description: '`pkcs12`: path of the active keystore (the keys the receiver decrypts with).' },
-      archive_path: { type: 'string', optional: true, description: '`pkcs12`: path of the archive keystore (retired keys kept for the retention period).' },
-      password_env: { type: 'string', optional: true, description: `\`pkcs12\`: environment variable that holds the keystore password. Defaults to \`${DEFAULT_PASSWORD_ENV}\`.` },
+      kind: {
+        type: 'string',
+        required: true,
+        description:
+          "The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API).",
+      },
+      url: {
+        type: 'string',
+        optional: true,
+        description: '`embedded`: base URL of the receiver, e.g. `http://127.0.0.1:8081`.',
+      },
+      admin_token_env: {
+        type: 'string',
+        optional: true,
+        description: `\`embedded\`: environment variable that holds the admin token, if the receiver requires one. Defaults to \`${DEFAULT_ADMIN_TOKEN_ENV}\`.`,
+      },
+      keystore_path: {
+        type: 'string',
+        optional: true,
+        description: '`pkcs12`: path of the active keystore (the keys the receiver decrypts with).',
+      },
+      archive_path: {
+        type: 'string',
+        optional: true,
+        description: '`pkcs12`: path of the archive keystore (retired keys kept for the retention period).',
+      },
+      password_env: {
+        type: 'string',
+        optional: true,
+        description: `\`pkcs12\`: environment variable that holds the keystore password. Defaults to \`${DEFAULT_PASSWORD_ENV}\`.`,
+      },
     },
   },
 };
@@ -28,16 +53,24 @@ export const receiverBlock: NestedBlockSpec = {
 function required(block: ObjectValue, name: string, path: string): string {
   const value = block[name];
   if (typeof value !== 'string' || value === '') {
-    throw new CpiError('CPI_VALUE_INVALID', `receiver.${name} is required for kind "${String(block.kind)}"`, [path, name]);
+    throw new CpiError('CPI_VALUE_INVALID', `receiver.${name} is required for kind "${String(block.kind)}"`, [
+      path,
+      name,
+    ]);
   }
   return value;
 }
 
 /** Settings from the block, with secrets read from the environment. `path` is the block's attribute name. */
-export function receiverSettingsFrom(block: ObjectValue, env: NodeJS.ProcessEnv = process.env, path = 'receiver'): ReceiverSettings {
+export function receiverSettingsFrom(
+  block: ObjectValue,
+  env: NodeJS.ProcessEnv = process.env,
+  path = 'receiver',
+): ReceiverSettings {
   if (block.kind === 'embedded') {
     const url = required(block, 'url', path);
-    if (!/^https?:\/\/[^/\s]+/.test(url)) throw new CpiError('CPI_VALUE_INVALID', `receiver.url "${url}" is not an http(s) URL`, [path, 'url']);
+    if (!/^https?:\/\/[^/\s]+/.test(url))
+      throw new CpiError('CPI_VALUE_INVALID', `receiver.url "${url}" is not an http(s) URL`, [path, 'url']);
     const tokenEnv = typeof block.admin_token_env === 'string' ? block.admin_token_env : DEFAULT_ADMIN_TOKEN_ENV;
     const adminToken = env[tokenEnv];
     return { kind: 'embedded', url, ...(adminToken ? { adminToken } : {}) };
@@ -46,9 +79,21 @@ export function receiverSettingsFrom(block: ObjectValue, env: NodeJS.ProcessEnv 
     const passwordEnv = typeof block.password_env === 'string' ? block.password_env : DEFAULT_PASSWORD_ENV;
     const password = env[passwordEnv];
     if (!password) {
-      throw new CpiError('CPI_VALUE_INVALID', `the environment variable ${passwordEnv} (receiver.password_env) holds no keystore password`, [path, 'password_env']);
+      throw new CpiError(
+        'CPI_VALUE_INVALID',
+        `the environment variable ${passwordEnv} (receiver.password_env) holds no keystore password`,
+        [path, 'password_env'],
+      );
     }
-    return { kind: 'pkcs12', keystorePath: required(block, 'keystore_path', path), archivePath: required(block, 'archive_path', path), password };
+    return {
+      kind: 'pkcs12',
+      keystorePath: required(block, 'keystore_path', path),
+      archivePath: required(block, 'archive_path', path),
+      password,
+    };
   }
-  throw new CpiError('CPI_VALUE_INVALID', `receiver.kind is "${String(block.kind)}"; expected "pkcs12" or "embedded"`, [path, 'kind']);
+  throw new CpiError('CPI_VALUE_INVALID', `receiver.kind is "${String(block.kind)}"; expected "pkcs12" or "embedded"`, [
+    path,
+    'kind',
+  ]);
 }

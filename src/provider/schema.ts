@@ -87,7 +87,10 @@ export function encodeBlock(block: BlockSpec, description = ''): object {
 }
 
 export function encodeSchema(schema: SchemaSpec): object {
-  return { version: schema.version, block: { ...encodeBlock(schema.block, schema.description), version: schema.version } };
+  return {
+    version: schema.version,
+    block: { ...encodeBlock(schema.block, schema.description), version: schema.version },
+  };
 }
 
 /** Attribute names whose values must not be kept in plan or state. */

@@ -54,7 +54,11 @@ export function probeWithKeys(certificatePem: string, activeKeys: readonly Probe
     throw error;
   }
   if (activeKeys.length === 0) return { decrypted: false, detail: 'the receiver has no active key' };
-  const keyring: KeyringEntry[] = activeKeys.map((k) => ({ id: k.name, privateKeyPem: k.privateKeyPem, certificatePem: k.certificatePem }));
+  const keyring: KeyringEntry[] = activeKeys.map((k) => ({
+    id: k.name,
+    privateKeyPem: k.privateKeyPem,
+    certificatePem: k.certificatePem,
+  }));
   try {
     const result = verifyAndDecrypt(message, keyring, [signing.certificatePem], { now });
     if (!result.body.includes(canary.slice(canary.indexOf('>') + 1, canary.lastIndexOf('<')))) {
@@ -67,7 +71,10 @@ export function probeWithKeys(certificatePem: string, activeKeys: readonly Probe
     };
   } catch (error) {
     if (isCpiError(error)) {
-      const why = error.code === 'CPI_WSS_NO_MATCHING_KEY' ? 'no active key of the receiver belongs to this certificate' : error.detail;
+      const why =
+        error.code === 'CPI_WSS_NO_MATCHING_KEY'
+          ? 'no active key of the receiver belongs to this certificate'
+          : error.detail;
       return { decrypted: false, detail: `${error.code}: ${why}` };
     }
     throw error;

@@ -12,7 +12,11 @@ export interface EmbeddedBackendOptions {
   readonly timeoutMs?: number;
 }
 
-type WireKey = Omit<ReceiverKey, 'createdAt' | 'retiredAt' | 'retainUntil'> & { createdAt: string; retiredAt?: string; retainUntil?: string };
+type WireKey = Omit<ReceiverKey, 'createdAt' | 'retiredAt' | 'retainUntil'> & {
+  createdAt: string;
+  retiredAt?: string;
+  retainUntil?: string;
+};
 
 function fromWire(k: WireKey): ReceiverKey {
   return {
@@ -44,13 +48,22 @@ export class EmbeddedBackend implements ReceiverBackend {
     return fromWire(await this.call<WireKey>('POST', '/admin/keys', spec, signal));
   }
 
-  async setKeyState(name: string, state: ReceiverKeyState, options: { retainUntil?: Date }, signal?: AbortSignal): Promise<ReceiverKey> {
+  async setKeyState(
+    name: string,
+    state: ReceiverKeyState,
+    options: { retainUntil?: Date },
+    signal?: AbortSignal,
+  ): Promise<ReceiverKey> {
     const body = { state, ...(options.retainUntil ? { retainUntil: options.retainUntil.toISOString() } : {}) };
     return fromWire(await this.call<WireKey>('PUT', `/admin/keys/${encodeURIComponent(name)}/state`, body, signal));
   }
 
   /** The receiver decides retention with its own clock; `now` is not sent. */
-  async deleteKey(name: string, options: { now: Date; earlyDestructionReason?: string }, signal?: AbortSignal): Promise<void> {
+  async deleteKey(
+    name: string,
+    options: { now: Date; earlyDestructionReason?: string },
+    signal?: AbortSignal,
+  ): Promise<void> {
     const body = options.earlyDestructionReason ? { earlyDestructionReason: options.earlyDestructionReason } : {};
     await this.call('DELETE', `/admin/keys/${encodeURIComponent(name)}`, body, signal);
   }
@@ -76,7 +89,10 @@ export class EmbeddedBackend implements ReceiverBackend {
     } catch (error) {
       if (signal?.aborted) throw error;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new CpiError('CPI_RECEIVER_UNREACHABLE', `${method} ${this.base}${path}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+      throw new CpiError(
+        'CPI_RECEIVER_UNREACHABLE',
+        `${method} ${this.base}${path}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+      );
     }
     const text = await response.text();
     if (response.ok) return (text ? JSON.parse(text) : undefined) as T;
@@ -87,9 +103,20 @@ export class EmbeddedBackend implements ReceiverBackend {
       /* not JSON: reported by status below */
     }
     if (response.status === 401) {
-      throw new CpiError('CPI_RECEIVER_UNAUTHORIZED', `${this.base} answered 401${this.options.adminToken ? ' to the admin token given' : ' (no admin token given)'}`);
+      throw new CpiError(
+        'CPI_RECEIVER_UNAUTHORIZED',
+        `${this.base} answered 401${this.options.adminToken ? ' to the admin token given' : ' (no admin token given)'}`,
+      );
     }
-    if (payload.code && payload.code in ERRORS) throw new CpiError(payload.code as ErrorCode, payload.detail ?? '', payload.code.startsWith('CPI_RECEIVER_KEY') ? ['key_name'] : undefined);
-    throw new CpiError('CPI_RECEIVER_REQUEST_REJECTED', `${method} ${path} answered HTTP ${response.status}: ${payload.detail ?? text.slice(0, 200)}`);
+    if (payload.code && payload.code in ERRORS)
+      throw new CpiError(
+        payload.code as ErrorCode,
+        payload.detail ?? '',
+        payload.code.startsWith('CPI_RECEIVER_KEY') ? ['key_name'] : undefined,
+      );
+    throw new CpiError(
+      'CPI_RECEIVER_REQUEST_REJECTED',
+      `${method} ${path} answered HTTP ${response.status}: ${payload.detail ?? text.slice(0, 200)}`,
+    );
   }
 }

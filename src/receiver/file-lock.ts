@@ -51,7 +51,11 @@ function tryCreate(lockPath: string): boolean {
 }
 
 /** Runs `body` while holding `lockPath`; waits up to timeoutMs for another holder, then fails with a clear code. */
-export async function withFileLock<T>(lockPath: string, body: () => Promise<T> | T, options: FileLockOptions = {}): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  body: () => Promise<T> | T,
+  options: FileLockOptions = {},
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   while (!tryCreate(lockPath)) {
     if (stale(lockPath)) {

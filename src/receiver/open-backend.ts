@@ -6,5 +6,9 @@ import type { ReceiverBackend, ReceiverSettings } from './receiver-backend';
 /** The backend the settings describe: the embedded receiver's admin API, or a PKCS#12 keystore pair. */
 export function openReceiverBackend(settings: ReceiverSettings): ReceiverBackend {
   if (settings.kind === 'embedded') return new EmbeddedBackend({ url: settings.url, adminToken: settings.adminToken });
-  return new Pkcs12Backend({ keystorePath: settings.keystorePath, archivePath: settings.archivePath, password: settings.password });
+  return new Pkcs12Backend({
+    keystorePath: settings.keystorePath,
+    archivePath: settings.archivePath,
+    password: settings.password,
+  });
 }

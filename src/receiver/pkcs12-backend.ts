@@ -73,7 +73,11 @@ interface Loaded {
   sidecar: Sidecar;
 }
 
-const ALGORITHM_BY_BITS: Readonly<Record<number, ReceiverKeyAlgorithm>> = { 2048: 'RSA-2048', 3072: 'RSA-3072', 4096: 'RSA-4096' };
+const ALGORITHM_BY_BITS: Readonly<Record<number, ReceiverKeyAlgorithm>> = {
+  2048: 'RSA-2048',
+  3072: 'RSA-3072',
+  4096: 'RSA-4096',
+};
 
 /** {@link ReceiverBackend} over a PKCS#12 keystore pair. */
 export class Pkcs12Backend implements ReceiverBackend {
@@ -108,8 +112,17 @@ export class Pkcs12Backend implements ReceiverBackend {
     if (this.find(this.load(), spec.name)) throw this.exists(spec.name);
     // Key generation (up to seconds for RSA-4096) happens outside the lock; the name is checked again inside.
     const now = this.now();
-    const pair = generateKeyPairWithCertificate({ algorithm: spec.algorithm, subject: spec.subject, validityDays: spec.validityDays, now });
-    const entry: Pkcs12Entry = { alias: spec.name, privateKeyPem: pair.privateKeyPem, certificatePem: pair.certificatePem };
+    const pair = generateKeyPairWithCertificate({
+      algorithm: spec.algorithm,
+      subject: spec.subject,
+      validityDays: spec.validityDays,
+      now,
+    });
+    const entry: Pkcs12Entry = {
+      alias: spec.name,
+      privateKeyPem: pair.privateKeyPem,
+      certificatePem: pair.certificatePem,
+    };
     return this.locked(async () => {
       const loaded = this.load();
       if (this.find(loaded, spec.name)) throw this.exists(spec.name);
@@ -136,19 +149,30 @@ export class Pkcs12Backend implements ReceiverBackend {
       if (!found) throw this.notFound(name);
       const { entry, inActive, inArchive } = found;
       const key = entry.alias.toLowerCase();
-      const meta = (loaded.sidecar.keys[key] ??= { createdAt: parseCertificatePem(entry.certificatePem).validFrom.toISOString() });
+      const meta = (loaded.sidecar.keys[key] ??= {
+        createdAt: parseCertificatePem(entry.certificatePem).validFrom.toISOString(),
+      });
       if (state === 'retired') {
         const wasRetired = !inActive && meta.retiredAt !== undefined;
         const retiredAt = wasRetired ? new Date(meta.retiredAt!) : this.now();
-        const requested = options.retainUntil ?? (wasRetired && meta.retainUntil ? new Date(meta.retainUntil) : undefined);
+        const requested =
+          options.retainUntil ?? (wasRetired && meta.retainUntil ? new Date(meta.retainUntil) : undefined);
         meta.retiredAt = retiredAt.toISOString();
         meta.retainUntil = retainUntilFor(retiredAt, requested).toISOString();
         this.writeSidecar(loaded.sidecar);
         if (!inArchive) this.writeStore(this.options.archivePath, [...loaded.archive, entry]);
-        if (inActive) this.writeStore(this.options.keystorePath, loaded.active.filter((e) => !same(e, name)));
+        if (inActive)
+          this.writeStore(
+            this.options.keystorePath,
+            loaded.active.filter((e) => !same(e, name)),
+          );
       } else {
         if (!inActive) this.writeStore(this.options.keystorePath, [...loaded.active, entry]);
-        if (inArchive) this.writeStore(this.options.archivePath, loaded.archive.filter((e) => !same(e, name)));
+        if (inArchive)
+          this.writeStore(
+            this.options.archivePath,
+            loaded.archive.filter((e) => !same(e, name)),
+          );
         delete meta.retainUntil; // retention counts again from the next retirement
         this.writeSidecar(loaded.sidecar);
       }
@@ -162,7 +186,13 @@ export class Pkcs12Backend implements ReceiverBackend {
       const found = this.find(loaded, name);
       if (!found) throw this.notFound(name);
       const key = this.keyOf(loaded, name);
-      checkDeletable({ name, state: key.state, retainUntil: key.retainUntil, now: options.now, earlyDestructionReason: options.earlyDestructionReason });
+      checkDeletable({
+        name,
+        state: key.state,
+        retainUntil: key.retainUntil,
+        now: options.now,
+        earlyDestructionReason: options.earlyDestructionReason,
+      });
       const reason = options.earlyDestructionReason?.trim();
       const early = key.state === 'active' || (key.retainUntil !== undefined && options.now < key.retainUntil);
       // The record goes first: a deletion is never without its record, even if the process dies half-way.
@@ -174,8 +204,16 @@ export class Pkcs12Backend implements ReceiverBackend {
         ...(key.retainUntil ? { retainUntil: key.retainUntil.toISOString() } : {}),
       });
       this.writeSidecar(loaded.sidecar);
-      if (found.inActive) this.writeStore(this.options.keystorePath, loaded.active.filter((e) => !same(e, name)));
-      if (found.inArchive) this.writeStore(this.options.archivePath, loaded.archive.filter((e) => !same(e, name)));
+      if (found.inActive)
+        this.writeStore(
+          this.options.keystorePath,
+          loaded.active.filter((e) => !same(e, name)),
+        );
+      if (found.inArchive)
+        this.writeStore(
+          this.options.archivePath,
+          loaded.archive.filter((e) => !same(e, name)),
+        );
       delete loaded.sidecar.keys[key.name];
       this.writeSidecar(loaded.sidecar);
     });
@@ -185,7 +223,11 @@ export class Pkcs12Backend implements ReceiverBackend {
     const { active } = this.load();
     return probeWithKeys(
       certificatePem,
-      active.map((e) => ({ name: e.alias.toLowerCase(), privateKeyPem: e.privateKeyPem, certificatePem: e.certificatePem })),
+      active.map((e) => ({
+        name: e.alias.toLowerCase(),
+        privateKeyPem: e.privateKeyPem,
+        certificatePem: e.certificatePem,
+      })),
       this.now(),
     );
   }
@@ -237,7 +279,10 @@ export class Pkcs12Backend implements ReceiverBackend {
     this.write(this.sidecarPath, `${JSON.stringify(sidecar, null, 2)}\n`);
   }
 
-  private find(loaded: Loaded, name: string): { entry: Pkcs12Entry; inActive: boolean; inArchive: boolean } | undefined {
+  private find(
+    loaded: Loaded,
+    name: string,
+  ): { entry: Pkcs12Entry; inActive: boolean; inArchive: boolean } | undefined {
     const active = loaded.active.find((e) => same(e, name));
     const archived = loaded.archive.find((e) => same(e, name));
     const entry = active ?? archived;

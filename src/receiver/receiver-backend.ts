@@ -48,7 +48,12 @@ export interface ReceiverBackend {
   /** Generates a key pair and self-signed certificate inside the backend; refuses a name that exists. */
   generateKey(spec: NewReceiverKey, signal?: AbortSignal): Promise<ReceiverKey>;
   /** Activates or retires a key; retiring records retiredAt and retainUntil. */
-  setKeyState(name: string, state: ReceiverKeyState, options: { retainUntil?: Date }, signal?: AbortSignal): Promise<ReceiverKey>;
+  setKeyState(
+    name: string,
+    state: ReceiverKeyState,
+    options: { retainUntil?: Date },
+    signal?: AbortSignal,
+  ): Promise<ReceiverKey>;
   /**
    * Deletes a key. Refused before its retainUntil unless `earlyDestructionReason` is given (a compromised key),
    * which the backend records.

@@ -91,7 +91,10 @@ const OVERLAP: readonly StageSpec[] = [
       name: 'retire-old-key',
       waitsFor: 'tenant-admin',
       mode: 'any',
-      requirements: [{ kind: 'tenant_alias', certificate: 'new' }, { kind: 'confirmation', party: 'tenant-admin' }],
+      requirements: [
+        { kind: 'tenant_alias', certificate: 'new' },
+        { kind: 'confirmation', party: 'tenant-admin' },
+      ],
       waitingFor: 'the tenant alias holds the new certificate or the tenant administrator confirms the exchange',
     },
   },

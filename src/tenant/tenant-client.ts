@@ -84,7 +84,11 @@ export class TenantClient {
   }
 
   /** The design-time iFlow in this version (`active`: the current one), or undefined when the tenant has none. */
-  getDesigntimeArtifact(id: string, version: string, opts: CallOptions = {}): Promise<{ id: string; version: string } | undefined> {
+  getDesigntimeArtifact(
+    id: string,
+    version: string,
+    opts: CallOptions = {},
+  ): Promise<{ id: string; version: string } | undefined> {
     return integrationContent.getDesigntimeArtifact(this.http, id, version, opts);
   }
 

@@ -47,7 +47,13 @@ describe('npm start', () => {
     try {
       assert.equal(run.status, 0, output);
       assert.match(output, /Renewal single-key: no message lost/);
-      for (const stage of ['1 prepare-receiver', '2 stop-sending', '3 exchange-certificate', '4 switch-receiver-key', '5 resume-sending']) {
+      for (const stage of [
+        '1 prepare-receiver',
+        '2 stop-sending',
+        '3 exchange-certificate',
+        '4 switch-receiver-key',
+        '5 resume-sending',
+      ]) {
         assert.match(output, new RegExp(`${stage}\\s+\\S.*\\s+applied\\s`), stage);
       }
       assert.match(output, /6 cleanup\s+.*\s+blocked\s/);

@@ -11,13 +11,23 @@ import { generateKeyPairWithCertificate } from '../../src/pki/key-pair';
 import { signAndEncrypt, soapEnvelope, GENERIC_FAULT_TEXT, type KeyIdentifierForm } from '../../src/wssecurity/index';
 
 const DAY = 86_400_000;
-const pair = (cn: string) => generateKeyPairWithCertificate({ algorithm: 'RSA-2048', subject: `CN=${cn}`, validityDays: 30, now: new Date(Date.now() - 60_000) });
+const pair = (cn: string) =>
+  generateKeyPairWithCertificate({
+    algorithm: 'RSA-2048',
+    subject: `CN=${cn}`,
+    validityDays: 30,
+    now: new Date(Date.now() - 60_000),
+  });
 const tenant = pair('tenant signer');
 const intruder = pair('someone else');
 const BODY = '<ord:Order xmlns:ord="urn:example:orders"><ord:Id>1</ord:Id></ord:Order>';
 
 async function post(url: string, message: string) {
-  const response = await fetch(`${url}/soap`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8' }, body: message });
+  const response = await fetch(`${url}/soap`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/xml; charset=utf-8' },
+    body: message,
+  });
   return { status: response.status, text: await response.text() };
 }
 const messageFor = (certificatePem: string, keyIdentifier: KeyIdentifierForm = 'IssuerSerial', signing = tenant) =>
@@ -43,7 +53,12 @@ describe('receiver emulator', () => {
   after(() => receiver.close());
 
   test('decrypts a signed message for its active key with every key identifier form and answers an ack', async () => {
-    const old = await admin.generateKey({ name: 'old', algorithm: 'RSA-2048', subject: 'CN=old,O=Receiver', validityDays: 365 });
+    const old = await admin.generateKey({
+      name: 'old',
+      algorithm: 'RSA-2048',
+      subject: 'CN=old,O=Receiver',
+      validityDays: 365,
+    });
     for (const form of ['IssuerSerial', 'BinarySecurityToken', 'SubjectKeyIdentifier', 'Thumbprint'] as const) {
       const answer = await post(receiver.url, messageFor(old.certificatePem, form));
       assert.equal(answer.status, 200, answer.text);
@@ -54,7 +69,12 @@ describe('receiver emulator', () => {
 
   test('after the switch to a new key, messages for the retired key are refused with a generic fault and counted against that key', async () => {
     const old = (await admin.listKeys()).find((k) => k.name === 'old')!;
-    const fresh = await admin.generateKey({ name: 'new', algorithm: 'RSA-2048', subject: 'CN=new,O=Receiver', validityDays: 365 });
+    const fresh = await admin.generateKey({
+      name: 'new',
+      algorithm: 'RSA-2048',
+      subject: 'CN=new,O=Receiver',
+      validityDays: 365,
+    });
     await admin.setKeyState('old', 'retired', {});
     const refused = await post(receiver.url, messageFor(old.certificatePem));
     assert.equal(refused.status, 500);
@@ -64,7 +84,10 @@ describe('receiver emulator', () => {
     const counters = receiver.state.counters();
     assert.deepEqual(counters[old.fingerprintSha256], { decrypted: 4, refused: { CPI_WSS_NO_MATCHING_KEY: 1 } });
     assert.deepEqual(counters[fresh.fingerprintSha256], { decrypted: 1, refused: {} });
-    assert.ok(lines.some((l) => /refused \(CPI_WSS_NO_MATCHING_KEY\) for key old \(retired\)/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /refused \(CPI_WSS_NO_MATCHING_KEY\) for key old \(retired\)/.test(l)),
+      lines.join('\n'),
+    );
   });
 
   test('refuses a message signed by anyone but the trusted tenant certificate, and counts a stranger by what it asked for', async () => {
@@ -100,25 +123,42 @@ describe('receiver emulator', () => {
   });
 
   test('admin: name rules, duplicates, retention too short, delete refused under retention and allowed early with a reason', async () => {
-    await assert.rejects(admin.generateKey({ name: 'Upper', algorithm: 'RSA-2048', subject: 'CN=x', validityDays: 1 }), { code: 'CPI_RECEIVER_KEY_NAME_INVALID' });
-    await assert.rejects(admin.generateKey({ name: 'new', algorithm: 'RSA-2048', subject: 'CN=x', validityDays: 1 }), { code: 'CPI_RECEIVER_KEY_EXISTS' });
-    await assert.rejects(admin.setKeyState('new', 'retired', { retainUntil: new Date(clock.now.getTime() + 30 * DAY) }), { code: 'CPI_RECEIVER_RETENTION_TOO_SHORT' });
+    await assert.rejects(
+      admin.generateKey({ name: 'Upper', algorithm: 'RSA-2048', subject: 'CN=x', validityDays: 1 }),
+      { code: 'CPI_RECEIVER_KEY_NAME_INVALID' },
+    );
+    await assert.rejects(admin.generateKey({ name: 'new', algorithm: 'RSA-2048', subject: 'CN=x', validityDays: 1 }), {
+      code: 'CPI_RECEIVER_KEY_EXISTS',
+    });
+    await assert.rejects(
+      admin.setKeyState('new', 'retired', { retainUntil: new Date(clock.now.getTime() + 30 * DAY) }),
+      { code: 'CPI_RECEIVER_RETENTION_TOO_SHORT' },
+    );
     await assert.rejects(admin.setKeyState('ghost', 'active', {}), { code: 'CPI_RECEIVER_KEY_NOT_FOUND' });
     await assert.rejects(admin.deleteKey('old', { now: clock.now }), { code: 'CPI_RECEIVER_KEY_RETAINED' });
     await assert.rejects(admin.deleteKey('new', { now: clock.now }), { code: 'CPI_RECEIVER_KEY_RETAINED' });
     await admin.generateKey({ name: 'typo', algorithm: 'RSA-2048', subject: 'CN=typo', validityDays: 1 });
     await admin.deleteKey('typo', { now: clock.now, earlyDestructionReason: 'wrong subject, never handed out' });
-    const records = (await (await fetch(`${receiver.url}/admin/destructions`, { headers: { authorization: 'Bearer admin-secret' } })).json()) as {
+    const records = (await (
+      await fetch(`${receiver.url}/admin/destructions`, { headers: { authorization: 'Bearer admin-secret' } })
+    ).json()) as {
       destructions: { name: string; earlyDestructionReason?: string }[];
     };
-    assert.deepEqual(records.destructions.map((d) => [d.name, d.earlyDestructionReason]), [['typo', 'wrong subject, never handed out']]);
+    assert.deepEqual(
+      records.destructions.map((d) => [d.name, d.earlyDestructionReason]),
+      [['typo', 'wrong subject, never handed out']],
+    );
     assert.deepEqual((await admin.listKeys()).map((k) => k.name).sort(), ['new', 'old']);
   });
 
   test('the admin API needs the bearer token; the SOAP endpoint does not', async () => {
     await assert.rejects(new EmbeddedBackend({ url: receiver.url }).listKeys(), { code: 'CPI_RECEIVER_UNAUTHORIZED' });
-    await assert.rejects(new EmbeddedBackend({ url: receiver.url, adminToken: 'admin-secreT' }).listKeys(), { code: 'CPI_RECEIVER_UNAUTHORIZED' });
-    const listed = await (await fetch(`${receiver.url}/admin/keys`, { headers: { authorization: 'Bearer admin-secret' } })).text();
+    await assert.rejects(new EmbeddedBackend({ url: receiver.url, adminToken: 'admin-secreT' }).listKeys(), {
+      code: 'CPI_RECEIVER_UNAUTHORIZED',
+    });
+    const listed = await (
+      await fetch(`${receiver.url}/admin/keys`, { headers: { authorization: 'Bearer admin-secret' } })
+    ).text();
     assert.doesNotMatch(listed, /PRIVATE KEY/);
   });
 
@@ -127,7 +167,12 @@ describe('receiver emulator', () => {
     await receiver.close();
     assert.equal(statSync(join(dataDir, 'receiver-state.json')).mode & 0o777, 0o600);
     assert.match(readFileSync(join(dataDir, 'receiver-state.json'), 'utf8'), /"state": "retired"/);
-    receiver = await startReceiverEmulator({ dataDir, trustedSignerCertificatePem: tenant.certificatePem, adminToken: 'admin-secret', now: () => clock.now });
+    receiver = await startReceiverEmulator({
+      dataDir,
+      trustedSignerCertificatePem: tenant.certificatePem,
+      adminToken: 'admin-secret',
+      now: () => clock.now,
+    });
     admin = new EmbeddedBackend({ url: receiver.url, adminToken: 'admin-secret' });
     assert.deepEqual(await admin.listKeys(), before);
     const fresh = before.find((k) => k.name === 'new')!;
@@ -135,7 +180,10 @@ describe('receiver emulator', () => {
     const old = before.find((k) => k.name === 'old')!;
     clock.now = new Date(old.retainUntil!.getTime() + 1000);
     await admin.deleteKey('old', { now: clock.now });
-    assert.deepEqual((await admin.listKeys()).map((k) => k.name), ['new']);
+    assert.deepEqual(
+      (await admin.listKeys()).map((k) => k.name),
+      ['new'],
+    );
   });
 });
 
@@ -145,7 +193,11 @@ describe('receiver emulator without a trusted signer', () => {
     try {
       const admin = new EmbeddedBackend({ url: receiver.url });
       const key = await admin.generateKey({ name: 'k', algorithm: 'RSA-2048', subject: 'CN=k', validityDays: 10 });
-      assert.equal((await post(receiver.url, signAndEncrypt(soapEnvelope(BODY), { encryptionCertificatePem: key.certificatePem }))).status, 200);
+      assert.equal(
+        (await post(receiver.url, signAndEncrypt(soapEnvelope(BODY), { encryptionCertificatePem: key.certificatePem })))
+          .status,
+        200,
+      );
       assert.equal((await post(receiver.url, messageFor(key.certificatePem, 'IssuerSerial', intruder))).status, 200);
       assert.equal(receiver.state.counters()[key.fingerprintSha256]?.decrypted, 2);
     } finally {

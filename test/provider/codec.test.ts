@@ -89,7 +89,10 @@ describe('DynamicValue codec', () => {
 
   test('keeps unknowns nested inside objects and lists', () => {
     const type: CtyType = ['object', { a: 'string', l: ['list', 'string'] }];
-    const value = decodeMsgpack(encodeMsgpack({ a: UNKNOWN, l: ['x', UNKNOWN] }, type), type) as Record<string, CtyValue>;
+    const value = decodeMsgpack(encodeMsgpack({ a: UNKNOWN, l: ['x', UNKNOWN] }, type), type) as Record<
+      string,
+      CtyValue
+    >;
     assert.ok(value.a instanceof Unknown);
     assert.ok((value.l as CtyValue[])[1] instanceof Unknown);
   });
@@ -97,14 +100,20 @@ describe('DynamicValue codec', () => {
   test('writes exactly the attributes of an object type, absent ones as nil', () => {
     const type: CtyType = ['object', { a: 'string', b: 'string' }];
     // fixmap of 2: "a" -> "x", "b" -> nil
-    assert.deepEqual([...encodeMsgpack({ a: 'x', extra: 'dropped' }, type)], [0x82, 0xa1, 0x61, 0xa1, 0x78, 0xa1, 0x62, 0xc0]);
+    assert.deepEqual(
+      [...encodeMsgpack({ a: 'x', extra: 'dropped' }, type)],
+      [0x82, 0xa1, 0x61, 0xa1, 0x78, 0xa1, 0x62, 0xc0],
+    );
   });
 
   test('reads numbers that msgpack carries as decimal strings without rounding', () => {
     assert.equal(rawToNumber('12'), 12);
     assert.equal(rawToNumber('1.25'), 1.25);
     assert.equal(rawToNumber('123456789012345678901234567890'), 123456789012345678901234567890n);
-    assert.deepEqual(rawToNumber('3.14159265358979323846264338327950288'), new BigDecimal('3.14159265358979323846264338327950288'));
+    assert.deepEqual(
+      rawToNumber('3.14159265358979323846264338327950288'),
+      new BigDecimal('3.14159265358979323846264338327950288'),
+    );
     assert.throws(() => rawToNumber('twelve'), /not a number/);
   });
 

@@ -17,7 +17,8 @@ describe('generated docs', () => {
     for (const r of [...cpiProvider.resources, ...cpiProvider.dataSources]) {
       const page = [...pages.entries()].find(([path]) => path.endsWith(`/${r.name.replace('cpi_', '')}.md`));
       assert.ok(page, `no page for ${r.name}`);
-      for (const name of Object.keys(r.schema.block.attributes)) assert.match(page[1], new RegExp(`\`${name}\``), `${r.name}.${name}`);
+      for (const name of Object.keys(r.schema.block.attributes))
+        assert.match(page[1], new RegExp(`\`${name}\``), `${r.name}.${name}`);
     }
   });
 

@@ -29,7 +29,12 @@ describe('cpi_receiver_key through terraform', () => {
   let pkcs12Block: object;
   let embeddedBlock: object;
 
-  const key = (name: string, receiverBlock: object, extra: object = {}) => ({ key_name: name, subject: `CN=${name},O=Receiver`, receiver: receiverBlock, ...extra });
+  const key = (name: string, receiverBlock: object, extra: object = {}) => ({
+    key_name: name,
+    subject: `CN=${name},O=Receiver`,
+    receiver: receiverBlock,
+    ...extra,
+  });
   const config = (resources: object, data: object = {}) => ({
     terraform: { required_providers: { cpi: { source: 'cpi-renewal/cpi', version: PROVIDER_VERSION } } },
     provider: { cpi: {} },
@@ -38,19 +43,37 @@ describe('cpi_receiver_key through terraform', () => {
   });
   const values = async () => {
     const state = JSON.parse((await tf.ok(['show', '-json'])).stdout);
-    return Object.fromEntries((state.values?.root_module?.resources ?? []).map((r: { address: string; values: Record<string, unknown> }) => [r.address, r.values]));
+    return Object.fromEntries(
+      (state.values?.root_module?.resources ?? []).map((r: { address: string; values: Record<string, unknown> }) => [
+        r.address,
+        r.values,
+      ]),
+    );
   };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'receiver-key-e2e-'));
     receiver = await startReceiverEmulator({ dataDir: join(dir, 'receiver'), adminToken: ADMIN_TOKEN });
-    p12 = new Pkcs12Backend({ keystorePath: join(dir, 'keys', 'active.p12'), archivePath: join(dir, 'keys', 'archive.p12'), password: PASSWORD });
+    p12 = new Pkcs12Backend({
+      keystorePath: join(dir, 'keys', 'active.p12'),
+      archivePath: join(dir, 'keys', 'archive.p12'),
+      password: PASSWORD,
+    });
     admin = new EmbeddedBackend({ url: receiver.url, adminToken: ADMIN_TOKEN });
-    pkcs12Block = { kind: 'pkcs12', keystore_path: join(dir, 'keys', 'active.p12'), archive_path: join(dir, 'keys', 'archive.p12') };
+    pkcs12Block = {
+      kind: 'pkcs12',
+      keystore_path: join(dir, 'keys', 'active.p12'),
+      archive_path: join(dir, 'keys', 'archive.p12'),
+    };
     embeddedBlock = { kind: 'embedded', url: receiver.url };
     tf = createWorkdir({ bundle: BUNDLE, version: PROVIDER_VERSION, prefix: 'cpi-tf-receiver-' });
     Object.assign(tf.env, { CPI_RECEIVER_KEYSTORE_PASSWORD: PASSWORD, CPI_RECEIVER_ADMIN_TOKEN: ADMIN_TOKEN });
-    tf.writeConfig(config({ p12: key('orders-2026', pkcs12Block), emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365 }) }));
+    tf.writeConfig(
+      config({
+        p12: key('orders-2026', pkcs12Block),
+        emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365 }),
+      }),
+    );
     await tf.ok(['init']);
   });
   after(async () => {
@@ -73,7 +96,11 @@ describe('cpi_receiver_key through terraform', () => {
     assert.equal(v['cpi_receiver_key.p12'].retain_until, null);
     assert.match(String(v['cpi_receiver_key.p12'].subject_key_identifier), /^[0-9a-f]{40}$/);
     assert.match(String(v['cpi_receiver_key.emb'].issuer_dn), /CN=orders-2026/);
-    const listing = execFileSync('keytool', ['-list', '-storetype', 'PKCS12', '-keystore', join(dir, 'keys', 'active.p12'), '-storepass', PASSWORD], { encoding: 'utf8' });
+    const listing = execFileSync(
+      'keytool',
+      ['-list', '-storetype', 'PKCS12', '-keystore', join(dir, 'keys', 'active.p12'), '-storepass', PASSWORD],
+      { encoding: 'utf8' },
+    );
     assert.match(listing, /^orders-2026, .*PrivateKeyEntry/m);
     const stateFile = readFileSync(join(tf.dir, 'terraform.tfstate'), 'utf8');
     for (const text of [stateFile, planJson]) {
@@ -89,7 +116,13 @@ describe('cpi_receiver_key through terraform', () => {
   });
 
   test('a second resource with a key name the receiver already holds is refused at plan time', async () => {
-    tf.writeConfig(config({ p12: key('orders-2026', pkcs12Block), emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365 }), dup: key('orders-2026', embeddedBlock) }));
+    tf.writeConfig(
+      config({
+        p12: key('orders-2026', pkcs12Block),
+        emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365 }),
+        dup: key('orders-2026', embeddedBlock),
+      }),
+    );
     const plan = await tf.run(['plan', '-no-color']);
     assert.equal(plan.code, 1);
     assert.match(plan.stderr, /CPI_RECEIVER_KEY_EXISTS/);
@@ -99,7 +132,10 @@ describe('cpi_receiver_key through terraform', () => {
   test('retiring is an in-place update; retain_until defaults to retired_at + 90 days; the key moves to the archive', async () => {
     tf.writeConfig(
       config(
-        { p12: key('orders-2026', pkcs12Block, { state: 'retired' }), emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365, state: 'retired' }) },
+        {
+          p12: key('orders-2026', pkcs12Block, { state: 'retired' }),
+          emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365, state: 'retired' }),
+        },
         { cpi_receiver_keyring: { emb: { receiver: embeddedBlock, depends_on: ['cpi_receiver_key.emb'] } } },
       ),
     );
@@ -116,8 +152,14 @@ describe('cpi_receiver_key through terraform', () => {
     assert.equal((await p12.listKeys())[0]!.state, 'retired');
     assert.equal((await admin.listKeys())[0]!.state, 'retired');
     const ring = v['data.cpi_receiver_keyring.emb'].keys as { name: string; state: string; retain_until: string }[];
-    assert.deepEqual(ring.map((k) => [k.name, k.state]), [['orders-2026', 'retired']]);
-    assert.equal(new Date(ring[0]!.retain_until).getTime(), new Date(String(v['cpi_receiver_key.emb'].retain_until)).getTime());
+    assert.deepEqual(
+      ring.map((k) => [k.name, k.state]),
+      [['orders-2026', 'retired']],
+    );
+    assert.equal(
+      new Date(ring[0]!.retain_until).getTime(),
+      new Date(String(v['cpi_receiver_key.emb'].retain_until)).getTime(),
+    );
     const replan = await tf.run(['plan', '-detailed-exitcode', '-no-color']);
     assert.equal(replan.code, 0, replan.stdout + replan.stderr);
   });
@@ -125,14 +167,24 @@ describe('cpi_receiver_key through terraform', () => {
   test('a retain_until less than 90 days after retirement is refused at plan time', async () => {
     const retiredAt = new Date(String((await values())['cpi_receiver_key.p12'].retired_at));
     const tooSoon = new Date(retiredAt.getTime() + 60 * DAY).toISOString().replace(/\.\d+Z$/, 'Z');
-    tf.writeConfig(config({ p12: key('orders-2026', pkcs12Block, { state: 'retired', retain_until: tooSoon }), emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365, state: 'retired' }) }));
+    tf.writeConfig(
+      config({
+        p12: key('orders-2026', pkcs12Block, { state: 'retired', retain_until: tooSoon }),
+        emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365, state: 'retired' }),
+      }),
+    );
     const plan = await tf.run(['plan', '-no-color']);
     assert.equal(plan.code, 1);
     assert.match(plan.stderr, /CPI_RECEIVER_RETENTION_TOO_SHORT/);
   });
 
   test('destroy is refused before retain_until, and the keys are still there', async () => {
-    tf.writeConfig(config({ p12: key('orders-2026', pkcs12Block, { state: 'retired' }), emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365, state: 'retired' }) }));
+    tf.writeConfig(
+      config({
+        p12: key('orders-2026', pkcs12Block, { state: 'retired' }),
+        emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365, state: 'retired' }),
+      }),
+    );
     const destroy = await tf.run(['destroy', '-auto-approve', '-no-color']);
     assert.equal(destroy.code, 1);
     assert.match(destroy.stderr, /CPI_RECEIVER_KEY_RETAINED/);
@@ -143,7 +195,12 @@ describe('cpi_receiver_key through terraform', () => {
 
   test('with an early destruction reason applied first, destroy goes through and the reason is recorded', async () => {
     const reason = 'private key exposed in incident INC-42';
-    tf.writeConfig(config({ p12: key('orders-2026', pkcs12Block, { state: 'retired', early_destruction_reason: reason }), emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365, state: 'retired' }) }));
+    tf.writeConfig(
+      config({
+        p12: key('orders-2026', pkcs12Block, { state: 'retired', early_destruction_reason: reason }),
+        emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365, state: 'retired' }),
+      }),
+    );
     await tf.ok(['apply', '-auto-approve']);
     await tf.ok(['destroy', '-auto-approve', '-target', 'cpi_receiver_key.p12']);
     assert.deepEqual(await p12.listKeys(), []);
@@ -151,7 +208,11 @@ describe('cpi_receiver_key through terraform', () => {
   });
 
   test('a key deleted out of band before its time is reported as an error, not recreated', async () => {
-    tf.writeConfig(config({ emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365, state: 'retired' }) }));
+    tf.writeConfig(
+      config({
+        emb: key('orders-2026', embeddedBlock, { algorithm: 'RSA-3072', validity_days: 365, state: 'retired' }),
+      }),
+    );
     await admin.deleteKey('orders-2026', { now: new Date(), earlyDestructionReason: 'operator mistake' });
     const plan = await tf.run(['plan', '-no-color']);
     assert.equal(plan.code, 1);

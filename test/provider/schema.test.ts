@@ -12,7 +12,11 @@ const schema: SchemaSpec = {
       tags: { type: ['set', 'string'], optional: true, computed: true, description: 'Tags.' },
     },
     blocks: {
-      rule: { nesting: 'list', maxItems: 3, block: { attributes: { port: { type: 'number', required: true, description: 'Port.' } } } },
+      rule: {
+        nesting: 'list',
+        maxItems: 3,
+        block: { attributes: { port: { type: 'number', required: true, description: 'Port.' } } },
+      },
       single: { nesting: 'single', block: { attributes: { x: { type: 'bool', optional: true, description: 'X.' } } } },
     },
   },
@@ -35,7 +39,12 @@ describe('schema encoding', () => {
   test('writes attribute types as JSON bytes and carries the flags Terraform reads', () => {
     const encoded = encodeSchema(schema) as {
       version: number;
-      block: { version: number; description: string; attributes: Record<string, unknown>[]; block_types: Record<string, unknown>[] };
+      block: {
+        version: number;
+        description: string;
+        attributes: Record<string, unknown>[];
+        block_types: Record<string, unknown>[];
+      };
     };
     assert.equal(encoded.version, 2);
     assert.equal(encoded.block.version, 2);

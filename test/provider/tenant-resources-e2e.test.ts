@@ -15,7 +15,8 @@ import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
 const BUNDLE = resolve(__dirname, '../../dist/provider.js');
 const now = new Date();
 const certificate = (cn: string, validityDays = 365) =>
-  generateKeyPairWithCertificate({ algorithm: 'RSA-2048', subject: `CN=${cn},O=Receiver`, validityDays, now }).certificatePem;
+  generateKeyPairWithCertificate({ algorithm: 'RSA-2048', subject: `CN=${cn},O=Receiver`, validityDays, now })
+    .certificatePem;
 
 describe('tenant resources through terraform against the emulator', () => {
   let emulator: TenantEmulator;
@@ -31,7 +32,8 @@ describe('tenant resources through terraform against the emulator', () => {
     resource: resources,
     ...(Object.keys(data).length > 0 ? { data } : {}),
   });
-  const snapshot = () => JSON.stringify({ keys: emulator.state.keystoreEntries(), runtime: emulator.state.runtimeArtifacts() });
+  const snapshot = () =>
+    JSON.stringify({ keys: emulator.state.keystoreEntries(), runtime: emulator.state.runtimeArtifacts() });
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'cpi-emu-'));
@@ -56,7 +58,9 @@ describe('tenant resources through terraform against the emulator', () => {
       tenantUrl: emulator.url,
       auth: { kind: 'basic', username: emulator.credentials.username, password: emulator.credentials.password },
     });
-    tf.writeConfig(config({ cpi_keystore_certificate: { receiver: { alias: 'receiver_enc', certificate_pem: oldCert } } }));
+    tf.writeConfig(
+      config({ cpi_keystore_certificate: { receiver: { alias: 'receiver_enc', certificate_pem: oldCert } } }),
+    );
     await tf.ok(['init']);
   });
   after(async () => {
@@ -84,7 +88,9 @@ describe('tenant resources through terraform against the emulator', () => {
   });
 
   test('a new certificate is exchanged in place, keeping the alias, and the plan shows the new fingerprint', async () => {
-    tf.writeConfig(config({ cpi_keystore_certificate: { receiver: { alias: 'receiver_enc', certificate_pem: newCert } } }));
+    tf.writeConfig(
+      config({ cpi_keystore_certificate: { receiver: { alias: 'receiver_enc', certificate_pem: newCert } } }),
+    );
     const plan = await tf.ok(['plan'], [0, 2]);
     assert.match(plan.stdout, /update in-place/);
     assert.doesNotMatch(plan.stdout, /must be replaced/);
@@ -92,7 +98,10 @@ describe('tenant resources through terraform against the emulator', () => {
     await tf.ok(['apply', '-auto-approve']);
     const after = entry('receiver_enc')!;
     assert.notEqual(after.fingerprintSha256, before);
-    assert.match(after.certificatePem.replace(/\s/g, ''), new RegExp(newCert.split('\n')[1]!.slice(0, 40).replace(/[+/]/g, '.')));
+    assert.match(
+      after.certificatePem.replace(/\s/g, ''),
+      new RegExp(newCert.split('\n')[1]!.slice(0, 40).replace(/[+/]/g, '.')),
+    );
     assert.equal(emulator.state.keystoreEntries().filter((e) => e.alias === 'receiver_enc').length, 1);
   });
 
@@ -102,7 +111,8 @@ describe('tenant resources through terraform against the emulator', () => {
     assert.equal(plan.code, 2, plan.stdout + plan.stderr);
     assert.match(plan.stdout, /certificate_pem/);
     await tf.ok(['apply', '-auto-approve']);
-    const fingerprint = JSON.parse((await tf.ok(['show', '-json'])).stdout).values.root_module.resources[0].values.fingerprint_sha256;
+    const fingerprint = JSON.parse((await tf.ok(['show', '-json'])).stdout).values.root_module.resources[0].values
+      .fingerprint_sha256;
     assert.equal(entry('receiver_enc')!.fingerprintSha256, fingerprint);
   });
 
@@ -115,13 +125,37 @@ describe('tenant resources through terraform against the emulator', () => {
 
   const badInputs: [string, object, RegExp][] = [
     ['not PEM', { alias: 'bad_one', certificate_pem: 'hello' }, /CPI_PKI_NOT_PEM/],
-    ['a private key pasted', { alias: 'bad_one', certificate_pem: '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n' }, /CPI_PKI_PRIVATE_KEY_PASTED/],
-    ['an expired certificate', { alias: 'bad_one', certificate_pem: generateKeyPairWithCertificate({ algorithm: 'RSA-2048', subject: 'CN=old', validityDays: 10, now: new Date(Date.now() - 400 * 86_400_000) }).certificatePem }, /CPI_PKI_CERT_EXPIRED/],
-    ['a SAP-owned alias', { alias: 'sap_cloudintegrationcertificate', certificate_pem: newCert }, /CPI_TENANT_ALIAS_RESERVED/],
+    [
+      'a private key pasted',
+      { alias: 'bad_one', certificate_pem: '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n' },
+      /CPI_PKI_PRIVATE_KEY_PASTED/,
+    ],
+    [
+      'an expired certificate',
+      {
+        alias: 'bad_one',
+        certificate_pem: generateKeyPairWithCertificate({
+          algorithm: 'RSA-2048',
+          subject: 'CN=old',
+          validityDays: 10,
+          now: new Date(Date.now() - 400 * 86_400_000),
+        }).certificatePem,
+      },
+      /CPI_PKI_CERT_EXPIRED/,
+    ],
+    [
+      'a SAP-owned alias',
+      { alias: 'sap_cloudintegrationcertificate', certificate_pem: newCert },
+      /CPI_TENANT_ALIAS_RESERVED/,
+    ],
     ['an alias with upper case', { alias: 'Receiver', certificate_pem: newCert }, /CPI_ALIAS_INVALID/],
     ['an alias too long', { alias: 'a'.repeat(251), certificate_pem: newCert }, /CPI_ALIAS_INVALID/],
     ['an alias with a slash', { alias: 'a/b', certificate_pem: newCert }, /CPI_ALIAS_INVALID/],
-    ['an alias taken by another certificate', { alias: 'receiver_enc', certificate_pem: oldCert }, /CPI_TENANT_ALIAS_EXISTS/],
+    [
+      'an alias taken by another certificate',
+      { alias: 'receiver_enc', certificate_pem: oldCert },
+      /CPI_TENANT_ALIAS_EXISTS/,
+    ],
   ];
   for (const [name, attrs, code] of badInputs) {
     test(`refuses ${name} at plan time with its code, and the tenant is unchanged`, async () => {
@@ -129,7 +163,11 @@ describe('tenant resources through terraform against the emulator', () => {
       tf.writeConfig(
         config({
           cpi_keystore_certificate: {
-            receiver: { alias: 'receiver_enc', certificate_pem: JSON.parse((await tf.ok(['show', '-json'])).stdout).values.root_module.resources[0].values.certificate_pem },
+            receiver: {
+              alias: 'receiver_enc',
+              certificate_pem: JSON.parse((await tf.ok(['show', '-json'])).stdout).values.root_module.resources[0]
+                .values.certificate_pem,
+            },
             bad: attrs,
           },
         }),
@@ -145,23 +183,41 @@ describe('tenant resources through terraform against the emulator', () => {
   }
 
   test('undeploys and redeploys an iFlow, waiting for STARTED', async () => {
-    const current = JSON.parse((await tf.ok(['show', '-json'])).stdout).values.root_module.resources[0].values.certificate_pem;
+    const current = JSON.parse((await tf.ok(['show', '-json'])).stdout).values.root_module.resources[0].values
+      .certificate_pem;
     const cert = { receiver: { alias: 'receiver_enc', certificate_pem: current } };
-    tf.writeConfig(config({ cpi_keystore_certificate: cert, cpi_iflow_deployment: { order: { iflow_id: 'OrderToReceiver', deployed: false } } }));
+    tf.writeConfig(
+      config({
+        cpi_keystore_certificate: cert,
+        cpi_iflow_deployment: { order: { iflow_id: 'OrderToReceiver', deployed: false } },
+      }),
+    );
     await tf.ok(['apply', '-auto-approve']);
-    assert.equal(emulator.state.runtimeArtifacts().find((a) => a.id === 'OrderToReceiver'), undefined);
-    tf.writeConfig(config({ cpi_keystore_certificate: cert, cpi_iflow_deployment: { order: { iflow_id: 'OrderToReceiver', deployed: true } } }));
+    assert.equal(
+      emulator.state.runtimeArtifacts().find((a) => a.id === 'OrderToReceiver'),
+      undefined,
+    );
+    tf.writeConfig(
+      config({
+        cpi_keystore_certificate: cert,
+        cpi_iflow_deployment: { order: { iflow_id: 'OrderToReceiver', deployed: true } },
+      }),
+    );
     await tf.ok(['apply', '-auto-approve']);
     assert.equal(emulator.state.runtimeArtifacts().find((a) => a.id === 'OrderToReceiver')?.status, 'STARTED');
     const state = JSON.parse((await tf.ok(['show', '-json'])).stdout);
-    const deployment = state.values.root_module.resources.find((r: { type: string }) => r.type === 'cpi_iflow_deployment');
+    const deployment = state.values.root_module.resources.find(
+      (r: { type: string }) => r.type === 'cpi_iflow_deployment',
+    );
     assert.equal(deployment.values.status, 'STARTED');
     const plan = await tf.run(['plan', '-detailed-exitcode', '-no-color']);
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
   });
 
-  test('a deploy that ends in ERROR fails with the tenant\'s error text', async () => {
-    const current = JSON.parse((await tf.ok(['show', '-json'])).stdout).values.root_module.resources.find((r: { type: string }) => r.type === 'cpi_keystore_certificate').values.certificate_pem;
+  test("a deploy that ends in ERROR fails with the tenant's error text", async () => {
+    const current = JSON.parse((await tf.ok(['show', '-json'])).stdout).values.root_module.resources.find(
+      (r: { type: string }) => r.type === 'cpi_keystore_certificate',
+    ).values.certificate_pem;
     tf.writeConfig(
       config({
         cpi_keystore_certificate: { receiver: { alias: 'receiver_enc', certificate_pem: current } },
@@ -175,10 +231,15 @@ describe('tenant resources through terraform against the emulator', () => {
   });
 
   test('data sources read the keystore and the runtime', async () => {
-    const current = JSON.parse((await tf.ok(['show', '-json'])).stdout).values.root_module.resources.find((r: { type: string }) => r.type === 'cpi_keystore_certificate').values.certificate_pem;
+    const current = JSON.parse((await tf.ok(['show', '-json'])).stdout).values.root_module.resources.find(
+      (r: { type: string }) => r.type === 'cpi_keystore_certificate',
+    ).values.certificate_pem;
     tf.writeConfig({
       ...config(
-        { cpi_keystore_certificate: { receiver: { alias: 'receiver_enc', certificate_pem: current } }, cpi_iflow_deployment: { order: { iflow_id: 'OrderToReceiver' } } },
+        {
+          cpi_keystore_certificate: { receiver: { alias: 'receiver_enc', certificate_pem: current } },
+          cpi_iflow_deployment: { order: { iflow_id: 'OrderToReceiver' } },
+        },
         {
           cpi_keystore_entry: { receiver: { alias: 'receiver_enc' } },
           cpi_keystore_entries: { soon: { expiring_within_days: 400, alias_prefix: 'receiver' } },
@@ -201,6 +262,9 @@ describe('tenant resources through terraform against the emulator', () => {
   test('destroy removes the entry and undeploys the iFlow', async () => {
     await tf.ok(['destroy', '-auto-approve']);
     assert.equal(entry('receiver_enc'), undefined);
-    assert.equal(emulator.state.runtimeArtifacts().find((a) => a.id === 'OrderToReceiver'), undefined);
+    assert.equal(
+      emulator.state.runtimeArtifacts().find((a) => a.id === 'OrderToReceiver'),
+      undefined,
+    );
   });
 });

@@ -142,10 +142,14 @@ describe('provider runtime through terraform', () => {
 
   test('a data source reads live values', async () => {
     tf.writeConfig(
-      config(store, { name: 'b', content: 'two' }, {
-        data: { cpi_test_items: { all: { prefix: '' } } },
-        output: { names: { value: '${data.cpi_test_items.all.names}' } },
-      }),
+      config(
+        store,
+        { name: 'b', content: 'two' },
+        {
+          data: { cpi_test_items: { all: { prefix: '' } } },
+          output: { names: { value: '${data.cpi_test_items.all.names}' } },
+        },
+      ),
     );
     await tf.ok(['apply', '-auto-approve']);
     const output = JSON.parse((await tf.ok(['output', '-json'])).stdout);

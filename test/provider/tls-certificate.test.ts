@@ -4,7 +4,6 @@ import * as crypto from 'node:crypto';
 import * as tls from 'node:tls';
 import { createTlsIdentity } from '../../src/provider/tls-certificate';
 
-
 describe('provider TLS identity', () => {
   test('is a self-signed ECDSA certificate that Terraform accepts for "localhost"', () => {
     const identity = createTlsIdentity();
@@ -21,7 +20,9 @@ describe('provider TLS identity', () => {
   test('is accepted by OpenSSL every time, whatever the random serial', () => {
     for (let i = 0; i < 300; i++) {
       const identity = createTlsIdentity();
-      assert.doesNotThrow(() => tls.createSecureContext({ cert: identity.certificatePem, key: identity.privateKeyPem }));
+      assert.doesNotThrow(() =>
+        tls.createSecureContext({ cert: identity.certificatePem, key: identity.privateKeyPem }),
+      );
     }
   });
 });

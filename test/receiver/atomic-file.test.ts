@@ -58,7 +58,10 @@ describe('withFileLock', () => {
   test('gives up with CPI_RECEIVER_KEYSTORE_LOCKED naming the lock file while another live process holds it', async () => {
     const lock = join(mkdtempSync(join(tmpdir(), 'lock-')), 'k.lock');
     await withFileLock(lock, async () => {
-      await assert.rejects(withFileLock(lock, () => 1, { timeoutMs: 100 }), (e: Error & { code?: string }) => e.code === 'CPI_RECEIVER_KEYSTORE_LOCKED' && e.message.includes(lock));
+      await assert.rejects(
+        withFileLock(lock, () => 1, { timeoutMs: 100 }),
+        (e: Error & { code?: string }) => e.code === 'CPI_RECEIVER_KEYSTORE_LOCKED' && e.message.includes(lock),
+      );
     });
   });
 

@@ -24,7 +24,10 @@ describe('withFileLock', () => {
     try {
       const lock = join(dir, 'active.p12.lock');
       writeFileSync(lock, '');
-      await assert.rejects(withFileLock(lock, () => 'ran', { timeoutMs: 200 }), /CPI_RECEIVER_KEYSTORE_LOCKED|is held by/);
+      await assert.rejects(
+        withFileLock(lock, () => 'ran', { timeoutMs: 200 }),
+        /CPI_RECEIVER_KEYSTORE_LOCKED|is held by/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

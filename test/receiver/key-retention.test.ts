@@ -18,17 +18,45 @@ describe('key retention', () => {
     assert.throws(
       () => retainUntilFor(retiredAt, new Date(retiredAt.getTime() + 90 * DAY - 1000)),
       (e: Error & { code?: string }) =>
-        e.code === 'CPI_RECEIVER_RETENTION_TOO_SHORT' && /2026-04-10T11:59:59/.test(e.message) && /2026-01-10T12:00:00/.test(e.message),
+        e.code === 'CPI_RECEIVER_RETENTION_TOO_SHORT' &&
+        /2026-04-10T11:59:59/.test(e.message) &&
+        /2026-01-10T12:00:00/.test(e.message),
     );
   });
 
   const cases: { name: string; check: Parameters<typeof checkDeletable>[0]; refused: boolean }[] = [
-    { name: 'retired, retention over', check: { name: 'k', state: 'retired', retainUntil: retiredAt, now: new Date(retiredAt.getTime() + 1) }, refused: false },
-    { name: 'retired, under retention', check: { name: 'k', state: 'retired', retainUntil: retiredAt, now: new Date(retiredAt.getTime() - 1) }, refused: true },
-    { name: 'retired, under retention, with a reason', check: { name: 'k', state: 'retired', retainUntil: retiredAt, now: new Date(0), earlyDestructionReason: 'compromised' }, refused: false },
-    { name: 'retired, under retention, blank reason', check: { name: 'k', state: 'retired', retainUntil: retiredAt, now: new Date(0), earlyDestructionReason: '  ' }, refused: true },
+    {
+      name: 'retired, retention over',
+      check: { name: 'k', state: 'retired', retainUntil: retiredAt, now: new Date(retiredAt.getTime() + 1) },
+      refused: false,
+    },
+    {
+      name: 'retired, under retention',
+      check: { name: 'k', state: 'retired', retainUntil: retiredAt, now: new Date(retiredAt.getTime() - 1) },
+      refused: true,
+    },
+    {
+      name: 'retired, under retention, with a reason',
+      check: {
+        name: 'k',
+        state: 'retired',
+        retainUntil: retiredAt,
+        now: new Date(0),
+        earlyDestructionReason: 'compromised',
+      },
+      refused: false,
+    },
+    {
+      name: 'retired, under retention, blank reason',
+      check: { name: 'k', state: 'retired', retainUntil: retiredAt, now: new Date(0), earlyDestructionReason: '  ' },
+      refused: true,
+    },
     { name: 'active', check: { name: 'k', state: 'active', now: new Date() }, refused: true },
-    { name: 'active with a reason', check: { name: 'k', state: 'active', now: new Date(), earlyDestructionReason: 'never handed out' }, refused: false },
+    {
+      name: 'active with a reason',
+      check: { name: 'k', state: 'active', now: new Date(), earlyDestructionReason: 'never handed out' },
+      refused: false,
+    },
   ];
   for (const c of cases) {
     test(`deletion ${c.refused ? 'is refused' : 'is allowed'}: ${c.name}`, () => {
@@ -43,6 +71,7 @@ describe('key names', () => {
     test(`accepts ${ok}`, () => assert.doesNotThrow(() => validateKeyName(ok)));
   }
   for (const bad of ['', 'Receiver', '-x', 'a/b', 'a b', 'x'.repeat(65), 'ü']) {
-    test(`refuses ${JSON.stringify(bad)}`, () => assert.throws(() => validateKeyName(bad), { code: 'CPI_RECEIVER_KEY_NAME_INVALID' }));
+    test(`refuses ${JSON.stringify(bad)}`, () =>
+      assert.throws(() => validateKeyName(bad), { code: 'CPI_RECEIVER_KEY_NAME_INVALID' }));
   }
 });

@@ -28,8 +28,17 @@ function setup(extra: Partial<Pkcs12BackendOptions> = {}) {
   return { dir, clock, options, backend: new Pkcs12Backend(options) };
 }
 
-const aliases = (path: string) => readPkcs12(readFileSync(path), PASSWORD).map((e) => e.alias).sort();
-const spec = (name: string, extra: object = {}) => ({ name, algorithm: 'RSA-2048' as const, subject: `CN=${name},O=Receiver`, validityDays: 365, ...extra });
+const aliases = (path: string) =>
+  readPkcs12(readFileSync(path), PASSWORD)
+    .map((e) => e.alias)
+    .sort();
+const spec = (name: string, extra: object = {}) => ({
+  name,
+  algorithm: 'RSA-2048' as const,
+  subject: `CN=${name},O=Receiver`,
+  validityDays: 365,
+  ...extra,
+});
 
 describe('Pkcs12Backend', () => {
   test('generates a key into the active keystore; Java keytool lists it as a PrivateKeyEntry under the lower-case alias', async () => {
@@ -39,7 +48,11 @@ describe('Pkcs12Backend', () => {
     assert.equal(key.name, 'orders-2026');
     assert.match(key.certificatePem, /^-----BEGIN CERTIFICATE-----/);
     assert.doesNotMatch(JSON.stringify(await backend.listKeys()), /PRIVATE KEY/);
-    const listing = execFileSync('keytool', ['-list', '-storetype', 'PKCS12', '-keystore', options.keystorePath, '-storepass', PASSWORD], { encoding: 'utf8' });
+    const listing = execFileSync(
+      'keytool',
+      ['-list', '-storetype', 'PKCS12', '-keystore', options.keystorePath, '-storepass', PASSWORD],
+      { encoding: 'utf8' },
+    );
     assert.match(listing, /^orders-2026, .*PrivateKeyEntry/m);
     assert.match(listing, new RegExp(key.fingerprintSha256));
     const sidecar = JSON.parse(readFileSync(`${options.keystorePath}.keys.json`, 'utf8'));
@@ -86,14 +99,20 @@ describe('Pkcs12Backend', () => {
     );
     assert.deepEqual(aliases(options.keystorePath), ['old']);
     const until = new Date(clock.now.getTime() + 120 * DAY);
-    assert.equal((await backend.setKeyState('old', 'retired', { retainUntil: until })).retainUntil?.getTime(), until.getTime());
+    assert.equal(
+      (await backend.setKeyState('old', 'retired', { retainUntil: until })).retainUntil?.getTime(),
+      until.getTime(),
+    );
     // Retiring again keeps the first retirement time: retention counts from the exchange, not from the last apply.
     clock.now = new Date(clock.now.getTime() + 10 * DAY);
     const again = await backend.setKeyState('old', 'retired', {});
     assert.equal(again.retainUntil?.getTime(), until.getTime());
-    await assert.rejects(backend.setKeyState('old', 'retired', { retainUntil: new Date(clock.now.getTime() + 75 * DAY) }), {
-      code: 'CPI_RECEIVER_RETENTION_TOO_SHORT',
-    });
+    await assert.rejects(
+      backend.setKeyState('old', 'retired', { retainUntil: new Date(clock.now.getTime() + 75 * DAY) }),
+      {
+        code: 'CPI_RECEIVER_RETENTION_TOO_SHORT',
+      },
+    );
   });
 
   test('delete is refused under retention (the key stays), allowed after it, and early with a recorded reason', async () => {
@@ -102,8 +121,10 @@ describe('Pkcs12Backend', () => {
     await backend.generateKey(spec('b'));
     await assert.rejects(backend.deleteKey('a', { now: clock.now }), { code: 'CPI_RECEIVER_KEY_RETAINED' });
     const retired = await backend.setKeyState('a', 'retired', {});
-    await assert.rejects(backend.deleteKey('a', { now: new Date(retired.retainUntil!.getTime() - 1000) }), (e: Error & { code?: string }) =>
-      e.code === 'CPI_RECEIVER_KEY_RETAINED' && e.message.includes(retired.retainUntil!.toISOString()),
+    await assert.rejects(
+      backend.deleteKey('a', { now: new Date(retired.retainUntil!.getTime() - 1000) }),
+      (e: Error & { code?: string }) =>
+        e.code === 'CPI_RECEIVER_KEY_RETAINED' && e.message.includes(retired.retainUntil!.toISOString()),
     );
     assert.ok((await backend.listKeys()).some((k) => k.name === 'a'));
     await backend.deleteKey('a', { now: new Date(retired.retainUntil!.getTime() + 1000) });
@@ -128,9 +149,19 @@ describe('Pkcs12Backend', () => {
     const refused = await backend.probe(old.certificatePem);
     assert.equal(refused.decrypted, false);
     assert.match(refused.detail, /CPI_WSS_NO_MATCHING_KEY/);
-    const stranger = generateKeyPairWithCertificate({ algorithm: 'RSA-2048', subject: 'CN=stranger', validityDays: 5, now: new Date() });
+    const stranger = generateKeyPairWithCertificate({
+      algorithm: 'RSA-2048',
+      subject: 'CN=stranger',
+      validityDays: 5,
+      now: new Date(),
+    });
     assert.equal((await backend.probe(stranger.certificatePem)).decrypted, false);
-    const expired = generateKeyPairWithCertificate({ algorithm: 'RSA-2048', subject: 'CN=gone', validityDays: 1, now: new Date(Date.now() - 5 * DAY) });
+    const expired = generateKeyPairWithCertificate({
+      algorithm: 'RSA-2048',
+      subject: 'CN=gone',
+      validityDays: 1,
+      now: new Date(Date.now() - 5 * DAY),
+    });
     const late = await backend.probe(expired.certificatePem);
     assert.equal(late.decrypted, false);
     assert.match(late.detail, /valid from/);
@@ -167,15 +198,25 @@ describe('Pkcs12Backend', () => {
     const retired = await backend.setKeyState('old', 'retired', {});
     assert.equal(retired.state, 'retired');
     assert.deepEqual(aliases(options.keystorePath), []);
-    assert.deepEqual(readPkcs12(readFileSync(`${options.keystorePath}.bak`), PASSWORD).map((e) => e.alias), ['old'], 'the .bak holds the previous version');
+    assert.deepEqual(
+      readPkcs12(readFileSync(`${options.keystorePath}.bak`), PASSWORD).map((e) => e.alias),
+      ['old'],
+      'the .bak holds the previous version',
+    );
   });
 
   test('a damaged keystore gives CPI_RECEIVER_KEYSTORE_UNREADABLE naming the file; a wrong password CPI_PKI_PKCS12_PASSWORD', async () => {
     const { backend, options } = setup();
     await backend.generateKey(spec('old'));
-    await assert.rejects(new Pkcs12Backend({ ...options, password: 'wrong-one' }).listKeys(), { code: 'CPI_PKI_PKCS12_PASSWORD' });
+    await assert.rejects(new Pkcs12Backend({ ...options, password: 'wrong-one' }).listKeys(), {
+      code: 'CPI_PKI_PKCS12_PASSWORD',
+    });
     writeFileSync(options.keystorePath, readFileSync(options.keystorePath).subarray(0, 100));
-    await assert.rejects(backend.listKeys(), (e: Error & { code?: string }) => e.code === 'CPI_RECEIVER_KEYSTORE_UNREADABLE' && e.message.includes(options.keystorePath));
+    await assert.rejects(
+      backend.listKeys(),
+      (e: Error & { code?: string }) =>
+        e.code === 'CPI_RECEIVER_KEYSTORE_UNREADABLE' && e.message.includes(options.keystorePath),
+    );
   });
 
   test('two backends writing the same keystore at once both succeed, one after the other', async () => {

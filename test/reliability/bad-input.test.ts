@@ -35,7 +35,8 @@ const oneLine = (text: string) => text.replace(/[\s│╷╵]+/g, ' ');
 
 // --- certificates -----------------------------------------------------------------------------------------------
 const now = new Date();
-const rsaKey = (bits = 2048) => generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+const rsaKey = (bits = 2048) =>
+  generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 const key2048 = rsaKey();
 const cert = (options: Partial<Parameters<typeof createSelfSignedCertificate>[0]> = {}) =>
   createSelfSignedCertificate({
@@ -47,16 +48,41 @@ const cert = (options: Partial<Parameters<typeof createSelfSignedCertificate>[0]
   });
 const goodCert = cert();
 const goodFingerprint = parseCertificatePem(goodCert).fingerprintSha256;
-const otherCert = generateKeyPairWithCertificate({ algorithm: 'RSA-2048', subject: 'CN=other', validityDays: 365, now }).certificatePem;
+const otherCert = generateKeyPairWithCertificate({
+  algorithm: 'RSA-2048',
+  subject: 'CN=other',
+  validityDays: 365,
+  now,
+}).certificatePem;
 const otherFingerprint = parseCertificatePem(otherCert).fingerprintSha256;
 /** An Ed25519 certificate, made by openssl at test time (neither node-forge nor node:crypto issue one). */
 function ed25519Certificate(): string {
-  return execFileSync('openssl', ['req', '-x509', '-newkey', 'ed25519', '-nodes', '-subj', '/CN=ed25519 receiver', '-days', '365', '-keyout', '/dev/null'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  return execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ed25519',
+      '-nodes',
+      '-subj',
+      '/CN=ed25519 receiver',
+      '-days',
+      '365',
+      '-keyout',
+      '/dev/null',
+    ],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
 }
-const pemBody = (pem: string) => pem.split('\n').filter((l) => l && !l.startsWith('-----')).join('\n');
+const pemBody = (pem: string) =>
+  pem
+    .split('\n')
+    .filter((l) => l && !l.startsWith('-----'))
+    .join('\n');
 
 /** A case whose input enters through Terraform. */
 interface TerraformCase {
@@ -119,7 +145,13 @@ const gate = (extra: object = {}) => ({
   confirmation: [{ party: 'receiver-admin', fingerprint_sha256: goodFingerprint }],
   ...extra,
 });
-const confirmationCase = (name: string, code: ErrorCode, detail: RegExp, file: string | Confirmation[], gateExtra: object = {}): TerraformCase => ({
+const confirmationCase = (
+  name: string,
+  code: ErrorCode,
+  detail: RegExp,
+  file: string | Confirmation[],
+  gateExtra: object = {},
+): TerraformCase => ({
   area: 'gate confirmation',
   name,
   code,
@@ -127,22 +159,40 @@ const confirmationCase = (name: string, code: ErrorCode, detail: RegExp, file: s
   resources: { cpi_renewal_gate: { bad: gate(gateExtra) } },
   files: (dir) => {
     mkdirSync(join(dir, 'confirmations'), { recursive: true });
-    writeFileSync(join(dir, 'confirmations', 'exchange-certificate.json'), typeof file === 'string' ? file : formatConfirmationFile({ confirmations: file }));
+    writeFileSync(
+      join(dir, 'confirmations', 'exchange-certificate.json'),
+      typeof file === 'string' ? file : formatConfirmationFile({ confirmations: file }),
+    );
   },
 });
 
 let receiverUrl = '';
 let p12Dir = '';
 const embedded = () => ({ kind: 'embedded', url: receiverUrl });
-const pkcs12 = () => ({ kind: 'pkcs12', keystore_path: join(p12Dir, 'active.p12'), archive_path: join(p12Dir, 'archive.p12') });
-const keyCase = (name: string, attrs: object, code: ErrorCode, detail?: RegExp, env?: NodeJS.ProcessEnv, receiver: () => object = embedded): TerraformCase => ({
+const pkcs12 = () => ({
+  kind: 'pkcs12',
+  keystore_path: join(p12Dir, 'active.p12'),
+  archive_path: join(p12Dir, 'archive.p12'),
+});
+const keyCase = (
+  name: string,
+  attrs: object,
+  code: ErrorCode,
+  detail?: RegExp,
+  env?: NodeJS.ProcessEnv,
+  receiver: () => object = embedded,
+): TerraformCase => ({
   area: 'receiver key',
   name,
   code,
   ...(detail ? { detail } : {}),
   ...(env ? { env } : {}),
   get resources() {
-    return { cpi_receiver_key: { bad: { key_name: 'orders-2026', subject: 'CN=orders-2026,O=Receiver', receiver: receiver(), ...attrs } } };
+    return {
+      cpi_receiver_key: {
+        bad: { key_name: 'orders-2026', subject: 'CN=orders-2026,O=Receiver', receiver: receiver(), ...attrs },
+      },
+    };
   },
 });
 const soon = new Date(Date.now() + 30 * DAY).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -152,16 +202,36 @@ const TERRAFORM_CASES: TerraformCase[] = [
   certCase('DER bytes as base64 without PEM armour', pemBody(goodCert).replace(/\n/g, ''), 'CPI_PKI_NOT_PEM'),
   certCase('a private key pasted', key2048, 'CPI_PKI_PRIVATE_KEY_PASTED'),
   certCase('a certificate with its private key pasted after it', goodCert + key2048, 'CPI_PKI_PRIVATE_KEY_PASTED'),
-  certCase('expired', cert({ notBefore: new Date(now.getTime() - 400 * DAY), notAfter: new Date(now.getTime() - DAY) }), 'CPI_PKI_CERT_EXPIRED'),
-  certCase('not yet valid', cert({ notBefore: new Date(now.getTime() + 10 * DAY), notAfter: new Date(now.getTime() + 400 * DAY) }), 'CPI_PKI_CERT_NOT_YET_VALID'),
+  certCase(
+    'expired',
+    cert({ notBefore: new Date(now.getTime() - 400 * DAY), notAfter: new Date(now.getTime() - DAY) }),
+    'CPI_PKI_CERT_EXPIRED',
+  ),
+  certCase(
+    'not yet valid',
+    cert({ notBefore: new Date(now.getTime() + 10 * DAY), notAfter: new Date(now.getTime() + 400 * DAY) }),
+    'CPI_PKI_CERT_NOT_YET_VALID',
+  ),
   certCase('weak key (RSA 1024)', cert({ privateKeyPem: rsaKey(1024) }), 'CPI_PKI_RSA_KEY_TOO_SMALL', /1024/),
   certCase('Ed25519 key (no key transport)', ed25519Certificate(), 'CPI_PKI_KEY_TYPE_UNSUITABLE', /Ed25519 key/),
   certCase('EC key for key agreement only', EC_P384_CERTIFICATE_PEM, 'CPI_PKI_NO_KEY_ENCIPHERMENT', /keyAgreement/),
-  certCase('key usage without keyEncipherment', cert({ keyUsage: ['digitalSignature'] }), 'CPI_PKI_NO_KEY_ENCIPHERMENT'),
+  certCase(
+    'key usage without keyEncipherment',
+    cert({ keyUsage: ['digitalSignature'] }),
+    'CPI_PKI_NO_KEY_ENCIPHERMENT',
+  ),
   certCase('a chain instead of the leaf', goodCert + otherCert, 'CPI_PKI_CERTIFICATE_CHAIN'),
-  certCase('a public key instead of a certificate', generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }) as string, 'CPI_PKI_NOT_A_CERTIFICATE'),
+  certCase(
+    'a public key instead of a certificate',
+    generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    'CPI_PKI_NOT_A_CERTIFICATE',
+  ),
   certCase('damaged base64', goodCert.replace(/\n([A-Za-z0-9+/]{10})/, '\n$1%%%'), 'CPI_PKI_PEM_BASE64_INVALID'),
-  certCase('valid base64 that is not X.509', `-----BEGIN CERTIFICATE-----\n${Buffer.from('not a certificate at all').toString('base64')}\n-----END CERTIFICATE-----\n`, 'CPI_PKI_CERTIFICATE_UNREADABLE'),
+  certCase(
+    'valid base64 that is not X.509',
+    `-----BEGIN CERTIFICATE-----\n${Buffer.from('not a certificate at all').toString('base64')}\n-----END CERTIFICATE-----\n`,
+    'CPI_PKI_CERTIFICATE_UNREADABLE',
+  ),
 
   aliasCase('reserved alias hcicertificate', 'hcicertificate', 'CPI_TENANT_ALIAS_RESERVED'),
   aliasCase('SAP-owned alias (sap_ prefix)', 'sap_cloudintegrationcertificate', 'CPI_TENANT_ALIAS_RESERVED'),
@@ -175,23 +245,70 @@ const TERRAFORM_CASES: TerraformCase[] = [
   aliasCase('alias taken by another certificate', 'receiver_enc', 'CPI_TENANT_ALIAS_EXISTS'),
 
   iflowCase('unknown iFlow id', { iflow_id: 'NoSuchFlow' }, /no integration flow with artifact ID "NoSuchFlow"/),
-  iflowCase('a version the iFlow does not have', { iflow_id: 'OrderToReceiver', version: '9.9.9' }, /"OrderToReceiver" in version "9.9.9"/),
+  iflowCase(
+    'a version the iFlow does not have',
+    { iflow_id: 'OrderToReceiver', version: '9.9.9' },
+    /"OrderToReceiver" in version "9.9.9"/,
+  ),
 
-  providerCase('tenant_url that is not a URL', { CPI_TENANT_URL: 'my-tenant.example.com' }, 'CPI_PROVIDER_INVALID_CONFIG', /not an http\(s\) URL/),
+  providerCase(
+    'tenant_url that is not a URL',
+    { CPI_TENANT_URL: 'my-tenant.example.com' },
+    'CPI_PROVIDER_INVALID_CONFIG',
+    /not an http\(s\) URL/,
+  ),
   providerCase('wrong password', { CPI_PASSWORD: 'wrong-password' }, 'CPI_TENANT_UNAUTHORIZED'),
   providerCase('user without password', { CPI_PASSWORD: '' }, 'CPI_PROVIDER_INVALID_CONFIG', /password/),
   providerCase('service key that is not JSON', { CPI_SERVICE_KEY: 'clientid=abc' }, 'CPI_TENANT_SERVICE_KEY_INVALID'),
-  providerCase('service key without clientsecret', { CPI_SERVICE_KEY: '__SERVICE_KEY_NO_SECRET__' }, 'CPI_TENANT_SERVICE_KEY_INVALID', /clientsecret/),
-  providerCase('service key with a wrong client secret', { CPI_SERVICE_KEY: '__SERVICE_KEY_WRONG_SECRET__' }, 'CPI_TENANT_UNAUTHORIZED'),
+  providerCase(
+    'service key without clientsecret',
+    { CPI_SERVICE_KEY: '__SERVICE_KEY_NO_SECRET__' },
+    'CPI_TENANT_SERVICE_KEY_INVALID',
+    /clientsecret/,
+  ),
+  providerCase(
+    'service key with a wrong client secret',
+    { CPI_SERVICE_KEY: '__SERVICE_KEY_WRONG_SECRET__' },
+    'CPI_TENANT_UNAUTHORIZED',
+  ),
   providerCase('tenant that does not listen', { CPI_TENANT_URL: 'http://127.0.0.1:1' }, 'CPI_TENANT_UNREACHABLE'),
 
-  confirmationCase('confirmation for another certificate', 'CPI_GATE_CLOSED', /confirmed the certificate [0-9A-F:]+, not/, [confirmation({ fingerprintSha256: otherFingerprint })]),
-  confirmationCase('confirmation for another renewal', 'CPI_GATE_CLOSED', /confirmed renewal "acme-2025", not "acme-2026"/, [confirmation({ renewalId: 'acme-2025' })]),
-  confirmationCase('confirmation for another gate', 'CPI_GATE_CLOSED', /confirmed gate "retire-old-key", not "exchange-certificate"/, [confirmation({ gate: 'retire-old-key' })]),
-  confirmationCase('confirmation by another party', 'CPI_GATE_CLOSED', /Evidence found so far: none/, [confirmation({ party: 'tenant-admin' })]),
-  confirmationCase('future-dated confirmation', 'CPI_GATE_CLOSED', /in the future/, [confirmation({ confirmedAt: new Date(Date.now() + DAY) })]),
-  confirmationCase('confirmation file that is not JSON', 'CPI_GATE_CONFIRMATION_MALFORMED', /not valid JSON/, '{"confirmations": ['),
-  confirmationCase('confirmation entry missing fields', 'CPI_GATE_CONFIRMATION_MALFORMED', /renewal_id is missing/, '{"confirmations": [{"party": "receiver-admin"}]}'),
+  confirmationCase(
+    'confirmation for another certificate',
+    'CPI_GATE_CLOSED',
+    /confirmed the certificate [0-9A-F:]+, not/,
+    [confirmation({ fingerprintSha256: otherFingerprint })],
+  ),
+  confirmationCase(
+    'confirmation for another renewal',
+    'CPI_GATE_CLOSED',
+    /confirmed renewal "acme-2025", not "acme-2026"/,
+    [confirmation({ renewalId: 'acme-2025' })],
+  ),
+  confirmationCase(
+    'confirmation for another gate',
+    'CPI_GATE_CLOSED',
+    /confirmed gate "retire-old-key", not "exchange-certificate"/,
+    [confirmation({ gate: 'retire-old-key' })],
+  ),
+  confirmationCase('confirmation by another party', 'CPI_GATE_CLOSED', /Evidence found so far: none/, [
+    confirmation({ party: 'tenant-admin' }),
+  ]),
+  confirmationCase('future-dated confirmation', 'CPI_GATE_CLOSED', /in the future/, [
+    confirmation({ confirmedAt: new Date(Date.now() + DAY) }),
+  ]),
+  confirmationCase(
+    'confirmation file that is not JSON',
+    'CPI_GATE_CONFIRMATION_MALFORMED',
+    /not valid JSON/,
+    '{"confirmations": [',
+  ),
+  confirmationCase(
+    'confirmation entry missing fields',
+    'CPI_GATE_CONFIRMATION_MALFORMED',
+    /renewal_id is missing/,
+    '{"confirmations": [{"party": "receiver-admin"}]}',
+  ),
   confirmationCase(
     'confirmation with a malformed fingerprint',
     'CPI_GATE_CONFIRMATION_MALFORMED',
@@ -202,28 +319,83 @@ const TERRAFORM_CASES: TerraformCase[] = [
     'confirmation with a time that is not RFC 3339',
     'CPI_GATE_CONFIRMATION_MALFORMED',
     /is not an RFC 3339 time/,
-    formatConfirmationFile({ confirmations: [confirmation()] }).replace(/"confirmed_at": "[^"]+"/, '"confirmed_at": "yesterday"'),
+    formatConfirmationFile({ confirmations: [confirmation()] }).replace(
+      /"confirmed_at": "[^"]+"/,
+      '"confirmed_at": "yesterday"',
+    ),
   ),
-  confirmationCase('gate expecting a malformed fingerprint', 'CPI_VALUE_INVALID', /is not a SHA-256 fingerprint/, [confirmation()], {
-    confirmation: [{ party: 'receiver-admin', fingerprint_sha256: 'not-a-fingerprint' }],
+  confirmationCase(
+    'gate expecting a malformed fingerprint',
+    'CPI_VALUE_INVALID',
+    /is not a SHA-256 fingerprint/,
+    [confirmation()],
+    {
+      confirmation: [{ party: 'receiver-admin', fingerprint_sha256: 'not-a-fingerprint' }],
+    },
+  ),
+  confirmationCase(
+    'gate waiting for an unknown party',
+    'CPI_VALUE_INVALID',
+    /"auditor" is not one of/,
+    [confirmation()],
+    { waits_for: ['auditor'] },
+  ),
+  confirmationCase('gate without evidence', 'CPI_GATE_NO_EVIDENCE', /could never be checked/, [confirmation()], {
+    confirmation: [],
   }),
-  confirmationCase('gate waiting for an unknown party', 'CPI_VALUE_INVALID', /"auditor" is not one of/, [confirmation()], { waits_for: ['auditor'] }),
-  confirmationCase('gate without evidence', 'CPI_GATE_NO_EVIDENCE', /could never be checked/, [confirmation()], { confirmation: [] }),
-  confirmationCase('gate not_before that is not RFC 3339', 'CPI_VALUE_INVALID', /not_before "next monday"/, [confirmation()], { not_before: 'next monday' }),
+  confirmationCase(
+    'gate not_before that is not RFC 3339',
+    'CPI_VALUE_INVALID',
+    /not_before "next monday"/,
+    [confirmation()],
+    { not_before: 'next monday' },
+  ),
 
-  keyCase('retired key with a retention shorter than 90 days', { state: 'retired', retain_until: soon }, 'CPI_RECEIVER_RETENTION_TOO_SHORT'),
+  keyCase(
+    'retired key with a retention shorter than 90 days',
+    { state: 'retired', retain_until: soon },
+    'CPI_RECEIVER_RETENTION_TOO_SHORT',
+  ),
   keyCase('unsupported algorithm RSA-1024', { algorithm: 'RSA-1024' }, 'CPI_VALUE_INVALID', /algorithm "RSA-1024"/),
   keyCase('unsupported algorithm EC-P256', { algorithm: 'EC-P256' }, 'CPI_VALUE_INVALID', /algorithm "EC-P256"/),
   keyCase('key name in upper case', { key_name: 'Orders-2026' }, 'CPI_RECEIVER_KEY_NAME_INVALID'),
   keyCase('key name reused', { key_name: 'orders-2025' }, 'CPI_RECEIVER_KEY_EXISTS'),
   keyCase('subject that is not a DN', { subject: 'orders receiver' }, 'CPI_PKI_SUBJECT_INVALID'),
   keyCase('validity of 0 days', { validity_days: 0 }, 'CPI_VALUE_INVALID', /validity_days 0/),
-  keyCase('retain_until that is not RFC 3339', { state: 'retired', retain_until: 'in 90 days' }, 'CPI_VALUE_INVALID', /retain_until "in 90 days"/),
-  keyCase('retain_until on an active key', { retain_until: '2099-01-01T00:00:00Z' }, 'CPI_VALUE_INVALID', /applies to a retired key/),
-  keyCase('unknown receiver kind', {}, 'CPI_VALUE_INVALID', /receiver.kind is "ldap"/, undefined, () => ({ kind: 'ldap' })),
-  keyCase('wrong receiver admin token', {}, 'CPI_RECEIVER_UNAUTHORIZED', undefined, { CPI_RECEIVER_ADMIN_TOKEN: 'wrong-token' }),
-  keyCase('PKCS#12 keystore without a password', {}, 'CPI_VALUE_INVALID', /CPI_RECEIVER_KEYSTORE_PASSWORD/, { CPI_RECEIVER_KEYSTORE_PASSWORD: '' }, pkcs12),
-  keyCase('PKCS#12 keystore with a wrong password', {}, 'CPI_PKI_PKCS12_PASSWORD', undefined, { CPI_RECEIVER_KEYSTORE_PASSWORD: 'wrong-password' }, pkcs12),
+  keyCase(
+    'retain_until that is not RFC 3339',
+    { state: 'retired', retain_until: 'in 90 days' },
+    'CPI_VALUE_INVALID',
+    /retain_until "in 90 days"/,
+  ),
+  keyCase(
+    'retain_until on an active key',
+    { retain_until: '2099-01-01T00:00:00Z' },
+    'CPI_VALUE_INVALID',
+    /applies to a retired key/,
+  ),
+  keyCase('unknown receiver kind', {}, 'CPI_VALUE_INVALID', /receiver.kind is "ldap"/, undefined, () => ({
+    kind: 'ldap',
+  })),
+  keyCase('wrong receiver admin token', {}, 'CPI_RECEIVER_UNAUTHORIZED', undefined, {
+    CPI_RECEIVER_ADMIN_TOKEN: 'wrong-token',
+  }),
+  keyCase(
+    'PKCS#12 keystore without a password',
+    {},
+    'CPI_VALUE_INVALID',
+    /CPI_RECEIVER_KEYSTORE_PASSWORD/,
+    { CPI_RECEIVER_KEYSTORE_PASSWORD: '' },
+    pkcs12,
+  ),
+  keyCase(
+    'PKCS#12 keystore with a wrong password',
+    {},
+    'CPI_PKI_PKCS12_PASSWORD',
+    undefined,
+    { CPI_RECEIVER_KEYSTORE_PASSWORD: 'wrong-password' },
+    pkcs12,
+  ),
 ];
 
 // --- SOAP messages ----------------------------------------------------------------------------------------------
@@ -247,11 +419,19 @@ interface SoapCase {
 }
 
 const secure = (certificatePem: string, options: Partial<Parameters<typeof signAndEncrypt>[1]> = {}) =>
-  signAndEncrypt(soapEnvelope(SAMPLE_BODY), { encryptionCertificatePem: certificatePem, signing: tenantSigner, ...options });
+  signAndEncrypt(soapEnvelope(SAMPLE_BODY), {
+    encryptionCertificatePem: certificatePem,
+    signing: tenantSigner,
+    ...options,
+  });
 
 const SOAP_CASES: SoapCase[] = [
   { name: 'not XML', code: 'CPI_WSS_MALFORMED_MESSAGE', message: () => '<a><b></a>' },
-  { name: 'XML that is not a SOAP envelope', code: 'CPI_WSS_MALFORMED_MESSAGE', message: () => '<x:Envelope xmlns:x="urn:x"/>' },
+  {
+    name: 'XML that is not a SOAP envelope',
+    code: 'CPI_WSS_MALFORMED_MESSAGE',
+    message: () => '<x:Envelope xmlns:x="urn:x"/>',
+  },
   {
     name: 'DOCTYPE with an external entity (XXE)',
     code: 'CPI_WSS_DOCTYPE_FORBIDDEN',
@@ -265,8 +445,14 @@ const SOAP_CASES: SoapCase[] = [
         const ek = first(doc, XENC, 'EncryptedKey');
         const method = first(doc, XENC, 'EncryptionMethod');
         const value = ek.getElementsByTagNameNS(XENC, 'CipherValue')[0]!;
-        const cek = privateDecrypt({ key: createPrivateKey(k.privateKeyPem), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(value.textContent!, 'base64'));
-        value.textContent = publicEncrypt({ key: k.certificatePem, padding: constants.RSA_PKCS1_PADDING }, cek).toString('base64');
+        const cek = privateDecrypt(
+          { key: createPrivateKey(k.privateKeyPem), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+          Buffer.from(value.textContent!, 'base64'),
+        );
+        value.textContent = publicEncrypt(
+          { key: k.certificatePem, padding: constants.RSA_PKCS1_PADDING },
+          cek,
+        ).toString('base64');
         method.setAttribute('Algorithm', 'http://www.w3.org/2001/04/xmlenc#rsa-1_5');
         while (method.firstChild) method.removeChild(method.firstChild);
       }),
@@ -285,7 +471,11 @@ const SOAP_CASES: SoapCase[] = [
     name: 'signature wrapping (signed Body moved into the header, a new Body in its place)',
     code: 'CPI_WSS_BODY_NOT_SIGNED',
     message: (k) => {
-      const { envelope } = verifyAndDecrypt(secure(k.certificatePem), [{ id: 'k', ...k }], [tenantSigner.certificatePem]);
+      const { envelope } = verifyAndDecrypt(
+        secure(k.certificatePem),
+        [{ id: 'k', ...k }],
+        [tenantSigner.certificatePem],
+      );
       return edit(envelope, (doc) => {
         const ek = first(doc, XENC, 'EncryptedKey');
         ek.parentNode!.removeChild(ek);
@@ -308,13 +498,29 @@ const SOAP_CASES: SoapCase[] = [
         value.textContent = Buffer.from(value.textContent!, 'base64').subarray(0, 20).toString('base64');
       }),
   },
-  { name: 'unsigned message', code: 'CPI_WSS_SIGNATURE_MISSING', message: (k) => secure(k.certificatePem, { signing: undefined }) },
-  { name: 'signed by a signer that is not pinned', code: 'CPI_WSS_SIGNER_NOT_TRUSTED', message: (k) => secure(k.certificatePem, { signing: makeKeyPair('someone else') }) },
-  { name: 'encrypted for a certificate the receiver has no key for', code: 'CPI_WSS_NO_MATCHING_KEY', message: () => secure(otherCert) },
+  {
+    name: 'unsigned message',
+    code: 'CPI_WSS_SIGNATURE_MISSING',
+    message: (k) => secure(k.certificatePem, { signing: undefined }),
+  },
+  {
+    name: 'signed by a signer that is not pinned',
+    code: 'CPI_WSS_SIGNER_NOT_TRUSTED',
+    message: (k) => secure(k.certificatePem, { signing: makeKeyPair('someone else') }),
+  },
+  {
+    name: 'encrypted for a certificate the receiver has no key for',
+    code: 'CPI_WSS_NO_MATCHING_KEY',
+    message: () => secure(otherCert),
+  },
   {
     name: 'two Security headers',
     code: 'CPI_WSS_SECURITY_HEADER',
-    message: (k) => edit(secure(k.certificatePem), (doc) => void first(doc, SOAP, 'Header').appendChild(doc.createElementNS(WSSE, 'wsse:Security'))),
+    message: (k) =>
+      edit(
+        secure(k.certificatePem),
+        (doc) => void first(doc, SOAP, 'Header').appendChild(doc.createElementNS(WSSE, 'wsse:Security')),
+      ),
   },
   {
     name: 'timestamp from the future (beyond the clock skew)',
@@ -336,7 +542,9 @@ describe('bad input', () => {
       keystore: tenant.state.keystoreEntries(),
       runtime: tenant.state.runtimeArtifacts(),
       receiverKeys: receiver.state.keys(),
-      p12: ['active.p12', 'archive.p12'].map((f) => (existsSync(join(p12Dir, f)) ? readFileSync(join(p12Dir, f)).toString('base64') : null)),
+      p12: ['active.p12', 'archive.p12'].map((f) =>
+        existsSync(join(p12Dir, f)) ? readFileSync(join(p12Dir, f)).toString('base64') : null,
+      ),
     });
 
   before(async () => {
@@ -344,13 +552,30 @@ describe('bad input', () => {
     tenant = await startTenantEmulator({
       dataDir: join(dir, 'tenant'),
       // dozens of provider processes plan at once; the tenant's rate limit is another test's subject
-      config: { rateLimits: false, iflows: [{ id: 'OrderToReceiver', version: '1.0.3', deployed: true }], certificates: [{ alias: 'receiver_enc', pem: otherCert }] },
+      config: {
+        rateLimits: false,
+        iflows: [{ id: 'OrderToReceiver', version: '1.0.3', deployed: true }],
+        certificates: [{ alias: 'receiver_enc', pem: otherCert }],
+      },
     });
-    receiver = await startReceiverEmulator({ dataDir: join(dir, 'receiver'), adminToken: ADMIN_TOKEN, trustedSignerCertificatePem: tenantSigner.certificatePem });
+    receiver = await startReceiverEmulator({
+      dataDir: join(dir, 'receiver'),
+      adminToken: ADMIN_TOKEN,
+      trustedSignerCertificatePem: tenantSigner.certificatePem,
+    });
     receiverUrl = receiver.url;
-    await new EmbeddedBackend({ url: receiver.url, adminToken: ADMIN_TOKEN }).generateKey({ name: 'orders-2025', algorithm: 'RSA-2048', subject: 'CN=orders-2025', validityDays: 365 });
+    await new EmbeddedBackend({ url: receiver.url, adminToken: ADMIN_TOKEN }).generateKey({
+      name: 'orders-2025',
+      algorithm: 'RSA-2048',
+      subject: 'CN=orders-2025',
+      validityDays: 365,
+    });
     p12Dir = join(dir, 'p12');
-    await new Pkcs12Backend({ keystorePath: join(p12Dir, 'active.p12'), archivePath: join(p12Dir, 'archive.p12'), password: P12_PASSWORD }).generateKey({
+    await new Pkcs12Backend({
+      keystorePath: join(p12Dir, 'active.p12'),
+      archivePath: join(p12Dir, 'archive.p12'),
+      password: P12_PASSWORD,
+    }).generateKey({
       name: 'orders-2025',
       algorithm: 'RSA-2048',
       subject: 'CN=orders-2025',
@@ -358,7 +583,9 @@ describe('bad input', () => {
     });
     const { clientId, clientSecret, tokenUrl } = tenant.credentials;
     serviceKeyNoSecret = JSON.stringify({ oauth: { url: tenant.url, tokenurl: tokenUrl, clientid: clientId } });
-    serviceKeyWrongSecret = JSON.stringify({ oauth: { url: tenant.url, tokenurl: tokenUrl, clientid: clientId, clientsecret: `${clientSecret}-wrong` } });
+    serviceKeyWrongSecret = JSON.stringify({
+      oauth: { url: tenant.url, tokenurl: tokenUrl, clientid: clientId, clientsecret: `${clientSecret}-wrong` },
+    });
     template = createWorkdir({ bundle: BUNDLE, version: PROVIDER_VERSION, prefix: 'cpi-tf-bad-input-' });
     template.writeConfig(configOf({}));
     await template.ok(['init']);
@@ -409,7 +636,14 @@ describe('bad input', () => {
         copyFileSync(join(template.dir, '.terraform.lock.hcl'), join(caseDir, '.terraform.lock.hcl'));
         c.files?.(caseDir);
         const env = Object.fromEntries(
-          Object.entries(c.env ?? {}).map(([k, v]) => [k, v === '__SERVICE_KEY_NO_SECRET__' ? serviceKeyNoSecret : v === '__SERVICE_KEY_WRONG_SECRET__' ? serviceKeyWrongSecret : v]),
+          Object.entries(c.env ?? {}).map(([k, v]) => [
+            k,
+            v === '__SERVICE_KEY_NO_SECRET__'
+              ? serviceKeyNoSecret
+              : v === '__SERVICE_KEY_WRONG_SECRET__'
+                ? serviceKeyWrongSecret
+                : v,
+          ]),
         );
         const before = snapshot();
         // `apply` plans first, exactly as `plan` does; a failure there shows no plan and starts no action, which
@@ -419,28 +653,40 @@ describe('bad input', () => {
         const text = oneLine(apply.output);
         assert.ok(text.includes(`Error: ${c.code}`), `apply should fail with ${c.code}:\n${apply.output}`);
         if (c.detail) assert.match(text, c.detail);
-        assert.doesNotMatch(apply.output, /Terraform will perform the following actions|: (Creating|Modifying|Destroying)\.\.\.|complete after/, 'failed while planning, before any action');
+        assert.doesNotMatch(
+          apply.output,
+          /Terraform will perform the following actions|: (Creating|Modifying|Destroying)\.\.\.|complete after/,
+          'failed while planning, before any action',
+        );
         assert.equal(snapshot(), before, 'the tenant, the receiver and the keystore files are unchanged');
         const state = join(caseDir, 'terraform.tfstate');
-        if (existsSync(state)) assert.deepEqual(JSON.parse(readFileSync(state, 'utf8')).resources, [], 'nothing in state');
+        if (existsSync(state))
+          assert.deepEqual(JSON.parse(readFileSync(state, 'utf8')).resources, [], 'nothing in state');
       });
     });
   });
 
   describe('SOAP messages to the embedded receiver and to src/wssecurity', () => {
     let receiverKey: { certificatePem: string; privateKeyPem: string };
-    const refusedCount = (code: ErrorCode) => Object.values(receiver.state.counters()).reduce((sum, c) => sum + (c.refused[code] ?? 0), 0);
+    const refusedCount = (code: ErrorCode) =>
+      Object.values(receiver.state.counters()).reduce((sum, c) => sum + (c.refused[code] ?? 0), 0);
     const decryptedCount = () => Object.values(receiver.state.counters()).reduce((sum, c) => sum + c.decrypted, 0);
 
     before(() => {
       // the receiver's own key, read from its data directory as its administrator could
-      const stored = JSON.parse(readFileSync(join(dir, 'receiver', 'receiver-state.json'), 'utf8')) as { keys: { name: string; certificatePem: string; privateKeyPem: string }[] };
+      const stored = JSON.parse(readFileSync(join(dir, 'receiver', 'receiver-state.json'), 'utf8')) as {
+        keys: { name: string; certificatePem: string; privateKeyPem: string }[];
+      };
       const k = stored.keys.find((x) => x.name === 'orders-2025')!;
       receiverKey = { certificatePem: k.certificatePem, privateKeyPem: k.privateKeyPem };
     });
 
     test('a well-formed message is decrypted (the cases below differ from it in one way each)', async () => {
-      const response = await fetch(`${receiver.url}/soap`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: secure(receiverKey.certificatePem) });
+      const response = await fetch(`${receiver.url}/soap`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml' },
+        body: secure(receiverKey.certificatePem),
+      });
       assert.equal(response.status, 200, await response.text());
       assert.equal(decryptedCount(), 1);
     });
@@ -449,13 +695,20 @@ describe('bad input', () => {
       test(`SOAP: ${c.name} → ${c.code}`, async () => {
         const message = c.message(receiverKey);
         assert.throws(
-          () => verifyAndDecrypt(message, [{ id: 'orders-2025', ...receiverKey }], [tenantSigner.certificatePem], { requireSignature: true }),
+          () =>
+            verifyAndDecrypt(message, [{ id: 'orders-2025', ...receiverKey }], [tenantSigner.certificatePem], {
+              requireSignature: true,
+            }),
           (e: unknown) => isCpiError(e) && e.code === c.code,
         );
         const before = snapshot();
         const refused = refusedCount(c.code);
         const decrypted = decryptedCount();
-        const response = await fetch(`${receiver.url}/soap`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: message });
+        const response = await fetch(`${receiver.url}/soap`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/xml' },
+          body: message,
+        });
         const text = await response.text();
         assert.equal(response.status, 500, text);
         assert.match(text, /Fault/);
@@ -471,7 +724,16 @@ describe('bad input', () => {
     const total = TERRAFORM_CASES.length + SOAP_CASES.length;
     assert.ok(total >= 40, `${total} cases`);
     const areas = new Set(TERRAFORM_CASES.map((c) => c.area));
-    assert.deepEqual([...areas].sort(), ['alias', 'certificate', 'gate confirmation', 'iflow', 'provider config', 'receiver key']);
-    t.diagnostic(`bad inputs: ${total} (${TERRAFORM_CASES.length} through terraform, ${SOAP_CASES.length} SOAP messages)`);
+    assert.deepEqual([...areas].sort(), [
+      'alias',
+      'certificate',
+      'gate confirmation',
+      'iflow',
+      'provider config',
+      'receiver key',
+    ]);
+    t.diagnostic(
+      `bad inputs: ${total} (${TERRAFORM_CASES.length} through terraform, ${SOAP_CASES.length} SOAP messages)`,
+    );
   });
 });

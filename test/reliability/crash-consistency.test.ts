@@ -31,35 +31,114 @@ const creating = (resource: string) => ({ output: new RegExp(`${resource}\\S*: (
 // In each stage, in the order they happen in an apply: a kill late in an apply leaves less for the next one to do.
 const KILL_POINTS: Readonly<Record<RenewalVariant, readonly KillPoint[]>> = {
   overlap: [
-    { stage: 'prepare-receiver', name: 'while the provider generates the new key pair', trigger: creating('cpi_receiver_key.new-key') },
-    { stage: 'prepare-receiver', name: 'while the provider holds the keystore lock', trigger: { file: 'active.p12.lock' } },
-    { stage: 'prepare-receiver', name: 'after the new key was written, before terraform saved state', trigger: { file: 'active.p12' } },
-    { stage: 'exchange-certificate', name: 'while terraform plans (imports the alias)', trigger: { output: /Preparing import|Refreshing state/ } },
-    { stage: 'exchange-certificate', name: 'while the gate is decided at apply', trigger: creating('cpi_renewal_gate') },
-    { stage: 'exchange-certificate', name: 'right after the tenant answered the exchange', trigger: { request: PUT_EXCHANGE } },
-    { stage: 'exchange-certificate', name: 'while the exchange time is recorded', trigger: creating('terraform_data.exchanged-at') },
+    {
+      stage: 'prepare-receiver',
+      name: 'while the provider generates the new key pair',
+      trigger: creating('cpi_receiver_key.new-key'),
+    },
+    {
+      stage: 'prepare-receiver',
+      name: 'while the provider holds the keystore lock',
+      trigger: { file: 'active.p12.lock' },
+    },
+    {
+      stage: 'prepare-receiver',
+      name: 'after the new key was written, before terraform saved state',
+      trigger: { file: 'active.p12' },
+    },
+    {
+      stage: 'exchange-certificate',
+      name: 'while terraform plans (imports the alias)',
+      trigger: { output: /Preparing import|Refreshing state/ },
+    },
+    {
+      stage: 'exchange-certificate',
+      name: 'while the gate is decided at apply',
+      trigger: creating('cpi_renewal_gate'),
+    },
+    {
+      stage: 'exchange-certificate',
+      name: 'right after the tenant answered the exchange',
+      trigger: { request: PUT_EXCHANGE },
+    },
+    {
+      stage: 'exchange-certificate',
+      name: 'while the exchange time is recorded',
+      trigger: creating('terraform_data.exchanged-at'),
+    },
     { stage: 'retire-old-key', name: 'while the gate is decided at apply', trigger: creating('cpi_renewal_gate') },
-    { stage: 'retire-old-key', name: 'after the retirement dates, before the key moved', trigger: { file: 'active.p12.keys.json' } },
-    { stage: 'retire-old-key', name: "between the key move's two writes (archive written)", trigger: { file: 'archive.p12' } },
-    { stage: 'retire-old-key', name: 'after the key moved, before terraform saved state', trigger: { file: 'active.p12' } },
+    {
+      stage: 'retire-old-key',
+      name: 'after the retirement dates, before the key moved',
+      trigger: { file: 'active.p12.keys.json' },
+    },
+    {
+      stage: 'retire-old-key',
+      name: "between the key move's two writes (archive written)",
+      trigger: { file: 'archive.p12' },
+    },
+    {
+      stage: 'retire-old-key',
+      name: 'after the key moved, before terraform saved state',
+      trigger: { file: 'active.p12' },
+    },
   ],
   'single-key': [
-    { stage: 'prepare-receiver', name: 'while the provider generates the new key pair', trigger: creating('cpi_receiver_key.new-key') },
-    { stage: 'prepare-receiver', name: 'after the retired new key was written, before terraform saved state', trigger: { file: 'archive.p12' } },
+    {
+      stage: 'prepare-receiver',
+      name: 'while the provider generates the new key pair',
+      trigger: creating('cpi_receiver_key.new-key'),
+    },
+    {
+      stage: 'prepare-receiver',
+      name: 'after the retired new key was written, before terraform saved state',
+      trigger: { file: 'archive.p12' },
+    },
     { stage: 'stop-sending', name: 'while the gate is decided at apply', trigger: creating('cpi_renewal_gate') },
-    { stage: 'stop-sending', name: 'right after the tenant accepted the undeploy', trigger: { request: /^DELETE \/api\/v1\/IntegrationRuntimeArtifacts\('[^']+'\) 2\d\d/ } },
+    {
+      stage: 'stop-sending',
+      name: 'right after the tenant accepted the undeploy',
+      trigger: { request: /^DELETE \/api\/v1\/IntegrationRuntimeArtifacts\('[^']+'\) 2\d\d/ },
+    },
     {
       stage: 'stop-sending',
       name: 'while the provider polls the undeploy',
-      trigger: { request: /^GET \/api\/v1\/IntegrationRuntimeArtifacts\('[^']+'\) /, after: /^DELETE \/api\/v1\/IntegrationRuntimeArtifacts/ },
+      trigger: {
+        request: /^GET \/api\/v1\/IntegrationRuntimeArtifacts\('[^']+'\) /,
+        after: /^DELETE \/api\/v1\/IntegrationRuntimeArtifacts/,
+      },
     },
-    { stage: 'exchange-certificate', name: 'while the gate is decided at apply', trigger: creating('cpi_renewal_gate') },
-    { stage: 'exchange-certificate', name: 'right after the tenant answered the exchange', trigger: { request: PUT_EXCHANGE } },
-    { stage: 'switch-receiver-key', name: 'while the provider holds the keystore lock', trigger: { file: 'active.p12.lock' } },
-    { stage: 'switch-receiver-key', name: 'between the two writes of a key move (archive written)', trigger: { file: 'archive.p12' } },
-    { stage: 'switch-receiver-key', name: 'after a key move, before terraform saved state', trigger: { file: 'active.p12' } },
+    {
+      stage: 'exchange-certificate',
+      name: 'while the gate is decided at apply',
+      trigger: creating('cpi_renewal_gate'),
+    },
+    {
+      stage: 'exchange-certificate',
+      name: 'right after the tenant answered the exchange',
+      trigger: { request: PUT_EXCHANGE },
+    },
+    {
+      stage: 'switch-receiver-key',
+      name: 'while the provider holds the keystore lock',
+      trigger: { file: 'active.p12.lock' },
+    },
+    {
+      stage: 'switch-receiver-key',
+      name: 'between the two writes of a key move (archive written)',
+      trigger: { file: 'archive.p12' },
+    },
+    {
+      stage: 'switch-receiver-key',
+      name: 'after a key move, before terraform saved state',
+      trigger: { file: 'active.p12' },
+    },
     { stage: 'resume-sending', name: 'while the gate is decided at apply', trigger: creating('cpi_renewal_gate') },
-    { stage: 'resume-sending', name: 'right after the tenant accepted the deploy', trigger: { request: /^POST \/api\/v1\/DeployIntegrationDesigntimeArtifact 2\d\d/ } },
+    {
+      stage: 'resume-sending',
+      name: 'right after the tenant accepted the deploy',
+      trigger: { request: /^POST \/api\/v1\/DeployIntegrationDesigntimeArtifact 2\d\d/ },
+    },
   ],
 };
 
@@ -80,7 +159,11 @@ const KEYS_AFTER: Readonly<Record<RenewalVariant, Readonly<Record<string, [strin
 };
 
 /** Runs one apply and kills it when the trigger fires; resolves whether it was killed by the trigger. */
-async function applyAndKill(rig: RenewalRig, stage: Stage, trigger: Trigger): Promise<{ killed: boolean; output: string }> {
+async function applyAndKill(
+  rig: RenewalRig,
+  stage: Stage,
+  trigger: Trigger,
+): Promise<{ killed: boolean; output: string }> {
   let fire: () => void = () => {};
   let fired = false;
   const stops: (() => void)[] = [];
@@ -136,7 +219,9 @@ for (const variant of ['overlap', 'single-key'] as RenewalVariant[]) {
     });
 
     test('after every kill the keystores open and the alias is intact; every stage re-runs to a no-op plan', async (t) => {
-      const oldFingerprint = rig.emulators.tenant.state.keystoreEntries().find((e) => e.alias === ALIAS)!.fingerprintSha256;
+      const oldFingerprint = rig.emulators.tenant.state
+        .keystoreEntries()
+        .find((e) => e.alias === ALIAS)!.fingerprintSha256;
       const exercised: string[] = [];
       let lockInfoLeft = 0;
       let receiverLockLeft = 0;
@@ -154,7 +239,10 @@ for (const variant of ['overlap', 'single-key'] as RenewalVariant[]) {
         // the tenant: one entry under the alias, with the old or the new certificate
         const entries = rig.emulators.tenant.state.keystoreEntries().filter((e) => e.alias === ALIAS);
         assert.equal(entries.length, 1, `${when}: exactly one entry under the alias`);
-        assert.ok([oldFingerprint, rig.fingerprint].includes(entries[0]!.fingerprintSha256), `${when}: the alias holds the old or the new certificate`);
+        assert.ok(
+          [oldFingerprint, rig.fingerprint].includes(entries[0]!.fingerprintSha256),
+          `${when}: the alias holds the old or the new certificate`,
+        );
       };
 
       for (const stage of rig.stages.filter((s) => s.spec.name !== 'cleanup')) {
@@ -171,7 +259,8 @@ for (const variant of ['overlap', 'single-key'] as RenewalVariant[]) {
           checkWorld(`killed ${label}`);
           if (rig.lockInfoLeft(stage)) lockInfoLeft++;
           if (existsSync(`${rig.keystorePath}.lock`)) receiverLockLeft++;
-          const left = stage.spec.index === 1 ? (await rig.pkcs12().listKeys()).find((k) => k.name === NEW_KEY) : undefined;
+          const left =
+            stage.spec.index === 1 ? (await rig.pkcs12().listKeys()).find((k) => k.name === NEW_KEY) : undefined;
           if (left) {
             // regression: the key a killed create generated is adopted by the next apply, not refused as taken
             await rig.converge(stage, 0);
@@ -188,11 +277,18 @@ for (const variant of ['overlap', 'single-key'] as RenewalVariant[]) {
         const [active, archive] = KEYS_AFTER[variant][stage.spec.name]!;
         assert.deepEqual(keysIn(rig.keystorePath), [...active].sort(), `${stage.spec.name}: active keystore`);
         assert.deepEqual(keysIn(rig.archivePath), [...archive].sort(), `${stage.spec.name}: archive keystore`);
-        const exchanged = ['exchange-certificate', 'retire-old-key', 'switch-receiver-key', 'resume-sending'].includes(stage.spec.name);
+        const exchanged = ['exchange-certificate', 'retire-old-key', 'switch-receiver-key', 'resume-sending'].includes(
+          stage.spec.name,
+        );
         const entry = rig.emulators.tenant.state.keystoreEntries().find((e) => e.alias === ALIAS)!;
-        assert.equal(entry.fingerprintSha256, exchanged ? rig.fingerprint : oldFingerprint, `${stage.spec.name}: the alias`);
+        assert.equal(
+          entry.fingerprintSha256,
+          exchanged ? rig.fingerprint : oldFingerprint,
+          `${stage.spec.name}: the alias`,
+        );
         const deployed = rig.emulators.tenant.state.runtimeArtifacts().some((a) => a.id === IFLOW);
-        if (stage.spec.name === 'stop-sending' || stage.spec.name === 'exchange-certificate') assert.equal(deployed, variant === 'overlap', `${stage.spec.name}: iFlow deployed`);
+        if (stage.spec.name === 'stop-sending' || stage.spec.name === 'exchange-certificate')
+          assert.equal(deployed, variant === 'overlap', `${stage.spec.name}: iFlow deployed`);
         if (stage.spec.name === 'resume-sending') assert.ok(deployed, 'resume-sending: iFlow deployed');
       }
 

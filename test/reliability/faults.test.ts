@@ -28,7 +28,10 @@ function injected(counts: FaultCounts): number {
 
 // A renewal makes few tenant calls (an overlap one about 15, as the provider lists the keystore once per process):
 // these seeds put every kind of fault among the first 15 draws, so that each run meets all of them.
-for (const [variant, seed] of [['overlap', 98], ['single-key', 68]] as [RenewalVariant, number][]) {
+for (const [variant, seed] of [
+  ['overlap', 98],
+  ['single-key', 68],
+] as [RenewalVariant, number][]) {
   describe(`a ${variant} renewal while the tenant API fails one call in five`, () => {
     let dir: string;
     let rig: RenewalRig;
@@ -49,7 +52,12 @@ for (const [variant, seed] of [['overlap', 98], ['single-key', 68]] as [RenewalV
 
     test('every stage converges, each plan afterwards is a no-op, and no message is lost', async (t) => {
       const { ready } = rig.emulators;
-      const traffic = new TrafficGenerator({ endpoint: `${ready.tenantUrl}/http/${IFLOW}`, username: ready.username, password: ready.password, rate: 10 });
+      const traffic = new TrafficGenerator({
+        endpoint: `${ready.tenantUrl}/http/${IFLOW}`,
+        username: ready.username,
+        password: ready.password,
+        rate: 10,
+      });
       const firstSeq = rig.emulators.tenant.state.messages().at(-1)?.seq ?? 0;
       await rig.setFaults({ ...FAULTS, seed });
       traffic.start();
@@ -84,7 +92,13 @@ for (const [variant, seed] of [['overlap', 98], ['single-key', 68]] as [RenewalV
       else assert.ok(of('not-sent') > 0, 'single-key: the iFlow sent nothing during the window');
 
       const total = injected(counts);
-      const kinds = [Object.keys(counts.errors).some((s) => s.startsWith('5')), (counts.errors['429'] ?? 0) > 0, counts.connectionResets > 0, counts.delayed > 0, counts.csrfExpiries > 0];
+      const kinds = [
+        Object.keys(counts.errors).some((s) => s.startsWith('5')),
+        (counts.errors['429'] ?? 0) > 0,
+        counts.connectionResets > 0,
+        counts.delayed > 0,
+        counts.csrfExpiries > 0,
+      ];
       assert.ok(kinds.every(Boolean), `every kind of fault occurred (${JSON.stringify(counts)})`);
       t.diagnostic(`faults injected: ${total}`);
       t.diagnostic(

@@ -41,7 +41,8 @@ describe('retention cannot be bypassed through terraform', () => {
     provider: { cpi: {} },
     ...(Object.keys(resources).length > 0 ? { resource: { cpi_receiver_key: resources } } : {}),
   });
-  const retiredConfig = (extra: object = {}) => config({ emb: oldKey(receivers.emb, extra), p12: oldKey(receivers.p12, extra) });
+  const retiredConfig = (extra: object = {}) =>
+    config({ emb: oldKey(receivers.emb, extra), p12: oldKey(receivers.p12, extra) });
   /** Both receivers' keys, with everything that identifies them: what a refusal must leave as it was. */
   const receiverKeys = async () =>
     JSON.stringify({
@@ -50,14 +51,22 @@ describe('retention cannot be bypassed through terraform', () => {
     });
   const stateAddresses = (w: TerraformWorkdir) => {
     try {
-      const state = JSON.parse(readFileSync(join(w.dir, 'terraform.tfstate'), 'utf8')) as { resources: { type: string; name: string }[] };
+      const state = JSON.parse(readFileSync(join(w.dir, 'terraform.tfstate'), 'utf8')) as {
+        resources: { type: string; name: string }[];
+      };
       return state.resources.map((r) => `${r.type}.${r.name}`).sort();
     } catch {
       return [];
     }
   };
   /** Runs a command that must be refused with `code` for both keys, leaving receivers and state as they were. */
-  const refused = async (w: TerraformWorkdir, args: string[], code: string, detail?: RegExp, when: 'plan' | 'apply' = 'plan') => {
+  const refused = async (
+    w: TerraformWorkdir,
+    args: string[],
+    code: string,
+    detail?: RegExp,
+    when: 'plan' | 'apply' = 'plan',
+  ) => {
     const keysBefore = await receiverKeys();
     const stateBefore = stateAddresses(w);
     const result = await w.run([...args, '-no-color']);
@@ -66,7 +75,8 @@ describe('retention cannot be bypassed through terraform', () => {
     // one error per key (a destroy's diagnostics name no configuration block, so count them)
     assert.equal(text.split(`Error: ${code}`).length - 1, 2, `both keys refused with ${code}:\n${result.stderr}`);
     if (detail) assert.match(text, detail);
-    if (when === 'plan') assert.doesNotMatch(result.stdout, /Destroying\.\.\.|Creating\.\.\./, 'refused while planning');
+    if (when === 'plan')
+      assert.doesNotMatch(result.stdout, /Destroying\.\.\.|Creating\.\.\./, 'refused while planning');
     assert.doesNotMatch(result.stdout, /Destruction complete|Creation complete/);
     assert.equal(await receiverKeys(), keysBefore, 'the receivers hold the same keys');
     assert.deepEqual(stateAddresses(w), stateBefore, 'state still holds the keys');
@@ -78,16 +88,27 @@ describe('retention cannot be bypassed through terraform', () => {
     receiver = await startReceiverEmulator({ dataDir: join(dir, 'receiver'), adminToken: ADMIN_TOKEN });
     embedded = new EmbeddedBackend({ url: receiver.url, adminToken: ADMIN_TOKEN });
     mkdirSync(join(dir, 'keys'));
-    p12 = new Pkcs12Backend({ keystorePath: join(dir, 'keys', 'active.p12'), archivePath: join(dir, 'keys', 'archive.p12'), password: PASSWORD });
+    p12 = new Pkcs12Backend({
+      keystorePath: join(dir, 'keys', 'active.p12'),
+      archivePath: join(dir, 'keys', 'archive.p12'),
+      password: PASSWORD,
+    });
     receivers = {
       emb: { kind: 'embedded', url: receiver.url },
-      p12: { kind: 'pkcs12', keystore_path: join(dir, 'keys', 'active.p12'), archive_path: join(dir, 'keys', 'archive.p12') },
+      p12: {
+        kind: 'pkcs12',
+        keystore_path: join(dir, 'keys', 'active.p12'),
+        archive_path: join(dir, 'keys', 'archive.p12'),
+      },
     };
     tf = createWorkdir({ bundle: BUNDLE, version: PROVIDER_VERSION, prefix: 'cpi-tf-retention-' });
     second = createWorkdir({ bundle: BUNDLE, version: PROVIDER_VERSION, prefix: 'cpi-tf-retention-2-' });
-    for (const w of [tf, second]) Object.assign(w.env, { CPI_RECEIVER_KEYSTORE_PASSWORD: PASSWORD, CPI_RECEIVER_ADMIN_TOKEN: ADMIN_TOKEN });
+    for (const w of [tf, second])
+      Object.assign(w.env, { CPI_RECEIVER_KEYSTORE_PASSWORD: PASSWORD, CPI_RECEIVER_ADMIN_TOKEN: ADMIN_TOKEN });
     // The first renewal's old key: created active, then retired by its retire-old-key stage.
-    tf.writeConfig(config({ emb: oldKey(receivers.emb, { state: 'active' }), p12: oldKey(receivers.p12, { state: 'active' }) }));
+    tf.writeConfig(
+      config({ emb: oldKey(receivers.emb, { state: 'active' }), p12: oldKey(receivers.p12, { state: 'active' }) }),
+    );
     await tf.ok(['init']);
     await tf.ok(['apply', '-auto-approve']);
     tf.writeConfig(retiredConfig());
@@ -127,11 +148,21 @@ describe('retention cannot be bypassed through terraform', () => {
 
   test('forcing replacement with -replace is refused, at apply before anything is deleted', async () => {
     // Terraform does not tell the provider about -replace while planning; the delete is the first it hears of it.
-    await refused(tf, ['apply', '-auto-approve', '-replace=cpi_receiver_key.emb', '-replace=cpi_receiver_key.p12'], 'CPI_RECEIVER_KEY_RETAINED', /destroying key "orders-2025"/, 'apply');
+    await refused(
+      tf,
+      ['apply', '-auto-approve', '-replace=cpi_receiver_key.emb', '-replace=cpi_receiver_key.p12'],
+      'CPI_RECEIVER_KEY_RETAINED',
+      /destroying key "orders-2025"/,
+      'apply',
+    );
   });
 
   test('a change that forces replacement (subject, algorithm, validity) is refused', async () => {
-    for (const change of [{ subject: 'CN=orders-receiver-renamed,O=Example' }, { algorithm: 'RSA-3072' }, { validity_days: 365 }]) {
+    for (const change of [
+      { subject: 'CN=orders-receiver-renamed,O=Example' },
+      { algorithm: 'RSA-3072' },
+      { validity_days: 365 },
+    ]) {
       tf.writeConfig(retiredConfig(change));
       await refused(tf, ['plan'], 'CPI_RECEIVER_KEY_RETAINED', /replacing key "orders-2025" deletes it/);
     }
@@ -149,10 +180,17 @@ describe('retention cannot be bypassed through terraform', () => {
   test('a second renewal that reuses the key name is refused, even with the same subject, algorithm and validity', async () => {
     // Copied from last year's renewal: the same key name and subject. Adopting the retained key would hand the
     // old certificate over as "new" and let this renewal's cleanup delete a key another renewal keeps.
-    second.writeConfig(config({ emb: oldKey(receivers.emb, { state: 'active' }), p12: oldKey(receivers.p12, { state: 'active' }) }));
+    second.writeConfig(
+      config({ emb: oldKey(receivers.emb, { state: 'active' }), p12: oldKey(receivers.p12, { state: 'active' }) }),
+    );
     await refused(second, ['plan'], 'CPI_RECEIVER_KEY_EXISTS', /key names are never reused/);
     await refused(second, ['apply', '-auto-approve'], 'CPI_RECEIVER_KEY_EXISTS');
-    second.writeConfig(config({ emb: oldKey(receivers.emb, { subject: 'CN=orders-receiver-2027' }), p12: oldKey(receivers.p12, { subject: 'CN=orders-receiver-2027' }) }));
+    second.writeConfig(
+      config({
+        emb: oldKey(receivers.emb, { subject: 'CN=orders-receiver-2027' }),
+        p12: oldKey(receivers.p12, { subject: 'CN=orders-receiver-2027' }),
+      }),
+    );
     await refused(second, ['plan'], 'CPI_RECEIVER_KEY_EXISTS');
   });
 
@@ -163,15 +201,27 @@ describe('retention cannot be bypassed through terraform', () => {
 
   test('keys deleted or replaced out of band before their time are errors, not recreated', async () => {
     // Early deletion needs a reason at the receiver too: an operator gives one, Terraform must still notice.
-    await embedded.deleteKey('orders-2025', { now: new Date(), earlyDestructionReason: 'operator cleaned up by mistake' });
+    await embedded.deleteKey('orders-2025', {
+      now: new Date(),
+      earlyDestructionReason: 'operator cleaned up by mistake',
+    });
     await p12.deleteKey('orders-2025', { now: new Date(), earlyDestructionReason: 'operator cleaned up by mistake' });
-    await p12.generateKey({ name: 'orders-2025', algorithm: 'RSA-2048', subject: 'CN=orders-receiver,O=Example', validityDays: 730 });
+    await p12.generateKey({
+      name: 'orders-2025',
+      algorithm: 'RSA-2048',
+      subject: 'CN=orders-receiver,O=Example',
+      validityDays: 730,
+    });
     const text = await refused(tf, ['plan'], 'CPI_RECEIVER_KEY_MISSING');
     assert.match(text, /is no longer in the receiver, although it is retained until/);
     assert.match(text, /was replaced out of band/);
     const apply = await tf.run(['apply', '-auto-approve', '-no-color']);
     assert.equal(apply.code, 1);
     assert.doesNotMatch(apply.stdout, /will be created|Creating\.\.\./);
-    assert.deepEqual((await embedded.listKeys()).map((k) => k.name), [], 'the embedded receiver got no new key');
+    assert.deepEqual(
+      (await embedded.listKeys()).map((k) => k.name),
+      [],
+      'the embedded receiver got no new key',
+    );
   });
 });

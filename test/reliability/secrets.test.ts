@@ -7,7 +7,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { App, EncryptionCertificateRenewal } from '../../constructs';
@@ -67,12 +76,24 @@ describe('secrets never appear in state, plans, trace logs, emulator logs or the
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cpi-secrets-'));
-    emulators = await startEmulators({ dataDir: join(dir, 'emulator'), log: (line) => emulatorLog.push(line) }, (options) =>
-      startReceiverEmulator({ ...options, adminToken: ADMIN_TOKEN }),
+    emulators = await startEmulators(
+      { dataDir: join(dir, 'emulator'), log: (line) => emulatorLog.push(line) },
+      (options) => startReceiverEmulator({ ...options, adminToken: ADMIN_TOKEN }),
     );
     const { ready } = emulators;
-    const serviceKey = JSON.stringify({ oauth: { url: ready.tenantUrl, tokenurl: ready.tokenUrl, clientid: ready.clientId, clientsecret: ready.clientSecret } });
-    const installed = installProvider({ dir: join(dir, 'provider'), bundle: defaultBundlePath(), version: PROVIDER_VERSION });
+    const serviceKey = JSON.stringify({
+      oauth: {
+        url: ready.tenantUrl,
+        tokenurl: ready.tokenUrl,
+        clientid: ready.clientId,
+        clientsecret: ready.clientSecret,
+      },
+    });
+    const installed = installProvider({
+      dir: join(dir, 'provider'),
+      bundle: defaultBundlePath(),
+      version: PROVIDER_VERSION,
+    });
     env = {
       ...process.env,
       TF_CLI_CONFIG_FILE: installed.cliConfigFile,
@@ -89,13 +110,25 @@ describe('secrets never appear in state, plans, trace logs, emulator logs or the
 
     // The world before the renewal, as in the demo: the receiver's current key, its certificate under the alias.
     const receiver = new EmbeddedBackend({ url: ready.receiverUrl!, adminToken: ADMIN_TOKEN });
-    const oldKey = await receiver.generateKey({ name: DEMO_WORLD.oldKeyName, algorithm: 'RSA-2048', subject: 'CN=orders-receiver-2025,O=Example', validityDays: 365 });
-    const tenant = new TenantClient({ tenantUrl: ready.tenantUrl, auth: { kind: 'basic', username: ready.username, password: ready.password } });
+    const oldKey = await receiver.generateKey({
+      name: DEMO_WORLD.oldKeyName,
+      algorithm: 'RSA-2048',
+      subject: 'CN=orders-receiver-2025,O=Example',
+      validityDays: 365,
+    });
+    const tenant = new TenantClient({
+      tenantUrl: ready.tenantUrl,
+      auth: { kind: 'basic', username: ready.username, password: ready.password },
+    });
     await tenant.putCertificate(DEMO_WORLD.alias, oldKey.certificatePem, { update: false, fingerprintVerified: true });
 
     const outdir = join(dir, 'cdktf.out');
     const app = new App({ outdir });
-    const renewal = new EncryptionCertificateRenewal(app, DEMO_RENEWAL_ID, demoRenewalProps('overlap', dir, ready.receiverUrl!));
+    const renewal = new EncryptionCertificateRenewal(
+      app,
+      DEMO_RENEWAL_ID,
+      demoRenewalProps('overlap', dir, ready.receiverUrl!),
+    );
     app.synth();
     runbookPath = join(outdir, `RUNBOOK-${DEMO_RENEWAL_ID}.md`);
 
@@ -131,7 +164,10 @@ describe('secrets never appear in state, plans, trace logs, emulator logs or the
       await ok(stackDir, ['apply', '-input=false', 'tfplan']);
       stageResults.push({ stage: stage.name, result: 'applied' });
       if (stage.index === 1) {
-        const outputs = JSON.parse((await ok(stackDir, ['output', '-json'])).output) as Record<string, { value: string }>;
+        const outputs = JSON.parse((await ok(stackDir, ['output', '-json'])).output) as Record<
+          string,
+          { value: string }
+        >;
         fingerprint = outputs.new_fingerprint_sha256!.value;
       }
       await sendMessages(3);
@@ -141,7 +177,11 @@ describe('secrets never appear in state, plans, trace logs, emulator logs or the
     // on every refresh, so it passes through each provider process).
     p12Dir = join(dir, 'p12-stack');
     mkdirSync(p12Dir);
-    const receiverBlock = { kind: 'pkcs12', keystore_path: join(dir, 'p12', 'active.p12'), archive_path: join(dir, 'p12', 'archive.p12') };
+    const receiverBlock = {
+      kind: 'pkcs12',
+      keystore_path: join(dir, 'p12', 'active.p12'),
+      archive_path: join(dir, 'p12', 'archive.p12'),
+    };
     const p12Config = (state: string) => ({
       terraform: { required_providers: { cpi: { source: 'cpi-renewal/cpi', version: PROVIDER_VERSION } } },
       provider: { cpi: {} },
@@ -181,16 +221,26 @@ describe('secrets never appear in state, plans, trace logs, emulator logs or the
     const basic = (user: string, secret: string) => Buffer.from(`${user}:${secret}`).toString('base64');
     const list = [
       { name: 'tenant password', forms: [ready.password, basic(ready.username, ready.password)] },
-      { name: 'OAuth client secret', forms: [ready.clientSecret, basic(ready.clientId, ready.clientSecret), encodeURIComponent(ready.clientSecret)] },
+      {
+        name: 'OAuth client secret',
+        forms: [ready.clientSecret, basic(ready.clientId, ready.clientSecret), encodeURIComponent(ready.clientSecret)],
+      },
       { name: 'receiver admin token', forms: [ADMIN_TOKEN] },
       { name: 'PKCS#12 password', forms: [P12_PASSWORD] },
     ];
     // Every private key, from where the receivers keep them: the embedded receiver's data directory and the
     // PKCS#12 keystores. A leak would show the base64 body, whole or line by line (JSON escapes the newlines).
-    const stored = JSON.parse(readFileSync(join(dir, 'emulator', 'receiver', 'receiver-state.json'), 'utf8')) as { keys: { name: string; privateKeyPem: string }[] };
+    const stored = JSON.parse(readFileSync(join(dir, 'emulator', 'receiver', 'receiver-state.json'), 'utf8')) as {
+      keys: { name: string; privateKeyPem: string }[];
+    };
     const p12Keys = ['active.p12', 'archive.p12']
       .filter((f) => existsSync(join(dir, 'p12', f)))
-      .flatMap((f) => readPkcs12(readFileSync(join(dir, 'p12', f)), P12_PASSWORD).map((e) => ({ name: `p12 ${e.alias}`, privateKeyPem: e.privateKeyPem })));
+      .flatMap((f) =>
+        readPkcs12(readFileSync(join(dir, 'p12', f)), P12_PASSWORD).map((e) => ({
+          name: `p12 ${e.alias}`,
+          privateKeyPem: e.privateKeyPem,
+        })),
+      );
     for (const key of [...stored.keys, ...p12Keys]) {
       const lines = key.privateKeyPem.split(/\r?\n/).filter((l) => l && !l.startsWith('-----'));
       list.push({ name: `private key ${key.name}`, forms: [lines.join(''), ...lines.filter((l) => l.length >= 40)] });
@@ -240,12 +290,16 @@ describe('secrets never appear in state, plans, trace logs, emulator logs or the
       const text = readFileSync(path, 'utf8');
       bytes += text.length;
       for (const secret of all) {
-        for (const form of secret.forms) if (text.includes(form)) leaks.push(`${secret.name} in ${relative(dir, path)}`);
+        for (const form of secret.forms)
+          if (text.includes(form)) leaks.push(`${secret.name} in ${relative(dir, path)}`);
       }
     }
     assert.deepEqual([...new Set(leaks)], []);
     // the search looks at what matters: the public certificates of the keys are there, only the secrets are not
-    const state = readFileSync(artefacts.find((p) => p.includes('prepare-receiver') && p.endsWith('.tfstate'))!, 'utf8');
+    const state = readFileSync(
+      artefacts.find((p) => p.includes('prepare-receiver') && p.endsWith('.tfstate'))!,
+      'utf8',
+    );
     assert.match(state, /BEGIN CERTIFICATE/);
     t.diagnostic(
       `secrets searched: ${all.length} values (${all.reduce((n, s) => n + s.forms.length, 0)} forms) in ${artefacts.length} files (${kinds.state} state, ${kinds.plans} plan JSON, trace log, emulator log, runbook; ${(bytes / 1e6).toFixed(1)} MB)`,
@@ -253,8 +307,13 @@ describe('secrets never appear in state, plans, trace logs, emulator logs or the
   });
 
   test('the secrets are marked sensitive in the provider schema, so Terraform redacts them in plans', async () => {
-    const schema = JSON.parse((await ok(stackDirs[0]!, ['providers', 'schema', '-json'])).output.replace(/^[^{]*/, '')) as {
-      provider_schemas: Record<string, { provider: { block: { attributes: Record<string, { sensitive?: boolean }> } } }>;
+    const schema = JSON.parse(
+      (await ok(stackDirs[0]!, ['providers', 'schema', '-json'])).output.replace(/^[^{]*/, ''),
+    ) as {
+      provider_schemas: Record<
+        string,
+        { provider: { block: { attributes: Record<string, { sensitive?: boolean }> } } }
+      >;
     };
     const attributes = Object.values(schema.provider_schemas)[0]!.provider.block.attributes;
     assert.equal(attributes.password?.sensitive, true);

@@ -9,9 +9,13 @@ export const iflowRuntime: DataSourceType<ProviderClients> = {
     description: 'The runtime state of an integration flow: whether it is deployed, which version, since when.',
     block: {
       attributes: {
-        iflow_id: { type: 'string', required: true, description: 'The integration flow\'s artifact ID.' },
+        iflow_id: { type: 'string', required: true, description: "The integration flow's artifact ID." },
         deployed: { type: 'bool', computed: true, description: 'True when the runtime has the iFlow (in any status).' },
-        status: { type: 'string', computed: true, description: '`STARTING`, `STARTED`, `STOPPING`, `ERROR`, or `UNDEPLOYED`.' },
+        status: {
+          type: 'string',
+          computed: true,
+          description: '`STARTING`, `STARTED`, `STOPPING`, `ERROR`, or `UNDEPLOYED`.',
+        },
         version: { type: 'string', computed: true, description: 'The version the runtime runs.' },
         deployed_on: { type: 'string', computed: true, description: 'When it was deployed (RFC 3339).' },
         deployed_by: { type: 'string', computed: true, description: 'Who deployed it.' },

@@ -44,12 +44,15 @@ export const keystoreEntry: DataSourceType<ProviderClients> = {
   schema: {
     version: 0,
     description: 'One entry of the tenant keystore, by alias. Fails when the alias is absent.',
-    block: { attributes: { alias: { type: 'string', required: true, description: 'The keystore alias.' }, ...entryAttributes } },
+    block: {
+      attributes: { alias: { type: 'string', required: true, description: 'The keystore alias.' }, ...entryAttributes },
+    },
   },
   async read(config, ctx) {
     const alias = String(config.alias);
     const entry = await ctx.provider().tenant.keystoreEntry(alias, ctx.signal);
-    if (!entry) throw new CpiError('CPI_TENANT_NOT_FOUND', `the tenant keystore has no entry under alias "${alias}"`, ['alias']);
+    if (!entry)
+      throw new CpiError('CPI_TENANT_NOT_FOUND', `the tenant keystore has no entry under alias "${alias}"`, ['alias']);
     return entryValue(entry);
   },
 };
@@ -63,12 +66,26 @@ export const keystoreEntries: DataSourceType<ProviderClients> = {
   name: 'cpi_keystore_entries',
   schema: {
     version: 0,
-    description: 'The entries of the tenant keystore, optionally only those whose alias starts with a prefix and those that expire soon: for expiry monitoring.',
+    description:
+      'The entries of the tenant keystore, optionally only those whose alias starts with a prefix and those that expire soon: for expiry monitoring.',
     block: {
       attributes: {
-        alias_prefix: { type: 'string', optional: true, description: 'Only aliases that start with this. Defaults to all aliases.' },
-        expiring_within_days: { type: 'number', optional: true, description: 'Only entries that expire within this many days from now (expired ones included). Defaults to no expiry filter.' },
-        entries: { type: ['list', entryObjectType], computed: true, description: 'The matching entries, sorted by alias.' },
+        alias_prefix: {
+          type: 'string',
+          optional: true,
+          description: 'Only aliases that start with this. Defaults to all aliases.',
+        },
+        expiring_within_days: {
+          type: 'number',
+          optional: true,
+          description:
+            'Only entries that expire within this many days from now (expired ones included). Defaults to no expiry filter.',
+        },
+        entries: {
+          type: ['list', entryObjectType],
+          computed: true,
+          description: 'The matching entries, sorted by alias.',
+        },
       },
     },
   },
@@ -81,6 +98,10 @@ export const keystoreEntries: DataSourceType<ProviderClients> = {
       .filter((e) => e.alias.startsWith(prefix))
       .filter((e) => horizon === undefined || (e.validNotAfter !== undefined && e.validNotAfter.getTime() <= horizon))
       .sort((a, b) => a.alias.localeCompare(b.alias));
-    return { alias_prefix: config.alias_prefix ?? null, expiring_within_days: config.expiring_within_days ?? null, entries: entries.map(entryValue) };
+    return {
+      alias_prefix: config.alias_prefix ?? null,
+      expiring_within_days: config.expiring_within_days ?? null,
+      entries: entries.map(entryValue),
+    };
   },
 };

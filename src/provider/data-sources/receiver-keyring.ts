@@ -23,13 +23,15 @@ export const receiverKeyring: DataSourceType<ProviderClients> = {
   name: 'cpi_receiver_keyring',
   schema: {
     version: 0,
-    description: 'The keys the receiver holds (never their private keys): name, state, certificate and retention of each.',
+    description:
+      'The keys the receiver holds (never their private keys): name, state, certificate and retention of each.',
     block: {
       attributes: {
         keys: {
           type: ['list', keyType],
           computed: true,
-          description: 'Every key, sorted by name: `name`, `state` (`active` or `retired`), `algorithm`, `fingerprint_sha256`, `certificate_pem`, `created_at`, `retired_at` and `retain_until` (RFC 3339, null when not set).',
+          description:
+            'Every key, sorted by name: `name`, `state` (`active` or `retired`), `algorithm`, `fingerprint_sha256`, `certificate_pem`, `created_at`, `retired_at` and `retain_until` (RFC 3339, null when not set).',
         },
       },
       blocks: { receiver: receiverBlock },

@@ -40,7 +40,8 @@ function serviceDefinition(service: protobuf.Service): ServiceDefinition {
     method.resolve();
     const request = method.resolvedRequestType!;
     const response = method.resolvedResponseType!;
-    const encode = (type: protobuf.Type) => (value: object) => Buffer.from(type.encode(type.fromObject(value)).finish());
+    const encode = (type: protobuf.Type) => (value: object) =>
+      Buffer.from(type.encode(type.fromObject(value)).finish());
     const decode = (type: protobuf.Type) => (bytes: Buffer) => type.toObject(type.decode(bytes), PROTO_LOADER_OPTIONS);
     definition[method.name] = {
       path: `/${service.fullName.slice(1)}/${method.name}`,

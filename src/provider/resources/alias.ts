@@ -8,15 +8,29 @@ const MAX_ALIAS_LENGTH = 250; // KeystoreEntry.Alias is String(250) in SAP's API
 export function validateAlias(alias: string, attribute: AttributePath): void {
   if (alias.trim() === '') throw new CpiError('CPI_ALIAS_INVALID', 'the alias is empty', attribute);
   if (alias.length > MAX_ALIAS_LENGTH) {
-    throw new CpiError('CPI_ALIAS_INVALID', `the alias has ${alias.length} characters; the tenant allows at most ${MAX_ALIAS_LENGTH}`, attribute);
+    throw new CpiError(
+      'CPI_ALIAS_INVALID',
+      `the alias has ${alias.length} characters; the tenant allows at most ${MAX_ALIAS_LENGTH}`,
+      attribute,
+    );
   }
-  const illegal = /[\u0000-\u001f\u007f/\\]/.exec(alias) ?? (alias !== alias.trim() ? [' (leading or trailing space)'] : null);
+  const illegal =
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
+    /[\u0000-\u001f\u007f/\\]/.exec(alias) ?? (alias !== alias.trim() ? [' (leading or trailing space)'] : null);
   if (illegal) {
-    throw new CpiError('CPI_ALIAS_INVALID', `the alias "${alias}" contains the illegal character ${JSON.stringify(illegal[0])}`, attribute);
+    throw new CpiError(
+      'CPI_ALIAS_INVALID',
+      `the alias "${alias}" contains the illegal character ${JSON.stringify(illegal[0])}`,
+      attribute,
+    );
   }
   if (alias !== alias.toLowerCase()) {
     // The tenant keystore is a Java keystore whose aliases are case-insensitive and stored in lower case.
-    throw new CpiError('CPI_ALIAS_INVALID', `the alias "${alias}" has upper-case letters; write it as "${alias.toLowerCase()}"`, attribute);
+    throw new CpiError(
+      'CPI_ALIAS_INVALID',
+      `the alias "${alias}" has upper-case letters; write it as "${alias.toLowerCase()}"`,
+      attribute,
+    );
   }
   if (isSapOwnedAlias(alias)) {
     throw new CpiError('CPI_TENANT_ALIAS_RESERVED', `the alias "${alias}" is reserved for SAP's own keys`, attribute);

@@ -31,7 +31,10 @@ async function undeploy(id: string, timeoutSeconds: number, ctx: CallContext<Pro
     const artifact = await client.getRuntimeArtifact(id, { signal: ctx.signal });
     if (!artifact) return;
     if (Date.now() > deadline) {
-      throw new CpiError('CPI_PROVIDER_TIMEOUT', `iFlow "${id}" is still in status ${artifact.status} ${timeoutSeconds} s after the undeploy; raise deploy_timeout_seconds or check the tenant`);
+      throw new CpiError(
+        'CPI_PROVIDER_TIMEOUT',
+        `iFlow "${id}" is still in status ${artifact.status} ${timeoutSeconds} s after the undeploy; raise deploy_timeout_seconds or check the tenant`,
+      );
     }
     await sleep(STATUS_POLL_MS, undefined, { signal: ctx.signal });
   }
@@ -66,7 +69,12 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
       'Import with the iFlow ID.',
     block: {
       attributes: {
-        iflow_id: { type: 'string', required: true, requiresReplace: true, description: 'The integration flow\'s artifact ID.' },
+        iflow_id: {
+          type: 'string',
+          required: true,
+          requiresReplace: true,
+          description: "The integration flow's artifact ID.",
+        },
         version: {
           type: 'string',
           optional: true,
@@ -74,7 +82,13 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
           default: 'active',
           description: 'The design-time version to deploy, or `active` for the current one. Defaults to `active`.',
         },
-        deployed: { type: 'bool', optional: true, computed: true, default: true, description: 'Deployed (`true`) or undeployed (`false`). Defaults to `true`.' },
+        deployed: {
+          type: 'bool',
+          optional: true,
+          computed: true,
+          default: true,
+          description: 'Deployed (`true`) or undeployed (`false`). Defaults to `true`.',
+        },
         deploy_timeout_seconds: {
           type: 'number',
           optional: true,
@@ -84,8 +98,16 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
         },
         id: { type: 'string', computed: true, description: 'The iFlow ID.' },
         status: { type: 'string', computed: true, description: 'Runtime status: `STARTED`, `ERROR`, or `UNDEPLOYED`.' },
-        runtime_version: { type: 'string', computed: true, description: 'The version the runtime runs; null when undeployed.' },
-        deployed_on: { type: 'string', computed: true, description: 'When it was deployed (RFC 3339); null when undeployed.' },
+        runtime_version: {
+          type: 'string',
+          computed: true,
+          description: 'The version the runtime runs; null when undeployed.',
+        },
+        deployed_on: {
+          type: 'string',
+          computed: true,
+          description: 'When it was deployed (RFC 3339); null when undeployed.',
+        },
         deployed_by: { type: 'string', computed: true, description: 'Who deployed it; null when undeployed.' },
       },
     },
@@ -97,7 +119,12 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
     if (planned.deployed === false) Object.assign(planned, runtimeFacts(undefined));
     // A deploy of an iFlow or version the tenant does not have is refused now, not half-way through an apply
     // (in a single-key renewal, after the other iFlows were already undeployed).
-    const deploying = planned.deployed !== false && (prior === null || prior.deployed === false || prior.version !== planned.version || prior.iflow_id !== planned.iflow_id);
+    const deploying =
+      planned.deployed !== false &&
+      (prior === null ||
+        prior.deployed === false ||
+        prior.version !== planned.version ||
+        prior.iflow_id !== planned.iflow_id);
     if (deploying && typeof planned.iflow_id === 'string' && typeof planned.version === 'string') {
       const client = await ctx.provider().tenant.tenant();
       const artifact = await client.getDesigntimeArtifact(planned.iflow_id, planned.version, { signal: ctx.signal });

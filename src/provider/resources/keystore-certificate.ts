@@ -13,7 +13,10 @@ import { validateAlias } from './alias';
 const DEFAULT_EXPIRY_WARNING_DAYS = 30;
 
 // Certificate code (node-forge) is loaded on first use: most provider launches never parse a certificate.
-const pki = async () => ({ ...(await import('../../pki/certificate-info')), ...(await import('../../pki/certificate-rules')) });
+const pki = async () => ({
+  ...(await import('../../pki/certificate-info')),
+  ...(await import('../../pki/certificate-rules')),
+});
 
 /** The certificate facts every keystore attribute set shows, from the certificate itself. */
 export function certificateFacts(info: CertificateInfo): ObjectValue {
@@ -47,13 +50,17 @@ export async function parseCertificateAttribute(pem: string, attribute = 'certif
   }
 }
 
-async function checkCertificate(config: ObjectValue, ctx: CallContext<ProviderClients>): Promise<CertificateInfo | undefined> {
+async function checkCertificate(
+  config: ObjectValue,
+  ctx: CallContext<ProviderClients>,
+): Promise<CertificateInfo | undefined> {
   if (typeof config.certificate_pem !== 'string') return undefined;
   const { assertNoErrors, checkEncryptionCertificate } = await pki();
   const info = await parseCertificateAttribute(config.certificate_pem);
   const findings = checkEncryptionCertificate(info, {
     now: ctx.now(),
-    expiryWarningDays: typeof config.expiry_warning_days === 'number' ? config.expiry_warning_days : DEFAULT_EXPIRY_WARNING_DAYS,
+    expiryWarningDays:
+      typeof config.expiry_warning_days === 'number' ? config.expiry_warning_days : DEFAULT_EXPIRY_WARNING_DAYS,
     label: 'certificate_pem',
   });
   assertNoErrors(findings, ['certificate_pem']);
@@ -61,7 +68,13 @@ async function checkCertificate(config: ObjectValue, ctx: CallContext<ProviderCl
   return info;
 }
 
-function stateFrom(alias: string, pem: string, entry: KeystoreEntry | undefined, prior: ObjectValue, info: CertificateInfo): ObjectValue {
+function stateFrom(
+  alias: string,
+  pem: string,
+  entry: KeystoreEntry | undefined,
+  prior: ObjectValue,
+  info: CertificateInfo,
+): ObjectValue {
   return {
     ...prior,
     id: alias,
@@ -78,19 +91,29 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
   schema: {
     version: 0,
     description:
-      'A certificate entry in the tenant keystore, such as the receiver\'s encryption certificate under the alias that ' +
+      "A certificate entry in the tenant keystore, such as the receiver's encryption certificate under the alias that " +
       'a SOAP receiver channel names as "Public Key Alias for Encryption". Changing `certificate_pem` exchanges the ' +
       'certificate in place, keeping the alias. Import with the alias as ID.',
     block: {
       attributes: {
-        alias: { type: 'string', required: true, requiresReplace: true, description: 'The keystore alias (lower case, at most 250 characters). Changing it creates a new entry.' },
-        certificate_pem: { type: 'string', required: true, description: 'The X.509 certificate in PEM form (one certificate, no private key).' },
+        alias: {
+          type: 'string',
+          required: true,
+          requiresReplace: true,
+          description: 'The keystore alias (lower case, at most 250 characters). Changing it creates a new entry.',
+        },
+        certificate_pem: {
+          type: 'string',
+          required: true,
+          description: 'The X.509 certificate in PEM form (one certificate, no private key).',
+        },
         allow_same_key: {
           type: 'bool',
           optional: true,
           computed: true,
           default: false,
-          description: 'Accept an exchange to a certificate for the same public key (a re-certification, not a key renewal). Defaults to `false`.',
+          description:
+            'Accept an exchange to a certificate for the same public key (a re-certification, not a key renewal). Defaults to `false`.',
         },
         expiry_warning_days: {
           type: 'number',
@@ -100,8 +123,16 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
           description: `Warn at plan time when the certificate expires within this many days. Defaults to \`${DEFAULT_EXPIRY_WARNING_DAYS}\`.`,
         },
         id: { type: 'string', computed: true, description: 'The alias.' },
-        hexalias: { type: 'string', computed: true, description: 'The alias as upper-case hex, the key of the entry in the tenant API.' },
-        fingerprint_sha256: { type: 'string', computed: true, description: 'SHA-256 fingerprint of the certificate, colon-separated hex as the tenant shows it.' },
+        hexalias: {
+          type: 'string',
+          computed: true,
+          description: 'The alias as upper-case hex, the key of the entry in the tenant API.',
+        },
+        fingerprint_sha256: {
+          type: 'string',
+          computed: true,
+          description: 'SHA-256 fingerprint of the certificate, colon-separated hex as the tenant shows it.',
+        },
         serial_number: { type: 'string', computed: true, description: 'Serial number, lower-case hex.' },
         issuer_dn: { type: 'string', computed: true, description: 'Issuer distinguished name (RFC 4514).' },
         subject_dn: { type: 'string', computed: true, description: 'Subject distinguished name (RFC 4514).' },
@@ -109,7 +140,11 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
         valid_not_after: { type: 'string', computed: true, description: 'End of validity (RFC 3339).' },
         key_type: { type: 'string', computed: true, description: 'Public key type, e.g. `RSA`.' },
         key_size: { type: 'number', computed: true, description: 'Public key size in bits.' },
-        owner: { type: 'string', computed: true, description: 'Owner as the tenant reports it, e.g. `Tenant Administrator`.' },
+        owner: {
+          type: 'string',
+          computed: true,
+          description: 'Owner as the tenant reports it, e.g. `Tenant Administrator`.',
+        },
       },
     },
   },
@@ -186,7 +221,9 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
     const entry =
       prior.fingerprint_sha256 === info.fingerprintSha256
         ? await tenant.keystoreEntry(alias, ctx.signal)
-        : await (await tenant.tenant()).putCertificate(alias, pem, { update: true, fingerprintVerified: true, signal: ctx.signal });
+        : await (
+            await tenant.tenant()
+          ).putCertificate(alias, pem, { update: true, fingerprintVerified: true, signal: ctx.signal });
     tenant.forgetListing();
     return stateFrom(alias, pem, entry, planned, info);
   },
@@ -200,12 +237,19 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
   async import(id, ctx) {
     const alias = id.trim();
     validateAlias(alias, []);
-    const entry = await (await ctx.provider().tenant.tenant()).getKeystoreEntry(alias, { withCertificate: true, signal: ctx.signal });
+    const entry = await (
+      await ctx.provider().tenant.tenant()
+    ).getKeystoreEntry(alias, { withCertificate: true, signal: ctx.signal });
     if (!entry?.certificatePem) {
       throw new CpiError('CPI_TENANT_NOT_FOUND', `the tenant keystore has no certificate under alias "${alias}"`);
     }
     const info = await parseCertificateAttribute(entry.certificatePem);
-    return stateFrom(alias, entry.certificatePem, entry, { allow_same_key: false, expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS }, info);
+    return stateFrom(
+      alias,
+      entry.certificatePem,
+      entry,
+      { allow_same_key: false, expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS },
+      info,
+    );
   },
 };
-

@@ -18,7 +18,15 @@ const STATES = ['active', 'retired'];
 /** A key generated retired is retired at its creation; backends may record the two a moment apart. */
 const GENERATED_RETIRED_TOLERANCE_MS = 60_000;
 /** Attributes fixed for the key's life: the certificate and its facts change only with a new key. */
-const KEY_FACTS = ['id', 'certificate_pem', 'fingerprint_sha256', 'issuer_dn', 'serial_number', 'subject_key_identifier', 'created_at'];
+const KEY_FACTS = [
+  'id',
+  'certificate_pem',
+  'fingerprint_sha256',
+  'issuer_dn',
+  'serial_number',
+  'subject_key_identifier',
+  'created_at',
+];
 /** Receiver block attributes that say WHERE the key lives; changing them means another key. */
 const LOCATION = ['kind', 'url', 'keystore_path', 'archive_path'];
 
@@ -38,8 +46,15 @@ export async function backendFor(block: unknown, attribute = 'receiver'): Promis
 function parseTime(value: unknown, attribute: string): Date | undefined {
   if (typeof value !== 'string') return undefined;
   const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(date.getTime())) {
-    throw new CpiError('CPI_VALUE_INVALID', `${attribute} "${value}" is not an RFC 3339 time such as 2026-09-30T00:00:00Z`, [attribute]);
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
+    Number.isNaN(date.getTime())
+  ) {
+    throw new CpiError(
+      'CPI_VALUE_INVALID',
+      `${attribute} "${value}" is not an RFC 3339 time such as 2026-09-30T00:00:00Z`,
+      [attribute],
+    );
   }
   return date;
 }
@@ -86,7 +101,8 @@ async function leftByInterruptedCreate(key: ReceiverKey, planned: ObjectValue): 
   // this renewal's cleanup delete a key another renewal keeps (retention bypassed by reusing a key name).
   const plannedState = planned.state === 'retired' ? 'retired' : 'active';
   if (key.state !== plannedState) return false;
-  if (key.retiredAt && Math.abs(key.retiredAt.getTime() - key.createdAt.getTime()) > GENERATED_RETIRED_TOLERANCE_MS) return false;
+  if (key.retiredAt && Math.abs(key.retiredAt.getTime() - key.createdAt.getTime()) > GENERATED_RETIRED_TOLERANCE_MS)
+    return false;
   const { parseCertificatePem } = await receiverModules();
   const { parseSubject } = await import('../../pki/distinguished-name');
   const info = parseCertificatePem(key.certificatePem);
@@ -108,7 +124,8 @@ async function checkEnd(prior: ObjectValue, ctx: CallContext<ProviderClients>, w
       state: prior.state === 'retired' ? 'retired' : 'active',
       retainUntil: parseTime(prior.retain_until, 'retain_until'),
       now: ctx.now(),
-      earlyDestructionReason: typeof prior.early_destruction_reason === 'string' ? prior.early_destruction_reason : undefined,
+      earlyDestructionReason:
+        typeof prior.early_destruction_reason === 'string' ? prior.early_destruction_reason : undefined,
     });
   } catch (error) {
     if (isCpiError(error)) throw new CpiError(error.code, `${what}: ${error.detail}`, ['early_destruction_reason']);
@@ -126,21 +143,89 @@ export const receiverKey: ResourceType<ProviderClients> = {
       'while it is active or before `retain_until` unless `early_destruction_reason` has been applied first.',
     block: {
       attributes: {
-        key_name: { type: 'string', required: true, requiresReplace: true, description: 'The key\'s name in the receiver (the PKCS#12 alias): lower-case letters, digits, `.`, `_`, `-`. Never reused. Changing it creates a new key.' },
-        subject: { type: 'string', required: true, requiresReplace: true, description: 'Subject DN of the self-signed certificate, e.g. `CN=orders-receiver-2026,O=Example`. Changing it creates a new key.' },
-        algorithm: { type: 'string', optional: true, computed: true, requiresReplace: true, default: DEFAULT_ALGORITHM, description: `Key algorithm: \`RSA-2048\`, \`RSA-3072\` or \`RSA-4096\`. Changing it creates a new key. Defaults to \`${DEFAULT_ALGORITHM}\`.` },
-        validity_days: { type: 'number', optional: true, computed: true, requiresReplace: true, default: DEFAULT_VALIDITY_DAYS, description: `Days the certificate is valid from creation (1 to 36500). Changing it creates a new key. Defaults to \`${DEFAULT_VALIDITY_DAYS}\`.` },
-        state: { type: 'string', optional: true, computed: true, default: 'active', description: '`active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place. Defaults to `active`.' },
-        retain_until: { type: 'string', optional: true, computed: true, description: 'RFC 3339 time before which a retired key may not be deleted; at least 90 days after its retirement. Defaults to the retirement time plus 90 days.' },
-        early_destruction_reason: { type: 'string', optional: true, description: 'Why the key may be destroyed before `retain_until` (e.g. it is compromised); apply it, then destroy. Recorded by the receiver. Defaults to none.' },
+        key_name: {
+          type: 'string',
+          required: true,
+          requiresReplace: true,
+          description:
+            "The key's name in the receiver (the PKCS#12 alias): lower-case letters, digits, `.`, `_`, `-`. Never reused. Changing it creates a new key.",
+        },
+        subject: {
+          type: 'string',
+          required: true,
+          requiresReplace: true,
+          description:
+            'Subject DN of the self-signed certificate, e.g. `CN=orders-receiver-2026,O=Example`. Changing it creates a new key.',
+        },
+        algorithm: {
+          type: 'string',
+          optional: true,
+          computed: true,
+          requiresReplace: true,
+          default: DEFAULT_ALGORITHM,
+          description: `Key algorithm: \`RSA-2048\`, \`RSA-3072\` or \`RSA-4096\`. Changing it creates a new key. Defaults to \`${DEFAULT_ALGORITHM}\`.`,
+        },
+        validity_days: {
+          type: 'number',
+          optional: true,
+          computed: true,
+          requiresReplace: true,
+          default: DEFAULT_VALIDITY_DAYS,
+          description: `Days the certificate is valid from creation (1 to 36500). Changing it creates a new key. Defaults to \`${DEFAULT_VALIDITY_DAYS}\`.`,
+        },
+        state: {
+          type: 'string',
+          optional: true,
+          computed: true,
+          default: 'active',
+          description:
+            '`active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place. Defaults to `active`.',
+        },
+        retain_until: {
+          type: 'string',
+          optional: true,
+          computed: true,
+          description:
+            'RFC 3339 time before which a retired key may not be deleted; at least 90 days after its retirement. Defaults to the retirement time plus 90 days.',
+        },
+        early_destruction_reason: {
+          type: 'string',
+          optional: true,
+          description:
+            'Why the key may be destroyed before `retain_until` (e.g. it is compromised); apply it, then destroy. Recorded by the receiver. Defaults to none.',
+        },
         id: { type: 'string', computed: true, description: 'The key name.' },
-        certificate_pem: { type: 'string', computed: true, description: 'The key\'s self-signed certificate (PEM), to hand to the tenant.' },
-        fingerprint_sha256: { type: 'string', computed: true, description: 'SHA-256 fingerprint of the certificate, colon-separated hex as the tenant shows it.' },
-        issuer_dn: { type: 'string', computed: true, description: 'Issuer DN of the certificate (RFC 4514); equals the subject (self-signed).' },
-        serial_number: { type: 'string', computed: true, description: 'Serial number of the certificate, lower-case hex.' },
-        subject_key_identifier: { type: 'string', computed: true, description: 'Subject key identifier of the certificate, lower-case hex.' },
+        certificate_pem: {
+          type: 'string',
+          computed: true,
+          description: "The key's self-signed certificate (PEM), to hand to the tenant.",
+        },
+        fingerprint_sha256: {
+          type: 'string',
+          computed: true,
+          description: 'SHA-256 fingerprint of the certificate, colon-separated hex as the tenant shows it.',
+        },
+        issuer_dn: {
+          type: 'string',
+          computed: true,
+          description: 'Issuer DN of the certificate (RFC 4514); equals the subject (self-signed).',
+        },
+        serial_number: {
+          type: 'string',
+          computed: true,
+          description: 'Serial number of the certificate, lower-case hex.',
+        },
+        subject_key_identifier: {
+          type: 'string',
+          computed: true,
+          description: 'Subject key identifier of the certificate, lower-case hex.',
+        },
         created_at: { type: 'string', computed: true, description: 'When the key was generated (RFC 3339).' },
-        retired_at: { type: 'string', computed: true, description: 'When the key was last retired (RFC 3339); null while it has never been retired.' },
+        retired_at: {
+          type: 'string',
+          computed: true,
+          description: 'When the key was last retired (RFC 3339); null while it has never been retired.',
+        },
       },
       blocks: { receiver: receiverBlock },
     },
@@ -150,7 +235,11 @@ export const receiverKey: ResourceType<ProviderClients> = {
     const { validateKeyName } = await receiverModules();
     if (typeof config.key_name === 'string') validateKeyName(config.key_name);
     if (typeof config.algorithm === 'string' && !ALGORITHMS.includes(config.algorithm)) {
-      throw new CpiError('CPI_VALUE_INVALID', `algorithm "${config.algorithm}" is not one of ${ALGORITHMS.join(', ')}`, ['algorithm']);
+      throw new CpiError(
+        'CPI_VALUE_INVALID',
+        `algorithm "${config.algorithm}" is not one of ${ALGORITHMS.join(', ')}`,
+        ['algorithm'],
+      );
     }
     if (typeof config.state === 'string' && !STATES.includes(config.state)) {
       throw new CpiError('CPI_VALUE_INVALID', `state "${config.state}" is not "active" or "retired"`, ['state']);
@@ -158,7 +247,11 @@ export const receiverKey: ResourceType<ProviderClients> = {
     if (config.validity_days !== null && !isUnknown(config.validity_days)) {
       const days = Number(config.validity_days);
       if (!Number.isInteger(days) || days < 1 || days > 36500) {
-        throw new CpiError('CPI_VALUE_INVALID', `validity_days ${String(config.validity_days)} is not a whole number from 1 to 36500`, ['validity_days']);
+        throw new CpiError(
+          'CPI_VALUE_INVALID',
+          `validity_days ${String(config.validity_days)} is not a whole number from 1 to 36500`,
+          ['validity_days'],
+        );
       }
     }
     if (typeof config.subject === 'string') {
@@ -168,7 +261,11 @@ export const receiverKey: ResourceType<ProviderClients> = {
     parseTime(config.retain_until, 'retain_until');
     // state defaults to active: an unset state with a retain_until is the same mistake
     if ((config.state === 'active' || config.state === null) && typeof config.retain_until === 'string') {
-      throw new CpiError('CPI_VALUE_INVALID', 'retain_until applies to a retired key; set state = "retired" or remove retain_until', ['retain_until']);
+      throw new CpiError(
+        'CPI_VALUE_INVALID',
+        'retain_until applies to a retired key; set state = "retired" or remove retain_until',
+        ['retain_until'],
+      );
     }
   },
 
@@ -176,7 +273,10 @@ export const receiverKey: ResourceType<ProviderClients> = {
     const planned: ObjectValue = { ...proposed };
     const replacing =
       prior !== null &&
-      (['key_name', 'subject', 'algorithm', 'validity_days'].some((n) => !ctyEqual(planned[n] ?? null, prior[n] ?? null)) || locationChanged(prior, planned));
+      (['key_name', 'subject', 'algorithm', 'validity_days'].some(
+        (n) => !ctyEqual(planned[n] ?? null, prior[n] ?? null),
+      ) ||
+        locationChanged(prior, planned));
     const now = ctx.now();
     const { retainUntilFor } = await receiverModules();
     const requested = parseTime(config.retain_until, 'retain_until');
@@ -188,7 +288,12 @@ export const receiverKey: ResourceType<ProviderClients> = {
       if (planned.state === 'retired' && requested) retainUntilFor(now, requested);
       // A key name already taken in the receiver is refused now, not half-way through an apply.
       const sameKeySlot = prior !== null && prior.key_name === planned.key_name && !locationChanged(prior, planned);
-      if (!sameKeySlot && typeof planned.key_name === 'string' && isObject(planned.receiver) && !containsUnknown(planned.receiver)) {
+      if (
+        !sameKeySlot &&
+        typeof planned.key_name === 'string' &&
+        isObject(planned.receiver) &&
+        !containsUnknown(planned.receiver)
+      ) {
         const keys = await (await backendFor(planned.receiver)).listKeys(ctx.signal);
         const existing = keys.find((k) => k.name === planned.key_name);
         if (existing && (await leftByInterruptedCreate(existing, planned))) {
@@ -251,7 +356,10 @@ export const receiverKey: ResourceType<ProviderClients> = {
             ctx.signal,
           );
     const retainUntil = parseTime(planned.retain_until, 'retain_until');
-    if (key.state !== state || (state === 'retired' && retainUntil && key.retainUntil?.getTime() !== retainUntil.getTime())) {
+    if (
+      key.state !== state ||
+      (state === 'retired' && retainUntil && key.retainUntil?.getTime() !== retainUntil.getTime())
+    ) {
       key = await backend.setKeyState(name, state, { retainUntil }, ctx.signal);
     }
     return stateFrom(key, planned);
@@ -285,11 +393,19 @@ export const receiverKey: ResourceType<ProviderClients> = {
     const backend = await backendFor(planned.receiver);
     const name = String(planned.key_name);
     const requested = parseTime(planned.retain_until, 'retain_until');
-    const needsChange = prior.state !== planned.state || (planned.state === 'retired' && requested && !ctyEqual(prior.retain_until ?? null, planned.retain_until ?? null));
+    const needsChange =
+      prior.state !== planned.state ||
+      (planned.state === 'retired' && requested && !ctyEqual(prior.retain_until ?? null, planned.retain_until ?? null));
     const key = needsChange
-      ? await backend.setKeyState(name, planned.state === 'retired' ? 'retired' : 'active', { retainUntil: requested }, ctx.signal)
+      ? await backend.setKeyState(
+          name,
+          planned.state === 'retired' ? 'retired' : 'active',
+          { retainUntil: requested },
+          ctx.signal,
+        )
       : (await backend.listKeys(ctx.signal)).find((k) => k.name === name);
-    if (!key) throw new CpiError('CPI_RECEIVER_KEY_MISSING', `key "${name}" is no longer in the receiver`, ['key_name']);
+    if (!key)
+      throw new CpiError('CPI_RECEIVER_KEY_MISSING', `key "${name}" is no longer in the receiver`, ['key_name']);
     return stateFrom(key, planned);
   },
 
@@ -312,11 +428,18 @@ export const receiverKey: ResourceType<ProviderClients> = {
       );
     }
     const receiver = Object.fromEntries(
-      Object.keys(receiverBlock.block.attributes).map((name) => [name, (spec.receiver as Record<string, unknown>)[name] ?? null]),
+      Object.keys(receiverBlock.block.attributes).map((name) => [
+        name,
+        (spec.receiver as Record<string, unknown>)[name] ?? null,
+      ]),
     ) as ObjectValue;
     const backend = await backendFor(receiver);
     const key = (await backend.listKeys(ctx.signal)).find((k) => k.name === spec.key_name);
-    if (!key) throw new CpiError('CPI_RECEIVER_KEY_NOT_FOUND', `the receiver has no key named "${String(spec.key_name)}" to import`);
+    if (!key)
+      throw new CpiError(
+        'CPI_RECEIVER_KEY_NOT_FOUND',
+        `the receiver has no key named "${String(spec.key_name)}" to import`,
+      );
     const info = (await receiverModules()).parseCertificatePem(key.certificatePem);
     const validityDays = Math.round((info.validTo.getTime() - info.validFrom.getTime()) / 86_400_000);
     return stateFrom(key, {
@@ -336,7 +459,11 @@ export const receiverKey: ResourceType<ProviderClients> = {
     const backend = await backendFor(state.receiver);
     const reason = typeof state.early_destruction_reason === 'string' ? state.early_destruction_reason : undefined;
     try {
-      await backend.deleteKey(String(state.key_name), { now: ctx.now(), ...(reason ? { earlyDestructionReason: reason } : {}) }, ctx.signal);
+      await backend.deleteKey(
+        String(state.key_name),
+        { now: ctx.now(), ...(reason ? { earlyDestructionReason: reason } : {}) },
+        ctx.signal,
+      );
     } catch (error) {
       if (isCpiError(error) && error.code === 'CPI_RECEIVER_KEY_NOT_FOUND') return; // already gone: the goal is reached
       throw error;

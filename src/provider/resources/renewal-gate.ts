@@ -321,7 +321,12 @@ export function confirmationLocation(confirmationsDir: string, cwd = process.cwd
 }
 
 /** The `cpi-renewal confirm` command line that writes the confirmation this gate looks for, run from `location.root`. */
-export function confirmCommand(spec: GateEvidenceSpec, party: Party, fingerprint: string, location = confirmationLocation(spec.confirmationsDir)): string {
+export function confirmCommand(
+  spec: GateEvidenceSpec,
+  party: Party,
+  fingerprint: string,
+  location = confirmationLocation(spec.confirmationsDir),
+): string {
   const dir = normalize(location.dir);
   const root = join(dir, '..', '..');
   const standard = normalize(join(root, spec.renewalId, 'confirmations')) === dir;
@@ -353,7 +358,10 @@ function closedError(values: ObjectValue, spec: GateEvidenceSpec, evaluation: Ga
       (c) =>
         !evaluation.satisfied.some((r) => r.kind === 'confirmation' && r.text.startsWith(`confirmation: ${c.party} `)),
     )
-    .map((c) => `  ${c.party} runs: ${confirmCommand(spec, c.party, c.fingerprintSha256, location)}\n    and commits ${file}`);
+    .map(
+      (c) =>
+        `  ${c.party} runs: ${confirmCommand(spec, c.party, c.fingerprintSha256, location)}\n    and commits ${file}`,
+    );
   const combine = spec.mode === 'any' ? 'any one of these suffices' : 'all of these are needed';
   const lines = [
     `gate "${spec.gate}" of renewal "${spec.renewalId}" is closed.`,

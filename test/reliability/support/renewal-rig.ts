@@ -89,7 +89,11 @@ export class RenewalRig {
       log: (line) => rig?.onRequest(line),
     });
     try {
-      const installed = installProvider({ dir: join(options.dir, 'provider'), bundle: defaultBundlePath(), version: PROVIDER_VERSION });
+      const installed = installProvider({
+        dir: join(options.dir, 'provider'),
+        bundle: defaultBundlePath(),
+        version: PROVIDER_VERSION,
+      });
       const env: NodeJS.ProcessEnv = {
         ...process.env,
         TF_CLI_CONFIG_FILE: installed.cliConfigFile,
@@ -105,7 +109,11 @@ export class RenewalRig {
       const receiver: ReceiverBackendSettings =
         options.receiver === 'embedded'
           ? { kind: 'embedded', url: emulators.ready.receiverUrl! }
-          : { kind: 'pkcs12', keystorePath: join(options.dir, 'receiver', 'active.p12'), archivePath: join(options.dir, 'receiver', 'archive.p12') };
+          : {
+              kind: 'pkcs12',
+              keystorePath: join(options.dir, 'receiver', 'active.p12'),
+              archivePath: join(options.dir, 'receiver', 'archive.p12'),
+            };
       const outdir = join(options.dir, 'cdktf.out');
       const app = new App({ outdir });
       const renewal = new EncryptionCertificateRenewal(app, DEMO_RENEWAL_ID, {
@@ -113,7 +121,10 @@ export class RenewalRig {
         receiver,
       });
       app.synth();
-      const stages = renewal.stages.map((spec) => ({ spec, dir: join(outdir, 'stacks', stageStackName(DEMO_RENEWAL_ID, spec)) }));
+      const stages = renewal.stages.map((spec) => ({
+        spec,
+        dir: join(outdir, 'stacks', stageStackName(DEMO_RENEWAL_ID, spec)),
+      }));
       rig = new RenewalRig(options, emulators, env, stages);
       await rig.prepareWorld();
       for (const stage of stages) {
@@ -131,17 +142,29 @@ export class RenewalRig {
   private async prepareWorld(): Promise<void> {
     if (this.options.receiver === 'embedded') return prepareWorld(this.emulators);
     const backend = this.pkcs12();
-    const old = await backend.generateKey({ name: OLD_KEY, algorithm: 'RSA-2048', subject: 'CN=orders-receiver-2025,O=Example', validityDays: 365 });
+    const old = await backend.generateKey({
+      name: OLD_KEY,
+      algorithm: 'RSA-2048',
+      subject: 'CN=orders-receiver-2025,O=Example',
+      validityDays: 365,
+    });
     await this.tenantClient().putCertificate(ALIAS, old.certificatePem, { update: false, fingerprintVerified: true });
   }
 
   pkcs12(): Pkcs12Backend {
-    return new Pkcs12Backend({ keystorePath: this.keystorePath, archivePath: this.archivePath, password: KEYSTORE_PASSWORD });
+    return new Pkcs12Backend({
+      keystorePath: this.keystorePath,
+      archivePath: this.archivePath,
+      password: KEYSTORE_PASSWORD,
+    });
   }
 
   tenantClient(): TenantClient {
     const { ready } = this.emulators;
-    return new TenantClient({ tenantUrl: ready.tenantUrl, auth: { kind: 'basic', username: ready.username, password: ready.password } });
+    return new TenantClient({
+      tenantUrl: ready.tenantUrl,
+      auth: { kind: 'basic', username: ready.username, password: ready.password },
+    });
   }
 
   stage(name: string): Stage {
@@ -173,7 +196,12 @@ export class RenewalRig {
 
   /** Starts terraform in a stage's stack directory, in a process group of its own. */
   terraform(stage: Stage, args: readonly string[], onOutput?: (chunk: string, all: string) => void): RunningTerraform {
-    const child = spawn('terraform', [...args, '-no-color'], { cwd: stage.dir, env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('terraform', [...args, '-no-color'], {
+      cwd: stage.dir,
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let output = '';
     let killed = false;
     const take = (d: Buffer) => {
@@ -230,7 +258,8 @@ export class RenewalRig {
         await new Promise((r) => setTimeout(r, 250));
         continue;
       }
-      if (++failedApplies > maxFailures) throw new Error(`stage ${stage.spec.name} did not converge in ${applies} applies:\n${run.output.slice(-4000)}`);
+      if (++failedApplies > maxFailures)
+        throw new Error(`stage ${stage.spec.name} did not converge in ${applies} applies:\n${run.output.slice(-4000)}`);
     }
     if (stage.spec.index === 1) this.fingerprint = await this.output(stage, 'new_fingerprint_sha256');
     return { failedApplies, applies, outputs };
@@ -266,11 +295,16 @@ export class RenewalRig {
 
   /** Whether terraform left its local-backend lock info beside a stage's state file. */
   lockInfoLeft(stage: Stage): boolean {
-    return existsSync(join(this.options.dir, 'state', `.${stageStackName(DEMO_RENEWAL_ID, stage.spec)}.tfstate.lock.info`));
+    return existsSync(
+      join(this.options.dir, 'state', `.${stageStackName(DEMO_RENEWAL_ID, stage.spec)}.tfstate.lock.info`),
+    );
   }
 
   stateOf(stage: Stage): string {
-    return readFileSync(join(this.options.dir, 'state', `${stageStackName(DEMO_RENEWAL_ID, stage.spec)}.tfstate`), 'utf8');
+    return readFileSync(
+      join(this.options.dir, 'state', `${stageStackName(DEMO_RENEWAL_ID, stage.spec)}.tfstate`),
+      'utf8',
+    );
   }
 
   async close(): Promise<void> {
