@@ -3,6 +3,7 @@
 // kept out of state, destroy.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { installProvider } from '../../src/provider/install';
@@ -172,5 +173,25 @@ describe('provider runtime through terraform', () => {
     const destroy = await tf.ok(['destroy', '-auto-approve']);
     assert.match(destroy.stdout, /1 destroyed/);
     assert.ok(!existsSync(join(store, 'b.json')));
+  });
+  test("Ctrl-C during an apply stops the provider's work through StopProvider, with the interrupted code", async () => {
+    tf.writeConfig(config(store, { name: 'slow-one', content: 'slow' }));
+    const child = spawn('terraform', ['apply', '-auto-approve', '-no-color'], { cwd: tf.dir, env: tf.env });
+    let output = '';
+    const creating = new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString();
+        if (output.includes('Creating...')) resolve();
+      }),
+    );
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    await creating;
+    const started = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    assert.notEqual(code, 0);
+    assert.ok(Date.now() - started < 15_000, 'terraform stopped promptly');
+    assert.match(output, /CPI_PROVIDER_INTERRUPTED/);
+    assert.ok(!existsSync(join(store, 'slow-one.json')), 'the interrupted create did not complete');
   });
 });
