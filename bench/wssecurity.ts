@@ -68,7 +68,10 @@ for (const bits of [2048, 4096]) {
     return Number(r.report.find((l) => l.startsWith('elapsed-ms='))!.split('=')[1]) / N;
   };
 
-  for (let i = 0; i < 50; i++) (send(), receive()); // warm-up
+  for (let i = 0; i < 50; i++) {
+    send(); // warm-up
+    receive();
+  }
   const oursSend: number[] = [];
   const oursReceive: number[] = [];
   const javaSend: number[] = [];

@@ -125,7 +125,7 @@ export function parseDn(text: string): DnAttribute[] {
     if (!oid) fail(`unknown attribute type "${type}"`);
     i = eq + 1;
     while (s[i] === ' ') i++;
-    let value = '';
+    let value: string;
     if (s[i] === '#') {
       const m = /^#([0-9a-fA-F]+)/.exec(s.slice(i));
       if (!m) fail('bad #hex value');
