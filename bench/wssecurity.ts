@@ -43,8 +43,13 @@ function timeRound(run: () => void): number {
 
 const envelope = soapEnvelope(body10k());
 // Load from other work on the machine moves both sides' numbers: print it with the results.
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-console.log(`envelope ${Buffer.byteLength(envelope)} bytes, ${ROUNDS} rounds of ${N} messages, Node ${process.version}`);
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+console.log(
+  `envelope ${Buffer.byteLength(envelope)} bytes, ${ROUNDS} rounds of ${N} messages, Node ${process.version}`,
+);
 console.log(`${cpus().length} CPUs, load average before: ${load()}`);
 const harness = compileWss4jHarness();
 
@@ -60,8 +65,28 @@ for (const bits of [2048, 4096]) {
   const tenantP12 = harness.file(`tenant-${bits}.p12`, makePkcs12(tenant, 'tenant', PASSWORD));
   const receiverP12 = harness.file(`receiver-${bits}.p12`, makePkcs12(receiver, 'receiver', PASSWORD));
   const common = { '--storepass': PASSWORD, '--repeat': String(N) };
-  const sendJob: Wss4jJob = { command: 'send', args: { ...common, '--keystore': tenantP12, '--alias': 'tenant', '--enc-cert': harness.file(`r-${bits}.pem`, receiver.certificatePem), '--key-id': 'IssuerSerial', '--sym': 'http://www.w3.org/2009/xmlenc11#aes256-gcm', '--kt': 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p', '--in': harness.file('plain.xml', envelope) } };
-  const receiveJob: Wss4jJob = { command: 'receive', args: { ...common, '--keystore': receiverP12, '--trust': harness.file(`t-${bits}.pem`, tenant.certificatePem), '--in': harness.file(`m-${bits}.xml`, message) } };
+  const sendJob: Wss4jJob = {
+    command: 'send',
+    args: {
+      ...common,
+      '--keystore': tenantP12,
+      '--alias': 'tenant',
+      '--enc-cert': harness.file(`r-${bits}.pem`, receiver.certificatePem),
+      '--key-id': 'IssuerSerial',
+      '--sym': 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+      '--kt': 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+      '--in': harness.file('plain.xml', envelope),
+    },
+  };
+  const receiveJob: Wss4jJob = {
+    command: 'receive',
+    args: {
+      ...common,
+      '--keystore': receiverP12,
+      '--trust': harness.file(`t-${bits}.pem`, tenant.certificatePem),
+      '--in': harness.file(`m-${bits}.xml`, message),
+    },
+  };
   const warm = (job: Wss4jJob): Wss4jJob => ({ ...job, args: { ...job.args, '--repeat': String(2 * N) } });
   const msPerMessage = (r: Wss4jJobResult | undefined) => {
     if (!r || r.error) throw new Error(`WSS4J job failed: ${r?.error}`);
@@ -86,6 +111,8 @@ for (const bits of [2048, 4096]) {
     javaReceive.push(msPerMessage(r));
   }
   console.log(`RSA ${bits}  sign+encrypt    ours ${show(summarize(oursSend))}   WSS4J ${show(summarize(javaSend))}`);
-  console.log(`RSA ${bits}  verify+decrypt  ours ${show(summarize(oursReceive))}   WSS4J ${show(summarize(javaReceive))}`);
+  console.log(
+    `RSA ${bits}  verify+decrypt  ours ${show(summarize(oursReceive))}   WSS4J ${show(summarize(javaReceive))}`,
+  );
 }
 console.log(`load average after: ${load()}`);

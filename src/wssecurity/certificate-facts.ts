@@ -42,7 +42,10 @@ export function certificateFacts(certificate: string | Buffer): CertificateFacts
   const der = x509.raw;
   const { issuer, skiExtension } = readTbs(der);
   const ski =
-    skiExtension ?? createHash('sha1').update(x509.publicKey.export({ type: 'pkcs1', format: 'der' })).digest();
+    skiExtension ??
+    createHash('sha1')
+      .update(x509.publicKey.export({ type: 'pkcs1', format: 'der' }))
+      .digest();
   const facts: CertificateFacts = {
     x509,
     der,
@@ -171,7 +174,10 @@ export function formatRfc4514(attributes: readonly DnAttribute[]): string {
   return [...attributes]
     .reverse()
     .map((a) => {
-      const escaped = a.value.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+      const escaped = a.value
+        .replace(/([,+"\\<>;])/g, '\\$1')
+        .replace(/^([ #])/, '\\$1')
+        .replace(/ $/, '\\ ');
       return `${KEYWORD_BY_OID.get(a.oid) ?? a.oid}=${escaped}`;
     })
     .join(',');

@@ -59,7 +59,9 @@ export function encryptContent(uri: string, key: Buffer, plaintext: Buffer): Buf
   const iv = randomBytes(alg.ivLength);
   const cipher = createCipheriv(alg.cipher, key, iv);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return alg.gcm ? Buffer.concat([iv, body, (cipher as unknown as { getAuthTag(): Buffer }).getAuthTag()]) : Buffer.concat([iv, body]);
+  return alg.gcm
+    ? Buffer.concat([iv, body, (cipher as unknown as { getAuthTag(): Buffer }).getAuthTag()])
+    : Buffer.concat([iv, body]);
 }
 
 /** Decrypts CipherValue octets; any failure (short input, bad tag, bad padding) is one generic error. */

@@ -11,7 +11,14 @@ import {
   type MatchedBy,
 } from './key-identifier';
 import { readKeyTransportMethod, unwrapKey } from './key-transport';
-import { describeKeyring, findKey, loadKeyring, type KeyringEntry, type LoadedKey, type LoadedKeyring } from './keyring';
+import {
+  describeKeyring,
+  findKey,
+  loadKeyring,
+  type KeyringEntry,
+  type LoadedKey,
+  type LoadedKeyring,
+} from './keyring';
 import { ALG, NS } from './namespaces';
 import {
   adoptInto,
@@ -174,14 +181,22 @@ export function decryptEncryptedData(
     const octets = decryptEncryptedDataElement(ed, unwrapped.cek);
     if (octets) {
       if (ed === doc.documentElement) return result(octets.toString('utf8'), unwrapped);
-      throw new CpiError('CPI_WSS_UNSUPPORTED_ALGORITHM', `EncryptedData Type "${ed.getAttribute('Type')}" inside a document`);
+      throw new CpiError(
+        'CPI_WSS_UNSUPPORTED_ALGORITHM',
+        `EncryptedData Type "${ed.getAttribute('Type')}" inside a document`,
+      );
     }
   }
   return result(serialize(doc as Document), first!);
 }
 
 function result(plaintext: string, unwrapped: UnwrappedKey): DecryptedDocument {
-  return { plaintext, keyUsed: unwrapped.key.facts.fingerprint256, keyId: unwrapped.key.id, matchedBy: unwrapped.matchedBy };
+  return {
+    plaintext,
+    keyUsed: unwrapped.key.facts.fingerprint256,
+    keyId: unwrapped.key.id,
+    matchedBy: unwrapped.matchedBy,
+  };
 }
 
 function findEncryptedKeyFor(ed: Element, doc: Document, ctx: DecryptContext): Element {

@@ -129,7 +129,8 @@ export function readKeyReference(keyInfo: Element, ids: Map<string, Element>): K
       if (valueType === WSS.ski) ref.ski = base64Of(ki);
       else if (valueType === WSS.thumbprintSha1) ref.thumbprint = base64Of(ki);
       else if (valueType === WSS.x509v3) ref.certificate = messageCertificate(base64Of(ki));
-      else throw new CpiError('CPI_WSS_UNSUPPORTED_ALGORITHM', `KeyIdentifier ValueType "${valueType}" is not supported`);
+      else
+        throw new CpiError('CPI_WSS_UNSUPPORTED_ALGORITHM', `KeyIdentifier ValueType "${valueType}" is not supported`);
     }
     readX509Data(str, ref);
   }
@@ -171,7 +172,10 @@ function messageCertificate(der: Buffer): CertificateFacts {
   try {
     return certificateFacts(der);
   } catch {
-    throw new CpiError('CPI_WSS_MALFORMED_MESSAGE', 'the certificate in the message is not a readable X.509 certificate');
+    throw new CpiError(
+      'CPI_WSS_MALFORMED_MESSAGE',
+      'the certificate in the message is not a readable X.509 certificate',
+    );
   }
 }
 
@@ -182,11 +186,7 @@ export function matchReference(ref: KeyReference, facts: CertificateFacts): Matc
     // A re-issued certificate for the same key still names our key pair.
     if (ref.certificate.x509.publicKey.equals(facts.x509.publicKey)) return 'certificate';
   }
-  if (
-    ref.issuerSerial &&
-    ref.issuerSerial.serial === facts.serial &&
-    ref.issuerSerial.issuerKey === facts.issuerKey
-  ) {
+  if (ref.issuerSerial && ref.issuerSerial.serial === facts.serial && ref.issuerSerial.issuerKey === facts.issuerKey) {
     return 'issuerSerial';
   }
   if (ref.ski && ref.ski.equals(facts.ski)) return 'ski';
@@ -205,7 +205,8 @@ export function describeReference(ref: KeyReference): string {
   if (ref.certificate) {
     parts.push(`certificate subject="${ref.certificate.subject}" sha256=${ref.certificate.fingerprint256}`);
   }
-  if (ref.issuerSerial) parts.push(`issuer="${ref.issuerSerial.issuer}" serial=${ref.issuerSerial.serial.toString(10)}`);
+  if (ref.issuerSerial)
+    parts.push(`issuer="${ref.issuerSerial.issuer}" serial=${ref.issuerSerial.serial.toString(10)}`);
   if (ref.ski) parts.push(`SKI=${ref.ski.toString('base64')}`);
   if (ref.thumbprint) parts.push(`thumbprintSHA1=${ref.thumbprint.toString('hex')}`);
   if (ref.keyName) parts.push(`keyName="${ref.keyName}"`);

@@ -31,7 +31,10 @@ export type KeyTransportName = 'rsa-oaep-mgf1p' | 'rsa-oaep';
 export function keyTransportFor(name: KeyTransportName): KeyTransport {
   if (name === 'rsa-oaep-mgf1p') return { algorithm: ALG.rsaOaepMgf1p, digest: 'sha1', mgf1: 'sha1' };
   if (name === 'rsa-oaep') return { algorithm: ALG.rsaOaep, digest: 'sha256', mgf1: 'sha256' };
-  throw new CpiError('CPI_WSS_INVALID_OPTION', `keyTransport is "${String(name)}"; expected rsa-oaep-mgf1p or rsa-oaep`);
+  throw new CpiError(
+    'CPI_WSS_INVALID_OPTION',
+    `keyTransport is "${String(name)}"; expected rsa-oaep-mgf1p or rsa-oaep`,
+  );
 }
 
 const URI_BY_DIGEST: Record<string, string> = Object.fromEntries(
@@ -83,7 +86,10 @@ export function readKeyTransportMethod(method: Element): KeyTransport {
 /** Wraps the CEK for a receiver's public key. */
 export function wrapKey(publicKey: KeyObject, kt: KeyTransport, cek: Buffer): Buffer {
   if (kt.digest !== kt.mgf1 || kt.algorithm === ALG.rsa15) {
-    throw new CpiError('CPI_WSS_INVALID_OPTION', 'the sender only wraps keys with RSA-OAEP where digest and MGF1 agree');
+    throw new CpiError(
+      'CPI_WSS_INVALID_OPTION',
+      'the sender only wraps keys with RSA-OAEP where digest and MGF1 agree',
+    );
   }
   return publicEncrypt(
     { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: kt.digest, oaepLabel: kt.label },

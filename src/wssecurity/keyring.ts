@@ -42,7 +42,10 @@ export function loadKeyring(entries: readonly KeyringEntry[] | LoadedKeyring): L
           : { key: entry.privateKeyPem, passphrase: entry.passphrase, format: 'pem' },
       );
     } catch (error) {
-      throw new CpiError('CPI_WSS_INVALID_OPTION', `keyring entry ${index}: the private key does not load: ${(error as Error).message}`);
+      throw new CpiError(
+        'CPI_WSS_INVALID_OPTION',
+        `keyring entry ${index}: the private key does not load: ${(error as Error).message}`,
+      );
     }
     const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
     if (!spki(createPublicKey(privateKey)).equals(spki(facts.x509.publicKey))) {

@@ -6,7 +6,12 @@ import { createPrivateKey, randomBytes, randomUUID, type KeyObject } from 'node:
 import type { Document, Element } from '@xmldom/xmldom';
 import { CpiError } from '../errors';
 import { certificateFacts } from './certificate-facts';
-import { contentAlgorithmUri, contentKeyLength, encryptContent, type ContentEncryptionName } from './content-encryption';
+import {
+  contentAlgorithmUri,
+  contentKeyLength,
+  encryptContent,
+  type ContentEncryptionName,
+} from './content-encryption';
 import { createBinarySecurityToken, createSecurityTokenReference, type KeyIdentifierForm } from './key-identifier';
 import { createKeyTransportMethod, keyTransportFor, wrapKey, type KeyTransportName } from './key-transport';
 import { ALG, NS, WSS } from './namespaces';
@@ -65,7 +70,10 @@ export function signAndEncrypt(envelopeXml: string, options: SignAndEncryptOptio
   }
   const suite = options.algorithmSuite === undefined ? undefined : SUITES[options.algorithmSuite];
   if (options.algorithmSuite !== undefined && !suite) {
-    throw new CpiError('CPI_WSS_INVALID_OPTION', `algorithmSuite is "${options.algorithmSuite}"; expected Basic256, Basic128 or Basic256Sha256`);
+    throw new CpiError(
+      'CPI_WSS_INVALID_OPTION',
+      `algorithmSuite is "${options.algorithmSuite}"; expected Basic256, Basic128 or Basic256Sha256`,
+    );
   }
   const contentUri = contentAlgorithmUri(options.contentEncryption ?? suite?.content ?? 'aes256-gcm');
   const keyTransport = keyTransportFor(options.keyTransport ?? suite?.keyTransport ?? 'rsa-oaep-mgf1p');
@@ -133,7 +141,10 @@ function cipherData(doc: Document, octets: Buffer): Element {
 function prepareSecurityHeader(doc: Document): void {
   const parts = envelopeParts(doc);
   if (securityHeaders(parts).length > 0) {
-    throw new CpiError('CPI_WSS_INVALID_OPTION', 'the envelope to secure already has a wsse:Security header; expected none');
+    throw new CpiError(
+      'CPI_WSS_INVALID_OPTION',
+      'the envelope to secure already has a wsse:Security header; expected none',
+    );
   }
   const prefix = parts.envelope.prefix ?? 'soapenv';
   let header = parts.header;

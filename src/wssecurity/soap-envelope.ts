@@ -29,7 +29,10 @@ export function envelopeParts(doc: Document): EnvelopeParts {
   // SOAP allows only Header? then Body: anything else could hide a second "body" from a careless processor.
   const expected = header ? [header, body] : [body];
   if (kids.length !== expected.length || kids.some((k, i) => k !== expected[i])) {
-    throw new CpiError('CPI_WSS_MALFORMED_MESSAGE', 'the Envelope must contain an optional Header and then the Body, nothing else');
+    throw new CpiError(
+      'CPI_WSS_MALFORMED_MESSAGE',
+      'the Envelope must contain an optional Header and then the Body, nothing else',
+    );
   }
   return { envelope, header, body, soapNs };
 }

@@ -12,7 +12,14 @@ import {
   type DecryptContext,
   type UnwrappedKey,
 } from './decrypt-encrypted-data';
-import { describeHeld, describeReference, matchReference, readKeyReference, type KeyReference, type MatchedBy } from './key-identifier';
+import {
+  describeHeld,
+  describeReference,
+  matchReference,
+  readKeyReference,
+  type KeyReference,
+  type MatchedBy,
+} from './key-identifier';
 import { loadKeyring, type KeyringEntry, type LoadedKeyring } from './keyring';
 import { NS } from './namespaces';
 import { envelopeParts, securityHeaders } from './soap-envelope';
@@ -77,7 +84,10 @@ export function verifyAndDecrypt(
   const parts = envelopeParts(doc);
   const headers = securityHeaders(parts);
   if (headers.length !== 1) {
-    throw new CpiError('CPI_WSS_SECURITY_HEADER', `the message has ${headers.length} wsse:Security headers; expected 1`);
+    throw new CpiError(
+      'CPI_WSS_SECURITY_HEADER',
+      `the message has ${headers.length} wsse:Security headers; expected 1`,
+    );
   }
   const security = headers[0]!;
   const ctx: DecryptContext = {
@@ -96,7 +106,10 @@ export function verifyAndDecrypt(
     const unwrapped = unwrapEncryptedKey(ek, ctx, contentAlgorithmOf(eds[0]!), extraRef);
     for (const ed of eds) {
       if (decryptEncryptedDataElement(ed, unwrapped.cek)) {
-        throw new CpiError('CPI_WSS_UNSUPPORTED_ALGORITHM', `EncryptedData Type "${ed.getAttribute('Type')}" in a SOAP message`);
+        throw new CpiError(
+          'CPI_WSS_UNSUPPORTED_ALGORITHM',
+          `EncryptedData Type "${ed.getAttribute('Type')}" in a SOAP message`,
+        );
       }
       done.add(ed);
     }
@@ -110,12 +123,16 @@ export function verifyAndDecrypt(
       ctx.ids.clear();
       for (const [id, target] of indexIds(doc)) ctx.ids.set(id, target);
     } else if (is(el, NS.ds, 'Signature')) {
-      if (signerFingerprint) throw new CpiError('CPI_WSS_SIGNATURE_INVALID', 'the header holds more than one Signature');
+      if (signerFingerprint)
+        throw new CpiError('CPI_WSS_SIGNATURE_INVALID', 'the header holds more than one Signature');
       signerFingerprint = verifyBodySignature(el, parts.body, pinned, ctx.ids);
     } else if (is(el, NS.wsu, 'Timestamp')) {
       checkTimestamp(el, now, skewMs);
     } else if (is(el, NS.xenc, 'ReferenceList') || is(el, NS.xenc, 'EncryptedData')) {
-      throw new CpiError('CPI_WSS_UNSUPPORTED_ALGORITHM', `a top-level xenc:${el.localName} in the Security header is not supported`);
+      throw new CpiError(
+        'CPI_WSS_UNSUPPORTED_ALGORITHM',
+        `a top-level xenc:${el.localName} in the Security header is not supported`,
+      );
     }
   }
 
@@ -125,12 +142,16 @@ export function verifyAndDecrypt(
     const keyInfo = child(ed, NS.ds, 'KeyInfo');
     const ek = keyInfo ? children(keyInfo, NS.xenc, 'EncryptedKey')[0] : undefined;
     if (!ek || !keyInfo) {
-      throw new CpiError('CPI_WSS_BAD_REFERENCE', `the EncryptedData ${idOf(ed) ?? ''} in the Body is not referenced by any EncryptedKey`);
+      throw new CpiError(
+        'CPI_WSS_BAD_REFERENCE',
+        `the EncryptedData ${idOf(ed) ?? ''} in the Body is not referenced by any EncryptedKey`,
+      );
     }
     decrypt(ek, [ed], readKeyReference(keyInfo, ctx.ids));
   }
 
-  if (!decryptedWith) throw new CpiError('CPI_WSS_MALFORMED_MESSAGE', 'the message has no EncryptedKey: the Body is not encrypted');
+  if (!decryptedWith)
+    throw new CpiError('CPI_WSS_MALFORMED_MESSAGE', 'the message has no EncryptedKey: the Body is not encrypted');
   if (!signerFingerprint && (options.requireSignature ?? true)) {
     throw new CpiError('CPI_WSS_SIGNATURE_MISSING', 'the wsse:Security header holds no ds:Signature');
   }
@@ -157,7 +178,10 @@ function referencedEncryptedData(ek: Element, ctx: DecryptContext, body: Element
     // Lenient rule for senders that omit the ReferenceList: only when the Body holds exactly one EncryptedData.
     const candidates = descendants(body).filter((e) => is(e, NS.xenc, 'EncryptedData') && !done.has(e));
     if (candidates.length !== 1) {
-      throw new CpiError('CPI_WSS_BAD_REFERENCE', `the EncryptedKey has no ReferenceList and the Body holds ${candidates.length} EncryptedData elements; expected exactly 1`);
+      throw new CpiError(
+        'CPI_WSS_BAD_REFERENCE',
+        `the EncryptedKey has no ReferenceList and the Body holds ${candidates.length} EncryptedData elements; expected exactly 1`,
+      );
     }
     return candidates;
   }
@@ -169,9 +193,13 @@ function referencedEncryptedData(ek: Element, ctx: DecryptContext, body: Element
     }
     const target = resolveLocal(ctx.ids, dr.getAttribute('URI'), 'the DataReference');
     if (!is(target, NS.xenc, 'EncryptedData')) {
-      throw new CpiError('CPI_WSS_BAD_REFERENCE', `the DataReference ${dr.getAttribute('URI')} points at ${target.tagName}; expected xenc:EncryptedData`);
+      throw new CpiError(
+        'CPI_WSS_BAD_REFERENCE',
+        `the DataReference ${dr.getAttribute('URI')} points at ${target.tagName}; expected xenc:EncryptedData`,
+      );
     }
-    if (done.has(target)) throw new CpiError('CPI_WSS_BAD_REFERENCE', `the EncryptedData ${dr.getAttribute('URI')} is referenced twice`);
+    if (done.has(target))
+      throw new CpiError('CPI_WSS_BAD_REFERENCE', `the EncryptedData ${dr.getAttribute('URI')} is referenced twice`);
     return target;
   });
 }
@@ -212,15 +240,22 @@ function checkTimestamp(ts: Element, now: Date, skewMs: number): void {
     const el = child(ts, NS.wsu, name);
     if (!el) return undefined;
     const date = new Date(textOf(el));
-    if (Number.isNaN(date.getTime())) throw new CpiError('CPI_WSS_TIMESTAMP_INVALID', `wsu:${name} "${textOf(el)}" is not a date`);
+    if (Number.isNaN(date.getTime()))
+      throw new CpiError('CPI_WSS_TIMESTAMP_INVALID', `wsu:${name} "${textOf(el)}" is not a date`);
     return date;
   };
   const created = read('Created');
   const expires = read('Expires');
   if (created && created.getTime() - skewMs > now.getTime()) {
-    throw new CpiError('CPI_WSS_TIMESTAMP_INVALID', `wsu:Created ${created.toISOString()} lies after now (${now.toISOString()})`);
+    throw new CpiError(
+      'CPI_WSS_TIMESTAMP_INVALID',
+      `wsu:Created ${created.toISOString()} lies after now (${now.toISOString()})`,
+    );
   }
   if (expires && expires.getTime() + skewMs < now.getTime()) {
-    throw new CpiError('CPI_WSS_TIMESTAMP_INVALID', `wsu:Expires ${expires.toISOString()} lies before now (${now.toISOString()})`);
+    throw new CpiError(
+      'CPI_WSS_TIMESTAMP_INVALID',
+      `wsu:Expires ${expires.toISOString()} lies before now (${now.toISOString()})`,
+    );
   }
 }

@@ -115,7 +115,8 @@ export function adoptInto<T extends Node>(doc: Document, node: T): T {
     const n = stack.pop()!;
     (n as { ownerDocument: Document }).ownerDocument = doc;
     if (isElement(n)) {
-      for (let i = 0; i < n.attributes.length; i++) (n.attributes.item(i) as { ownerDocument: Document }).ownerDocument = doc;
+      for (let i = 0; i < n.attributes.length; i++)
+        (n.attributes.item(i) as { ownerDocument: Document }).ownerDocument = doc;
     }
     for (let c = n.firstChild; c; c = c.nextSibling) stack.push(c);
   }
@@ -148,7 +149,8 @@ export function indexIds(doc: Document): Map<string, Element> {
       if (local === 'Id' || local === 'ID' || local === 'id') ids.add(a.value);
     }
     for (const id of ids) {
-      if (byId.has(id)) throw new CpiError('CPI_WSS_DUPLICATE_ID', `the ID "${id}" is carried by more than one element`);
+      if (byId.has(id))
+        throw new CpiError('CPI_WSS_DUPLICATE_ID', `the ID "${id}" is carried by more than one element`);
       byId.set(id, el);
     }
   }

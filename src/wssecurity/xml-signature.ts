@@ -61,7 +61,10 @@ const DEFAULT_NS_FOR_PREFIX = { ds: NS.ds };
 export function canonicalize(el: Element, algorithm: string, inclusivePrefixes: readonly string[] = []): string {
   const Algorithm = CANONICALIZERS[algorithm];
   if (!Algorithm) {
-    throw new CpiError('CPI_WSS_UNSUPPORTED_ALGORITHM', `canonicalization "${algorithm}"; expected ${DSIG.excC14n} or ${C14N}`);
+    throw new CpiError(
+      'CPI_WSS_UNSUPPORTED_ALGORITHM',
+      `canonicalization "${algorithm}"; expected ${DSIG.excC14n} or ${C14N}`,
+    );
   }
   const before = new Set<string>();
   for (let i = 0; i < el.attributes.length; i++) before.add(el.attributes.item(i)!.name);
@@ -164,7 +167,11 @@ export interface VerifiedReference {
  * only what was signed is trusted. Throws CPI_WSS_SIGNATURE_INVALID (the detail says why) or
  * CPI_WSS_UNSUPPORTED_ALGORITHM.
  */
-export function verifySignature(signature: Element, publicKey: KeyObject, ids: Map<string, Element>): VerifiedReference[] {
+export function verifySignature(
+  signature: Element,
+  publicKey: KeyObject,
+  ids: Map<string, Element>,
+): VerifiedReference[] {
   const invalid = (detail: string): never => {
     throw new CpiError('CPI_WSS_SIGNATURE_INVALID', detail);
   };
@@ -215,7 +222,10 @@ function verifyReference(
   const uri = reference.getAttribute('URI') ?? '';
   // Only `#id`: an empty URI (the whole document) or an XPointer never names one element of a SOAP message.
   if (!/^#[^#'"]+$/.test(uri)) {
-    throw new CpiError('CPI_WSS_BAD_REFERENCE', `the signature Reference has URI "${uri}"; expected "#<id>" of this message`);
+    throw new CpiError(
+      'CPI_WSS_BAD_REFERENCE',
+      `the signature Reference has URI "${uri}"; expected "#<id>" of this message`,
+    );
   }
   const element = resolveLocal(ids, uri, 'the signature Reference');
   for (let n: Element | null = element; n; n = isElement(n.parentNode) ? n.parentNode : null) {
@@ -224,18 +234,27 @@ function verifyReference(
   const transforms = child(reference, NS.ds, 'Transforms');
   const transformList = transforms ? childElements(transforms) : [];
   if (transformList.length > 1 || transformList.some((t) => !is(t, NS.ds, 'Transform'))) {
-    throw new CpiError('CPI_WSS_UNSUPPORTED_ALGORITHM', `the Reference ${uri} has ${transformList.length} transforms; expected one canonicalization`);
+    throw new CpiError(
+      'CPI_WSS_UNSUPPORTED_ALGORITHM',
+      `the Reference ${uri} has ${transformList.length} transforms; expected one canonicalization`,
+    );
   }
   const transform = transformList[0];
   const named = transform ? (transform.getAttribute('Algorithm') ?? '') : C14N;
   const algorithm = WITHOUT_COMMENTS[named] ?? named;
   if (!CANONICALIZERS[algorithm]) {
-    throw new CpiError('CPI_WSS_UNSUPPORTED_ALGORITHM', `the Reference ${uri} uses transform "${named}"; expected a canonicalization`);
+    throw new CpiError(
+      'CPI_WSS_UNSUPPORTED_ALGORITHM',
+      `the Reference ${uri} uses transform "${named}"; expected a canonicalization`,
+    );
   }
   const digestUri = one(reference, 'DigestMethod', invalid).getAttribute('Algorithm') ?? '';
   const digestName = DIGEST_BY_URI[digestUri];
   if (!digestName) {
-    throw new CpiError('CPI_WSS_UNSUPPORTED_ALGORITHM', `digest "${digestUri}"; expected one of ${Object.keys(DIGEST_BY_URI).join(', ')}`);
+    throw new CpiError(
+      'CPI_WSS_UNSUPPORTED_ALGORITHM',
+      `digest "${digestUri}"; expected one of ${Object.keys(DIGEST_BY_URI).join(', ')}`,
+    );
   }
   const expectedText = textOf(one(reference, 'DigestValue', invalid));
   if (!expectedText) invalid(`the Reference ${uri} has an empty DigestValue`);
@@ -244,7 +263,9 @@ function verifyReference(
     .update(canonicalize(element, algorithm, transform ? inclusivePrefixes(transform) : []))
     .digest();
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
-    invalid(`invalid signature: for uri ${uri} the calculated digest is ${actual.toString('base64')}, the message supplies ${expectedText}`);
+    invalid(
+      `invalid signature: for uri ${uri} the calculated digest is ${actual.toString('base64')}, the message supplies ${expectedText}`,
+    );
   }
   return { uri, element };
 }

@@ -7,11 +7,19 @@ import { makeKeyPair } from './fixtures';
 
 describe('parseDn / dnKey', () => {
   // Toolkits write the same issuer differently; all of these must select the same key.
-  const reference = dnKey(parseDn('CN=Example Test CA,O=Example Receiver GmbH\\, Trust Services,C=DE,E=ca@example.com'));
+  const reference = dnKey(
+    parseDn('CN=Example Test CA,O=Example Receiver GmbH\\, Trust Services,C=DE,E=ca@example.com'),
+  );
   const sameIssuer: [string, string][] = [
     ['RFC 2253 order reversed', 'E=ca@example.com,C=DE,O=Example Receiver GmbH\\, Trust Services,CN=Example Test CA'],
-    ['Java style ", " separators and EMAILADDRESS', 'EMAILADDRESS=ca@example.com, CN=Example Test CA, O=Example Receiver GmbH\\, Trust Services, C=DE'],
-    ['dotted OID with #hex (IA5String) value', '1.2.840.113549.1.9.1=#160e6361406578616d706c652e636f6d,CN=Example Test CA,O=Example Receiver GmbH\\, Trust Services,C=DE'],
+    [
+      'Java style ", " separators and EMAILADDRESS',
+      'EMAILADDRESS=ca@example.com, CN=Example Test CA, O=Example Receiver GmbH\\, Trust Services, C=DE',
+    ],
+    [
+      'dotted OID with #hex (IA5String) value',
+      '1.2.840.113549.1.9.1=#160e6361406578616d706c652e636f6d,CN=Example Test CA,O=Example Receiver GmbH\\, Trust Services,C=DE',
+    ],
     ['quoted value and case', 'cn=example test ca,o="Example Receiver GmbH, Trust Services",c=de,e=CA@example.com'],
     ['hex-escaped comma', 'CN=Example Test CA,O=Example Receiver GmbH\\2C Trust Services,C=DE,E=ca@example.com'],
   ];
@@ -24,8 +32,14 @@ describe('parseDn / dnKey', () => {
   });
 
   test('refuses an unreadable DN with a message naming it', () => {
-    assert.throws(() => parseDn('no equals sign'), (e) => isCpiError(e) && e.code === 'CPI_WSS_MALFORMED_MESSAGE' && e.detail.includes('no equals sign'));
-    assert.throws(() => parseDn('XYZ=1'), (e) => isCpiError(e) && e.detail.includes('XYZ'));
+    assert.throws(
+      () => parseDn('no equals sign'),
+      (e) => isCpiError(e) && e.code === 'CPI_WSS_MALFORMED_MESSAGE' && e.detail.includes('no equals sign'),
+    );
+    assert.throws(
+      () => parseDn('XYZ=1'),
+      (e) => isCpiError(e) && e.detail.includes('XYZ'),
+    );
   });
 });
 
@@ -52,6 +66,9 @@ describe('certificateFacts', () => {
   });
 
   test('refuses text that is not a certificate', () => {
-    assert.throws(() => certificateFacts('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'), (e) => isCpiError(e) && e.code === 'CPI_WSS_INVALID_OPTION');
+    assert.throws(
+      () => certificateFacts('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'),
+      (e) => isCpiError(e) && e.code === 'CPI_WSS_INVALID_OPTION',
+    );
   });
 });

@@ -18,7 +18,9 @@ function sharedDir(): string {
   );
   const found = candidates.find((p) => existsSync(path.join(p, 'interop', 'SOURCES.md')));
   if (!found) {
-    throw new Error(`interop samples not found in ${candidates.join(' or ')}; set CPI_SHARED_DIR to the shared/ folder`);
+    throw new Error(
+      `interop samples not found in ${candidates.join(' or ')}; set CPI_SHARED_DIR to the shared/ folder`,
+    );
   }
   return found;
 }
@@ -28,7 +30,9 @@ const read = (file: string) => readFileSync(path.join(interop, file));
 const text = (file: string) => read(file).toString('utf8');
 
 function pkcs8Pem(der: Buffer): string {
-  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }).toString();
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+    .export({ type: 'pkcs8', format: 'pem' })
+    .toString();
 }
 
 function fromPkcs12(file: string, password: string): KeyringEntry {
@@ -46,16 +50,28 @@ const keyring: KeyringEntry[] = [
   fromPkcs12('santuario-w3c-xmlenc11/RSA-2048_SHA256WithRSA.p12', 'passwd'),
   fromPkcs12('santuario-w3c-xmlenc11/RSA-3072_SHA256WithRSA.p12', 'passwd'),
   fromPkcs12('santuario-w3c-xmlenc11/RSA-4096_SHA256WithRSA.p12', 'passwd'),
-  { privateKeyPem: pkcs8Pem(read('santuario-merlin/rsa.p8')), certificatePem: text('santuario-merlin/merlin-hughes.cert.pem'), id: 'merlin' },
-  { privateKeyPem: pkcs8Pem(read('santuario-phaos/rsa-priv-key.der')), certificatePem: text('santuario-phaos/rsa-test-ca.cert.pem'), id: 'phaos' },
-  { privateKeyPem: text('apigee-wssec/keys/pair2.key.pem'), certificatePem: text('apigee-wssec/keys/pair2.cert.pem'), id: 'apigee-pair2' },
+  {
+    privateKeyPem: pkcs8Pem(read('santuario-merlin/rsa.p8')),
+    certificatePem: text('santuario-merlin/merlin-hughes.cert.pem'),
+    id: 'merlin',
+  },
+  {
+    privateKeyPem: pkcs8Pem(read('santuario-phaos/rsa-priv-key.der')),
+    certificatePem: text('santuario-phaos/rsa-test-ca.cert.pem'),
+    id: 'phaos',
+  },
+  {
+    privateKeyPem: text('apigee-wssec/keys/pair2.key.pem'),
+    certificatePem: text('apigee-wssec/keys/pair2.cert.pem'),
+    id: 'apigee-pair2',
+  },
 ];
 
 /** Parses, drops whitespace-only text and the XML declaration, serializes: a layout-insensitive form. */
 function normalized(xml: string): string {
   const doc = new DOMParser().parseFromString(xml.replace(/^\uFEFF?\s*<\?xml[^?]*\?>/, ''), 'text/xml');
   const strip = (node: Node) => {
-    for (let n = node.firstChild; n; ) {
+    for (let n = node.firstChild; n;) {
       const next = n.nextSibling;
       if (n.nodeType === 3 && !(n.nodeValue ?? '').trim()) node.removeChild(n);
       else strip(n);
@@ -83,19 +99,74 @@ interface PlainSample {
 }
 
 const PLAIN_SAMPLES: PlainSample[] = [
-  { file: 'santuario-w3c-xmlenc11/cipherText__RSA-2048__aes128-gcm__rsa-oaep-mgf1p.xml', expected: 'santuario-w3c-xmlenc11/plaintext.xml', key: 'santuario-w3c-xmlenc11/RSA-2048_SHA256WithRSA.p12' },
-  { file: 'santuario-w3c-xmlenc11/cipherText__RSA-3072__aes192-gcm__rsa-oaep-mgf1p__Sha256.xml', expected: 'santuario-w3c-xmlenc11/plaintext.xml', key: 'santuario-w3c-xmlenc11/RSA-3072_SHA256WithRSA.p12' },
-  { file: 'santuario-w3c-xmlenc11/cipherText__RSA-3072__aes256-gcm__rsa-oaep__Sha384-MGF_Sha1.xml', expected: 'santuario-w3c-xmlenc11/plaintext.xml', key: 'santuario-w3c-xmlenc11/RSA-3072_SHA256WithRSA.p12' },
-  { file: 'santuario-w3c-xmlenc11/cipherText__RSA-4096__aes256-gcm__rsa-oaep__Sha512-MGF_Sha1_PSource.xml', expected: 'santuario-w3c-xmlenc11/plaintext.xml', key: 'santuario-w3c-xmlenc11/RSA-4096_SHA256WithRSA.p12' },
-  { file: 'santuario-merlin/encrypt-data-tripledes-cbc-rsa-oaep-mgf1p.xml', expected: 'santuario-merlin/plaintext.txt', key: 'merlin' },
-  { file: 'santuario-merlin/encrypt-data-tripledes-cbc-rsa-oaep-mgf1p-sha256.xml', expected: 'santuario-merlin/plaintext.txt', key: 'merlin' },
-  { file: 'santuario-merlin/encrypt-element-aes128-cbc-rsa-1_5.xml', expected: 'santuario-merlin/plaintext.xml', key: 'merlin', rsa15: true },
-  { file: 'santuario-phaos/enc-element-aes128-kt-rsa_oaep_sha1.xml', expected: 'santuario-phaos/payment.xml', key: 'phaos' },
-  { file: 'santuario-phaos/enc-element-aes192-kt-rsa_oaep_sha1.xml', expected: 'santuario-phaos/payment.xml', key: 'phaos' },
-  { file: 'santuario-phaos/enc-element-3des-kt-rsa_oaep_sha256.xml', expected: 'santuario-phaos/payment.xml', key: 'phaos' },
-  { file: 'santuario-phaos/enc-text-aes256-kt-rsa_oaep_sha1.xml', expected: 'santuario-phaos/payment.xml', key: 'phaos' },
-  { file: 'santuario-phaos/enc-element-aes128-kt-rsa1_5.xml', expected: 'santuario-phaos/payment.xml', key: 'phaos', rsa15: true },
-  { file: 'santuario-phaos/enc-content-aes256-kt-rsa1_5.xml', expected: 'santuario-phaos/payment.xml', key: 'phaos', rsa15: true },
+  {
+    file: 'santuario-w3c-xmlenc11/cipherText__RSA-2048__aes128-gcm__rsa-oaep-mgf1p.xml',
+    expected: 'santuario-w3c-xmlenc11/plaintext.xml',
+    key: 'santuario-w3c-xmlenc11/RSA-2048_SHA256WithRSA.p12',
+  },
+  {
+    file: 'santuario-w3c-xmlenc11/cipherText__RSA-3072__aes192-gcm__rsa-oaep-mgf1p__Sha256.xml',
+    expected: 'santuario-w3c-xmlenc11/plaintext.xml',
+    key: 'santuario-w3c-xmlenc11/RSA-3072_SHA256WithRSA.p12',
+  },
+  {
+    file: 'santuario-w3c-xmlenc11/cipherText__RSA-3072__aes256-gcm__rsa-oaep__Sha384-MGF_Sha1.xml',
+    expected: 'santuario-w3c-xmlenc11/plaintext.xml',
+    key: 'santuario-w3c-xmlenc11/RSA-3072_SHA256WithRSA.p12',
+  },
+  {
+    file: 'santuario-w3c-xmlenc11/cipherText__RSA-4096__aes256-gcm__rsa-oaep__Sha512-MGF_Sha1_PSource.xml',
+    expected: 'santuario-w3c-xmlenc11/plaintext.xml',
+    key: 'santuario-w3c-xmlenc11/RSA-4096_SHA256WithRSA.p12',
+  },
+  {
+    file: 'santuario-merlin/encrypt-data-tripledes-cbc-rsa-oaep-mgf1p.xml',
+    expected: 'santuario-merlin/plaintext.txt',
+    key: 'merlin',
+  },
+  {
+    file: 'santuario-merlin/encrypt-data-tripledes-cbc-rsa-oaep-mgf1p-sha256.xml',
+    expected: 'santuario-merlin/plaintext.txt',
+    key: 'merlin',
+  },
+  {
+    file: 'santuario-merlin/encrypt-element-aes128-cbc-rsa-1_5.xml',
+    expected: 'santuario-merlin/plaintext.xml',
+    key: 'merlin',
+    rsa15: true,
+  },
+  {
+    file: 'santuario-phaos/enc-element-aes128-kt-rsa_oaep_sha1.xml',
+    expected: 'santuario-phaos/payment.xml',
+    key: 'phaos',
+  },
+  {
+    file: 'santuario-phaos/enc-element-aes192-kt-rsa_oaep_sha1.xml',
+    expected: 'santuario-phaos/payment.xml',
+    key: 'phaos',
+  },
+  {
+    file: 'santuario-phaos/enc-element-3des-kt-rsa_oaep_sha256.xml',
+    expected: 'santuario-phaos/payment.xml',
+    key: 'phaos',
+  },
+  {
+    file: 'santuario-phaos/enc-text-aes256-kt-rsa_oaep_sha1.xml',
+    expected: 'santuario-phaos/payment.xml',
+    key: 'phaos',
+  },
+  {
+    file: 'santuario-phaos/enc-element-aes128-kt-rsa1_5.xml',
+    expected: 'santuario-phaos/payment.xml',
+    key: 'phaos',
+    rsa15: true,
+  },
+  {
+    file: 'santuario-phaos/enc-content-aes256-kt-rsa1_5.xml',
+    expected: 'santuario-phaos/payment.xml',
+    key: 'phaos',
+    rsa15: true,
+  },
 ];
 
 const SOAP_SAMPLES: { file: string; rsa15: boolean }[] = [

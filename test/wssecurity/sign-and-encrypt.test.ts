@@ -12,14 +12,45 @@ const receiverNew = makeKeyPair('soap.receiver.example new');
 const unrelated = makeKeyPair('unrelated');
 const noSki = makeKeyPair('receiver without SKI extension', { ski: false });
 
-const ALGORITHM_SETS: { name: string; options: Partial<SignAndEncryptOptions>; content: string; transport: string }[] = [
-  { name: 'default (aes256-gcm, rsa-oaep-mgf1p)', options: {}, content: 'xmlenc11#aes256-gcm', transport: 'xmlenc#rsa-oaep-mgf1p' },
-  { name: 'aes128-gcm', options: { contentEncryption: 'aes128-gcm' }, content: 'xmlenc11#aes128-gcm', transport: 'xmlenc#rsa-oaep-mgf1p' },
-  { name: 'Basic256', options: { algorithmSuite: 'Basic256' }, content: 'xmlenc#aes256-cbc', transport: 'xmlenc#rsa-oaep-mgf1p' },
-  { name: 'Basic128', options: { algorithmSuite: 'Basic128' }, content: 'xmlenc#aes128-cbc', transport: 'xmlenc#rsa-oaep-mgf1p' },
-  { name: 'Basic256Sha256', options: { algorithmSuite: 'Basic256Sha256' }, content: 'xmlenc#aes256-cbc', transport: 'xmlenc#rsa-oaep-mgf1p' },
-  { name: 'xmlenc11 rsa-oaep SHA-256', options: { keyTransport: 'rsa-oaep' }, content: 'xmlenc11#aes256-gcm', transport: 'xmlenc11#rsa-oaep' },
-];
+const ALGORITHM_SETS: { name: string; options: Partial<SignAndEncryptOptions>; content: string; transport: string }[] =
+  [
+    {
+      name: 'default (aes256-gcm, rsa-oaep-mgf1p)',
+      options: {},
+      content: 'xmlenc11#aes256-gcm',
+      transport: 'xmlenc#rsa-oaep-mgf1p',
+    },
+    {
+      name: 'aes128-gcm',
+      options: { contentEncryption: 'aes128-gcm' },
+      content: 'xmlenc11#aes128-gcm',
+      transport: 'xmlenc#rsa-oaep-mgf1p',
+    },
+    {
+      name: 'Basic256',
+      options: { algorithmSuite: 'Basic256' },
+      content: 'xmlenc#aes256-cbc',
+      transport: 'xmlenc#rsa-oaep-mgf1p',
+    },
+    {
+      name: 'Basic128',
+      options: { algorithmSuite: 'Basic128' },
+      content: 'xmlenc#aes128-cbc',
+      transport: 'xmlenc#rsa-oaep-mgf1p',
+    },
+    {
+      name: 'Basic256Sha256',
+      options: { algorithmSuite: 'Basic256Sha256' },
+      content: 'xmlenc#aes256-cbc',
+      transport: 'xmlenc#rsa-oaep-mgf1p',
+    },
+    {
+      name: 'xmlenc11 rsa-oaep SHA-256',
+      options: { keyTransport: 'rsa-oaep' },
+      content: 'xmlenc11#aes256-gcm',
+      transport: 'xmlenc11#rsa-oaep',
+    },
+  ];
 
 function parse(xml: string) {
   return new DOMParser().parseFromString(xml, 'text/xml');
@@ -49,7 +80,12 @@ describe('signAndEncrypt', () => {
         );
         assert.equal(result.body, SAMPLE_BODY);
         assert.equal(result.keyId, 'new');
-        const expectedMatch = { IssuerSerial: 'issuerSerial', BinarySecurityToken: 'certificate', SubjectKeyIdentifier: 'ski', Thumbprint: 'thumbprint' }[form];
+        const expectedMatch = {
+          IssuerSerial: 'issuerSerial',
+          BinarySecurityToken: 'certificate',
+          SubjectKeyIdentifier: 'ski',
+          Thumbprint: 'thumbprint',
+        }[form];
         assert.equal(result.matchedBy, expectedMatch);
         assert.ok(result.signerFingerprint);
       });
@@ -62,9 +98,13 @@ describe('signAndEncrypt', () => {
       signing: tenant,
     });
     const doc = parse(message);
-    const security = doc.getElementsByTagNameNS('http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd', 'Security')[0]!;
+    const security = doc.getElementsByTagNameNS(
+      'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd',
+      'Security',
+    )[0]!;
     const names: string[] = [];
-    for (let n = security.firstChild; n; n = n.nextSibling) if (n.nodeType === 1) names.push((n as unknown as { localName: string }).localName);
+    for (let n = security.firstChild; n; n = n.nextSibling)
+      if (n.nodeType === 1) names.push((n as unknown as { localName: string }).localName);
     assert.deepEqual(names, ['EncryptedKey', 'BinarySecurityToken', 'Signature', 'Timestamp']);
     const body = doc.getElementsByTagNameNS('http://schemas.xmlsoap.org/soap/envelope/', 'Body')[0]!;
     assert.equal(body.childNodes.length, 1);
@@ -111,7 +151,10 @@ describe('signAndEncrypt', () => {
   test('keeps a carriage return in the Body (written &#13;) through signing, encryption, decryption and verification', () => {
     // Regression: written raw into the plaintext, a CR reads back as a line feed and the Body digest breaks.
     const body = '<m:Note xmlns:m="urn:example:orders" a="x&#13;y">line 1&#13;\nline 2</m:Note>';
-    const message = signAndEncrypt(soapEnvelope(body), { encryptionCertificatePem: receiverNew.certificatePem, signing: tenant });
+    const message = signAndEncrypt(soapEnvelope(body), {
+      encryptionCertificatePem: receiverNew.certificatePem,
+      signing: tenant,
+    });
     const result = verifyAndDecrypt(message, [receiverNew], [tenant.certificatePem]);
     const text = parse(result.body).documentElement!.textContent;
     assert.equal(text, 'line 1\r\nline 2');
@@ -122,7 +165,11 @@ describe('signAndEncrypt', () => {
     const options = { encryptionCertificatePem: receiverNew.certificatePem, signing: tenant };
     signAndEncrypt(soapEnvelope(SAMPLE_BODY), options);
     assert.throws(
-      () => signAndEncrypt(soapEnvelope(SAMPLE_BODY), { ...options, signing: { ...tenant, privateKeyPem: tenant.privateKeyPem.slice(0, 200) } }),
+      () =>
+        signAndEncrypt(soapEnvelope(SAMPLE_BODY), {
+          ...options,
+          signing: { ...tenant, privateKeyPem: tenant.privateKeyPem.slice(0, 200) },
+        }),
       (e) => isCpiError(e) && e.code === 'CPI_WSS_INVALID_OPTION' && e.detail.includes('signing.privateKeyPem'),
     );
   });

@@ -38,7 +38,8 @@ function refuses(code: ErrorCode, run: () => unknown, detailIncludes: string[] =
   assert.throws(run, (e: unknown) => {
     assert.ok(isCpiError(e), `expected a CpiError, got ${String(e)}`);
     assert.equal(e.code, code, e.message);
-    for (const part of detailIncludes) assert.ok(e.detail.includes(part), `detail "${e.detail}" should include "${part}"`);
+    for (const part of detailIncludes)
+      assert.ok(e.detail.includes(part), `detail "${e.detail}" should include "${part}"`);
     return true;
   });
 }
@@ -66,9 +67,20 @@ describe('verifyAndDecrypt', () => {
   });
 
   for (const [form, asked] of [
-    ['IssuerSerial', () => [`serial=${BigInt(`0x${new X509Certificate(oldKey.certificatePem).serialNumber}`)}`, 'issuer="CN=soap.receiver.example 2025']],
+    [
+      'IssuerSerial',
+      () => [
+        `serial=${BigInt(`0x${new X509Certificate(oldKey.certificatePem).serialNumber}`)}`,
+        'issuer="CN=soap.receiver.example 2025',
+      ],
+    ],
     ['SubjectKeyIdentifier', () => ['SKI=']],
-    ['Thumbprint', () => [`thumbprintSHA1=${new X509Certificate(oldKey.certificatePem).fingerprint.replace(/:/g, '').toLowerCase()}`]],
+    [
+      'Thumbprint',
+      () => [
+        `thumbprintSHA1=${new X509Certificate(oldKey.certificatePem).fingerprint.replace(/:/g, '').toLowerCase()}`,
+      ],
+    ],
     ['BinarySecurityToken', () => [`sha256=${new X509Certificate(oldKey.certificatePem).fingerprint256}`]],
   ] as const) {
     test(`after the old key is removed refuses an old-key message (${form}), naming what it asked for and the keys held`, () => {
@@ -107,7 +119,9 @@ describe('verifyAndDecrypt', () => {
       method.setAttribute('Algorithm', 'http://www.w3.org/2001/04/xmlenc#rsa-1_5');
       while (method.firstChild) method.removeChild(method.firstChild);
     });
-    refuses('CPI_WSS_INSECURE_KEY_TRANSPORT', () => verifyAndDecrypt(legacy, keyring, [tenant.certificatePem]), ['rsa-1_5']);
+    refuses('CPI_WSS_INSECURE_KEY_TRANSPORT', () => verifyAndDecrypt(legacy, keyring, [tenant.certificatePem]), [
+      'rsa-1_5',
+    ]);
     const result = verifyAndDecrypt(legacy, keyring, [tenant.certificatePem], { allowRsa15: true });
     assert.equal(result.body, SAMPLE_BODY);
   });
@@ -120,9 +134,16 @@ describe('verifyAndDecrypt', () => {
 
   test('refuses duplicate IDs', () => {
     const message = edit(secure(), (doc) => {
-      const ts = first(doc, 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd', 'Timestamp');
+      const ts = first(
+        doc,
+        'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd',
+        'Timestamp',
+      );
       const copy = doc.createElementNS('urn:x', 'x:Copy');
-      copy.setAttribute('Id', ts.getAttributeNS('http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd', 'Id')!);
+      copy.setAttribute(
+        'Id',
+        ts.getAttributeNS('http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd', 'Id')!,
+      );
       first(doc, SOAP, 'Header').appendChild(copy);
     });
     refuses('CPI_WSS_DUPLICATE_ID', () => verifyAndDecrypt(message, keyring, [tenant.certificatePem]), ['TS-']);
@@ -130,11 +151,20 @@ describe('verifyAndDecrypt', () => {
 
   test('refuses a DataReference that does not point at an EncryptedData', () => {
     const message = edit(secure(), (doc) => {
-      const ts = first(doc, 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd', 'Timestamp');
-      const id = ts.getAttributeNS('http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd', 'Id');
+      const ts = first(
+        doc,
+        'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd',
+        'Timestamp',
+      );
+      const id = ts.getAttributeNS(
+        'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd',
+        'Id',
+      );
       first(doc, XENC, 'DataReference').setAttribute('URI', `#${id}`);
     });
-    refuses('CPI_WSS_BAD_REFERENCE', () => verifyAndDecrypt(message, keyring, [tenant.certificatePem]), ['wsu:Timestamp']);
+    refuses('CPI_WSS_BAD_REFERENCE', () => verifyAndDecrypt(message, keyring, [tenant.certificatePem]), [
+      'wsu:Timestamp',
+    ]);
   });
 
   test('catches a CBC bit flip (silently changed plaintext) through the signature', () => {
@@ -161,7 +191,9 @@ describe('verifyAndDecrypt', () => {
       { requireSignature: false },
     );
     assert.equal(unsigned.body, '<v>Amount 900.00</v>', 'without the signature the change goes unnoticed');
-    refuses('CPI_WSS_SIGNATURE_INVALID', () => verifyAndDecrypt(tampered, keyring, [tenant.certificatePem]), ['digest']);
+    refuses('CPI_WSS_SIGNATURE_INVALID', () => verifyAndDecrypt(tampered, keyring, [tenant.certificatePem]), [
+      'digest',
+    ]);
   });
 
   test('refuses truncated or garbled ciphertext with one generic decryption error', () => {
@@ -223,9 +255,17 @@ describe('verifyAndDecrypt', () => {
   test('refuses an expired timestamp and one from the future', () => {
     const message = secure();
     const later = new Date(Date.now() + 3600_000);
-    refuses('CPI_WSS_TIMESTAMP_INVALID', () => verifyAndDecrypt(message, keyring, [tenant.certificatePem], { now: later }), ['Expires']);
+    refuses(
+      'CPI_WSS_TIMESTAMP_INVALID',
+      () => verifyAndDecrypt(message, keyring, [tenant.certificatePem], { now: later }),
+      ['Expires'],
+    );
     const earlier = new Date(Date.now() - 3600_000);
-    refuses('CPI_WSS_TIMESTAMP_INVALID', () => verifyAndDecrypt(message, keyring, [tenant.certificatePem], { now: earlier }), ['Created']);
+    refuses(
+      'CPI_WSS_TIMESTAMP_INVALID',
+      () => verifyAndDecrypt(message, keyring, [tenant.certificatePem], { now: earlier }),
+      ['Created'],
+    );
   });
 
   test('refuses two Security headers and a message that is not a SOAP envelope', () => {
@@ -252,8 +292,10 @@ describe('verifyAndDecrypt', () => {
   });
 
   test('refuses a keyring entry whose private key does not belong to its certificate', () => {
-    refuses('CPI_WSS_INVALID_OPTION', () => loadKeyring([{ privateKeyPem: oldKey.privateKeyPem, certificatePem: newKey.certificatePem }]), [
-      new X509Certificate(newKey.certificatePem).fingerprint256,
-    ]);
+    refuses(
+      'CPI_WSS_INVALID_OPTION',
+      () => loadKeyring([{ privateKeyPem: oldKey.privateKeyPem, certificatePem: newKey.certificatePem }]),
+      [new X509Certificate(newKey.certificatePem).fingerprint256],
+    );
   });
 });

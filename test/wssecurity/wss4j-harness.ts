@@ -53,7 +53,9 @@ export function compileWss4jHarness(): Wss4jHarness {
       stdout = execFileSync('java', argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
       const e = error as { stderr?: string; stdout?: string };
-      throw new Error(`WSS4J ${command} failed: ${(e.stderr ?? '').split('\n').slice(0, 8).join('\n')}`, { cause: error });
+      throw new Error(`WSS4J ${command} failed: ${(e.stderr ?? '').split('\n').slice(0, 8).join('\n')}`, {
+        cause: error,
+      });
     }
     return { output: readFileSync(out, 'utf8'), stdout };
   };

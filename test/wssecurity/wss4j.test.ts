@@ -54,7 +54,12 @@ const XMLENC11_OAEP_JOB = OURS_TO_WSS4J.length - 1;
 const WSS4J_SETS: { name: string; sym: string; kt: string; digest?: string }[] = [
   { name: 'aes256-gcm', sym: `${XENC11}aes256-gcm`, kt: `${XENC}rsa-oaep-mgf1p` },
   { name: 'aes128-cbc', sym: `${XENC}aes128-cbc`, kt: `${XENC}rsa-oaep-mgf1p` },
-  { name: 'aes256-cbc, OAEP SHA-256 digest with MGF1-SHA-1', sym: `${XENC}aes256-cbc`, kt: `${XENC}rsa-oaep-mgf1p`, digest: `${XENC}sha256` },
+  {
+    name: 'aes256-cbc, OAEP SHA-256 digest with MGF1-SHA-1',
+    sym: `${XENC}aes256-cbc`,
+    kt: `${XENC}rsa-oaep-mgf1p`,
+    digest: `${XENC}sha256`,
+  },
 ];
 const WSS4J_TO_OURS: { form: KeyIdentifierForm; set: (typeof WSS4J_SETS)[number] }[] = [];
 for (const form of KEY_IDENTIFIER_FORMS) for (const set of WSS4J_SETS) WSS4J_TO_OURS.push({ form, set });
@@ -144,7 +149,12 @@ describe('WSS4J 1.6 interop', () => {
           [tenant.certificatePem],
         );
         assert.equal(verified.keyId, 'new');
-        const expected = { IssuerSerial: 'issuerSerial', BinarySecurityToken: 'certificate', SubjectKeyIdentifier: 'ski', Thumbprint: 'thumbprint' }[c.form];
+        const expected = {
+          IssuerSerial: 'issuerSerial',
+          BinarySecurityToken: 'certificate',
+          SubjectKeyIdentifier: 'ski',
+          Thumbprint: 'thumbprint',
+        }[c.form];
         assert.equal(verified.matchedBy, expected);
         assert.equal(verified.signerFingerprint, fingerprint(tenant.certificatePem));
         assert.equal(canonicalBody(verified.body, true), canonicalBody(SAMPLE_BODY, true));

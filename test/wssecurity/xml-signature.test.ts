@@ -68,7 +68,8 @@ function refuses(code: ErrorCode, run: () => unknown, detailIncludes: string[] =
   assert.throws(run, (e: unknown) => {
     assert.ok(isCpiError(e), `expected a CpiError, got ${String(e)}`);
     assert.equal(e.code, code, e.message);
-    for (const part of detailIncludes) assert.ok(e.detail.includes(part), `detail "${e.detail}" should include "${part}"`);
+    for (const part of detailIncludes)
+      assert.ok(e.detail.includes(part), `detail "${e.detail}" should include "${part}"`);
     return true;
   });
 }
@@ -80,7 +81,10 @@ describe('createSignature and verifySignature', () => {
       references.map((r) => r.uri),
       ['#B-1', '#TS-1'],
     );
-    assert.equal(references[0]!.element, doc.getElementsByTagNameNS('http://schemas.xmlsoap.org/soap/envelope/', 'Body')[0]);
+    assert.equal(
+      references[0]!.element,
+      doc.getElementsByTagNameNS('http://schemas.xmlsoap.org/soap/envelope/', 'Body')[0],
+    );
     assert.equal(references[1]!.element, doc.getElementsByTagNameNS(WSU, 'Timestamp')[0]);
   });
 
@@ -126,7 +130,9 @@ describe('createSignature and verifySignature', () => {
   });
 
   test('refuses a signature made with another key than the pinned one', () => {
-    refuses('CPI_WSS_SIGNATURE_INVALID', () => verify(signedMessage(), createPublicKey(stranger.privateKeyPem)), ['SignatureValue']);
+    refuses('CPI_WSS_SIGNATURE_INVALID', () => verify(signedMessage(), createPublicKey(stranger.privateKeyPem)), [
+      'SignatureValue',
+    ]);
   });
 
   for (const [what, uri, code, detail] of [
@@ -153,17 +159,22 @@ describe('createSignature and verifySignature', () => {
   for (const [what, change, detail] of [
     [
       'the enveloped-signature transform',
-      (doc: Document) => doc.getElementsByTagNameNS(DS, 'Transform')[0]!.setAttribute('Algorithm', `${DS}enveloped-signature`),
+      (doc: Document) =>
+        doc.getElementsByTagNameNS(DS, 'Transform')[0]!.setAttribute('Algorithm', `${DS}enveloped-signature`),
       'enveloped-signature',
     ],
     [
       'an HMAC signature method',
-      (doc: Document) => doc.getElementsByTagNameNS(DS, 'SignatureMethod')[0]!.setAttribute('Algorithm', `${DS}hmac-sha1`),
+      (doc: Document) =>
+        doc.getElementsByTagNameNS(DS, 'SignatureMethod')[0]!.setAttribute('Algorithm', `${DS}hmac-sha1`),
       'hmac-sha1',
     ],
     [
       'an MD5 digest',
-      (doc: Document) => doc.getElementsByTagNameNS(DS, 'DigestMethod')[0]!.setAttribute('Algorithm', 'http://www.w3.org/2001/04/xmldsig-more#md5'),
+      (doc: Document) =>
+        doc
+          .getElementsByTagNameNS(DS, 'DigestMethod')[0]!
+          .setAttribute('Algorithm', 'http://www.w3.org/2001/04/xmldsig-more#md5'),
       'md5',
     ],
   ] as const) {
