@@ -1,0 +1,188 @@
+// End to end, a single-key renewal (SAP variant B: the receiver decrypts with one key only, agreed downtime) run the
+// way a pipeline runs it with the cdktf CLI: per stage `cdktf diff <stack>`, then `cdktf deploy <stack>
+// --auto-approve`, against the tenant emulator and the embedded receiver while live traffic flows through the iFlow.
+// Asserted: gates hold until their evidence exists (the parties confirm with the very command the closed gate
+// prints, from the project root it names), a stage deployed before its predecessors is refused and changes nothing,
+// nothing is sent while the iFlow is undeployed, the receiver accepts the new key after the switch, no message is
+// refused, and the old key is kept. The plain-terraform run of the same variant is renewal-single-key.test.ts.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO_WORLD } from '../../src/demo/renewal-demo';
+import type { KeyCounters } from '../../src/emulator/receiver-emulator';
+import {
+  assertChangedNothing,
+  assertGateClosed,
+  assertOldKeyKept,
+  assertOldKeyRemovalRefused,
+  assertReceiverDecryptedEachWithItsKey,
+  assertStacksAndRunbook,
+  confirmAsPrinted,
+  receiverKey,
+} from './support/renewal-assertions';
+import {
+  messagesArrivedBetween,
+  outcomes,
+  awaitArrivals,
+  startRenewalWorld,
+  type RenewalWorld,
+} from './support/renewal-world';
+import { cdktfRunner, SKIP_PROVIDER_LOCK, type StageRunner } from './support/stage-runners';
+
+describe('single-key renewal through cdktf diff / cdktf deploy', () => {
+  let world: RenewalWorld;
+  let cdktf: StageRunner;
+  let synthesized = false;
+  let oldFingerprint: string;
+  let newFingerprint: string;
+  let stopped = 0; // when the stop-sending deploy had ended (epoch ms)
+  let countersWhenStopped: Record<string, KeyCounters> = {};
+  let resuming = 0; // when the resume-sending diff began
+
+  before(async () => {
+    world = await startRenewalWorld('single-key');
+    oldFingerprint = (await receiverKey(world, DEMO_WORLD.oldKeyName))!.fingerprintSha256;
+    // the first diff synthesizes through the app; the app is deterministic, so later diffs reuse its stacks
+    // (each synth would cost several seconds on this machine)
+    cdktf = cdktfRunner(world, { skipSynth: () => synthesized });
+    world.traffic.start();
+  });
+
+  after(async () => {
+    if (!world) return;
+    for (const t of world.timings) console.log(`# ${(t.ms / 1000).toFixed(1)} s rc=${t.code} ${t.command}`);
+    await world.close();
+  });
+
+  test('cdktf diff of prepare-receiver synthesizes a stack per stage and a runbook, and plans the new key', async () => {
+    const plan = await cdktf.plan('prepare-receiver');
+    assert.equal(plan.code, 0, plan.output);
+    synthesized = true;
+    assert.match(plan.output, /cpi_receiver_key\.new-key[\s\S]*will be created/);
+    assert.match(plan.output, /Plan: 1 to add, 0 to change, 0 to destroy/);
+    const manifest = JSON.parse(readFileSync(join(world.outdir, 'manifest.json'), 'utf8')) as {
+      stacks: Record<string, unknown>;
+    };
+    assert.deepEqual(Object.keys(manifest.stacks).sort(), world.stages.map((s) => world.stackName(s.name)).sort());
+    assertStacksAndRunbook(world);
+  });
+
+  test('prepare-receiver: cdktf deploy creates the new key retired, so the receiver still decrypts with the old key only', async () => {
+    const applied = await cdktf.apply('prepare-receiver');
+    assert.equal(applied.code, 0, applied.output);
+    const output = await world.terraform('prepare-receiver', ['output', '-raw', 'new_fingerprint_sha256']);
+    newFingerprint = output.output.trim();
+    assert.match(applied.output, new RegExp(`new_fingerprint_sha256 = "?${newFingerprint.slice(0, 20)}`));
+    assert.deepEqual(
+      (await world.snapshot()).keys.map((k) => [k.name, k.state, k.fingerprintSha256]),
+      [
+        [DEMO_WORLD.oldKeyName, 'active', oldFingerprint],
+        [DEMO_WORLD.newKeyName, 'retired', newFingerprint],
+      ],
+    );
+  });
+
+  test('a later stage deployed before its predecessors is refused (by cdktf, then by its gate) and changes nothing', async () => {
+    const untouched = await world.snapshot();
+    const since = Date.now();
+    const stack = world.stackName('exchange-certificate');
+
+    const selected = await world.cdktf(['deploy', stack, '--auto-approve', SKIP_PROVIDER_LOCK, '--skip-synth']);
+    assert.notEqual(selected.code, 0, 'cdktf refuses a stage whose predecessors are not selected');
+    assert.match(selected.output, /dependencies are not included in the stacks to run: .*stop-sending/);
+
+    // a per-stage pipeline job selects its stage alone: then the gate is what holds
+    const forced = await cdktf.apply('exchange-certificate');
+    assertGateClosed(forced, 'exchange-certificate', 'integration developer (integration-developer)');
+    assert.match(forced.output, /every iFlow that uses the alias is undeployed/);
+    await assertChangedNothing(world, untouched, since);
+  });
+
+  test('stop-sending: cdktf diff fails until both administrators confirm the window with the printed command, then passes', async () => {
+    const closed = await cdktf.plan('stop-sending');
+    assertGateClosed(
+      closed,
+      'stop-sending',
+      'receiver administrator (receiver-admin) and tenant administrator (tenant-admin)',
+    );
+
+    await confirmAsPrinted(world, closed.output, 'receiver-admin');
+    const half = await cdktf.plan('stop-sending');
+    assert.equal(half.code, 1, 'one confirmation of two does not open the gate');
+    assert.match(half.output, /a confirmation by tenant-admin/);
+    assert.doesNotMatch(half.output, /a confirmation by receiver-admin/);
+
+    // the tenant admin follows what the gate prints now, as they would after the receiver admin's commit
+    await confirmAsPrinted(world, half.output, 'tenant-admin');
+    const open = await cdktf.plan('stop-sending');
+    assert.equal(open.code, 0, open.output);
+    assert.match(open.output, /cpi_iflow_deployment\.iflow-EncryptedOrderToReceiver/);
+    assert.ok(existsSync(join(world.confirmationsDir, 'stop-sending.json')), 'the confirmation file to commit');
+  });
+
+  test('stop-sending: cdktf deploy undeploys the iFlow; from then on no message is sent', async () => {
+    const applied = await cdktf.apply('stop-sending');
+    assert.equal(applied.code, 0, applied.output);
+    stopped = Date.now();
+    assert.deepEqual((await world.snapshot()).iflows, [], 'no runtime artifact is left');
+    await awaitArrivals(world, stopped, 5);
+    // taken once later messages are logged, so that every message that arrived before the stop is counted
+    countersWhenStopped = await world.counters();
+    const meanwhile = messagesArrivedBetween(world.messages(), stopped);
+    assert.deepEqual(outcomes(meanwhile), { 'not-sent': meanwhile.length });
+    assert.ok(meanwhile.every((m) => m.certificateFingerprint === null && m.receiverStatus === null));
+  });
+
+  test('exchange-certificate: the gate is open now that the iFlow is undeployed; the alias holds the new certificate', async () => {
+    await cdktf.planAndApply('exchange-certificate');
+    assert.equal((await world.snapshot()).aliasFingerprint, newFingerprint);
+  });
+
+  test('switch-receiver-key: the receiver decrypts with the new key; the old one is retired and kept 90 days', async () => {
+    await cdktf.planAndApply('switch-receiver-key');
+    assert.equal((await receiverKey(world, DEMO_WORLD.newKeyName))?.state, 'active');
+    await assertOldKeyKept(world);
+  });
+
+  test('resume-sending: the probe opens the gate; after the redeploy the tenant sends with the new fingerprint and the receiver accepts it', async () => {
+    resuming = Date.now();
+    assert.deepEqual(
+      await world.counters(),
+      countersWhenStopped,
+      'the receiver got nothing while the iFlow was undeployed',
+    );
+    await cdktf.planAndApply('resume-sending');
+    const resumed = Date.now();
+    assert.deepEqual(
+      (await world.snapshot()).iflows.map((i) => [i.id, i.status]),
+      [[DEMO_WORLD.iflowId, 'STARTED']],
+    );
+    await awaitArrivals(world, resumed, 10);
+    const sinceResumed = messagesArrivedBetween(world.messages(), resumed);
+    assert.deepEqual(outcomes(sinceResumed), { delivered: sinceResumed.length });
+    assert.ok(sinceResumed.every((m) => m.certificateFingerprint === newFingerprint));
+    const counters = await world.counters();
+    assert.ok((counters[newFingerprint]?.decrypted ?? 0) >= sinceResumed.length, JSON.stringify(counters));
+  });
+
+  test('cleanup: cdktf diff fails while retention lasts, a destroy of the old key is refused, and the key stays', async () => {
+    const closed = await cdktf.plan('cleanup');
+    assertGateClosed(closed, 'cleanup', 'receiver administrator (receiver-admin)');
+    assert.match(closed.output, /not_before/);
+    await assertOldKeyRemovalRefused(world, 'switch-receiver-key');
+  });
+
+  test('over the whole renewal no message was refused, and none was sent while the iFlow was undeployed', async () => {
+    await world.traffic.stop();
+    const messages = world.messages();
+    assert.ok(messages.length >= 100, `traffic flowed during the renewal (${messages.length} messages)`);
+    const counts = outcomes(messages);
+    assert.equal(counts.refused, undefined, JSON.stringify(counts));
+    assert.equal(counts['receiver-unreachable'], undefined, JSON.stringify(counts));
+    const undeployed = messagesArrivedBetween(messages, stopped, resuming);
+    assert.ok(undeployed.length > 0);
+    assert.deepEqual(outcomes(undeployed), { 'not-sent': undeployed.length }, 'nothing sent while undeployed');
+    assertReceiverDecryptedEachWithItsKey(await world.counters(), messages, [oldFingerprint, newFingerprint]);
+  });
+});

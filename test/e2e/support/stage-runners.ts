@@ -1,0 +1,80 @@
+// The two ways a pipeline runs a renewal's stages, as the e2e tests drive them: the cdktf CLI (`cdktf diff <stack>`,
+// then `cdktf deploy <stack> --auto-approve`) and plain Terraform on the synthesized stacks (`terraform -chdir=<stack>
+// plan -out`, then `apply <planfile>`). Both expose the same three steps so that a test reads the same either way.
+import assert from 'node:assert/strict';
+import type { CommandRun, RenewalWorld } from './renewal-world';
+
+/** The plan and apply steps of one runner, per stage name (e.g. `exchange-certificate`). */
+export interface StageRunner {
+  /** The reviewed plan: `cdktf diff` or `terraform plan -out`. Exit code 1 while the stage's gate is closed. */
+  plan(stage: string): Promise<CommandRun>;
+  /** Applies what `plan` showed: `cdktf deploy --skip-synth` or `terraform apply <planfile>`. */
+  apply(stage: string): Promise<CommandRun>;
+  /** `plan`, then `apply`, each asserted to succeed; returns the apply. */
+  planAndApply(stage: string): Promise<CommandRun>;
+}
+
+/**
+ * A per-stage pipeline job selects its one stage; whether the stages before it were applied is then the gates'
+ * business, not the CLI's stack selection.
+ */
+export const IGNORE_MISSING_STACKS = '--ignore-missing-stack-dependencies';
+/** The lock step would ask registry.terraform.io (notes/cdktf.md, addendum). */
+export const SKIP_PROVIDER_LOCK = '--skip-provider-lock';
+const PLAN_FILE = 'stage.tfplan';
+
+/**
+ * Stages through the cdktf CLI in the world's project directory. `plan` synthesizes through the app unless
+ * `skipSynth` (the app is deterministic: once one diff has synthesized, later synths write the same stacks and only
+ * cost seconds). `apply` always deploys what the last synth wrote, as a pipeline's apply job uses its plan job's
+ * output, and passes `extra` (e.g. IGNORE_MISSING_STACKS) to deploy.
+ */
+export function cdktfRunner(world: RenewalWorld, options: { skipSynth?: () => boolean } = {}): StageRunner {
+  const plan = (stage: string) =>
+    world.cdktf([
+      'diff',
+      world.stackName(stage),
+      SKIP_PROVIDER_LOCK,
+      ...(options.skipSynth?.() ? ['--skip-synth'] : []),
+    ]);
+  const apply = (stage: string, ...extra: string[]) =>
+    world.cdktf(['deploy', world.stackName(stage), '--auto-approve', SKIP_PROVIDER_LOCK, '--skip-synth', ...extra]);
+  return {
+    plan,
+    apply: (stage) => apply(stage, IGNORE_MISSING_STACKS),
+    planAndApply: (stage) => planThenApply(stage, plan, (s) => apply(s, IGNORE_MISSING_STACKS)),
+  };
+}
+
+/**
+ * Stages through plain Terraform on the stacks `world.synth()` wrote. Call `initAll` once first: init needs no
+ * evidence, so a pipeline's checkout job inits every stage up front.
+ */
+export function terraformRunner(world: RenewalWorld): StageRunner & { initAll(): Promise<void> } {
+  const plan = (stage: string) => world.terraform(stage, ['plan', '-input=false', `-out=${PLAN_FILE}`]);
+  // applies exactly the reviewed plan; the provider decides the gate again at apply
+  const apply = (stage: string) => world.terraform(stage, ['apply', '-input=false', PLAN_FILE]);
+  return {
+    plan,
+    apply,
+    planAndApply: (stage) => planThenApply(stage, plan, apply),
+    async initAll() {
+      for (const stage of world.stages) {
+        const init = await world.terraform(stage.name, ['init', '-input=false']);
+        assert.equal(init.code, 0, init.output);
+      }
+    },
+  };
+}
+
+async function planThenApply(
+  stage: string,
+  plan: (stage: string) => Promise<CommandRun>,
+  apply: (stage: string) => Promise<CommandRun>,
+): Promise<CommandRun> {
+  const planned = await plan(stage);
+  assert.equal(planned.code, 0, `plan of ${stage}:\n${planned.output}`);
+  const applied = await apply(stage);
+  assert.equal(applied.code, 0, `apply of ${stage}:\n${applied.output}`);
+  return applied;
+}
