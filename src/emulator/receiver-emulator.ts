@@ -148,12 +148,10 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     const given = Buffer.from(request.headers.authorization ?? '');
     const expected = Buffer.from(`Bearer ${options.adminToken}`);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return reply
-        .code(401)
-        .send({
-          code: 'CPI_RECEIVER_UNAUTHORIZED',
-          detail: 'the admin API needs "Authorization: Bearer <admin token>"',
-        });
+      return reply.code(401).send({
+        code: 'CPI_RECEIVER_UNAUTHORIZED',
+        detail: 'the admin API needs "Authorization: Bearer <admin token>"',
+      });
     }
   });
 

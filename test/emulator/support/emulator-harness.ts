@@ -25,7 +25,7 @@ export interface Answer {
   readonly headers: Headers;
   readonly text: string;
   /** Parsed body when it is JSON. */
-  readonly json: any;  
+  readonly json: any;
 }
 
 export interface CallOptions {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 export const SAP_API_DIR = process.env.CPI_SAP_API_DIR ?? join(import.meta.dirname, '../../../../shared/sap-api');
 
-type Json = Record<string, any>;  
+type Json = Record<string, any>;
 
 interface Operation {
   readonly spec: string;
