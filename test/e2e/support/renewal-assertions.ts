@@ -134,3 +134,67 @@ export function assertReceiverDecryptedEachWithItsKey(
     assert.equal(counters[fingerprint]?.decrypted, sent, `decrypted with the key of ${fingerprint}`);
   }
 }
+
+/**
+ * Once the iFlow is undeployed (at `since`, epoch ms), every message that arrives is answered without being sent:
+ * no certificate is used and the receiver is not called. Returns the receiver's counters, taken once later
+ * messages are logged so that every message that arrived before `since` is counted in them.
+ */
+export async function assertNothingSentSince(world: RenewalWorld, since: number): Promise<Record<string, KeyCounters>> {
+  await awaitArrivals(world, since, 5);
+  const counters = await world.counters();
+  const meanwhile = messagesArrivedBetween(world.messages(), since);
+  assert.deepEqual(outcomes(meanwhile), { 'not-sent': meanwhile.length });
+  assert.ok(meanwhile.every((m) => m.certificateFingerprint === null && m.receiverStatus === null));
+  return counters;
+}
+
+/**
+ * After the redeploy (ended at `since`, epoch ms) the iFlow runs, every message is encrypted for `fingerprint` and
+ * delivered, and the receiver decrypted them with that certificate's key.
+ */
+export async function assertResumedWith(world: RenewalWorld, since: number, fingerprint: string): Promise<void> {
+  assert.deepEqual(
+    (await world.snapshot()).iflows.map((i) => [i.id, i.status]),
+    [[DEMO_WORLD.iflowId, 'STARTED']],
+  );
+  await awaitArrivals(world, since, 10);
+  const sinceResumed = messagesArrivedBetween(world.messages(), since);
+  assert.deepEqual(outcomes(sinceResumed), { delivered: sinceResumed.length });
+  assert.ok(sinceResumed.every((m) => m.certificateFingerprint === fingerprint));
+  const counters = await world.counters();
+  assert.ok((counters[fingerprint]?.decrypted ?? 0) >= sinceResumed.length, JSON.stringify(counters));
+}
+
+/**
+ * Over a whole single-key renewal (traffic stopped): enough traffic flowed, no message was refused or failed to
+ * reach the receiver, none was sent between `undeployed` and `redeploying` (epoch ms), and the receiver decrypted
+ * each delivered message with the key it was encrypted for (`fingerprints`: old and new).
+ */
+export async function assertSingleKeyTraffic(
+  world: RenewalWorld,
+  undeployed: number,
+  redeploying: number,
+  fingerprints: readonly string[],
+): Promise<void> {
+  const messages = world.messages();
+  assert.ok(messages.length >= 100, `traffic flowed during the renewal (${messages.length} messages)`);
+  const counts = outcomes(messages);
+  assert.equal(counts.refused, undefined, JSON.stringify(counts));
+  assert.equal(counts['receiver-unreachable'], undefined, JSON.stringify(counts));
+  const whileUndeployed = messagesArrivedBetween(messages, undeployed, redeploying);
+  assert.ok(whileUndeployed.length > 0);
+  assert.deepEqual(outcomes(whileUndeployed), { 'not-sent': whileUndeployed.length }, 'nothing sent while undeployed');
+  assertReceiverDecryptedEachWithItsKey(await world.counters(), messages, fingerprints);
+}
+
+/**
+ * Over a whole overlap renewal (traffic stopped): enough traffic flowed, every message was delivered, and the
+ * receiver decrypted each with the key it was encrypted for (`fingerprints`: old and new).
+ */
+export async function assertOverlapTraffic(world: RenewalWorld, fingerprints: readonly string[]): Promise<void> {
+  const messages = world.messages();
+  assert.ok(messages.length >= 100, `traffic flowed during the renewal (${messages.length} messages)`);
+  assert.deepEqual(outcomes(messages), { delivered: messages.length });
+  assertReceiverDecryptedEachWithItsKey(await world.counters(), messages, fingerprints);
+}
