@@ -44,6 +44,7 @@ extensions.register({
 
 const encoder = new Encoder({ extensionCodec: extensions, useBigInt64: true, ignoreUndefined: false });
 const decoder = new Decoder({ extensionCodec: extensions, useBigInt64: true, mapKeyConverter: (key) => key as never });
+const utf8 = new TextDecoder();
 
 function hasRefinements(value: Unknown): boolean {
   return Object.keys(value.refinements).length > 0;
@@ -155,7 +156,24 @@ function toRaw(value: CtyValue, type: CtyType): unknown {
   }
   // object: exactly the type's attributes, absent ones as nil (Terraform counts them)
   const obj = value as ObjectValue;
-  return Object.fromEntries(Object.entries(inner).map(([k, t]) => [k, toRaw(obj[k] ?? null, t)]));
+  const out: Record<string, unknown> = {};
+  for (const [k, t] of attributesOf(inner as AttributeTypes)) out[k] = toRaw(obj[k] ?? null, t);
+  return out;
+}
+
+// Objects are the bulk of every request and response (one per resource per call); their attribute lists are
+// listed once per object type instead of on every value. The types come from blockType, which caches them.
+type AttributeTypes = { readonly [name: string]: CtyType };
+const attributeLists = new WeakMap<AttributeTypes, readonly (readonly [string, CtyType])[]>();
+
+/** The [name, type] pairs of an object type's attributes (the second element of `['object', {...}]`). */
+function attributesOf(attributes: AttributeTypes): readonly (readonly [string, CtyType])[] {
+  let list = attributeLists.get(attributes);
+  if (list === undefined) {
+    list = Object.entries(attributes);
+    attributeLists.set(attributes, list);
+  }
+  return list;
 }
 
 function fromRaw(raw: unknown, type: CtyType): CtyValue {
@@ -164,9 +182,7 @@ function fromRaw(raw: unknown, type: CtyType): CtyValue {
   if (raw instanceof ExtData) throw new TypeError(`unsupported msgpack extension ${raw.type}`);
   if (type === 'dynamic') {
     const [typeJson, inner] = raw as [Uint8Array | string, unknown];
-    const concrete = JSON.parse(
-      typeof typeJson === 'string' ? typeJson : new TextDecoder().decode(typeJson),
-    ) as CtyType;
+    const concrete = JSON.parse(typeof typeJson === 'string' ? typeJson : utf8.decode(typeJson)) as CtyType;
     return new Dynamic(concrete, fromRaw(inner, concrete));
   }
   if (type === 'string') return String(raw);
@@ -175,10 +191,18 @@ function fromRaw(raw: unknown, type: CtyType): CtyValue {
   const [kind, inner] = type;
   if (kind === 'list' || kind === 'set') return (raw as unknown[]).map((v) => fromRaw(v, inner));
   if (kind === 'tuple') return (raw as unknown[]).map((v, i) => fromRaw(v, inner[i]!));
-  const entries = raw instanceof Map ? [...raw.entries()] : Object.entries(raw as object);
-  if (kind === 'map') return Object.fromEntries(entries.map(([k, v]) => [String(k), fromRaw(v, inner)]));
-  const given = new Map(entries.map(([k, v]) => [String(k), v]));
-  return Object.fromEntries(Object.entries(inner).map(([k, t]) => [k, fromRaw(given.get(k) ?? null, t)]));
+  if (kind === 'map') {
+    const entries = raw instanceof Map ? [...raw.entries()] : Object.entries(raw as object);
+    return Object.fromEntries(entries.map(([k, v]) => [String(k), fromRaw(v, inner)]));
+  }
+  const given = raw instanceof Map ? new Map([...raw.entries()].map(([k, v]) => [String(k), v])) : undefined;
+  const fields = raw as Record<string, unknown>;
+  const out: ObjectValue = {};
+  for (const [k, t] of attributesOf(inner as AttributeTypes)) {
+    const v = given ? given.get(k) : Object.hasOwn(fields, k) ? fields[k] : undefined;
+    out[k] = fromRaw(v ?? null, t);
+  }
+  return out;
 }
 
 // --- JSON (stored state; unknowns never occur there) ---
@@ -188,13 +212,14 @@ export function encodeJson(value: CtyValue, type: CtyType): string {
 }
 
 export function decodeJson(text: string | Uint8Array, type: CtyType): CtyValue {
-  const source = typeof text === 'string' ? text : new TextDecoder().decode(text);
+  const source = typeof text === 'string' ? text : utf8.decode(text);
   return fromJson(JSON.parse(protectBigNumbers(source)), type);
 }
 
 // JSON.parse would round numbers beyond float64; quote long numeric literals first (outside strings), and read
-// them back as numbers by type.
+// them back as numbers by type. Most states hold no run of 16 digits at all, and then nothing needs quoting.
 function protectBigNumbers(source: string): string {
+  if (!/\d{16}/.test(source)) return source;
   return source.replace(
     /"(?:[^"\\]|\\.)*"|-?\d{16,}(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\d+\.\d{16,}(?:[eE][-+]?\d+)?/g,
     (m) => (m.startsWith('"') ? m : `"${m}"`),
@@ -236,7 +261,10 @@ function fromJson(raw: unknown, type: CtyType): CtyValue {
   if (kind === 'tuple') return (raw as unknown[]).map((v, i) => fromJson(v, inner[i]!));
   if (kind === 'map') return Object.fromEntries(Object.entries(raw as object).map(([k, v]) => [k, fromJson(v, inner)]));
   const obj = isObject(raw) ? (raw as Record<string, unknown>) : {};
-  return Object.fromEntries(Object.entries(inner).map(([k, t]) => [k, fromJson(obj[k] ?? null, t)]));
+  const out: ObjectValue = {};
+  for (const [k, t] of attributesOf(inner as AttributeTypes))
+    out[k] = fromJson(Object.hasOwn(obj, k) ? obj[k] : null, t);
+  return out;
 }
 
 declare global {

@@ -21,17 +21,23 @@ const DEFAULT_OPERATION_TIMEOUT_MS = 30 * 60_000;
 
 export class ProviderService<P> {
   private configured: P | undefined;
-  private stopController = new AbortController();
+  /** The cancellation of every operation in flight that has looked at its signal, so that StopProvider reaches it. */
+  private readonly inFlight = new Set<AbortController>();
+  private readonly resources: ReadonlyMap<string, ResourceType<P>>;
+  private readonly dataSources: ReadonlyMap<string, DataSourceType<P>>;
 
   constructor(
     private readonly definition: ProviderDefinition<P>,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.resources = new Map(definition.resources.map((r) => [r.name, r]));
+    this.dataSources = new Map(definition.dataSources.map((d) => [d.name, d]));
+  }
 
   /** StopProvider: cancel everything in flight; later calls get a fresh signal. */
   stop(): void {
-    this.stopController.abort(new CpiError('CPI_PROVIDER_INTERRUPTED', 'Terraform asked the provider to stop'));
-    this.stopController = new AbortController();
+    const reason = new CpiError('CPI_PROVIDER_INTERRUPTED', 'Terraform asked the provider to stop');
+    for (const operation of this.inFlight) operation.abort(reason);
   }
 
   /** The gRPC method implementations, by RPC name. */
@@ -188,9 +194,24 @@ export class ProviderService<P> {
     body: (ctx: CallContext<P>) => Promise<Record<string, unknown> | void>,
   ): Promise<Record<string, unknown>> {
     const warnings: Diagnostic[] = [];
-    const signal = AbortSignal.any([this.stopController.signal, AbortSignal.timeout(DEFAULT_OPERATION_TIMEOUT_MS)]);
+    // The signal is made on first use: most calls (validate, upgrade, the test provider's reads) never look at it,
+    // and a controller plus a timer for each of a plan's thousands of calls is a measurable share of its time.
+    let operation: AbortController | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const inFlight = this.inFlight;
     const ctx: CallContext<P> = {
-      signal,
+      get signal() {
+        if (!operation) {
+          const controller = new AbortController();
+          timer = setTimeout(
+            () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+            DEFAULT_OPERATION_TIMEOUT_MS,
+          ).unref();
+          inFlight.add(controller);
+          operation = controller;
+        }
+        return operation.signal;
+      },
       log: this.log,
       now: () => new Date(),
       warn: (summary, detail, attribute) => warnings.push({ severity: 'warning', summary, detail, attribute }),
@@ -206,10 +227,16 @@ export class ProviderService<P> {
     try {
       response = (await body(ctx)) ?? {};
     } catch (error) {
-      const reason = signal.aborted && !(error instanceof CpiError) ? signal.reason : error;
+      const signal = operation?.signal;
+      const reason = signal?.aborted && !(error instanceof CpiError) ? signal.reason : error;
       diagnostics.push(toDiagnostic(reason));
       if (!(reason instanceof CpiError)) {
         this.log.error('operation failed', { error: reason instanceof Error ? reason.stack : String(reason) });
+      }
+    } finally {
+      if (operation) {
+        clearTimeout(timer);
+        inFlight.delete(operation);
       }
     }
     diagnostics.push(...warnings.map(toDiagnostic));
@@ -217,13 +244,13 @@ export class ProviderService<P> {
   }
 
   private resource(name: unknown): ResourceType<P> {
-    const found = this.definition.resources.find((r) => r.name === name);
+    const found = this.resources.get(String(name));
     if (!found) throw new CpiError('CPI_PROVIDER_UNKNOWN_TYPE', `resource type ${String(name)}`);
     return found;
   }
 
   private dataSource(name: unknown): DataSourceType<P> {
-    const found = this.definition.dataSources.find((d) => d.name === name);
+    const found = this.dataSources.get(String(name));
     if (!found) throw new CpiError('CPI_PROVIDER_UNKNOWN_TYPE', `data source ${String(name)}`);
     return found;
   }

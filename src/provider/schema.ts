@@ -39,8 +39,20 @@ export interface SchemaSpec {
   readonly block: BlockSpec;
 }
 
-/** The cty object type that a block's values have on the wire. */
+// Every RPC decodes and encodes values by their block's type: build it once per block, not on every call.
+const blockTypes = new WeakMap<BlockSpec, CtyType>();
+
+/** The cty object type that a block's values have on the wire (computed once per block; do not mutate it). */
 export function blockType(block: BlockSpec): CtyType {
+  let type = blockTypes.get(block);
+  if (type === undefined) {
+    type = buildBlockType(block);
+    blockTypes.set(block, type);
+  }
+  return type;
+}
+
+function buildBlockType(block: BlockSpec): CtyType {
   const attrs: Record<string, CtyType> = {};
   for (const [name, attr] of Object.entries(block.attributes)) attrs[name] = attr.type;
   for (const [name, nested] of Object.entries(block.blocks ?? {})) {
@@ -52,7 +64,8 @@ export function blockType(block: BlockSpec): CtyType {
           ? ['map', inner]
           : [nested.nesting, inner];
   }
-  return ['object', attrs];
+  // Frozen because the one instance is shared by every call.
+  return Object.freeze(['object', Object.freeze(attrs)] as const);
 }
 
 const NESTING = { single: 'SINGLE', list: 'LIST', set: 'SET', map: 'MAP', group: 'GROUP' } as const;

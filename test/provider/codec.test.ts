@@ -106,6 +106,32 @@ describe('DynamicValue codec', () => {
     );
   });
 
+  test('reads an object by its type: missing attributes as null, unknown keys dropped, nothing from the prototype', () => {
+    // Names that plain objects inherit: a lookup that falls through to the prototype would find functions.
+    const type: CtyType = [
+      'object',
+      Object.fromEntries([
+        ['constructor', 'string'],
+        ['a', 'string'],
+        ['toString', 'string'],
+      ]),
+    ];
+    // fixmap of 2: "a" -> "x", "zz" -> "y"
+    const bytes = Uint8Array.from([0x82, 0xa1, 0x61, 0xa1, 0x78, 0xa2, 0x7a, 0x7a, 0xa1, 0x79]);
+    assert.deepEqual(decodeMsgpack(bytes, type), { constructor: null, a: 'x', toString: null });
+    assert.deepEqual(decodeJson('{"a":"x","zz":"y"}', type), { constructor: null, a: 'x', toString: null });
+  });
+
+  test('decodes the same object type again and again to equal, separate values', () => {
+    const type: CtyType = ['object', { s: 'string', l: ['list', ['object', { p: 'number' }]] }];
+    const bytes = encodeMsgpack({ s: 'a', l: [{ p: 1 }, { p: 2 }] }, type);
+    const first = decodeMsgpack(bytes, type) as Record<string, CtyValue>;
+    const second = decodeMsgpack(bytes, type) as Record<string, CtyValue>;
+    assert.deepEqual(second, { s: 'a', l: [{ p: 1 }, { p: 2 }] });
+    first.s = 'changed';
+    assert.equal(second.s, 'a');
+  });
+
   test('reads numbers that msgpack carries as decimal strings without rounding', () => {
     assert.equal(rawToNumber('12'), 12);
     assert.equal(rawToNumber('1.25'), 1.25);
@@ -121,5 +147,19 @@ describe('DynamicValue codec', () => {
     const type: CtyType = ['object', { n: 'number', s: 'string' }];
     const value = decodeJson('{"n": 123456789012345678901234567890, "s": "12345678901234567890"}', type);
     assert.deepEqual(value, { n: 123456789012345678901234567890n, s: '12345678901234567890' });
+  });
+
+  test('reads state JSON whose only long digit runs are inside strings, and long numbers after them', () => {
+    const type: CtyType = ['object', { s: 'string', n: 'number', f: 'number' }];
+    assert.deepEqual(decodeJson('{"s": "MIIB1234567890123456789", "n": 7, "f": 0.5}', type), {
+      s: 'MIIB1234567890123456789',
+      n: 7,
+      f: 0.5,
+    });
+    assert.deepEqual(decodeJson('{"s": "x", "n": 12345678901234567, "f": 1.00000000000000000001}', type), {
+      s: 'x',
+      n: 12345678901234567n,
+      f: new BigDecimal('1.00000000000000000001'),
+    });
   });
 });

@@ -36,6 +36,19 @@ describe('schema encoding', () => {
     ]);
   });
 
+  test('builds the wire type once per block and shares it frozen, so that no caller can change it for others', () => {
+    const first = blockType(schema.block);
+    assert.equal(blockType(schema.block), first);
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first[1]));
+    assert.throws(() => {
+      (first[1] as Record<string, unknown>).alias = 'number';
+    }, TypeError);
+    // An equal but separate block gets its own type, derived from its own attributes.
+    const other = { attributes: { alias: { type: 'number' as const, required: true, description: 'The alias.' } } };
+    assert.deepEqual(blockType(other), ['object', { alias: 'number' }]);
+    assert.deepEqual((blockType(schema.block) as readonly [string, Record<string, unknown>])[1].alias, 'string');
+  });
+
   test('writes attribute types as JSON bytes and carries the flags Terraform reads', () => {
     const encoded = encodeSchema(schema) as {
       version: number;
