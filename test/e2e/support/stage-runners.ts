@@ -24,10 +24,11 @@ export const SKIP_PROVIDER_LOCK = '--skip-provider-lock';
 const PLAN_FILE = 'stage.tfplan';
 
 /**
- * Stages through the cdktf CLI in the world's project directory. `plan` synthesizes through the app unless
- * `skipSynth` (the app is deterministic: once one diff has synthesized, later synths write the same stacks and only
- * cost seconds). `apply` always deploys what the last synth wrote, as a pipeline's apply job uses its plan job's
- * output, and passes `extra` (e.g. IGNORE_MISSING_STACKS) to deploy.
+ * Stages through the cdktf CLI in the world's project directory. `plan` (`cdktf diff`) synthesizes through the app
+ * unless `skipSynth()` says so (the app is deterministic: once one diff has synthesized, later synths write the same
+ * stacks and only cost seconds). `apply` (`cdktf deploy --skip-synth`) deploys what the last synth wrote, as a
+ * pipeline's apply job uses its plan job's output, and selects its stage alone (IGNORE_MISSING_STACKS), as a
+ * per-stage job does. To see cdktf's own refusal of a stage without its predecessors, call `world.cdktf` directly.
  */
 export function cdktfRunner(world: RenewalWorld, options: { skipSynth?: () => boolean } = {}): StageRunner {
   const plan = (stage: string) =>
@@ -37,13 +38,16 @@ export function cdktfRunner(world: RenewalWorld, options: { skipSynth?: () => bo
       SKIP_PROVIDER_LOCK,
       ...(options.skipSynth?.() ? ['--skip-synth'] : []),
     ]);
-  const apply = (stage: string, ...extra: string[]) =>
-    world.cdktf(['deploy', world.stackName(stage), '--auto-approve', SKIP_PROVIDER_LOCK, '--skip-synth', ...extra]);
-  return {
-    plan,
-    apply: (stage) => apply(stage, IGNORE_MISSING_STACKS),
-    planAndApply: (stage) => planThenApply(stage, plan, (s) => apply(s, IGNORE_MISSING_STACKS)),
-  };
+  const apply = (stage: string) =>
+    world.cdktf([
+      'deploy',
+      world.stackName(stage),
+      '--auto-approve',
+      SKIP_PROVIDER_LOCK,
+      '--skip-synth',
+      IGNORE_MISSING_STACKS,
+    ]);
+  return { plan, apply, planAndApply: (stage) => planThenApply(stage, plan, apply) };
 }
 
 /**
