@@ -198,16 +198,20 @@ export class ProviderService<P> {
     // and a controller plus a timer for each of a plan's thousands of calls is a measurable share of its time.
     let operation: AbortController | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let finished = false;
     const inFlight = this.inFlight;
     const ctx: CallContext<P> = {
       get signal() {
         if (!operation) {
           const controller = new AbortController();
-          timer = setTimeout(
-            () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
-            DEFAULT_OPERATION_TIMEOUT_MS,
-          ).unref();
-          inFlight.add(controller);
+          // A signal first asked for after the call has answered is never aborted: nothing is left to cancel.
+          if (!finished) {
+            timer = setTimeout(
+              () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+              DEFAULT_OPERATION_TIMEOUT_MS,
+            ).unref();
+            inFlight.add(controller);
+          }
           operation = controller;
         }
         return operation.signal;
@@ -234,6 +238,7 @@ export class ProviderService<P> {
         this.log.error('operation failed', { error: reason instanceof Error ? reason.stack : String(reason) });
       }
     } finally {
+      finished = true;
       if (operation) {
         clearTimeout(timer);
         inFlight.delete(operation);

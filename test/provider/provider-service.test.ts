@@ -107,6 +107,17 @@ describe('ProviderService', () => {
     assert.equal(kept!.aborted, false);
   });
 
+  test('a signal first asked for after the call answered is not held by StopProvider or a timer', async () => {
+    let late: (() => AbortSignal) | undefined;
+    const { handlers } = service(async (ctx) => {
+      late = () => ctx.signal;
+    });
+    await handlers.ReadResource!(readRequest());
+    const signal = late!();
+    await handlers.StopProvider!({});
+    assert.equal(signal.aborted, false);
+  });
+
   test('answers an unknown resource type with its code, by name', async () => {
     const { handlers } = service(async () => {});
     const result = (await handlers.ReadResource!(readRequest('cpi_nothing'))) as Wire;
