@@ -197,6 +197,13 @@ export async function startRenewalWorld(
   };
 }
 
+/** Prints the wall time of every command the world ran (for the report), then closes it; a no-op without one. */
+export async function reportAndClose(world: RenewalWorld | undefined): Promise<void> {
+  if (!world) return;
+  for (const t of world.timings) console.log(`# ${(t.ms / 1000).toFixed(1)} s rc=${t.code} ${t.command}`);
+  await world.close();
+}
+
 function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CommandRun> {
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {

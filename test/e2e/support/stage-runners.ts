@@ -12,7 +12,15 @@ export interface StageRunner {
   apply(stage: string): Promise<CommandRun>;
   /** `plan`, then `apply`, each asserted to succeed; returns the apply. */
   planAndApply(stage: string): Promise<CommandRun>;
+  /**
+   * Applies with no reviewed plan, as a job that skips the plan step would: `cdktf deploy` (which plans for itself,
+   * so the same as `apply`) or `terraform apply -auto-approve`.
+   */
+  applyUnreviewed(stage: string): Promise<CommandRun>;
 }
+
+/** Which CLI drives the stages: `cdktf` (diff / deploy) or plain `terraform` (plan -out / apply). */
+export type RunnerKind = 'cdktf' | 'terraform';
 
 /**
  * A per-stage pipeline job selects its one stage; whether the stages before it were applied is then the gates'
@@ -47,7 +55,7 @@ export function cdktfRunner(world: RenewalWorld, options: { skipSynth?: () => bo
       '--skip-synth',
       IGNORE_MISSING_STACKS,
     ]);
-  return { plan, apply, planAndApply: (stage) => planThenApply(stage, plan, apply) };
+  return { plan, apply, planAndApply: (stage) => planThenApply(stage, plan, apply), applyUnreviewed: apply };
 }
 
 /**
@@ -62,6 +70,7 @@ export function terraformRunner(world: RenewalWorld): StageRunner & { initAll():
     plan,
     apply,
     planAndApply: (stage) => planThenApply(stage, plan, apply),
+    applyUnreviewed: (stage) => world.terraform(stage, ['apply', '-input=false', '-auto-approve']),
     async initAll() {
       for (const stage of world.stages) {
         const init = await world.terraform(stage.name, ['init', '-input=false']);
@@ -69,6 +78,23 @@ export function terraformRunner(world: RenewalWorld): StageRunner & { initAll():
       }
     },
   };
+}
+
+/**
+ * The runner of `kind`, ready for a renewal's first stage. Plain terraform needs the stacks synthesized and every
+ * stage initialized first (as a pipeline's checkout job does); cdktf synthesizes on its first diff (`cdktfOptions`
+ * as for `cdktfRunner`).
+ */
+export async function startStageRunner(
+  kind: RunnerKind,
+  world: RenewalWorld,
+  cdktfOptions: { skipSynth?: () => boolean } = {},
+): Promise<StageRunner> {
+  if (kind === 'cdktf') return cdktfRunner(world, cdktfOptions);
+  world.synth();
+  const terraform = terraformRunner(world);
+  await terraform.initAll();
+  return terraform;
 }
 
 async function planThenApply(
