@@ -21,6 +21,7 @@ import { defaultBundlePath, installProvider } from '../../src/provider/install';
 import { writeConfirmation } from '../../src/renewal/confirmation';
 import type { RenewalStatus, StageStatus } from '../../src/renewal/renewal-status';
 import { renewalStages, stageStackName, type Party, type RenewalVariant } from '../../src/renewal/stages';
+import { terraformEnv } from '../support/terraform';
 
 const root = resolve(__dirname, '../..');
 const DAY_MS = 86_400_000;
@@ -53,10 +54,7 @@ async function startRenewal(variant: RenewalVariant): Promise<Renewal> {
   app.synth();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    TF_CLI_CONFIG_FILE: installed.cliConfigFile,
-    TF_IN_AUTOMATION: '1',
-    TF_INPUT: '0',
-    CHECKPOINT_DISABLE: '1',
+    ...terraformEnv(installed.cliConfigFile),
     CPI_TENANT_URL: ready.tenantUrl,
     CPI_USERNAME: ready.username,
     CPI_PASSWORD: ready.password,

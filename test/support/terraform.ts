@@ -22,16 +22,19 @@ export interface TerraformWorkdir {
   remove(): void;
 }
 
+/**
+ * What every test's terraform runs with: the provider from the filesystem mirror that `cliConfigFile` names (no
+ * registry), no prompts, and no version check over the network. Spread it over `process.env` and the test's own
+ * variables.
+ */
+export function terraformEnv(cliConfigFile: string): NodeJS.ProcessEnv {
+  return { TF_CLI_CONFIG_FILE: cliConfigFile, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' };
+}
+
 export function createWorkdir(options: { bundle: string; version: string; prefix?: string }): TerraformWorkdir {
   const dir = mkdtempSync(join(tmpdir(), options.prefix ?? 'cpi-tf-'));
   const installed = installProvider({ dir: join(dir, '.provider'), bundle: options.bundle, version: options.version });
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    TF_CLI_CONFIG_FILE: installed.cliConfigFile,
-    TF_IN_AUTOMATION: '1',
-    TF_INPUT: '0',
-    CHECKPOINT_DISABLE: '1',
-  };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...terraformEnv(installed.cliConfigFile) };
   const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
     new Promise<TerraformResult>((resolve, reject) => {
       const child = spawn('terraform', [...args], { cwd: dir, env: { ...env, ...extraEnv } });

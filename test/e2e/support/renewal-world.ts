@@ -16,6 +16,7 @@ import type { MessageRecord } from '../../../src/emulator/message-log';
 import { PROVIDER_VERSION } from '../../../src/provider/cpi-provider';
 import { defaultBundlePath, installProvider } from '../../../src/provider/install';
 import { renewalStages, stageStackName, type RenewalVariant, type StageSpec } from '../../../src/renewal/stages';
+import { terraformEnv } from '../../support/terraform';
 import { SETTINGS_ENV, synthesizeRenewal, type E2eRenewalSettings } from './renewal-app';
 
 const root = resolve(__dirname, '../../..');
@@ -100,10 +101,7 @@ export async function startRenewalWorld(
   const settings: E2eRenewalSettings = { variant, dir, receiverUrl, windowStart: new Date().toISOString() };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    TF_CLI_CONFIG_FILE: installed.cliConfigFile,
-    TF_IN_AUTOMATION: '1',
-    TF_INPUT: '0',
-    CHECKPOINT_DISABLE: '1',
+    ...terraformEnv(installed.cliConfigFile),
     CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1',
     CI: 'true',
     CDKTF_HOME: join(dir, '.cdktf-home'),

@@ -15,6 +15,7 @@ import { Pkcs12Backend } from '../../../src/receiver/pkcs12-backend';
 import { writeConfirmation } from '../../../src/renewal/confirmation';
 import { stageStackName, type RenewalVariant, type StageSpec } from '../../../src/renewal/stages';
 import { TenantClient } from '../../../src/tenant/tenant-client';
+import { terraformEnv } from '../../support/terraform';
 
 export const { alias: ALIAS, iflowId: IFLOW, oldKeyName: OLD_KEY, newKeyName: NEW_KEY } = DEMO_WORLD;
 export const KEYSTORE_PASSWORD = 'reliability-keystore-secret';
@@ -96,10 +97,7 @@ export class RenewalRig {
       });
       const env: NodeJS.ProcessEnv = {
         ...process.env,
-        TF_CLI_CONFIG_FILE: installed.cliConfigFile,
-        TF_IN_AUTOMATION: '1',
-        TF_INPUT: '0',
-        CHECKPOINT_DISABLE: '1',
+        ...terraformEnv(installed.cliConfigFile),
         CPI_TENANT_URL: emulators.ready.tenantUrl,
         CPI_USERNAME: emulators.ready.username,
         CPI_PASSWORD: emulators.ready.password,
