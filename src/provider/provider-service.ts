@@ -34,10 +34,17 @@ export class ProviderService<P> {
     this.dataSources = new Map(definition.dataSources.map((d) => [d.name, d]));
   }
 
-  /** StopProvider: cancel everything in flight; later calls get a fresh signal. */
+  /** Set by StopProvider; operations that start afterwards are cancelled from the start. */
+  private stopped: CpiError | undefined;
+
+  /**
+   * StopProvider: cancel everything in flight, and everything that starts later. Terraform sends it on Ctrl-C and
+   * then only waits for the process to finish; an apply whose RPC crossed the StopProvider on the wire must not run
+   * on for its whole timeout (terraform-plugin-go's StopContext is final in the same way).
+   */
   stop(): void {
-    const reason = new CpiError('CPI_PROVIDER_INTERRUPTED', 'Terraform asked the provider to stop');
-    for (const operation of this.inFlight) operation.abort(reason);
+    this.stopped = new CpiError('CPI_PROVIDER_INTERRUPTED', 'Terraform asked the provider to stop');
+    for (const operation of this.inFlight) operation.abort(this.stopped);
   }
 
   /** The gRPC method implementations, by RPC name. */
@@ -200,10 +207,13 @@ export class ProviderService<P> {
     let timer: NodeJS.Timeout | undefined;
     let finished = false;
     const inFlight = this.inFlight;
+    const stopped = () => this.stopped;
     const ctx: CallContext<P> = {
       get signal() {
         if (!operation) {
           const controller = new AbortController();
+          const reason = stopped();
+          if (reason) controller.abort(reason);
           // A signal first asked for after the call has answered is never aborted: nothing is left to cancel.
           if (!finished) {
             timer = setTimeout(
