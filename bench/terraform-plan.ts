@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startTenantEmulator } from '../src/emulator/tenant-emulator';
 import { PROVIDER_VERSION } from '../src/provider/cpi-provider';
-import { installProvider } from '../src/provider/install';
+import { installProvider, terraformEnv } from '../src/provider/install';
+import { certificateFacts } from '../src/provider/resources/keystore-certificate';
 import { generateKeyPairWithCertificate } from '../src/pki/key-pair';
 import { parseCertificatePem } from '../src/pki/certificate-info';
 import { createSelfSignedCertificate } from '../src/pki/self-signed-certificate';
@@ -96,7 +97,7 @@ function workdir(bundle: string, version: string): { dir: string; env: NodeJS.Pr
   const { cliConfigFile } = installProvider({ dir: join(dir, '.provider'), bundle, version });
   return {
     dir,
-    env: { ...process.env, TF_CLI_CONFIG_FILE: cliConfigFile, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
+    env: { ...process.env, ...terraformEnv(cliConfigFile) },
   };
 }
 
@@ -216,14 +217,7 @@ export async function benchKeystoreRefresh(count: number) {
         return {
           alias: c.alias,
           certificate_pem: c.pem,
-          fingerprint_sha256: info.fingerprintSha256,
-          serial_number: info.serialNumber,
-          issuer_dn: info.issuerDn,
-          subject_dn: info.subjectDn,
-          valid_not_before: info.validFrom.toISOString(),
-          valid_not_after: info.validTo.toISOString(),
-          key_type: info.keyType,
-          key_size: info.keySize,
+          ...certificateFacts(info),
         };
       }),
     );

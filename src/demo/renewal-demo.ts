@@ -9,7 +9,7 @@ import { App, EncryptionCertificateRenewal, type EncryptionCertificateRenewalPro
 import { startEmulators, type RunningEmulators } from '../cli/emulator-command';
 import type { MessageRecord } from '../emulator/message-log';
 import { PROVIDER_VERSION } from '../provider/cpi-provider';
-import { defaultBundlePath, installProvider } from '../provider/install';
+import { defaultBundlePath, installProvider, terraformEnv } from '../provider/install';
 import { EmbeddedBackend } from '../receiver/embedded-backend';
 import { writeConfirmation } from '../renewal/confirmation';
 import { PARTY_TITLES, stageStackName, type RenewalVariant, type StageSpec } from '../renewal/stages';
@@ -83,7 +83,7 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
   const { print } = options;
   const lines: string[] = [];
   const emulators = await startEmulators({ dataDir: join(dir, 'emulator'), log: (line) => lines.push(line) });
-  const runner = new TerraformRunner(terraformEnv(dir, emulators));
+  const runner = new TerraformRunner(demoEnv(dir, emulators));
   const traffic = new TrafficGenerator({
     endpoint: `${emulators.ready.tenantUrl}/http/${IFLOW}`,
     username: emulators.ready.username,
@@ -166,13 +166,10 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
   }
 }
 
-function terraformEnv(dir: string, emulators: RunningEmulators): NodeJS.ProcessEnv {
+function demoEnv(dir: string, emulators: RunningEmulators): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    TF_CLI_CONFIG_FILE: join(dir, 'provider', 'terraform.rc'),
-    TF_IN_AUTOMATION: '1',
-    TF_INPUT: '0',
-    CHECKPOINT_DISABLE: '1',
+    ...terraformEnv(join(dir, 'provider', 'terraform.rc')),
     CPI_TENANT_URL: emulators.ready.tenantUrl,
     CPI_USERNAME: emulators.ready.username,
     CPI_PASSWORD: emulators.ready.password,

@@ -85,6 +85,14 @@ export function installProvider(options: InstallOptions): Installation {
   return { cliConfigFile, mirrorDir, executable };
 }
 
+/**
+ * The environment Terraform needs to use this installation unattended: the CLI configuration that points at the
+ * mirror, no prompts, no call to HashiCorp's checkpoint service (there is no network to reach it).
+ */
+export function terraformEnv(cliConfigFile: string): NodeJS.ProcessEnv {
+  return { TF_CLI_CONFIG_FILE: cliConfigFile, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' };
+}
+
 /** The required_providers entry a configuration uses for this provider. */
 export function requiredProvider(version: string): { source: string; version: string } {
   return { source: `${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}`, version };

@@ -25,7 +25,7 @@ import { DEMO_RENEWAL_ID, DEMO_WORLD, demoRenewalProps } from '../../src/demo/re
 import { startReceiverEmulator } from '../../src/emulator/receiver-emulator';
 import { readPkcs12 } from '../../src/pki/pkcs12';
 import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
-import { defaultBundlePath, installProvider } from '../../src/provider/install';
+import { defaultBundlePath, installProvider, terraformEnv } from '../../src/provider/install';
 import { EmbeddedBackend } from '../../src/receiver/embedded-backend';
 import { writeConfirmation } from '../../src/renewal/confirmation';
 import { stageStackName } from '../../src/renewal/stages';
@@ -96,10 +96,7 @@ describe('secrets never appear in state, plans, trace logs, emulator logs or the
     });
     env = {
       ...process.env,
-      TF_CLI_CONFIG_FILE: installed.cliConfigFile,
-      TF_IN_AUTOMATION: '1',
-      TF_INPUT: '0',
-      CHECKPOINT_DISABLE: '1',
+      ...terraformEnv(installed.cliConfigFile),
       TF_LOG: 'trace',
       TF_LOG_PATH: join(dir, 'logs', 'terraform-trace.log'), // terraform appends: one log of every run
       CPI_SERVICE_KEY: serviceKey,

@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installProvider } from '../../src/provider/install';
+import { installProvider, terraformEnv } from '../../src/provider/install';
+
+export { terraformEnv };
 
 export interface TerraformResult {
   readonly code: number;
@@ -27,9 +29,6 @@ export interface TerraformWorkdir {
  * registry), no prompts, and no version check over the network. Spread it over `process.env` and the test's own
  * variables.
  */
-export function terraformEnv(cliConfigFile: string): NodeJS.ProcessEnv {
-  return { TF_CLI_CONFIG_FILE: cliConfigFile, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' };
-}
 
 export function createWorkdir(options: { bundle: string; version: string; prefix?: string }): TerraformWorkdir {
   const dir = mkdtempSync(join(tmpdir(), options.prefix ?? 'cpi-tf-'));
