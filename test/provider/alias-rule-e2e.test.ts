@@ -235,4 +235,94 @@ describe('the alias rule through terraform', { timeout: 600_000 }, () => {
       assert.equal(aliasFingerprint(), oldKey.fingerprintSha256);
     });
   });
+
+  describe('cpi_receiver_key', () => {
+    const key = (name: string, extra: object = {}) => ({
+      key_name: name,
+      subject: `CN=${name},O=Receiver`,
+      validity_days: 365,
+      receiver: receiverBlock,
+      encryption_alias: ALIAS,
+      ...extra,
+    });
+    const keys = (resources: Record<string, object>) =>
+      config({ ...certificate(oldKey.certificatePem), cpi_receiver_key: resources });
+
+    test('the key under the alias, imported, shows that the alias holds its certificate; re-plan is a no-op', async () => {
+      tf.writeConfig(keys({ old: key('orders-2025') }));
+      await tf.ok([
+        'import',
+        'cpi_receiver_key.old',
+        JSON.stringify({ key_name: 'orders-2025', receiver: receiverBlock }),
+      ]);
+      await tf.ok(['apply', '-auto-approve']);
+      const v = await values('cpi_receiver_key.old');
+      assert.equal(v.alias_holds_certificate, true);
+      assert.equal(v.alias_released_at, null);
+      await noOpPlan();
+    });
+
+    test('retiring the key under the alias while deployed iFlows use it is refused, naming the unlisted iFlow', async () => {
+      tf.writeConfig(keys({ old: key('orders-2025', { state: 'retired' }) }));
+      await refused('CPI_RECEIVER_KEY_IN_USE', [/"Invoices" \(STARTED\)/, /orders-2025/]);
+    });
+
+    test('deleting it is refused while in use, even with an early destruction reason', async () => {
+      tf.writeConfig(keys({ old: key('orders-2025', { early_destruction_reason: 'suspected leak' }) }));
+      await tf.ok(['apply', '-auto-approve']);
+      await refused('CPI_RECEIVER_KEY_IN_USE', [/destroying key "orders-2025"/], ['-destroy']);
+      tf.writeConfig(keys({ old: key('orders-2025') }));
+      await tf.ok(['apply', '-auto-approve']);
+    });
+
+    test('forward only: pending -> active applies; declaring pending again plans no change; rollback_reason goes back', async () => {
+      tf.writeConfig(keys({ old: key('orders-2025'), fresh: key('orders-2027', { state: 'pending' }) }));
+      await tf.ok(['apply', '-auto-approve']);
+      const generated = (await admin.listKeys()).find((k) => k.name === 'orders-2027')!;
+      assert.equal(generated.state, 'retired', 'a pending key does not decrypt');
+      assert.equal((await values('cpi_receiver_key.fresh')).state, 'pending');
+      await noOpPlan();
+
+      tf.writeConfig(keys({ old: key('orders-2025'), fresh: key('orders-2027', { state: 'active' }) }));
+      await tf.ok(['apply', '-auto-approve']);
+      assert.equal((await admin.listKeys()).find((k) => k.name === 'orders-2027')!.state, 'active');
+
+      tf.writeConfig(keys({ old: key('orders-2025'), fresh: key('orders-2027', { state: 'pending' }) }));
+      const before = await world();
+      const plan = await tf.run(['plan', '-detailed-exitcode', '-no-color']);
+      assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+      assert.match(plan.stdout + plan.stderr, /behind/);
+      await tf.ok(['apply', '-auto-approve']);
+      assert.equal(await world(), before, 'applying the earlier stage again changes nothing');
+
+      tf.writeConfig(
+        keys({
+          old: key('orders-2025'),
+          fresh: key('orders-2027', { state: 'pending', rollback_reason: 'receiver cannot decrypt yet' }),
+        }),
+      );
+      await tf.ok(['apply', '-auto-approve']);
+      assert.equal((await admin.listKeys()).find((k) => k.name === 'orders-2027')!.state, 'retired');
+      assert.equal((await values('cpi_receiver_key.fresh')).state, 'pending');
+      await noOpPlan();
+    });
+
+    test('a refresh records when the alias stopped holding the key; retention counts from there', async () => {
+      const client = new (await import('../../src/tenant/tenant-client')).TenantClient({
+        tenantUrl: tenant.url,
+        auth: { kind: 'basic', username: tenant.credentials.username, password: tenant.credentials.password },
+      });
+      const fresh = (await admin.listKeys()).find((k) => k.name === 'orders-2027')!;
+      await client.putCertificate(ALIAS, fresh.certificatePem, { update: true, fingerprintVerified: true });
+      await tf.ok(['apply', '-refresh-only', '-auto-approve']);
+      assert.equal((await values('cpi_receiver_key.fresh')).alias_holds_certificate, true);
+      await client.putCertificate(ALIAS, oldKey.certificatePem, { update: true, fingerprintVerified: true });
+      const moved = Date.now();
+      await tf.ok(['apply', '-refresh-only', '-auto-approve']);
+      const v = await values('cpi_receiver_key.fresh');
+      assert.equal(v.alias_holds_certificate, false);
+      assert.ok(Date.parse(v.alias_released_at) >= moved - 1000, v.alias_released_at);
+      await noOpPlan();
+    });
+  });
 });

@@ -344,7 +344,9 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
         );
       }
       planned.owner = existing?.owner ?? (isUnknown(planned.owner) ? planned.owner : null);
-    } else if (arriving && typeof prior.certificate_pem === 'string') {
+    } else if (!arriving) {
+      planned.owner = prior.owner ?? null;
+    } else if (typeof prior.certificate_pem === 'string') {
       // Exchange: the receiver must be able to tell old and new key apart (DESIGN.md §3.5).
       const { assertNoErrors, checkRenewal } = await pki();
       const old = await parseCertificateAttribute(prior.certificate_pem);
