@@ -1,4 +1,5 @@
-// L3: a whole renewal of a receiver's encryption certificate, as one Terraform stack per stage (DESIGN.md §3.4).
+// L3: a whole renewal of a receiver's encryption certificate, as one Terraform stack per stage
+// (docs/design/stages-and-gates.md).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CpiError } from '../src/errors';

@@ -1,5 +1,6 @@
 // Integration Content API: runtime artifacts (status, error information, undeploy), deploy with task polling
-// (DeployIntegrationDesigntimeArtifact → BuildAndDeployStatus), and externalized configuration parameters (notes §6).
+// (DeployIntegrationDesigntimeArtifact → BuildAndDeployStatus), and externalized configuration parameters
+// (docs/design/sap-api.md).
 import type { ApiRequest, ApiResponse, ApiRoute } from './api-route';
 import { jsonBody } from './api-route';
 import type { DeployScheduler } from './deploy-scheduler';
@@ -161,7 +162,7 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
         if (artifact.errorText === null) return { status: 204 };
         return {
           status: 200,
-          // SAP's own field name has the typo "subsytemPartName" (notes §6)
+          // SAP's own field name has the typo "subsytemPartName" (docs/design/sap-api.md#deploy-status)
           json: {
             message: {
               subsystemName: 'IFLMAP Deployment',

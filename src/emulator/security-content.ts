@@ -1,5 +1,6 @@
-// Security Content API: keystore entries (list, read, certificate download, delete), certificate import and
-// exchange through CertificateResources, backup / restore / mass delete through KeystoreResources (notes §2, §5).
+// Security Content API: keystore entries (list, read, certificate download, delete), certificate import and exchange
+// through CertificateResources, backup / restore / mass delete through KeystoreResources
+// (docs/design/sap-api.md#security-content).
 import { X509Certificate } from 'node:crypto';
 import { flag, jsonBody, type ApiRequest, type ApiResponse, type ApiRoute } from './api-route';
 import { certificateFacts, isIssuedBy, parseCertificateUpload } from './certificate-facts';

@@ -1,5 +1,5 @@
-// The stages of a renewal (DESIGN.md §3.4), as data: which party acts in which order, which of SAP's steps each
-// stage carries out, and which evidence opens the gate in front of it. The constructs, the runbook, the gate
+// The stages of a renewal (docs/design/stages-and-gates.md), as data: which party acts in which order, which of SAP's
+// steps each stage carries out, and which evidence opens the gate in front of it. The constructs, the runbook, the gate
 // resource and `cpi-renewal status` all read this one table, so they cannot disagree.
 
 /** SAP's two variants: the receiver decrypts with old and new key at once, or with one key only. */
@@ -13,7 +13,7 @@ export const PARTY_TITLES: Readonly<Record<Party, string>> = {
   'integration-developer': 'integration developer',
 };
 
-/** The kinds of evidence a gate can require (DESIGN.md §3.1). */
+/** The kinds of evidence a gate can require (docs/design/stages-and-gates.md#evidence). */
 export type EvidenceKind = 'confirmation' | 'probe' | 'tenant_alias' | 'iflow_state' | 'not_before';
 
 /** One piece of evidence a gate asks for, before it is bound to a concrete renewal. */

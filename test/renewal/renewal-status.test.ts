@@ -19,7 +19,7 @@ import { renewalStages, stageStackName, type RenewalVariant } from '../../src/re
 const ID = 'acme-2026';
 const NOW = new Date('2026-03-01T10:00:00.000Z');
 const FP = 'AB:'.repeat(31) + 'AB';
-const ROOT = '/work/renewal';
+const ROOT = '/home/ops/renewal'; // a made-up checkout: the stacks and states below are given, not read from disk
 const stackDir = (name: string) => `${ROOT}/cdktf.out/stacks/${name}`;
 const statePath = (name: string) => `${ROOT}/state/${name}.tfstate`;
 const stack = (index: number, name: string) => `${ID}-${index}-${name}`;
