@@ -174,6 +174,9 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
     const url = new URL(request.url, 'http://emulator.invalid');
     const form = new URLSearchParams(Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '');
     const answer = auth.issueToken(request.headers.authorization, url.searchParams, form);
+    // how, never what: tests tell from this line whether a client put its secret in the URL
+    if (answer.clientAuthentication)
+      options.log?.(`token issued; client authenticated by ${answer.clientAuthentication}`);
     void reply
       .code(answer.status)
       .headers(answer.headers)
