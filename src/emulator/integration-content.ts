@@ -381,7 +381,8 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
       },
     },
     {
-      operation: "PUT /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/$links/Configurations('{ParameterKey}')",
+      operation:
+        "PUT /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/$links/Configurations('{ParameterKey}')",
       method: 'PUT',
       pattern: new RegExp(`^/IntegrationDesigntimeArtifacts${ARTIFACT}/\\$links/Configurations\\('([^']+)'\\)$`),
       area: 'designtimeArtifacts',

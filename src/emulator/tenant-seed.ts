@@ -101,7 +101,12 @@ export function seedTenant(store: TenantStore, config: ResolvedEmulatorConfig, n
     }
     // every iFlow's package exists, also for iFlows kept from an earlier start
     for (const iflow of Object.values(state.iflows)) {
-      state.packages[iflow.packageId] ??= { id: iflow.packageId, name: iflow.packageId, createdBy: 'emulator', createdAt: now };
+      state.packages[iflow.packageId] ??= {
+        id: iflow.packageId,
+        name: iflow.packageId,
+        createdBy: 'emulator',
+        createdAt: now,
+      };
     }
     state.generatedCredentials ??= {
       username: 'emulator-admin',

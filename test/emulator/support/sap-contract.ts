@@ -68,6 +68,8 @@ const entityOf = (definition: string): Json => ({
 const SPEC_DEFECTS: Record<string, Json> = {
   // the definition BuildAndDeployStatus already contains the `d` wrapper, and the response wraps it in another `d`
   "GET /BuildAndDeployStatus(TaskId='{taskId}')": { $ref: '#/definitions/com.sap.hci.api.BuildAndDeployStatus' },
+  // declared as a KeystoreEntry collection; the example, and the description ("keystore properties"), are a Keystore
+  "GET /Keystores('{KeystoreName}')": entityOf('com.sap.hci.api.Keystore'),
   // the package operations declare OData v4 shapes (`value`, no `d`); their examples are OData v2 like the rest
   'GET /IntegrationPackages': collectionOf('com.sap.hci.api.IntegrationPackage'),
   "GET /IntegrationPackages('{Id}')": entityOf('com.sap.hci.api.IntegrationPackage'),
@@ -170,6 +172,18 @@ export class SapContract {
     return (validate.errors ?? []).map(
       (e) => `${method} ${op.template} ${status}: ${e.instancePath || '(body)'} ${e.message}`,
     );
+  }
+
+  /** Problems of a value against one definition of a spec (e.g. a KeystoreEntry carried inside an error). */
+  checkDefinition(spec: string, definition: string, value: unknown): string[] {
+    const key = `${spec} #/definitions/${definition}`;
+    let validate = this.compiled.get(key);
+    if (!validate) {
+      validate = this.ajv.compile({ $ref: `${spec}#/definitions/${definition}` });
+      this.compiled.set(key, validate);
+    }
+    if (validate(value)) return [];
+    return (validate.errors ?? []).map((e) => `${definition}: ${e.instancePath || '(value)'} ${e.message}`);
   }
 
   /** SAP's JSON example for an operation and status, to check the checker. */
