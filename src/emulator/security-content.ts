@@ -353,6 +353,7 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
         const name = match[1] as KeystoreName;
         const entries = sortedEntries(store.state.keystores[name]);
         const last = Math.max(0, ...entries.map((e) => e.lastModifiedTime));
+        const expanded = (request.query.get('$expand') ?? '').split(',').some((part) => part.trim() === 'Entries');
         return {
           status: 200,
           json: entityEnvelope(
@@ -361,6 +362,10 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
               LastModifiedBy: entries.find((e) => e.lastModifiedTime === last)?.lastModifiedBy ?? null,
               LastModifiedTime: odataDate(last),
               Size: entries.length,
+              // a navigation is a deferred link unless $expand asks for it inline (OData v2)
+              Entries: expanded
+                ? { results: entries.map((e) => keystoreEntryRecord(e)) }
+                : { __deferred: { uri: `${request.serviceRoot}/Keystores('${name}')/Entries` } },
             },
             request.query,
           ),

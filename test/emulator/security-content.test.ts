@@ -324,6 +324,16 @@ describe('security content: keystore size', { timeout: 60_000 }, () => {
     assert.equal((await h.call('GET', "/Keystores('KeyRenewal')/Size/$value")).text, '0');
   });
 
+  test("Keystores('system') defers its Entries, and carries them inline with $expand=Entries", async () => {
+    const plain = await h.call('GET', "/Keystores('system')");
+    assert.match(plain.json.d.Entries.__deferred.uri, /\/Keystores\('system'\)\/Entries$/);
+    const expanded = await h.call('GET', "/Keystores('system')?$expand=Entries");
+    assert.deepEqual(
+      expanded.json.d.Entries.results.map((e: { Alias: string }) => e.Alias),
+      h.emulator.state.keystoreEntries().map((e) => e.alias),
+    );
+  });
+
   test('answers 400 for a keystore the size is not defined for', async () => {
     for (const name of ['backup_admin_system', 'nope']) {
       const answer = await h.call('GET', `/Keystores('${name}')/Size/$value`);
