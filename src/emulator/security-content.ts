@@ -245,7 +245,10 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       }
       return out;
     });
-    return flag(request.query, 'returnKeystoreEntries') ? { status: 200, json: { d: { results } } } : { status: 204 };
+    // the definition's default for returnKeystoreEntries on KeystoreResources('system') is true
+    return flag(request.query, 'returnKeystoreEntries', true)
+      ? { status: 200, json: { d: { results } } }
+      : { status: 204 };
   };
 
   const massDelete = (request: ApiRequest): ApiResponse => {
@@ -261,7 +264,9 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
     store.update((state) => {
       for (const alias of aliases) delete state.keystores.system[alias];
     });
-    return flag(request.query, 'returnKeystoreEntries') ? { status: 200, json: allEntries(store) } : { status: 204 };
+    return flag(request.query, 'returnKeystoreEntries', true)
+      ? { status: 200, json: allEntries(store) }
+      : { status: 204 };
   };
 
   const HEX = "'([^']*)'";

@@ -4,7 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { Ajv } from 'ajv';
 import { CpiError } from '../errors';
-import { dispatchApiRequest, SERVICE_ROOT_PATH } from './api-dispatcher';
+import { dispatchApiRequest, SERVICE_ROOT_OPERATION, SERVICE_ROOT_PATH } from './api-dispatcher';
 import { Authenticator } from './auth';
 import { certificateFacts } from './certificate-facts';
 import { CsrfGuard } from './csrf';
@@ -76,6 +76,11 @@ export interface TenantEmulator {
   /** `${url}/api/v1` */
   readonly apiUrl: string;
   readonly credentials: EmulatorCredentials;
+  /**
+   * The operations of SAP's API definitions this tenant serves, as `METHOD template` (e.g. `GET /KeystoreEntries`);
+   * docs/emulator.md explains each and the ones it does not serve.
+   */
+  readonly servedOperations: readonly string[];
   /** Read-only views of the tenant for tests. */
   readonly state: {
     keystoreEntries(keystore?: KeystoreName): EmulatorKeystoreEntry[];
@@ -222,6 +227,7 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
   return {
     url,
     apiUrl: `${url}${SERVICE_ROOT_PATH}`,
+    servedOperations: [SERVICE_ROOT_OPERATION, ...parts.routes.map((route) => route.operation)],
     credentials: {
       username: users[0]!.username,
       password: users[0]!.password,

@@ -406,9 +406,19 @@ describe('security content: backup, restore and mass delete', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ Aliases: 'partner_a;a\\;b' }),
     });
-    assert.equal(deleted.status, 204);
+    // without returnKeystoreEntries the answer lists what is left: the definition's default is true here
+    assert.equal(deleted.status, 200);
     const aliases = h.emulator.state.keystoreEntries().map((e) => e.alias);
     assert.ok(!aliases.includes('partner_a') && !aliases.includes('a;b'));
+    assert.deepEqual(
+      deleted.json.d.results.map((e: { Alias: string }) => e.Alias),
+      aliases,
+    );
+    const quiet = await h.call('PUT', "/KeystoreResources('system')?deleteEntries=true&returnKeystoreEntries=false", {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ Aliases: 'not_there' }),
+    });
+    assert.equal(quiet.status, 204);
   });
 });
 

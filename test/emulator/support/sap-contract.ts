@@ -9,12 +9,17 @@ export const SAP_API_DIR = process.env.CPI_SAP_API_DIR ?? join(import.meta.dirna
 
 type Json = Record<string, any>;
 
-interface Operation {
+/** One operation of a definition, with what a client generated from it reads. */
+export interface Operation {
   readonly spec: string;
   readonly template: string;
   readonly method: string;
   readonly pattern: RegExp;
   readonly responses: Json;
+  /** Path-level and operation-level parameters, references resolved. */
+  readonly parameters: readonly Json[];
+  readonly consumes: readonly string[];
+  readonly produces: readonly string[];
 }
 
 /**
@@ -120,17 +125,29 @@ export class SapContract {
       for (const [template, item] of Object.entries(spec.paths as Json)) {
         for (const [method, operation] of Object.entries(item as Json)) {
           if (method === 'parameters') continue;
+          const op = operation as Json;
           contract.operations.push({
             spec: name,
             template,
             method: method.toUpperCase(),
             pattern: templatePattern(template),
-            responses: (operation as Json).responses as Json,
+            responses: op.responses as Json,
+            parameters: [
+              ...(((item as Json).parameters as Json[] | undefined) ?? []),
+              ...((op.parameters as Json[]) ?? []),
+            ],
+            consumes: (op.consumes as string[] | undefined) ?? (spec.consumes as string[] | undefined) ?? [],
+            produces: (op.produces as string[] | undefined) ?? (spec.produces as string[] | undefined) ?? [],
           });
         }
       }
     }
     return contract;
+  }
+
+  /** The operation `METHOD template` exactly as the definitions spell it. */
+  byName(name: string): Operation | undefined {
+    return this.operations.find((op) => `${op.method} ${op.template}` === name);
   }
 
   /** Every operation of both definitions as `METHOD template`, with the definition it comes from. */
