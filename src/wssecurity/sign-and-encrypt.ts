@@ -5,7 +5,7 @@
 import { createPrivateKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import { CpiError } from '../errors';
-import { certificateFacts } from './certificate-facts';
+import { readCertificate } from './wss-certificate';
 import {
   contentAlgorithmUri,
   contentKeyLength,
@@ -59,13 +59,12 @@ export function soapEnvelope(bodyContentXml: string): string {
  */
 export function signAndEncrypt(envelopeXml: string, options: SignAndEncryptOptions): string {
   const now = options.now ?? new Date();
-  const receiver = certificateFacts(options.encryptionCertificatePem);
-  const validFrom = new Date(receiver.x509.validFrom);
-  const validTo = new Date(receiver.x509.validTo);
+  const receiver = readCertificate(options.encryptionCertificatePem);
+  const { validFrom, validTo } = receiver;
   if (now < validFrom || now > validTo) {
     throw new CpiError(
       'CPI_WSS_CERTIFICATE_NOT_VALID',
-      `the receiver certificate ${receiver.subject} (sha256=${receiver.fingerprint256}) is valid from ${validFrom.toISOString()} to ${validTo.toISOString()}; now is ${now.toISOString()}`,
+      `the receiver certificate ${receiver.subjectDn} (sha256=${receiver.fingerprintSha256}) is valid from ${validFrom.toISOString()} to ${validTo.toISOString()}; now is ${now.toISOString()}`,
     );
   }
   const suite = options.algorithmSuite === undefined ? undefined : SUITES[options.algorithmSuite];
@@ -116,7 +115,7 @@ export function signAndEncrypt(envelopeXml: string, options: SignAndEncryptOptio
   const bstId = `X509-${randomUUID()}`;
   ekKeyInfo.appendChild(createSecurityTokenReference(doc, form, receiver, bstId));
   ek.appendChild(ekKeyInfo);
-  ek.appendChild(cipherData(doc, wrapKey(receiver.x509.publicKey, keyTransport, cek)));
+  ek.appendChild(cipherData(doc, wrapKey(receiver.publicKey, keyTransport, cek)));
   const list = doc.createElementNS(NS.xenc, 'xenc:ReferenceList');
   const dataRef = doc.createElementNS(NS.xenc, 'xenc:DataReference');
   dataRef.setAttribute('URI', `#${edId}`);
@@ -166,7 +165,7 @@ function sign(
   now: Date,
   ttlSeconds: number,
 ): void {
-  const signer = certificateFacts(signing.certificatePem);
+  const signer = readCertificate(signing.certificatePem);
   const privateKey = signingKey(signing.privateKeyPem);
   const parts = envelopeParts(doc);
   const security = securityHeaders(parts)[0]!;
