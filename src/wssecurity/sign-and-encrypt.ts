@@ -42,7 +42,14 @@ export interface SignAndEncryptOptions {
   readonly contentEncryption?: ContentEncryptionName;
   /** Key transport: rsa-oaep-mgf1p (SHA-1) or XML Encryption 1.1 rsa-oaep (SHA-256, MGF1-SHA-256). @default 'rsa-oaep-mgf1p' */
   readonly keyTransport?: KeyTransportName;
-  /** Lifetime of the signed wsu:Timestamp, in seconds. @default 300 */
+  /**
+   * Lifetime of the signed wsu:Timestamp (Expires = Created + this), in seconds. @default 300
+   *
+   * A longer lifetime does not make a message acceptable for longer to a WSS4J receiver (the SAP tenant runtime,
+   * CXF): WSS4J refuses a wsu:Created older than its own timeStampTTL (300 s unless the receiver configures it,
+   * e.g. CXF's ws-security.timestamp.timeToLive) or more than its timeStampFutureTTL (60 s) ahead, whatever
+   * Expires says. Sender and receiver clocks must agree within those limits; raising this does not help.
+   */
   readonly timestampTtlSeconds?: number;
   /** The clock: timestamp and the receiver certificate's validity. @default - the current time */
   readonly now?: Date;
