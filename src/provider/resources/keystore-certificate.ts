@@ -8,7 +8,7 @@ import type { KeystoreEntry } from '../../tenant/keystore';
 import { isUnknown, type ObjectValue } from '../cty';
 import type { ProviderClients } from '../provider-config';
 import type { CallContext, ResourceType } from '../resource';
-import { validateAlias } from './alias';
+import { validateAlias } from '../../rules/alias';
 
 const DEFAULT_EXPIRY_WARNING_DAYS = 30;
 
