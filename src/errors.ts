@@ -86,10 +86,6 @@ export const ERRORS = registry({
     summary: 'The integration flow does not exist on the tenant',
     fix: "Check iflow_id (the artifact ID, not its name) and version against the tenant's design-time artifacts.",
   },
-  CPI_TEST_OBJECT_NOT_FOUND: {
-    summary: 'The object of the test-only resource cpi_test_item does not exist',
-    fix: 'Only used by the provider runtime tests; create it first.',
-  },
   // --- pki (src/pki) ---
   CPI_PKI_NOT_PEM: {
     summary: 'The certificate is not in PEM form',

@@ -5,6 +5,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { CpiError } from '../errors';
+import { colonHex } from '../rules/fingerprint';
 import { formatRfc2253, formatSapDn, readDnSequence } from './distinguished-name';
 
 const asn1 = forge.asn1;
@@ -100,10 +101,6 @@ export interface CertificateInfo {
   readonly isCa: boolean;
   /** SHA-256 over the SubjectPublicKeyInfo DER, lower-case hex: equal values mean the same public key. */
   readonly publicKeySpkiSha256: string;
-}
-
-function colonHex(buffer: Buffer): string {
-  return buffer.toString('hex').toUpperCase().match(/../g)?.join(':') ?? '';
 }
 
 function children(node: forge.asn1.Asn1 | undefined, what: string): forge.asn1.Asn1[] {

@@ -379,9 +379,16 @@ const TERRAFORM_CASES: TerraformCase[] = [
     'CPI_VALUE_INVALID',
     /applies to a retired key/,
   ),
-  keyCase('unknown receiver kind', {}, 'CPI_VALUE_INVALID', /receiver.kind is "ldap"/, undefined, () => ({
-    kind: 'ldap',
-  })),
+  keyCase(
+    'unknown receiver kind',
+    {},
+    'CPI_VALUE_INVALID',
+    /receiver.kind "ldap" is not one of pkcs12, embedded/,
+    undefined,
+    () => ({
+      kind: 'ldap',
+    }),
+  ),
   keyCase('wrong receiver admin token', {}, 'CPI_RECEIVER_UNAUTHORIZED', undefined, {
     CPI_RECEIVER_ADMIN_TOKEN: 'wrong-token',
   }),

@@ -12,7 +12,7 @@ import { isUnknown, UNKNOWN, type ObjectValue } from '../cty';
 import type { ProviderClients } from '../provider-config';
 import { receiverBlock } from '../receiver-settings';
 import type { CallContext, ResourceType } from '../resource';
-import { validateAlias } from './alias';
+import { validateAlias } from '../../rules/alias';
 
 const DEFAULT_EXPIRY_WARNING_DAYS = 30;
 const DEFAULT_MIN_VALIDITY_DAYS = 30;
