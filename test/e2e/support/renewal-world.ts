@@ -85,19 +85,28 @@ export async function startRenewalWorld(
   // short emulator delays keep the file fast; the order of events is what the test checks, not their duration
   const configFile = join(dir, 'emulator.json');
   writeFileSync(configFile, JSON.stringify({ deployDelayMs: 300, undeployDelayMs: 300 }));
-  const emulators = await startEmulators({ dataDir: join(dir, 'emulator'), configFile });
-  const receiverUrl = emulators.ready.receiverUrl!;
+  let emulators: RunningEmulators;
   try {
-    await prepareWorld(emulators);
+    emulators = await startEmulators({ dataDir: join(dir, 'emulator'), configFile });
   } catch (error) {
-    await emulators.close();
+    rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const installed = installProvider({
-    dir: join(dir, 'provider'),
-    bundle: defaultBundlePath(),
-    version: PROVIDER_VERSION,
-  });
+  const receiverUrl = emulators.ready.receiverUrl!;
+  let installed: ReturnType<typeof installProvider>;
+  // what failed to start is closed here: the test's after() never gets a world to close
+  try {
+    await prepareWorld(emulators);
+    installed = installProvider({
+      dir: join(dir, 'provider'),
+      bundle: defaultBundlePath(),
+      version: PROVIDER_VERSION,
+    });
+  } catch (error) {
+    await emulators.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const settings: E2eRenewalSettings = { variant, dir, receiverUrl, windowStart: new Date().toISOString() };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
