@@ -8,6 +8,9 @@ import { generateKeyPairWithCertificate } from '../../src/pki/key-pair';
 import { writePkcs12 } from '../../src/pki/pkcs12';
 import { keyEntryBags, readPkcs12Keystore, withoutKeyEntry, writePkcs12Keystore } from '../../src/pki/pkcs12-keystore';
 import { runJavaTool } from './fixtures';
+import { skipWithout } from '../support/reference-systems';
+
+const java = skipWithout('java');
 
 const PASSWORD = 'changeit';
 
@@ -60,7 +63,7 @@ describe('readPkcs12Keystore / writePkcs12Keystore', { timeout: 60_000 }, () => 
     );
   });
 
-  test('a JKS keystore (as keytool writes it) is refused with the command that converts it', () => {
+  test('a JKS keystore (as keytool writes it) is refused with the command that converts it', { skip: java }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'jks-'));
     const jks = join(dir, 'receiver.jks');
     const run = runJavaTool('keytool', [

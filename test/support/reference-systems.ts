@@ -1,12 +1,12 @@
 // Reference systems: third-party software some suites check our output against (Java's own X.509 and PKCS#12
-// readers, Apache WSS4J, a real PostgreSQL for Terraform's pg backend). A fresh machine may lack them. Under CI
+// readers, Apache WSS4J, OpenSSL's PKCS#12 reader, a real PostgreSQL for Terraform's pg backend). A fresh machine may lack them. Under CI
 // they are required: a suite never skips there, so a missing one fails the run. Elsewhere the suite is skipped
 // with a reason naming what is missing and the command that installs it; scripts/run-tests.mjs lists them at the
 // end. Nothing else may skip.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-export type ReferenceSystemId = 'java' | 'wss4j' | 'postgresql';
+export type ReferenceSystemId = 'java' | 'wss4j' | 'openssl' | 'postgresql';
 
 export interface ReferenceSystem {
   readonly id: ReferenceSystemId;
@@ -66,9 +66,9 @@ function detect(id: ReferenceSystemId): ReferenceSystem {
     case 'java':
       return {
         id,
-        name: 'Java 17 JDK (java, keytool)',
+        name: 'Java 17 JDK (java, javac, keytool)',
         install: JAVA_INSTALL,
-        missing: missingPrograms(['java', 'keytool']),
+        missing: missingPrograms(['java', 'javac', 'keytool']),
       };
     case 'wss4j': {
       const jars = WSS4J_JARS.filter((jar) => !existsSync(join(javaLibDir(), jar)));
@@ -83,6 +83,13 @@ function detect(id: ReferenceSystemId): ReferenceSystem {
         missing: missing.length > 0 ? missing.join('; ') : undefined,
       };
     }
+    case 'openssl':
+      return {
+        id,
+        name: 'OpenSSL 3 (openssl command)',
+        install: 'apt-get install openssl',
+        missing: missingPrograms(['openssl']),
+      };
     case 'postgresql': {
       // psql runs the tests' queries; the server is needed only when no cluster is given
       const missing = [
@@ -103,7 +110,7 @@ function detect(id: ReferenceSystemId): ReferenceSystem {
 
 /** Every reference system and whether this machine has it. */
 export function referenceSystems(): ReferenceSystem[] {
-  return (['java', 'wss4j', 'postgresql'] as const).map(detect);
+  return (['java', 'wss4j', 'openssl', 'postgresql'] as const).map(detect);
 }
 
 /** True when CI is set: reference systems are required and nothing skips. */
@@ -113,11 +120,12 @@ export function referenceSystemsRequired(): boolean {
 }
 
 /**
- * The `skip` option of a suite that needs `id`: false when the system is there, or under CI (where its absence
- * must fail the suite); else one line naming what is missing and how to install it.
+ * The `skip` option of a suite that needs the systems `ids`: false when they are all there, or under CI (where an
+ * absence must fail the suite); else one line naming the first one missing, what of it, and how to install it.
  */
-export function skipWithout(id: ReferenceSystemId): false | string {
-  const system = detect(id);
-  if (system.missing === undefined || referenceSystemsRequired()) return false;
+export function skipWithout(...ids: readonly ReferenceSystemId[]): false | string {
+  if (referenceSystemsRequired()) return false;
+  const system = ids.map(detect).find((s) => s.missing !== undefined);
+  if (system === undefined) return false;
   return `${REFERENCE_SKIP_PREFIX}: ${system.name}: ${system.missing}; install with: ${system.install}`;
 }
