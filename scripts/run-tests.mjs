@@ -198,14 +198,25 @@ function summary(notRun) {
     }
   }
   lines.push(`reference systems${required ? ' (CI is set: all required)' : ''}:`);
+  const listed = new Set();
   for (const system of referenceSystems()) {
     const skipped = [...referenceSkips.entries()].filter(([reason]) => reason.includes(`: ${system.name}: `));
-    if (system.missing === undefined) lines.push(`  ran      ${system.name}`);
-    else if (required) lines.push(`  MISSING  ${system.name}: ${system.missing}; install with: ${system.install}`);
-    else {
+    if (system.missing !== undefined && required) {
+      lines.push(`  MISSING  ${system.name}: ${system.missing}; install with: ${system.install}`);
+    } else if (system.missing !== undefined) {
       lines.push(`  skipped  ${system.name}: ${system.missing}; install with: ${system.install}`);
-      for (const [, where] of skipped) for (const w of where) lines.push(`             ${w}`);
+    } else {
+      lines.push(`  ${skipped.length > 0 ? 'skipped' : 'ran    '}  ${system.name}`);
     }
+    for (const [reason, where] of skipped) {
+      listed.add(reason);
+      for (const w of where) lines.push(`             ${w}`);
+    }
+  }
+  for (const [reason, where] of referenceSkips) {
+    if (listed.has(reason)) continue;
+    lines.push(`  skipped  ${reason.slice(REFERENCE_SKIP_PREFIX.length + 2)}`);
+    for (const w of where) lines.push(`             ${w}`);
   }
   const failed = results.filter((r) => !r.ok);
   if (otherSkips.length > 0) {
