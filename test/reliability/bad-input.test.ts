@@ -5,7 +5,7 @@
 // go to the embedded receiver's /soap and to src/wssecurity directly.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { constants, createPrivateKey, generateKeyPairSync, privateDecrypt, publicEncrypt } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ import { formatConfirmationFile, type Confirmation } from '../../src/renewal/con
 import { signAndEncrypt, soapEnvelope, verifyAndDecrypt } from '../../src/wssecurity/index';
 import { EC_P384_CERTIFICATE_PEM } from '../pki/fixtures';
 import { makeKeyPair, SAMPLE_BODY } from '../wssecurity/fixtures';
-import { createWorkdir, type TerraformWorkdir } from '../support/terraform';
+import { createWorkdir, startTerraform, type TerraformWorkdir } from '../support/terraform';
 
 const BUNDLE = resolve(__dirname, '../../dist/provider.js');
 const DAY = 86_400_000;
@@ -618,25 +618,18 @@ describe('bad input', () => {
 
   /** terraform in the case's own directory, sharing the template's initialized providers. */
   const terraform = (cwd: string, args: string[], env: NodeJS.ProcessEnv) =>
-    new Promise<{ code: number; output: string }>((done, fail) => {
-      const child = spawn('terraform', [...args, '-no-color'], {
-        cwd,
-        env: {
-          ...template.env,
-          TF_DATA_DIR: join(template.dir, '.terraform'),
-          CPI_TENANT_URL: tenant.url,
-          CPI_USERNAME: tenant.credentials.username,
-          CPI_PASSWORD: tenant.credentials.password,
-          CPI_RECEIVER_ADMIN_TOKEN: ADMIN_TOKEN,
-          CPI_RECEIVER_KEYSTORE_PASSWORD: P12_PASSWORD,
-          ...env,
-        },
-      });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => done({ code: code ?? -1, output }));
+    startTerraform(args, {
+      cwd,
+      env: {
+        ...template.env,
+        TF_DATA_DIR: join(template.dir, '.terraform'),
+        CPI_TENANT_URL: tenant.url,
+        CPI_USERNAME: tenant.credentials.username,
+        CPI_PASSWORD: tenant.credentials.password,
+        CPI_RECEIVER_ADMIN_TOKEN: ADMIN_TOKEN,
+        CPI_RECEIVER_KEYSTORE_PASSWORD: P12_PASSWORD,
+        ...env,
+      },
     });
 
   describe('through terraform: refused at plan time with the code, nothing changed', { concurrency: 8 }, () => {
