@@ -10,7 +10,7 @@ import {
   isSafeName,
   writeConfirmation,
 } from '../renewal/confirmation';
-import { normalizeFingerprint } from '../renewal/gate-decision';
+import { normalizeFingerprint } from '../pki/fingerprint';
 import { PARTY_TITLES } from '../renewal/stages';
 
 export interface ConfirmOptions {

@@ -12,6 +12,7 @@ import { PROVIDER_VERSION } from '../provider/cpi-provider';
 import { defaultBundlePath, installProvider, terraformEnv } from '../provider/install';
 import { EmbeddedBackend } from '../receiver/embedded-backend';
 import { writeConfirmation } from '../renewal/confirmation';
+import { describeGate } from '../renewal/gate-report';
 import { PARTY_TITLES, stageStackName, type RenewalVariant, type StageSpec } from '../renewal/stages';
 import { TenantClient } from '../tenant/tenant-client';
 import { TerraformRunner } from './terraform-runner';
@@ -281,7 +282,7 @@ async function runStage(
       continue;
     }
     if (attempt >= GATE_RETRIES) return { result: 'failed', note: firstError(output) };
-    if (attempt === 0) print(`    gate "${stage.gate?.name}" closed, waiting for evidence: ${stage.gate?.waitingFor}`);
+    if (attempt === 0) print(`    gate "${stage.gate?.name}" closed, waiting for evidence: ${stage.gate ? describeGate(stage.gate) : ''}`);
     await new Promise((r) => setTimeout(r, GATE_RETRY_MS));
   }
 }
