@@ -144,10 +144,8 @@ const schemaBlock: BlockSpec = {
         },
       },
     },
-    receiver: {
-      ...receiverBlock,
-      minItems: 0,
-    },
+    // Optional here (only a probe needs it): a single block with neither minimum nor maximum.
+    receiver: { nesting: 'single', block: receiverBlock.block },
   },
 };
 
