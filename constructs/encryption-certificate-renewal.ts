@@ -3,7 +3,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CpiError } from '../src/errors';
 import { factsNeeded, type GateRequirement, type GateSpec } from '../src/renewal/gate';
-import { describeGate } from '../src/renewal/gate-report';
 import {
   manifestFileName,
   MANIFEST_FORMAT,

@@ -282,7 +282,10 @@ async function runStage(
       continue;
     }
     if (attempt >= GATE_RETRIES) return { result: 'failed', note: firstError(output) };
-    if (attempt === 0) print(`    gate "${stage.gate?.name}" closed, waiting for evidence: ${stage.gate ? describeGate(stage.gate) : ''}`);
+    if (attempt === 0)
+      print(
+        `    gate "${stage.gate?.name}" closed, waiting for evidence: ${stage.gate ? describeGate(stage.gate) : ''}`,
+      );
     await new Promise((r) => setTimeout(r, GATE_RETRY_MS));
   }
 }

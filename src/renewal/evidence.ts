@@ -15,7 +15,6 @@ import type { GateFacts, GateSpec } from './gate';
 import {
   decideGate,
   type GateDecision,
-  type GateObservations,
   type IflowObservation,
   type ProbeObservation,
   type TenantAliasObservation,
