@@ -1,4 +1,4 @@
-// L3: a whole renewal of a receiver's encryption certificate, as one Terraform stack per stage (DESIGN.md §3.4).
+// L3: a whole renewal of a receiver's encryption certificate, as one Terraform stack per stage.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CpiError } from '../src/errors';
@@ -14,11 +14,11 @@ import {
   MIN_RETENTION_DAYS,
   renewalStages,
   stageStackName,
-  type Party,
   type RenewalVariant,
   type StageName,
   type StageSpec,
 } from '../src/renewal/stages';
+import { type Party } from '../src/renewal/party';
 import { CpiProvider } from './bindings';
 import {
   App,

@@ -10,7 +10,7 @@ import {
   type GateMode,
   type GateRequirement,
 } from '../src/renewal/gate';
-import { PARTY_TITLES, type Party } from '../src/renewal/stages';
+import { PARTY_TITLES, type Party } from '../src/renewal/party';
 import { CpiRenewalGate, type CpiProvider } from './bindings';
 import { Construct, type ITerraformDependable } from './cdktf';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';

@@ -11,7 +11,7 @@ import {
   writeConfirmation,
 } from '../renewal/confirmation';
 import { normalizeFingerprint } from '../pki/fingerprint';
-import { PARTY_TITLES } from '../renewal/stages';
+import { PARTY_TITLES } from '../renewal/party';
 
 export interface ConfirmOptions {
   readonly renewal: string;

@@ -24,7 +24,7 @@ import {
   type RenewalStatus,
   type StageRecord,
 } from '../renewal/renewal-status';
-import { PARTY_TITLES } from '../renewal/stages';
+import { PARTY_TITLES } from '../renewal/party';
 
 export interface StatusOptions {
   /** The cdktf output directory. @default 'cdktf.out' */

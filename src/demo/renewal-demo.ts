@@ -13,7 +13,8 @@ import { defaultBundlePath, installProvider, terraformEnv } from '../provider/in
 import { EmbeddedBackend } from '../receiver/embedded-backend';
 import { writeConfirmation } from '../renewal/confirmation';
 import { describeGate } from '../renewal/gate-report';
-import { PARTY_TITLES, stageStackName, type RenewalVariant, type StageSpec } from '../renewal/stages';
+import { stageStackName, type RenewalVariant, type StageSpec } from '../renewal/stages';
+import { PARTY_TITLES } from '../renewal/party';
 import { TenantClient } from '../tenant/tenant-client';
 import { TerraformRunner } from './terraform-runner';
 import { TrafficGenerator } from './traffic-generator';

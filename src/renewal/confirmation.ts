@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpiError } from '../errors';
 import { normalizeFingerprint, sameFingerprint } from '../pki/fingerprint';
-import { PARTY_TITLES, type Party } from './stages';
+import { PARTY_TITLES, type Party } from './party';
 
 /** One party's confirmation that the gate may open. */
 export interface Confirmation {

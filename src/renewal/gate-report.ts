@@ -6,7 +6,7 @@ import { dirname, isAbsolute, join, normalize, relative, resolve } from 'node:pa
 import type { GateFacts, GateMode, GateRequirement, GateSpec } from './gate';
 import type { GateEvaluation } from './evidence';
 import type { RequirementResult } from './gate-decision';
-import { PARTY_TITLES, type Party } from './stages';
+import { PARTY_TITLES, type Party } from './party';
 
 /** The default `--dir` of `cpi-renewal confirm`: confirmations live in `<dir>/<renewal>/confirmations`. */
 export const CONFIRMATIONS_ROOT = 'renewals';

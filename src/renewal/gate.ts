@@ -3,7 +3,7 @@
 // ("the new certificate", "the downtime window's start"); the values themselves are the gate's facts, given once
 // per gate. So a requirement means the same in every layer, and no layer turns it into another shape.
 import type { ReceiverSettings } from '../receiver/receiver-backend';
-import type { Party } from './stages';
+import type { Party } from './party';
 
 /** `all`: every requirement must hold; `any`: one suffices. A not_before requirement must hold in both. */
 export type GateMode = 'all' | 'any';

@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CpiError } from '../errors';
 import type { GateSpec } from './gate';
-import { PARTY_TITLES, type Party, type RenewalVariant, type StageName } from './stages';
+import { type RenewalVariant, type StageName } from './stages';
+import { PARTY_TITLES, type Party } from './party';
 
 export const MANIFEST_FORMAT = 'cpi-renewal/manifest-1';
 

@@ -8,7 +8,8 @@ import { momentOf, type GateFacts, type GateSpec } from './gate';
 import type { GateEvaluation } from './evidence';
 import { describeGate, evidenceLines, missingLines, type ConfirmStep } from './gate-report';
 import type { ManifestStage, RenewalManifest } from './manifest';
-import { PARTY_TITLES, type Party, type RenewalVariant, type StageName } from './stages';
+import { type RenewalVariant, type StageName } from './stages';
+import { PARTY_TITLES, type Party } from './party';
 
 /** `applied`: the stage's resources are in its state. `ready`: its gate is open now, its party can apply it.
  * `blocked`: its gate is closed, waiting for another party (or a time). `pending`: an earlier stage is not applied. */

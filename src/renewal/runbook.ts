@@ -3,14 +3,8 @@
 // the pipeline will do, and tests compare text without synthesizing anything.
 import type { GateRequirement } from './gate';
 import { confirmCommand, describeGate } from './gate-report';
-import {
-  PARTY_TITLES,
-  stageStackName,
-  type Party,
-  type RenewalVariant,
-  type StageName,
-  type StageSpec,
-} from './stages';
+import { stageStackName, type RenewalVariant, type StageName, type StageSpec } from './stages';
+import { PARTY_TITLES, type Party } from './party';
 
 export interface RunbookSpec {
   readonly renewalId: string;

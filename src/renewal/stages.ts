@@ -1,18 +1,11 @@
-// The stages of a renewal (DESIGN.md §3.4), as data: which party acts in which order, which of SAP's steps each
-// stage carries out, and which evidence opens the gate in front of it (a GateSpec of ./gate.ts). The constructs, the runbook, the gate
-// resource and `cpi-renewal status` all read this one table, so they cannot disagree.
+// The stages of a renewal, as data: which party acts in which order, which of SAP's steps each stage carries out,
+// and the gate (a GateSpec of ./gate.ts) in front of it. The constructs, the runbook, the manifest and
+// `cpi-renewal status` all read this one table, so they cannot disagree.
 import type { GateSpec } from './gate';
+import type { Party } from './party';
 
 /** SAP's two variants: the receiver decrypts with old and new key at once, or with one key only. */
 export type RenewalVariant = 'overlap' | 'single-key';
-
-export type Party = 'receiver-admin' | 'tenant-admin' | 'integration-developer';
-
-export const PARTY_TITLES: Readonly<Record<Party, string>> = {
-  'receiver-admin': 'receiver administrator',
-  'tenant-admin': 'tenant administrator',
-  'integration-developer': 'integration developer',
-};
 
 /** Every stage name of either variant; the L3 construct maps each one to what it builds. */
 export type StageName =

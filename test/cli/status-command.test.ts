@@ -20,13 +20,8 @@ import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
 import { defaultBundlePath, installProvider } from '../../src/provider/install';
 import { writeConfirmation } from '../../src/renewal/confirmation';
 import type { RenewalStatus, StageStatus } from '../../src/renewal/renewal-status';
-import {
-  renewalStages,
-  stageStackName,
-  type Party,
-  type RenewalVariant,
-  type StageName,
-} from '../../src/renewal/stages';
+import { renewalStages, stageStackName, type RenewalVariant, type StageName } from '../../src/renewal/stages';
+import { type Party } from '../../src/renewal/party';
 import { terraformEnv } from '../support/terraform';
 
 const root = resolve(__dirname, '../..');

@@ -352,6 +352,61 @@ describe('EncryptionCertificateRenewal props', () => {
     assert.ok(gate.receiver, 'the probe gets the receiver it refers to');
   });
 
+  test('writes the renewal manifest beside the runbook: what status reads instead of decoding stack names', () => {
+    const s = synth({
+      ...SINGLE_KEY,
+      stackNames: { 'exchange-certificate': 'orders-swap' },
+      confirmationsDir: 'approvals',
+    });
+    const manifest = JSON.parse(readFileSync(join(s.outdir, 'renewal-orders-2026.json'), 'utf8')) as Json;
+    assert.equal(manifest.format, 'cpi-renewal/manifest-1');
+    assert.equal(manifest.variant, 'single-key');
+    assert.equal(manifest.alias, 'orders-receiver');
+    assert.deepEqual(manifest.iflowIds, ['OrdersOut', 'OrdersRetry']);
+    assert.deepEqual(manifest.parties.sort(), ['integration-developer', 'receiver-admin', 'tenant-admin']);
+    assert.equal(manifest.runbook, 'RUNBOOK-orders-2026.md');
+    assert.deepEqual(manifest.downtimeWindow, SINGLE_KEY.downtimeWindow);
+    assert.ok(join(s.outdir, manifest.confirmationsDir).endsWith(join('approvals', 'orders-2026', 'confirmations')));
+    const stages = manifest.stages as Json[];
+    assert.deepEqual(
+      stages.map((stage) => stage.stack),
+      [
+        'orders-2026-1-prepare-receiver',
+        'orders-2026-2-stop-sending',
+        'orders-swap',
+        'orders-2026-4-switch-receiver-key',
+        'orders-2026-5-resume-sending',
+        'orders-2026-6-cleanup',
+      ],
+    );
+    // Every stack directory the manifest names holds that stack's configuration, with the gate the manifest lists.
+    for (const stage of stages) {
+      const stack = JSON.parse(readFileSync(join(s.outdir, stage.stackDir, 'cdk.tf.json'), 'utf8')) as Json;
+      const gates = Object.values(stack.resource?.cpi_renewal_gate ?? {}) as Json[];
+      assert.deepEqual(
+        gates.map((g) => g.gate),
+        stage.gate ? [stage.gate.name] : [],
+      );
+      if (stage.gate) assert.deepEqual(gates[0]!.requirement, stage.gate.requirements);
+    }
+    assert.deepEqual(stages.at(-1)!.continuesStateOf, 'switch-receiver-key');
+    assert.deepEqual(manifest.facts.exchangedAt, { stage: 'exchange-certificate', output: 'exchanged_at' });
+    assert.ok(existsSync(join(s.outdir, 'stacks', 'orders-swap', 'cdk.tf.json')), 'the renamed stack is synthesized');
+  });
+
+  test('the manifest is written even without the runbook', () => {
+    const s = synth({ ...BASE, writeRunbook: false });
+    assert.ok(existsSync(join(s.outdir, 'renewal-orders-2026.json')));
+  });
+
+  test('refuses a requirement given twice in a gate override', () => {
+    const e = error({
+      gateEvidence: { 'exchange-certificate': { requirements: [{ kind: 'probe' }, { kind: 'probe' }] } },
+    });
+    assert.equal(e.code, 'CPI_CONSTRUCTS_PROPS_INVALID');
+    assert.match(e.message, /each requirement once/);
+  });
+
   test('a renewal without runbook writes none', () => {
     const s = synth({ ...BASE, writeRunbook: false });
     assert.equal(existsSync(join(s.outdir, 'RUNBOOK-orders-2026.md')), false);

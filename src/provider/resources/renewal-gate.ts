@@ -22,7 +22,7 @@ import {
   type GateSpec,
 } from '../../renewal/gate';
 import { CONFIRMATIONS_ROOT, closedGateMessage, evidenceLines } from '../../renewal/gate-report';
-import { PARTY_TITLES, type Party } from '../../renewal/stages';
+import { PARTY_TITLES, type Party } from '../../renewal/party';
 import { containsUnknown, ctyEqual, isObject, UNKNOWN, type CtyValue, type ObjectValue } from '../cty';
 import type { ProviderClients } from '../provider-config';
 import { receiverBlock, receiverSettingsFrom } from '../receiver-settings';
