@@ -10,8 +10,8 @@ import {
   type RenewalManifest,
 } from '../src/renewal/manifest';
 import { renderRunbook } from '../src/renewal/runbook';
+import { MIN_RETENTION_DAYS } from '../src/rules/retention';
 import {
-  MIN_RETENTION_DAYS,
   renewalStages,
   stageStackName,
   type RenewalVariant,

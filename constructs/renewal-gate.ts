@@ -3,7 +3,10 @@
 // the receiver, the certificate under the tenant alias, the iFlows' state, a moment. The other props are the
 // renewal's values those requirements refer to.
 import {
+  CERTIFICATE_ROLES,
   GATE_MODES,
+  GATE_MOMENTS,
+  IFLOW_STATES,
   REQUIREMENT_KINDS,
   factsNeeded,
   repeatedRequirements,
@@ -125,10 +128,10 @@ export function validateRequirements(
       if (waitsFor && !waitsFor.includes(r.party))
         invalidProp(construct, `${prop}[${i}].party`, r.party, `one of waitsFor (${waitsFor.join(', ')})`);
     }
-    if (r.kind === 'tenant_alias') requireOneOf(construct, `${prop}[${i}].certificate`, r.certificate, ['new', 'old']);
-    if (r.kind === 'iflow_state') requireOneOf(construct, `${prop}[${i}].state`, r.state, ['undeployed', 'started']);
-    if (r.kind === 'not_before')
-      requireOneOf(construct, `${prop}[${i}].moment`, r.moment, ['window_start', 'retention_end']);
+    if (r.kind === 'tenant_alias')
+      requireOneOf(construct, `${prop}[${i}].certificate`, r.certificate, CERTIFICATE_ROLES);
+    if (r.kind === 'iflow_state') requireOneOf(construct, `${prop}[${i}].state`, r.state, IFLOW_STATES);
+    if (r.kind === 'not_before') requireOneOf(construct, `${prop}[${i}].moment`, r.moment, GATE_MOMENTS);
   });
   const repeated = repeatedRequirements(requirements);
   if (repeated.length > 0) invalidProp(construct, prop, repeated, 'each requirement once');

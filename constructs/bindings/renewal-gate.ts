@@ -7,10 +7,10 @@ export interface CpiRenewalGateConfig extends TerraformMetaArguments {
   readonly renewalId: string;
   /** The gate's name: the name of the stage it opens, e.g. `exchange-certificate`; confirmations must name it. */
   readonly gate: string;
-  /** The parties whose action the gate waits for: `receiver-admin`, `tenant-admin`, `integration-developer`. */
+  /** The parties whose action the gate waits for. Allowed values: `receiver-admin`, `tenant-admin`, `integration-developer`. */
   readonly waitsFor: string[];
-  /** How the requirements combine: `all` or `any`; a `not_before` requirement must hold in both. Defaults to `all`. */
-  readonly mode?: string;
+  /** How the requirements combine: `all` or `any`; a `not_before` requirement must hold in both. Defaults to `all`. Allowed values: `all`, `any`. */
+  readonly mode?: 'all' | 'any' | (string & {});
   /** Directory holding `<gate>.json` confirmation files, relative to the working directory. Defaults to `renewals/<renewal_id>/confirmations`. */
   readonly confirmationsDir?: string;
   /** The tenant keystore alias whose certificate the renewal exchanges (for `tenant_alias`). */
@@ -34,8 +34,8 @@ export interface CpiRenewalGateConfig extends TerraformMetaArguments {
 }
 
 export interface CpiRenewalGateReceiver {
-  /** The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API). */
-  readonly kind: string;
+  /** The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API). Allowed values: `pkcs12`, `embedded`. */
+  readonly kind: 'pkcs12' | 'embedded' | (string & {});
   /** `embedded`: base URL of the receiver, e.g. `http://127.0.0.1:8081`. */
   readonly url?: string;
   /** `embedded`: environment variable that holds the admin token, if the receiver requires one. Defaults to `CPI_RECEIVER_ADMIN_TOKEN`. */
@@ -49,16 +49,16 @@ export interface CpiRenewalGateReceiver {
 }
 
 export interface CpiRenewalGateRequirement {
-  /** What must hold: `confirmation`, `probe`, `tenant_alias`, `iflow_state`, `not_before`. */
-  readonly kind: string;
-  /** `confirmation`: the party who must confirm (naming the new certificate). */
-  readonly party?: string;
-  /** `tenant_alias`: `new` or `old`, the certificate the alias must hold. */
-  readonly certificate?: string;
-  /** `iflow_state`: `undeployed` (no runtime artifact) or `started`, for every iFlow of `iflow_ids`. */
-  readonly state?: string;
-  /** `not_before`: `window_start` or `retention_end` (`exchanged_at` plus `retention_days`). */
-  readonly moment?: string;
+  /** What must hold. Allowed values: `confirmation`, `probe`, `tenant_alias`, `iflow_state`, `not_before`. */
+  readonly kind: 'confirmation' | 'probe' | 'tenant_alias' | 'iflow_state' | 'not_before' | (string & {});
+  /** `confirmation`: the party who must confirm (naming the new certificate). Allowed values: `receiver-admin`, `tenant-admin`, `integration-developer`. */
+  readonly party?: 'receiver-admin' | 'tenant-admin' | 'integration-developer' | (string & {});
+  /** `tenant_alias`: the certificate the alias must hold. Allowed values: `new`, `old`. */
+  readonly certificate?: 'new' | 'old' | (string & {});
+  /** `iflow_state`: the state of every iFlow of `iflow_ids` (`undeployed`: no runtime artifact). Allowed values: `undeployed`, `started`. */
+  readonly state?: 'undeployed' | 'started' | (string & {});
+  /** `not_before`: the moment (`retention_end` is `exchanged_at` plus `retention_days`). Allowed values: `window_start`, `retention_end`. */
+  readonly moment?: 'window_start' | 'retention_end' | (string & {});
 }
 
 function cpiRenewalGateRequirementToTerraform(value: CpiRenewalGateRequirement): Record<string, unknown> {
@@ -131,12 +131,12 @@ export class CpiRenewalGate extends TerraformResource {
     return this.getStringAttribute('gate');
   }
 
-  /** The parties whose action the gate waits for: `receiver-admin`, `tenant-admin`, `integration-developer`. */
+  /** The parties whose action the gate waits for. Allowed values: `receiver-admin`, `tenant-admin`, `integration-developer`. */
   get waitsFor(): string[] {
     return this.getListAttribute('waits_for');
   }
 
-  /** How the requirements combine: `all` or `any`; a `not_before` requirement must hold in both. Defaults to `all`. */
+  /** How the requirements combine: `all` or `any`; a `not_before` requirement must hold in both. Defaults to `all`. Allowed values: `all`, `any`. */
   get mode(): string {
     return this.getStringAttribute('mode');
   }

@@ -18,7 +18,12 @@ import { CpiError, isCpiError, type ErrorCode } from '../errors';
 import { generateKeyPairWithCertificate } from '../pki/key-pair';
 import { parseCertificatePem } from '../pki/certificate-info';
 import { probeWithKeys } from '../receiver/canary-probe';
-import { validateKeyName } from '../receiver/key-name';
+import {
+  DEFAULT_RECEIVER_KEY_ALGORITHM,
+  RECEIVER_KEY_ALGORITHMS,
+  RECEIVER_KEY_STATES,
+  validateKeyName,
+} from '../rules/receiver-key';
 import { checkDeletable, retainUntilFor } from '../receiver/key-retention';
 import type { ProbeResult, ReceiverKey, ReceiverKeyAlgorithm, ReceiverKeyState } from '../receiver/receiver-backend';
 import { genericSoapFault, loadKeyring, verifyAndDecrypt, type LoadedKeyring } from '../wssecurity/index';
@@ -61,8 +66,8 @@ export interface ReceiverEmulator {
   close(): Promise<void>;
 }
 
-const ALGORITHMS: readonly ReceiverKeyAlgorithm[] = ['RSA-2048', 'RSA-3072', 'RSA-4096'];
-const STATES: readonly ReceiverKeyState[] = ['active', 'retired'];
+const ALGORITHMS: readonly ReceiverKeyAlgorithm[] = RECEIVER_KEY_ALGORITHMS;
+const STATES: readonly ReceiverKeyState[] = RECEIVER_KEY_STATES;
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   CPI_RECEIVER_KEY_NOT_FOUND: 404,
@@ -201,7 +206,7 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     const body = bodyOf(request);
     const name = String(body.name ?? '');
     validateKeyName(name, ['name']);
-    const algorithm = (body.algorithm ?? 'RSA-2048') as ReceiverKeyAlgorithm;
+    const algorithm = (body.algorithm ?? DEFAULT_RECEIVER_KEY_ALGORITHM) as ReceiverKeyAlgorithm;
     if (!ALGORITHMS.includes(algorithm))
       throw new CpiError(
         'CPI_VALUE_INVALID',

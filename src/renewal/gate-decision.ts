@@ -1,7 +1,7 @@
 // Whether a gate is open: a pure function of the gate (its requirements and mode), its facts, what was observed and
 // the clock. Collecting the observations (files, the receiver, the tenant) is evidence.ts's job; turning results
 // into text for people is gate-report.ts's. This file does no I/O, so every rule is tested with a table.
-import { sameFingerprint } from '../pki/fingerprint';
+import { sameFingerprint } from '../rules/fingerprint';
 import type { Confirmation, ConfirmationVerdict } from './confirmation';
 import { momentOf, type GateFacts, type GateMode, type GateRequirement } from './gate';
 

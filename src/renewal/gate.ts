@@ -11,9 +11,12 @@ export const GATE_MODES: readonly GateMode[] = ['all', 'any'];
 
 /** Which of the renewal's certificates a requirement is about. */
 export type CertificateRole = 'new' | 'old';
+export const CERTIFICATE_ROLES: readonly CertificateRole[] = ['new', 'old'];
 /** The moments a gate can wait for. */
 export type GateMoment = 'window_start' | 'retention_end';
+export const GATE_MOMENTS: readonly GateMoment[] = ['window_start', 'retention_end'];
 export type IflowState = 'undeployed' | 'started';
+export const IFLOW_STATES: readonly IflowState[] = ['undeployed', 'started'];
 
 /** One piece of evidence a gate requires. */
 export type GateRequirement =

@@ -172,6 +172,3 @@ export function renewalStages(variant: RenewalVariant): readonly StageSpec[] {
 export function stageStackName(renewalId: string, stage: StageSpec): string {
   return `${renewalId}-${stage.index}-${stage.name}`;
 }
-
-/** SAP's minimum: old keys are kept at least 90 days after the exchange. */
-export const MIN_RETENTION_DAYS = 90;

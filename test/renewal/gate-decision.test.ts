@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Confirmation } from '../../src/renewal/confirmation';
-import { normalizeFingerprint } from '../../src/pki/fingerprint';
+import { normalizeFingerprint } from '../../src/rules/fingerprint';
 import type { GateFacts, GateRequirement } from '../../src/renewal/gate';
 import { decideGate, GateReason, type GateObservations } from '../../src/renewal/gate-decision';
 

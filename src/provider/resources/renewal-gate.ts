@@ -4,17 +4,15 @@
 // the plan with what the waited-for party must do; open, it records the evidence and the time in state. Once
 // applied the gate is never re-evaluated: the record is the audit trail.
 import { CpiError } from '../../errors';
-import { normalizeFingerprint } from '../../pki/fingerprint';
+import { isSha256Fingerprint, normalizeFingerprint } from '../../rules/fingerprint';
+import { parseRfc3339, RFC3339_EXAMPLE } from '../../rules/time';
+import { defaultConfirmationsDir, isSafeName } from '../../renewal/confirmation';
 import {
-  defaultConfirmationsDir,
-  isFingerprintSha256,
-  isParty,
-  isSafeName,
-  parseRfc3339,
-} from '../../renewal/confirmation';
-import {
+  CERTIFICATE_ROLES,
   factsNeeded,
   GATE_MODES,
+  GATE_MOMENTS,
+  IFLOW_STATES,
   REQUIREMENT_KINDS,
   repeatedRequirements,
   type GateFacts,
@@ -28,7 +26,7 @@ import type { ProviderClients } from '../provider-config';
 import { receiverBlock, receiverSettingsFrom } from '../receiver-settings';
 import type { CallContext, ResourceType } from '../resource';
 import type { BlockSpec } from '../schema';
-import { validateAlias } from './alias';
+import { validateAlias } from '../../rules/alias';
 
 const DEFAULT_MODE = 'all';
 const PARTY_NAMES = Object.keys(PARTY_TITLES);
@@ -51,13 +49,15 @@ const schemaBlock: BlockSpec = {
     waits_for: {
       type: ['list', 'string'],
       required: true,
-      description: `The parties whose action the gate waits for: ${PARTY_NAMES.map((p) => `\`${p}\``).join(', ')}.`,
+      oneOf: PARTY_NAMES,
+      description: 'The parties whose action the gate waits for.',
     },
     mode: {
       type: 'string',
       optional: true,
       computed: true,
       default: DEFAULT_MODE,
+      oneOf: GATE_MODES,
       description: `How the requirements combine: \`all\` or \`any\`; a \`not_before\` requirement must hold in both. Defaults to \`${DEFAULT_MODE}\`.`,
     },
     confirmations_dir: {
@@ -118,28 +118,32 @@ const schemaBlock: BlockSpec = {
           kind: {
             type: 'string',
             required: true,
-            description: `What must hold: ${REQUIREMENT_KINDS.map((k) => `\`${k}\``).join(', ')}.`,
+            oneOf: REQUIREMENT_KINDS,
+            description: 'What must hold.',
           },
           party: {
             type: 'string',
             optional: true,
+            oneOf: PARTY_NAMES,
             description: '`confirmation`: the party who must confirm (naming the new certificate).',
           },
           certificate: {
             type: 'string',
             optional: true,
-            description: '`tenant_alias`: `new` or `old`, the certificate the alias must hold.',
+            oneOf: CERTIFICATE_ROLES,
+            description: '`tenant_alias`: the certificate the alias must hold.',
           },
           state: {
             type: 'string',
             optional: true,
-            description:
-              '`iflow_state`: `undeployed` (no runtime artifact) or `started`, for every iFlow of `iflow_ids`.',
+            oneOf: IFLOW_STATES,
+            description: '`iflow_state`: the state of every iFlow of `iflow_ids` (`undeployed`: no runtime artifact).',
           },
           moment: {
             type: 'string',
             optional: true,
-            description: '`not_before`: `window_start` or `retention_end` (`exchanged_at` plus `retention_days`).',
+            oneOf: GATE_MOMENTS,
+            description: '`not_before`: the moment (`retention_end` is `exchanged_at` plus `retention_days`).',
           },
         },
       },
@@ -156,12 +160,13 @@ const INPUTS = [
   ...Object.keys(schemaBlock.blocks ?? {}),
 ];
 
-const FIELDS: Readonly<Record<GateRequirement['kind'], { name: string; allowed: readonly string[] } | undefined>> = {
-  confirmation: { name: 'party', allowed: PARTY_NAMES },
+/** The one field each kind of requirement has (its allowed values are the schema's `oneOf`). */
+const FIELDS: Readonly<Record<GateRequirement['kind'], string | undefined>> = {
+  confirmation: 'party',
   probe: undefined,
-  tenant_alias: { name: 'certificate', allowed: ['new', 'old'] },
-  iflow_state: { name: 'state', allowed: ['undeployed', 'started'] },
-  not_before: { name: 'moment', allowed: ['window_start', 'retention_end'] },
+  tenant_alias: 'certificate',
+  iflow_state: 'state',
+  not_before: 'moment',
 };
 
 const str = (v: CtyValue | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -180,15 +185,9 @@ function requirementsFrom(config: ObjectValue): GateRequirement[] {
     if (!isObject(r)) return;
     const kind = str(r.kind);
     if (kind === undefined) return;
-    if (!(REQUIREMENT_KINDS as readonly string[]).includes(kind))
-      throw invalid(`requirement[${i}].kind "${kind}" is not one of ${REQUIREMENT_KINDS.join(', ')}`, [
-        'requirement',
-        i,
-        'kind',
-      ]);
     const field = FIELDS[kind as GateRequirement['kind']];
     for (const other of ['party', 'certificate', 'state', 'moment'])
-      if (other !== field?.name && given(r[other]))
+      if (other !== field && given(r[other]))
         throw invalid(`requirement[${i}].${other} does not belong to a ${kind} requirement; remove it`, [
           'requirement',
           i,
@@ -198,27 +197,17 @@ function requirementsFrom(config: ObjectValue): GateRequirement[] {
       requirements.push({ kind } as GateRequirement);
       return;
     }
-    const value = r[field.name];
+    const value = r[field];
     if (value === UNKNOWN) return;
     if (typeof value !== 'string')
-      throw invalid(`requirement[${i}] (${kind}) needs ${field.name}: one of ${field.allowed.join(', ')}`, [
-        'requirement',
-        i,
-        field.name,
-      ]);
-    if (!field.allowed.includes(value))
-      throw invalid(`requirement[${i}].${field.name} "${value}" is not one of ${field.allowed.join(', ')}`, [
-        'requirement',
-        i,
-        field.name,
-      ]);
-    requirements.push({ kind, [field.name]: value } as unknown as GateRequirement);
+      throw invalid(`requirement[${i}] (${kind}) needs ${field}`, ['requirement', i, field]);
+    requirements.push({ kind, [field]: value } as unknown as GateRequirement);
   });
   return requirements;
 }
 
 function checkFingerprint(value: CtyValue | undefined, attribute: string): void {
-  if (typeof value === 'string' && !isFingerprintSha256(value)) {
+  if (typeof value === 'string' && !isSha256Fingerprint(value)) {
     throw invalid(
       `${attribute} "${value}" is not a SHA-256 fingerprint; expected 64 hex digits, optionally colon-separated (AB:CD:…)`,
       [attribute],
@@ -241,18 +230,11 @@ function validateConfig(config: ObjectValue): GateRequirement[] {
   if (Array.isArray(waitsFor)) {
     if (waitsFor.length === 0)
       throw invalid('waits_for is empty; name the party (or parties) the gate waits for', ['waits_for']);
-    waitsFor.forEach((p, i) => {
-      if (typeof p === 'string' && !isParty(p))
-        throw invalid(`waits_for[${i}] "${p}" is not one of ${PARTY_NAMES.join(', ')}`, ['waits_for', i]);
-    });
   }
-  const mode = str(config.mode);
-  if (mode !== undefined && !(GATE_MODES as readonly string[]).includes(mode))
-    throw invalid(`mode "${mode}" must be "all" or "any"`, ['mode']);
   for (const name of ['window_start', 'exchanged_at'] as const) {
     const value = str(config[name]);
     if (value !== undefined && !parseRfc3339(value))
-      throw invalid(`${name} "${value}" is not an RFC 3339 time such as 2026-03-01T22:00:00Z`, [name]);
+      throw invalid(`${name} "${value}" is not an RFC 3339 time such as ${RFC3339_EXAMPLE}`, [name]);
   }
   const retention = config.retention_days;
   if (typeof retention === 'number' && (!Number.isInteger(retention) || retention < 1))

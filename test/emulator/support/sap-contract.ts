@@ -1,11 +1,12 @@
-// Checks emulator answers against SAP's Swagger definitions in ../shared/sap-api: finds the operation for a method
+// Checks emulator answers against SAP's Swagger definitions in test/fixtures/sap-api: finds the operation for a method
 // and path, picks the response declared for the status, and validates the JSON body with ajv.
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const SAP_API_DIR = process.env.CPI_SAP_API_DIR ?? join(import.meta.dirname, '../../../../shared/sap-api');
+/** SAP's API definitions, kept in the repository (origin and licence: test/fixtures/sap-api/README.md). */
+export const SAP_API_DIR = join(import.meta.dirname, '../../fixtures/sap-api');
 
 type Json = Record<string, any>;
 
