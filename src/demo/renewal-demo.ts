@@ -12,7 +12,9 @@ import { PROVIDER_VERSION } from '../provider/cpi-provider';
 import { defaultBundlePath, installProvider, terraformEnv } from '../provider/install';
 import { EmbeddedBackend } from '../receiver/embedded-backend';
 import { writeConfirmation } from '../renewal/confirmation';
-import { PARTY_TITLES, stageStackName, type RenewalVariant, type StageSpec } from '../renewal/stages';
+import { describeGate } from '../renewal/gate-report';
+import { stageStackName, type RenewalVariant, type StageSpec } from '../renewal/stages';
+import { PARTY_TITLES } from '../renewal/party';
 import { TenantClient } from '../tenant/tenant-client';
 import { TerraformRunner } from './terraform-runner';
 import { TrafficGenerator } from './traffic-generator';
@@ -281,7 +283,10 @@ async function runStage(
       continue;
     }
     if (attempt >= GATE_RETRIES) return { result: 'failed', note: firstError(output) };
-    if (attempt === 0) print(`    gate "${stage.gate?.name}" closed, waiting for evidence: ${stage.gate?.waitingFor}`);
+    if (attempt === 0)
+      print(
+        `    gate "${stage.gate?.name}" closed, waiting for evidence: ${stage.gate ? describeGate(stage.gate) : ''}`,
+      );
     await new Promise((r) => setTimeout(r, GATE_RETRY_MS));
   }
 }

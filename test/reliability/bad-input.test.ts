@@ -142,7 +142,8 @@ const gate = (extra: object = {}) => ({
   gate: 'exchange-certificate',
   waits_for: ['receiver-admin'],
   confirmations_dir: 'confirmations',
-  confirmation: [{ party: 'receiver-admin', fingerprint_sha256: goodFingerprint }],
+  new_certificate_pem: goodCert,
+  requirement: [{ kind: 'confirmation', party: 'receiver-admin' }],
   ...extra,
 });
 const confirmationCase = (
@@ -330,13 +331,11 @@ const TERRAFORM_CASES: TerraformCase[] = [
     ),
   ),
   confirmationCase(
-    'gate expecting a malformed fingerprint',
+    'gate naming a malformed old fingerprint',
     'CPI_VALUE_INVALID',
-    /is not a SHA-256 fingerprint/,
+    /old_fingerprint_sha256 "not-a-fingerprint" is not a SHA-256 fingerprint/,
     [confirmation()],
-    {
-      confirmation: [{ party: 'receiver-admin', fingerprint_sha256: 'not-a-fingerprint' }],
-    },
+    { old_fingerprint_sha256: 'not-a-fingerprint' },
   ),
   confirmationCase(
     'gate waiting for an unknown party',
@@ -346,14 +345,14 @@ const TERRAFORM_CASES: TerraformCase[] = [
     { waits_for: ['auditor'] },
   ),
   confirmationCase('gate without evidence', 'CPI_GATE_NO_EVIDENCE', /could never be checked/, [confirmation()], {
-    confirmation: [],
+    requirement: [],
   }),
   confirmationCase(
-    'gate not_before that is not RFC 3339',
+    'gate window_start that is not RFC 3339',
     'CPI_VALUE_INVALID',
-    /not_before "next monday"/,
+    /window_start "next monday"/,
     [confirmation()],
-    { not_before: 'next monday' },
+    { window_start: 'next monday' },
   ),
 
   keyCase(
