@@ -5,7 +5,7 @@
 // go to the embedded receiver's /soap and to src/wssecurity directly.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { constants, createPrivateKey, generateKeyPairSync, privateDecrypt, publicEncrypt } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ import { formatConfirmationFile, type Confirmation } from '../../src/renewal/con
 import { signAndEncrypt, soapEnvelope, verifyAndDecrypt } from '../../src/wssecurity/index';
 import { EC_P384_CERTIFICATE_PEM } from '../pki/fixtures';
 import { makeKeyPair, SAMPLE_BODY } from '../wssecurity/fixtures';
-import { createWorkdir, type TerraformWorkdir } from '../support/terraform';
+import { createWorkdir, startTerraform, type TerraformWorkdir } from '../support/terraform';
 
 const BUNDLE = resolve(__dirname, '../../dist/provider.js');
 const DAY = 86_400_000;
@@ -142,7 +142,8 @@ const gate = (extra: object = {}) => ({
   gate: 'exchange-certificate',
   waits_for: ['receiver-admin'],
   confirmations_dir: 'confirmations',
-  confirmation: [{ party: 'receiver-admin', fingerprint_sha256: goodFingerprint }],
+  new_certificate_pem: goodCert,
+  requirement: [{ kind: 'confirmation', party: 'receiver-admin' }],
   ...extra,
 });
 const confirmationCase = (
@@ -330,13 +331,11 @@ const TERRAFORM_CASES: TerraformCase[] = [
     ),
   ),
   confirmationCase(
-    'gate expecting a malformed fingerprint',
+    'gate naming a malformed old fingerprint',
     'CPI_VALUE_INVALID',
-    /is not a SHA-256 fingerprint/,
+    /old_fingerprint_sha256 "not-a-fingerprint" is not a SHA-256 fingerprint/,
     [confirmation()],
-    {
-      confirmation: [{ party: 'receiver-admin', fingerprint_sha256: 'not-a-fingerprint' }],
-    },
+    { old_fingerprint_sha256: 'not-a-fingerprint' },
   ),
   confirmationCase(
     'gate waiting for an unknown party',
@@ -346,14 +345,14 @@ const TERRAFORM_CASES: TerraformCase[] = [
     { waits_for: ['auditor'] },
   ),
   confirmationCase('gate without evidence', 'CPI_GATE_NO_EVIDENCE', /could never be checked/, [confirmation()], {
-    confirmation: [],
+    requirement: [],
   }),
   confirmationCase(
-    'gate not_before that is not RFC 3339',
+    'gate window_start that is not RFC 3339',
     'CPI_VALUE_INVALID',
-    /not_before "next monday"/,
+    /window_start "next monday"/,
     [confirmation()],
-    { not_before: 'next monday' },
+    { window_start: 'next monday' },
   ),
 
   keyCase(
@@ -618,25 +617,18 @@ describe('bad input', () => {
 
   /** terraform in the case's own directory, sharing the template's initialized providers. */
   const terraform = (cwd: string, args: string[], env: NodeJS.ProcessEnv) =>
-    new Promise<{ code: number; output: string }>((done, fail) => {
-      const child = spawn('terraform', [...args, '-no-color'], {
-        cwd,
-        env: {
-          ...template.env,
-          TF_DATA_DIR: join(template.dir, '.terraform'),
-          CPI_TENANT_URL: tenant.url,
-          CPI_USERNAME: tenant.credentials.username,
-          CPI_PASSWORD: tenant.credentials.password,
-          CPI_RECEIVER_ADMIN_TOKEN: ADMIN_TOKEN,
-          CPI_RECEIVER_KEYSTORE_PASSWORD: P12_PASSWORD,
-          ...env,
-        },
-      });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => done({ code: code ?? -1, output }));
+    startTerraform(args, {
+      cwd,
+      env: {
+        ...template.env,
+        TF_DATA_DIR: join(template.dir, '.terraform'),
+        CPI_TENANT_URL: tenant.url,
+        CPI_USERNAME: tenant.credentials.username,
+        CPI_PASSWORD: tenant.credentials.password,
+        CPI_RECEIVER_ADMIN_TOKEN: ADMIN_TOKEN,
+        CPI_RECEIVER_KEYSTORE_PASSWORD: P12_PASSWORD,
+        ...env,
+      },
     });
 
   describe('through terraform: refused at plan time with the code, nothing changed', { concurrency: 8 }, () => {
