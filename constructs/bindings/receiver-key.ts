@@ -7,12 +7,12 @@ export interface CpiReceiverKeyConfig extends TerraformMetaArguments {
   readonly keyName: string;
   /** Subject DN of the self-signed certificate, e.g. `CN=orders-receiver-2026,O=Example`. Changing it creates a new key. */
   readonly subject: string;
-  /** Key algorithm: `RSA-2048`, `RSA-3072` or `RSA-4096`. Changing it creates a new key. Defaults to `RSA-2048`. */
-  readonly algorithm?: string;
+  /** Key algorithm. Changing it creates a new key. Defaults to `RSA-2048`. Allowed values: `RSA-2048`, `RSA-3072`, `RSA-4096`. */
+  readonly algorithm?: 'RSA-2048' | 'RSA-3072' | 'RSA-4096' | (string & {});
   /** Days the certificate is valid from creation (1 to 36500). Changing it creates a new key. Defaults to `730`. */
   readonly validityDays?: number;
-  /** `pending` (generated, not used to decrypt), `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place and forward only: a state behind the one the key has reached (e.g. `pending` for an active key) plans no change, unless `rollback_reason` is set. Defaults to `active`. */
-  readonly state?: string;
+  /** `pending` (generated, not used to decrypt), `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place and forward only: a state behind the one the key has reached (e.g. `pending` for an active key) plans no change, unless `rollback_reason` is set. Defaults to `active`. Allowed values: `pending`, `active`, `retired`. */
+  readonly state?: 'pending' | 'active' | 'retired' | (string & {});
   /** Why the key goes back in its lifecycle (e.g. `rollback of renewal orders-2026: receiver cannot decrypt`); set by a gated rollback stage. While set, a declared `state` behind the current one is applied. Defaults to none (forward only). */
   readonly rollbackReason?: string;
   /** The tenant keystore alias this key's certificate is (or will be) under. Given, the provider refuses to retire the key, or roll it back to pending, while the alias holds its certificate and a deployed iFlow uses the alias (`CPI_RECEIVER_KEY_IN_USE`), and refuses to delete it within 90 days after the alias last held its certificate (`CPI_RECEIVER_KEY_RETAINED`). Needs the tenant in the provider configuration. Defaults to none (no alias checks). */
@@ -26,8 +26,8 @@ export interface CpiReceiverKeyConfig extends TerraformMetaArguments {
 }
 
 export interface CpiReceiverKeyReceiver {
-  /** The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API). */
-  readonly kind: string;
+  /** The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API). Allowed values: `pkcs12`, `embedded`. */
+  readonly kind: 'pkcs12' | 'embedded' | (string & {});
   /** `embedded`: base URL of the receiver, e.g. `http://127.0.0.1:8081`. */
   readonly url?: string;
   /** `embedded`: environment variable that holds the admin token, if the receiver requires one. Defaults to `CPI_RECEIVER_ADMIN_TOKEN`. */
@@ -96,7 +96,7 @@ export class CpiReceiverKey extends TerraformResource {
     return this.getStringAttribute('subject');
   }
 
-  /** Key algorithm: `RSA-2048`, `RSA-3072` or `RSA-4096`. Changing it creates a new key. Defaults to `RSA-2048`. */
+  /** Key algorithm. Changing it creates a new key. Defaults to `RSA-2048`. Allowed values: `RSA-2048`, `RSA-3072`, `RSA-4096`. */
   get algorithm(): string {
     return this.getStringAttribute('algorithm');
   }
@@ -106,7 +106,7 @@ export class CpiReceiverKey extends TerraformResource {
     return this.getNumberAttribute('validity_days');
   }
 
-  /** `pending` (generated, not used to decrypt), `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place and forward only: a state behind the one the key has reached (e.g. `pending` for an active key) plans no change, unless `rollback_reason` is set. Defaults to `active`. */
+  /** `pending` (generated, not used to decrypt), `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place and forward only: a state behind the one the key has reached (e.g. `pending` for an active key) plans no change, unless `rollback_reason` is set. Defaults to `active`. Allowed values: `pending`, `active`, `retired`. */
   get state(): string {
     return this.getStringAttribute('state');
   }

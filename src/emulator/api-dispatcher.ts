@@ -10,6 +10,9 @@ import type { RateLimiter } from './rate-limit';
 
 export const SERVICE_ROOT_PATH = '/api/v1';
 
+/** The service root answers the CSRF token fetch, SAP's operation `GET /` of both definitions. */
+export const SERVICE_ROOT_OPERATION = 'GET /';
+
 export interface DispatcherParts {
   readonly routes: readonly ApiRoute[];
   readonly auth: Authenticator;
@@ -105,7 +108,7 @@ export async function dispatchApiRequest(
       );
     }
 
-    // CSRF: fetch on a read, check on a write (notes §1.5)
+    // CSRF: fetch on a read, check on a write (docs/design/sap-api.md#csrf-handshake)
     const bearerKey = principal.tokenHash !== undefined ? `bearer:${principal.tokenHash}` : undefined;
     let sessionId = parts.csrf.knownSession(header(request, 'cookie'));
     const csrfHeader = header(request, 'x-csrf-token');

@@ -5,6 +5,9 @@ import { Ajv } from 'ajv';
 import { CpiError } from '../errors';
 import { DEFAULT_FAULTS, type FaultSettings, FAULT_SETTINGS_SCHEMA } from './faults';
 
+/** The package an iFlow belongs to when nothing else is configured (and in state files written before packages). */
+export const DEFAULT_PACKAGE_ID = 'Emulator';
+
 /** How the receiver channel references the encryption certificate in the message. */
 export type KeyIdentifier = 'IssuerSerial' | 'BinarySecurityToken' | 'SubjectKeyIdentifier' | 'Thumbprint';
 
@@ -15,6 +18,8 @@ export interface IflowSeed {
   readonly name?: string;
   /** @default '1.0.0' */
   readonly version?: string;
+  /** The integration package that holds the iFlow (created when missing). @default 'Emulator' */
+  readonly packageId?: string;
   /** Where the channel sends. @default 'http://127.0.0.1:9/receiver' (nothing listens there) */
   readonly receiverUrl?: string;
   /** Keystore alias of the receiver's certificate (Public Key Alias for Encryption). @default 'receiver_encryption' */
@@ -48,7 +53,7 @@ export interface CertificateSeed {
   readonly pem: string;
 }
 
-/** Requests per second per API area before 429; 0 switches the limit off (notes §1.2). */
+/** Requests per second per API area before 429; 0 switches the limit off (docs/design/sap-api.md#rate-limits). */
 export interface RateLimits {
   /** @default 12 */
   readonly securityContent?: number;
@@ -117,6 +122,7 @@ const CONFIG_SCHEMA = {
           id: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,200}$' },
           name: { type: 'string' },
           version: { type: 'string', minLength: 1 },
+          packageId: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,200}$' },
           receiverUrl: { type: 'string', pattern: '^https?://' },
           publicKeyAlias: { type: 'string', minLength: 1, maxLength: 250 },
           signingAlias: { type: 'string', minLength: 1, maxLength: 250 },
@@ -197,6 +203,7 @@ export function resolveEmulatorConfig(config: EmulatorConfig = {}): ResolvedEmul
     id: seed.id,
     name: seed.name ?? seed.id,
     version: seed.version ?? '1.0.0',
+    packageId: seed.packageId ?? DEFAULT_PACKAGE_ID,
     receiverUrl: seed.receiverUrl ?? 'http://127.0.0.1:9/receiver',
     publicKeyAlias: seed.publicKeyAlias ?? 'receiver_encryption',
     signingAlias: seed.signingAlias ?? 'tenant_signing',

@@ -18,7 +18,13 @@ import { CpiError, isCpiError, type ErrorCode } from '../errors';
 import { generateKeyPairWithCertificate } from '../pki/key-pair';
 import { parseCertificatePem } from '../pki/certificate-info';
 import { probeWithKeys } from '../receiver/canary-probe';
-import { validateKeyName } from '../receiver/key-name';
+import { fromWire } from '../receiver/embedded-backend';
+import {
+  DEFAULT_RECEIVER_KEY_ALGORITHM,
+  RECEIVER_KEY_ALGORITHMS,
+  RECEIVER_KEY_STATES,
+  validateKeyName,
+} from '../rules/receiver-key';
 import { checkDeletable, retainUntilFor } from '../receiver/key-retention';
 import type { ProbeResult, ReceiverKey, ReceiverKeyAlgorithm, ReceiverKeyState } from '../receiver/receiver-backend';
 import { genericSoapFault, loadKeyring, verifyAndDecrypt, type LoadedKeyring } from '../wssecurity/index';
@@ -61,8 +67,8 @@ export interface ReceiverEmulator {
   close(): Promise<void>;
 }
 
-const ALGORITHMS: readonly ReceiverKeyAlgorithm[] = ['RSA-2048', 'RSA-3072', 'RSA-4096'];
-const STATES: readonly ReceiverKeyState[] = ['active', 'retired'];
+const ALGORITHMS: readonly ReceiverKeyAlgorithm[] = RECEIVER_KEY_ALGORITHMS;
+const STATES: readonly ReceiverKeyState[] = RECEIVER_KEY_STATES;
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   CPI_RECEIVER_KEY_NOT_FOUND: 404,
@@ -71,19 +77,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   CPI_RECEIVER_UNAUTHORIZED: 401,
 };
 
-/** The public view of a stored key (Dates as ISO strings on the wire). */
-function publicKey(k: StoredReceiverKey): ReceiverKey {
-  return {
-    name: k.name,
-    state: k.state,
-    algorithm: k.algorithm,
-    certificatePem: k.certificatePem,
-    fingerprintSha256: k.fingerprintSha256,
-    createdAt: new Date(k.createdAt),
-    ...(k.retiredAt ? { retiredAt: new Date(k.retiredAt) } : {}),
-    ...(k.retainUntil ? { retainUntil: new Date(k.retainUntil) } : {}),
-  };
-}
+/** The public view of a stored key: the wire form's fields, without the private key. */
+const publicKey = (k: StoredReceiverKey): ReceiverKey => fromWire(k);
 
 function bodyOf(request: FastifyRequest): Record<string, unknown> {
   const body = request.body;
@@ -201,7 +196,7 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     const body = bodyOf(request);
     const name = String(body.name ?? '');
     validateKeyName(name, ['name']);
-    const algorithm = (body.algorithm ?? 'RSA-2048') as ReceiverKeyAlgorithm;
+    const algorithm = (body.algorithm ?? DEFAULT_RECEIVER_KEY_ALGORITHM) as ReceiverKeyAlgorithm;
     if (!ALGORITHMS.includes(algorithm))
       throw new CpiError(
         'CPI_VALUE_INVALID',

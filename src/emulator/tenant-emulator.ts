@@ -4,9 +4,9 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { Ajv } from 'ajv';
 import { CpiError } from '../errors';
-import { dispatchApiRequest, SERVICE_ROOT_PATH } from './api-dispatcher';
+import { dispatchApiRequest, SERVICE_ROOT_OPERATION, SERVICE_ROOT_PATH } from './api-dispatcher';
 import { Authenticator } from './auth';
-import { certificateFacts } from './certificate-facts';
+import { keystoreEntryFacts } from './certificate-facts';
 import { CsrfGuard } from './csrf';
 import { DeployScheduler } from './deploy-scheduler';
 import { resolveEmulatorConfig, type EmulatorConfig } from './emulator-config';
@@ -76,6 +76,11 @@ export interface TenantEmulator {
   /** `${url}/api/v1` */
   readonly apiUrl: string;
   readonly credentials: EmulatorCredentials;
+  /**
+   * The operations of SAP's API definitions this tenant serves, as `METHOD template` (e.g. `GET /KeystoreEntries`);
+   * docs/emulator.md explains each and the ones it does not serve.
+   */
+  readonly servedOperations: readonly string[];
   /** Read-only views of the tenant for tests. */
   readonly state: {
     keystoreEntries(keystore?: KeystoreName): EmulatorKeystoreEntry[];
@@ -174,6 +179,9 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
     const url = new URL(request.url, 'http://emulator.invalid');
     const form = new URLSearchParams(Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '');
     const answer = auth.issueToken(request.headers.authorization, url.searchParams, form);
+    // how, never what: tests tell from this line whether a client put its secret in the URL
+    if (answer.clientAuthentication)
+      options.log?.(`token issued; client authenticated by ${answer.clientAuthentication}`);
     void reply
       .code(answer.status)
       .headers(answer.headers)
@@ -219,6 +227,7 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
   return {
     url,
     apiUrl: `${url}${SERVICE_ROOT_PATH}`,
+    servedOperations: [SERVICE_ROOT_OPERATION, ...parts.routes.map((route) => route.operation)],
     credentials: {
       username: users[0]!.username,
       password: users[0]!.password,
@@ -231,7 +240,7 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
         Object.values(store.state.keystores[keystore])
           .sort((a, b) => (a.alias < b.alias ? -1 : 1))
           .map((entry) => {
-            const facts = certificateFacts(entry.certificatePem);
+            const facts = keystoreEntryFacts(entry.certificatePem);
             return {
               alias: entry.alias,
               hexalias: hexAlias(entry.alias),

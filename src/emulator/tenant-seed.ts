@@ -9,7 +9,10 @@ import { isSapReservedAlias } from './hex-alias';
 import { generateSelfSignedKeyPair } from './key-material';
 import type { TenantState, TenantStore } from './tenant-store';
 
-/** SAP's preinstalled key pair (notes §4.2); the tenant administrator cannot change or delete it. */
+/**
+ * SAP's preinstalled key pair (docs/design/sap-api.md#sap-owned-aliases); the tenant administrator cannot change or
+ * delete it.
+ */
 export const SAP_KEY_PAIR_ALIAS = 'sap_cloudintegrationcertificate';
 
 function addKeyPair(state: TenantState, alias: string, owner: 'SAP' | 'Tenant Administrator', now: number): void {
@@ -75,6 +78,7 @@ export function seedTenant(store: TenantStore, config: ResolvedEmulatorConfig, n
         id: iflow.id,
         name: iflow.name,
         version: iflow.version,
+        packageId: iflow.packageId,
         parameters,
         deployError: iflow.deployError,
       };
@@ -97,6 +101,15 @@ export function seedTenant(store: TenantStore, config: ResolvedEmulatorConfig, n
           undeployDueAt: null,
         };
       }
+    }
+    // every iFlow's package exists, also for iFlows kept from an earlier start
+    for (const iflow of Object.values(state.iflows)) {
+      state.packages[iflow.packageId] ??= {
+        id: iflow.packageId,
+        name: iflow.packageId,
+        createdBy: 'emulator',
+        createdAt: now,
+      };
     }
     state.generatedCredentials ??= {
       username: 'emulator-admin',

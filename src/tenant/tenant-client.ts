@@ -13,7 +13,8 @@ export type { KeystoreEntry, CallOptions } from './keystore';
 export type { ConfigurationParameter, RuntimeArtifact, WaitOptions } from './integration-content';
 export type { TenantLog } from './http';
 export { parseServiceKey } from './service-key';
-export { toHexAlias, fromHexAlias, normalizeHexAlias, isSapOwnedAlias } from './hex-alias';
+export { toHexAlias, fromHexAlias, normalizeHexAlias } from './hex-alias';
+export { isSapOwnedAlias } from '../rules/alias';
 
 /** Seams for tests and for the provider's clock and logger. */
 export interface TenantClientOptions {

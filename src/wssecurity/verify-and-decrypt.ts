@@ -4,7 +4,7 @@
 // verifies the signature over the decrypted Body, and encrypt-then-sign verifies it over the ciphertext.
 import type { Element } from '@xmldom/xmldom';
 import { CpiError } from '../errors';
-import { certificateFacts, type CertificateFacts } from './certificate-facts';
+import { readCertificate, type WssCertificate } from './wss-certificate';
 import {
   contentAlgorithmOf,
   decryptEncryptedDataElement,
@@ -95,7 +95,7 @@ export function verifyAndDecrypt(
     keyring: loadKeyring(keyring),
     allowRsa15: options.allowRsa15 ?? false,
   };
-  const pinned = trustedSigners.map((pem) => certificateFacts(pem));
+  const pinned = trustedSigners.map((pem) => readCertificate(pem));
   const now = options.now ?? new Date();
   const skewMs = (options.clockSkewSeconds ?? 300) * 1000;
 
@@ -164,7 +164,7 @@ export function verifyAndDecrypt(
     get envelope() {
       return (envelope ??= serialize(doc));
     },
-    keyUsed: decryptedWith.key.facts.fingerprint256,
+    keyUsed: decryptedWith.key.facts.fingerprintSha256,
     keyId: decryptedWith.key.id,
     matchedBy: decryptedWith.matchedBy,
     signerFingerprint,
@@ -211,7 +211,7 @@ function referencedEncryptedData(ek: Element, ctx: DecryptContext, body: Element
 function verifyBodySignature(
   signature: Element,
   body: Element,
-  pinned: readonly CertificateFacts[],
+  pinned: readonly WssCertificate[],
   ids: Map<string, Element>,
 ): string {
   const keyInfo = child(signature, NS.ds, 'KeyInfo');
@@ -223,7 +223,7 @@ function verifyBodySignature(
       `the signature names ${describeReference(ref)}; pinned signer certificates: ${pinned.map((p) => describeHeld(p)).join('; ') || 'none'}`,
     );
   }
-  const references = verifySignature(signature, signer.x509.publicKey, ids);
+  const references = verifySignature(signature, signer.publicKey, ids);
   const bodyId = idOf(body);
   // By identity: the ID index is duplicate-free, and `body` is the Envelope's own Body.
   if (!bodyId || !references.some((r) => r.element === body)) {
@@ -232,7 +232,7 @@ function verifyBodySignature(
       `the signature references ${references.map((r) => r.uri || '""').join(', ')}; the Body has ID "${bodyId ?? ''}"`,
     );
   }
-  return signer.fingerprint256;
+  return signer.fingerprintSha256;
 }
 
 function checkTimestamp(ts: Element, now: Date, skewMs: number): void {

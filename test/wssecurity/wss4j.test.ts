@@ -1,7 +1,7 @@
 // Live interop with Apache WSS4J 1.6 (Debian libwss4j-java; the SAP tenant runtime uses WSS4J): our sender →
 // WSS4J receiver and WSS4J sender → our receiver, for every key identifier form. All jobs of one direction run
 // in one JVM (test/wssecurity/java/Wss4jTool.java, batch mode) to keep this file fast.
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
@@ -15,7 +15,8 @@ import {
   type SignAndEncryptOptions,
 } from '../../src/wssecurity/index';
 import { makeKeyPair, makePkcs12, SAMPLE_BODY } from './fixtures';
-import { compileWss4jHarness, type Wss4jJobResult } from './wss4j-harness';
+import { compileWss4jHarness, type Wss4jHarness, type Wss4jJobResult } from './wss4j-harness';
+import { skipWithout } from '../support/reference-systems';
 
 const XENC = 'http://www.w3.org/2001/04/xmlenc#';
 const XENC11 = 'http://www.w3.org/2009/xmlenc11#';
@@ -50,6 +51,8 @@ for (const form of KEY_IDENTIFIER_FORMS) for (const set of OUR_SETS) OURS_TO_WSS
 // Known limitation of WSS4J 1.6 (kept as the last job; asserted separately below).
 OURS_TO_WSS4J.push({ form: 'IssuerSerial', name: 'xmlenc11 rsa-oaep SHA-256', options: { keyTransport: 'rsa-oaep' } });
 const XMLENC11_OAEP_JOB = OURS_TO_WSS4J.length - 1;
+// wsu:Created 200 s and 400 s ago, each with a one-hour Expires: WSS4J's own 300 s limit on Created decides.
+const TIMESTAMP_AGES_S = [200, 400];
 
 const WSS4J_SETS: { name: string; sym: string; kt: string; digest?: string }[] = [
   { name: 'aes256-gcm', sym: `${XENC11}aes256-gcm`, kt: `${XENC}rsa-oaep-mgf1p` },
@@ -64,19 +67,21 @@ const WSS4J_SETS: { name: string; sym: string; kt: string; digest?: string }[] =
 const WSS4J_TO_OURS: { form: KeyIdentifierForm; set: (typeof WSS4J_SETS)[number] }[] = [];
 for (const form of KEY_IDENTIFIER_FORMS) for (const set of WSS4J_SETS) WSS4J_TO_OURS.push({ form, set });
 
-describe('WSS4J 1.6 interop', () => {
+describe('WSS4J 1.6 interop', { skip: skipWithout('wss4j') }, () => {
   let received: Wss4jJobResult[] = [];
   let sent: Wss4jJobResult[] = [];
+  let opened: Wss4jHarness | undefined;
 
   before(() => {
     const harness = compileWss4jHarness();
+    opened = harness;
     const receiverP12 = harness.file('receiver.p12', makePkcs12(receiverNew, 'receiver', PASSWORD));
     const tenantP12 = harness.file('tenant.p12', makePkcs12(tenant, 'tenant', PASSWORD));
     const tenantPem = harness.file('tenant.pem', tenant.certificatePem);
     const receiverPem = harness.file('receiver.pem', receiverNew.certificatePem);
     const plain = harness.file('plain.xml', soapEnvelope(SAMPLE_BODY));
-    received = harness.batch(
-      OURS_TO_WSS4J.map((c, i) => ({
+    received = harness.batch([
+      ...OURS_TO_WSS4J.map((c, i) => ({
         command: 'receive' as const,
         args: {
           '--keystore': receiverP12,
@@ -93,7 +98,24 @@ describe('WSS4J 1.6 interop', () => {
           ),
         },
       })),
-    );
+      ...TIMESTAMP_AGES_S.map((age) => ({
+        command: 'receive' as const,
+        args: {
+          '--keystore': receiverP12,
+          '--storepass': PASSWORD,
+          '--trust': tenantPem,
+          '--in': harness.file(
+            `created-${age}s-ago.xml`,
+            signAndEncrypt(soapEnvelope(SAMPLE_BODY), {
+              encryptionCertificatePem: receiverNew.certificatePem,
+              signing: tenant,
+              now: new Date(Date.now() - age * 1000),
+              timestampTtlSeconds: 3600,
+            }),
+          ),
+        },
+      })),
+    ]);
     sent = harness.batch(
       WSS4J_TO_OURS.map((c) => ({
         command: 'send' as const,
@@ -111,11 +133,18 @@ describe('WSS4J 1.6 interop', () => {
       })),
     );
   });
+  after(() => opened?.close());
 
   describe('our sender → WSS4J receiver', () => {
     test('WSS4J 1.6 refuses XML Encryption 1.1 rsa-oaep key transport: use rsa-oaep-mgf1p (the default) for such receivers', () => {
       const result = received[XMLENC11_OAEP_JOB]!;
       assert.match(result.error ?? '', /not supported: http:\/\/www\.w3\.org\/2009\/xmlenc11#rsa-oaep/);
+    });
+
+    test('WSS4J refuses a wsu:Created older than 300 s even when Expires is an hour later (timestampTtlSeconds does not help)', () => {
+      const [young, old] = received.slice(OURS_TO_WSS4J.length);
+      assert.equal(young!.error, undefined, young!.error);
+      assert.match(old!.error ?? '', /security semantics of the message have expired/);
     });
 
     OURS_TO_WSS4J.slice(0, XMLENC11_OAEP_JOB).forEach((c, i) => {

@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CpiError } from '../../errors';
 import { enforceAliasRule } from '../alias-observation';
 import { receiverBlock } from '../receiver-settings';
-import { validateAlias } from './alias';
+import { validateAlias } from '../../rules/alias';
+import { requireSha256Fingerprint } from '../../rules/fingerprint';
 import type { RuntimeArtifact } from '../../tenant/integration-content';
 import type { ObjectValue } from '../cty';
 import type { ProviderClients } from '../provider-config';
@@ -69,19 +70,6 @@ async function converge(planned: ObjectValue, ctx: CallContext<ProviderClients>)
   return { ...planned, id, ...runtimeFacts(artifact) };
 }
 
-/** A SHA-256 fingerprint in the tenant's form (colon-separated upper-case hex). */
-function canonicalFingerprint(value: string): string {
-  const hex = value.replace(/[:\s]/g, '').toUpperCase();
-  if (!/^[0-9A-F]{64}$/.test(hex)) {
-    throw new CpiError(
-      'CPI_VALUE_INVALID',
-      `undeployed_until_alias_holds "${value}" is not a SHA-256 fingerprint (64 hex digits, colons allowed)`,
-      ['undeployed_until_alias_holds'],
-    );
-  }
-  return hex.match(/../g)!.join(':');
-}
-
 /** Deploying an iFlow that encrypts with encryption_alias: refused while the receiver could not decrypt. */
 async function guardDeploy(planned: ObjectValue, ctx: CallContext<ProviderClients>, fresh: boolean): Promise<void> {
   if (typeof planned.encryption_alias !== 'string') return;
@@ -106,7 +94,10 @@ async function undeploymentOver(state: ObjectValue, ctx: CallContext<ProviderCli
   if (typeof state.undeployed_until_alias_holds !== 'string' || typeof state.encryption_alias !== 'string')
     return false;
   const entry = await ctx.provider().tenant.keystoreEntry(state.encryption_alias, ctx.signal);
-  return entry?.fingerprintSha256 === canonicalFingerprint(state.undeployed_until_alias_holds);
+  return (
+    entry?.fingerprintSha256 ===
+    requireSha256Fingerprint(state.undeployed_until_alias_holds, 'undeployed_until_alias_holds')
+  );
 }
 
 /** The runtime facts of prior state, which a no-op plan keeps. */
@@ -183,7 +174,7 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
   validate(config) {
     if (typeof config.encryption_alias === 'string') validateAlias(config.encryption_alias, ['encryption_alias']);
     if (typeof config.undeployed_until_alias_holds === 'string') {
-      canonicalFingerprint(config.undeployed_until_alias_holds);
+      requireSha256Fingerprint(config.undeployed_until_alias_holds, 'undeployed_until_alias_holds');
       if (config.encryption_alias === null) {
         throw new CpiError(
           'CPI_VALUE_INVALID',

@@ -12,7 +12,8 @@ import { isUnknown, UNKNOWN, type ObjectValue } from '../cty';
 import type { ProviderClients } from '../provider-config';
 import { receiverBlock } from '../receiver-settings';
 import type { CallContext, ResourceType } from '../resource';
-import { validateAlias } from './alias';
+import { validateAlias } from '../../rules/alias';
+import { requireSha256Fingerprint } from '../../rules/fingerprint';
 
 const DEFAULT_EXPIRY_WARNING_DAYS = 30;
 const DEFAULT_MIN_VALIDITY_DAYS = 30;
@@ -84,22 +85,9 @@ async function checkCertificate(
   return info;
 }
 
-/** A SHA-256 fingerprint in the tenant's form (colon-separated upper-case hex), from any common spelling. */
-function canonicalFingerprint(value: string, attribute: string): string {
-  const hex = value.replace(/[:\s]/g, '').toUpperCase();
-  if (!/^[0-9A-F]{64}$/.test(hex)) {
-    throw new CpiError(
-      'CPI_VALUE_INVALID',
-      `${attribute} "${value}" is not a SHA-256 fingerprint (64 hex digits, colons allowed)`,
-      [attribute],
-    );
-  }
-  return hex.match(/../g)!.join(':');
-}
-
 function optionalFingerprint(config: ObjectValue, attribute: string): string | undefined {
   const value = config[attribute];
-  return typeof value === 'string' ? canonicalFingerprint(value, attribute) : undefined;
+  return typeof value === 'string' ? requireSha256Fingerprint(value, attribute) : undefined;
 }
 
 /** The certificate must be the one of the receiver key it is meant for, when that key's fingerprint is given. */
@@ -347,7 +335,7 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
     } else if (!arriving) {
       planned.owner = prior.owner ?? null;
     } else if (typeof prior.certificate_pem === 'string') {
-      // Exchange: the receiver must be able to tell old and new key apart (DESIGN.md §3.5).
+      // Exchange: the receiver must be able to tell old and new key apart (docs/design/domain-rules.md).
       const { assertNoErrors, checkRenewal } = await pki();
       const old = await parseCertificateAttribute(prior.certificate_pem);
       const findings = checkRenewal(old, info, { now: ctx.now(), allowSameKey: planned.allow_same_key === true });

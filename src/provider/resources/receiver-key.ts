@@ -10,22 +10,27 @@
 // certificate.
 import { CpiError, isCpiError } from '../../errors';
 import { enforceAliasRule } from '../alias-observation';
-import { validateAlias } from './alias';
+import { validateAlias } from '../../rules/alias';
 import { containsUnknown, ctyEqual, isObject, isUnknown, UNKNOWN, type ObjectValue } from '../cty';
 import type { ProviderClients } from '../provider-config';
 import { receiverBlock, receiverSettingsFrom } from '../receiver-settings';
 import type { CallContext, ResourceType } from '../resource';
 import type { ReceiverBackend, ReceiverKey } from '../../receiver/receiver-backend';
+import {
+  DEFAULT_RECEIVER_KEY_ALGORITHM,
+  RECEIVER_KEY_ALGORITHMS,
+  RECEIVER_KEY_LIFECYCLE,
+  type ReceiverKeyLifecycleState,
+  validateKeyName,
+} from '../../rules/receiver-key';
+import { MIN_RETENTION_DAYS } from '../../rules/retention';
+import { parseRfc3339, RFC3339_EXAMPLE } from '../../rules/time';
 
-const DEFAULT_ALGORITHM = 'RSA-2048';
 const DEFAULT_VALIDITY_DAYS = 730;
-const ALGORITHMS = ['RSA-2048', 'RSA-3072', 'RSA-4096'];
-/** The lifecycle, in its only direction; deleted is the end of the resource. */
-const STATES = ['pending', 'active', 'retired'];
 /** pending and retired keys do not decrypt; the backend knows both as `retired`. */
 const decrypts = (state: unknown): boolean => state === 'active';
 const backendState = (state: unknown): 'active' | 'retired' => (decrypts(state) ? 'active' : 'retired');
-const ORDER: Record<string, number> = { pending: 0, active: 1, retired: 2 };
+const ORDER: Record<ReceiverKeyLifecycleState, number> = { pending: 0, active: 1, retired: 2 };
 /** A key generated retired is retired at its creation; backends may record the two a moment apart. */
 const GENERATED_RETIRED_TOLERANCE_MS = 60_000;
 /** Attributes fixed for the key's life: the certificate and its facts change only with a new key. */
@@ -45,7 +50,6 @@ const LOCATION = ['kind', 'url', 'keystore_path', 'archive_path'];
 const receiverModules = async () => ({
   ...(await import('../../receiver/open-backend')),
   ...(await import('../../receiver/key-retention')),
-  ...(await import('../../receiver/key-name')),
   ...(await import('../../pki/certificate-info')),
 });
 
@@ -56,14 +60,11 @@ export async function backendFor(block: unknown, attribute = 'receiver'): Promis
 
 function parseTime(value: unknown, attribute: string): Date | undefined {
   if (typeof value !== 'string') return undefined;
-  const date = new Date(value);
-  if (
-    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
-    Number.isNaN(date.getTime())
-  ) {
+  const date = parseRfc3339(value);
+  if (date === undefined) {
     throw new CpiError(
       'CPI_VALUE_INVALID',
-      `${attribute} "${value}" is not an RFC 3339 time such as 2026-09-30T00:00:00Z`,
+      `${attribute} "${value}" is not an RFC 3339 time such as ${RFC3339_EXAMPLE}`,
       [attribute],
     );
   }
@@ -258,8 +259,9 @@ export const receiverKey: ResourceType<ProviderClients> = {
           optional: true,
           computed: true,
           requiresReplace: true,
-          default: DEFAULT_ALGORITHM,
-          description: `Key algorithm: \`RSA-2048\`, \`RSA-3072\` or \`RSA-4096\`. Changing it creates a new key. Defaults to \`${DEFAULT_ALGORITHM}\`.`,
+          default: DEFAULT_RECEIVER_KEY_ALGORITHM,
+          oneOf: RECEIVER_KEY_ALGORITHMS,
+          description: `Key algorithm. Changing it creates a new key. Defaults to \`${DEFAULT_RECEIVER_KEY_ALGORITHM}\`.`,
         },
         validity_days: {
           type: 'number',
@@ -274,6 +276,7 @@ export const receiverKey: ResourceType<ProviderClients> = {
           optional: true,
           computed: true,
           default: 'active',
+          oneOf: RECEIVER_KEY_LIFECYCLE,
           description:
             '`pending` (generated, not used to decrypt), `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place and forward only: a state behind the one the key has reached (e.g. `pending` for an active key) plans no change, unless `rollback_reason` is set. Defaults to `active`.',
         },
@@ -293,8 +296,7 @@ export const receiverKey: ResourceType<ProviderClients> = {
           type: 'string',
           optional: true,
           computed: true,
-          description:
-            'RFC 3339 time before which a retired key may not be deleted; at least 90 days after its retirement. Defaults to the retirement time plus 90 days.',
+          description: `RFC 3339 time before which a retired key may not be deleted; at least ${MIN_RETENTION_DAYS} days after its retirement. Defaults to the retirement time plus ${MIN_RETENTION_DAYS} days.`,
         },
         early_destruction_reason: {
           type: 'string',
@@ -352,19 +354,8 @@ export const receiverKey: ResourceType<ProviderClients> = {
   },
 
   async validate(config) {
-    const { validateKeyName } = await receiverModules();
     if (typeof config.key_name === 'string') validateKeyName(config.key_name);
     if (typeof config.encryption_alias === 'string') validateAlias(config.encryption_alias, ['encryption_alias']);
-    if (typeof config.algorithm === 'string' && !ALGORITHMS.includes(config.algorithm)) {
-      throw new CpiError(
-        'CPI_VALUE_INVALID',
-        `algorithm "${config.algorithm}" is not one of ${ALGORITHMS.join(', ')}`,
-        ['algorithm'],
-      );
-    }
-    if (typeof config.state === 'string' && !STATES.includes(config.state)) {
-      throw new CpiError('CPI_VALUE_INVALID', `state "${config.state}" is not one of ${STATES.join(', ')}`, ['state']);
-    }
     if (config.validity_days !== null && !isUnknown(config.validity_days)) {
       const days = Number(config.validity_days);
       if (!Number.isInteger(days) || days < 1 || days > 36500) {
@@ -444,8 +435,8 @@ export const receiverKey: ResourceType<ProviderClients> = {
     planned.alias_holds_certificate = aliasChanged ? UNKNOWN : (prior.alias_holds_certificate ?? null);
     planned.alias_released_at = aliasChanged ? UNKNOWN : (prior.alias_released_at ?? null);
     const rollback = typeof planned.rollback_reason === 'string' && planned.rollback_reason.trim() !== '';
-    const declared = typeof planned.state === 'string' ? ORDER[planned.state] : undefined;
-    const observed = typeof prior.state === 'string' ? ORDER[prior.state] : undefined;
+    const declared = ORDER[planned.state as ReceiverKeyLifecycleState] as number | undefined;
+    const observed = ORDER[prior.state as ReceiverKeyLifecycleState] as number | undefined;
     if (declared !== undefined && observed !== undefined && declared < observed && !rollback) {
       // Forward-only: an earlier stage re-applied after a later one is a no-op, never a step back.
       ctx.warn(
