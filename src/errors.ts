@@ -386,8 +386,21 @@ export const ERRORS = registry({
     fix: 'Sign the soap:Body itself (by its wsu:Id); a signature over any other element does not authenticate the body.',
   },
   CPI_WSS_TIMESTAMP_INVALID: {
-    summary: 'The message timestamp has expired or lies in the future',
-    fix: 'Check the clocks of sender and receiver, and that the message is not a replay.',
+    summary:
+      'The message timestamp is missing, not exactly one signed wsu:Timestamp in wsse:Security, too old, expired or in the future',
+    fix: 'Have the sender add a signed Timestamp (CPI does with "Sign and Encrypt"); check the clocks of sender and receiver.',
+  },
+  CPI_WSS_REPLAYED: {
+    summary: 'The message (its signature) was received before: a replay',
+    fix: 'Send a new message; a sender that retries must sign again (CPI does, with a fresh Timestamp).',
+  },
+  CPI_WSS_MESSAGE_LIMIT: {
+    summary: 'The message exceeds a receiver limit (size, depth, elements, namespace declarations, EncryptedKeys, replay cache)',
+    fix: 'Check the sender; raise the named limit in the receiver options only for a sender you trust to need it.',
+  },
+  CPI_WSS_LEGACY_ALGORITHM: {
+    summary: 'The message uses 3DES or SHA-1, which the receiver accepts only with its legacy option',
+    fix: 'Configure the sender for AES and SHA-256 (e.g. CPI algorithm suite Basic256Sha256), or enable allowLegacyAlgorithms for this sender.',
   },
   // --- constructs (constructs/) ---
   CPI_CONSTRUCTS_PROPS_INVALID: {

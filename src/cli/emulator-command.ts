@@ -14,6 +14,7 @@ import {
   type IflowSeed,
   type TenantEmulator,
 } from '../emulator';
+import { newAdminToken } from '../emulator/admin-guard';
 import { startReceiverEmulator } from '../emulator/receiver-emulator';
 
 /** Options of {@link startEmulators}, as the command line gives them. */
@@ -34,6 +35,8 @@ export interface EmulatorCommandOptions {
 export interface EmbeddedReceiver {
   /** Base URL; the SOAP endpoint is `${url}/soap`. */
   readonly url: string;
+  /** Why the receiver refuses every message (no pinned signer), if it does. */
+  readonly refusesAll?: string;
   close(): Promise<void>;
 }
 
@@ -42,6 +45,8 @@ export type ReceiverStarter = (options: {
   readonly dataDir: string;
   readonly port: number;
   readonly trustedSignerCertificatePem?: string;
+  /** The token its admin API requires. */
+  readonly adminToken: string;
   readonly log?: (line: string) => void;
 }) => Promise<EmbeddedReceiver>;
 
@@ -61,6 +66,11 @@ export interface EmulatorReadyLine {
   readonly receiverSoapUrl: string | null;
   /** The message log of the tenant (GET). */
   readonly messagesUrl: string;
+  /**
+   * Bearer token of the control endpoints: the receiver's /admin API and the tenant's /emulator/* endpoints.
+   * Generated at each start; the provider reads it from CPI_RECEIVER_ADMIN_TOKEN.
+   */
+  readonly adminToken: string;
   /** PEM of the tenant key pair under each signing alias the iFlows use (what a receiver pins as signer). */
   readonly signingCertificates: Readonly<Record<string, string>>;
   readonly dataDir: string;
@@ -142,6 +152,7 @@ export async function startEmulators(
   mkdirSync(dataDir, { recursive: true });
   const config = options.configFile ? loadEmulatorConfig(options.configFile) : {};
   const remembered = readPorts(dataDir);
+  const adminToken = newAdminToken();
 
   let receiverPort: number | undefined;
   let receiverSoapUrl: string | undefined;
@@ -159,6 +170,7 @@ export async function startEmulators(
       dataDir: join(dataDir, 'tenant'),
       port: tenantPort,
       config: { ...config, iflows: iflowsFor(config, receiverSoapUrl) },
+      adminToken,
       log: options.log,
     });
   } catch (error) {
@@ -180,6 +192,7 @@ export async function startEmulators(
         port: receiverPort,
         // the receiver pins one signer: the key pair of the first iFlow's signing alias
         trustedSignerCertificatePem: signingCertificates[signingAliases[0] ?? ''],
+        adminToken,
         log: options.log,
       });
     } catch (error) {
@@ -206,11 +219,13 @@ export async function startEmulators(
     receiverUrl: receiver?.url ?? null,
     receiverSoapUrl: receiver ? `${receiver.url}/soap` : null,
     messagesUrl: `${tenant.url}/emulator/messages`,
+    adminToken,
     signingCertificates,
     dataDir,
     pid: process.pid,
   };
   const warnings: string[] = [];
+  if (receiver?.refusesAll) warnings.push(receiver.refusesAll);
   if (receiver && remembered.receiverPort !== undefined && remembered.receiverPort !== receiverPort) {
     const earlier = `http://127.0.0.1:${remembered.receiverPort}/soap`;
     const stale = tenant.state

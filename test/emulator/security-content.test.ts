@@ -224,6 +224,7 @@ describe('security content: certificate import and exchange', () => {
   test('answers 503 to keystore writes while the keystore is locked', async () => {
     const locked = await fetch(`${h.emulator.url}/emulator/faults`, {
       method: 'PUT',
+      headers: { authorization: `Bearer ${h.emulator.adminToken}` },
       body: JSON.stringify({ keystoreLocked: true }),
     });
     assert.equal(locked.status, 200);
@@ -234,7 +235,11 @@ describe('security content: certificate import and exchange', () => {
       'fingerprintVerified=true&returnKeystoreEntries=false&update=false',
     );
     assert.equal(answer.status, 503);
-    await fetch(`${h.emulator.url}/emulator/faults`, { method: 'PUT', body: '{}' });
+    await fetch(`${h.emulator.url}/emulator/faults`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${h.emulator.adminToken}` },
+      body: '{}',
+    });
     assert.equal(
       (
         await putCertificate(

@@ -98,6 +98,7 @@ export async function startRenewalWorld(
     bundle: defaultBundlePath(),
     version: PROVIDER_VERSION,
   });
+  const adminHeaders = { authorization: `Bearer ${emulators.ready.adminToken}` };
   const settings: E2eRenewalSettings = { variant, dir, receiverUrl, windowStart: new Date().toISOString() };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -108,6 +109,7 @@ export async function startRenewalWorld(
     CPI_TENANT_URL: emulators.ready.tenantUrl,
     CPI_USERNAME: emulators.ready.username,
     CPI_PASSWORD: emulators.ready.password,
+    CPI_RECEIVER_ADMIN_TOKEN: emulators.ready.adminToken,
     [SETTINGS_ENV]: JSON.stringify(settings),
   };
   // The cdktf project a user would have: its app is a TypeScript file run by tsx.
@@ -168,7 +170,9 @@ export async function startRenewalWorld(
     async snapshot() {
       const entry = emulators.tenant.state.keystoreEntries().find((e) => e.alias === DEMO_WORLD.alias);
       const iflows = emulators.tenant.state.runtimeArtifacts().map((a) => ({ id: a.id, status: String(a.status) }));
-      const listed = (await (await fetch(`${receiverUrl}/admin/keys`)).json()) as { keys: ListedKey[] };
+      const listed = (await (await fetch(`${receiverUrl}/admin/keys`, { headers: adminHeaders })).json()) as {
+        keys: ListedKey[];
+      };
       const keys = listed.keys
         .map(({ name, state, fingerprintSha256, retiredAt, retainUntil }) => ({
           name,
@@ -182,7 +186,7 @@ export async function startRenewalWorld(
     },
     messages: () => emulators.tenant.state.messages(),
     async counters() {
-      const body = (await (await fetch(`${receiverUrl}/admin/counters`)).json()) as {
+      const body = (await (await fetch(`${receiverUrl}/admin/counters`, { headers: adminHeaders })).json()) as {
         counters: Record<string, KeyCounters>;
       };
       return body.counters;

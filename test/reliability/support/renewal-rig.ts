@@ -101,6 +101,7 @@ export class RenewalRig {
         CPI_TENANT_URL: emulators.ready.tenantUrl,
         CPI_USERNAME: emulators.ready.username,
         CPI_PASSWORD: emulators.ready.password,
+        CPI_RECEIVER_ADMIN_TOKEN: emulators.ready.adminToken,
         CPI_RECEIVER_KEYSTORE_PASSWORD: KEYSTORE_PASSWORD,
         ...options.env,
       };
@@ -175,7 +176,7 @@ export class RenewalRig {
   async setFaults(settings: Partial<FaultSettings>): Promise<void> {
     const response = await fetch(`${this.emulators.ready.tenantUrl}/emulator/faults`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.emulators.ready.adminToken}` },
       body: JSON.stringify(settings),
     });
     if (response.status !== 200) throw new Error(`PUT /emulator/faults: ${response.status} ${await response.text()}`);
