@@ -2,13 +2,25 @@
 import { CpiReceiverKey, type CpiProvider, type CpiReceiverKeyReceiver } from './bindings';
 import { Construct, type ITerraformDependable } from './cdktf';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
-import { invalidProp, isLiteral, requireInteger, requireNonEmpty, requireOneOf, requireTime } from './validation';
+import {
+  RECEIVER_KEY_ALGORITHMS,
+  RECEIVER_KEY_STATES,
+  type ReceiverKeyAlgorithm,
+  type ReceiverKeyState,
+} from '../src/rules/receiver-key';
+import {
+  invalidProp,
+  isLiteral,
+  requireInteger,
+  requireKeyName,
+  requireNonEmpty,
+  requireOneOf,
+  requireTime,
+} from './validation';
 
 const NAME = 'ReceiverDecryptionKey';
 
-export type ReceiverKeyAlgorithm = 'RSA-2048' | 'RSA-3072' | 'RSA-4096';
-export const RECEIVER_KEY_ALGORITHMS: readonly ReceiverKeyAlgorithm[] = ['RSA-2048', 'RSA-3072', 'RSA-4096'];
-export type ReceiverKeyState = 'active' | 'retired';
+export { RECEIVER_KEY_ALGORITHMS, type ReceiverKeyAlgorithm, type ReceiverKeyState };
 
 export interface ReceiverDecryptionKeyProps {
   /** Which receiver backend holds the key. */
@@ -129,11 +141,11 @@ export class ReceiverDecryptionKey extends Construct {
   constructor(scope: Construct, id: string, props: ReceiverDecryptionKeyProps, adopt: boolean);
   constructor(scope: Construct, id: string, props: ReceiverDecryptionKeyProps, adopt = false) {
     super(scope, id);
-    this.keyName = requireKeyName(props.keyName);
+    this.keyName = requireKeyName(NAME, 'keyName', props.keyName);
     const receiver = receiverBlockFrom(NAME, props.receiver);
     if (props.algorithm !== undefined) requireOneOf(NAME, 'algorithm', props.algorithm, RECEIVER_KEY_ALGORITHMS);
     if (props.validityDays !== undefined) requireInteger(NAME, 'validityDays', props.validityDays, 1, 36_500);
-    if (props.state !== undefined) requireOneOf(NAME, 'state', props.state, ['active', 'retired']);
+    if (props.state !== undefined) requireOneOf(NAME, 'state', props.state, RECEIVER_KEY_STATES);
     if (props.retainUntil !== undefined) requireTime(NAME, 'retainUntil', props.retainUntil);
     if (props.earlyDestructionReason !== undefined)
       requireNonEmpty(NAME, 'earlyDestructionReason', props.earlyDestructionReason);
@@ -168,17 +180,4 @@ export class ReceiverDecryptionKey extends Construct {
   get fingerprintSha256(): string {
     return this.resource.fingerprintSha256;
   }
-}
-
-function requireKeyName(keyName: string): string {
-  requireNonEmpty(NAME, 'keyName', keyName);
-  if (isLiteral(keyName) && !/^[a-z0-9][a-z0-9._-]{0,99}$/.test(keyName)) {
-    invalidProp(
-      NAME,
-      'keyName',
-      keyName,
-      'lower-case letters, digits, ".", "_" or "-" (at most 100), starting with a letter or digit',
-    );
-  }
-  return keyName;
 }

@@ -1,7 +1,9 @@
 // Property checks shared by the constructs. A value that is a token (known only at apply) cannot be checked at
 // synth time and is passed through; Terraform and the provider check it later.
 import { CpiError } from '../src/errors';
-import { validateAlias } from '../src/provider/resources/alias';
+import { validateAlias } from '../src/rules/alias';
+import { isKeyName, KEY_NAME_RULE } from '../src/rules/receiver-key';
+import { isRfc3339, RFC3339_EXAMPLE } from '../src/rules/time';
 import { Token } from './cdktf';
 
 /** True when the value is a literal that synth can check (not a token). */
@@ -41,25 +43,35 @@ export function requireInteger(construct: string, prop: string, value: number, m
   return value;
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** An ISO 8601 / RFC 3339 time with a zone, as Terraform's timeadd() and the gate's not_before expect. */
+/** An RFC 3339 time with seconds and a zone (src/rules/time.ts), as Terraform's timeadd() and the provider read it. */
 export function requireTime(construct: string, prop: string, value: string): string {
-  if (isLiteral(value) && (!RFC3339.test(value) || Number.isNaN(Date.parse(value)))) {
-    invalidProp(construct, prop, value, 'an RFC 3339 time with a zone, e.g. "2026-03-01T22:00:00Z"');
+  if (isLiteral(value) && !isRfc3339(value)) {
+    invalidProp(construct, prop, value, `an RFC 3339 time with seconds and a zone, e.g. "${RFC3339_EXAMPLE}"`);
   }
   return value;
 }
 
-/** The provider's own alias rule (src/provider/resources/alias.ts), applied at synth so that synth fails before plan. */
-export function requireAlias(construct: string, prop: string, value: string): string {
+/** Applies one of the provider's rules (src/rules) at synth, so that synth fails where plan would. */
+function requireRule(construct: string, prop: string, value: string, rule: (value: string) => void): string {
   if (!isLiteral(value)) return value;
   try {
-    validateAlias(value, []);
+    rule(value);
   } catch (error) {
     if (error instanceof CpiError) throw new CpiError(error.code, `${construct}: ${prop}: ${error.detail}`);
     throw error;
   }
+  return value;
+}
+
+/** The keystore alias rule (src/rules/alias.ts). */
+export function requireAlias(construct: string, prop: string, value: string): string {
+  return requireRule(construct, prop, value, (v) => validateAlias(v, []));
+}
+
+/** The receiver key name rule (src/rules/receiver-key.ts). */
+export function requireKeyName(construct: string, prop: string, value: string): string {
+  requireNonEmpty(construct, prop, value);
+  if (isLiteral(value) && !isKeyName(value)) invalidProp(construct, prop, value, KEY_NAME_RULE);
   return value;
 }
 

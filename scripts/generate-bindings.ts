@@ -7,7 +7,13 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpiProvider } from '../src/provider/cpi-provider';
 import type { CtyType } from '../src/provider/cty';
-import type { AttributeSpec, BlockSpec, NestedBlockSpec, SchemaSpec } from '../src/provider/schema';
+import {
+  attributeDescription,
+  type AttributeSpec,
+  type BlockSpec,
+  type NestedBlockSpec,
+  type SchemaSpec,
+} from '../src/provider/schema';
 import { PROVIDER_NAMESPACE, PROVIDER_TYPE } from '../src/provider/install';
 
 /** One schema to bind: the provider configuration, a resource or a data source. */
@@ -82,8 +88,11 @@ function docComment(text: string, indent: string): string {
   return `${indent}/** ${safe} */\n`;
 }
 
-/** The TypeScript type a config value of this cty type accepts (a token is always accepted too). */
-function inputType(type: CtyType): string {
+/** The TypeScript type a config value of this attribute accepts (a token is always accepted too). */
+function inputType(spec: AttributeSpec): string {
+  const type = spec.type;
+  // Editors offer the allowed values; `string & {}` still takes a token, which is a string until synth.
+  if (type === 'string' && spec.oneOf) return `${spec.oneOf.map((v) => `'${v}'`).join(' | ')} | (string & {})`;
   if (type === 'string') return 'string';
   if (type === 'number') return 'number';
   if (type === 'bool') return 'boolean | IResolvable';
@@ -131,8 +140,8 @@ class FileWriter {
     const conv: string[] = [];
     for (const [attr, spec] of Object.entries(block.attributes)) {
       if (!isInput(spec)) continue;
-      lines.push(docComment(spec.description, '  ').trimEnd());
-      lines.push(`  readonly ${camel(attr)}${spec.required ? '' : '?'}: ${inputType(spec.type)};`);
+      lines.push(docComment(attributeDescription(spec), '  ').trimEnd());
+      lines.push(`  readonly ${camel(attr)}${spec.required ? '' : '?'}: ${inputType(spec)};`);
       conv.push(`    ${attr}: value.${camel(attr)},`);
     }
     for (const [name, nested] of Object.entries(block.blocks ?? {})) {
@@ -261,7 +270,7 @@ function renderBinding(source: BindingSource, provider: { name: string; version:
     for (const [attr, spec] of attrs) {
       const g = getter(spec.type, attr);
       body.push('');
-      body.push(docComment(spec.description, '  ').trimEnd());
+      body.push(docComment(attributeDescription(spec), '  ').trimEnd());
       body.push(`  get ${memberName(attr)}(): ${g.type} {`);
       body.push(`    return ${g.body};`);
       body.push('  }');

@@ -56,13 +56,35 @@ export const ERRORS = registry({
     summary: 'The keystore alias is not valid',
     fix: 'Use a lower-case alias of at most 250 characters without slashes, backslashes or control characters.',
   },
+  CPI_ALIAS_IN_USE: {
+    summary: 'The alias cannot be deleted: deployed iFlows encrypt with it',
+    fix: 'Point the iFlows named in the message at another alias and redeploy them, or undeploy them, then re-run. To stop managing the alias without deleting it, run `terraform state rm <address>`.',
+  },
+  CPI_ALIAS_EXCHANGE_UNSAFE: {
+    summary:
+      'Putting this certificate under the alias would make deployed iFlows encrypt for a key the receiver does not hold active',
+    fix: 'Activate the receiver key of the new certificate first (overlap renewal), or undeploy every iFlow named in the message first (single-key renewal), then re-run.',
+  },
+  CPI_ALIAS_CERTIFICATE_KEY_MISMATCH: {
+    summary: 'The certificate for the alias is not the certificate of the receiver key it is meant for',
+    fix: "Hand over the receiver key's own certificate (its certificate_pem), or correct receiver_key_fingerprint_sha256.",
+  },
+  CPI_RENEWAL_ALIAS_CONFLICT: {
+    summary: 'The alias holds neither the certificate this exchange replaces nor the new one',
+    fix: 'Another renewal or an out-of-band change moved the alias. Find out who changed it (the fingerprint found is in the message); finish or roll back that renewal first, or set expected_previous_fingerprint_sha256 to what the alias must hold.',
+  },
+  CPI_RECEIVER_KEY_IN_USE: {
+    summary:
+      'The receiver key cannot stop decrypting or be deleted: the alias holds its certificate and deployed iFlows encrypt for it',
+    fix: 'Exchange the certificate under the alias for the new key first (and let the retention pass before deleting), or undeploy the iFlows named in the message, then re-run.',
+  },
+  CPI_IFLOW_DEPLOY_UNSAFE: {
+    summary: 'Deploying the iFlow would send messages the receiver cannot decrypt',
+    fix: 'Activate the receiver key whose certificate is under the alias (or put the certificate of an active key under the alias) first, then re-run.',
+  },
   CPI_IFLOW_NOT_FOUND: {
     summary: 'The integration flow does not exist on the tenant',
     fix: "Check iflow_id (the artifact ID, not its name) and version against the tenant's design-time artifacts.",
-  },
-  CPI_TEST_OBJECT_NOT_FOUND: {
-    summary: 'The object of the test-only resource cpi_test_item does not exist',
-    fix: 'Only used by the provider runtime tests; create it first.',
   },
   // --- pki (src/pki) ---
   CPI_PKI_NOT_PEM: {
@@ -100,6 +122,10 @@ export const ERRORS = registry({
   CPI_PKI_CERT_EXPIRING_SOON: {
     summary: 'The certificate expires soon',
     fix: 'Plan its renewal now, or use a certificate that is valid for longer.',
+  },
+  CPI_PKI_CERT_VALIDITY_TOO_SHORT: {
+    summary: 'The new certificate has less validity left than the minimum required',
+    fix: 'Use a certificate valid for longer (ask the receiver for one), or lower min_validity_days (at least 1) if a short-lived certificate is intended.',
   },
   CPI_PKI_KEY_TYPE_UNSUITABLE: {
     summary: "The certificate's key type cannot be used to encrypt for the receiver",
@@ -395,7 +421,8 @@ export const ERRORS = registry({
     fix: 'Send a new message; a sender that retries must sign again (CPI does, with a fresh Timestamp).',
   },
   CPI_WSS_MESSAGE_LIMIT: {
-    summary: 'The message exceeds a receiver limit (size, depth, elements, namespace declarations, EncryptedKeys, replay cache)',
+    summary:
+      'The message exceeds a receiver limit (size, depth, elements, namespace declarations, EncryptedKeys, replay cache)',
     fix: 'Check the sender; raise the named limit in the receiver options only for a sender you trust to need it.',
   },
   CPI_WSS_LEGACY_ALGORITHM: {

@@ -11,6 +11,40 @@ export interface CpiKeystoreCertificateConfig extends TerraformMetaArguments {
   readonly allowSameKey?: boolean | IResolvable;
   /** Warn at plan time when the certificate expires within this many days. Defaults to `30`. */
   readonly expiryWarningDays?: number;
+  /** Refuse a certificate about to be put under the alias (create or exchange) with fewer days of validity left (at least 1). Defaults to `30`. */
+  readonly minValidityDays?: number;
+  /** SHA-256 fingerprint of the certificate this exchange replaces. The exchange proceeds only while the alias holds it or already the new certificate; otherwise it is refused at plan with `CPI_RENEWAL_ALIAS_CONFLICT` (another renewal or a person moved the alias). Defaults to no check. */
+  readonly expectedPreviousFingerprintSha256?: string;
+  /** SHA-256 fingerprint of the receiver key's certificate this alias is meant for; a different `certificate_pem` is refused with `CPI_ALIAS_CERTIFICATE_KEY_MISMATCH`. Defaults to no check. */
+  readonly receiverKeyFingerprintSha256?: string;
+  /** The `receiver` block (one block). */
+  readonly receiver?: CpiKeystoreCertificateReceiver;
+}
+
+export interface CpiKeystoreCertificateReceiver {
+  /** The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API). Allowed values: `pkcs12`, `embedded`. */
+  readonly kind: 'pkcs12' | 'embedded' | (string & {});
+  /** `embedded`: base URL of the receiver, e.g. `http://127.0.0.1:8081`. */
+  readonly url?: string;
+  /** `embedded`: environment variable that holds the admin token, if the receiver requires one. Defaults to `CPI_RECEIVER_ADMIN_TOKEN`. */
+  readonly adminTokenEnv?: string;
+  /** `pkcs12`: path of the active keystore (the keys the receiver decrypts with). */
+  readonly keystorePath?: string;
+  /** `pkcs12`: path of the archive keystore (retired keys kept for the retention period). */
+  readonly archivePath?: string;
+  /** `pkcs12`: environment variable that holds the keystore password. Defaults to `CPI_RECEIVER_KEYSTORE_PASSWORD`. */
+  readonly passwordEnv?: string;
+}
+
+function cpiKeystoreCertificateReceiverToTerraform(value: CpiKeystoreCertificateReceiver): Record<string, unknown> {
+  return {
+    kind: value.kind,
+    url: value.url,
+    admin_token_env: value.adminTokenEnv,
+    keystore_path: value.keystorePath,
+    archive_path: value.archivePath,
+    password_env: value.passwordEnv,
+  };
 }
 
 function cpiKeystoreCertificateConfigToTerraform(value: CpiKeystoreCertificateConfig): Record<string, unknown> {
@@ -19,10 +53,14 @@ function cpiKeystoreCertificateConfigToTerraform(value: CpiKeystoreCertificateCo
     certificate_pem: value.certificatePem,
     allow_same_key: value.allowSameKey,
     expiry_warning_days: value.expiryWarningDays,
+    min_validity_days: value.minValidityDays,
+    expected_previous_fingerprint_sha256: value.expectedPreviousFingerprintSha256,
+    receiver_key_fingerprint_sha256: value.receiverKeyFingerprintSha256,
+    receiver: value.receiver === undefined ? undefined : cpiKeystoreCertificateReceiverToTerraform(value.receiver),
   };
 }
 
-/** A certificate entry in the tenant keystore, such as the receiver's encryption certificate under the alias that a SOAP receiver channel names as "Public Key Alias for Encryption". Changing `certificate_pem` exchanges the certificate in place, keeping the alias. Import with the alias as ID. */
+/** A certificate entry in the tenant keystore, such as the receiver's encryption certificate under the alias that a SOAP receiver channel names as "Public Key Alias for Encryption". Changing `certificate_pem` exchanges the certificate in place, keeping the alias. The exchange is a compare-and-swap: with `expected_previous_fingerprint_sha256` it proceeds only while the alias holds that certificate or already the new one. Given the `receiver` block, creating or exchanging is refused while an iFlow that uses the alias is deployed and the receiver has no active key for the new certificate (docs/alias-rule.md). Destroying the resource, or renaming the alias (which replaces it), is refused with `CPI_ALIAS_IN_USE` while a deployed iFlow uses the alias: deleting it would make those iFlows fail, and releasing it silently would leave an alias in use that nobody manages; to stop managing it without deleting it, run `terraform state rm`. Import with the alias as ID. */
 export class CpiKeystoreCertificate extends TerraformResource {
   static readonly tfResourceType = 'cpi_keystore_certificate';
   private readonly config: CpiKeystoreCertificateConfig;
@@ -62,9 +100,29 @@ export class CpiKeystoreCertificate extends TerraformResource {
     return this.getNumberAttribute('expiry_warning_days');
   }
 
+  /** Refuse a certificate about to be put under the alias (create or exchange) with fewer days of validity left (at least 1). Defaults to `30`. */
+  get minValidityDays(): number {
+    return this.getNumberAttribute('min_validity_days');
+  }
+
+  /** SHA-256 fingerprint of the certificate this exchange replaces. The exchange proceeds only while the alias holds it or already the new certificate; otherwise it is refused at plan with `CPI_RENEWAL_ALIAS_CONFLICT` (another renewal or a person moved the alias). Defaults to no check. */
+  get expectedPreviousFingerprintSha256(): string {
+    return this.getStringAttribute('expected_previous_fingerprint_sha256');
+  }
+
+  /** SHA-256 fingerprint of the receiver key's certificate this alias is meant for; a different `certificate_pem` is refused with `CPI_ALIAS_CERTIFICATE_KEY_MISMATCH`. Defaults to no check. */
+  get receiverKeyFingerprintSha256(): string {
+    return this.getStringAttribute('receiver_key_fingerprint_sha256');
+  }
+
   /** The alias. */
   get id(): string {
     return this.getStringAttribute('id');
+  }
+
+  /** When this resource last put a certificate under the alias (RFC 3339): set at create and re-timed by every exchange, including a rollback and a second exchange. Retention of the replaced key counts from here. */
+  get exchangedAt(): string {
+    return this.getStringAttribute('exchanged_at');
   }
 
   /** The alias as upper-case hex, the key of the entry in the tenant API. */

@@ -7,12 +7,12 @@ export interface CpiReceiverKeyConfig extends TerraformMetaArguments {
   readonly keyName: string;
   /** Subject DN of the self-signed certificate, e.g. `CN=orders-receiver-2026,O=Example`. Changing it creates a new key. */
   readonly subject: string;
-  /** Key algorithm: `RSA-2048`, `RSA-3072` or `RSA-4096`. Changing it creates a new key. Defaults to `RSA-2048`. */
-  readonly algorithm?: string;
+  /** Key algorithm. Changing it creates a new key. Defaults to `RSA-2048`. Allowed values: `RSA-2048`, `RSA-3072`, `RSA-4096`. */
+  readonly algorithm?: 'RSA-2048' | 'RSA-3072' | 'RSA-4096' | (string & {});
   /** Days the certificate is valid from creation (1 to 36500). Changing it creates a new key. Defaults to `730`. */
   readonly validityDays?: number;
-  /** `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place. Defaults to `active`. */
-  readonly state?: string;
+  /** `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place. Defaults to `active`. Allowed values: `active`, `retired`. */
+  readonly state?: 'active' | 'retired' | (string & {});
   /** RFC 3339 time before which a retired key may not be deleted; at least 90 days after its retirement. Defaults to the retirement time plus 90 days. */
   readonly retainUntil?: string;
   /** Why the key may be destroyed before `retain_until` (e.g. it is compromised); apply it, then destroy. Recorded by the receiver. Defaults to none. */
@@ -22,8 +22,8 @@ export interface CpiReceiverKeyConfig extends TerraformMetaArguments {
 }
 
 export interface CpiReceiverKeyReceiver {
-  /** The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API). */
-  readonly kind: string;
+  /** The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API). Allowed values: `pkcs12`, `embedded`. */
+  readonly kind: 'pkcs12' | 'embedded' | (string & {});
   /** `embedded`: base URL of the receiver, e.g. `http://127.0.0.1:8081`. */
   readonly url?: string;
   /** `embedded`: environment variable that holds the admin token, if the receiver requires one. Defaults to `CPI_RECEIVER_ADMIN_TOKEN`. */
@@ -90,7 +90,7 @@ export class CpiReceiverKey extends TerraformResource {
     return this.getStringAttribute('subject');
   }
 
-  /** Key algorithm: `RSA-2048`, `RSA-3072` or `RSA-4096`. Changing it creates a new key. Defaults to `RSA-2048`. */
+  /** Key algorithm. Changing it creates a new key. Defaults to `RSA-2048`. Allowed values: `RSA-2048`, `RSA-3072`, `RSA-4096`. */
   get algorithm(): string {
     return this.getStringAttribute('algorithm');
   }
@@ -100,7 +100,7 @@ export class CpiReceiverKey extends TerraformResource {
     return this.getNumberAttribute('validity_days');
   }
 
-  /** `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place. Defaults to `active`. */
+  /** `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place. Defaults to `active`. Allowed values: `active`, `retired`. */
   get state(): string {
     return this.getStringAttribute('state');
   }

@@ -49,8 +49,8 @@ export interface CpiRenewalGateProbe {
 }
 
 export interface CpiRenewalGateProbeReceiver {
-  /** The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API). */
-  readonly kind: string;
+  /** The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API). Allowed values: `pkcs12`, `embedded`. */
+  readonly kind: 'pkcs12' | 'embedded' | (string & {});
   /** `embedded`: base URL of the receiver, e.g. `http://127.0.0.1:8081`. */
   readonly url?: string;
   /** `embedded`: environment variable that holds the admin token, if the receiver requires one. Defaults to `CPI_RECEIVER_ADMIN_TOKEN`. */

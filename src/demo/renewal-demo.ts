@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { App, EncryptionCertificateRenewal, type EncryptionCertificateRenewalProps } from '../../constructs';
-import { startEmulators, type RunningEmulators } from '../cli/emulator-command';
+import { startEmulators, type RunningEmulators } from '../emulator/start-emulators';
 import type { MessageRecord } from '../emulator/message-log';
 import { PROVIDER_VERSION } from '../provider/cpi-provider';
 import { defaultBundlePath, installProvider, terraformEnv } from '../provider/install';

@@ -10,6 +10,9 @@ import type { RateLimiter } from './rate-limit';
 
 export const SERVICE_ROOT_PATH = '/api/v1';
 
+/** The service root answers the CSRF token fetch, SAP's operation `GET /` of both definitions. */
+export const SERVICE_ROOT_OPERATION = 'GET /';
+
 export interface DispatcherParts {
   readonly routes: readonly ApiRoute[];
   readonly auth: Authenticator;

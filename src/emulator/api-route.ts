@@ -26,6 +26,11 @@ export interface ApiResponse {
 }
 
 export interface ApiRoute {
+  /**
+   * The operation of SAP's API definitions this route serves, as `METHOD template` exactly as the definitions
+   * spell it (e.g. `GET /KeystoreEntries('{Hexalias}')`); docs/emulator.md lists each, and a test holds them equal.
+   */
+  readonly operation: string;
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly pattern: RegExp;
   readonly area: ApiArea;

@@ -14,9 +14,14 @@ export interface Principal {
   readonly tokenHash?: string;
 }
 
+/** Where a token request carried the client credentials. */
+export type ClientAuthentication = 'basic' | 'form' | 'query';
+
 /** An answer of the token endpoint in the OAuth shape (not OData). */
 export interface TokenResponse {
   readonly status: number;
+  /** How the client authenticated (success only); logged, so tests can tell how a client sends its secret. */
+  readonly clientAuthentication?: ClientAuthentication;
   readonly body: Record<string, unknown>;
   readonly headers: Record<string, string>;
 }
@@ -38,6 +43,27 @@ function decodeBasic(header: string | undefined): { name: string; secret: string
   if (colon < 0) return undefined;
   return { name: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
+
+/** The client credentials of a token request: Basic wins, then form fields, then query parameters. */
+function clientCredentials(
+  authorization: string | undefined,
+  query: URLSearchParams,
+  form: URLSearchParams,
+): { clientId: string; secret: string; method: ClientAuthentication } | undefined {
+  const basic = decodeBasic(authorization);
+  if (basic) return { clientId: basic.name, secret: basic.secret, method: 'basic' };
+  for (const [parameters, method] of [
+    [form, 'form'],
+    [query, 'query'],
+  ] as const) {
+    const clientId = parameters.get('client_id');
+    const secret = parameters.get('client_secret');
+    if (clientId !== null && secret !== null) return { clientId, secret, method };
+  }
+  return undefined;
+}
+
+const UAA_CLIENT_CHALLENGE = 'Basic realm="UAA/client", error="unauthorized", error_description="Bad credentials"';
 
 const BASIC_CHALLENGE = 'Basic realm="SAP Cloud Integration emulator"';
 
@@ -76,20 +102,21 @@ export class Authenticator {
   }
 
   /**
-   * POST /oauth/token: client credentials grant. The client authenticates with HTTP Basic (or client_id and
-   * client_secret form fields); grant_type comes from the query or the form body.
+   * POST /oauth/token: client credentials grant, as Cloud Foundry UAA (the authorization server of a Process
+   * Integration Runtime service key) takes it. The client authenticates with HTTP Basic, or with client_id and
+   * client_secret as request parameters, in a form body or in the query string (UAA reads both; a body-less POST
+   * with everything in the query is what some generated clients send). grant_type comes from the query or the form.
    */
   issueToken(authorization: string | undefined, query: URLSearchParams, form: URLSearchParams): TokenResponse {
     const grantType = query.get('grant_type') ?? form.get('grant_type');
-    const basic = decodeBasic(authorization);
-    const clientId = basic?.name ?? form.get('client_id') ?? undefined;
-    const secret = basic?.secret ?? form.get('client_secret') ?? undefined;
-    const client = this.clients.find((c) => c.clientId === clientId);
-    if (!client || secret === undefined || !sameSecret(secret, client.clientSecret)) {
+    const presented = clientCredentials(authorization, query, form);
+    const client = this.clients.find((c) => c.clientId === presented?.clientId);
+    if (!presented || !client || !sameSecret(presented.secret, client.clientSecret)) {
+      // UAA's answer to missing or wrong client credentials (UNCONFIRMED for SAP's XSUAA, see docs/emulator.md)
       return {
         status: 401,
-        body: { error: 'invalid_client', error_description: 'Bad client credentials' },
-        headers: { 'WWW-Authenticate': 'Basic realm="oauth"' },
+        body: { error: 'unauthorized', error_description: 'Bad credentials' },
+        headers: { 'WWW-Authenticate': UAA_CLIENT_CHALLENGE },
       };
     }
     if (grantType !== 'client_credentials') {
@@ -110,6 +137,7 @@ export class Authenticator {
     });
     return {
       status: 200,
+      clientAuthentication: presented.method,
       body: {
         access_token: token,
         token_type: 'bearer',

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { CpiError } from '../errors';
 import { DEFAULT_FAULTS, type FaultSettings, FAULT_SETTINGS_SCHEMA } from './faults';
+import { DEFAULT_PACKAGE_ID } from './tenant-store';
 
 /** How the receiver channel references the encryption certificate in the message. */
 export type KeyIdentifier = 'IssuerSerial' | 'BinarySecurityToken' | 'SubjectKeyIdentifier' | 'Thumbprint';
@@ -15,6 +16,8 @@ export interface IflowSeed {
   readonly name?: string;
   /** @default '1.0.0' */
   readonly version?: string;
+  /** The integration package that holds the iFlow (created when missing). @default 'Emulator' */
+  readonly packageId?: string;
   /** Where the channel sends. @default 'http://127.0.0.1:9/receiver' (nothing listens there) */
   readonly receiverUrl?: string;
   /** Keystore alias of the receiver's certificate (Public Key Alias for Encryption). @default 'receiver_encryption' */
@@ -117,6 +120,7 @@ const CONFIG_SCHEMA = {
           id: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,200}$' },
           name: { type: 'string' },
           version: { type: 'string', minLength: 1 },
+          packageId: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,200}$' },
           receiverUrl: { type: 'string', pattern: '^https?://' },
           publicKeyAlias: { type: 'string', minLength: 1, maxLength: 250 },
           signingAlias: { type: 'string', minLength: 1, maxLength: 250 },
@@ -197,6 +201,7 @@ export function resolveEmulatorConfig(config: EmulatorConfig = {}): ResolvedEmul
     id: seed.id,
     name: seed.name ?? seed.id,
     version: seed.version ?? '1.0.0',
+    packageId: seed.packageId ?? DEFAULT_PACKAGE_ID,
     receiverUrl: seed.receiverUrl ?? 'http://127.0.0.1:9/receiver',
     publicKeyAlias: seed.publicKeyAlias ?? 'receiver_encryption',
     signingAlias: seed.signingAlias ?? 'tenant_signing',

@@ -1,10 +1,52 @@
 // Integration Content API: runtime artifacts (status, error information, undeploy), deploy with task polling
 // (DeployIntegrationDesigntimeArtifact → BuildAndDeployStatus), and externalized configuration parameters (notes §6).
+// Also integration packages and the design-time iFlows in them. docs/emulator.md lists what is served.
 import type { ApiRequest, ApiResponse, ApiRoute } from './api-route';
 import { jsonBody } from './api-route';
 import type { DeployScheduler } from './deploy-scheduler';
 import { collectionEnvelope, entityEnvelope, ODataError, odataDate, parseFilter, type ODataRecord } from './odata';
-import type { StoredIflow, StoredRuntimeArtifact, TenantStore } from './tenant-store';
+import type { StoredIflow, StoredPackage, StoredRuntimeArtifact, TenantStore } from './tenant-store';
+
+/** The wire form of a package (IntegrationPackage), with the values SAP's example gives a tenant's own package. */
+function packageRecord(pkg: StoredPackage): ODataRecord {
+  return {
+    Id: pkg.id,
+    Name: pkg.name,
+    Description: '',
+    ShortText: '',
+    Version: '',
+    Vendor: '',
+    Mode: 'EDIT_ALLOWED',
+    SupportedPlatform: 'SAP Cloud Integration',
+    ModifiedBy: pkg.createdBy,
+    // milliseconds as a string, not /Date()/: that is how SAP's example carries the package dates
+    CreationDate: String(pkg.createdAt),
+    ModifiedDate: String(pkg.createdAt),
+    CreatedBy: pkg.createdBy,
+    Products: '[]',
+    Keywords: '[]',
+    Countries: '[]',
+    Industries: '[]',
+    LineOfBusiness: '[]',
+  };
+}
+
+/** The wire form of a design-time iFlow (IntegrationDesigntimeArtifact); navigations stay deferred, as on a tenant. */
+function designtimeRecord(iflow: StoredIflow, serviceRoot: string): ODataRecord {
+  const self = `${serviceRoot}/IntegrationDesigntimeArtifacts(Id='${iflow.id}',Version='${iflow.version}')`;
+  return {
+    Id: iflow.id,
+    Version: iflow.version,
+    PackageId: iflow.packageId,
+    Name: iflow.name,
+    Description: '',
+    Sender: '',
+    Receiver: '',
+    ArtifactContent: null,
+    Configurations: { __deferred: { uri: `${self}/Configurations` } },
+    Resources: { __deferred: { uri: `${self}/Resources` } },
+  };
+}
 
 function runtimeRecord(artifact: StoredRuntimeArtifact, serviceRoot: string): ODataRecord {
   return {
@@ -66,6 +108,23 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
     return iflow;
   };
 
+  const packageOr404 = (id: string): StoredPackage => {
+    const pkg = store.state.packages[id];
+    if (!pkg) throw new ODataError(404, `Integration package '${id}' not found`);
+    return pkg;
+  };
+
+  const iflowsOf = (packageId: string): StoredIflow[] =>
+    Object.values(store.state.iflows)
+      .filter((iflow) => iflow.packageId === packageId)
+      .sort((a, b) => a.id.localeCompare(b.id));
+
+  const configurations = (request: ApiRequest, iflow: StoredIflow): ODataRecord[] => {
+    const records = iflow.parameters.map((p) => ({ ...p }));
+    const predicate = parseFilter(request.query.get('$filter'));
+    return predicate ? records.filter(predicate) : records;
+  };
+
   const runtimeList = (request: ApiRequest): ODataRecord[] =>
     Object.values(store.state.runtime)
       .map((artifact) => runtimeRecord(artifact, request.serviceRoot))
@@ -98,6 +157,7 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
   const ARTIFACT = "\\(Id='([^']+)',Version='([^']+)'\\)";
   return [
     {
+      operation: 'GET /IntegrationRuntimeArtifacts',
       method: 'GET',
       pattern: /^\/IntegrationRuntimeArtifacts$/,
       area: 'runtimeArtifacts',
@@ -120,6 +180,7 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
       }),
     },
     {
+      operation: 'GET /IntegrationRuntimeArtifacts/$count',
       method: 'GET',
       pattern: /^\/IntegrationRuntimeArtifacts\/\$count$/,
       area: 'runtimeArtifacts',
@@ -132,6 +193,7 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
       },
     },
     {
+      operation: "GET /IntegrationRuntimeArtifacts('{Id}')",
       method: 'GET',
       pattern: /^\/IntegrationRuntimeArtifacts\('([^']+)'\)$/,
       area: 'runtimeArtifacts',
@@ -142,6 +204,7 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
       }),
     },
     {
+      operation: "DELETE /IntegrationRuntimeArtifacts('{Id}')",
       method: 'DELETE',
       pattern: /^\/IntegrationRuntimeArtifacts\('([^']+)'\)$/,
       area: 'runtimeArtifacts',
@@ -152,12 +215,16 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
       },
     },
     {
+      operation: "GET /IntegrationRuntimeArtifacts('{Id}')/ErrorInformation/$value",
       method: 'GET',
       pattern: /^\/IntegrationRuntimeArtifacts\('([^']+)'\)\/ErrorInformation\/\$value$/,
       area: 'runtimeArtifacts',
       answersJson: false,
       handle: (_request, match) => {
         const artifact = artifactOr404(match[1]!);
+        // The definition lists only 200. Decided (UNCONFIRMED, docs/emulator.md): an artifact without error
+        // information (STARTED, STARTING, STOPPING) answers 204 No Content, the empty media value flashpipe reports
+        // seeing from tenants while the information is not there.
         if (artifact.errorText === null) return { status: 204 };
         return {
           status: 200,
@@ -177,6 +244,7 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
       },
     },
     {
+      operation: 'POST /DeployIntegrationDesigntimeArtifact',
       method: 'POST',
       pattern: /^\/DeployIntegrationDesigntimeArtifact$/,
       area: 'designtimeArtifacts',
@@ -184,6 +252,7 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
       handle: deploy,
     },
     {
+      operation: "GET /BuildAndDeployStatus(TaskId='{taskId}')",
       method: 'GET',
       pattern: /^\/BuildAndDeployStatus\(TaskId='([^']+)'\)$/,
       area: 'runtimeArtifacts',
@@ -205,31 +274,18 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
       },
     },
     {
+      operation: "GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')",
       method: 'GET',
       pattern: new RegExp(`^/IntegrationDesigntimeArtifacts${ARTIFACT}$`),
       area: 'designtimeArtifacts',
       answersJson: true,
-      handle: (request, match) => {
-        const iflow = iflowOr404(match[1]!, match[2]!);
-        return {
-          status: 200,
-          json: entityEnvelope(
-            {
-              Id: iflow.id,
-              Version: iflow.version,
-              PackageId: 'Emulator',
-              Name: iflow.name,
-              Description: '',
-              Sender: '',
-              Receiver: '',
-              ArtifactContent: null,
-            },
-            request.query,
-          ),
-        };
-      },
+      handle: (request, match) => ({
+        status: 200,
+        json: entityEnvelope(designtimeRecord(iflowOr404(match[1]!, match[2]!), request.serviceRoot), request.query),
+      }),
     },
     {
+      operation: "GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/Configurations",
       method: 'GET',
       pattern: new RegExp(`^/IntegrationDesigntimeArtifacts${ARTIFACT}/Configurations$`),
       area: 'designtimeArtifacts',
@@ -248,6 +304,85 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
       },
     },
     {
+      operation: "GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/Configurations/$count",
+      method: 'GET',
+      pattern: new RegExp(`^/IntegrationDesigntimeArtifacts${ARTIFACT}/Configurations/\\$count$`),
+      area: 'designtimeArtifacts',
+      answersJson: false,
+      handle: (request, match) => ({
+        status: 200,
+        text: String(configurations(request, iflowOr404(match[1]!, match[2]!)).length),
+        contentType: 'text/plain; charset=utf-8',
+      }),
+    },
+    {
+      operation: 'GET /IntegrationPackages',
+      method: 'GET',
+      pattern: /^\/IntegrationPackages$/,
+      area: 'designtimeArtifacts',
+      answersJson: true,
+      handle: (request) => {
+        // Author and LoB select packages by custom tag; the emulator's packages carry none, so a tag selects nothing
+        const tagged = request.query.has('Author') || request.query.has('LoB');
+        const packages = tagged
+          ? []
+          : Object.values(store.state.packages)
+              .sort((a, b) => a.id.localeCompare(b.id))
+              .map(packageRecord);
+        return {
+          status: 200,
+          json: collectionEnvelope(packages, request.query, `${request.serviceRoot}/IntegrationPackages`),
+        };
+      },
+    },
+    {
+      operation: "GET /IntegrationPackages('{Id}')",
+      method: 'GET',
+      pattern: /^\/IntegrationPackages\('([^']+)'\)$/,
+      area: 'designtimeArtifacts',
+      answersJson: true,
+      handle: (request, match) => ({
+        status: 200,
+        json: entityEnvelope(packageRecord(packageOr404(match[1]!)), request.query),
+      }),
+    },
+    {
+      operation: "GET /IntegrationPackages('{Id}')/IntegrationDesigntimeArtifacts",
+      method: 'GET',
+      pattern: /^\/IntegrationPackages\('([^']+)'\)\/IntegrationDesigntimeArtifacts$/,
+      area: 'designtimeArtifacts',
+      answersJson: true,
+      handle: (request, match) => {
+        const pkg = packageOr404(match[1]!);
+        return {
+          status: 200,
+          json: collectionEnvelope(
+            iflowsOf(pkg.id).map((iflow) => designtimeRecord(iflow, request.serviceRoot)),
+            request.query,
+            `${request.serviceRoot}${request.path}`,
+          ),
+        };
+      },
+    },
+    {
+      operation:
+        "GET /IntegrationPackages('{Id}')/IntegrationDesigntimeArtifacts(Id='{ArtifactId}',Version='{ArtifactVersion}')",
+      method: 'GET',
+      pattern: new RegExp(`^/IntegrationPackages\\('([^']+)'\\)/IntegrationDesigntimeArtifacts${ARTIFACT}$`),
+      area: 'designtimeArtifacts',
+      answersJson: true,
+      handle: (request, match) => {
+        const pkg = packageOr404(match[1]!);
+        const iflow = iflowOr404(match[2]!, match[3]!);
+        if (iflow.packageId !== pkg.id) {
+          throw new ODataError(404, `Integration artifact '${iflow.id}' is not in integration package '${pkg.id}'`);
+        }
+        return { status: 200, json: entityEnvelope(designtimeRecord(iflow, request.serviceRoot), request.query) };
+      },
+    },
+    {
+      operation:
+        "PUT /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/$links/Configurations('{ParameterKey}')",
       method: 'PUT',
       pattern: new RegExp(`^/IntegrationDesigntimeArtifacts${ARTIFACT}/\\$links/Configurations\\('([^']+)'\\)$`),
       area: 'designtimeArtifacts',

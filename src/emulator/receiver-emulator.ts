@@ -21,7 +21,12 @@ import { printable } from '../log-text';
 import { generateKeyPairWithCertificate } from '../pki/key-pair';
 import { parseCertificatePem } from '../pki/certificate-info';
 import { probeWithKeys } from '../receiver/canary-probe';
-import { validateKeyName } from '../receiver/key-name';
+import {
+  DEFAULT_RECEIVER_KEY_ALGORITHM,
+  RECEIVER_KEY_ALGORITHMS,
+  RECEIVER_KEY_STATES,
+  validateKeyName,
+} from '../rules/receiver-key';
 import { checkDeletable, retainUntilFor } from '../receiver/key-retention';
 import type { ProbeResult, ReceiverKey, ReceiverKeyAlgorithm, ReceiverKeyState } from '../receiver/receiver-backend';
 import { genericSoapFault, loadKeyring, verifyAndDecrypt, type LoadedKeyring } from '../wssecurity/index';
@@ -78,8 +83,8 @@ export interface ReceiverEmulator {
 const MAX_LABELS = 256;
 const OTHER_LABEL = 'other';
 
-const ALGORITHMS: readonly ReceiverKeyAlgorithm[] = ['RSA-2048', 'RSA-3072', 'RSA-4096'];
-const STATES: readonly ReceiverKeyState[] = ['active', 'retired'];
+const ALGORITHMS: readonly ReceiverKeyAlgorithm[] = RECEIVER_KEY_ALGORITHMS;
+const STATES: readonly ReceiverKeyState[] = RECEIVER_KEY_STATES;
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   CPI_RECEIVER_KEY_NOT_FOUND: 404,
@@ -233,7 +238,7 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     const body = bodyOf(request);
     const name = String(body.name ?? '');
     validateKeyName(name, ['name']);
-    const algorithm = (body.algorithm ?? 'RSA-2048') as ReceiverKeyAlgorithm;
+    const algorithm = (body.algorithm ?? DEFAULT_RECEIVER_KEY_ALGORITHM) as ReceiverKeyAlgorithm;
     if (!ALGORITHMS.includes(algorithm))
       throw new CpiError(
         'CPI_VALUE_INVALID',

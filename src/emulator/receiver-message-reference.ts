@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import type { CertificateInfo } from '../pki/certificate-info';
+import { colonHex } from '../rules/fingerprint';
 
 const XENC = 'http://www.w3.org/2001/04/xmlenc#';
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
@@ -16,7 +17,6 @@ export type MessageReference =
   | { readonly kind: 'ski'; readonly hex: string }
   | { readonly kind: 'thumbprint-sha1'; readonly hex: string };
 
-const colonHex = (b: Buffer) => b.toString('hex').toUpperCase().match(/../g)?.join(':') ?? '';
 const plainHex = (s: string) => s.replace(/:/g, '').toLowerCase();
 
 function first(parent: Element, ns: string, local: string): Element | undefined {

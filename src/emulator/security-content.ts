@@ -1,5 +1,6 @@
 // Security Content API: keystore entries (list, read, certificate download, delete), certificate import and
 // exchange through CertificateResources, backup / restore / mass delete through KeystoreResources (notes §2, §5).
+// Also the keystore and its size. docs/emulator.md lists what is served and what is decided where SAP is silent.
 import { X509Certificate } from 'node:crypto';
 import { flag, jsonBody, type ApiRequest, type ApiResponse, type ApiRoute } from './api-route';
 import { certificateFacts, isIssuedBy, parseCertificateUpload } from './certificate-facts';
@@ -54,6 +55,22 @@ function keystoreName(query: URLSearchParams): KeystoreName {
   return name as KeystoreName;
 }
 
+/**
+ * The definition requires `Content-Type: application/pkix-cert` on a certificate upload and documents 415 for a
+ * wrong format. Decided (UNCONFIRMED, docs/emulator.md): another media type is refused with 415, as SAP's
+ * CertificateChainResources tells formats apart by Content-Type; a request without one is judged by its body,
+ * as SAP documents "no Content-Type" for a PEM chain.
+ */
+function assertCertificateMediaType(request: ApiRequest): void {
+  const header = request.headers['content-type'];
+  const value = (Array.isArray(header) ? header[0] : header)?.split(';')[0]!.trim().toLowerCase();
+  if (value === undefined || value === '' || value === 'application/pkix-cert') return;
+  throw new ODataError(
+    415,
+    `Unsupported media type "${value}" for a certificate upload; send Content-Type: application/pkix-cert with the certificate as DER, base64-encoded DER or PEM`,
+  );
+}
+
 function reservedAliasError(alias: string): ODataError {
   return new ODataError(
     403,
@@ -106,6 +123,7 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       throw new ODataError(400, `Invalid alias "${alias}"; 1 to 250 characters`);
     if (isSapReservedAlias(alias)) throw reservedAliasError(alias);
     assertUnlocked(keystoreLocked);
+    assertCertificateMediaType(request);
     const body = request.body ?? Buffer.alloc(0);
     if (body.length > MAX_CERTIFICATE_BYTES) {
       throw new ODataError(
@@ -138,6 +156,9 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
           lastModifiedBy: request.principal.name,
           lastModifiedTime: request.now,
         };
+        // The definition says the 409 body "contains the certificate as KeystoreEntry entity with the validity
+        // value 'notTrusted'" without saying where. Decided (UNCONFIRMED, docs/emulator.md): an OData error whose
+        // `innererror` is that KeystoreEntry, OData v2's place for service-specific detail of an error.
         throw new ODataError(
           409,
           `Trust path to the certificate could not be established (SHA-256 fingerprint ${certificate.fingerprint256}). Check the fingerprint and send the request again with fingerprintVerified=true`,
@@ -224,7 +245,10 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       }
       return out;
     });
-    return flag(request.query, 'returnKeystoreEntries') ? { status: 200, json: { d: { results } } } : { status: 204 };
+    // the definition's default for returnKeystoreEntries on KeystoreResources('system') is true
+    return flag(request.query, 'returnKeystoreEntries', true)
+      ? { status: 200, json: { d: { results } } }
+      : { status: 204 };
   };
 
   const massDelete = (request: ApiRequest): ApiResponse => {
@@ -240,12 +264,15 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
     store.update((state) => {
       for (const alias of aliases) delete state.keystores.system[alias];
     });
-    return flag(request.query, 'returnKeystoreEntries') ? { status: 200, json: allEntries(store) } : { status: 204 };
+    return flag(request.query, 'returnKeystoreEntries', true)
+      ? { status: 200, json: allEntries(store) }
+      : { status: 204 };
   };
 
   const HEX = "'([^']*)'";
   return [
     {
+      operation: 'GET /KeystoreEntries',
       method: 'GET',
       pattern: /^\/KeystoreEntries$/,
       area: 'securityContent',
@@ -260,6 +287,7 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       }),
     },
     {
+      operation: "GET /KeystoreEntries('{Hexalias}')",
       method: 'GET',
       pattern: new RegExp(`^/KeystoreEntries\\(${HEX}\\)$`),
       area: 'securityContent',
@@ -270,6 +298,7 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       }),
     },
     {
+      operation: "GET /KeystoreEntries('{Hexalias}')/Certificate/$value",
       method: 'GET',
       pattern: new RegExp(`^/KeystoreEntries\\(${HEX}\\)/Certificate/\\$value$`),
       area: 'securityContent',
@@ -281,6 +310,7 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       }),
     },
     {
+      operation: "DELETE /KeystoreEntries('{Hexalias}')",
       method: 'DELETE',
       pattern: new RegExp(`^/KeystoreEntries\\(${HEX}\\)$`),
       area: 'securityContent',
@@ -288,6 +318,7 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       handle: (request, match) => deleteEntry(request, match[1]!),
     },
     {
+      operation: "PUT /CertificateResources('{Hexalias}')/$value",
       method: 'PUT',
       pattern: new RegExp(`^/CertificateResources\\(${HEX}\\)/\\$value$`),
       area: 'securityContent',
@@ -295,6 +326,7 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       handle: (request, match) => putCertificate(request, match[1]!),
     },
     {
+      operation: 'POST /KeystoreResources',
       method: 'POST',
       pattern: /^\/KeystoreResources$/,
       area: 'securityContent',
@@ -302,6 +334,7 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       handle: backup,
     },
     {
+      operation: "PUT /KeystoreResources('system')",
       method: 'PUT',
       pattern: /^\/KeystoreResources\('system'\)$/,
       area: 'securityContent',
@@ -316,6 +349,7 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       },
     },
     {
+      operation: "GET /Keystores('{KeystoreName}')",
       method: 'GET',
       pattern: /^\/Keystores\('(system|backup_admin_system)'\)$/,
       area: 'securityContent',
@@ -324,6 +358,7 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
         const name = match[1] as KeystoreName;
         const entries = sortedEntries(store.state.keystores[name]);
         const last = Math.max(0, ...entries.map((e) => e.lastModifiedTime));
+        const expanded = (request.query.get('$expand') ?? '').split(',').some((part) => part.trim() === 'Entries');
         return {
           status: 200,
           json: entityEnvelope(
@@ -332,10 +367,30 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
               LastModifiedBy: entries.find((e) => e.lastModifiedTime === last)?.lastModifiedBy ?? null,
               LastModifiedTime: odataDate(last),
               Size: entries.length,
+              // a navigation is a deferred link unless $expand asks for it inline (OData v2)
+              Entries: expanded
+                ? { results: entries.map((e) => keystoreEntryRecord(e)) }
+                : { __deferred: { uri: `${request.serviceRoot}/Keystores('${name}')/Entries` } },
             },
             request.query,
           ),
         };
+      },
+    },
+    {
+      operation: "GET /Keystores('{KeystoreName}')/Size/$value",
+      method: 'GET',
+      pattern: /^\/Keystores\('([^']*)'\)\/Size\/\$value$/,
+      area: 'securityContent',
+      answersJson: false,
+      handle: (_request, match) => {
+        // the definition allows only these two here (400 otherwise), unlike Keystores('{KeystoreName}') itself
+        const name = match[1]!;
+        if (name !== 'system' && name !== 'KeyRenewal') {
+          throw new ODataError(400, `Keystore name '${name}' is invalid. Use system or KeyRenewal`);
+        }
+        const size = Object.keys(store.state.keystores[name]).length;
+        return { status: 200, text: String(size), contentType: 'text/plain; charset=utf-8' };
       },
     },
   ];

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Ajv } from 'ajv';
 import { CpiError } from '../errors';
 import { printable } from '../log-text';
-import { dispatchApiRequest, SERVICE_ROOT_PATH } from './api-dispatcher';
+import { dispatchApiRequest, SERVICE_ROOT_OPERATION, SERVICE_ROOT_PATH } from './api-dispatcher';
 import { ADMIN_BODY_LIMIT, guardAdmin, newAdminToken } from './admin-guard';
 import { Authenticator } from './auth';
 import { certificateFacts } from './certificate-facts';
@@ -82,6 +82,11 @@ export interface TenantEmulator {
   readonly credentials: EmulatorCredentials;
   /** The token the /emulator/* control endpoints require (`Authorization: Bearer <token>`). */
   readonly adminToken: string;
+  /**
+   * The operations of SAP's API definitions this tenant serves, as `METHOD template` (e.g. `GET /KeystoreEntries`);
+   * docs/emulator.md explains each and the ones it does not serve.
+   */
+  readonly servedOperations: readonly string[];
   /** Read-only views of the tenant for tests. */
   readonly state: {
     keystoreEntries(keystore?: KeystoreName): EmulatorKeystoreEntry[];
@@ -186,6 +191,9 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
     const url = new URL(request.url, 'http://emulator.invalid');
     const form = new URLSearchParams(Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '');
     const answer = auth.issueToken(request.headers.authorization, url.searchParams, form);
+    // how, never what: tests tell from this line whether a client put its secret in the URL
+    if (answer.clientAuthentication)
+      options.log?.(`token issued; client authenticated by ${answer.clientAuthentication}`);
     void reply
       .code(answer.status)
       .headers(answer.headers)
@@ -231,6 +239,7 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
   return {
     url,
     apiUrl: `${url}${SERVICE_ROOT_PATH}`,
+    servedOperations: [SERVICE_ROOT_OPERATION, ...parts.routes.map((route) => route.operation)],
     credentials: {
       username: users[0]!.username,
       password: users[0]!.password,

@@ -75,6 +75,7 @@ export function seedTenant(store: TenantStore, config: ResolvedEmulatorConfig, n
         id: iflow.id,
         name: iflow.name,
         version: iflow.version,
+        packageId: iflow.packageId,
         parameters,
         deployError: iflow.deployError,
       };
@@ -97,6 +98,15 @@ export function seedTenant(store: TenantStore, config: ResolvedEmulatorConfig, n
           undeployDueAt: null,
         };
       }
+    }
+    // every iFlow's package exists, also for iFlows kept from an earlier start
+    for (const iflow of Object.values(state.iflows)) {
+      state.packages[iflow.packageId] ??= {
+        id: iflow.packageId,
+        name: iflow.packageId,
+        createdBy: 'emulator',
+        createdAt: now,
+      };
     }
     state.generatedCredentials ??= {
       username: 'emulator-admin',

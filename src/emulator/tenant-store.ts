@@ -30,11 +30,23 @@ export interface StoredParameter {
   Description: string;
 }
 
+/** The package an iFlow belongs to when nothing else is configured (and in state files written before packages). */
+export const DEFAULT_PACKAGE_ID = 'Emulator';
+
+/** An integration package (IntegrationPackages): the container of design-time iFlows. */
+export interface StoredPackage {
+  id: string;
+  name: string;
+  createdBy: string;
+  createdAt: number;
+}
+
 /** A design-time iFlow. Its channel settings are externalized parameters (see channel-parameters.ts). */
 export interface StoredIflow {
   id: string;
   name: string;
   version: string;
+  packageId: string;
   parameters: StoredParameter[];
   /** A deploy ends in runtime status ERROR with this text; null = deploys succeed. */
   deployError: string | null;
@@ -85,6 +97,7 @@ export interface TenantState {
   keystores: Record<KeystoreName, Record<string, StoredKeystoreEntry>>;
   /** null until the first backup; a backup overwrites the previous one (one generation only). */
   backupTakenAt: number | null;
+  packages: Record<string, StoredPackage>;
   iflows: Record<string, StoredIflow>;
   runtime: Record<string, StoredRuntimeArtifact>;
   tasks: Record<string, StoredDeployTask>;
@@ -100,6 +113,7 @@ function emptyState(): TenantState {
     formatVersion: 1,
     keystores: { system: {}, backup_admin_system: {}, KeyRenewal: {} },
     backupTakenAt: null,
+    packages: {},
     iflows: {},
     runtime: {},
     tasks: {},
@@ -145,6 +159,9 @@ export class TenantStore {
         `${this.path} has formatVersion ${String(parsed.formatVersion)}; this emulator reads formatVersion 1`,
       );
     }
+    // state files from before packages: every iFlow was reported in the default package
+    parsed.packages ??= {};
+    for (const iflow of Object.values(parsed.iflows)) iflow.packageId ??= DEFAULT_PACKAGE_ID;
     this.current = parsed;
   }
 

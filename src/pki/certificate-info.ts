@@ -5,7 +5,8 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { CpiError } from '../errors';
-import { formatRfc4514, formatSapDn, readDnSequence } from './distinguished-name';
+import { colonHex } from '../rules/fingerprint';
+import { formatRfc2253, formatSapDn, readDnSequence } from './distinguished-name';
 
 const asn1 = forge.asn1;
 // @types/node-forge lacks the options argument; decodeBitStrings: false keeps BIT STRING bytes as they are.
@@ -100,10 +101,6 @@ export interface CertificateInfo {
   readonly isCa: boolean;
   /** SHA-256 over the SubjectPublicKeyInfo DER, lower-case hex: equal values mean the same public key. */
   readonly publicKeySpkiSha256: string;
-}
-
-function colonHex(buffer: Buffer): string {
-  return buffer.toString('hex').toUpperCase().match(/../g)?.join(':') ?? '';
 }
 
 function children(node: forge.asn1.Asn1 | undefined, what: string): forge.asn1.Asn1[] {
@@ -381,8 +378,8 @@ function describe(x509: X509Certificate): CertificateInfo {
     fingerprintSha1: colonHex(createHash('sha1').update(der).digest()),
     serialNumber: serial.hex,
     serialNumberDecimal: serial.decimal,
-    issuerDn: formatRfc4514(issuer),
-    subjectDn: formatRfc4514(subject),
+    issuerDn: formatRfc2253(issuer),
+    subjectDn: formatRfc2253(subject),
     sapIssuerDn: formatSapDn(issuer),
     sapSubjectDn: formatSapDn(subject),
     validFrom: readTime(notBefore),

@@ -22,6 +22,11 @@ export interface EncryptionCertificateCheckOptions {
   readonly expiryWarningDays?: number;
   /** Names the certificate in details, e.g. "the new certificate". @default 'the certificate' */
   readonly label?: string;
+  /**
+   * Refuse (CPI_PKI_CERT_VALIDITY_TOO_SHORT) a certificate with fewer days of validity left: for a certificate about
+   * to be put under the alias, which would otherwise force the next renewal within days. @default - not checked
+   */
+  readonly minValidityDays?: number;
 }
 
 /** Options of checkRenewal. */
@@ -65,9 +70,10 @@ function validityFindings(info: CertificateInfo, now: Date, label: string): Cert
 
 /**
  * Checks that a certificate can serve as the receiver's encryption certificate at `now`, in this order:
- * not yet valid, expired, key type unsuitable for key transport (DSA, EdDSA, X25519/X448, DH; EC passes),
- * RSA key below 2048 bits, key usage present without keyEncipherment, expiring within `expiryWarningDays`
- * (warning). An absent key usage extension permits every use (RFC 5280), so it passes.
+ * not yet valid, expired, key type other than RSA (the tenant's WS-Security channel encrypts the content key with
+ * RSA key transport only, so an EC, DSA or EdDSA certificate leaves the iFlow unable to encrypt), RSA key below
+ * 2048 bits, key usage present without keyEncipherment, less than `minValidityDays` left, expiring within
+ * `expiryWarningDays` (warning). An absent key usage extension permits every use (RFC 5280), so it passes.
  */
 export function checkEncryptionCertificate(
   info: CertificateInfo,
@@ -76,7 +82,7 @@ export function checkEncryptionCertificate(
   const label = options.label ?? 'the certificate';
   const warningDays = options.expiryWarningDays ?? 30;
   const findings = validityFindings(info, options.now, label);
-  if (info.keyType !== 'RSA' && info.keyType !== 'EC') {
+  if (info.keyType !== 'RSA') {
     findings.push({
       severity: 'error',
       code: 'CPI_PKI_KEY_TYPE_UNSUITABLE',
@@ -98,7 +104,14 @@ export function checkEncryptionCertificate(
     });
   }
   const remainingMs = info.validTo.getTime() - options.now.getTime();
-  if (remainingMs >= 0 && remainingMs < warningDays * DAY_MS) {
+  const minimumDays = options.minValidityDays;
+  if (minimumDays !== undefined && remainingMs >= 0 && remainingMs < minimumDays * DAY_MS) {
+    findings.push({
+      severity: 'error',
+      code: 'CPI_PKI_CERT_VALIDITY_TOO_SHORT',
+      detail: `${label} (${describe(info)}) expires at ${info.validTo.toISOString()}, in ${(remainingMs / DAY_MS).toFixed(1)} days; at least ${minimumDays} days are required`,
+    });
+  } else if (remainingMs >= 0 && remainingMs < warningDays * DAY_MS) {
     findings.push({
       severity: 'warning',
       code: 'CPI_PKI_CERT_EXPIRING_SOON',

@@ -2,18 +2,13 @@
 // Node's crypto generates the key (native, about 10x faster than node-forge for RSA-4096).
 import { generateKeyPairSync } from 'node:crypto';
 import { CpiError } from '../errors';
+import { RSA_BITS, type ReceiverKeyAlgorithm } from '../rules/receiver-key';
 import { parseCertificatePem, type CertificateInfo } from './certificate-info';
 import { parseSubject } from './distinguished-name';
 import { createSelfSignedCertificate } from './self-signed-certificate';
 
-/** Key algorithms a new encryption key pair may use. */
-export type KeyPairAlgorithm = 'RSA-2048' | 'RSA-3072' | 'RSA-4096';
-
-const MODULUS_LENGTH: Readonly<Record<KeyPairAlgorithm, number>> = {
-  'RSA-2048': 2048,
-  'RSA-3072': 3072,
-  'RSA-4096': 4096,
-};
+/** Key algorithms a new encryption key pair may use: the receiver key algorithms. */
+export type KeyPairAlgorithm = ReceiverKeyAlgorithm;
 
 /** Options of generateKeyPairWithCertificate. */
 export interface GenerateKeyPairOptions {
@@ -45,11 +40,11 @@ export interface KeyPairWithCertificate {
  * from `now` for `validityDays` days.
  */
 export function generateKeyPairWithCertificate(options: GenerateKeyPairOptions): KeyPairWithCertificate {
-  const modulusLength = MODULUS_LENGTH[options.algorithm];
+  const modulusLength = RSA_BITS[options.algorithm];
   if (modulusLength === undefined) {
     throw new CpiError(
       'CPI_PKI_KEY_PAIR_OPTIONS_INVALID',
-      `algorithm "${String(options.algorithm)}" is not supported; expected one of ${Object.keys(MODULUS_LENGTH).join(', ')}`,
+      `algorithm "${String(options.algorithm)}" is not supported; expected one of ${Object.keys(RSA_BITS).join(', ')}`,
       ['algorithm'],
     );
   }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ERRORS } from '../errors';
 import type { CtyType } from './cty';
 import type { ProviderDefinition } from './resource';
-import type { AttributeSpec, BlockSpec, SchemaSpec } from './schema';
+import { attributeDescription, type AttributeSpec, type BlockSpec, type SchemaSpec } from './schema';
 
 function typeName(type: CtyType): string {
   if (typeof type === 'string') return type.charAt(0).toUpperCase() + type.slice(1);
@@ -21,7 +21,7 @@ function attributeLine(name: string, a: AttributeSpec): string {
   const flags = [typeName(a.type), a.sensitive ? 'Sensitive' : '', a.writeOnly ? 'Write-only' : '']
     .filter(Boolean)
     .join(', ');
-  return `- \`${name}\` (${flags}) ${a.description}`;
+  return `- \`${name}\` (${flags}) ${attributeDescription(a)}`;
 }
 
 function renderBlock(block: BlockSpec, heading: string, anchor: string): string[] {

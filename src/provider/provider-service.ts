@@ -6,7 +6,7 @@ import { UNKNOWN, Unknown, ctyEqual, isObject, type CtyValue, type ObjectValue }
 import { toDiagnostic, type WireDiagnostic } from './diagnostics';
 import type { Logger } from './logger';
 import type { CallContext, DataSourceType, Diagnostic, ProviderDefinition, ResourceType } from './resource';
-import { blockType, encodeBlock, encodeSchema, type BlockSpec, type SchemaSpec } from './schema';
+import { blockType, checkAllowedValues, encodeBlock, encodeSchema, type BlockSpec, type SchemaSpec } from './schema';
 import { CpiError } from '../errors';
 
 interface DynamicValue {
@@ -69,7 +69,8 @@ export class ProviderService<P> {
       GetFunctions: async () => ({ functions: {}, diagnostics: [] }),
       ValidateProviderConfig: (req) =>
         this.run(async (ctx) => {
-          this.decode(req.config, this.definition.schema.block);
+          const config = this.decode(req.config, this.definition.schema.block);
+          checkAllowedValues(this.definition.schema.block, config);
           void ctx;
         }),
       ConfigureProvider: (req) =>
@@ -81,12 +82,14 @@ export class ProviderService<P> {
         this.run(async (ctx) => {
           const type = this.resource(req.type_name);
           const config = this.decode(req.config, type.schema.block) as ObjectValue;
+          checkAllowedValues(type.schema.block, config);
           await type.validate?.(config, ctx);
         }),
       ValidateDataResourceConfig: (req) =>
         this.run(async (ctx) => {
           const type = this.dataSource(req.type_name);
           const config = this.decode(req.config, type.schema.block) as ObjectValue;
+          checkAllowedValues(type.schema.block, config);
           await type.validate?.(config, ctx);
         }),
       UpgradeResourceState: (req) =>

@@ -3,6 +3,7 @@
 // every refresh yet never stored in Terraform state.
 import { CpiError } from '../errors';
 import type { ReceiverSettings } from '../receiver/receiver-backend';
+import { RECEIVER_KINDS } from '../rules/receiver-key';
 import type { ObjectValue } from './cty';
 import type { NestedBlockSpec } from './schema';
 
@@ -18,6 +19,7 @@ export const receiverBlock: NestedBlockSpec = {
       kind: {
         type: 'string',
         required: true,
+        oneOf: RECEIVER_KINDS,
         description:
           "The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API).",
       },
@@ -92,8 +94,9 @@ export function receiverSettingsFrom(
       password,
     };
   }
-  throw new CpiError('CPI_VALUE_INVALID', `receiver.kind is "${String(block.kind)}"; expected "pkcs12" or "embedded"`, [
-    path,
-    'kind',
-  ]);
+  throw new CpiError(
+    'CPI_VALUE_INVALID',
+    `receiver.kind "${String(block.kind)}" is not one of ${RECEIVER_KINDS.join(', ')}`,
+    [path, 'kind'],
+  );
 }

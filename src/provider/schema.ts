@@ -1,6 +1,7 @@
 // The declarative schema of a resource, data source or the provider itself: the one source of truth from which
 // the gRPC schema (GetProviderSchema), the generated docs and the CDKTF bindings all come.
-import type { CtyType, CtyValue } from './cty';
+import { CpiError } from '../errors';
+import { isObject, isUnknown, type CtyType, type CtyValue } from './cty';
 
 export interface AttributeSpec {
   readonly type: CtyType;
@@ -18,6 +19,11 @@ export interface AttributeSpec {
   /** Changing this attribute replaces the object instead of updating it in place. */
   readonly requiresReplace?: boolean;
   readonly deprecated?: boolean;
+  /**
+   * The only values a string (or each element of a list or set of strings) may take. The runtime refuses others at
+   * validate with CPI_VALUE_INVALID, and the docs and bindings list them.
+   */
+  readonly oneOf?: readonly string[];
 }
 
 export interface NestedBlockSpec {
@@ -37,6 +43,12 @@ export interface SchemaSpec {
   readonly version: number;
   readonly description: string;
   readonly block: BlockSpec;
+}
+
+/** The description as users read it (docs, bindings, `terraform providers schema`): with the allowed values. */
+export function attributeDescription(a: AttributeSpec): string {
+  if (a.oneOf === undefined) return a.description;
+  return `${a.description} Allowed values: ${a.oneOf.map((v) => `\`${v}\``).join(', ')}.`;
 }
 
 // Every RPC decodes and encodes values by their block's type: build it once per block, not on every call.
@@ -80,7 +92,7 @@ export function encodeBlock(block: BlockSpec, description = ''): object {
     attributes: Object.entries(block.attributes).map(([name, a]) => ({
       name,
       type: Buffer.from(JSON.stringify(a.type)),
-      description: a.description,
+      description: attributeDescription(a),
       description_kind: 'PLAIN',
       required: Boolean(a.required),
       optional: Boolean(a.optional),
@@ -104,6 +116,35 @@ export function encodeSchema(schema: SchemaSpec): object {
     version: schema.version,
     block: { ...encodeBlock(schema.block, schema.description), version: schema.version },
   };
+}
+
+/** Throws CPI_VALUE_INVALID for the first known value, in the block or its nested blocks, outside its `oneOf`. */
+export function checkAllowedValues(block: BlockSpec, value: CtyValue, path: readonly (string | number)[] = []): void {
+  if (!isObject(value)) return;
+  for (const [name, attr] of Object.entries(block.attributes)) {
+    if (attr.oneOf === undefined) continue;
+    const v = value[name] ?? null;
+    const items: [CtyValue, (string | number)[]][] = Array.isArray(v)
+      ? v.map((item, i) => [item, [...path, name, i]])
+      : [[v, [...path, name]]];
+    for (const [item, at] of items) {
+      if (typeof item === 'string' && !attr.oneOf.includes(item)) {
+        const where = at
+          .map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`))
+          .join('')
+          .slice(1);
+        throw new CpiError('CPI_VALUE_INVALID', `${where} "${item}" is not one of ${attr.oneOf.join(', ')}`, at);
+      }
+    }
+  }
+  for (const [name, nested] of Object.entries(block.blocks ?? {})) {
+    const v = value[name];
+    if (v === null || v === undefined || isUnknown(v)) continue;
+    const items = Array.isArray(v)
+      ? v.map((item, i) => [item, [...path, name, i]] as const)
+      : [[v, [...path, name]] as const];
+    for (const [item, at] of items) checkAllowedValues(nested.block, item as CtyValue, at);
+  }
 }
 
 /** Attribute names whose values must not be kept in plan or state. */

@@ -2,12 +2,14 @@
 // keeps start-up cheap for launches that never touch the tenant), and one keystore listing per provider process
 // serves every resource's refresh, because the tenant allows about 12 requests/s.
 import { CpiError } from '../errors';
+import type { AliasUsage, AliasUsageIndex } from '../tenant/alias-usage';
 import type { KeystoreEntry, TenantClient, TenantConnection } from '../tenant/tenant-client';
 import type { Logger } from './logger';
 
 export class TenantAccess {
   private client: TenantClient | undefined;
   private listing: Promise<Map<string, KeystoreEntry>> | undefined;
+  private usageIndex: AliasUsageIndex | undefined;
 
   constructor(
     private readonly connection: TenantConnection | undefined,
@@ -47,5 +49,23 @@ export class TenantAccess {
   /** After a change the cached listing is stale. */
   forgetListing(): void {
     this.listing = undefined;
+  }
+
+  /**
+   * The deployed iFlows that use an alias (src/tenant/alias-usage.ts), from one scan of the tenant per provider
+   * process; `fresh` lists the runtime again (apply-time re-checks), reusing configurations already read.
+   */
+  async aliasUsage(alias: string, signal?: AbortSignal, options: { fresh?: boolean } = {}): Promise<AliasUsage> {
+    if (!this.usageIndex) {
+      const { AliasUsageIndex } = await import('../tenant/alias-usage');
+      this.usageIndex = new AliasUsageIndex(await this.tenant());
+    }
+    if (options.fresh) this.usageIndex.forget();
+    return this.usageIndex.usage(alias, signal);
+  }
+
+  /** After a deploy or undeploy the runtime listing behind aliasUsage is stale. */
+  forgetDeployments(): void {
+    this.usageIndex?.forget();
   }
 }

@@ -2,15 +2,10 @@
 // retirement, so that messages sent for the old certificate can still be decrypted. Pure functions of the key's
 // dates and a clock, shared by both backends and the provider's plan-time checks.
 import { CpiError } from '../errors';
+import { MIN_RETENTION_DAYS, minimumRetainUntil } from '../rules/retention';
 import type { ReceiverKeyState } from './receiver-backend';
 
-export const MIN_RETENTION_DAYS = 90;
-const DAY_MS = 86_400_000;
-
-/** The earliest allowed retainUntil for a key retired at `retiredAt` (also the default). */
-export function minimumRetainUntil(retiredAt: Date): Date {
-  return new Date(retiredAt.getTime() + MIN_RETENTION_DAYS * DAY_MS);
-}
+export { MIN_RETENTION_DAYS, minimumRetainUntil };
 
 /** retainUntil for a retirement: the requested one if it is at least 90 days after retiredAt, else an error. */
 export function retainUntilFor(

@@ -11,12 +11,12 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CpiError, isCpiError } from '../errors';
 import { generateKeyPairWithCertificate } from '../pki/key-pair';
+import { algorithmForBits, DEFAULT_RECEIVER_KEY_ALGORITHM, validateKeyName } from '../rules/receiver-key';
 import { parseCertificatePem } from '../pki/certificate-info';
 import { readPkcs12, writePkcs12, type Pkcs12Entry } from '../pki/pkcs12';
 import { writeFileAtomic, type AtomicWriteOptions } from './atomic-file';
 import { probeWithKeys } from './canary-probe';
 import { withFileLock } from './file-lock';
-import { validateKeyName } from './key-name';
 import { checkDeletable, retainUntilFor } from './key-retention';
 import type {
   NewReceiverKey,
@@ -72,12 +72,6 @@ interface Loaded {
   archive: Pkcs12Entry[];
   sidecar: Sidecar;
 }
-
-const ALGORITHM_BY_BITS: Readonly<Record<number, ReceiverKeyAlgorithm>> = {
-  2048: 'RSA-2048',
-  3072: 'RSA-3072',
-  4096: 'RSA-4096',
-};
 
 /** {@link ReceiverBackend} over a PKCS#12 keystore pair. */
 export class Pkcs12Backend implements ReceiverBackend {
@@ -305,7 +299,7 @@ export class Pkcs12Backend implements ReceiverBackend {
     return {
       name: key,
       state,
-      algorithm: meta?.algorithm ?? ALGORITHM_BY_BITS[info.keySize] ?? 'RSA-2048',
+      algorithm: meta?.algorithm ?? algorithmForBits(info.keySize) ?? DEFAULT_RECEIVER_KEY_ALGORITHM,
       certificatePem: info.pem,
       fingerprintSha256: info.fingerprintSha256,
       createdAt: meta ? new Date(meta.createdAt) : info.validFrom,

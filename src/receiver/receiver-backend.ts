@@ -2,10 +2,9 @@
 // never leaves it, so it never reaches Terraform. Two backends implement this: a PKCS#12 keystore pair as a Java
 // receiver on WSS4J/CXF reads it, and the HTTP admin API of the embedded receiver.
 
-/** `active`: the receiver decrypts with it. `retired`: kept (for the retention period), not used. */
-export type ReceiverKeyState = 'active' | 'retired';
+import type { ReceiverKeyAlgorithm, ReceiverKeyState } from '../rules/receiver-key';
 
-export type ReceiverKeyAlgorithm = 'RSA-2048' | 'RSA-3072' | 'RSA-4096';
+export type { ReceiverKeyAlgorithm, ReceiverKeyState };
 
 export interface ReceiverKey {
   /** The key's name in the backend (the PKCS#12 alias; lower case). */

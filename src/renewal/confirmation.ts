@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpiError } from '../errors';
-import { normalizeFingerprint, sameFingerprint } from './gate-decision';
+import { normalizeFingerprint, sameFingerprint } from '../rules/fingerprint';
 import { PARTY_TITLES, type Party } from './stages';
 
 /** One party's confirmation that the gate may open. */

@@ -2,9 +2,7 @@
 // tenant refuses slashes and backslashes in a URI even when percent-encoded. The tenant answers in upper case
 // and accepts either case, so we always send upper case and compare case-insensitively.
 import { CpiError } from '../errors';
-
-/** Longest alias the tenant stores (`Alias` is String(250) in the tenant's $metadata). */
-export const MAX_ALIAS_LENGTH = 250;
+import { MAX_ALIAS_LENGTH } from '../rules/alias';
 
 /** The upper-case hex alias of a keystore alias, e.g. `my alias` → `6D7920616C696173`. */
 export function toHexAlias(alias: string): string {
@@ -37,9 +35,4 @@ export function isHexAlias(value: string): boolean {
 export function normalizeHexAlias(hexAlias: string): string {
   fromHexAlias(hexAlias); // validates
   return hexAlias.toUpperCase();
-}
-
-/** Aliases SAP owns: the tenant answers 403 to any change of them, so the client refuses before sending. */
-export function isSapOwnedAlias(alias: string): boolean {
-  return alias.startsWith('sap_') || ['hcicertificate', 'hcicertificate1', 'hcimsgcertificate'].includes(alias);
 }

@@ -5,7 +5,7 @@ import { CpiError } from '../errors';
 import type { TenantHttp, TenantRequest } from './http';
 import type { CallOptions } from './keystore';
 import { collectAll } from './paging';
-import { entityOf, optionalString, parseODataDate, quotedLiteral } from './odata';
+import { collectionOf, entityOf, optionalString, parseODataDate, quotedLiteral } from './odata';
 import type { Sleep } from './rate-limiter';
 
 /** A deployed integration artifact (iFlow) as the runtime reports it. */
@@ -303,6 +303,46 @@ export async function undeployIntegrationFlow(http: TenantHttp, id: string, opti
     accept: [404],
     signal: options.signal,
   });
+}
+
+/** One externalized configuration parameter of a design-time iFlow (`…/Configurations`). */
+export interface ConfigurationParameter {
+  key: string;
+  value: string;
+  dataType?: string;
+}
+
+/**
+ * The externalized configuration parameters of a design-time iFlow version (`active` for the current one), or
+ * undefined when the tenant has no such iFlow (404).
+ */
+export async function getConfigurations(
+  http: TenantHttp,
+  iflowId: string,
+  version: string,
+  options: CallOptions = {},
+): Promise<ConfigurationParameter[] | undefined> {
+  const request: TenantRequest = {
+    method: 'GET',
+    path: `/IntegrationDesigntimeArtifacts(Id=${quotedLiteral(iflowId)},Version=${quotedLiteral(version)})/Configurations`,
+    retry: 'idempotent',
+    role: READ_ROLE,
+    subject: `configuration of iFlow "${iflowId}" version "${version}"`,
+    accept: [404],
+    signal: options.signal,
+  };
+  const response = await http.request(request);
+  if (response.status === 404) return undefined;
+  const collection = collectionOf(http.json(request, response));
+  if (!collection) http.fail(request, response, 'expected an OData collection {"d":{"results":[…]}}');
+  const parameters: ConfigurationParameter[] = [];
+  for (const raw of collection.results) {
+    const key = optionalString(raw.ParameterKey);
+    if (key === undefined) continue;
+    const dataType = optionalString(raw.DataType);
+    parameters.push({ key, value: optionalString(raw.ParameterValue) ?? '', ...(dataType ? { dataType } : {}) });
+  }
+  return parameters;
 }
 
 /**

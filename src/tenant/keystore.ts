@@ -1,18 +1,12 @@
 // Keystore entries of the Security Content API: list (all pages), get, import or exchange a certificate under an
 // alias (`PUT CertificateResources('<hex>')/$value`), delete, and back up the tenant-owned entries.
 import { CpiError } from '../errors';
-import { fromHexAlias, isHexAlias, isSapOwnedAlias, toHexAlias } from './hex-alias';
+import { isSapOwnedAlias } from '../rules/alias';
+import { parseFingerprint } from '../rules/fingerprint';
+import { fromHexAlias, isHexAlias, toHexAlias } from './hex-alias';
 import type { TenantHttp, TenantRequest, TenantResponse } from './http';
 import { collectAll } from './paging';
-import {
-  collectionOf,
-  entityOf,
-  errorMessageOf,
-  optionalNumber,
-  optionalString,
-  parseFingerprint,
-  parseODataDate,
-} from './odata';
+import { collectionOf, entityOf, errorMessageOf, optionalNumber, optionalString, parseODataDate } from './odata';
 
 /** One entry of the tenant keystore, with the tenant's fields in TypeScript form (dates as Date). */
 export interface KeystoreEntry {

@@ -1,4 +1,4 @@
-// OData v2 JSON helpers: the verbose `{"d": …}` envelope, `/Date(ms)/` literals, colon-hex fingerprints,
+// OData v2 JSON helpers: the verbose `{"d": …}` envelope, `/Date(ms)/` literals,
 // `__next` paging links, and the `{"error": {"message": {"value": …}}}` error body.
 
 /**
@@ -16,17 +16,6 @@ export function parseODataDate(value: unknown): Date | undefined {
     return Number.isNaN(date.getTime()) ? undefined : date;
   }
   return undefined;
-}
-
-/**
- * Normalizes a certificate fingerprint to colon-separated upper-case hex pairs (`84:2D:B8:…`), the form the
- * tenant uses; accepts lower case, no separators, or spaces. Returns undefined for null/empty/non-hex.
- */
-export function parseFingerprint(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const hex = value.replace(/[\s:]/g, '').toUpperCase();
-  if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9A-F]+$/.test(hex)) return undefined;
-  return hex.match(/../g)!.join(':');
 }
 
 /** A string property, or undefined when absent/null (OData sends null for unset properties). */

@@ -3,17 +3,18 @@
 import { TenantHttp, type TenantLog } from './http';
 import type { TenantConnection } from './connection';
 import * as integrationContent from './integration-content';
-import type { RuntimeArtifact, WaitOptions } from './integration-content';
+import type { ConfigurationParameter, RuntimeArtifact, WaitOptions } from './integration-content';
 import * as keystore from './keystore';
 import type { CallOptions, KeystoreEntry } from './keystore';
 import { realSleep, type Sleep } from './rate-limiter';
 
 export type { BasicAuth, OAuth2ClientCredentials, TenantConnection } from './connection';
 export type { KeystoreEntry, CallOptions } from './keystore';
-export type { RuntimeArtifact, WaitOptions } from './integration-content';
+export type { ConfigurationParameter, RuntimeArtifact, WaitOptions } from './integration-content';
 export type { TenantLog } from './http';
 export { parseServiceKey } from './service-key';
-export { toHexAlias, fromHexAlias, normalizeHexAlias, isSapOwnedAlias } from './hex-alias';
+export { toHexAlias, fromHexAlias, normalizeHexAlias } from './hex-alias';
+export { isSapOwnedAlias } from '../rules/alias';
 
 /** Seams for tests and for the provider's clock and logger. */
 export interface TenantClientOptions {
@@ -110,6 +111,15 @@ export class TenantClient {
   /** Undeploys an iFlow; not deployed is fine. */
   undeployIntegrationFlow(id: string, opts: CallOptions = {}): Promise<void> {
     return integrationContent.undeployIntegrationFlow(this.http, id, opts);
+  }
+
+  /** The externalized configuration parameters of a design-time iFlow version, or undefined when it has none. */
+  getConfigurations(
+    iflowId: string,
+    version: string,
+    opts: CallOptions = {},
+  ): Promise<ConfigurationParameter[] | undefined> {
+    return integrationContent.getConfigurations(this.http, iflowId, version, opts);
   }
 
   /** Sets an externalized configuration parameter (e.g. the channel's public key alias); redeploy to apply it. */

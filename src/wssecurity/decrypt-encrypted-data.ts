@@ -193,7 +193,7 @@ export function decryptEncryptedData(
 function result(plaintext: string, unwrapped: UnwrappedKey): DecryptedDocument {
   return {
     plaintext,
-    keyUsed: unwrapped.key.facts.fingerprint256,
+    keyUsed: unwrapped.key.facts.fingerprintSha256,
     keyId: unwrapped.key.id,
     matchedBy: unwrapped.matchedBy,
   };

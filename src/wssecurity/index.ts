@@ -10,5 +10,5 @@ export { loadKeyring, type KeyringEntry, type LoadedKeyring } from './keyring';
 export { KEY_IDENTIFIER_FORMS, type KeyIdentifierForm, type MatchedBy } from './key-identifier';
 export type { ContentEncryptionName } from './content-encryption';
 export type { KeyTransportName } from './key-transport';
-export { certificateFacts, type CertificateFacts } from './certificate-facts';
+export { readCertificate, type WssCertificate } from './wss-certificate';
 export { GENERIC_FAULT_TEXT, genericSoapFault } from './soap-fault';

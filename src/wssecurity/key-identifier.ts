@@ -3,7 +3,8 @@
 // Identifiers in a message come from the sender, possibly an attacker: they only ever pick one of OUR keys.
 import type { Document, Element } from '@xmldom/xmldom';
 import { CpiError } from '../errors';
-import { certificateFacts, dnKey, parseDn, type CertificateFacts } from './certificate-facts';
+import { issuerNameKey } from './issuer-name';
+import { readCertificate, type WssCertificate } from './wss-certificate';
 import { NS, WSS } from './namespaces';
 import { base64Of, child, children, is, resolveLocal, textOf } from './xml-dom';
 
@@ -25,7 +26,7 @@ export const KEY_IDENTIFIER_FORMS: readonly KeyIdentifierForm[] = [
 
 /** What a message says about the certificate it refers to; any subset may be present. */
 export interface KeyReference {
-  certificate?: CertificateFacts;
+  certificate?: WssCertificate;
   issuerSerial?: { issuer: string; issuerKey: string; serial: bigint };
   ski?: Buffer;
   thumbprint?: Buffer;
@@ -36,7 +37,7 @@ export interface KeyReference {
 export type MatchedBy = 'certificate' | 'issuerSerial' | 'ski' | 'thumbprint';
 
 /** Creates the wsse:BinarySecurityToken element carrying a certificate. */
-export function createBinarySecurityToken(doc: Document, facts: CertificateFacts, id: string): Element {
+export function createBinarySecurityToken(doc: Document, facts: WssCertificate, id: string): Element {
   const bst = doc.createElementNS(NS.wsse, 'wsse:BinarySecurityToken');
   bst.setAttribute('EncodingType', WSS.base64Binary);
   bst.setAttribute('ValueType', WSS.x509v3);
@@ -52,7 +53,7 @@ export function createBinarySecurityToken(doc: Document, facts: CertificateFacts
 export function createSecurityTokenReference(
   doc: Document,
   form: KeyIdentifierForm,
-  facts: CertificateFacts,
+  facts: WssCertificate,
   bstId?: string,
 ): Element {
   const str = doc.createElementNS(NS.wsse, 'wsse:SecurityTokenReference');
@@ -68,7 +69,7 @@ export function createSecurityTokenReference(
       const data = doc.createElementNS(NS.ds, 'ds:X509Data');
       const is = doc.createElementNS(NS.ds, 'ds:X509IssuerSerial');
       const name = doc.createElementNS(NS.ds, 'ds:X509IssuerName');
-      name.appendChild(doc.createTextNode(facts.issuerRfc4514));
+      name.appendChild(doc.createTextNode(facts.issuerDn));
       const serial = doc.createElementNS(NS.ds, 'ds:X509SerialNumber');
       serial.appendChild(doc.createTextNode(facts.serial.toString(10)));
       is.appendChild(name);
@@ -146,7 +147,7 @@ function readX509Data(parent: Element, ref: KeyReference): void {
     if (issuerSerial) {
       const issuer = textOf(requireText(issuerSerial, 'X509IssuerName'));
       const serialText = textOf(requireText(issuerSerial, 'X509SerialNumber'));
-      ref.issuerSerial = { issuer, issuerKey: dnKey(parseDn(issuer)), serial: parseSerial(serialText) };
+      ref.issuerSerial = { issuer, issuerKey: issuerNameKey(issuer), serial: parseSerial(serialText) };
     }
     const ski = child(data, NS.ds, 'X509SKI');
     if (ski) ref.ski = base64Of(ski);
@@ -168,9 +169,9 @@ function parseSerial(text: string): bigint {
   throw new CpiError('CPI_WSS_MALFORMED_MESSAGE', `X509SerialNumber "${text}" is not a number`);
 }
 
-function messageCertificate(der: Buffer): CertificateFacts {
+function messageCertificate(der: Buffer): WssCertificate {
   try {
-    return certificateFacts(der);
+    return readCertificate(der);
   } catch {
     throw new CpiError(
       'CPI_WSS_MALFORMED_MESSAGE',
@@ -180,11 +181,11 @@ function messageCertificate(der: Buffer): CertificateFacts {
 }
 
 /** Which part of the reference matches this certificate, if any. */
-export function matchReference(ref: KeyReference, facts: CertificateFacts): MatchedBy | undefined {
+export function matchReference(ref: KeyReference, facts: WssCertificate): MatchedBy | undefined {
   if (ref.certificate) {
-    if (ref.certificate.fingerprint256 === facts.fingerprint256) return 'certificate';
+    if (ref.certificate.fingerprintSha256 === facts.fingerprintSha256) return 'certificate';
     // A re-issued certificate for the same key still names our key pair.
-    if (ref.certificate.x509.publicKey.equals(facts.x509.publicKey)) return 'certificate';
+    if (ref.certificate.publicKeySpkiSha256 === facts.publicKeySpkiSha256) return 'certificate';
   }
   if (ref.issuerSerial && ref.issuerSerial.serial === facts.serial && ref.issuerSerial.issuerKey === facts.issuerKey) {
     return 'issuerSerial';
@@ -203,7 +204,7 @@ export function isEmptyReference(ref: KeyReference): boolean {
 export function describeReference(ref: KeyReference): string {
   const parts: string[] = [];
   if (ref.certificate) {
-    parts.push(`certificate subject="${ref.certificate.subject}" sha256=${ref.certificate.fingerprint256}`);
+    parts.push(`certificate subject="${ref.certificate.subjectDn}" sha256=${ref.certificate.fingerprintSha256}`);
   }
   if (ref.issuerSerial)
     parts.push(`issuer="${ref.issuerSerial.issuer}" serial=${ref.issuerSerial.serial.toString(10)}`);
@@ -214,6 +215,6 @@ export function describeReference(ref: KeyReference): string {
 }
 
 /** Short description of a certificate we hold, for error details. */
-export function describeHeld(facts: CertificateFacts, id?: string): string {
-  return `${id ? `${id} ` : ''}[subject="${facts.subject}", issuer="${facts.issuerRfc4514}", serial=${facts.serial.toString(10)}, sha256=${facts.fingerprint256}]`;
+export function describeHeld(facts: WssCertificate, id?: string): string {
+  return `${id ? `${id} ` : ''}[subject="${facts.subjectDn}", issuer="${facts.issuerDn}", serial=${facts.serial.toString(10)}, sha256=${facts.fingerprintSha256}]`;
 }

@@ -2,7 +2,7 @@
 // decrypts with the old and the new key until the tenant has switched.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { CpiError } from '../errors';
-import { certificateFacts, type CertificateFacts } from './certificate-facts';
+import { readCertificate, type WssCertificate } from './wss-certificate';
 import { describeHeld, matchReference, type KeyReference, type MatchedBy } from './key-identifier';
 
 /** One decryption key of the receiver. */
@@ -21,7 +21,7 @@ export interface KeyringEntry {
 export interface LoadedKey {
   readonly id: string;
   readonly privateKey: KeyObject;
-  readonly facts: CertificateFacts;
+  readonly facts: WssCertificate;
 }
 
 /** A parsed keyring; build it once with {@link loadKeyring} and reuse it for many messages. */
@@ -33,7 +33,7 @@ export interface LoadedKeyring {
 export function loadKeyring(entries: readonly KeyringEntry[] | LoadedKeyring): LoadedKeyring {
   if (!Array.isArray(entries)) return entries as LoadedKeyring;
   const keys = (entries as readonly KeyringEntry[]).map((entry, index) => {
-    const facts = certificateFacts(entry.certificatePem);
+    const facts = readCertificate(entry.certificatePem);
     let privateKey: KeyObject;
     try {
       privateKey = createPrivateKey(
@@ -48,13 +48,13 @@ export function loadKeyring(entries: readonly KeyringEntry[] | LoadedKeyring): L
       );
     }
     const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
-    if (!spki(createPublicKey(privateKey)).equals(spki(facts.x509.publicKey))) {
+    if (!spki(createPublicKey(privateKey)).equals(spki(facts.publicKey))) {
       throw new CpiError(
         'CPI_WSS_INVALID_OPTION',
-        `keyring entry ${entry.id ?? index}: the private key does not belong to the certificate sha256=${facts.fingerprint256}`,
+        `keyring entry ${entry.id ?? index}: the private key does not belong to the certificate sha256=${facts.fingerprintSha256}`,
       );
     }
-    return { id: entry.id ?? facts.fingerprint256, privateKey, facts };
+    return { id: entry.id ?? facts.fingerprintSha256, privateKey, facts };
   });
   return { keys };
 }

@@ -5,7 +5,7 @@
 import { createPrivateKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import { CpiError } from '../errors';
-import { certificateFacts } from './certificate-facts';
+import { readCertificate } from './wss-certificate';
 import {
   contentAlgorithmUri,
   contentKeyLength,
@@ -42,7 +42,14 @@ export interface SignAndEncryptOptions {
   readonly contentEncryption?: ContentEncryptionName;
   /** Key transport: rsa-oaep-mgf1p (SHA-1) or XML Encryption 1.1 rsa-oaep (SHA-256, MGF1-SHA-256). @default 'rsa-oaep-mgf1p' */
   readonly keyTransport?: KeyTransportName;
-  /** Lifetime of the signed wsu:Timestamp, in seconds. @default 300 */
+  /**
+   * Lifetime of the signed wsu:Timestamp (Expires = Created + this), in seconds. @default 300
+   *
+   * A longer lifetime does not make a message acceptable for longer to a WSS4J receiver (the SAP tenant runtime,
+   * CXF): WSS4J refuses a wsu:Created older than its own timeStampTTL (300 s unless the receiver configures it,
+   * e.g. CXF's ws-security.timestamp.timeToLive) or more than its timeStampFutureTTL (60 s) ahead, whatever
+   * Expires says. Sender and receiver clocks must agree within those limits; raising this does not help.
+   */
   readonly timestampTtlSeconds?: number;
   /** The clock: timestamp and the receiver certificate's validity. @default - the current time */
   readonly now?: Date;
@@ -59,13 +66,12 @@ export function soapEnvelope(bodyContentXml: string): string {
  */
 export function signAndEncrypt(envelopeXml: string, options: SignAndEncryptOptions): string {
   const now = options.now ?? new Date();
-  const receiver = certificateFacts(options.encryptionCertificatePem);
-  const validFrom = new Date(receiver.x509.validFrom);
-  const validTo = new Date(receiver.x509.validTo);
+  const receiver = readCertificate(options.encryptionCertificatePem);
+  const { validFrom, validTo } = receiver;
   if (now < validFrom || now > validTo) {
     throw new CpiError(
       'CPI_WSS_CERTIFICATE_NOT_VALID',
-      `the receiver certificate ${receiver.subject} (sha256=${receiver.fingerprint256}) is valid from ${validFrom.toISOString()} to ${validTo.toISOString()}; now is ${now.toISOString()}`,
+      `the receiver certificate ${receiver.subjectDn} (sha256=${receiver.fingerprintSha256}) is valid from ${validFrom.toISOString()} to ${validTo.toISOString()}; now is ${now.toISOString()}`,
     );
   }
   const suite = options.algorithmSuite === undefined ? undefined : SUITES[options.algorithmSuite];
@@ -116,7 +122,7 @@ export function signAndEncrypt(envelopeXml: string, options: SignAndEncryptOptio
   const bstId = `X509-${randomUUID()}`;
   ekKeyInfo.appendChild(createSecurityTokenReference(doc, form, receiver, bstId));
   ek.appendChild(ekKeyInfo);
-  ek.appendChild(cipherData(doc, wrapKey(receiver.x509.publicKey, keyTransport, cek)));
+  ek.appendChild(cipherData(doc, wrapKey(receiver.publicKey, keyTransport, cek)));
   const list = doc.createElementNS(NS.xenc, 'xenc:ReferenceList');
   const dataRef = doc.createElementNS(NS.xenc, 'xenc:DataReference');
   dataRef.setAttribute('URI', `#${edId}`);
@@ -166,7 +172,7 @@ function sign(
   now: Date,
   ttlSeconds: number,
 ): void {
-  const signer = certificateFacts(signing.certificatePem);
+  const signer = readCertificate(signing.certificatePem);
   const privateKey = signingKey(signing.privateKeyPem);
   const parts = envelopeParts(doc);
   const security = securityHeaders(parts)[0]!;

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { CpiError } from '../errors';
-import { certificateFacts, type CertificateFacts } from './certificate-facts';
+import { readCertificate, type WssCertificate } from './wss-certificate';
 import {
   contentAlgorithmOf,
   decryptEncryptedDataElement,
@@ -144,11 +144,11 @@ export function verifyAndDecrypt(
   }
   const signature = signatures[0];
   const timestamps = descendants(doc).filter((e) => is(e, NS.wsu, 'Timestamp'));
-  let signed: { info: VerifiedSignedInfo; signer: CertificateFacts } | undefined;
+  let signed: { info: VerifiedSignedInfo; signer: WssCertificate } | undefined;
   if (signature) {
-    const pinned = trustedSigners.map((pem) => certificateFacts(pem));
+    const pinned = trustedSigners.map((pem) => readCertificate(pem));
     const signer = pinnedSigner(signature, pinned, ctx.ids);
-    const info = verifySignedInfo(signature, signer.x509.publicKey);
+    const info = verifySignedInfo(signature, signer.publicKey);
     if (!legacy) refuseSha1(info);
     const timestamp = signedTimestamp(timestamps, security, info, ctx.ids);
     const createdMs = checkTimestamp(timestamp, now, skewMs, maxAgeMs);
@@ -242,7 +242,7 @@ export function verifyAndDecrypt(
     get envelope() {
       return (envelope ??= serialize(doc));
     },
-    keyUsed: decryptedWith.key.facts.fingerprint256,
+    keyUsed: decryptedWith.key.facts.fingerprintSha256,
     keyId: decryptedWith.key.id,
     matchedBy: decryptedWith.matchedBy,
     signerFingerprint,
@@ -285,9 +285,9 @@ function referencedEncryptedData(ek: Element, ctx: DecryptContext, body: Element
 /** The pinned certificate the Signature's KeyInfo names (never one the message brings along). */
 function pinnedSigner(
   signature: Element,
-  pinned: readonly CertificateFacts[],
+  pinned: readonly WssCertificate[],
   ids: Map<string, Element>,
-): CertificateFacts {
+): WssCertificate {
   const keyInfo = child(signature, NS.ds, 'KeyInfo');
   const ref = keyInfo ? readKeyReference(keyInfo, ids) : {};
   const signer = pinned.find((facts) => matchReference(ref, facts));
@@ -339,7 +339,7 @@ function signedTimestamp(
  * Checks that the signature covers the Body of this envelope: by ID, which is unique in the message, and the
  * Body is the Envelope's own.
  */
-function checkBodySigned(references: readonly VerifiedReference[], body: Element, signer: CertificateFacts): string {
+function checkBodySigned(references: readonly VerifiedReference[], body: Element, signer: WssCertificate): string {
   const bodyId = idOf(body);
   // By identity: the ID index is duplicate-free, and `body` is the Envelope's own Body.
   if (!bodyId || !references.some((r) => r.element === body)) {
@@ -348,7 +348,7 @@ function checkBodySigned(references: readonly VerifiedReference[], body: Element
       `the signature references ${references.map((r) => r.uri || '""').join(', ')}; the Body has ID "${bodyId ?? ''}"`,
     );
   }
-  return signer.fingerprint256;
+  return signer.fingerprintSha256;
 }
 
 /**

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
-import { startEmulators, type EmulatorReadyLine, type ReceiverStarter } from '../../src/cli/emulator-command';
+import { startEmulators, type EmulatorReadyLine, type ReceiverStarter } from '../../src/emulator/start-emulators';
 import { verifyAndDecrypt } from '../../src/wssecurity';
 import { makeCertificate } from '../emulator/support/certificates';
 

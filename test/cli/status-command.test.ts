@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App, EncryptionCertificateRenewal } from '../../constructs';
-import type { EmulatorReadyLine, RunningEmulators } from '../../src/cli/emulator-command';
+import type { EmulatorReadyLine, RunningEmulators } from '../../src/emulator/start-emulators';
 import { renewalStatuses } from '../../src/cli/status-command';
 import { DEMO_RENEWAL_ID, demoRenewalProps, prepareWorld } from '../../src/demo/renewal-demo';
 import { TerraformRunner } from '../../src/demo/terraform-runner';

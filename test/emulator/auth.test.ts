@@ -2,17 +2,35 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Harness } from './support/emulator-harness';
 
-async function token(h: Harness, init: { auth?: string; query?: string; body?: string; contentType?: string } = {}) {
+interface TokenRequestInit {
+  /** Authorization header; '' sends none. @default Basic with the emulator's client */
+  auth?: string;
+  query?: string;
+  body?: string;
+  contentType?: string;
+}
+
+async function tokenWithHeaders(h: Harness, init: TokenRequestInit = {}) {
   const { clientId, clientSecret, tokenUrl } = h.emulator.credentials;
+  const authorization = init.auth ?? `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
   const response = await fetch(`${tokenUrl}${init.query ?? '?grant_type=client_credentials'}`, {
     method: 'POST',
     headers: {
-      authorization: init.auth ?? `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+      ...(authorization ? { authorization } : {}),
       ...(init.contentType ? { 'content-type': init.contentType } : {}),
     },
     body: init.body,
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    challenge: response.headers.get('www-authenticate'),
+    body: (await response.json()) as Record<string, unknown>,
+  };
+}
+
+async function token(h: Harness, init: TokenRequestInit = {}) {
+  const { status, body } = await tokenWithHeaders(h, init);
+  return { status, body };
 }
 
 describe('authentication: Basic', () => {
@@ -70,12 +88,42 @@ describe('authentication: OAuth2 client credentials', () => {
     assert.equal(answer.status, 200);
   });
 
-  test('answers 401 invalid_client to a wrong secret and 400 unsupported_grant_type to another grant', async () => {
-    const wrong = await token(h, {
-      auth: `Basic ${Buffer.from(`${h.emulator.credentials.clientId}:nope`).toString('base64')}`,
+  test('takes client_id and client_secret in the query of a body-less POST without Authorization, as UAA does', async () => {
+    const { clientId, clientSecret } = h.emulator.credentials;
+    const query = `?${new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret })}`;
+    const answer = await token(h, { auth: '', query });
+    assert.equal(answer.status, 200);
+    const api = await h.call('GET', '/IntegrationRuntimeArtifacts', {
+      auth: { bearer: String(answer.body.access_token) },
     });
-    assert.equal(wrong.status, 401);
-    assert.equal(wrong.body.error, 'invalid_client');
+    assert.equal(api.status, 200);
+    assert.ok(h.log.some((line) => line.endsWith('client authenticated by query')));
+    assert.ok(!h.log.join('\n').includes(clientSecret), 'the query string with the secret is never logged');
+  });
+
+  test("answers wrong or missing client credentials (Basic, form, query) with 401 in UAA's shape", async () => {
+    const { clientId } = h.emulator.credentials;
+    const wrongForm = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: 'nope',
+    }).toString();
+    const attempts = [
+      { auth: `Basic ${Buffer.from(`${clientId}:nope`).toString('base64')}` },
+      { auth: '', query: '', contentType: 'application/x-www-form-urlencoded', body: wrongForm },
+      { auth: '', query: `?${wrongForm}` },
+      { auth: '', query: `?grant_type=client_credentials&client_id=${clientId}` },
+      { auth: '', query: '?grant_type=client_credentials&client_id=unknown-client&client_secret=nope' },
+    ];
+    for (const attempt of attempts) {
+      const answer = await tokenWithHeaders(h, attempt);
+      assert.equal(answer.status, 401, JSON.stringify(attempt.query ?? attempt.body ?? 'basic'));
+      assert.deepEqual(answer.body, { error: 'unauthorized', error_description: 'Bad credentials' });
+      assert.match(answer.challenge ?? '', /^Basic realm="UAA\/client"/);
+    }
+  });
+
+  test('answers 400 unsupported_grant_type to another grant', async () => {
     const grant = await token(h, { query: '?grant_type=password' });
     assert.equal(grant.status, 400);
     assert.equal(grant.body.error, 'unsupported_grant_type');

@@ -35,6 +35,15 @@ describe('integration content: deploy and undeploy', () => {
     assert.match(missing.json.error.message.value, /Requested entity could not be found/);
   });
 
+  test('ErrorInformation/$value of a STARTED artifact answers 204 without a body; of an undeployed one 404', async () => {
+    // the definition lists only 200 here; 204 is the decision recorded in docs/emulator.md (UNCONFIRMED)
+    const info = await h.call('GET', "/IntegrationRuntimeArtifacts('RunningFlow')/ErrorInformation/$value");
+    assert.equal(info.status, 204);
+    assert.equal(info.text, '');
+    const missing = await h.call('GET', "/IntegrationRuntimeArtifacts('OrderToReceiver')/ErrorInformation/$value");
+    assert.equal(missing.status, 404);
+  });
+
   test('deploy answers 202 with a task id; the task goes DEPLOYING → SUCCESS and the artifact STARTING → STARTED', async () => {
     const deploy = await h.call('POST', "/DeployIntegrationDesigntimeArtifact?Id='OrderToReceiver'&Version='active'");
     assert.equal(deploy.status, 202);

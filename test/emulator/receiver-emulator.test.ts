@@ -196,7 +196,10 @@ describe('receiver emulator without a trusted signer', () => {
     });
     try {
       assert.match(receiver.refusesAll ?? '', /no signing certificate of the tenant is pinned/);
-      assert.ok(lines.some((l) => l.includes('refuses every message')), lines.join('\n'));
+      assert.ok(
+        lines.some((l) => l.includes('refuses every message')),
+        lines.join('\n'),
+      );
       const admin = new EmbeddedBackend({ url: receiver.url, adminToken: receiver.adminToken });
       const key = await admin.generateKey({ name: 'k', algorithm: 'RSA-2048', subject: 'CN=k', validityDays: 10 });
       const unsigned = signAndEncrypt(soapEnvelope(BODY), { encryptionCertificatePem: key.certificatePem });

@@ -13,6 +13,21 @@ describe('SAP contract checker', () => {
       ['PUT', "/CertificateResources('{Hexalias}')/$value", "/CertificateResources('313233')/$value", 400],
       ['GET', '/IntegrationRuntimeArtifacts', '/IntegrationRuntimeArtifacts', 200],
       ['GET', "/BuildAndDeployStatus(TaskId='{taskId}')", "/BuildAndDeployStatus(TaskId='abc')", 200],
+      ['GET', "/Keystores('{KeystoreName}')", "/Keystores('system')", 200],
+      ['GET', '/IntegrationPackages', '/IntegrationPackages', 200],
+      ['GET', "/IntegrationPackages('{Id}')", "/IntegrationPackages('P')", 200],
+      [
+        'GET',
+        "/IntegrationPackages('{Id}')/IntegrationDesigntimeArtifacts",
+        "/IntegrationPackages('P')/IntegrationDesigntimeArtifacts",
+        200,
+      ],
+      [
+        'GET',
+        "/IntegrationPackages('{Id}')/IntegrationDesigntimeArtifacts(Id='{ArtifactId}',Version='{ArtifactVersion}')",
+        "/IntegrationPackages('P')/IntegrationDesigntimeArtifacts(Id='a',Version='1.0.0')",
+        200,
+      ],
       [
         'GET',
         "/IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/Configurations",
@@ -34,5 +49,19 @@ describe('SAP contract checker', () => {
     assert.notDeepEqual(contract.check('GET', "/KeystoreEntries('41')", 404, { error: { code: 'Not Found' } }), []);
     assert.notDeepEqual(contract.check('GET', '/NoSuchSet', 200, {}), []);
     assert.notDeepEqual(contract.check('GET', '/KeystoreEntries', 418, {}), []);
+    // the OData envelope is required, not only described
+    assert.notDeepEqual(contract.check('GET', '/KeystoreEntries', 200, {}), []);
+    assert.notDeepEqual(contract.check('GET', '/IntegrationPackages', 200, { d: {} }), []);
+    assert.notDeepEqual(contract.check('GET', '/IntegrationPackages', 200, { value: [] }), []);
+    // an undeclared status is accepted only where docs/emulator.md records the decision, and only without a body
+    assert.deepEqual(
+      contract.check('GET', "/IntegrationRuntimeArtifacts('x')/ErrorInformation/$value", 204, undefined),
+      [],
+    );
+    assert.notDeepEqual(
+      contract.check('GET', "/IntegrationRuntimeArtifacts('x')/ErrorInformation/$value", 204, {}),
+      [],
+    );
+    assert.notDeepEqual(contract.check('GET', "/IntegrationRuntimeArtifacts('x')", 204, undefined), []);
   });
 });

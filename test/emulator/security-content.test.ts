@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Harness, hex } from './support/emulator-harness';
+import { Harness, hex, sapContract } from './support/emulator-harness';
 import { makeCertificate } from './support/certificates';
 
 const ca = makeCertificate('Receiver Test CA', undefined, true);
@@ -156,6 +157,18 @@ describe('security content: certificate import and exchange', () => {
     assert.equal(answer.json.error.code, 'Conflict');
     assert.equal(answer.json.error.innererror.Validity, 'notTrusted');
     assert.match(answer.json.error.message.value, /fingerprintVerified=true/);
+    // the decided shape (docs/emulator.md): the rejected certificate as a KeystoreEntry in `innererror`
+    const entry = answer.json.error.innererror;
+    assert.deepEqual(
+      (await sapContract()).checkDefinition('SecurityContent', 'com.sap.hci.api.KeystoreEntry', entry),
+      [],
+    );
+    assert.equal(entry.Alias, 'untrusted');
+    assert.equal(entry.Hexalias, hex('untrusted'));
+    assert.equal(
+      entry.FingerprintSha256.replace(/:/g, ''),
+      createHash('sha256').update(selfSigned.der).digest('hex').toUpperCase(),
+    );
     assert.equal(
       h.emulator.state.keystoreEntries().some((e) => e.alias === 'untrusted'),
       false,
@@ -254,6 +267,87 @@ describe('security content: certificate import and exchange', () => {
   });
 });
 
+describe('security content: media type of a certificate upload', { timeout: 60_000 }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start();
+  });
+  after(() => h.close());
+
+  const PUT_QUERY = 'fingerprintVerified=true&returnKeystoreEntries=false&update=false';
+
+  test('refuses a Content-Type other than application/pkix-cert with 415 and imports nothing', async () => {
+    for (const type of ['application/json', 'text/plain', 'application/octet-stream']) {
+      const answer = await h.call('PUT', `/CertificateResources('${hex('wrong_type')}')/$value?${PUT_QUERY}`, {
+        headers: { 'content-type': type },
+        body: selfSigned.pem,
+      });
+      assert.equal(answer.status, 415, type);
+      assert.match(answer.json.error.message.value, /application\/pkix-cert/);
+      assert.match(answer.json.error.message.value, new RegExp(type.replace('/', '\\/')));
+    }
+    assert.ok(!h.emulator.state.keystoreEntries().some((e) => e.alias === 'wrong_type'));
+  });
+
+  test('takes application/pkix-cert with parameters, and a body without Content-Type by its content', async () => {
+    const withCharset = await h.call('PUT', `/CertificateResources('${hex('with_charset')}')/$value?${PUT_QUERY}`, {
+      headers: { 'content-type': 'Application/PKIX-Cert; charset=utf-8' },
+      body: selfSigned.pem,
+    });
+    assert.equal(withCharset.status, 204);
+    const untyped = await h.call('PUT', `/CertificateResources('${hex('untyped')}')/$value?${PUT_QUERY}`, {
+      body: Buffer.from(another.pem), // fetch sends a Buffer without Content-Type
+    });
+    assert.equal(untyped.status, 204, untyped.text);
+    const aliases = h.emulator.state.keystoreEntries().map((e) => e.alias);
+    assert.ok(aliases.includes('with_charset') && aliases.includes('untyped'));
+  });
+});
+
+describe('security content: keystore size', { timeout: 60_000 }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start({ certificates: [{ alias: 'receiver_ca', pem: ca.pem }] });
+  });
+  after(() => h.close());
+
+  test("Keystores('system')/Size/$value answers the number of entries, and follows an import", async () => {
+    const before = await h.call('GET', "/Keystores('system')/Size/$value");
+    assert.equal(before.status, 200);
+    assert.match(before.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.equal(before.text, String(h.emulator.state.keystoreEntries().length));
+    const entity = await h.call('GET', "/Keystores('system')");
+    assert.equal(String(entity.json.d.Size), before.text);
+    await putCertificate(
+      h,
+      'one_more',
+      issued.pem,
+      'fingerprintVerified=true&returnKeystoreEntries=false&update=false',
+    );
+    const after = await h.call('GET', "/Keystores('system')/Size/$value");
+    assert.equal(Number(after.text), Number(before.text) + 1);
+    assert.equal((await h.call('GET', "/Keystores('KeyRenewal')/Size/$value")).text, '0');
+  });
+
+  test("Keystores('system') defers its Entries, and carries them inline with $expand=Entries", async () => {
+    const plain = await h.call('GET', "/Keystores('system')");
+    assert.match(plain.json.d.Entries.__deferred.uri, /\/Keystores\('system'\)\/Entries$/);
+    const expanded = await h.call('GET', "/Keystores('system')?$expand=Entries");
+    assert.deepEqual(
+      expanded.json.d.Entries.results.map((e: { Alias: string }) => e.Alias),
+      h.emulator.state.keystoreEntries().map((e) => e.alias),
+    );
+  });
+
+  test('answers 400 for a keystore the size is not defined for', async () => {
+    for (const name of ['backup_admin_system', 'nope']) {
+      const answer = await h.call('GET', `/Keystores('${name}')/Size/$value`);
+      assert.equal(answer.status, 400, name);
+      assert.match(answer.json.error.message.value, new RegExp(`Keystore name '${name}' is invalid`));
+    }
+  });
+});
+
 describe('security content: backup, restore and mass delete', () => {
   let h: Harness;
   before(async () => {
@@ -317,9 +411,19 @@ describe('security content: backup, restore and mass delete', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ Aliases: 'partner_a;a\\;b' }),
     });
-    assert.equal(deleted.status, 204);
+    // without returnKeystoreEntries the answer lists what is left: the definition's default is true here
+    assert.equal(deleted.status, 200);
     const aliases = h.emulator.state.keystoreEntries().map((e) => e.alias);
     assert.ok(!aliases.includes('partner_a') && !aliases.includes('a;b'));
+    assert.deepEqual(
+      deleted.json.d.results.map((e: { Alias: string }) => e.Alias),
+      aliases,
+    );
+    const quiet = await h.call('PUT', "/KeystoreResources('system')?deleteEntries=true&returnKeystoreEntries=false", {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ Aliases: 'not_there' }),
+    });
+    assert.equal(quiet.status, 204);
   });
 });
 

@@ -9,7 +9,8 @@ import {
   firstError,
   type CertificateFinding,
 } from '../../src/pki/certificate-rules';
-import { certificate, DAY, NOW } from './fixtures';
+import { parseCertificatePem } from '../../src/pki/certificate-info';
+import { certificate, DAY, EC_P384_CERTIFICATE_PEM, NOW } from './fixtures';
 
 function codes(findings: readonly CertificateFinding[]): string[] {
   return findings.map((f) => `${f.severity}:${f.code}`);
@@ -79,6 +80,25 @@ describe('checkEncryptionCertificate', () => {
       assert.deepEqual(codes(findings), c.expect);
     });
   }
+
+  test('an EC certificate is refused: the tenant encrypts the content key with RSA key transport only', () => {
+    const ec = parseCertificatePem(EC_P384_CERTIFICATE_PEM);
+    const findings = checkEncryptionCertificate(ec, { now: new Date(ec.validFrom.getTime() + DAY) });
+    assert.ok(codes(findings).includes('error:CPI_PKI_KEY_TYPE_UNSUITABLE'), codes(findings).join());
+    assert.match(findings.find((f) => f.code === 'CPI_PKI_KEY_TYPE_UNSUITABLE')!.detail, /EC key/);
+  });
+
+  test('minValidityDays turns too little validity left into an error instead of a warning', () => {
+    const info = certificate({ notAfter: at(10) });
+    assert.deepEqual(codes(checkEncryptionCertificate(info, { now: NOW, minValidityDays: 30 })), [
+      'error:CPI_PKI_CERT_VALIDITY_TOO_SHORT',
+    ]);
+    assert.deepEqual(codes(checkEncryptionCertificate(info, { now: NOW, minValidityDays: 5 })), [
+      'warning:CPI_PKI_CERT_EXPIRING_SOON',
+    ]);
+    const [finding] = checkEncryptionCertificate(info, { now: NOW, minValidityDays: 30 });
+    assert.match(finding!.detail, /at least 30 days/);
+  });
 
   test('validity boundaries: valid exactly at validFrom and at validTo, expired one millisecond later', () => {
     const info = certificate({ notBefore: at(-1), notAfter: at(100) });

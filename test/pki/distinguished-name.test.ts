@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatRfc4514, formatSapDn, parseSubject, type DnSequence } from '../../src/pki/distinguished-name';
+import { formatRfc2253, formatSapDn, parseSubject, type DnSequence } from '../../src/pki/distinguished-name';
 
-const utf8 = (text: string) => ({ text, valueDerHex: '' });
+// A UTF8String value (short form length).
+const utf8 = (text: string) => {
+  const bytes = Buffer.from(text, 'utf8');
+  return { text, valueDerHex: Buffer.concat([Buffer.from([0x0c, bytes.length]), bytes]).toString('hex') };
+};
 
-describe('formatRfc4514 and formatSapDn', () => {
+describe('formatRfc2253 and formatSapDn', () => {
   const cases: { name: string; dn: DnSequence; rfc4514: string; sap: string }[] = [
     {
       name: 'most specific first',
@@ -48,7 +52,7 @@ describe('formatRfc4514 and formatSapDn', () => {
   ];
   for (const c of cases) {
     test(`formats ${c.name}`, () => {
-      assert.equal(formatRfc4514(c.dn), c.rfc4514);
+      assert.equal(formatRfc2253(c.dn), c.rfc4514);
       assert.equal(formatSapDn(c.dn), c.sap);
     });
   }

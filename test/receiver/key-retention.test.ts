@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkDeletable, minimumRetainUntil, retainUntilFor } from '../../src/receiver/key-retention';
-import { validateKeyName } from '../../src/receiver/key-name';
+import { validateKeyName } from '../../src/rules/receiver-key';
 
 const retiredAt = new Date('2026-01-10T12:00:00Z');
 const DAY = 86_400_000;

@@ -214,7 +214,12 @@ const TERRAFORM_CASES: TerraformCase[] = [
   ),
   certCase('weak key (RSA 1024)', cert({ privateKeyPem: rsaKey(1024) }), 'CPI_PKI_RSA_KEY_TOO_SMALL', /1024/),
   certCase('Ed25519 key (no key transport)', ed25519Certificate(), 'CPI_PKI_KEY_TYPE_UNSUITABLE', /Ed25519 key/),
-  certCase('EC key for key agreement only', EC_P384_CERTIFICATE_PEM, 'CPI_PKI_NO_KEY_ENCIPHERMENT', /keyAgreement/),
+  certCase(
+    'EC key (the tenant encrypts with RSA key transport only)',
+    EC_P384_CERTIFICATE_PEM,
+    'CPI_PKI_KEY_TYPE_UNSUITABLE',
+    /EC key/,
+  ),
   certCase(
     'key usage without keyEncipherment',
     cert({ keyUsage: ['digitalSignature'] }),
@@ -374,9 +379,16 @@ const TERRAFORM_CASES: TerraformCase[] = [
     'CPI_VALUE_INVALID',
     /applies to a retired key/,
   ),
-  keyCase('unknown receiver kind', {}, 'CPI_VALUE_INVALID', /receiver.kind is "ldap"/, undefined, () => ({
-    kind: 'ldap',
-  })),
+  keyCase(
+    'unknown receiver kind',
+    {},
+    'CPI_VALUE_INVALID',
+    /receiver.kind "ldap" is not one of pkcs12, embedded/,
+    undefined,
+    () => ({
+      kind: 'ldap',
+    }),
+  ),
   keyCase('wrong receiver admin token', {}, 'CPI_RECEIVER_UNAUTHORIZED', undefined, {
     CPI_RECEIVER_ADMIN_TOKEN: 'wrong-token',
   }),

@@ -20,7 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { App, EncryptionCertificateRenewal } from '../../constructs';
-import { startEmulators, type RunningEmulators } from '../../src/cli/emulator-command';
+import { startEmulators, type RunningEmulators } from '../../src/emulator/start-emulators';
 import { DEMO_RENEWAL_ID, DEMO_WORLD, demoRenewalProps } from '../../src/demo/renewal-demo';
 import { startReceiverEmulator } from '../../src/emulator/receiver-emulator';
 import { readPkcs12 } from '../../src/pki/pkcs12';

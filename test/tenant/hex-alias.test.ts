@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromHexAlias, isSapOwnedAlias, normalizeHexAlias, toHexAlias } from '../../src/tenant/hex-alias';
+import { isSapOwnedAlias } from '../../src/rules/alias';
+import { fromHexAlias, normalizeHexAlias, toHexAlias } from '../../src/tenant/hex-alias';
 import { CpiError } from '../../src/errors';
 
 describe('hex alias', () => {

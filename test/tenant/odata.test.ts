@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collectionOf, errorMessageOf, parseFingerprint, parseODataDate, quotedLiteral } from '../../src/tenant/odata';
+import { parseFingerprint } from '../../src/rules/fingerprint';
+import { collectionOf, errorMessageOf, parseODataDate, quotedLiteral } from '../../src/tenant/odata';
 
 describe('parseODataDate', () => {
   const cases: [unknown, string | undefined][] = [

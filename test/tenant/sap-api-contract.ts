@@ -1,20 +1,12 @@
-// Checks HTTP requests against SAP's published API definitions (Swagger 2.0, /work/shared/sap-api): that each
+// Checks HTTP requests against SAP's published API definitions (Swagger 2.0, test/fixtures/sap-api): that each
 // matches an operation (method + path template) and sends its required query options, headers and a body of the
 // declared schema. Test support for the tenant client's contract test; shares nothing with the client.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv from 'ajv';
 
-/** Where the shared API definitions live, next to the work tree (CI copies shared/ beside the clone). */
-export const SAP_API_DIR = [join(process.cwd(), '../shared/sap-api'), '/work/shared/sap-api'].find((dir) => {
-  try {
-    readFileSync(join(dir, 'SecurityContent.json'));
-    return true;
-  } catch {
-    return false;
-  }
-})!;
+/** SAP's API definitions, kept in the repository (origin and licence: test/fixtures/sap-api/README.md). */
+export const SAP_API_DIR = join(__dirname, '../fixtures/sap-api');
 
 interface Param {
   name: string;

@@ -1,9 +1,9 @@
 // Third-party XML Encryption / WS-Security samples (Apache Santuario's W3C, Merlin and Phaos vectors; Apigee's
 // Santuario-based WS-Security callout) decrypted by our receiver and compared with the published plaintexts.
-// Provenance: shared/interop/SOURCES.md. Unsupported samples and why: test/wssecurity/README.md.
+// Provenance and licences: test/fixtures/interop/README.md. Unsupported samples and why: test/wssecurity/README.md.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import path from 'node:path';
 import forge from 'node-forge';
@@ -11,21 +11,7 @@ import { DOMParser, XMLSerializer, type Node } from '@xmldom/xmldom';
 import { decryptEncryptedData, verifyAndDecrypt, type KeyringEntry } from '../../src/wssecurity/index';
 import { isCpiError } from '../../src/errors';
 
-/** shared/ sits beside the repository clone (here /work/main → /work/shared); CI may point elsewhere. */
-function sharedDir(): string {
-  const candidates = [path.resolve(__dirname, '../../../shared'), process.env.CPI_SHARED_DIR].filter(
-    (p): p is string => !!p,
-  );
-  const found = candidates.find((p) => existsSync(path.join(p, 'interop', 'SOURCES.md')));
-  if (!found) {
-    throw new Error(
-      `interop samples not found in ${candidates.join(' or ')}; set CPI_SHARED_DIR to the shared/ folder`,
-    );
-  }
-  return found;
-}
-
-const interop = path.join(sharedDir(), 'interop');
+const interop = path.join(__dirname, '../fixtures/interop');
 const read = (file: string) => readFileSync(path.join(interop, file));
 const text = (file: string) => read(file).toString('utf8');
 

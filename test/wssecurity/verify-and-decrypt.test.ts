@@ -11,6 +11,7 @@ import {
   loadKeyring,
 } from '../../src/wssecurity/index';
 import { isCpiError, type ErrorCode } from '../../src/errors';
+import { DN_TABLE, certificateWithIssuer } from '../pki/dn-table';
 import { makeKeyPair, SAMPLE_BODY } from './fixtures';
 
 const WSSE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
@@ -92,6 +93,47 @@ describe('verifyAndDecrypt', () => {
       ]);
     });
   }
+
+  test('matches an IssuerSerial as WSS4J does: a flattened multi-valued RDN or "E=" for the e-mail address names no key', () => {
+    // The issuer "CN=Multi CA,OU=Ops+L=Berlin,O=Example,C=DE" and one with an e-mail address, each under the same
+    // serial as a second key: only the exact principal (Java's X500Principal.equals) may select a key.
+    const [email, multi] = [DN_TABLE[0]!, DN_TABLE[1]!].map((entry) => ({
+      ...newKey,
+      id: entry.name,
+      certificatePem: certificateWithIssuer(entry, newKey.privateKeyPem, { serialHex: '0abc' }),
+    }));
+    const keys = [email!, multi!];
+    const withIssuerName = (certificatePem: string, issuerName: string) =>
+      secure({ encryptionCertificatePem: certificatePem }).replace(
+        /<ds:X509IssuerName>[^<]*<\/ds:X509IssuerName>/,
+        `<ds:X509IssuerName>${issuerName}</ds:X509IssuerName>`,
+      );
+    assert.equal(
+      verifyAndDecrypt(secure({ encryptionCertificatePem: multi!.certificatePem }), keys, [tenant.certificatePem])
+        .keyId,
+      multi!.id,
+    );
+    assert.equal(
+      verifyAndDecrypt(secure({ encryptionCertificatePem: email!.certificatePem }), keys, [tenant.certificatePem])
+        .keyId,
+      email!.id,
+    );
+    refuses('CPI_WSS_NO_MATCHING_KEY', () =>
+      verifyAndDecrypt(withIssuerName(multi!.certificatePem, 'CN=Multi CA,OU=Ops,L=Berlin,O=Example,C=DE'), keys, [
+        tenant.certificatePem,
+      ]),
+    );
+    refuses(
+      'CPI_WSS_MALFORMED_MESSAGE',
+      () =>
+        verifyAndDecrypt(
+          withIssuerName(email!.certificatePem, 'E=pki@example.org,CN=Example Issuing CA,O=Example PKI,C=DE'),
+          keys,
+          [tenant.certificatePem],
+        ),
+      ['E=pki@example.org'],
+    );
+  });
 
   test('the generic SOAP fault reveals nothing of the error detail', () => {
     const fault = genericSoapFault('1.1');

@@ -50,6 +50,8 @@ for (const form of KEY_IDENTIFIER_FORMS) for (const set of OUR_SETS) OURS_TO_WSS
 // Known limitation of WSS4J 1.6 (kept as the last job; asserted separately below).
 OURS_TO_WSS4J.push({ form: 'IssuerSerial', name: 'xmlenc11 rsa-oaep SHA-256', options: { keyTransport: 'rsa-oaep' } });
 const XMLENC11_OAEP_JOB = OURS_TO_WSS4J.length - 1;
+// wsu:Created 200 s and 400 s ago, each with a one-hour Expires: WSS4J's own 300 s limit on Created decides.
+const TIMESTAMP_AGES_S = [200, 400];
 
 const WSS4J_SETS: { name: string; sym: string; kt: string; digest?: string }[] = [
   { name: 'aes256-gcm', sym: `${XENC11}aes256-gcm`, kt: `${XENC}rsa-oaep-mgf1p` },
@@ -75,8 +77,8 @@ describe('WSS4J 1.6 interop', () => {
     const tenantPem = harness.file('tenant.pem', tenant.certificatePem);
     const receiverPem = harness.file('receiver.pem', receiverNew.certificatePem);
     const plain = harness.file('plain.xml', soapEnvelope(SAMPLE_BODY));
-    received = harness.batch(
-      OURS_TO_WSS4J.map((c, i) => ({
+    received = harness.batch([
+      ...OURS_TO_WSS4J.map((c, i) => ({
         command: 'receive' as const,
         args: {
           '--keystore': receiverP12,
@@ -93,7 +95,24 @@ describe('WSS4J 1.6 interop', () => {
           ),
         },
       })),
-    );
+      ...TIMESTAMP_AGES_S.map((age) => ({
+        command: 'receive' as const,
+        args: {
+          '--keystore': receiverP12,
+          '--storepass': PASSWORD,
+          '--trust': tenantPem,
+          '--in': harness.file(
+            `created-${age}s-ago.xml`,
+            signAndEncrypt(soapEnvelope(SAMPLE_BODY), {
+              encryptionCertificatePem: receiverNew.certificatePem,
+              signing: tenant,
+              now: new Date(Date.now() - age * 1000),
+              timestampTtlSeconds: 3600,
+            }),
+          ),
+        },
+      })),
+    ]);
     sent = harness.batch(
       WSS4J_TO_OURS.map((c) => ({
         command: 'send' as const,
@@ -116,6 +135,12 @@ describe('WSS4J 1.6 interop', () => {
     test('WSS4J 1.6 refuses XML Encryption 1.1 rsa-oaep key transport: use rsa-oaep-mgf1p (the default) for such receivers', () => {
       const result = received[XMLENC11_OAEP_JOB]!;
       assert.match(result.error ?? '', /not supported: http:\/\/www\.w3\.org\/2009\/xmlenc11#rsa-oaep/);
+    });
+
+    test('WSS4J refuses a wsu:Created older than 300 s even when Expires is an hour later (timestampTtlSeconds does not help)', () => {
+      const [young, old] = received.slice(OURS_TO_WSS4J.length);
+      assert.equal(young!.error, undefined, young!.error);
+      assert.match(old!.error ?? '', /security semantics of the message have expired/);
     });
 
     OURS_TO_WSS4J.slice(0, XMLENC11_OAEP_JOB).forEach((c, i) => {

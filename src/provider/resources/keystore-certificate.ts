@@ -1,16 +1,21 @@
 // cpi_keystore_certificate: a certificate entry in the tenant keystore (alias → X.509). Changing the certificate
 // exchanges it in place under the same alias, as SAP's renewal procedure requires; the certificate is checked at
-// plan time so that a bad one never reaches the tenant.
+// plan time so that a bad one never reaches the tenant. The exchange is a compare-and-swap against the live alias
+// (expected_previous_fingerprint_sha256) and keeps the alias rule (docs/alias-rule.md); deleting an alias that a
+// deployed iFlow uses is refused.
 import { CpiError } from '../../errors';
+import { enforceAliasRule } from '../alias-observation';
 import type { CertificateInfo } from '../../pki/certificate-info';
 import { toHexAlias } from '../../tenant/hex-alias';
 import type { KeystoreEntry } from '../../tenant/keystore';
-import { isUnknown, type ObjectValue } from '../cty';
+import { isUnknown, UNKNOWN, type ObjectValue } from '../cty';
 import type { ProviderClients } from '../provider-config';
+import { receiverBlock } from '../receiver-settings';
 import type { CallContext, ResourceType } from '../resource';
-import { validateAlias } from './alias';
+import { validateAlias } from '../../rules/alias';
 
 const DEFAULT_EXPIRY_WARNING_DAYS = 30;
+const DEFAULT_MIN_VALIDITY_DAYS = 30;
 
 // Certificate code (node-forge) is loaded on first use: most provider launches never parse a certificate.
 const pki = async () => ({
@@ -50,9 +55,14 @@ export async function parseCertificateAttribute(pem: string, attribute = 'certif
   }
 }
 
+/**
+ * The certificate's own rules. `arriving`: the certificate is about to be put under the alias (create or
+ * exchange), so it must also have at least min_validity_days left; one already there only warns as it ages.
+ */
 async function checkCertificate(
   config: ObjectValue,
   ctx: CallContext<ProviderClients>,
+  arriving = false,
 ): Promise<CertificateInfo | undefined> {
   if (typeof config.certificate_pem !== 'string') return undefined;
   const { assertNoErrors, checkEncryptionCertificate } = await pki();
@@ -62,10 +72,110 @@ async function checkCertificate(
     expiryWarningDays:
       typeof config.expiry_warning_days === 'number' ? config.expiry_warning_days : DEFAULT_EXPIRY_WARNING_DAYS,
     label: 'certificate_pem',
+    ...(arriving
+      ? {
+          minValidityDays:
+            typeof config.min_validity_days === 'number' ? config.min_validity_days : DEFAULT_MIN_VALIDITY_DAYS,
+        }
+      : {}),
   });
   assertNoErrors(findings, ['certificate_pem']);
   for (const w of findings) ctx.warn(`${w.code}: certificate_pem`, w.detail, ['certificate_pem']);
   return info;
+}
+
+/** A SHA-256 fingerprint in the tenant's form (colon-separated upper-case hex), from any common spelling. */
+function canonicalFingerprint(value: string, attribute: string): string {
+  const hex = value.replace(/[:\s]/g, '').toUpperCase();
+  if (!/^[0-9A-F]{64}$/.test(hex)) {
+    throw new CpiError(
+      'CPI_VALUE_INVALID',
+      `${attribute} "${value}" is not a SHA-256 fingerprint (64 hex digits, colons allowed)`,
+      [attribute],
+    );
+  }
+  return hex.match(/../g)!.join(':');
+}
+
+function optionalFingerprint(config: ObjectValue, attribute: string): string | undefined {
+  const value = config[attribute];
+  return typeof value === 'string' ? canonicalFingerprint(value, attribute) : undefined;
+}
+
+/** The certificate must be the one of the receiver key it is meant for, when that key's fingerprint is given. */
+function checkMeantFor(config: ObjectValue, info: CertificateInfo): void {
+  const expected = optionalFingerprint(config, 'receiver_key_fingerprint_sha256');
+  if (expected !== undefined && expected !== info.fingerprintSha256) {
+    throw new CpiError(
+      'CPI_ALIAS_CERTIFICATE_KEY_MISMATCH',
+      `certificate_pem has SHA-256 fingerprint ${info.fingerprintSha256} (subject "${info.subjectDn}"), but the receiver key it is meant for has ${expected}`,
+      ['certificate_pem'],
+    );
+  }
+}
+
+/**
+ * Compare-and-swap: the exchange proceeds only while the live alias holds the certificate it replaces
+ * (expected_previous_fingerprint_sha256) or already the new one. Anything else means another renewal or a person
+ * moved the alias, and exchanging would silently undo their change.
+ */
+async function checkCompareAndSwap(
+  planned: ObjectValue,
+  info: CertificateInfo,
+  live: string | undefined,
+): Promise<void> {
+  const expected = optionalFingerprint(planned, 'expected_previous_fingerprint_sha256');
+  if (expected === undefined || live === expected || live === info.fingerprintSha256) return;
+  throw new CpiError(
+    'CPI_RENEWAL_ALIAS_CONFLICT',
+    `alias "${String(planned.alias)}" holds ${live ? `the certificate with SHA-256 fingerprint ${live}` : 'no certificate'}, neither the one this exchange replaces (expected_previous_fingerprint_sha256 = ${expected}) nor the new one (${info.fingerprintSha256}); nothing was changed`,
+    ['expected_previous_fingerprint_sha256'],
+  );
+}
+
+/** What the alias holds now; `fresh` lists the keystore again (apply-time re-checks). */
+async function liveFingerprint(
+  alias: string,
+  ctx: CallContext<ProviderClients>,
+  fresh = false,
+): Promise<string | undefined> {
+  const { tenant } = ctx.provider();
+  if (fresh) tenant.forgetListing();
+  return (await tenant.keystoreEntry(alias, ctx.signal))?.fingerprintSha256;
+}
+
+/** The checks that guard putting `info` under the alias: compare-and-swap, then the alias rule. */
+async function guardExchange(
+  planned: ObjectValue,
+  info: CertificateInfo,
+  ctx: CallContext<ProviderClients>,
+  fresh: boolean,
+): Promise<boolean> {
+  const alias = String(planned.alias);
+  const live = await liveFingerprint(alias, ctx, fresh);
+  if (live === info.fingerprintSha256) return false;
+  await checkCompareAndSwap(planned, info, live);
+  await enforceAliasRule(
+    ctx,
+    {
+      alias,
+      receiver: planned.receiver,
+      change: { kind: 'exchange', toFingerprintSha256: info.fingerprintSha256 },
+      attribute: ['certificate_pem'],
+      what: `putting the certificate ${info.fingerprintSha256} under alias "${alias}"`,
+    },
+    { fresh },
+  );
+  return true;
+}
+
+/** Deleting the alias (destroy, removal, or a rename that replaces it) is refused while a deployed iFlow uses it. */
+async function guardRemoval(state: ObjectValue, ctx: CallContext<ProviderClients>, what: string, fresh = false) {
+  await enforceAliasRule(
+    ctx,
+    { alias: String(state.alias), receiver: state.receiver, change: { kind: 'remove' }, attribute: ['alias'], what },
+    { fresh },
+  );
 }
 
 function stateFrom(
@@ -93,7 +203,14 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
     description:
       "A certificate entry in the tenant keystore, such as the receiver's encryption certificate under the alias that " +
       'a SOAP receiver channel names as "Public Key Alias for Encryption". Changing `certificate_pem` exchanges the ' +
-      'certificate in place, keeping the alias. Import with the alias as ID.',
+      'certificate in place, keeping the alias. The exchange is a compare-and-swap: with ' +
+      '`expected_previous_fingerprint_sha256` it proceeds only while the alias holds that certificate or already the ' +
+      'new one. Given the `receiver` block, creating or exchanging is refused while an iFlow that uses the alias is ' +
+      'deployed and the receiver has no active key for the new certificate (docs/alias-rule.md). Destroying the ' +
+      'resource, or renaming the alias (which replaces it), is refused with `CPI_ALIAS_IN_USE` while a deployed iFlow ' +
+      'uses the alias: deleting it would make those iFlows fail, and releasing it silently would leave an alias in use ' +
+      'that nobody manages; to stop managing it without deleting it, run `terraform state rm`. Import with the alias ' +
+      'as ID.',
     block: {
       attributes: {
         alias: {
@@ -122,7 +239,32 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
           default: DEFAULT_EXPIRY_WARNING_DAYS,
           description: `Warn at plan time when the certificate expires within this many days. Defaults to \`${DEFAULT_EXPIRY_WARNING_DAYS}\`.`,
         },
+        min_validity_days: {
+          type: 'number',
+          optional: true,
+          computed: true,
+          default: DEFAULT_MIN_VALIDITY_DAYS,
+          description: `Refuse a certificate about to be put under the alias (create or exchange) with fewer days of validity left (at least 1). Defaults to \`${DEFAULT_MIN_VALIDITY_DAYS}\`.`,
+        },
+        expected_previous_fingerprint_sha256: {
+          type: 'string',
+          optional: true,
+          description:
+            'SHA-256 fingerprint of the certificate this exchange replaces. The exchange proceeds only while the alias holds it or already the new certificate; otherwise it is refused at plan with `CPI_RENEWAL_ALIAS_CONFLICT` (another renewal or a person moved the alias). Defaults to no check.',
+        },
+        receiver_key_fingerprint_sha256: {
+          type: 'string',
+          optional: true,
+          description:
+            "SHA-256 fingerprint of the receiver key's certificate this alias is meant for; a different `certificate_pem` is refused with `CPI_ALIAS_CERTIFICATE_KEY_MISMATCH`. Defaults to no check.",
+        },
         id: { type: 'string', computed: true, description: 'The alias.' },
+        exchanged_at: {
+          type: 'string',
+          computed: true,
+          description:
+            'When this resource last put a certificate under the alias (RFC 3339): set at create and re-timed by every exchange, including a rollback and a second exchange. Retention of the replaced key counts from here.',
+        },
         hexalias: {
           type: 'string',
           computed: true,
@@ -146,21 +288,52 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
           description: 'Owner as the tenant reports it, e.g. `Tenant Administrator`.',
         },
       },
+      blocks: {
+        // The receiver whose keys decrypt for this certificate. Given, the alias rule is checked against its keys;
+        // without it only the tenant side is checked and a warning says so.
+        receiver: { ...receiverBlock, minItems: 0, maxItems: 0 },
+      },
     },
   },
 
   async validate(config, ctx) {
     if (typeof config.alias === 'string') validateAlias(config.alias, ['alias']);
+    optionalFingerprint(config, 'expected_previous_fingerprint_sha256');
+    optionalFingerprint(config, 'receiver_key_fingerprint_sha256');
+    if (typeof config.min_validity_days === 'number') {
+      const days = config.min_validity_days;
+      if (!Number.isInteger(days) || days < 1 || days > 3650) {
+        throw new CpiError(
+          'CPI_VALUE_INVALID',
+          `min_validity_days ${days} is not a whole number from 1 to 3650; a certificate under the alias must stay valid for at least a day`,
+          ['min_validity_days'],
+        );
+      }
+    }
     await checkCertificate(config, ctx);
   },
 
   async plan({ prior, proposed, config }, ctx) {
     const planned = { ...proposed };
-    const info = await checkCertificate(config, ctx);
-    if (!info || typeof planned.alias !== 'string') return { planned };
+    if (typeof config.certificate_pem !== 'string' || typeof planned.alias !== 'string') {
+      return { planned: { ...planned, exchanged_at: UNKNOWN } };
+    }
+    const info = await parseCertificateAttribute(config.certificate_pem);
+    const renamed = prior !== null && prior.alias !== planned.alias;
+    const creating = prior === null || renamed;
+    const arriving = creating || prior.fingerprint_sha256 !== info.fingerprintSha256;
+    await checkCertificate(config, ctx, arriving);
+    checkMeantFor(config, info);
     Object.assign(planned, certificateFacts(info), { id: planned.alias, hexalias: toHexAlias(planned.alias) });
+    if (renamed) {
+      await guardRemoval(
+        prior,
+        ctx,
+        `renaming the alias replaces the entry, deleting "${String(prior.alias)}" before "${planned.alias}" is created`,
+      );
+    }
     const { tenant } = ctx.provider();
-    if (prior === null || prior.alias !== planned.alias) {
+    if (creating) {
       // Create: an alias already taken by another certificate is refused now, not half-way through an apply.
       const existing = await tenant.keystoreEntry(planned.alias, ctx.signal);
       if (existing && existing.fingerprintSha256 !== info.fingerprintSha256) {
@@ -171,7 +344,7 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
         );
       }
       planned.owner = existing?.owner ?? (isUnknown(planned.owner) ? planned.owner : null);
-    } else if (prior.fingerprint_sha256 !== info.fingerprintSha256 && typeof prior.certificate_pem === 'string') {
+    } else if (arriving && typeof prior.certificate_pem === 'string') {
       // Exchange: the receiver must be able to tell old and new key apart (DESIGN.md §3.5).
       const { assertNoErrors, checkRenewal } = await pki();
       const old = await parseCertificateAttribute(prior.certificate_pem);
@@ -180,7 +353,13 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
       for (const w of findings) ctx.warn(`${w.code}: certificate_pem`, w.detail, ['certificate_pem']);
       planned.owner = prior.owner ?? null;
     }
+    const exchanging = arriving && (await guardExchange(planned, info, ctx, false));
+    planned.exchanged_at = exchanging || creating ? UNKNOWN : (prior.exchanged_at ?? null);
     return { planned };
+  },
+
+  async planDestroy(prior, ctx) {
+    await guardRemoval(prior, ctx, `destroying alias "${String(prior.alias)}"`);
   },
 
   async create(planned, ctx) {
@@ -191,12 +370,13 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
     const client = await tenant.tenant();
     // After a crash between the tenant's answer and Terraform saving state, the entry is already there: adopt it.
     const existing = await client.getKeystoreEntry(alias, { signal: ctx.signal });
-    const entry =
-      existing && existing.fingerprintSha256 === info.fingerprintSha256
-        ? existing
-        : await client.putCertificate(alias, pem, { update: false, fingerprintVerified: true, signal: ctx.signal });
+    let entry = existing;
+    if (!existing || existing.fingerprintSha256 !== info.fingerprintSha256) {
+      await guardExchange(planned, info, ctx, true);
+      entry = await client.putCertificate(alias, pem, { update: false, fingerprintVerified: true, signal: ctx.signal });
+    }
     tenant.forgetListing();
-    return stateFrom(alias, pem, entry, planned, info);
+    return { ...stateFrom(alias, pem, entry, planned, info), exchanged_at: ctx.now().toISOString() };
   },
 
   async read(state, ctx) {
@@ -218,17 +398,26 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
     const pem = String(planned.certificate_pem);
     const info = await parseCertificateAttribute(pem);
     const { tenant } = ctx.provider();
-    const entry =
-      prior.fingerprint_sha256 === info.fingerprintSha256
-        ? await tenant.keystoreEntry(alias, ctx.signal)
-        : await (
+    let entry: KeystoreEntry | undefined;
+    let exchangedAt = prior.exchanged_at ?? null;
+    if (prior.fingerprint_sha256 === info.fingerprintSha256) {
+      entry = await tenant.keystoreEntry(alias, ctx.signal);
+    } else {
+      // Re-checked against the live alias and receiver: the plan may be minutes old.
+      const exchanging = await guardExchange(planned, info, ctx, true);
+      entry = exchanging
+        ? await (
             await tenant.tenant()
-          ).putCertificate(alias, pem, { update: true, fingerprintVerified: true, signal: ctx.signal });
+          ).putCertificate(alias, pem, { update: true, fingerprintVerified: true, signal: ctx.signal })
+        : await tenant.keystoreEntry(alias, ctx.signal);
+      exchangedAt = ctx.now().toISOString();
+    }
     tenant.forgetListing();
-    return stateFrom(alias, pem, entry, planned, info);
+    return { ...stateFrom(alias, pem, entry, planned, info), exchanged_at: exchangedAt };
   },
 
   async delete(state, ctx) {
+    await guardRemoval(state, ctx, `destroying alias "${String(state.alias)}"`, true);
     const { tenant } = ctx.provider();
     await (await tenant.tenant()).deleteKeystoreEntry(String(state.alias), { signal: ctx.signal });
     tenant.forgetListing();
@@ -248,7 +437,15 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
       alias,
       entry.certificatePem,
       entry,
-      { allow_same_key: false, expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS },
+      {
+        allow_same_key: false,
+        expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
+        min_validity_days: DEFAULT_MIN_VALIDITY_DAYS,
+        expected_previous_fingerprint_sha256: null,
+        receiver_key_fingerprint_sha256: null,
+        receiver: null,
+        exchanged_at: null,
+      },
       info,
     );
   },

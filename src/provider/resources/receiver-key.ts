@@ -10,11 +10,16 @@ import type { ProviderClients } from '../provider-config';
 import { receiverBlock, receiverSettingsFrom } from '../receiver-settings';
 import type { CallContext, ResourceType } from '../resource';
 import type { ReceiverBackend, ReceiverKey } from '../../receiver/receiver-backend';
+import {
+  DEFAULT_RECEIVER_KEY_ALGORITHM,
+  RECEIVER_KEY_ALGORITHMS,
+  RECEIVER_KEY_STATES,
+  validateKeyName,
+} from '../../rules/receiver-key';
+import { MIN_RETENTION_DAYS } from '../../rules/retention';
+import { parseRfc3339, RFC3339_EXAMPLE } from '../../rules/time';
 
-const DEFAULT_ALGORITHM = 'RSA-2048';
 const DEFAULT_VALIDITY_DAYS = 730;
-const ALGORITHMS = ['RSA-2048', 'RSA-3072', 'RSA-4096'];
-const STATES = ['active', 'retired'];
 /** A key generated retired is retired at its creation; backends may record the two a moment apart. */
 const GENERATED_RETIRED_TOLERANCE_MS = 60_000;
 /** Attributes fixed for the key's life: the certificate and its facts change only with a new key. */
@@ -34,7 +39,6 @@ const LOCATION = ['kind', 'url', 'keystore_path', 'archive_path'];
 const receiverModules = async () => ({
   ...(await import('../../receiver/open-backend')),
   ...(await import('../../receiver/key-retention')),
-  ...(await import('../../receiver/key-name')),
   ...(await import('../../pki/certificate-info')),
 });
 
@@ -45,14 +49,11 @@ export async function backendFor(block: unknown, attribute = 'receiver'): Promis
 
 function parseTime(value: unknown, attribute: string): Date | undefined {
   if (typeof value !== 'string') return undefined;
-  const date = new Date(value);
-  if (
-    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
-    Number.isNaN(date.getTime())
-  ) {
+  const date = parseRfc3339(value);
+  if (date === undefined) {
     throw new CpiError(
       'CPI_VALUE_INVALID',
-      `${attribute} "${value}" is not an RFC 3339 time such as 2026-09-30T00:00:00Z`,
+      `${attribute} "${value}" is not an RFC 3339 time such as ${RFC3339_EXAMPLE}`,
       [attribute],
     );
   }
@@ -162,8 +163,9 @@ export const receiverKey: ResourceType<ProviderClients> = {
           optional: true,
           computed: true,
           requiresReplace: true,
-          default: DEFAULT_ALGORITHM,
-          description: `Key algorithm: \`RSA-2048\`, \`RSA-3072\` or \`RSA-4096\`. Changing it creates a new key. Defaults to \`${DEFAULT_ALGORITHM}\`.`,
+          default: DEFAULT_RECEIVER_KEY_ALGORITHM,
+          oneOf: RECEIVER_KEY_ALGORITHMS,
+          description: `Key algorithm. Changing it creates a new key. Defaults to \`${DEFAULT_RECEIVER_KEY_ALGORITHM}\`.`,
         },
         validity_days: {
           type: 'number',
@@ -178,6 +180,7 @@ export const receiverKey: ResourceType<ProviderClients> = {
           optional: true,
           computed: true,
           default: 'active',
+          oneOf: RECEIVER_KEY_STATES,
           description:
             '`active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place. Defaults to `active`.',
         },
@@ -185,8 +188,7 @@ export const receiverKey: ResourceType<ProviderClients> = {
           type: 'string',
           optional: true,
           computed: true,
-          description:
-            'RFC 3339 time before which a retired key may not be deleted; at least 90 days after its retirement. Defaults to the retirement time plus 90 days.',
+          description: `RFC 3339 time before which a retired key may not be deleted; at least ${MIN_RETENTION_DAYS} days after its retirement. Defaults to the retirement time plus ${MIN_RETENTION_DAYS} days.`,
         },
         early_destruction_reason: {
           type: 'string',
@@ -232,18 +234,7 @@ export const receiverKey: ResourceType<ProviderClients> = {
   },
 
   async validate(config) {
-    const { validateKeyName } = await receiverModules();
     if (typeof config.key_name === 'string') validateKeyName(config.key_name);
-    if (typeof config.algorithm === 'string' && !ALGORITHMS.includes(config.algorithm)) {
-      throw new CpiError(
-        'CPI_VALUE_INVALID',
-        `algorithm "${config.algorithm}" is not one of ${ALGORITHMS.join(', ')}`,
-        ['algorithm'],
-      );
-    }
-    if (typeof config.state === 'string' && !STATES.includes(config.state)) {
-      throw new CpiError('CPI_VALUE_INVALID', `state "${config.state}" is not "active" or "retired"`, ['state']);
-    }
     if (config.validity_days !== null && !isUnknown(config.validity_days)) {
       const days = Number(config.validity_days);
       if (!Number.isInteger(days) || days < 1 || days > 36500) {

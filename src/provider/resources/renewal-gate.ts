@@ -19,7 +19,7 @@ import type { ProviderClients } from '../provider-config';
 import { receiverBlock, receiverSettingsFrom } from '../receiver-settings';
 import type { CallContext, ResourceType } from '../resource';
 import type { BlockSpec } from '../schema';
-import { validateAlias } from './alias';
+import { validateAlias } from '../../rules/alias';
 
 const DEFAULT_MODE = 'all';
 const CONFIRMATIONS_ROOT = 'renewals';

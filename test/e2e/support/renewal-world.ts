@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { startEmulators, type RunningEmulators } from '../../../src/cli/emulator-command';
+import { startEmulators, type RunningEmulators } from '../../../src/emulator/start-emulators';
 import { DEMO_RENEWAL_ID, DEMO_WORLD, prepareWorld } from '../../../src/demo/renewal-demo';
 import { TrafficGenerator } from '../../../src/demo/traffic-generator';
 import type { KeyCounters } from '../../../src/emulator/receiver-emulator';

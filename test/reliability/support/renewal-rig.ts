@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, EncryptionCertificateRenewal, type ReceiverBackendSettings } from '../../../constructs';
-import { startEmulators, type RunningEmulators } from '../../../src/cli/emulator-command';
+import { startEmulators, type RunningEmulators } from '../../../src/emulator/start-emulators';
 import type { FaultSettings } from '../../../src/emulator/faults';
 import { DEMO_RENEWAL_ID, DEMO_WORLD, demoRenewalProps, prepareWorld } from '../../../src/demo/renewal-demo';
 import { PROVIDER_VERSION } from '../../../src/provider/cpi-provider';

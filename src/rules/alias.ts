@@ -1,11 +1,17 @@
-// The rules a keystore alias must meet before anything is sent to the tenant.
-import { CpiError } from '../../errors';
-import { isSapOwnedAlias } from '../../tenant/hex-alias';
-import type { AttributePath } from '../resource';
+// What a keystore alias must be before anything is sent to the tenant; constructs check it at synth, the provider
+// at validate and plan, the tenant client before a write.
+import { CpiError } from '../errors';
 
-const MAX_ALIAS_LENGTH = 250; // KeystoreEntry.Alias is String(250) in SAP's API definition
+/** Longest alias the tenant stores (`KeystoreEntry.Alias` is String(250) in SAP's API definition). */
+export const MAX_ALIAS_LENGTH = 250;
 
-export function validateAlias(alias: string, attribute: AttributePath): void {
+/** Aliases SAP owns: the tenant answers 403 to any change of them, so we refuse before sending. */
+export function isSapOwnedAlias(alias: string): boolean {
+  return alias.startsWith('sap_') || ['hcicertificate', 'hcicertificate1', 'hcimsgcertificate'].includes(alias);
+}
+
+/** Throws CPI_ALIAS_INVALID (or CPI_TENANT_ALIAS_RESERVED) saying what is wrong with the alias. */
+export function validateAlias(alias: string, attribute: readonly (string | number)[]): void {
   if (alias.trim() === '') throw new CpiError('CPI_ALIAS_INVALID', 'the alias is empty', attribute);
   if (alias.length > MAX_ALIAS_LENGTH) {
     throw new CpiError(

@@ -1,0 +1,140 @@
+// What a third-party client generated from SAP's API definitions does must work against the emulated tenant: its
+// token request (client credentials in the query string, empty body), then one call of every operation the
+// emulator serves, each assembled only from the definitions and each answer validated against them.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { makeCertificate } from './support/certificates';
+import { eventually, Harness, hex, sapContract } from './support/emulator-harness';
+import { GeneratedClient } from './support/generated-client';
+
+const ca = makeCertificate('Generated Client CA', undefined, true);
+const partner = makeCertificate('partner.example.test');
+
+describe('a client generated from SAP API definitions', { timeout: 120_000 }, () => {
+  let h: Harness;
+  let client: GeneratedClient;
+  before(async () => {
+    h = await Harness.start({
+      iflows: [
+        { id: 'OrderToReceiver', packageId: 'Orders' },
+        { id: 'BrokenFlow', packageId: 'Orders', deployed: true, deployError: 'Receiver channel has no certificate' },
+      ],
+      certificates: [{ alias: 'receiver_ca', pem: ca.pem }],
+      deployDelayMs: 100,
+      undeployDelayMs: 100,
+    });
+    client = new GeneratedClient(await sapContract(), h.emulator.apiUrl, h.emulator.credentials);
+  });
+  after(() => h.close());
+
+  test('gets its token with the client credentials in the query string of a body-less POST', async () => {
+    await client.authenticate();
+    assert.ok(h.log.some((line) => line.endsWith('client authenticated by query')));
+  });
+
+  test('manages keystore entries: list, read, download, import, size, backup, restore, delete', async () => {
+    const list = await client.invoke('GET /KeystoreEntries');
+    assert.ok(list.json.d.results.some((e: { Alias: string }) => e.Alias === 'receiver_ca'));
+    const one = await client.invoke("GET /KeystoreEntries('{Hexalias}')", { path: { Hexalias: hex('receiver_ca') } });
+    assert.equal(one.json.d.Alias, 'receiver_ca');
+    const pem = await client.invoke("GET /KeystoreEntries('{Hexalias}')/Certificate/$value", {
+      path: { Hexalias: hex('receiver_ca') },
+    });
+    assert.match(pem.text, /BEGIN CERTIFICATE/);
+    const size = Number(
+      (await client.invoke("GET /Keystores('{KeystoreName}')/Size/$value", { path: { KeystoreName: 'system' } })).text,
+    );
+    const imported = await client.invoke("PUT /CertificateResources('{Hexalias}')/$value", {
+      path: { Hexalias: hex('partner_enc') },
+      query: { fingerprintVerified: 'true' },
+      body: partner.pem,
+    });
+    assert.equal(imported.status, 204);
+    const keystore = await client.invoke("GET /Keystores('{KeystoreName}')", { path: { KeystoreName: 'system' } });
+    assert.equal(keystore.json.d.Size, size + 1);
+    const backup = await client.invoke('POST /KeystoreResources', { body: '{"Name":"backup_admin_system"}' });
+    assert.equal(backup.status, 200);
+    const deleted = await client.invoke("DELETE /KeystoreEntries('{Hexalias}')", {
+      path: { Hexalias: hex('partner_enc') },
+    });
+    assert.equal(deleted.status, 204);
+    const restored = await client.invoke("PUT /KeystoreResources('system')", {
+      query: { retrieveBackup: 'backup_admin_system' },
+      body: '{"Resource":null}',
+    });
+    assert.equal(restored.status, 200);
+    assert.ok(h.emulator.state.keystoreEntries().some((e) => e.alias === 'partner_enc'));
+  });
+
+  test('finds iFlows through packages and changes a configuration parameter', async () => {
+    const packages = await client.invoke('GET /IntegrationPackages');
+    assert.ok(packages.json.d.results.some((p: { Id: string }) => p.Id === 'Orders'));
+    await client.invoke("GET /IntegrationPackages('{Id}')", { path: { Id: 'Orders' } });
+    const iflows = await client.invoke("GET /IntegrationPackages('{Id}')/IntegrationDesigntimeArtifacts", {
+      path: { Id: 'Orders' },
+    });
+    assert.deepEqual(
+      iflows.json.d.results.map((a: { Id: string }) => a.Id),
+      ['BrokenFlow', 'OrderToReceiver'],
+    );
+    await client.invoke(
+      "GET /IntegrationPackages('{Id}')/IntegrationDesigntimeArtifacts(Id='{ArtifactId}',Version='{ArtifactVersion}')",
+      { path: { Id: 'Orders', ArtifactId: 'OrderToReceiver', ArtifactVersion: 'active' } },
+    );
+    const iflow = { Id: 'OrderToReceiver' };
+    const artifact = await client.invoke("GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')", {
+      path: iflow,
+    });
+    assert.equal(artifact.json.d.PackageId, 'Orders');
+    const configurations = await client.invoke(
+      "GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/Configurations",
+      { path: iflow },
+    );
+    const count = await client.invoke(
+      "GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/Configurations/$count",
+      { path: iflow },
+    );
+    assert.equal(count.text, String(configurations.json.d.results.length));
+    const updated = await client.invoke(
+      "PUT /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/$links/Configurations('{ParameterKey}')",
+      { path: { ...iflow, ParameterKey: 'Receiver_Address' }, body: '{"ParameterValue":"http://127.0.0.1:9/other"}' },
+    );
+    assert.equal(updated.status, 202);
+  });
+
+  test('deploys, follows the task and the runtime status, reads error information, undeploys', async () => {
+    const deploy = await client.invoke('POST /DeployIntegrationDesigntimeArtifact', {
+      query: { Id: "'OrderToReceiver'" },
+    });
+    assert.equal(deploy.status, 202);
+    await eventually(async () => {
+      const task = await client.invoke("GET /BuildAndDeployStatus(TaskId='{taskId}')", {
+        path: { taskId: deploy.text },
+      });
+      return task.json.d.Status === 'SUCCESS' ? true : undefined;
+    });
+    await eventually(async () => {
+      const runtime = await client.invoke("GET /IntegrationRuntimeArtifacts('{Id}')", {
+        path: { Id: 'OrderToReceiver' },
+      });
+      return runtime.json.d.Status === 'STARTED' ? true : undefined;
+    });
+    const all = await client.invoke('GET /IntegrationRuntimeArtifacts');
+    const count = await client.invoke('GET /IntegrationRuntimeArtifacts/$count');
+    assert.equal(count.text, String(all.json.d.results.length));
+    const failed = await client.invoke("GET /IntegrationRuntimeArtifacts('{Id}')/ErrorInformation/$value", {
+      path: { Id: 'BrokenFlow' },
+    });
+    assert.equal(failed.json.message.messageText, 'Receiver channel has no certificate');
+    const started = await client.invoke("GET /IntegrationRuntimeArtifacts('{Id}')/ErrorInformation/$value", {
+      path: { Id: 'OrderToReceiver' },
+    });
+    assert.equal(started.status, 204);
+    const undeploy = await client.invoke("DELETE /IntegrationRuntimeArtifacts('{Id}')", { path: { Id: 'BrokenFlow' } });
+    assert.equal(undeploy.status, 202);
+  });
+
+  test('has now called every operation the emulator serves, each answered as SAP defines it', () => {
+    assert.deepEqual([...client.invoked].sort(), [...h.emulator.servedOperations].sort());
+  });
+});
