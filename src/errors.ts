@@ -416,6 +416,14 @@ export const ERRORS = registry({
       'The message timestamp is missing, not exactly one signed wsu:Timestamp in wsse:Security, too old, expired or in the future',
     fix: 'Have the sender add a signed Timestamp (CPI does with "Sign and Encrypt"); check the clocks of sender and receiver.',
   },
+  CPI_URL_NOT_HTTPS: {
+    summary: 'A URL that would receive credentials (tenant, token endpoint, receiver admin API) is plain http to a remote host',
+    fix: 'Use the https:// URL of that service; plain http is accepted only to localhost, 127.0.0.1 or [::1] (the emulators).',
+  },
+  CPI_SECRET_ENV_NAME_INVALID: {
+    summary: 'A receiver secret is to be read from an environment variable outside the documented prefix CPI_RECEIVER_',
+    fix: 'Put the receiver password or admin token into a variable named CPI_RECEIVER_<NAME> and name that one (or leave the attribute unset for the default).',
+  },
   CPI_WSS_REPLAYED: {
     summary: 'The message (its signature) was received before: a replay',
     fix: 'Send a new message; a sender that retries must sign again (CPI does, with a fresh Timestamp).',

@@ -44,13 +44,7 @@ import {
   textOf,
   unindexSubtree,
 } from './xml-dom';
-import {
-  digestAlgorithmOf,
-  verifyReferences,
-  verifySignedInfo,
-  type VerifiedReference,
-  type VerifiedSignedInfo,
-} from './xml-signature';
+import { verifyReferences, verifySignedInfo, type VerifiedReference, type VerifiedSignedInfo } from './xml-signature';
 
 /** Options of {@link verifyAndDecrypt}. */
 export interface VerifyAndDecryptOptions {
@@ -148,8 +142,8 @@ export function verifyAndDecrypt(
   if (signature) {
     const pinned = trustedSigners.map((pem) => readCertificate(pem));
     const signer = pinnedSigner(signature, pinned, ctx.ids);
+    if (!legacy) refuseSha1(signature);
     const info = verifySignedInfo(signature, signer.publicKey);
-    if (!legacy) refuseSha1(info);
     const timestamp = signedTimestamp(timestamps, security, info, ctx.ids);
     const createdMs = checkTimestamp(timestamp, now, skewMs, maxAgeMs);
     options.replayCache?.admit(
@@ -300,8 +294,10 @@ function pinnedSigner(
   return signer;
 }
 
-function refuseSha1(info: VerifiedSignedInfo): void {
-  const used = [info.signatureAlgorithm, ...info.references.map(digestAlgorithmOf)].find((uri) => SHA1_URIS.has(uri));
+/** Refuses SHA-1 in SignatureMethod or any DigestMethod, before the signature costs anything. */
+function refuseSha1(signature: Element): void {
+  const methods = descendants(signature).filter((e) => is(e, NS.ds, 'SignatureMethod') || is(e, NS.ds, 'DigestMethod'));
+  const used = methods.map((m) => m.getAttribute('Algorithm') ?? '').find((uri) => SHA1_URIS.has(uri));
   if (used) {
     throw new CpiError(
       'CPI_WSS_LEGACY_ALGORITHM',
