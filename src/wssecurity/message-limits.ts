@@ -68,26 +68,34 @@ export function checkMessageLimits(xml: string, limits: MessageLimits = DEFAULT_
           if (c === quote) quote = 0;
         } else if (c === QUOTE || c === APOS) quote = c;
         else if (c === GT || c === LT) break;
+        else if (c === 0x78 /* x */ && isSpace(xml.charCodeAt(j - 1)) && xml.startsWith('xmlns', j)) {
+          // counted as the tag is read, so that a tag with thousands of declarations stops at the limit
+          if (++declarations > limits.maxNamespaceDeclarations)
+            exceeded('namespace declarations', limits.maxNamespaceDeclarations);
+        }
       }
       if (j >= xml.length || xml.charCodeAt(j) !== GT) return; // unterminated: the parser refuses it
-      const tag = xml.slice(i + 1, j);
       if (++elements > limits.maxElements) exceeded('elements', limits.maxElements);
       if (xml.charCodeAt(j - 1) !== SLASH && ++depth > limits.maxDepth)
         exceeded('levels of nested elements', limits.maxDepth);
-      const name = /^[^\s/>]+/.exec(tag)?.[0] ?? '';
-      if (name === 'EncryptedKey' || name.endsWith(':EncryptedKey')) {
+      let nameEnd = i + 1;
+      while (nameEnd < j && !isNameEnd(xml.charCodeAt(nameEnd))) nameEnd++;
+      if (xml.startsWith('EncryptedKey', nameEnd - 12) && (nameEnd - 12 === i + 1 || xml[nameEnd - 13] === ':')) {
         if (++encryptedKeys > limits.maxEncryptedKeys) exceeded('EncryptedKey elements', limits.maxEncryptedKeys);
-      }
-      if (tag.includes('xmlns')) {
-        declarations += (tag.match(/\sxmlns(?::[^\s=]*)?\s*=/g) ?? []).length;
-        if (declarations > limits.maxNamespaceDeclarations)
-          exceeded('namespace declarations', limits.maxNamespaceDeclarations);
       }
       i = j;
     }
     if (i === -1) return;
     i = xml.indexOf('<', i + 1);
   }
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+function isNameEnd(c: number): boolean {
+  return isSpace(c) || c === SLASH || c === GT;
 }
 
 function skipTo(xml: string, end: string, from: number): number {
