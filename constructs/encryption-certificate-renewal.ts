@@ -1,18 +1,24 @@
-// L3: a whole renewal of a receiver's encryption certificate, as one Terraform stack per stage (DESIGN.md §3.4).
+// L3: a whole renewal of a receiver's encryption certificate, as one Terraform stack per stage.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CpiError } from '../src/errors';
-import { renderRunbook } from '../src/renewal/runbook';
+import { factsNeeded, type GateRequirement, type GateSpec } from '../src/renewal/gate';
 import {
-  MIN_RETENTION_DAYS,
+  manifestFileName,
+  MANIFEST_FORMAT,
+  type ManifestReceiver,
+  type RenewalManifest,
+} from '../src/renewal/manifest';
+import { renderRunbook } from '../src/renewal/runbook';
+import { MIN_RETENTION_DAYS } from '../src/rules/retention';
+import {
   renewalStages,
   stageStackName,
-  type EvidenceRequirement,
-  type GateSpec,
-  type Party,
   type RenewalVariant,
+  type StageName,
   type StageSpec,
 } from '../src/renewal/stages';
+import { type Party } from '../src/renewal/party';
 import { CpiProvider } from './bindings';
 import {
   App,
@@ -29,7 +35,7 @@ import {
 import { IntegrationFlowDeployment } from './integration-flow-deployment';
 import { ReceiverDecryptionKey, RECEIVER_KEY_ALGORITHMS, type ReceiverKeyAlgorithm } from './receiver-decryption-key';
 import type { ReceiverBackendSettings } from './receiver-backend-settings';
-import { PARTIES, RenewalGate, type GateConfirmation, type RenewalGateProps } from './renewal-gate';
+import { RenewalGate, validateRequirements, type RenewalGateProps } from './renewal-gate';
 import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
 import { invalidProp, requireAlias, requireInteger, requireNonEmpty, requireOneOf, requireTime } from './validation';
 
@@ -80,15 +86,15 @@ export interface DowntimeWindow {
   readonly end: string;
 }
 
-/** Evidence a gate requires instead of the stage table's default; the requirements combine by `mode`. */
-export interface GateEvidenceOverride {
+/** A gate's requirements instead of the stage table's, in the one gate model (src/renewal/gate.ts). */
+export interface GateOverride {
   /**
-   * `all`: every requirement must hold; `any`: one suffices (a `not_before` requirement always must hold).
+   * `all`: every requirement must hold; `any`: one suffices (a not_before requirement always must hold).
    * @default - the stage table's mode for this gate
    */
-  readonly mode?: 'all' | 'any';
+  readonly mode?: GateSpec['mode'];
   /** The requirements, e.g. `[{ kind: 'probe' }, { kind: 'confirmation', party: 'receiver-admin' }]`. */
-  readonly requirements: readonly EvidenceRequirement[];
+  readonly requirements: readonly GateRequirement[];
 }
 
 export interface EncryptionCertificateRenewalProps {
@@ -125,7 +131,12 @@ export interface EncryptionCertificateRenewalProps {
    * Evidence per gate (by gate name, e.g. `exchange-certificate`), replacing the stage table's default.
    * @default - the evidence of src/renewal/stages.ts
    */
-  readonly gateEvidence?: Readonly<Record<string, GateEvidenceOverride>>;
+  readonly gateEvidence?: Readonly<Record<string, GateOverride>>;
+  /**
+   * Stack names by stage name, where `<renewalId>-<n>-<stage>` does not suit (status reads them from the manifest).
+   * @default - `<renewalId>-<n>-<stage>` for every stage
+   */
+  readonly stackNames?: Readonly<Partial<Record<StageName, string>>>;
   /**
    * Directory of the stacks' local state files, relative to the directory synth runs in.
    * @default 'state'
@@ -208,127 +219,107 @@ export class EncryptionCertificateRenewal extends Construct {
     const gates = new Map<string, RenewalGate>();
     let newKey: ReceiverDecryptionKey | undefined;
     let exchangedAt: string | undefined;
-    // The stack whose state the cleanup continues: the one that retired the old key.
+    // The stage whose state the cleanup continues: the one that retired the old key.
     let retiringStage: StageSpec | undefined;
+
+    // What each stage builds, by stage name: the compiler checks that every stage of the table is handled.
+    const build: { readonly [K in StageName]: (stack: TerraformStack, after: ITerraformDependable[]) => void } = {
+      'prepare-receiver': (stack, after) => {
+        newKey = new ReceiverDecryptionKey(stack, 'new-key', {
+          receiver: props.receiver,
+          keyName: props.newKey.name,
+          algorithm: props.newKey.algorithm,
+          subject: props.newKey.subject,
+          validityDays: props.newKey.validityDays,
+          // Single-key: the receiver must not decrypt with the new key before the tenant has switched.
+          state: props.variant === 'overlap' ? 'active' : 'retired',
+          dependsOn: after,
+        });
+        new TerraformOutput(stack, 'new_certificate_pem', {
+          value: newKey.certificatePem,
+          staticId: true,
+          description: 'The new certificate to hand to the tenant.',
+        });
+        new TerraformOutput(stack, 'new_fingerprint_sha256', {
+          value: newKey.fingerprintSha256,
+          staticId: true,
+          description: 'SHA-256 fingerprint of the new certificate, for confirmations.',
+        });
+      },
+      'exchange-certificate': (stack, after) => {
+        const certificate = new TenantKeystoreCertificate(stack, 'certificate', {
+          alias: props.alias,
+          certificatePem: required(newKey).certificatePem,
+          // The tenant already holds the old certificate under the alias: exchange it in place.
+          adoptExisting: true,
+          dependsOn: after,
+        });
+        // Records when the alias switched; retention counts from here. Replaced (re-timed) only if the
+        // certificate under the alias changes again; later plans keep the first time.
+        const exchange = new DataResource(stack, 'exchanged-at', {
+          input: { exchanged_at: Fn.timestamp() },
+          triggersReplace: { fingerprint_sha256: certificate.fingerprintSha256 },
+          lifecycle: { ignoreChanges: ['input'] },
+          dependsOn: [...after, certificate.resource],
+        });
+        exchangedAt = exchange.getStringAttribute('output.exchanged_at');
+        new TerraformOutput(stack, 'exchanged_at', {
+          value: exchangedAt,
+          staticId: true,
+          description: 'When the tenant alias switched to the new certificate (RFC 3339).',
+        });
+      },
+      'retire-old-key': (stack, after) => {
+        this.oldKey(stack, 'retired', after);
+      },
+      'stop-sending': (stack, after) => this.iflows(stack, false, after),
+      'switch-receiver-key': (stack, after) => {
+        const switched = this.switchedNewKey(stack, after);
+        // Add before remove: the old key is retired only once the new one decrypts, so that the receiver never
+        // holds no active key (a kill between the two would otherwise leave it unable to decrypt anything).
+        this.oldKey(stack, 'retired', [...after, switched.resource]);
+      },
+      'resume-sending': (stack, after) => this.iflows(stack, true, after),
+      cleanup: (stack, after) => {
+        // Everything the retiring stage manages except the old key stays as it is (see the class comment).
+        if (retiringStage?.name === 'switch-receiver-key') this.switchedNewKey(stack, after);
+      },
+    };
 
     for (const stage of this.stages) {
       // Stacks are children of the app, not of this construct: cdktf records a stack's dependencies by construct
       // path, and the CLI matches them against stack names, which only agree at the top level.
-      const stack = new TerraformStack(this.app, stageStackName(this.renewalId, stage));
+      const stack = new TerraformStack(this.app, this.stackName(stage));
       const previous = stacks.at(-1);
       if (previous) stack.addDependency(previous);
       stacks.push(stack);
-      const statePath =
-        stage.name === 'cleanup' && retiringStage ? this.statePath(stack, retiringStage) : this.statePath(stack, stage);
-      new LocalBackend(stack, { path: statePath });
+      const stateOwner = stage.name === 'cleanup' && retiringStage ? retiringStage : stage;
+      new LocalBackend(stack, { path: this.statePath(stack, stateOwner) });
       new CpiProvider(stack, 'cpi', {
         tenantUrl: props.tenant?.tenantUrl,
         caCertificatePem: props.tenant?.caCertificatePem,
         requestsPerSecond: props.tenant?.requestsPerSecond,
       });
 
-      const gate = stage.gate ? this.gate(stack, stage, stage.gate, newKey, exchangedAt) : undefined;
+      const gate = stage.gate ? this.gate(stack, stage.gate, required(newKey), exchangedAt) : undefined;
       if (gate) gates.set(stage.name, gate);
-      const after: ITerraformDependable[] = gate ? [gate.resource] : [];
-
-      switch (stage.name) {
-        case 'prepare-receiver': {
-          newKey = new ReceiverDecryptionKey(stack, 'new-key', {
-            receiver: props.receiver,
-            keyName: props.newKey.name,
-            algorithm: props.newKey.algorithm,
-            subject: props.newKey.subject,
-            validityDays: props.newKey.validityDays,
-            // Single-key: the receiver must not decrypt with the new key before the tenant has switched.
-            state: props.variant === 'overlap' ? 'active' : 'retired',
-            dependsOn: after,
-          });
-          new TerraformOutput(stack, 'new_certificate_pem', {
-            value: newKey.certificatePem,
-            staticId: true,
-            description: 'The new certificate to hand to the tenant.',
-          });
-          new TerraformOutput(stack, 'new_fingerprint_sha256', {
-            value: newKey.fingerprintSha256,
-            staticId: true,
-            description: 'SHA-256 fingerprint of the new certificate, for confirmations.',
-          });
-          break;
-        }
-        case 'exchange-certificate': {
-          const certificate = new TenantKeystoreCertificate(stack, 'certificate', {
-            alias: props.alias,
-            certificatePem: required(newKey).certificatePem,
-            // The tenant already holds the old certificate under the alias: exchange it in place.
-            adoptExisting: true,
-            dependsOn: after,
-          });
-          // Records when the alias switched; retention counts from here. Replaced (re-timed) only if the
-          // certificate under the alias changes again; later plans keep the first time.
-          const exchange = new DataResource(stack, 'exchanged-at', {
-            input: { exchanged_at: Fn.timestamp() },
-            triggersReplace: { fingerprint_sha256: certificate.fingerprintSha256 },
-            lifecycle: { ignoreChanges: ['input'] },
-            dependsOn: [...after, certificate.resource],
-          });
-          exchangedAt = exchange.getStringAttribute('output.exchanged_at');
-          new TerraformOutput(stack, 'exchanged_at', {
-            value: exchangedAt,
-            staticId: true,
-            description: 'When the tenant alias switched to the new certificate (RFC 3339).',
-          });
-          break;
-        }
-        case 'retire-old-key': {
-          this.oldKey(stack, 'retired', after);
-          retiringStage = stage;
-          break;
-        }
-        case 'stop-sending':
-        case 'resume-sending': {
-          for (const iflowId of props.iflowIds) {
-            new IntegrationFlowDeployment(stack, `iflow-${iflowId}`, {
-              iflowId,
-              deployed: stage.name === 'resume-sending',
-              adoptExisting: true,
-              dependsOn: after,
-            });
-          }
-          break;
-        }
-        case 'switch-receiver-key': {
-          const switched = this.switchedNewKey(stack, after);
-          // Add before remove: the old key is retired only once the new one decrypts, so that the receiver never
-          // holds no active key (a kill between the two would otherwise leave it unable to decrypt anything).
-          this.oldKey(stack, 'retired', [...after, switched.resource]);
-          retiringStage = stage;
-          break;
-        }
-        case 'cleanup': {
-          // Everything the retiring stage manages except the old key stays as it is (see the class comment).
-          if (retiringStage?.name === 'switch-receiver-key') this.switchedNewKey(stack, after);
-          break;
-        }
-        default:
-          throw new CpiError(
-            'CPI_CONSTRUCTS_PROPS_INVALID',
-            `${NAME}: the stage table has a stage "${stage.name}" this construct does not know`,
-          );
-      }
+      build[stage.name](stack, gate ? [gate.resource] : []);
+      if (stage.name === 'retire-old-key' || stage.name === 'switch-receiver-key') retiringStage = stage;
     }
     this.stacks = stacks;
     this.gates = gates;
     this.newKey = required(newKey);
     this.exchangedAt = required(exchangedAt);
 
-    if (props.writeRunbook ?? true) {
-      const first = stacks[0]!;
-      Aspects.of(first).add({
-        visit: (node: IConstruct) => {
-          if (node === first) this.writeRunbook();
-        },
-      });
-    }
+    // The manifest (and the runbook) are written when the app synthesizes: an aspect of the first stack runs then.
+    const first = stacks[0]!;
+    Aspects.of(first).add({
+      visit: (node: IConstruct) => {
+        if (node !== first) return;
+        if (props.writeRunbook ?? true) this.writeRunbook();
+        this.writeManifest();
+      },
+    });
   }
 
   /** The runbook of this renewal (Markdown). */
@@ -348,6 +339,7 @@ export class EncryptionCertificateRenewal extends Construct {
       downtimeWindow: props.downtimeWindow,
       retentionDays: props.retentionDays ?? MIN_RETENTION_DAYS,
       stages: this.stages,
+      stackNames: Object.fromEntries(this.stages.map((stage) => [stage.name, this.stackName(stage)])),
       stacksDir: relative(process.cwd(), join(this.app.outdir, 'stacks')) || '.',
       confirmationsDir: props.confirmationsDir ?? 'renewals',
     });
@@ -362,7 +354,7 @@ export class EncryptionCertificateRenewal extends Construct {
   }
 
   private statePath(stack: TerraformStack, owner: StageSpec): string {
-    const stateFile = resolve(this.props.stateDir ?? 'state', `${stageStackName(this.renewalId, owner)}.tfstate`);
+    const stateFile = resolve(this.props.stateDir ?? 'state', `${this.stackName(owner)}.tfstate`);
     return relative(this.stackDir(stack), stateFile);
   }
 
@@ -371,79 +363,144 @@ export class EncryptionCertificateRenewal extends Construct {
     return resolve(this.app.outdir, 'stacks', stack.node.id);
   }
 
+  /** The manifest `cpi-renewal status` reads: the renewal as declared, with paths relative to the output directory. */
+  manifest(): RenewalManifest {
+    const { props } = this;
+    const outdir = resolve(this.app.outdir);
+    const fromOutdir = (path: string) => relative(outdir, path) || '.';
+    const receiver: ManifestReceiver =
+      props.receiver.kind === 'embedded'
+        ? {
+            kind: 'embedded',
+            url: props.receiver.url,
+            ...(props.receiver.adminTokenEnv ? { adminTokenEnv: props.receiver.adminTokenEnv } : {}),
+          }
+        : {
+            kind: 'pkcs12',
+            keystorePath: resolve(props.receiver.keystorePath),
+            archivePath: resolve(props.receiver.archivePath),
+            ...(props.receiver.passwordEnv ? { passwordEnv: props.receiver.passwordEnv } : {}),
+          };
+    const parties = new Set<Party>();
+    for (const stage of this.stages) {
+      parties.add(stage.party);
+      for (const p of stage.gate?.waitsFor ?? []) parties.add(p);
+    }
+    const retiring = this.stages.find((s) => s.name === 'retire-old-key' || s.name === 'switch-receiver-key');
+    const exchange = this.stages.find((s) => s.name === 'exchange-certificate')!;
+    return {
+      format: MANIFEST_FORMAT,
+      renewalId: this.renewalId,
+      variant: props.variant,
+      alias: props.alias,
+      iflowIds: [...props.iflowIds],
+      newKeyName: props.newKey.name,
+      oldKeyName: props.oldKeyName,
+      parties: [...parties],
+      retentionDays: props.retentionDays ?? MIN_RETENTION_DAYS,
+      ...(props.downtimeWindow ? { downtimeWindow: { ...props.downtimeWindow } } : {}),
+      receiver,
+      tenant: {
+        ...(props.tenant?.tenantUrl ? { tenantUrl: props.tenant.tenantUrl } : {}),
+        ...(props.tenant?.caCertificatePem ? { caCertificatePem: props.tenant.caCertificatePem } : {}),
+        ...(props.tenant?.requestsPerSecond ? { requestsPerSecond: props.tenant.requestsPerSecond } : {}),
+      },
+      confirmationsDir: fromOutdir(this.confirmationsDir()),
+      runbook: `RUNBOOK-${this.renewalId}.md`,
+      facts: {
+        newCertificatePem: { stage: this.stages[0]!.name, output: 'new_certificate_pem' },
+        exchangedAt: { stage: exchange.name, output: 'exchanged_at' },
+      },
+      stages: this.stages.map((stage, i) => ({
+        index: stage.index,
+        name: stage.name,
+        title: stage.title,
+        party: stage.party,
+        stack: this.stackName(stage),
+        stackDir: fromOutdir(this.stackDir(this.stacks[i]!)),
+        ...(stage.name === 'cleanup' && retiring ? { continuesStateOf: retiring.name } : {}),
+        ...(stage.gate ? { gate: stage.gate } : {}),
+      })),
+    };
+  }
+
+  /** Writes `renewal-<renewalId>.json` into the app's output directory; returns its path. */
+  writeManifest(): string {
+    mkdirSync(this.app.outdir, { recursive: true });
+    const file = join(this.app.outdir, manifestFileName(this.renewalId));
+    writeFileSync(file, `${JSON.stringify(this.manifest(), null, 2)}\n`);
+    return file;
+  }
+
+  private stackName(stage: StageSpec): string {
+    return this.props.stackNames?.[stage.name] ?? stageStackName(this.renewalId, stage);
+  }
+
+  /** Where `cpi-renewal confirm` writes this renewal's confirmations (absolute). */
+  private confirmationsDir(): string {
+    return resolve(this.props.confirmationsDir ?? 'renewals', this.renewalId, 'confirmations');
+  }
+
+  /** The gate in front of a stage, given the renewal's facts its requirements refer to (and only those). */
   private gate(
     stack: TerraformStack,
-    stage: StageSpec,
     spec: GateSpec,
-    newKey: ReceiverDecryptionKey | undefined,
+    newKey: ReceiverDecryptionKey,
     exchangedAt: string | undefined,
   ): RenewalGate {
     const { props } = this;
-    const key = required(newKey);
-    const gateProps: {
-      confirmations: GateConfirmation[];
-      probe?: RenewalGateProps['probe'];
-      tenantAlias?: RenewalGateProps['tenantAlias'];
-      iflowState?: RenewalGateProps['iflowState'];
-      notBefore?: string;
-    } = { confirmations: [] };
-    for (const requirement of spec.requirements) {
-      switch (requirement.kind) {
-        case 'confirmation':
-          gateProps.confirmations.push({ party: requirement.party, fingerprintSha256: key.fingerprintSha256 });
-          break;
-        case 'probe':
-          gateProps.probe = { certificatePem: key.certificatePem, receiver: props.receiver };
-          break;
-        case 'tenant_alias':
-          if (requirement.certificate === 'old') {
-            invalidProp(
-              NAME,
-              `gateEvidence["${spec.name}"]`,
-              requirement,
-              "tenant_alias evidence for the new certificate; the old certificate's fingerprint is not known to the renewal",
-            );
-          }
-          gateProps.tenantAlias = { alias: props.alias, fingerprintSha256: key.fingerprintSha256 };
-          break;
-        case 'iflow_state':
-          gateProps.iflowState = { iflowIds: props.iflowIds, state: requirement.state };
-          break;
-        case 'not_before':
-          if (requirement.moment === 'window_start') {
-            if (!props.downtimeWindow)
-              throw new CpiError(
-                'CPI_CONSTRUCTS_WINDOW_INVALID',
-                `${NAME}: gate "${spec.name}" waits for the downtime window, but downtimeWindow is not set`,
-              );
-            gateProps.notBefore = props.downtimeWindow.start;
-          } else {
-            if (!exchangedAt)
-              invalidProp(
-                NAME,
-                `gateEvidence["${spec.name}"]`,
-                requirement,
-                'retention_end only on gates after the exchange-certificate stage',
-              );
-            gateProps.notBefore = Fn.timeadd(exchangedAt, `${(props.retentionDays ?? MIN_RETENTION_DAYS) * 24}h`);
-          }
-          break;
-      }
+    const needed = new Set(spec.requirements.flatMap(factsNeeded));
+    const facts: Partial<RenewalGateProps> = {};
+    if (needed.has('new_certificate_pem')) Object.assign(facts, { newCertificatePem: newKey.certificatePem });
+    if (needed.has('alias')) Object.assign(facts, { alias: props.alias });
+    if (needed.has('iflow_ids')) Object.assign(facts, { iflowIds: props.iflowIds });
+    if (needed.has('receiver')) Object.assign(facts, { receiver: props.receiver });
+    if (needed.has('old_fingerprint_sha256'))
+      invalidProp(
+        NAME,
+        `gateEvidence["${spec.name}"]`,
+        spec.requirements,
+        "tenant_alias evidence for the new certificate; the old certificate's fingerprint is not known to the renewal",
+      );
+    if (needed.has('window_start')) {
+      if (!props.downtimeWindow)
+        throw new CpiError(
+          'CPI_CONSTRUCTS_WINDOW_INVALID',
+          `${NAME}: gate "${spec.name}" waits for the downtime window, but downtimeWindow is not set`,
+        );
+      Object.assign(facts, { windowStart: props.downtimeWindow.start });
     }
-    const waitsFor = [...new Set<Party>([...toArray(spec.waitsFor), ...gateProps.confirmations.map((c) => c.party)])];
-    return new RenewalGate(stack, `gate-${stage.name}`, {
+    if (needed.has('exchanged_at')) {
+      if (!exchangedAt)
+        invalidProp(
+          NAME,
+          `gateEvidence["${spec.name}"]`,
+          spec.requirements,
+          'retention_end only on gates after the exchange-certificate stage',
+        );
+      Object.assign(facts, { exchangedAt, retentionDays: props.retentionDays ?? MIN_RETENTION_DAYS });
+    }
+    return new RenewalGate(stack, `gate-${spec.name}`, {
       renewalId: this.renewalId,
       gate: spec.name,
-      waitsFor,
-      action: spec.waitingFor,
+      waitsFor: spec.waitsFor,
       mode: spec.mode,
-      confirmationsDir: relative(
-        this.stackDir(stack),
-        resolve(props.confirmationsDir ?? 'renewals', this.renewalId, 'confirmations'),
-      ),
-      ...gateProps,
-      confirmations: gateProps.confirmations.length > 0 ? gateProps.confirmations : undefined,
+      requirements: spec.requirements,
+      confirmationsDir: relative(this.stackDir(stack), this.confirmationsDir()),
+      ...facts,
     });
+  }
+
+  /** The stop/resume stages: every iFlow of the renewal undeployed or deployed. */
+  private iflows(stack: TerraformStack, deployed: boolean, after: ITerraformDependable[]): void {
+    for (const iflowId of this.props.iflowIds) {
+      new IntegrationFlowDeployment(stack, `iflow-${iflowId}`, {
+        iflowId,
+        deployed,
+        adoptExisting: true,
+        dependsOn: after,
+      });
+    }
   }
 
   private oldKey(
@@ -529,51 +586,23 @@ function validateProps(props: EncryptionCertificateRenewalProps): string {
     }
   }
   for (const [gate, override] of Object.entries(props.gateEvidence ?? {})) {
-    if (override.requirements.length === 0)
-      invalidProp(NAME, `gateEvidence["${gate}"].requirements`, [], 'at least one requirement');
     if (override.mode !== undefined) requireOneOf(NAME, `gateEvidence["${gate}"].mode`, override.mode, ['all', 'any']);
-    override.requirements.forEach((r, i) => {
-      if (r.kind === 'confirmation')
-        requireOneOf(NAME, `gateEvidence["${gate}"].requirements[${i}].party`, r.party, PARTIES);
-    });
+    validateRequirements(NAME, `gateEvidence["${gate}"].requirements`, override.requirements);
   }
   return renewalId;
 }
 
-function withGateOverride(stage: StageSpec, override: GateEvidenceOverride | undefined): StageSpec {
+function withGateOverride(stage: StageSpec, override: GateOverride | undefined): StageSpec {
   if (!stage.gate || !override) return stage;
+  // A confirmation adds its party to those the gate waits for.
+  const confirming = override.requirements.flatMap((r) => (r.kind === 'confirmation' ? [r.party] : []));
   const gate: GateSpec = {
     ...stage.gate,
+    waitsFor: [...new Set<Party>([...stage.gate.waitsFor, ...confirming])],
     mode: override.mode ?? stage.gate.mode,
     requirements: override.requirements,
-    waitingFor: describeRequirements(override.requirements, override.mode ?? stage.gate.mode),
   };
   return { ...stage, gate };
-}
-
-/** One line for the closed-gate error and the runbook, e.g. "a probe succeeds or the tenant administrator confirms". */
-export function describeRequirements(requirements: readonly EvidenceRequirement[], mode: 'all' | 'any'): string {
-  const parts = requirements.map((r) => {
-    switch (r.kind) {
-      case 'confirmation':
-        return `the ${r.party.replace('-', ' ').replace('admin', 'administrator')} confirms`;
-      case 'probe':
-        return 'the receiver decrypts a probe encrypted for the new certificate';
-      case 'tenant_alias':
-        return `the tenant alias holds the ${r.certificate} certificate`;
-      case 'iflow_state':
-        return `every iFlow that uses the alias is ${r.state}`;
-      case 'not_before':
-        return r.moment === 'window_start'
-          ? 'the downtime window has begun'
-          : 'the retention period after the exchange has ended';
-    }
-  });
-  return parts.join(mode === 'any' ? ' or ' : ' and ');
-}
-
-function toArray(parties: Party | readonly Party[]): readonly Party[] {
-  return typeof parties === 'string' ? [parties] : parties;
 }
 
 function required<T>(value: T | undefined): T {

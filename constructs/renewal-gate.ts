@@ -1,6 +1,19 @@
-// L2: the gate in front of a renewal stage. It waits for another party and opens on evidence the provider checks
-// at plan and again at apply: confirmations, a probe of the receiver, the tenant alias, the iFlows' state, a time.
-import { type Party } from '../src/renewal/stages';
+// L2: the gate in front of a renewal stage. It waits for another party and opens on the requirements of the one
+// gate model (src/renewal/gate.ts), which the provider checks at plan and again at apply: confirmations, a probe of
+// the receiver, the certificate under the tenant alias, the iFlows' state, a moment. The other props are the
+// renewal's values those requirements refer to.
+import {
+  CERTIFICATE_ROLES,
+  GATE_MODES,
+  GATE_MOMENTS,
+  IFLOW_STATES,
+  REQUIREMENT_KINDS,
+  factsNeeded,
+  repeatedRequirements,
+  type GateMode,
+  type GateRequirement,
+} from '../src/renewal/gate';
+import { PARTY_TITLES, type Party } from '../src/renewal/party';
 import { CpiRenewalGate, type CpiProvider } from './bindings';
 import { Construct, type ITerraformDependable } from './cdktf';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
@@ -15,39 +28,7 @@ import {
 } from './validation';
 
 const NAME = 'RenewalGate';
-export const PARTIES: readonly Party[] = ['receiver-admin', 'tenant-admin', 'integration-developer'];
-
-/** A confirmation the gate waits for: a committed file by this party naming this certificate. */
-export interface GateConfirmation {
-  /** The party that must confirm. */
-  readonly party: Party;
-  /** SHA-256 fingerprint of the certificate the confirmation must name (usually a token). */
-  readonly fingerprintSha256: string;
-}
-
-/** A canary WS-Security message, encrypted for this certificate, must be decrypted by the receiver. */
-export interface GateProbe {
-  /** The certificate the canary is encrypted for (usually a token: the new key's certificate). */
-  readonly certificatePem: string;
-  /** The receiver backend to probe. */
-  readonly receiver: ReceiverBackendSettings;
-}
-
-/** The tenant alias must hold the certificate with this fingerprint. */
-export interface GateTenantAlias {
-  /** The keystore alias. */
-  readonly alias: string;
-  /** SHA-256 fingerprint the alias must hold. */
-  readonly fingerprintSha256: string;
-}
-
-/** Every one of these iFlows must be in this state. */
-export interface GateIflowState {
-  /** The iFlows' artifact IDs. */
-  readonly iflowIds: readonly string[];
-  /** `undeployed` (no runtime artifact) or `started`. */
-  readonly state: 'undeployed' | 'started';
-}
+export const PARTIES = Object.keys(PARTY_TITLES) as readonly Party[];
 
 export interface RenewalGateProps {
   /** The renewal the gate belongs to (confirmations name it). */
@@ -57,46 +38,58 @@ export interface RenewalGateProps {
   /** The parties whose action the gate waits for (at least one). */
   readonly waitsFor: readonly Party[];
   /**
-   * What the waited-for party must do, shown in the closed-gate error.
-   * @default - the provider describes the missing evidence
-   */
-  readonly action?: string;
-  /**
-   * `all`: every requirement must hold; `any`: one suffices. `notBefore` must hold in both modes.
+   * `all`: every requirement must hold; `any`: one suffices. A not_before requirement must hold in both modes.
    * @default 'all'
    */
-  readonly mode?: 'all' | 'any';
+  readonly mode?: GateMode;
+  /** What must hold, e.g. `[{ kind: 'probe' }, { kind: 'confirmation', party: 'receiver-admin' }]`. */
+  readonly requirements: readonly GateRequirement[];
+  /**
+   * The tenant keystore alias (for tenant_alias).
+   * @default - none
+   */
+  readonly alias?: string;
+  /**
+   * The renewal's new certificate, PEM (for confirmation, probe and tenant_alias new; usually a token).
+   * @default - none
+   */
+  readonly newCertificatePem?: string;
+  /**
+   * The certificate the alias held before the renewal (for tenant_alias old).
+   * @default - none
+   */
+  readonly oldFingerprintSha256?: string;
+  /**
+   * Every iFlow that uses the alias (for iflow_state).
+   * @default - none
+   */
+  readonly iflowIds?: readonly string[];
+  /**
+   * The receiver backend to probe (for probe).
+   * @default - none
+   */
+  readonly receiver?: ReceiverBackendSettings;
+  /**
+   * Start of the downtime window, RFC 3339 (for not_before window_start).
+   * @default - none
+   */
+  readonly windowStart?: string;
+  /**
+   * When the alias switched to the new certificate (for not_before retention_end; usually a token).
+   * @default - none
+   */
+  readonly exchangedAt?: string;
+  /**
+   * Days the old key is kept after the exchange (for not_before retention_end).
+   * @default - none
+   */
+  readonly retentionDays?: number;
   /**
    * Directory holding `<gate>.json` confirmation files, relative to the directory Terraform runs in (the stack's
    * directory under `cdktf.out/stacks/`).
    * @default - `renewals/<renewalId>/confirmations` (the provider's default)
    */
   readonly confirmationsDir?: string;
-  /**
-   * The gate stays closed before this moment (RFC 3339), e.g. the start of the downtime window.
-   * @default - no time condition
-   */
-  readonly notBefore?: string;
-  /**
-   * Confirmations the gate accepts.
-   * @default - none
-   */
-  readonly confirmations?: readonly GateConfirmation[];
-  /**
-   * A probe of the receiver.
-   * @default - none
-   */
-  readonly probe?: GateProbe;
-  /**
-   * A check of the tenant alias.
-   * @default - none
-   */
-  readonly tenantAlias?: GateTenantAlias;
-  /**
-   * A check of the iFlows' runtime state.
-   * @default - none
-   */
-  readonly iflowState?: GateIflowState;
   /**
    * What must be applied first.
    * @default - nothing
@@ -107,6 +100,41 @@ export interface RenewalGateProps {
    * @default - the stack's default `cpi` provider
    */
   readonly provider?: CpiProvider;
+}
+
+const PROP_OF_FACT: Readonly<Record<string, keyof RenewalGateProps>> = {
+  alias: 'alias',
+  new_certificate_pem: 'newCertificatePem',
+  old_fingerprint_sha256: 'oldFingerprintSha256',
+  iflow_ids: 'iflowIds',
+  receiver: 'receiver',
+  window_start: 'windowStart',
+  exchanged_at: 'exchangedAt',
+  retention_days: 'retentionDays',
+};
+
+/** Refuses a requirement list the provider would refuse, at synth, naming the prop. */
+export function validateRequirements(
+  construct: string,
+  prop: string,
+  requirements: readonly GateRequirement[],
+  waitsFor?: readonly Party[],
+): void {
+  if (requirements.length === 0) invalidProp(construct, prop, [], 'at least one requirement');
+  requirements.forEach((r, i) => {
+    requireOneOf(construct, `${prop}[${i}].kind`, r.kind, REQUIREMENT_KINDS);
+    if (r.kind === 'confirmation') {
+      requireOneOf(construct, `${prop}[${i}].party`, r.party, PARTIES);
+      if (waitsFor && !waitsFor.includes(r.party))
+        invalidProp(construct, `${prop}[${i}].party`, r.party, `one of waitsFor (${waitsFor.join(', ')})`);
+    }
+    if (r.kind === 'tenant_alias')
+      requireOneOf(construct, `${prop}[${i}].certificate`, r.certificate, CERTIFICATE_ROLES);
+    if (r.kind === 'iflow_state') requireOneOf(construct, `${prop}[${i}].state`, r.state, IFLOW_STATES);
+    if (r.kind === 'not_before') requireOneOf(construct, `${prop}[${i}].moment`, r.moment, GATE_MOMENTS);
+  });
+  const repeated = repeatedRequirements(requirements);
+  if (repeated.length > 0) invalidProp(construct, prop, repeated, 'each requirement once');
 }
 
 /** The hand-over in front of a stage: closed, the stage's plan fails naming the gate, the party and the action. */
@@ -120,44 +148,41 @@ export class RenewalGate extends Construct {
     this.gate = requireNonEmpty(NAME, 'gate', props.gate);
     if (props.waitsFor.length === 0) invalidProp(NAME, 'waitsFor', [], `at least one of ${PARTIES.join(', ')}`);
     props.waitsFor.forEach((party, i) => requireOneOf(NAME, `waitsFor[${i}]`, party, PARTIES));
-    if (props.mode !== undefined) requireOneOf(NAME, 'mode', props.mode, ['all', 'any']);
-    if (props.notBefore !== undefined) requireTime(NAME, 'notBefore', props.notBefore);
-    (props.confirmations ?? []).forEach((c, i) => {
-      requireOneOf(NAME, `confirmations[${i}].party`, c.party, PARTIES);
-      requireNonEmpty(NAME, `confirmations[${i}].fingerprintSha256`, c.fingerprintSha256);
-    });
-    if (props.probe) requirePem(NAME, 'probe.certificatePem', props.probe.certificatePem);
-    if (props.tenantAlias) requireAlias(NAME, 'tenantAlias.alias', props.tenantAlias.alias);
-    if (props.iflowState) {
-      if (isLiteral(props.iflowState.iflowIds) && props.iflowState.iflowIds.length === 0)
-        invalidProp(NAME, 'iflowState.iflowIds', [], 'at least one iFlow ID');
-      requireOneOf(NAME, 'iflowState.state', props.iflowState.state, ['undeployed', 'started']);
+    if (props.mode !== undefined) requireOneOf(NAME, 'mode', props.mode, GATE_MODES);
+    validateRequirements(NAME, 'requirements', props.requirements, props.waitsFor);
+    for (const r of props.requirements) {
+      const absent = factsNeeded(r)
+        .map((fact) => PROP_OF_FACT[fact]!)
+        .filter((name) => props[name] === undefined);
+      if (absent.length > 0)
+        invalidProp(
+          NAME,
+          absent.join(', '),
+          undefined,
+          `a value: the ${r.kind} requirement of gate "${props.gate}" refers to it`,
+        );
     }
-    const hasEvidence =
-      (props.confirmations?.length ?? 0) > 0 || props.probe || props.tenantAlias || props.iflowState || props.notBefore;
-    if (!hasEvidence)
-      invalidProp(
-        NAME,
-        `evidence of gate "${props.gate}"`,
-        null,
-        'at least one of confirmations, probe, tenantAlias, iflowState or notBefore',
-      );
+    if (props.windowStart !== undefined) requireTime(NAME, 'windowStart', props.windowStart);
+    if (props.newCertificatePem !== undefined) requirePem(NAME, 'newCertificatePem', props.newCertificatePem);
+    if (props.alias !== undefined) requireAlias(NAME, 'alias', props.alias);
+    if (props.iflowIds && isLiteral(props.iflowIds) && props.iflowIds.length === 0)
+      invalidProp(NAME, 'iflowIds', [], 'at least one iFlow ID');
 
     this.resource = new CpiRenewalGate(this, 'gate', {
       renewalId: props.renewalId,
       gate: this.gate,
       waitsFor: [...props.waitsFor],
-      action: props.action,
       mode: props.mode,
+      requirement: props.requirements.map((r) => ({ ...r })),
+      alias: props.alias,
+      newCertificatePem: props.newCertificatePem,
+      oldFingerprintSha256: props.oldFingerprintSha256,
+      iflowIds: props.iflowIds && [...props.iflowIds],
+      receiver: props.receiver && receiverBlockFrom(NAME, props.receiver),
+      windowStart: props.windowStart,
+      exchangedAt: props.exchangedAt,
+      retentionDays: props.retentionDays,
       confirmationsDir: props.confirmationsDir,
-      notBefore: props.notBefore,
-      confirmation: props.confirmations?.map((c) => ({ party: c.party, fingerprintSha256: c.fingerprintSha256 })),
-      probe: props.probe && {
-        certificatePem: props.probe.certificatePem,
-        receiver: receiverBlockFrom(NAME, props.probe.receiver),
-      },
-      tenantAlias: props.tenantAlias && { ...props.tenantAlias },
-      iflowState: props.iflowState && { iflowIds: [...props.iflowState.iflowIds], state: props.iflowState.state },
       dependsOn: props.dependsOn,
       provider: props.provider,
     });

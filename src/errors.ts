@@ -256,11 +256,11 @@ export const ERRORS = registry({
   },
   CPI_STATUS_STACK_UNREADABLE: {
     summary: 'A synthesized stage stack cannot be read by `cpi-renewal status`',
-    fix: 'Synthesize again with `cdktf synth`; status reads the stacks the EncryptionCertificateRenewal construct writes, with their local backend (stateDir).',
+    fix: 'Synthesize again with `cdktf synth`; status reads the renewal manifest (renewal-<id>.json) and the stacks the EncryptionCertificateRenewal construct writes beside it.',
   },
   CPI_STATUS_STATE_UNREADABLE: {
-    summary: 'A stage state file is not a Terraform state status can read',
-    fix: 'Check the named file: it must be the local state Terraform wrote for that stage (format version 4). Restore it from its .backup file if it was damaged.',
+    summary: 'The state of a stage cannot be read through terraform by `cpi-renewal status`',
+    fix: 'Run `terraform init` in the named stack directory (status runs `terraform state pull` there, so any backend works); if terraform reports a damaged state, restore it from its backup.',
   },
   // --- renewal gates (src/renewal) ---
   CPI_GATE_CLOSED: {
@@ -273,7 +273,7 @@ export const ERRORS = registry({
   },
   CPI_GATE_NO_EVIDENCE: {
     summary: 'The gate names no evidence to wait for',
-    fix: 'Give the gate at least one confirmation, probe, tenant_alias or iflow_state block, or a not_before time.',
+    fix: 'Give the gate at least one `requirement` block (kind confirmation, probe, tenant_alias, iflow_state or not_before).',
   },
   // --- receiver (src/receiver) ---
   CPI_RECEIVER_KEY_NAME_INVALID: {

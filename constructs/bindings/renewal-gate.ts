@@ -7,48 +7,33 @@ export interface CpiRenewalGateConfig extends TerraformMetaArguments {
   readonly renewalId: string;
   /** The gate's name: the name of the stage it opens, e.g. `exchange-certificate`; confirmations must name it. */
   readonly gate: string;
-  /** The parties whose action the gate waits for: `receiver-admin`, `tenant-admin`, `integration-developer`. */
+  /** The parties whose action the gate waits for. Allowed values: `receiver-admin`, `tenant-admin`, `integration-developer`. */
   readonly waitsFor: string[];
-  /** What the waited-for party must do, shown when the gate is closed. Defaults to the stage table's text for this gate, or to the list of missing evidence. */
-  readonly action?: string;
-  /** How the confirmation, probe, tenant_alias and iflow_state requirements combine: `all` or `any`; `not_before` must hold in both. Defaults to `all`. */
-  readonly mode?: string;
+  /** How the requirements combine: `all` or `any`; a `not_before` requirement must hold in both. Defaults to `all`. Allowed values: `all`, `any`. */
+  readonly mode?: 'all' | 'any' | (string & {});
   /** Directory holding `<gate>.json` confirmation files, relative to the working directory. Defaults to `renewals/<renewal_id>/confirmations`. */
   readonly confirmationsDir?: string;
-  /** The gate opens no earlier than this time (RFC 3339), e.g. the start of the downtime window or the end of retention. Defaults to no time condition. */
-  readonly notBefore?: string;
-  /** The `confirmation` block (list of blocks). */
-  readonly confirmation?: CpiRenewalGateConfirmation[];
-  /** The `probe` block (one block). */
-  readonly probe?: CpiRenewalGateProbe;
-  /** The `tenant_alias` block (one block). */
-  readonly tenantAlias?: CpiRenewalGateTenantAlias;
-  /** The `iflow_state` block (one block). */
-  readonly iflowState?: CpiRenewalGateIflowState;
+  /** The tenant keystore alias whose certificate the renewal exchanges (for `tenant_alias`). */
+  readonly alias?: string;
+  /** The renewal's new certificate (PEM): confirmations must name its fingerprint, the probe encrypts for it, `tenant_alias` `new` compares with it. */
+  readonly newCertificatePem?: string;
+  /** SHA-256 fingerprint of the certificate the alias held before the renewal (for `tenant_alias` `old`). */
+  readonly oldFingerprintSha256?: string;
+  /** Every iFlow (artifact ID) that uses the alias (for `iflow_state`). */
+  readonly iflowIds?: string[];
+  /** Start of the agreed downtime window, RFC 3339 (for `not_before` `window_start`). */
+  readonly windowStart?: string;
+  /** When the alias switched to the new certificate, RFC 3339 (for `not_before` `retention_end`). */
+  readonly exchangedAt?: string;
+  /** Days the old key is kept after the exchange (for `not_before` `retention_end`). */
+  readonly retentionDays?: number;
+  /** The `requirement` block (list of blocks). */
+  readonly requirement?: CpiRenewalGateRequirement[];
+  /** The `receiver` block (one block). */
+  readonly receiver?: CpiRenewalGateReceiver;
 }
 
-export interface CpiRenewalGateIflowState {
-  /** The iFlows (artifact IDs) that must all be in `state`. */
-  readonly iflowIds: string[];
-  /** `undeployed` (no runtime artifact) or `started`. */
-  readonly state: string;
-}
-
-export interface CpiRenewalGateTenantAlias {
-  /** The tenant keystore alias. */
-  readonly alias: string;
-  /** SHA-256 fingerprint of the certificate the alias must hold. */
-  readonly fingerprintSha256: string;
-}
-
-export interface CpiRenewalGateProbe {
-  /** The certificate a canary message is encrypted for; the receiver must decrypt it. */
-  readonly certificatePem: string;
-  /** The `receiver` block (one block, required). */
-  readonly receiver: CpiRenewalGateProbeReceiver;
-}
-
-export interface CpiRenewalGateProbeReceiver {
+export interface CpiRenewalGateReceiver {
   /** The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API). Allowed values: `pkcs12`, `embedded`. */
   readonly kind: 'pkcs12' | 'embedded' | (string & {});
   /** `embedded`: base URL of the receiver, e.g. `http://127.0.0.1:8081`. */
@@ -63,21 +48,30 @@ export interface CpiRenewalGateProbeReceiver {
   readonly passwordEnv?: string;
 }
 
-export interface CpiRenewalGateConfirmation {
-  /** The party who must confirm. */
-  readonly party: string;
-  /** SHA-256 fingerprint of the certificate the confirmation must name. */
-  readonly fingerprintSha256: string;
+export interface CpiRenewalGateRequirement {
+  /** What must hold. Allowed values: `confirmation`, `probe`, `tenant_alias`, `iflow_state`, `not_before`. */
+  readonly kind: 'confirmation' | 'probe' | 'tenant_alias' | 'iflow_state' | 'not_before' | (string & {});
+  /** `confirmation`: the party who must confirm (naming the new certificate). Allowed values: `receiver-admin`, `tenant-admin`, `integration-developer`. */
+  readonly party?: 'receiver-admin' | 'tenant-admin' | 'integration-developer' | (string & {});
+  /** `tenant_alias`: the certificate the alias must hold. Allowed values: `new`, `old`. */
+  readonly certificate?: 'new' | 'old' | (string & {});
+  /** `iflow_state`: the state of every iFlow of `iflow_ids` (`undeployed`: no runtime artifact). Allowed values: `undeployed`, `started`. */
+  readonly state?: 'undeployed' | 'started' | (string & {});
+  /** `not_before`: the moment (`retention_end` is `exchanged_at` plus `retention_days`). Allowed values: `window_start`, `retention_end`. */
+  readonly moment?: 'window_start' | 'retention_end' | (string & {});
 }
 
-function cpiRenewalGateConfirmationToTerraform(value: CpiRenewalGateConfirmation): Record<string, unknown> {
+function cpiRenewalGateRequirementToTerraform(value: CpiRenewalGateRequirement): Record<string, unknown> {
   return {
+    kind: value.kind,
     party: value.party,
-    fingerprint_sha256: value.fingerprintSha256,
+    certificate: value.certificate,
+    state: value.state,
+    moment: value.moment,
   };
 }
 
-function cpiRenewalGateProbeReceiverToTerraform(value: CpiRenewalGateProbeReceiver): Record<string, unknown> {
+function cpiRenewalGateReceiverToTerraform(value: CpiRenewalGateReceiver): Record<string, unknown> {
   return {
     kind: value.kind,
     url: value.url,
@@ -88,44 +82,26 @@ function cpiRenewalGateProbeReceiverToTerraform(value: CpiRenewalGateProbeReceiv
   };
 }
 
-function cpiRenewalGateProbeToTerraform(value: CpiRenewalGateProbe): Record<string, unknown> {
-  return {
-    certificate_pem: value.certificatePem,
-    receiver: value.receiver === undefined ? undefined : cpiRenewalGateProbeReceiverToTerraform(value.receiver),
-  };
-}
-
-function cpiRenewalGateTenantAliasToTerraform(value: CpiRenewalGateTenantAlias): Record<string, unknown> {
-  return {
-    alias: value.alias,
-    fingerprint_sha256: value.fingerprintSha256,
-  };
-}
-
-function cpiRenewalGateIflowStateToTerraform(value: CpiRenewalGateIflowState): Record<string, unknown> {
-  return {
-    iflow_ids: value.iflowIds,
-    state: value.state,
-  };
-}
-
 function cpiRenewalGateConfigToTerraform(value: CpiRenewalGateConfig): Record<string, unknown> {
   return {
     renewal_id: value.renewalId,
     gate: value.gate,
     waits_for: value.waitsFor,
-    action: value.action,
     mode: value.mode,
     confirmations_dir: value.confirmationsDir,
-    not_before: value.notBefore,
-    confirmation: value.confirmation?.map(cpiRenewalGateConfirmationToTerraform),
-    probe: value.probe === undefined ? undefined : cpiRenewalGateProbeToTerraform(value.probe),
-    tenant_alias: value.tenantAlias === undefined ? undefined : cpiRenewalGateTenantAliasToTerraform(value.tenantAlias),
-    iflow_state: value.iflowState === undefined ? undefined : cpiRenewalGateIflowStateToTerraform(value.iflowState),
+    alias: value.alias,
+    new_certificate_pem: value.newCertificatePem,
+    old_fingerprint_sha256: value.oldFingerprintSha256,
+    iflow_ids: value.iflowIds,
+    window_start: value.windowStart,
+    exchanged_at: value.exchangedAt,
+    retention_days: value.retentionDays,
+    requirement: value.requirement?.map(cpiRenewalGateRequirementToTerraform),
+    receiver: value.receiver === undefined ? undefined : cpiRenewalGateReceiverToTerraform(value.receiver),
   };
 }
 
-/** The gate in front of a renewal stage: the hand-over from the party who acted before. Evaluated when planned (on create and when its inputs change) and again at apply. While closed, plan and apply fail with `CPI_GATE_CLOSED`, naming the party who must act, what to do and the evidence found so far. Once open and applied, `opened_at` and `evidence` stay in state as the audit trail and the gate is not evaluated again. */
+/** The gate in front of a renewal stage: the hand-over from the party who acted before. Its `requirement` blocks say what must hold (a confirmation, a probe of the receiver, the certificate under the tenant alias, the iFlows' state, a moment); the other attributes are the renewal's values they refer to. Evaluated when planned (on create and when its inputs change) and again at apply. While closed, plan and apply fail with `CPI_GATE_CLOSED`, naming the party who must act, what to do and the evidence found so far. Once open and applied, `opened_at` and `evidence` stay in state as the audit trail and the gate is not evaluated again. */
 export class CpiRenewalGate extends TerraformResource {
   static readonly tfResourceType = 'cpi_renewal_gate';
   private readonly config: CpiRenewalGateConfig;
@@ -155,17 +131,12 @@ export class CpiRenewalGate extends TerraformResource {
     return this.getStringAttribute('gate');
   }
 
-  /** The parties whose action the gate waits for: `receiver-admin`, `tenant-admin`, `integration-developer`. */
+  /** The parties whose action the gate waits for. Allowed values: `receiver-admin`, `tenant-admin`, `integration-developer`. */
   get waitsFor(): string[] {
     return this.getListAttribute('waits_for');
   }
 
-  /** What the waited-for party must do, shown when the gate is closed. Defaults to the stage table's text for this gate, or to the list of missing evidence. */
-  get action(): string {
-    return this.getStringAttribute('action');
-  }
-
-  /** How the confirmation, probe, tenant_alias and iflow_state requirements combine: `all` or `any`; `not_before` must hold in both. Defaults to `all`. */
+  /** How the requirements combine: `all` or `any`; a `not_before` requirement must hold in both. Defaults to `all`. Allowed values: `all`, `any`. */
   get mode(): string {
     return this.getStringAttribute('mode');
   }
@@ -175,9 +146,39 @@ export class CpiRenewalGate extends TerraformResource {
     return this.getStringAttribute('confirmations_dir');
   }
 
-  /** The gate opens no earlier than this time (RFC 3339), e.g. the start of the downtime window or the end of retention. Defaults to no time condition. */
-  get notBefore(): string {
-    return this.getStringAttribute('not_before');
+  /** The tenant keystore alias whose certificate the renewal exchanges (for `tenant_alias`). */
+  get aliasAttribute(): string {
+    return this.getStringAttribute('alias');
+  }
+
+  /** The renewal's new certificate (PEM): confirmations must name its fingerprint, the probe encrypts for it, `tenant_alias` `new` compares with it. */
+  get newCertificatePem(): string {
+    return this.getStringAttribute('new_certificate_pem');
+  }
+
+  /** SHA-256 fingerprint of the certificate the alias held before the renewal (for `tenant_alias` `old`). */
+  get oldFingerprintSha256(): string {
+    return this.getStringAttribute('old_fingerprint_sha256');
+  }
+
+  /** Every iFlow (artifact ID) that uses the alias (for `iflow_state`). */
+  get iflowIds(): string[] {
+    return this.getListAttribute('iflow_ids');
+  }
+
+  /** Start of the agreed downtime window, RFC 3339 (for `not_before` `window_start`). */
+  get windowStart(): string {
+    return this.getStringAttribute('window_start');
+  }
+
+  /** When the alias switched to the new certificate, RFC 3339 (for `not_before` `retention_end`). */
+  get exchangedAt(): string {
+    return this.getStringAttribute('exchanged_at');
+  }
+
+  /** Days the old key is kept after the exchange (for `not_before` `retention_end`). */
+  get retentionDays(): number {
+    return this.getNumberAttribute('retention_days');
   }
 
   /** `<renewal_id>/<gate>`. */

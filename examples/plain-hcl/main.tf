@@ -34,23 +34,24 @@ resource "cpi_receiver_key" "new" {
 # The hand-over: the receiver must decrypt a canary encrypted for the new certificate, or its administrator
 # confirms with `cpi-renewal confirm --renewal orders-2026 --gate exchange-certificate --party receiver-admin ...`.
 resource "cpi_renewal_gate" "exchange" {
-  renewal_id        = "orders-2026"
-  gate              = "exchange-certificate"
-  waits_for         = ["receiver-admin"]
-  mode              = "any"
-  action            = "make the receiver decrypt with the new key, or confirm that it does"
-  confirmations_dir = "renewals/orders-2026/confirmations"
+  renewal_id          = "orders-2026"
+  gate                = "exchange-certificate"
+  waits_for           = ["receiver-admin"]
+  mode                = "any"
+  confirmations_dir   = "renewals/orders-2026/confirmations"
+  new_certificate_pem = cpi_receiver_key.new.certificate_pem
 
-  probe {
-    certificate_pem = cpi_receiver_key.new.certificate_pem
-    receiver {
-      kind = "embedded"
-      url  = var.receiver_url
-    }
+  receiver {
+    kind = "embedded"
+    url  = var.receiver_url
   }
-  confirmation {
-    party              = "receiver-admin"
-    fingerprint_sha256 = cpi_receiver_key.new.fingerprint_sha256
+
+  requirement {
+    kind = "probe"
+  }
+  requirement {
+    kind  = "confirmation"
+    party = "receiver-admin"
   }
 }
 

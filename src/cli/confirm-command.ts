@@ -3,15 +3,9 @@
 import type { Command } from 'commander';
 import { relative } from 'node:path';
 import { CpiError } from '../errors';
-import {
-  defaultConfirmationsDir,
-  isFingerprintSha256,
-  isParty,
-  isSafeName,
-  writeConfirmation,
-} from '../renewal/confirmation';
-import { normalizeFingerprint } from '../renewal/gate-decision';
-import { PARTY_TITLES } from '../renewal/stages';
+import { defaultConfirmationsDir, isParty, isSafeName, writeConfirmation } from '../renewal/confirmation';
+import { isSha256Fingerprint, normalizeFingerprint } from '../rules/fingerprint';
+import { PARTY_TITLES } from '../renewal/party';
 
 export interface ConfirmOptions {
   readonly renewal: string;
@@ -45,7 +39,7 @@ export function confirm(options: ConfirmOptions, now: Date = new Date(), cwd: st
     );
   if (!isParty(party))
     throw new CpiError('CPI_VALUE_INVALID', `--party "${party}" is not one of ${Object.keys(PARTY_TITLES).join(', ')}`);
-  if (!isFingerprintSha256(fingerprint)) {
+  if (!isSha256Fingerprint(fingerprint)) {
     throw new CpiError(
       'CPI_VALUE_INVALID',
       `--fingerprint "${fingerprint}" is not a SHA-256 fingerprint; expected 64 hex digits, optionally colon-separated`,

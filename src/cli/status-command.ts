@@ -1,34 +1,37 @@
 // `cpi-renewal status`: where a renewal stands, stage by stage, read from what synth wrote, what Terraform recorded
 // and, for the next stage, a live check of its gate against the same evidence the provider checks at plan. The
 // decision is src/renewal/renewal-status.ts; this file reads files, the tenant and the receiver, and prints.
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { CpiError } from '../errors';
 import type { ObjectValue } from '../provider/cty';
-import { defaultConfirmationsDir, parseRfc3339 } from '../renewal/confirmation';
-import { evaluateGate, liveEvidenceSources, type GateEvidenceSpec } from '../renewal/evidence';
-import { normalizeFingerprint } from '../renewal/gate-decision';
+import { evaluateGate, liveEvidenceSources } from '../renewal/evidence';
+import type { GateFacts } from '../renewal/gate';
+import { confirmationLocation, confirmSteps } from '../renewal/gate-report';
+import { readManifests, type RenewalManifest } from '../renewal/manifest';
 import {
-  gateToCheck,
+  declaredResources,
+  gateFacts,
   parseState,
   renewalStatus,
-  renewalsInManifest,
-  synthesizedStage,
-  type ConfirmStep,
+  stageToCheck,
+  unresolvedFor,
   type LiveGateCheck,
   type RecordedState,
   type RenewalStatus,
-  type SynthesizedRenewal,
+  type StageRecord,
 } from '../renewal/renewal-status';
-import { PARTY_TITLES, renewalStages, stageStackName, type Party } from '../renewal/stages';
+import { PARTY_TITLES } from '../renewal/party';
 
 export interface StatusOptions {
   /** The cdktf output directory. @default 'cdktf.out' */
   readonly outdir?: string;
   /** Only this renewal. @default - every renewal in the output directory */
   readonly renewal?: string;
-  /** Where tenant credentials (CPI_*) and receiver secrets come from. @default process.env */
+  /** Where tenant credentials (CPI_*), receiver secrets and terraform's settings come from. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /** @default () => new Date() */
   readonly now?: () => Date;
@@ -37,143 +40,102 @@ export interface StatusOptions {
   readonly signal?: AbortSignal;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const run = promisify(execFile);
 
-function readJson(
-  path: string,
-  code: 'CPI_STATUS_NO_RENEWAL' | 'CPI_STATUS_STACK_UNREADABLE' | 'CPI_STATUS_STATE_UNREADABLE',
-): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new CpiError(code, `cannot read ${path}: ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CpiError(code, `${path} is not JSON: ${(error as Error).message}`);
-  }
-}
-
-/** The renewals synthesized into `outdir` (all, or the one named). */
-export function readSynthesizedRenewals(outdir: string, renewalId?: string): SynthesizedRenewal[] {
-  const root = resolve(outdir);
-  const manifestPath = join(root, 'manifest.json');
-  if (!existsSync(manifestPath)) {
+/**
+ * The state of one stack, read through terraform (`terraform state pull` in the stack's directory), so whatever
+ * backend the stack uses is read the way Terraform reads it. Undefined when the stack has no state yet.
+ */
+export async function pullState(
+  stackDir: string,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<RecordedState | undefined> {
+  if (!existsSync(join(stackDir, '.terraform'))) {
     throw new CpiError(
-      'CPI_STATUS_NO_RENEWAL',
-      `${manifestPath} does not exist; expected the output of \`cdktf synth\``,
+      'CPI_STATUS_STATE_UNREADABLE',
+      `${stackDir} is not initialised; run \`terraform -chdir=${stackDir} init\` (status reads each stage's state through terraform)`,
     );
   }
-  const found = renewalsInManifest(readJson(manifestPath, 'CPI_STATUS_NO_RENEWAL'), manifestPath);
+  let stdout: string;
+  try {
+    ({ stdout } = await run('terraform', ['state', 'pull'], {
+      cwd: stackDir,
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+      ...(signal ? { signal } : {}),
+    }));
+  } catch (error) {
+    const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
+    throw new CpiError('CPI_STATUS_STATE_UNREADABLE', `terraform state pull in ${stackDir} failed: ${detail}`);
+  }
+  if (stdout.trim() === '') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout);
+  } catch (error) {
+    throw new CpiError(
+      'CPI_STATUS_STATE_UNREADABLE',
+      `terraform state pull in ${stackDir} printed no JSON: ${(error as Error).message}`,
+    );
+  }
+  return parseState(json, `the state of ${stackDir}`);
+}
+
+function readDeclared(stackDir: string): string[] {
+  const file = join(stackDir, 'cdk.tf.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CpiError('CPI_STATUS_STACK_UNREADABLE', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  return declaredResources(json, file);
+}
+
+/** The renewals synthesized into `outdir` (all, or the one named), by their manifests. */
+export function readRenewals(outdir: string, renewalId?: string): { manifest: RenewalManifest; dir: string }[] {
+  const found = readManifests(outdir);
   if (found.length === 0) {
     throw new CpiError(
       'CPI_STATUS_NO_RENEWAL',
-      `${manifestPath} lists no renewal's stage stacks (<renewal>-1-prepare-receiver, …)`,
+      `${resolve(outdir)} holds no renewal manifest (renewal-<id>.json); run \`cdktf synth\` with an EncryptionCertificateRenewal first`,
     );
   }
-  const chosen = renewalId === undefined ? found : found.filter((r) => r.renewalId === renewalId);
+  const chosen = renewalId === undefined ? found : found.filter((r) => r.manifest.renewalId === renewalId);
   if (chosen.length === 0) {
     throw new CpiError(
       'CPI_STATUS_NO_RENEWAL',
-      `--renewal "${renewalId}" is not in ${root}; it holds ${found.map((r) => `"${r.renewalId}"`).join(', ')}`,
+      `--renewal "${renewalId}" is not in ${resolve(outdir)}; it holds ${found.map((r) => `"${r.manifest.renewalId}"`).join(', ')}`,
     );
   }
-  return chosen.map(({ renewalId: id, variant }) => ({
-    renewalId: id,
-    variant,
-    stages: renewalStages(variant).map((stage) => {
-      const stackName = stageStackName(id, stage);
-      const stackDir = join(root, 'stacks', stackName);
-      return synthesizedStage(
-        stage,
-        stackName,
-        stackDir,
-        readJson(join(stackDir, 'cdk.tf.json'), 'CPI_STATUS_STACK_UNREADABLE'),
-      );
-    }),
-  }));
+  return chosen;
 }
 
-/** Every state file the renewal's stacks write or read; a file that does not exist is simply absent. */
-export function readStates(renewal: SynthesizedRenewal): Map<string, RecordedState> {
-  const paths = new Set(renewal.stages.flatMap((s) => [s.statePath, ...Object.values(s.remoteStates)]));
-  const states = new Map<string, RecordedState>();
-  for (const path of paths) {
-    if (existsSync(path)) states.set(path, parseState(readJson(path, 'CPI_STATUS_STATE_UNREADABLE'), path));
-  }
-  return states;
-}
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-/** The gate as the evidence collector needs it, as the provider builds it from the same configuration. */
-async function evidenceSpec(
-  config: Record<string, unknown>,
-  stackDir: string,
+/** Each stage's declared resources and state, read through terraform. */
+export async function stageRecords(
+  manifest: RenewalManifest,
+  dir: string,
   env: NodeJS.ProcessEnv,
-): Promise<GateEvidenceSpec> {
-  const renewalId = String(config.renewal_id);
-  // Terraform runs in the stack directory: the gate's relative paths start there.
-  const confirmationsDir = resolve(stackDir, str(config.confirmations_dir) ?? defaultConfirmationsDir(renewalId));
-  const spec: {
-    -readonly [K in keyof GateEvidenceSpec]: GateEvidenceSpec[K];
-  } = {
-    renewalId,
-    gate: String(config.gate),
-    mode: config.mode === 'any' ? 'any' : 'all',
-    confirmationsDir,
-    confirmations: (Array.isArray(config.confirmation) ? config.confirmation : []).filter(isRecord).map((c) => ({
-      party: c.party as Party,
-      fingerprintSha256: normalizeFingerprint(String(c.fingerprint_sha256)),
-    })),
-  };
-  if (isRecord(config.probe)) {
-    const certificatePem = String(config.probe.certificate_pem);
-    const [{ parseCertificatePem }, { receiverSettingsFrom }] = await Promise.all([
-      import('../pki/certificate-info'),
-      import('../provider/receiver-settings'),
-    ]);
-    const settings = receiverSettingsFrom(
-      (isRecord(config.probe.receiver) ? config.probe.receiver : {}) as ObjectValue,
-      env,
-      'probe.receiver',
-    );
-    const receiver =
-      settings.kind === 'pkcs12'
-        ? {
-            ...settings,
-            keystorePath: resolve(stackDir, settings.keystorePath),
-            archivePath: resolve(stackDir, settings.archivePath),
-          }
-        : settings;
-    spec.probe = { certificatePem, fingerprintSha256: parseCertificatePem(certificatePem).fingerprintSha256, receiver };
-  }
-  if (isRecord(config.tenant_alias)) {
-    spec.tenantAlias = {
-      alias: String(config.tenant_alias.alias),
-      fingerprintSha256: normalizeFingerprint(String(config.tenant_alias.fingerprint_sha256)),
-    };
-  }
-  if (isRecord(config.iflow_state)) {
-    spec.iflowState = {
-      iflowIds: (Array.isArray(config.iflow_state.iflow_ids) ? config.iflow_state.iflow_ids : []).map(String),
-      state: config.iflow_state.state === 'started' ? 'started' : 'undeployed',
-    };
-  }
-  const notBefore = str(config.not_before);
-  if (notBefore !== undefined) {
-    const at = parseRfc3339(notBefore);
-    if (!at)
-      throw new CpiError('CPI_VALUE_INVALID', `not_before "${notBefore}" is not an RFC 3339 time`, ['not_before']);
-    spec.notBefore = at;
-  }
-  return spec;
+  signal?: AbortSignal,
+): Promise<StageRecord[]> {
+  return Promise.all(
+    manifest.stages.map(async (stage): Promise<StageRecord> => {
+      const stackDir = resolve(dir, stage.stackDir);
+      const declared = readDeclared(stackDir);
+      try {
+        const state = await pullState(stackDir, env, signal);
+        return { stage, declared, ...(state ? { state } : {}) };
+      } catch (error) {
+        if (!(error instanceof CpiError)) throw error;
+        return { stage, declared, stateError: error.detail };
+      }
+    }),
+  );
 }
 
-/** The tenant client from the stack's provider block and the CPI_* variables of `env`, created on first use. */
-function tenantFrom(providerConfig: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv) {
+/** The tenant client from the renewal's provider settings and the CPI_* variables, created on first use. */
+function tenantFrom(manifest: RenewalManifest, env: NodeJS.ProcessEnv) {
   let client: Promise<import('../tenant/tenant-client').TenantClient> | undefined;
   return () =>
     (client ??= (async () => {
@@ -181,17 +143,16 @@ function tenantFrom(providerConfig: Readonly<Record<string, unknown>>, env: Node
         import('../provider/provider-config'),
         import('../tenant/tenant-client'),
       ]);
-      // The provider block wins over the environment, as in the provider itself.
-      const fromEnv = (name: string, variable: string) => str(providerConfig[name]) ?? env[variable];
-      const config = {
-        ...providerConfig,
-        tenant_url: fromEnv('tenant_url', 'CPI_TENANT_URL'),
-        username: fromEnv('username', 'CPI_USERNAME'),
-        password: fromEnv('password', 'CPI_PASSWORD'),
-        service_key: fromEnv('service_key', 'CPI_SERVICE_KEY'),
-        ca_certificate_pem: fromEnv('ca_certificate_pem', 'CPI_CA_CERTIFICATE_PEM'),
-      };
-      const connection = await tenantConnection(config as ObjectValue);
+      const { tenantUrl, caCertificatePem, requestsPerSecond } = manifest.tenant;
+      // The provider's own reading of its block and the environment: the same precedence, by construction.
+      const connection = await tenantConnection(
+        {
+          ...(tenantUrl ? { tenant_url: tenantUrl } : {}),
+          ...(caCertificatePem ? { ca_certificate_pem: caCertificatePem } : {}),
+          ...(requestsPerSecond ? { requests_per_second: requestsPerSecond } : {}),
+        } as ObjectValue,
+        env,
+      );
       if (!connection) {
         throw new CpiError(
           'CPI_PROVIDER_INVALID_CONFIG',
@@ -202,53 +163,56 @@ function tenantFrom(providerConfig: Readonly<Record<string, unknown>>, env: Node
     })());
 }
 
-/** The confirm commands for the confirmations still missing, with paths relative to where status runs. */
-function confirmSteps(
-  spec: GateEvidenceSpec,
-  satisfied: readonly { kind: string; text: string }[],
-  cwd: string,
-): ConfirmStep[] {
-  const root = resolve(spec.confirmationsDir, '..', '..');
-  const standard = join(root, spec.renewalId, 'confirmations') === spec.confirmationsDir;
-  const shownRoot = relative(cwd, root) || '.';
-  const where = standard
-    ? shownRoot === 'renewals'
-      ? ''
-      : ` --dir ${shownRoot}`
-    : ` --confirmations-dir ${relative(cwd, spec.confirmationsDir) || '.'}`;
-  return spec.confirmations
-    .filter((c) => !satisfied.some((r) => r.kind === 'confirmation' && r.text.startsWith(`confirmation: ${c.party} `)))
-    .map((c) => ({
-      party: c.party,
-      command: `cpi-renewal confirm --renewal ${spec.renewalId} --gate ${spec.gate} --party ${c.party} --fingerprint ${c.fingerprintSha256} --person "<your name>"${where}`,
-      file: relative(cwd, join(spec.confirmationsDir, `${spec.gate}.json`)),
-    }));
+/** The receiver settings of the manifest with secrets from the environment, as the provider reads its block. */
+async function receiverOf(manifest: RenewalManifest, env: NodeJS.ProcessEnv): Promise<GateFacts['receiver']> {
+  const { receiverSettingsFrom } = await import('../provider/receiver-settings');
+  const r = manifest.receiver;
+  const block: ObjectValue =
+    r.kind === 'embedded'
+      ? { kind: 'embedded', url: r.url, admin_token_env: r.adminTokenEnv ?? null }
+      : {
+          kind: 'pkcs12',
+          keystore_path: r.keystorePath,
+          archive_path: r.archivePath,
+          password_env: r.passwordEnv ?? null,
+        };
+  return receiverSettingsFrom(block, env, 'receiver');
 }
 
-/** Status of one synthesized renewal: its recorded state and a live check of the next stage's gate. */
-export async function statusOf(renewal: SynthesizedRenewal, options: StatusOptions = {}): Promise<RenewalStatus> {
+/** Status of one renewal: its state read through terraform and a live check of the next stage's gate. */
+export async function statusOf(
+  renewal: { manifest: RenewalManifest; dir: string },
+  options: StatusOptions = {},
+): Promise<RenewalStatus> {
+  const { manifest, dir } = renewal;
   const env = options.env ?? process.env;
   const now = options.now ?? (() => new Date());
   const cwd = options.cwd ?? process.cwd();
-  const states = readStates(renewal);
-  const toCheck = gateToCheck(renewal, states);
+  const records = await stageRecords(manifest, dir, env, options.signal);
+  const confirmationsDir = resolve(dir, manifest.confirmationsDir);
+  const known = gateFacts(manifest, records, confirmationsDir);
+  const next = stageToCheck(records);
   let live: LiveGateCheck | undefined;
-  if (toCheck && toCheck.unresolved.length === 0) {
+  const gate = next?.stage.gate;
+  if (gate && unresolvedFor(gate, known.unresolved).length === 0) {
     try {
-      const spec = await evidenceSpec(toCheck.config, toCheck.stage.stackDir, env);
-      const sources = liveEvidenceSources({ now, tenant: tenantFrom(toCheck.stage.providerConfig, env) });
-      const evaluation = await evaluateGate(spec, sources, options.signal);
-      live = { kind: 'evaluated', evaluation, toConfirm: confirmSteps(spec, evaluation.satisfied, cwd) };
+      const facts: GateFacts = gate.requirements.some((r) => r.kind === 'probe')
+        ? { ...known.facts, receiver: await receiverOf(manifest, env) }
+        : known.facts;
+      const sources = liveEvidenceSources({ now, tenant: tenantFrom(manifest, env) });
+      const evaluation = await evaluateGate(gate, facts, sources, options.signal);
+      const location = confirmationLocation(confirmationsDir, cwd);
+      live = { kind: 'evaluated', evaluation, toConfirm: confirmSteps(gate, facts, evaluation.results, location) };
     } catch (error) {
       live = { kind: 'failed', detail: error instanceof Error ? error.message : String(error) };
     }
   }
-  return renewalStatus(renewal, states, live, now());
+  return renewalStatus(manifest, records, known, live, now());
 }
 
 /** Status of every renewal in the output directory (or the one named). */
 export async function renewalStatuses(options: StatusOptions = {}): Promise<RenewalStatus[]> {
-  const renewals = readSynthesizedRenewals(options.outdir ?? 'cdktf.out', options.renewal);
+  const renewals = readRenewals(options.outdir ?? 'cdktf.out', options.renewal);
   const statuses: RenewalStatus[] = [];
   for (const renewal of renewals) statuses.push(await statusOf(renewal, options));
   return statuses;

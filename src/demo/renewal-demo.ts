@@ -12,7 +12,9 @@ import { PROVIDER_VERSION } from '../provider/cpi-provider';
 import { defaultBundlePath, installProvider, terraformEnv } from '../provider/install';
 import { EmbeddedBackend } from '../receiver/embedded-backend';
 import { writeConfirmation } from '../renewal/confirmation';
-import { PARTY_TITLES, stageStackName, type RenewalVariant, type StageSpec } from '../renewal/stages';
+import { describeGate } from '../renewal/gate-report';
+import { stageStackName, type RenewalVariant, type StageSpec } from '../renewal/stages';
+import { PARTY_TITLES } from '../renewal/party';
 import { TenantClient } from '../tenant/tenant-client';
 import { TerraformRunner } from './terraform-runner';
 import { TrafficGenerator } from './traffic-generator';
@@ -281,7 +283,10 @@ async function runStage(
       continue;
     }
     if (attempt >= GATE_RETRIES) return { result: 'failed', note: firstError(output) };
-    if (attempt === 0) print(`    gate "${stage.gate?.name}" closed, waiting for evidence: ${stage.gate?.waitingFor}`);
+    if (attempt === 0)
+      print(
+        `    gate "${stage.gate?.name}" closed, waiting for evidence: ${stage.gate ? describeGate(stage.gate) : ''}`,
+      );
     await new Promise((r) => setTimeout(r, GATE_RETRY_MS));
   }
 }
@@ -310,10 +315,14 @@ function count(messages: readonly MessageRecord[], window: StageWindow) {
 }
 
 function measuredDowntime(messages: readonly MessageRecord[]): number | undefined {
-  const first = messages.findIndex((m) => m.outcome === 'not-sent');
-  if (first < 0) return undefined;
-  const back = messages.slice(first).find((m) => m.outcome === 'delivered');
-  return back ? Date.parse(back.time) - Date.parse(messages[first]!.time) : undefined;
+  // By arrival time, not log order: a message that arrived just before the undeploy may be logged after the first
+  // one refused, which made the window come out negative.
+  const arrived = messages.map((m) => ({ outcome: m.outcome, at: Date.parse(m.time) })).sort((a, b) => a.at - b.at);
+  const notSent = arrived.filter((m) => m.outcome === 'not-sent');
+  if (notSent.length === 0) return undefined;
+  const last = notSent.at(-1)!.at;
+  const back = arrived.find((m) => m.outcome === 'delivered' && m.at >= last);
+  return back ? back.at - notSent[0]!.at : undefined;
 }
 
 function firstError(output: string): string {

@@ -1,5 +1,5 @@
 // The demo's closing summary: per stage its duration and what became of the messages sent meanwhile.
-import { PARTY_TITLES } from '../renewal/stages';
+import { PARTY_TITLES } from '../renewal/party';
 import type { DemoResult } from './renewal-demo';
 
 function table(rows: string[][]): string {

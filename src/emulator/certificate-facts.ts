@@ -1,5 +1,8 @@
 // What the tenant reports about a certificate (KeystoreEntry fields), read with node:crypto. The signature
 // algorithm and X.509 version are not exposed by Node 20's X509Certificate, so they come from a tiny DER walk.
+// Deliberately independent of src/pki/certificate-info.ts (the product's one X.509 reader): the emulator plays the
+// SAP tenant, which computes these facts itself, so a test that compares the provider's view (src/pki) with the
+// tenant's (this file) is checking two readers against each other. It is a test oracle: do not import src/pki here.
 import { X509Certificate } from 'node:crypto';
 import { ODataError } from './odata';
 
@@ -101,7 +104,7 @@ function javaStyleDn(nodeDn: string): string {
 
 /**
  * Reads a certificate upload as the tenant accepts it: binary DER, base64 DER without header, or PEM
- * (notes §10.10). Throws 415 when the body is none of these.
+ * (docs/design/sap-api.md#certificate-formats). Throws 415 when the body is none of these.
  */
 export function parseCertificateUpload(body: Buffer): X509Certificate {
   const text = body.toString('latin1').trim();
@@ -127,7 +130,7 @@ export function parseCertificateUpload(body: Buffer): X509Certificate {
 const cache = new Map<string, CertificateFacts>();
 
 /** The KeystoreEntry facts of a PEM certificate (memoised: listings read the same certificates often). */
-export function certificateFacts(pem: string): CertificateFacts {
+export function keystoreEntryFacts(pem: string): CertificateFacts {
   const cached = cache.get(pem);
   if (cached) return cached;
   const certificate = new X509Certificate(pem);

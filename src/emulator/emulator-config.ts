@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { CpiError } from '../errors';
 import { DEFAULT_FAULTS, type FaultSettings, FAULT_SETTINGS_SCHEMA } from './faults';
-import { DEFAULT_PACKAGE_ID } from './tenant-store';
+
+/** The package an iFlow belongs to when nothing else is configured (and in state files written before packages). */
+export const DEFAULT_PACKAGE_ID = 'Emulator';
 
 /** How the receiver channel references the encryption certificate in the message. */
 export type KeyIdentifier = 'IssuerSerial' | 'BinarySecurityToken' | 'SubjectKeyIdentifier' | 'Thumbprint';
@@ -51,7 +53,7 @@ export interface CertificateSeed {
   readonly pem: string;
 }
 
-/** Requests per second per API area before 429; 0 switches the limit off (notes §1.2). */
+/** Requests per second per API area before 429; 0 switches the limit off (docs/design/sap-api.md#rate-limits). */
 export interface RateLimits {
   /** @default 12 */
   readonly securityContent?: number;

@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CpiError, isCpiError } from '../errors';
 import { signAndEncrypt, soapEnvelope } from '../wssecurity';
 import type { Authenticator } from './auth';
-import { certificateFacts } from './certificate-facts';
+import { keystoreEntryFacts } from './certificate-facts';
 import { MessageLog, type MessageOutcome, type MessageRecord } from './message-log';
 import { ODataError } from './odata';
 import type { DeployedChannel, TenantStore } from './tenant-store';
@@ -174,7 +174,7 @@ export class MessagePath {
         `the posted payload starts with "${text.trimStart().slice(0, 20)}"; expected an XML element`,
       );
     }
-    const fingerprint = certificateFacts(receiver.certificatePem).fingerprintSha256;
+    const fingerprint = keystoreEntryFacts(receiver.certificatePem).fingerprintSha256;
     try {
       const envelope = signAndEncrypt(soapEnvelope(text), {
         encryptionCertificatePem: receiver.certificatePem,

@@ -18,6 +18,7 @@ import { CpiError, isCpiError, type ErrorCode } from '../errors';
 import { generateKeyPairWithCertificate } from '../pki/key-pair';
 import { parseCertificatePem } from '../pki/certificate-info';
 import { probeWithKeys } from '../receiver/canary-probe';
+import { fromWire } from '../receiver/embedded-backend';
 import {
   DEFAULT_RECEIVER_KEY_ALGORITHM,
   RECEIVER_KEY_ALGORITHMS,
@@ -76,19 +77,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   CPI_RECEIVER_UNAUTHORIZED: 401,
 };
 
-/** The public view of a stored key (Dates as ISO strings on the wire). */
-function publicKey(k: StoredReceiverKey): ReceiverKey {
-  return {
-    name: k.name,
-    state: k.state,
-    algorithm: k.algorithm,
-    certificatePem: k.certificatePem,
-    fingerprintSha256: k.fingerprintSha256,
-    createdAt: new Date(k.createdAt),
-    ...(k.retiredAt ? { retiredAt: new Date(k.retiredAt) } : {}),
-    ...(k.retainUntil ? { retainUntil: new Date(k.retainUntil) } : {}),
-  };
-}
+/** The public view of a stored key: the wire form's fields, without the private key. */
+const publicKey = (k: StoredReceiverKey): ReceiverKey => fromWire(k);
 
 function bodyOf(request: FastifyRequest): Record<string, unknown> {
   const body = request.body;

@@ -1,9 +1,10 @@
 // Security Content API: keystore entries (list, read, certificate download, delete), certificate import and
-// exchange through CertificateResources, backup / restore / mass delete through KeystoreResources (notes §2, §5).
-// Also the keystore and its size. docs/emulator.md lists what is served and what is decided where SAP is silent.
+// exchange through CertificateResources, backup / restore / mass delete through KeystoreResources
+// (docs/design/sap-api.md#security-content). Also the keystore and its size. docs/emulator.md lists what is served
+// and what is decided where SAP is silent.
 import { X509Certificate } from 'node:crypto';
 import { flag, jsonBody, type ApiRequest, type ApiResponse, type ApiRoute } from './api-route';
-import { certificateFacts, isIssuedBy, parseCertificateUpload } from './certificate-facts';
+import { keystoreEntryFacts, isIssuedBy, parseCertificateUpload } from './certificate-facts';
 import { aliasFromHex, hexAlias, isSapReservedAlias } from './hex-alias';
 import { generateSelfSignedKeyPair } from './key-material';
 import { collectionEnvelope, entityEnvelope, ODataError, odataDate, type ODataRecord } from './odata';
@@ -16,7 +17,7 @@ const KEYSTORES: readonly KeystoreName[] = ['system', 'backup_admin_system', 'Ke
 
 /** The wire form of a keystore entry (KeystoreEntry). */
 export function keystoreEntryRecord(entry: StoredKeystoreEntry, status: string | null = null): ODataRecord {
-  const facts = certificateFacts(entry.certificatePem);
+  const facts = keystoreEntryFacts(entry.certificatePem);
   return {
     Hexalias: hexAlias(entry.alias),
     Alias: entry.alias,

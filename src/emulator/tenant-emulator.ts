@@ -6,7 +6,7 @@ import { Ajv } from 'ajv';
 import { CpiError } from '../errors';
 import { dispatchApiRequest, SERVICE_ROOT_OPERATION, SERVICE_ROOT_PATH } from './api-dispatcher';
 import { Authenticator } from './auth';
-import { certificateFacts } from './certificate-facts';
+import { keystoreEntryFacts } from './certificate-facts';
 import { CsrfGuard } from './csrf';
 import { DeployScheduler } from './deploy-scheduler';
 import { resolveEmulatorConfig, type EmulatorConfig } from './emulator-config';
@@ -240,7 +240,7 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
         Object.values(store.state.keystores[keystore])
           .sort((a, b) => (a.alias < b.alias ? -1 : 1))
           .map((entry) => {
-            const facts = certificateFacts(entry.certificatePem);
+            const facts = keystoreEntryFacts(entry.certificatePem);
             return {
               alias: entry.alias,
               hexalias: hexAlias(entry.alias),

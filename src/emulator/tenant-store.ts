@@ -4,7 +4,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpiError } from '../errors';
-import type { KeyIdentifier } from './emulator-config';
+import { DEFAULT_PACKAGE_ID, type KeyIdentifier } from './emulator-config';
 
 export type KeystoreName = 'system' | 'backup_admin_system' | 'KeyRenewal';
 
@@ -29,9 +29,6 @@ export interface StoredParameter {
   DataType: string;
   Description: string;
 }
-
-/** The package an iFlow belongs to when nothing else is configured (and in state files written before packages). */
-export const DEFAULT_PACKAGE_ID = 'Emulator';
 
 /** An integration package (IntegrationPackages): the container of design-time iFlows. */
 export interface StoredPackage {

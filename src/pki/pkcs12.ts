@@ -2,14 +2,21 @@
 // KeyStore.getInstance("PKCS12"): one PrivateKeyEntry per alias (friendlyName = alias, key and certificate
 // paired by localKeyId). Protection, as JDK 17's own keytool writes it where node-forge allows:
 // - private keys: PBES2, PBKDF2 with HMAC-SHA256, AES-256-CBC (node-forge's aes256 + prfAlgorithm sha256);
-// - integrity: HMAC-SHA256 MAC with the PKCS#12 key derivation (forge writes SHA-1 only, so the MAC is
-//   computed here with forge's KDF; JDK 12+ and forge both read it);
-// - certificates: not encrypted (forge cannot encrypt cert bags; they are public anyway).
-// node-forge builds each entry's bags; the entries' bags are then joined into one AuthenticatedSafe.
-import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+// - integrity: HMAC-SHA256 MAC with the PKCS#12 key derivation (written by pkcs12-keystore.ts);
+// - certificates: not encrypted in a new file (they are public anyway); a file that had them encrypted keeps that.
+// node-forge builds each entry's bags; pkcs12-keystore.ts joins bags into a file and rewrites existing files.
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { CpiError } from '../errors';
 import { derToPem, parseCertificatePem } from './certificate-info';
+import {
+  emptyKeystore,
+  readPkcs12Keystore,
+  refuseJavaKeystore,
+  withBags,
+  writePkcs12Keystore,
+  type KeystoreBag,
+} from './pkcs12-keystore';
 
 const asn1 = forge.asn1;
 
@@ -36,23 +43,6 @@ export interface WritePkcs12Options {
 }
 
 const DEFAULT_ITERATIONS = 10_000;
-
-// Present in node-forge, missing from @types/node-forge.
-interface ForgePkcs12Internals {
-  generateKey(
-    password: string,
-    salt: forge.util.ByteStringBuffer,
-    id: number,
-    iter: number,
-    n: number,
-    md: forge.md.MessageDigest,
-  ): forge.util.ByteStringBuffer;
-}
-const pkcs12Kdf = forge.pkcs12 as unknown as ForgePkcs12Internals;
-
-function node(type: number, constructed: boolean, value: string | forge.asn1.Asn1[]): forge.asn1.Asn1 {
-  return asn1.create(asn1.Class.UNIVERSAL, type, constructed, value);
-}
 
 function checkPassword(password: string): void {
   if (typeof password !== 'string' || !/^[\x20-\x7e]+$/.test(password)) {
@@ -86,12 +76,52 @@ function readEntryKey(entry: Pkcs12Entry, index: number): KeyObject {
   return key;
 }
 
-/** The ContentInfos of a forge-made PFX's AuthenticatedSafe. */
-function contentInfosOf(pfx: forge.asn1.Asn1): forge.asn1.Asn1[] {
-  const authSafe = (pfx.value as forge.asn1.Asn1[])[1] as forge.asn1.Asn1;
-  const explicit = (authSafe.value as forge.asn1.Asn1[])[1] as forge.asn1.Asn1;
-  const octets = (explicit.value as forge.asn1.Asn1[])[0] as forge.asn1.Asn1;
-  return asn1.fromDer(octets.value as string).value as forge.asn1.Asn1[];
+/** Checks one entry and makes its SafeBags: the shrouded key and the certificate, paired by localKeyId. */
+export function entryBags(
+  entry: Pkcs12Entry,
+  options: {
+    readonly password: string;
+    readonly iterations?: number;
+    readonly index?: number;
+    /** How to encrypt the key: as the keystore it goes into encrypts its keys. @default 'aes256' (PBES2) */
+    readonly algorithm?: 'aes256' | '3des';
+  },
+): KeystoreBag[] {
+  const index = options.index ?? 0;
+  checkPassword(options.password);
+  const iterations = options.iterations ?? DEFAULT_ITERATIONS;
+  if (typeof entry.alias !== 'string' || entry.alias.trim() === '') {
+    throw new CpiError('CPI_PKI_PKCS12_ENTRY_INVALID', `entry ${index} has an empty alias`, [
+      'entries',
+      index,
+      'alias',
+    ]);
+  }
+  const info = parseCertificatePem(entry.certificatePem);
+  const key = readEntryKey(entry, index);
+  const keySpki = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  const certSpki = createPublicKey(info.pem).export({ type: 'spki', format: 'der' });
+  if (!keySpki.equals(certSpki)) {
+    throw new CpiError(
+      'CPI_PKI_KEY_CERTIFICATE_MISMATCH',
+      `the private key of entry "${entry.alias}" does not belong to its certificate (subject "${info.subjectDn}", SHA-256 fingerprint ${info.fingerprintSha256})`,
+      ['entries', index],
+    );
+  }
+  const forgeKey = forge.pki.privateKeyFromPem(key.export({ type: 'pkcs1', format: 'pem' }) as string);
+  const forgeCert = forge.pki.certificateFromPem(info.pem);
+  const pfx = forge.pkcs12.toPkcs12Asn1(forgeKey, forgeCert, options.password, {
+    algorithm: options.algorithm ?? 'aes256',
+    count: iterations,
+    saltSize: 16,
+    useMac: false,
+    friendlyName: entry.alias,
+    generateLocalKeyId: true, // SHA-1 of the certificate: pairs the key bag with its cert bag
+    // passed through to pki.encryptPrivateKeyInfo; missing from @types/node-forge
+    prfAlgorithm: 'sha256',
+  } as Parameters<typeof forge.pkcs12.toPkcs12Asn1>[3]);
+  const der = Buffer.from(asn1.toDer(pfx).getBytes(), 'binary');
+  return readPkcs12Keystore(der, options.password).groups.flatMap((g) => g.bags);
 }
 
 /**
@@ -107,15 +137,8 @@ export function writePkcs12(options: WritePkcs12Options): Buffer {
     ]);
   }
   const seen = new Map<string, string>();
-  const contentInfos = options.entries.flatMap((entry, index) => {
-    if (typeof entry.alias !== 'string' || entry.alias.trim() === '') {
-      throw new CpiError('CPI_PKI_PKCS12_ENTRY_INVALID', `entry ${index} has an empty alias`, [
-        'entries',
-        index,
-        'alias',
-      ]);
-    }
-    const folded = entry.alias.toLowerCase();
+  const bags = options.entries.flatMap((entry, index) => {
+    const folded = typeof entry.alias === 'string' ? entry.alias.toLowerCase() : '';
     const clash = seen.get(folded);
     if (clash !== undefined) {
       throw new CpiError(
@@ -125,65 +148,9 @@ export function writePkcs12(options: WritePkcs12Options): Buffer {
       );
     }
     seen.set(folded, entry.alias);
-
-    const info = parseCertificatePem(entry.certificatePem);
-    const key = readEntryKey(entry, index);
-    const keySpki = createPublicKey(key).export({ type: 'spki', format: 'der' });
-    const certSpki = createPublicKey(info.pem).export({ type: 'spki', format: 'der' });
-    if (!keySpki.equals(certSpki)) {
-      throw new CpiError(
-        'CPI_PKI_KEY_CERTIFICATE_MISMATCH',
-        `the private key of entry "${entry.alias}" does not belong to its certificate (subject "${info.subjectDn}", SHA-256 fingerprint ${info.fingerprintSha256})`,
-        ['entries', index],
-      );
-    }
-    const forgeKey = forge.pki.privateKeyFromPem(key.export({ type: 'pkcs1', format: 'pem' }) as string);
-    const forgeCert = forge.pki.certificateFromPem(info.pem);
-    const pfx = forge.pkcs12.toPkcs12Asn1(forgeKey, forgeCert, options.password, {
-      algorithm: 'aes256',
-      count: iterations,
-      saltSize: 16,
-      useMac: false,
-      friendlyName: entry.alias,
-      generateLocalKeyId: true, // SHA-1 of the certificate: pairs the key bag with its cert bag
-      // passed through to pki.encryptPrivateKeyInfo; missing from @types/node-forge
-      prfAlgorithm: 'sha256',
-    } as Parameters<typeof forge.pkcs12.toPkcs12Asn1>[3]);
-    return contentInfosOf(pfx);
+    return entryBags(entry, { password: options.password, iterations, index });
   });
-
-  const authenticatedSafe = asn1.toDer(node(asn1.Type.SEQUENCE, true, contentInfos)).getBytes();
-  const macSalt = randomBytes(16).toString('binary');
-  const macKey = pkcs12Kdf.generateKey(
-    options.password,
-    forge.util.createBuffer(macSalt),
-    3, // ID 3: MAC key (RFC 7292 appendix B.3)
-    iterations,
-    32,
-    forge.md.sha256.create(),
-  );
-  const hmac = forge.hmac.create();
-  hmac.start(forge.md.sha256.create(), macKey);
-  hmac.update(authenticatedSafe);
-  const pfx = node(asn1.Type.SEQUENCE, true, [
-    node(asn1.Type.INTEGER, false, asn1.integerToDer(3).getBytes()),
-    node(asn1.Type.SEQUENCE, true, [
-      node(asn1.Type.OID, false, asn1.oidToDer(forge.pki.oids['data'] as string).getBytes()),
-      asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [node(asn1.Type.OCTETSTRING, false, authenticatedSafe)]),
-    ]),
-    node(asn1.Type.SEQUENCE, true, [
-      node(asn1.Type.SEQUENCE, true, [
-        node(asn1.Type.SEQUENCE, true, [
-          node(asn1.Type.OID, false, asn1.oidToDer(forge.pki.oids['sha256'] as string).getBytes()),
-          node(asn1.Type.NULL, false, ''),
-        ]),
-        node(asn1.Type.OCTETSTRING, false, hmac.digest().getBytes()),
-      ]),
-      node(asn1.Type.OCTETSTRING, false, macSalt),
-      node(asn1.Type.INTEGER, false, asn1.integerToDer(iterations).getBytes()),
-    ]),
-  ]);
-  return Buffer.from(asn1.toDer(pfx).getBytes(), 'binary');
+  return writePkcs12Keystore(withBags(emptyKeystore(iterations), bags), options.password);
 }
 
 type Bag = forge.pkcs12.Bag & { attributes: Record<string, unknown[] | undefined>; asn1?: forge.asn1.Asn1 };
@@ -199,7 +166,8 @@ function attribute(bag: Bag, name: string): string | undefined {
  * Certificates without a key of their own (CA chain, trusted certificates) are not returned. RSA keys only.
  * A wrong password gives CPI_PKI_PKCS12_PASSWORD; anything unreadable CPI_PKI_PKCS12_INVALID.
  */
-export function readPkcs12(buffer: Buffer, password: string): Pkcs12Entry[] {
+export function readPkcs12(buffer: Buffer, password: string, path?: string): Pkcs12Entry[] {
+  refuseJavaKeystore(buffer, path);
   let p12: forge.pkcs12.Pkcs12Pfx;
   let parsed: forge.asn1.Asn1;
   try {

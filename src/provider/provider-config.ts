@@ -58,17 +58,17 @@ export interface ProviderClients {
   readonly tenant: TenantAccess;
 }
 
-function pick(config: ObjectValue, name: string, env: string): string | undefined {
+function pick(config: ObjectValue, name: string, variable: string, env: NodeJS.ProcessEnv): string | undefined {
   const value = config[name];
   if (typeof value === 'string' && value !== '') return value;
-  const fromEnv = process.env[env];
+  const fromEnv = env[variable];
   return fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
 }
 
 /** request_timeout_seconds (or CPI_REQUEST_TIMEOUT_SECONDS) in milliseconds; undefined leaves the client's default. */
-function requestTimeoutMs(config: ObjectValue): number | undefined {
+function requestTimeoutMs(config: ObjectValue, env: NodeJS.ProcessEnv): number | undefined {
   const fromConfig = config.request_timeout_seconds;
-  const fromEnv = process.env.CPI_REQUEST_TIMEOUT_SECONDS;
+  const fromEnv = env.CPI_REQUEST_TIMEOUT_SECONDS;
   const value =
     typeof fromConfig === 'number' ? fromConfig : fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : undefined;
   if (value === undefined) return undefined;
@@ -84,13 +84,16 @@ function requestTimeoutMs(config: ObjectValue): number | undefined {
 }
 
 /** The tenant connection from the provider block and the CPI_* variables; undefined when none is configured. */
-export async function tenantConnection(config: ObjectValue): Promise<TenantConnection | undefined> {
-  const serviceKey = pick(config, 'service_key', 'CPI_SERVICE_KEY');
-  const tenantUrl = pick(config, 'tenant_url', 'CPI_TENANT_URL');
+export async function tenantConnection(
+  config: ObjectValue,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<TenantConnection | undefined> {
+  const serviceKey = pick(config, 'service_key', 'CPI_SERVICE_KEY', env);
+  const tenantUrl = pick(config, 'tenant_url', 'CPI_TENANT_URL', env);
   const common = {
-    caCertificatePem: pick(config, 'ca_certificate_pem', 'CPI_CA_CERTIFICATE_PEM'),
+    caCertificatePem: pick(config, 'ca_certificate_pem', 'CPI_CA_CERTIFICATE_PEM', env),
     requestsPerSecond: typeof config.requests_per_second === 'number' ? config.requests_per_second : undefined,
-    timeoutMs: requestTimeoutMs(config),
+    timeoutMs: requestTimeoutMs(config, env),
   };
   if (tenantUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(tenantUrl)) {
     throw new CpiError('CPI_PROVIDER_INVALID_CONFIG', `tenant_url "${tenantUrl}" is not an http(s) URL`, [
@@ -103,8 +106,8 @@ export async function tenantConnection(config: ObjectValue): Promise<TenantConne
     return { ...fromKey, ...(tenantUrl ? { tenantUrl } : {}), ...common };
   }
   if (tenantUrl === undefined) return undefined;
-  const username = pick(config, 'username', 'CPI_USERNAME');
-  const password = pick(config, 'password', 'CPI_PASSWORD');
+  const username = pick(config, 'username', 'CPI_USERNAME', env);
+  const password = pick(config, 'password', 'CPI_PASSWORD', env);
   if (username === undefined || password === undefined) {
     throw new CpiError(
       'CPI_PROVIDER_INVALID_CONFIG',

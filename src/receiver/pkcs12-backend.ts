@@ -4,7 +4,10 @@
 // of every deletion live in a sidecar JSON next to the active keystore (`<keystore>.keys.json`).
 //
 // Every change runs under a lock file (`<keystore>.lock`), and every file is replaced atomically with its previous
-// version kept as `<file>.bak`. A change that touches two files adds before it removes, so that a crash in between
+// version kept as `<file>.bak`. The keystores are shared with whatever else the receiver keeps there (keytool's
+// trusted certificates, other key entries and their CA chains): a change adds or removes only the bags of the one
+// entry it concerns and writes the rest back as it was (src/pki/pkcs12-keystore.ts). A change that touches two
+// files adds before it removes, so that a crash in between
 // leaves the key in both files (it still decrypts), never in neither; a retirement records its dates before it
 // moves the key, so that a retired key is never without its retention.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -13,7 +16,17 @@ import { CpiError, isCpiError } from '../errors';
 import { generateKeyPairWithCertificate } from '../pki/key-pair';
 import { algorithmForBits, DEFAULT_RECEIVER_KEY_ALGORITHM, validateKeyName } from '../rules/receiver-key';
 import { parseCertificatePem } from '../pki/certificate-info';
-import { readPkcs12, writePkcs12, type Pkcs12Entry } from '../pki/pkcs12';
+import { entryBags, readPkcs12, type Pkcs12Entry } from '../pki/pkcs12';
+import {
+  emptyKeystore,
+  keyEntryBags,
+  keyProtectionOf,
+  readPkcs12Keystore,
+  withBags,
+  withoutKeyEntry,
+  writePkcs12Keystore,
+  type Pkcs12Keystore,
+} from '../pki/pkcs12-keystore';
 import { writeFileAtomic, type AtomicWriteOptions } from './atomic-file';
 import { probeWithKeys } from './canary-probe';
 import { withFileLock } from './file-lock';
@@ -127,8 +140,16 @@ export class Pkcs12Backend implements ReceiverBackend {
       }
       loaded.sidecar.keys[spec.name] = meta;
       this.writeSidecar(loaded.sidecar);
-      if (state === 'active') this.writeStore(this.options.keystorePath, [...loaded.active, entry]);
-      else this.writeStore(this.options.archivePath, [...loaded.archive, entry]);
+      const path = state === 'active' ? this.options.keystorePath : this.options.archivePath;
+      const store = this.loadStore(path);
+      // The new key is encrypted as the file's other keys are (a legacy-format file stays readable where it was).
+      const protection = keyProtectionOf(store);
+      const bags = entryBags(entry, {
+        password: this.options.password,
+        iterations: protection?.iterations ?? this.options.iterations,
+        algorithm: protection?.algorithm,
+      });
+      this.saveStore(path, withBags(store, bags));
       return this.keyOf(this.load(), spec.name);
     });
   }
@@ -154,19 +175,11 @@ export class Pkcs12Backend implements ReceiverBackend {
         meta.retiredAt = retiredAt.toISOString();
         meta.retainUntil = retainUntilFor(retiredAt, requested).toISOString();
         this.writeSidecar(loaded.sidecar);
-        if (!inArchive) this.writeStore(this.options.archivePath, [...loaded.archive, entry]);
-        if (inActive)
-          this.writeStore(
-            this.options.keystorePath,
-            loaded.active.filter((e) => !same(e, name)),
-          );
+        if (!inArchive) this.moveEntry(entry.alias, this.options.keystorePath, this.options.archivePath);
+        if (inActive) this.removeEntry(this.options.keystorePath, entry.alias);
       } else {
-        if (!inActive) this.writeStore(this.options.keystorePath, [...loaded.active, entry]);
-        if (inArchive)
-          this.writeStore(
-            this.options.archivePath,
-            loaded.archive.filter((e) => !same(e, name)),
-          );
+        if (!inActive) this.moveEntry(entry.alias, this.options.archivePath, this.options.keystorePath);
+        if (inArchive) this.removeEntry(this.options.archivePath, entry.alias);
         delete meta.retainUntil; // retention counts again from the next retirement
         this.writeSidecar(loaded.sidecar);
       }
@@ -198,16 +211,8 @@ export class Pkcs12Backend implements ReceiverBackend {
         ...(key.retainUntil ? { retainUntil: key.retainUntil.toISOString() } : {}),
       });
       this.writeSidecar(loaded.sidecar);
-      if (found.inActive)
-        this.writeStore(
-          this.options.keystorePath,
-          loaded.active.filter((e) => !same(e, name)),
-        );
-      if (found.inArchive)
-        this.writeStore(
-          this.options.archivePath,
-          loaded.archive.filter((e) => !same(e, name)),
-        );
+      if (found.inActive) this.removeEntry(this.options.keystorePath, found.entry.alias);
+      if (found.inArchive) this.removeEntry(this.options.archivePath, found.entry.alias);
       delete loaded.sidecar.keys[key.name];
       this.writeSidecar(loaded.sidecar);
     });
@@ -242,7 +247,7 @@ export class Pkcs12Backend implements ReceiverBackend {
   private readStore(path: string): Pkcs12Entry[] {
     if (!existsSync(path)) return [];
     try {
-      return readPkcs12(readFileSync(path), this.options.password);
+      return readPkcs12(readFileSync(path), this.options.password, path);
     } catch (error) {
       if (isCpiError(error) && error.code === 'CPI_PKI_PKCS12_PASSWORD') {
         throw new CpiError('CPI_PKI_PKCS12_PASSWORD', `${path}: ${error.detail}`, ['receiver', 'password_env']);
@@ -251,9 +256,33 @@ export class Pkcs12Backend implements ReceiverBackend {
     }
   }
 
-  private writeStore(path: string, entries: Pkcs12Entry[]): void {
+  /** The keystore file as bags (empty when the file does not exist yet). */
+  private loadStore(path: string): Pkcs12Keystore {
+    if (!existsSync(path)) return emptyKeystore(this.options.iterations ?? 10_000);
+    try {
+      return readPkcs12Keystore(readFileSync(path), this.options.password, path);
+    } catch (error) {
+      if (isCpiError(error) && error.code === 'CPI_PKI_PKCS12_PASSWORD') {
+        throw new CpiError('CPI_PKI_PKCS12_PASSWORD', `${path}: ${error.detail}`, ['receiver', 'password_env']);
+      }
+      throw new CpiError('CPI_RECEIVER_KEYSTORE_UNREADABLE', `${path}: ${(error as Error).message}`);
+    }
+  }
+
+  private saveStore(path: string, keystore: Pkcs12Keystore): void {
     mkdirSync(dirname(path), { recursive: true });
-    this.write(path, writePkcs12({ entries, password: this.options.password, iterations: this.options.iterations }));
+    this.write(path, writePkcs12Keystore(keystore, this.options.password));
+  }
+
+  /** Copies one key entry (key, certificate, CA chain) from one file into the other, byte for byte. */
+  private moveEntry(alias: string, from: string, to: string): void {
+    const bags = keyEntryBags(this.loadStore(from), alias);
+    if (bags === undefined) throw this.notFound(alias);
+    this.saveStore(to, withBags(this.loadStore(to), bags));
+  }
+
+  private removeEntry(path: string, alias: string): void {
+    this.saveStore(path, withoutKeyEntry(this.loadStore(path), alias));
   }
 
   private readSidecar(): Sidecar {

@@ -4,8 +4,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpiError } from '../errors';
-import { normalizeFingerprint, sameFingerprint } from '../rules/fingerprint';
-import { PARTY_TITLES, type Party } from './stages';
+import { isSha256Fingerprint, normalizeFingerprint, sameFingerprint } from '../rules/fingerprint';
+import { parseRfc3339 } from '../rules/time';
+import { PARTY_TITLES, type Party } from './party';
 
 /** One party's confirmation that the gate may open. */
 export interface Confirmation {
@@ -30,24 +31,10 @@ export interface ConfirmationVerdict {
   readonly rejected: { readonly confirmation: Confirmation; readonly reason: string }[];
 }
 
-// RFC 3339 date-time with a mandatory offset; Date.parse alone also accepts local times and other forms.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-const FINGERPRINT = /^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function isParty(value: unknown): value is Party {
   return typeof value === 'string' && Object.hasOwn(PARTY_TITLES, value);
-}
-
-export function isFingerprintSha256(value: string): boolean {
-  return FINGERPRINT.test(value.trim());
-}
-
-/** RFC 3339 text to a Date; undefined when it is not RFC 3339 or not a real moment. */
-export function parseRfc3339(value: string): Date | undefined {
-  if (!RFC3339.test(value)) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
 /** Renewal ids and gate names become path segments: letters, digits, `.`, `_`, `-`, not starting with a dot. */
@@ -83,7 +70,7 @@ function parseEntry(entry: unknown, index: number, source: string): Confirmation
   const renewalId = text('renewal_id');
   const gate = text('gate');
   const fingerprint = text('fingerprint_sha256');
-  if (!isFingerprintSha256(fingerprint)) {
+  if (!isSha256Fingerprint(fingerprint)) {
     throw malformed(
       source,
       `${where}.fingerprint_sha256 "${fingerprint}" is not a SHA-256 fingerprint (64 hex digits, optionally colon-separated)`,

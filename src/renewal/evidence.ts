@@ -11,36 +11,14 @@ import {
   type ConfirmationFile,
   type ConfirmationVerdict,
 } from './confirmation';
+import type { GateFacts, GateSpec } from './gate';
 import {
   decideGate,
   type GateDecision,
-  type GateObservations,
-  type GateRequirement,
-  type GateRequirements,
   type IflowObservation,
   type ProbeObservation,
   type TenantAliasObservation,
 } from './gate-decision';
-import type { Party } from './stages';
-
-/** A gate as the resource configures it: the renewal's values bound in. */
-export interface GateEvidenceSpec {
-  readonly renewalId: string;
-  /** The name of the stage the gate opens. */
-  readonly gate: string;
-  readonly mode: 'all' | 'any';
-  /** Directory holding `<gate>.json`; relative paths count from the working directory. */
-  readonly confirmationsDir: string;
-  readonly confirmations: readonly { readonly party: Party; readonly fingerprintSha256: string }[];
-  readonly probe?: {
-    readonly certificatePem: string;
-    readonly fingerprintSha256: string;
-    readonly receiver: ReceiverSettings;
-  };
-  readonly tenantAlias?: { readonly alias: string; readonly fingerprintSha256: string };
-  readonly iflowState?: { readonly iflowIds: readonly string[]; readonly state: 'undeployed' | 'started' };
-  readonly notBefore?: Date;
-}
 
 /** Where observations come from; the provider passes the real systems, tests pass fakes. */
 export interface EvidenceSources {
@@ -56,80 +34,65 @@ export interface EvidenceSources {
 export interface GateEvaluation extends GateDecision {
   /** The moment the decision was made. */
   readonly now: Date;
+  /** The confirmation file read (absolute). */
   readonly confirmationFile: string;
-}
-
-/** The gate's requirements in the decision's terms. */
-export function requirementsOf(spec: GateEvidenceSpec): GateRequirements {
-  const requirements: GateRequirement[] = spec.confirmations.map((c) => ({
-    kind: 'confirmation',
-    party: c.party,
-    fingerprintSha256: c.fingerprintSha256,
-  }));
-  if (spec.probe) requirements.push({ kind: 'probe', fingerprintSha256: spec.probe.fingerprintSha256 });
-  if (spec.tenantAlias) requirements.push({ kind: 'tenant_alias', ...spec.tenantAlias });
-  if (spec.iflowState) requirements.push({ kind: 'iflow_state', ...spec.iflowState });
-  if (spec.notBefore) requirements.push({ kind: 'not_before', notBefore: spec.notBefore });
-  return { mode: spec.mode, requirements };
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** Collects every observation the gate needs (in parallel) and decides. A malformed confirmation file throws. */
 export async function evaluateGate(
-  spec: GateEvidenceSpec,
+  gate: GateSpec,
+  facts: GateFacts,
   sources: EvidenceSources,
   signal?: AbortSignal,
 ): Promise<GateEvaluation> {
   const now = sources.now();
-  const confirmationFile = resolve(confirmationFilePath(spec.confirmationsDir, spec.gate));
+  const confirmationFile = resolve(confirmationFilePath(facts.confirmationsDir, gate.name));
+  const kinds = new Set(gate.requirements.map((r) => r.kind));
   const observations: {
-    confirmations?: GateObservations['confirmations'];
+    confirmations?: ConfirmationVerdict;
     probe?: ProbeObservation;
-    tenantAliases?: Record<string, TenantAliasObservation>;
+    tenantAlias?: TenantAliasObservation;
     iflows?: Record<string, IflowObservation>;
   } = {};
-  if (spec.confirmations.length > 0) {
-    // Each party's entry is checked against the fingerprint that party's confirmation must name.
+  const fingerprint = facts.newCertificate?.fingerprintSha256;
+  if (kinds.has('confirmation') && fingerprint) {
+    // Only the parties the gate asks for count; the file may hold others' entries for other purposes.
+    const parties = new Set(gate.requirements.flatMap((r) => (r.kind === 'confirmation' ? [r.party] : [])));
     const file = sources.readConfirmations(confirmationFile);
-    const verdict: ConfirmationVerdict = { valid: [], rejected: [] };
-    for (const required of spec.confirmations) {
-      const own = file && { confirmations: file.confirmations.filter((c) => c.party === required.party) };
-      const v = confirmationsFor(own, {
-        renewalId: spec.renewalId,
-        gate: spec.gate,
-        fingerprint: required.fingerprintSha256,
-        now,
-      });
-      verdict.valid.push(...v.valid);
-      verdict.rejected.push(...v.rejected);
-    }
-    observations.confirmations = verdict;
+    const own = file && { confirmations: file.confirmations.filter((c) => parties.has(c.party)) };
+    observations.confirmations = confirmationsFor(own, {
+      renewalId: facts.renewalId,
+      gate: gate.name,
+      fingerprint,
+      now,
+    });
   }
   const pending: Promise<void>[] = [];
-  if (spec.probe) {
-    const { receiver, certificatePem } = spec.probe;
+  const pem = facts.newCertificate?.pem;
+  if (kinds.has('probe') && facts.receiver && pem) {
     pending.push(
-      sources.probe(receiver, certificatePem, signal).then(
+      sources.probe(facts.receiver, pem, signal).then(
         (result) => void (observations.probe = result),
         (error) => void (observations.probe = { decrypted: false, detail: '', error: message(error) }),
       ),
     );
   }
-  if (spec.tenantAlias) {
-    const { alias } = spec.tenantAlias;
+  const alias = facts.alias;
+  if (kinds.has('tenant_alias') && alias) {
     pending.push(
       sources.tenantAliasFingerprint(alias, signal).then(
         (fingerprintSha256) =>
-          void (observations.tenantAliases = { [alias]: fingerprintSha256 === undefined ? {} : { fingerprintSha256 } }),
-        (error) => void (observations.tenantAliases = { [alias]: { error: message(error) } }),
+          void (observations.tenantAlias = fingerprintSha256 === undefined ? {} : { fingerprintSha256 }),
+        (error) => void (observations.tenantAlias = { error: message(error) }),
       ),
     );
   }
-  if (spec.iflowState) {
+  if (kinds.has('iflow_state')) {
     const iflows: Record<string, IflowObservation> = {};
     observations.iflows = iflows;
-    for (const id of spec.iflowState.iflowIds) {
+    for (const id of facts.iflowIds ?? []) {
       pending.push(
         sources.iflowStatus(id, signal).then(
           (status) => void (iflows[id] = status === undefined ? {} : { status }),
@@ -139,7 +102,7 @@ export async function evaluateGate(
     }
   }
   await Promise.all(pending);
-  return { ...decideGate(requirementsOf(spec), observations, now), now, confirmationFile };
+  return { ...decideGate(gate, facts, observations, now), now, confirmationFile };
 }
 
 /** Probes through the receiver backend; its code is loaded only when a gate has a probe. */

@@ -1,27 +1,9 @@
-// Whether a gate is open: a pure function of what the gate requires, what was observed and the clock. Collecting
-// the observations (files, the receiver, the tenant) is evidence.ts's job; this file does no I/O, so every rule
-// here is tested with a table and a fixed clock.
+// Whether a gate is open: a pure function of the gate (its requirements and mode), its facts, what was observed and
+// the clock. Collecting the observations (files, the receiver, the tenant) is evidence.ts's job; turning results
+// into text for people is gate-report.ts's. This file does no I/O, so every rule is tested with a table.
+import { sameFingerprint } from '../rules/fingerprint';
 import type { Confirmation, ConfirmationVerdict } from './confirmation';
-import type { EvidenceKind, Party } from './stages';
-
-/** One piece of evidence a concrete gate requires, bound to this renewal's values. */
-export type GateRequirement =
-  /** This party committed a confirmation naming the certificate with this fingerprint. */
-  | { readonly kind: 'confirmation'; readonly party: Party; readonly fingerprintSha256: string }
-  /** The receiver decrypts a canary encrypted for the certificate with this fingerprint. */
-  | { readonly kind: 'probe'; readonly fingerprintSha256: string }
-  /** The tenant keystore alias holds the certificate with this fingerprint. */
-  | { readonly kind: 'tenant_alias'; readonly alias: string; readonly fingerprintSha256: string }
-  /** Every one of these iFlows is in this runtime state (undeployed: no runtime artifact at all). */
-  | { readonly kind: 'iflow_state'; readonly iflowIds: readonly string[]; readonly state: 'undeployed' | 'started' }
-  /** This moment has passed. Always ANDed, whatever the mode. */
-  | { readonly kind: 'not_before'; readonly notBefore: Date };
-
-export interface GateRequirements {
-  /** `all`: every requirement must hold; `any`: one of them suffices. not_before must hold in both modes. */
-  readonly mode: 'all' | 'any';
-  readonly requirements: readonly GateRequirement[];
-}
+import { momentOf, type GateFacts, type GateMode, type GateRequirement } from './gate';
 
 /** What the probe of the receiver showed; `error` when the receiver could not be asked at all. */
 export interface ProbeObservation {
@@ -48,131 +30,187 @@ export interface GateObservations {
   /** The confirmations that count, and those that were found but do not count, with the reason. */
   readonly confirmations?: ConfirmationVerdict;
   readonly probe?: ProbeObservation;
-  /** By alias. */
-  readonly tenantAliases?: Readonly<Record<string, TenantAliasObservation>>;
+  /** The gate's alias. */
+  readonly tenantAlias?: TenantAliasObservation;
   /** By iFlow ID. */
   readonly iflows?: Readonly<Record<string, IflowObservation>>;
 }
 
-/** One piece of evidence that holds: the gate's audit trail. */
-export interface EvidenceRecord {
-  readonly kind: EvidenceKind;
-  /** One line, e.g. `confirmation: receiver-admin (Jane Roe) confirmed AB:CD:… at 2026-03-01T10:00:00.000Z`. */
-  readonly text: string;
+/** Why a requirement holds or not: stable names (like Kubernetes condition reasons) that tools may match on. */
+export const GateReason = {
+  ConfirmationFound: 'ConfirmationFound',
+  ConfirmationMissing: 'ConfirmationMissing',
+  ConfirmationNotCounted: 'ConfirmationNotCounted',
+  ProbeDecrypted: 'ProbeDecrypted',
+  ProbeNotDecrypted: 'ProbeNotDecrypted',
+  ProbeOtherKey: 'ProbeOtherKey',
+  ProbeNotRun: 'ProbeNotRun',
+  ReceiverUnreachable: 'ReceiverUnreachable',
+  AliasHoldsCertificate: 'AliasHoldsCertificate',
+  AliasHoldsOtherCertificate: 'AliasHoldsOtherCertificate',
+  AliasEmpty: 'AliasEmpty',
+  AliasNotRead: 'AliasNotRead',
+  IflowsInState: 'IflowsInState',
+  IflowsNotInState: 'IflowsNotInState',
+  IflowsNotRead: 'IflowsNotRead',
+  MomentPassed: 'MomentPassed',
+  MomentAhead: 'MomentAhead',
+  FactMissing: 'FactMissing',
+} as const;
+export type GateReason = (typeof GateReason)[keyof typeof GateReason];
+
+/** The verdict on one requirement. */
+export interface RequirementResult {
+  readonly requirement: GateRequirement;
+  readonly holds: boolean;
+  /**
+   * The provider observed the fact itself and it is the opposite of what the requirement asks (the alias holds
+   * another certificate, an iFlow still runs, the probe failed to decrypt). Unreachable systems are not contrary:
+   * nothing was observed.
+   */
+  readonly contrary: boolean;
+  readonly reason: GateReason;
+  /** One line for people: what holds (the audit trail), or what is awaited and what was seen instead. */
+  readonly message: string;
 }
 
 export interface GateDecision {
   readonly open: boolean;
-  /** Every requirement that holds, in the order of the requirements. */
-  readonly satisfied: EvidenceRecord[];
-  /** Every requirement that does not hold, each saying what is awaited and what was seen instead. */
-  readonly missing: string[];
+  /** One result per requirement, in the order of the requirements. */
+  readonly results: readonly RequirementResult[];
 }
 
-type Check =
-  { readonly holds: true; readonly record: EvidenceRecord } | { readonly holds: false; readonly missing: string };
+type Verdict = Omit<RequirementResult, 'requirement'>;
+const holds = (reason: GateReason, message: string): Verdict => ({ holds: true, contrary: false, reason, message });
+const fails = (reason: GateReason, message: string, contrary = false): Verdict => ({
+  holds: false,
+  contrary,
+  reason,
+  message,
+});
 
 function confirmationText(c: Confirmation): string {
   return `confirmation: ${c.party} (${c.person}) confirmed ${c.fingerprintSha256} at ${c.confirmedAt.toISOString()}`;
 }
 
-function checkConfirmation(req: Extract<GateRequirement, { kind: 'confirmation' }>, obs: GateObservations): Check {
+const newFingerprint = (facts: GateFacts) => facts.newCertificate?.fingerprintSha256;
+
+function checkConfirmation(
+  req: Extract<GateRequirement, { kind: 'confirmation' }>,
+  facts: GateFacts,
+  obs: GateObservations,
+): Verdict {
+  const fingerprint = newFingerprint(facts);
+  if (!fingerprint)
+    return fails(GateReason.FactMissing, `a confirmation by ${req.party}; the new certificate is not known`);
   const found = obs.confirmations?.valid.find(
-    (c) => c.party === req.party && sameFingerprint(c.fingerprintSha256, req.fingerprintSha256),
+    (c) => c.party === req.party && sameFingerprint(c.fingerprintSha256, fingerprint),
   );
-  if (found) return { holds: true, record: { kind: 'confirmation', text: confirmationText(found) } };
+  if (found) return holds(GateReason.ConfirmationFound, confirmationText(found));
   const refused = (obs.confirmations?.rejected ?? [])
     .filter((r) => r.confirmation.party === req.party)
     .map((r) => r.reason);
-  const seen = refused.length > 0 ? `; found but not counted: ${refused.join('; ')}` : '; none found';
-  return {
-    holds: false,
-    missing: `a confirmation by ${req.party} for the certificate ${req.fingerprintSha256}${seen}`,
-  };
+  const awaited = `a confirmation by ${req.party} for the certificate ${fingerprint}`;
+  return refused.length > 0
+    ? fails(GateReason.ConfirmationNotCounted, `${awaited}; found but not counted: ${refused.join('; ')}`)
+    : fails(GateReason.ConfirmationMissing, `${awaited}; none found`);
 }
 
-function checkProbe(req: Extract<GateRequirement, { kind: 'probe' }>, obs: GateObservations): Check {
+function checkProbe(facts: GateFacts, obs: GateObservations): Verdict {
+  const fingerprint = newFingerprint(facts);
+  if (!fingerprint) return fails(GateReason.FactMissing, 'a probe of the receiver; the new certificate is not known');
   const probe = obs.probe;
-  const awaited = `the receiver decrypts a probe encrypted for the certificate ${req.fingerprintSha256}`;
-  if (!probe) return { holds: false, missing: `${awaited}; the probe was not run` };
-  if (probe.error) return { holds: false, missing: `${awaited}; the receiver could not be probed: ${probe.error}` };
+  const awaited = `the receiver decrypts a probe encrypted for the certificate ${fingerprint}`;
+  if (!probe) return fails(GateReason.ProbeNotRun, `${awaited}; the probe was not run`);
+  if (probe.error)
+    return fails(GateReason.ReceiverUnreachable, `${awaited}; the receiver could not be probed: ${probe.error}`);
   // A receiver that names the key it used must name the new one: decrypting with another key proves nothing.
-  const rightKey =
-    probe.keyFingerprintSha256 === undefined || sameFingerprint(probe.keyFingerprintSha256, req.fingerprintSha256);
-  if (probe.decrypted && rightKey) {
-    return {
-      holds: true,
-      record: {
-        kind: 'probe',
-        text: `probe: the receiver decrypted a canary encrypted for ${req.fingerprintSha256} (${probe.detail})`,
-      },
-    };
-  }
-  const why = probe.decrypted
-    ? `it decrypted with the key of ${probe.keyFingerprintSha256} instead`
-    : `it did not decrypt: ${probe.detail}`;
-  return { holds: false, missing: `${awaited}; ${why}` };
+  const rightKey = probe.keyFingerprintSha256 === undefined || sameFingerprint(probe.keyFingerprintSha256, fingerprint);
+  if (probe.decrypted && rightKey)
+    return holds(
+      GateReason.ProbeDecrypted,
+      `probe: the receiver decrypted a canary encrypted for ${fingerprint} (${probe.detail})`,
+    );
+  return probe.decrypted
+    ? fails(
+        GateReason.ProbeOtherKey,
+        `${awaited}; it decrypted with the key of ${probe.keyFingerprintSha256} instead`,
+        true,
+      )
+    : fails(GateReason.ProbeNotDecrypted, `${awaited}; it did not decrypt: ${probe.detail}`, true);
 }
 
-function checkTenantAlias(req: Extract<GateRequirement, { kind: 'tenant_alias' }>, obs: GateObservations): Check {
-  const seen = obs.tenantAliases?.[req.alias];
-  const awaited = `the tenant alias "${req.alias}" holds the certificate ${req.fingerprintSha256}`;
-  if (seen?.fingerprintSha256 !== undefined && sameFingerprint(seen.fingerprintSha256, req.fingerprintSha256)) {
-    return {
-      holds: true,
-      record: { kind: 'tenant_alias', text: `tenant_alias: "${req.alias}" holds ${req.fingerprintSha256}` },
-    };
-  }
-  const now = !seen
-    ? 'the alias was not read'
-    : seen.error
-      ? `the tenant could not be read: ${seen.error}`
-      : seen.fingerprintSha256 === undefined
-        ? 'the alias has no entry'
-        : `it holds ${seen.fingerprintSha256}`;
-  return { holds: false, missing: `${awaited}; ${now}` };
+function checkTenantAlias(
+  req: Extract<GateRequirement, { kind: 'tenant_alias' }>,
+  facts: GateFacts,
+  obs: GateObservations,
+): Verdict {
+  const fingerprint = req.certificate === 'new' ? newFingerprint(facts) : facts.oldFingerprintSha256;
+  if (!facts.alias || !fingerprint)
+    return fails(
+      GateReason.FactMissing,
+      `the tenant alias holds the ${req.certificate} certificate; the alias or that certificate is not known`,
+    );
+  const seen = obs.tenantAlias;
+  const awaited = `the tenant alias "${facts.alias}" holds the certificate ${fingerprint}`;
+  if (seen?.fingerprintSha256 !== undefined && sameFingerprint(seen.fingerprintSha256, fingerprint))
+    return holds(GateReason.AliasHoldsCertificate, `tenant_alias: "${facts.alias}" holds ${fingerprint}`);
+  if (!seen) return fails(GateReason.AliasNotRead, `${awaited}; the alias was not read`);
+  if (seen.error) return fails(GateReason.AliasNotRead, `${awaited}; the tenant could not be read: ${seen.error}`);
+  if (seen.fingerprintSha256 === undefined)
+    return fails(GateReason.AliasEmpty, `${awaited}; the alias has no entry`, true);
+  return fails(GateReason.AliasHoldsOtherCertificate, `${awaited}; it holds ${seen.fingerprintSha256}`, true);
 }
 
-function checkIflowState(req: Extract<GateRequirement, { kind: 'iflow_state' }>, obs: GateObservations): Check {
+function checkIflowState(
+  req: Extract<GateRequirement, { kind: 'iflow_state' }>,
+  facts: GateFacts,
+  obs: GateObservations,
+): Verdict {
+  const iflowIds = facts.iflowIds ?? [];
+  if (iflowIds.length === 0)
+    return fails(GateReason.FactMissing, `every iFlow ${req.state}; the renewal names no iFlow`);
   const wrong: string[] = [];
-  for (const id of req.iflowIds) {
+  const unread: string[] = [];
+  for (const id of iflowIds) {
     const seen = obs.iflows?.[id];
-    if (!seen) wrong.push(`"${id}" was not read`);
-    else if (seen.error) wrong.push(`"${id}" could not be read: ${seen.error}`);
+    if (!seen) unread.push(`"${id}" was not read`);
+    else if (seen.error) unread.push(`"${id}" could not be read: ${seen.error}`);
     else if (req.state === 'undeployed' && seen.status !== undefined)
       wrong.push(`"${id}" is deployed (${seen.status})`);
     else if (req.state === 'started' && seen.status !== 'STARTED')
       wrong.push(`"${id}" is ${seen.status ?? 'undeployed'}`);
   }
-  const ids = req.iflowIds.map((id) => `"${id}"`).join(', ');
-  if (wrong.length === 0)
-    return { holds: true, record: { kind: 'iflow_state', text: `iflow_state: ${ids} ${req.state}` } };
-  return { holds: false, missing: `every iFlow (${ids}) ${req.state}; ${wrong.join(', ')}` };
+  const ids = iflowIds.map((id) => `"${id}"`).join(', ');
+  if (wrong.length === 0 && unread.length === 0)
+    return holds(GateReason.IflowsInState, `iflow_state: ${ids} ${req.state}`);
+  const message = `every iFlow (${ids}) ${req.state}; ${[...wrong, ...unread].join(', ')}`;
+  return wrong.length > 0
+    ? fails(GateReason.IflowsNotInState, message, true)
+    : fails(GateReason.IflowsNotRead, message);
 }
 
-function checkNotBefore(req: Extract<GateRequirement, { kind: 'not_before' }>, now: Date): Check {
-  const at = req.notBefore.toISOString();
-  if (now.getTime() >= req.notBefore.getTime()) {
-    return {
-      holds: true,
-      record: { kind: 'not_before', text: `not_before: ${at} has passed (checked at ${now.toISOString()})` },
-    };
-  }
-  return { holds: false, missing: `the time ${at} (not_before); it is now ${now.toISOString()}` };
+function checkNotBefore(req: Extract<GateRequirement, { kind: 'not_before' }>, facts: GateFacts, now: Date): Verdict {
+  const moment = momentOf(req.moment, facts);
+  if (!moment) return fails(GateReason.FactMissing, `the moment ${req.moment}; it is not known`);
+  const at = moment.toISOString();
+  if (now.getTime() >= moment.getTime())
+    return holds(GateReason.MomentPassed, `not_before: ${at} has passed (checked at ${now.toISOString()})`);
+  return fails(GateReason.MomentAhead, `the time ${at} (not_before); it is now ${now.toISOString()}`);
 }
 
-function check(req: GateRequirement, obs: GateObservations, now: Date): Check {
+function check(req: GateRequirement, facts: GateFacts, obs: GateObservations, now: Date): Verdict {
   switch (req.kind) {
     case 'confirmation':
-      return checkConfirmation(req, obs);
+      return checkConfirmation(req, facts, obs);
     case 'probe':
-      return checkProbe(req, obs);
+      return checkProbe(facts, obs);
     case 'tenant_alias':
-      return checkTenantAlias(req, obs);
+      return checkTenantAlias(req, facts, obs);
     case 'iflow_state':
-      return checkIflowState(req, obs);
+      return checkIflowState(req, facts, obs);
     case 'not_before':
-      return checkNotBefore(req, now);
+      return checkNotBefore(req, facts, now);
   }
 }
 
@@ -181,38 +219,23 @@ function check(req: GateRequirement, obs: GateObservations, now: Date): Check {
  * whose only requirements are not_before opens when they hold; a gate with no requirement at all never opens
  * (the resource refuses such a gate before it gets here).
  */
-export function decideGate(gate: GateRequirements, observations: GateObservations, now: Date): GateDecision {
-  const satisfied: EvidenceRecord[] = [];
-  const missing: string[] = [];
-  let timesHold = true;
-  let alternatives = 0;
-  let alternativesHolding = 0;
-  for (const req of gate.requirements) {
-    const result = check(req, observations, now);
-    if (result.holds) satisfied.push(result.record);
-    else missing.push(result.missing);
-    if (req.kind === 'not_before') timesHold &&= result.holds;
-    else {
-      alternatives += 1;
-      if (result.holds) alternativesHolding += 1;
-    }
-  }
+export function decideGate(
+  gate: { readonly mode: GateMode; readonly requirements: readonly GateRequirement[] },
+  facts: GateFacts,
+  observations: GateObservations,
+  now: Date,
+): GateDecision {
+  const results = gate.requirements.map((requirement) => ({
+    requirement,
+    ...check(requirement, facts, observations, now),
+  }));
+  const times = results.filter((r) => r.requirement.kind === 'not_before');
+  const others = results.filter((r) => r.requirement.kind !== 'not_before');
   const rest =
-    alternatives === 0
-      ? gate.requirements.length > 0
+    others.length === 0
+      ? results.length > 0
       : gate.mode === 'all'
-        ? alternativesHolding === alternatives
-        : alternativesHolding > 0;
-  return { open: timesHold && rest, satisfied, missing };
-}
-
-/** Fingerprints compare without separators and case: `ab:cd` equals `ABCD`. */
-export function sameFingerprint(a: string, b: string): boolean {
-  return normalizeFingerprint(a) === normalizeFingerprint(b);
-}
-
-/** Colon-separated upper-case hex, as the tenant shows fingerprints. */
-export function normalizeFingerprint(value: string): string {
-  const hex = value.replace(/[\s:]/g, '').toUpperCase();
-  return hex.match(/../g)?.join(':') ?? hex;
+        ? others.every((r) => r.holds)
+        : others.some((r) => r.holds);
+  return { open: times.every((r) => r.holds) && rest, results };
 }

@@ -1,14 +1,10 @@
 // The human runbook of a renewal: who acts in which stage, which gate waits for what, the exact commands, and a
 // sequence diagram. Pure (spec and stages in, Markdown out), so reviewers read in the pull request exactly what
 // the pipeline will do, and tests compare text without synthesizing anything.
-import {
-  PARTY_TITLES,
-  stageStackName,
-  type EvidenceRequirement,
-  type Party,
-  type RenewalVariant,
-  type StageSpec,
-} from './stages';
+import type { GateRequirement } from './gate';
+import { confirmCommand, describeGate } from './gate-report';
+import { stageStackName, type RenewalVariant, type StageName, type StageSpec } from './stages';
+import { PARTY_TITLES, type Party } from './party';
 
 export interface RunbookSpec {
   readonly renewalId: string;
@@ -25,6 +21,8 @@ export interface RunbookSpec {
   readonly stages: readonly StageSpec[];
   /** Where the synthesized stacks are, relative to the repository root (e.g. `cdktf.out/stacks`). */
   readonly stacksDir: string;
+  /** Each stage's stack name where the renewal renamed it. @default `<renewal>-<n>-<stage>` */
+  readonly stackNames?: Readonly<Partial<Record<StageName, string>>>;
   /** The `--dir` of `cpi-renewal confirm` (e.g. `renewals`). */
   readonly confirmationsDir: string;
 }
@@ -40,11 +38,15 @@ const VARIANT_TITLE: Readonly<Record<RenewalVariant, string>> = {
   'single-key': 'single key (the receiver decrypts with one key only; agreed downtime)',
 };
 
+function stackOf(spec: RunbookSpec, stage: StageSpec): string {
+  return spec.stackNames?.[stage.name] ?? stageStackName(spec.renewalId, stage);
+}
+
 function parties(parties: Party | readonly Party[]): readonly Party[] {
   return typeof parties === 'string' ? [parties] : parties;
 }
 
-function requirementText(r: EvidenceRequirement, spec: RunbookSpec): string {
+function requirementText(r: GateRequirement, spec: RunbookSpec): string {
   switch (r.kind) {
     case 'confirmation':
       return `confirmation by the ${PARTY_TITLES[r.party]} naming the new certificate's fingerprint`;
@@ -62,18 +64,24 @@ function requirementText(r: EvidenceRequirement, spec: RunbookSpec): string {
 }
 
 function commands(stage: StageSpec, spec: RunbookSpec, firstStack: string): string[] {
-  const stack = stageStackName(spec.renewalId, stage);
+  const stack = stackOf(spec, stage);
   const dir = `${spec.stacksDir}/${stack}`;
   const lines: string[] = [];
   const confirmations = (stage.gate?.requirements ?? []).filter(
-    (r): r is Extract<EvidenceRequirement, { kind: 'confirmation' }> => r.kind === 'confirmation',
+    (r): r is Extract<GateRequirement, { kind: 'confirmation' }> => r.kind === 'confirmation',
   );
   if (stage.gate && confirmations.length > 0) {
     lines.push('# confirmations the gate accepts (each party runs its own line, then commits the file):');
     lines.push(`FINGERPRINT=$(terraform -chdir=${spec.stacksDir}/${firstStack} output -raw new_fingerprint_sha256)`);
     for (const c of confirmations) {
       lines.push(
-        `cpi-renewal confirm --renewal ${spec.renewalId} --gate ${stage.gate.name} --party ${c.party} --fingerprint "$FINGERPRINT" --person "<your name>" --dir ${spec.confirmationsDir}`,
+        confirmCommand({
+          renewalId: spec.renewalId,
+          gate: stage.gate.name,
+          party: c.party,
+          fingerprint: '"$FINGERPRINT"',
+          dir: `${spec.confirmationsDir}/${spec.renewalId}/confirmations`,
+        }),
       );
     }
     lines.push(
@@ -106,7 +114,7 @@ function sequenceDiagram(spec: RunbookSpec): string[] {
     if (stage.gate) {
       for (const from of parties(stage.gate.waitsFor)) {
         lines.push(
-          `  ${MERMAID_ID[from]}->>${MERMAID_ID[stage.party]}: gate ${stage.gate.name}: ${stage.gate.waitingFor}`,
+          `  ${MERMAID_ID[from]}->>${MERMAID_ID[stage.party]}: gate ${stage.gate.name}: ${describeGate(stage.gate)}`,
         );
       }
     }
@@ -118,7 +126,7 @@ function sequenceDiagram(spec: RunbookSpec): string[] {
 
 /** The runbook of a renewal as Markdown. */
 export function renderRunbook(spec: RunbookSpec): string {
-  const firstStack = stageStackName(spec.renewalId, spec.stages[0]!);
+  const firstStack = stackOf(spec, spec.stages[0]!);
   const out: string[] = [];
   out.push(`# Runbook: renewal \`${spec.renewalId}\``);
   out.push('');
@@ -150,10 +158,10 @@ export function renderRunbook(spec: RunbookSpec): string {
     const gate = stage.gate
       ? `waits for ${parties(stage.gate.waitsFor)
           .map((p) => PARTY_TITLES[p])
-          .join(' and ')}: ${stage.gate.waitingFor}`
+          .join(' and ')}: ${describeGate(stage.gate)}`
       : '—';
     out.push(
-      `| ${stage.index} | \`${stageStackName(spec.renewalId, stage)}\` | ${PARTY_TITLES[stage.party]} | ${stage.steps} | ${gate} |`,
+      `| ${stage.index} | \`${stackOf(spec, stage)}\` | ${PARTY_TITLES[stage.party]} | ${stage.steps} | ${gate} |`,
     );
   }
   out.push('');
@@ -162,7 +170,7 @@ export function renderRunbook(spec: RunbookSpec): string {
   out.push(...sequenceDiagram(spec));
   for (const stage of spec.stages) {
     out.push('');
-    out.push(`## ${stage.index}. ${stage.title} — \`${stageStackName(spec.renewalId, stage)}\``);
+    out.push(`## ${stage.index}. ${stage.title} — \`${stackOf(spec, stage)}\``);
     out.push('');
     out.push(`Applied by the ${PARTY_TITLES[stage.party]}. ${stage.does}`);
     out.push('');

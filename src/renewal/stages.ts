@@ -1,50 +1,26 @@
-// The stages of a renewal (DESIGN.md §3.4), as data: which party acts in which order, which of SAP's steps each
-// stage carries out, and which evidence opens the gate in front of it. The constructs, the runbook, the gate
-// resource and `cpi-renewal status` all read this one table, so they cannot disagree.
+// The stages of a renewal, as data: which party acts in which order, which of SAP's steps each stage carries out,
+// and the gate (a GateSpec of ./gate.ts) in front of it. The constructs, the runbook, the manifest and
+// `cpi-renewal status` all read this one table, so they cannot disagree.
+import type { GateSpec } from './gate';
+import type { Party } from './party';
 
 /** SAP's two variants: the receiver decrypts with old and new key at once, or with one key only. */
 export type RenewalVariant = 'overlap' | 'single-key';
 
-export type Party = 'receiver-admin' | 'tenant-admin' | 'integration-developer';
-
-export const PARTY_TITLES: Readonly<Record<Party, string>> = {
-  'receiver-admin': 'receiver administrator',
-  'tenant-admin': 'tenant administrator',
-  'integration-developer': 'integration developer',
-};
-
-/** The kinds of evidence a gate can require (DESIGN.md §3.1). */
-export type EvidenceKind = 'confirmation' | 'probe' | 'tenant_alias' | 'iflow_state' | 'not_before';
-
-/** One piece of evidence a gate asks for, before it is bound to a concrete renewal. */
-export type EvidenceRequirement =
-  /** A confirmation file committed by this party. */
-  | { readonly kind: 'confirmation'; readonly party: Party }
-  /** The receiver decrypts a canary message encrypted for the new certificate. */
-  | { readonly kind: 'probe' }
-  /** The tenant alias holds the new (or old) certificate. */
-  | { readonly kind: 'tenant_alias'; readonly certificate: 'new' | 'old' }
-  /** Every iFlow that uses the alias is in this state. */
-  | { readonly kind: 'iflow_state'; readonly state: 'undeployed' | 'started' }
-  /** A moment has passed: the downtime window has begun, or retention has ended. */
-  | { readonly kind: 'not_before'; readonly moment: 'window_start' | 'retention_end' };
-
-export interface GateSpec {
-  /** The gate's name: the name of the stage it opens. */
-  readonly name: string;
-  /** The party whose action the gate waits for (not the party of the stage it opens). */
-  readonly waitsFor: Party | readonly Party[];
-  /** `any`: one alternative suffices; `all`: every requirement must hold. not_before always must hold. */
-  readonly mode: 'any' | 'all';
-  readonly requirements: readonly EvidenceRequirement[];
-  /** What the waited-for party must have done, in the domain's words. */
-  readonly waitingFor: string;
-}
+/** Every stage name of either variant; the L3 construct maps each one to what it builds. */
+export type StageName =
+  | 'prepare-receiver'
+  | 'exchange-certificate'
+  | 'retire-old-key'
+  | 'stop-sending'
+  | 'switch-receiver-key'
+  | 'resume-sending'
+  | 'cleanup';
 
 export interface StageSpec {
   /** 1-based position; stacks are named `<renewal>-<index>-<name>`. */
   readonly index: number;
-  readonly name: string;
+  readonly name: StageName;
   readonly title: string;
   /** The party who applies this stage. */
   readonly party: Party;
@@ -74,10 +50,9 @@ const OVERLAP: readonly StageSpec[] = [
     does: 'Exchanges the certificate under the alias in the tenant keystore, keeping the alias; from now on messages use the new key.',
     gate: {
       name: 'exchange-certificate',
-      waitsFor: 'receiver-admin',
+      waitsFor: ['receiver-admin'],
       mode: 'any',
       requirements: [{ kind: 'probe' }, { kind: 'confirmation', party: 'receiver-admin' }],
-      waitingFor: 'the receiver decrypts with the new key (a probe succeeds) or the receiver administrator confirms it',
     },
   },
   {
@@ -89,13 +64,12 @@ const OVERLAP: readonly StageSpec[] = [
     does: 'Removes the old key from decryption; it is kept (retired) for the retention period.',
     gate: {
       name: 'retire-old-key',
-      waitsFor: 'tenant-admin',
+      waitsFor: ['tenant-admin'],
       mode: 'any',
       requirements: [
         { kind: 'tenant_alias', certificate: 'new' },
         { kind: 'confirmation', party: 'tenant-admin' },
       ],
-      waitingFor: 'the tenant alias holds the new certificate or the tenant administrator confirms the exchange',
     },
   },
 ];
@@ -125,7 +99,6 @@ const SINGLE_KEY: readonly StageSpec[] = [
         { kind: 'confirmation', party: 'tenant-admin' },
         { kind: 'not_before', moment: 'window_start' },
       ],
-      waitingFor: 'both administrators confirm the downtime window and the window has begun',
     },
   },
   {
@@ -137,10 +110,9 @@ const SINGLE_KEY: readonly StageSpec[] = [
     does: 'Exchanges the certificate under the alias in the tenant keystore, keeping the alias.',
     gate: {
       name: 'exchange-certificate',
-      waitsFor: 'integration-developer',
+      waitsFor: ['integration-developer'],
       mode: 'all',
       requirements: [{ kind: 'iflow_state', state: 'undeployed' }],
-      waitingFor: 'every iFlow that uses the alias is undeployed',
     },
   },
   {
@@ -152,10 +124,9 @@ const SINGLE_KEY: readonly StageSpec[] = [
     does: 'Makes the new key the one the receiver decrypts with and retires the old key (kept for the retention period).',
     gate: {
       name: 'switch-receiver-key',
-      waitsFor: 'tenant-admin',
+      waitsFor: ['tenant-admin'],
       mode: 'all',
       requirements: [{ kind: 'tenant_alias', certificate: 'new' }],
-      waitingFor: 'the tenant alias holds the new certificate',
     },
   },
   {
@@ -167,10 +138,9 @@ const SINGLE_KEY: readonly StageSpec[] = [
     does: 'Redeploys every iFlow that uses the alias.',
     gate: {
       name: 'resume-sending',
-      waitsFor: 'receiver-admin',
+      waitsFor: ['receiver-admin'],
       mode: 'all',
       requirements: [{ kind: 'probe' }],
-      waitingFor: 'the receiver decrypts with the new key (a probe succeeds)',
     },
   },
 ];
@@ -185,10 +155,9 @@ function cleanup(index: number): StageSpec {
     does: 'Deletes the retired old key from the receiver once the retention period after the exchange has ended.',
     gate: {
       name: 'cleanup',
-      waitsFor: 'receiver-admin',
+      waitsFor: ['receiver-admin'],
       mode: 'all',
       requirements: [{ kind: 'not_before', moment: 'retention_end' }],
-      waitingFor: 'the retention period after the exchange has ended',
     },
   };
 }
@@ -203,6 +172,3 @@ export function renewalStages(variant: RenewalVariant): readonly StageSpec[] {
 export function stageStackName(renewalId: string, stage: StageSpec): string {
   return `${renewalId}-${stage.index}-${stage.name}`;
 }
-
-/** SAP's minimum: old keys are kept at least 90 days after the exchange. */
-export const MIN_RETENTION_DAYS = 90;

@@ -20,10 +20,19 @@ import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
 import { defaultBundlePath, installProvider } from '../../src/provider/install';
 import { writeConfirmation } from '../../src/renewal/confirmation';
 import type { RenewalStatus, StageStatus } from '../../src/renewal/renewal-status';
-import { renewalStages, stageStackName, type Party, type RenewalVariant } from '../../src/renewal/stages';
+import { renewalStages, stageStackName, type RenewalVariant, type StageName } from '../../src/renewal/stages';
+import { type Party } from '../../src/renewal/party';
 import { terraformEnv } from '../support/terraform';
 
 const root = resolve(__dirname, '../..');
+const RENAMED: Readonly<Partial<Record<StageName, string>>> = {
+  'prepare-receiver': 'orders-keys',
+  'stop-sending': 'orders-pause',
+  'exchange-certificate': 'orders-swap',
+  'switch-receiver-key': 'orders-switch',
+  'resume-sending': 'orders-resume',
+  cleanup: 'orders-cleanup',
+};
 const DAY_MS = 86_400_000;
 
 interface Renewal {
@@ -50,7 +59,12 @@ async function startRenewal(variant: RenewalVariant): Promise<Renewal> {
   });
   const outdir = join(dir, 'cdktf.out');
   const app = new App({ outdir });
-  new EncryptionCertificateRenewal(app, DEMO_RENEWAL_ID, demoRenewalProps(variant, dir, ready.receiverUrl!));
+  // Single-key runs with stacks the user renamed: status finds them through the manifest, not by their names.
+  const stackNames = variant === 'single-key' ? RENAMED : undefined;
+  new EncryptionCertificateRenewal(app, DEMO_RENEWAL_ID, {
+    ...demoRenewalProps(variant, dir, ready.receiverUrl!),
+    ...(stackNames ? { stackNames } : {}),
+  });
   app.synth();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -62,7 +76,7 @@ async function startRenewal(variant: RenewalVariant): Promise<Renewal> {
   const runner = new TerraformRunner(env);
   const stackDir = (name: string) => {
     const stage = renewalStages(variant).find((s) => s.name === name)!;
-    return join(outdir, 'stacks', stageStackName(DEMO_RENEWAL_ID, stage));
+    return join(outdir, 'stacks', stackNames?.[stage.name] ?? stageStackName(DEMO_RENEWAL_ID, stage));
   };
   // init needs no evidence: every stack at once, as a pipeline's checkout job would
   await Promise.all(
@@ -254,6 +268,11 @@ describe('cpi-renewal status through a real renewal', { concurrency: 2 }, () => 
 
     await r.apply('exchange-certificate');
     status = await r.status();
+    assert.deepEqual(
+      status.stages.map((s) => s.stack),
+      Object.values(RENAMED),
+      'the stacks as the renewal named them',
+    );
     const switchKey = stage(status, 'switch-receiver-key');
     assert.equal(switchKey.condition, 'ready', JSON.stringify(switchKey));
     assert.deepEqual(switchKey.evidence, [`tenant_alias: "receiver_encryption" holds ${fingerprint}`]);

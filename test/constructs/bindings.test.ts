@@ -58,8 +58,12 @@ describe('CDKTF bindings', { timeout: 60_000 }, () => {
       gate: 'retire-old-key',
       waitsFor: ['tenant-admin'],
       mode: 'any',
-      tenantAlias: { alias: 'orders', fingerprintSha256: cert.fingerprintSha256 },
-      confirmation: [{ party: 'tenant-admin', fingerprintSha256: 'AA:BB' }],
+      alias: 'orders',
+      newCertificatePem: cert.certificatePem,
+      requirement: [
+        { kind: 'tenant_alias', certificate: 'new' },
+        { kind: 'confirmation', party: 'tenant-admin' },
+      ],
     });
     new DataCpiKeystoreEntry(stack, 'entry', { alias: 'orders' });
     const json = JSON.parse(Testing.synth(stack)) as Record<string, any>;
@@ -74,11 +78,11 @@ describe('CDKTF bindings', { timeout: 60_000 }, () => {
       allow_same_key: false,
     });
     const gate = json.resource.cpi_renewal_gate.gate;
-    assert.deepEqual(gate.tenant_alias, {
-      alias: 'orders',
-      fingerprint_sha256: '${cpi_keystore_certificate.cert.fingerprint_sha256}',
-    });
-    assert.deepEqual(gate.confirmation, [{ party: 'tenant-admin', fingerprint_sha256: 'AA:BB' }]);
+    assert.equal(gate.new_certificate_pem, '${cpi_keystore_certificate.cert.certificate_pem}');
+    assert.deepEqual(gate.requirement, [
+      { kind: 'tenant_alias', certificate: 'new' },
+      { kind: 'confirmation', party: 'tenant-admin' },
+    ]);
     assert.equal(gate.renewal_id, 'r1');
     assert.equal(json.data.cpi_keystore_entry.entry.alias, 'orders');
   });

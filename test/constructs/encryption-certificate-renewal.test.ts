@@ -116,14 +116,13 @@ describe('EncryptionCertificateRenewal, overlap variant', () => {
     assert.equal(gate.renewal_id, 'orders-2026');
     assert.deepEqual(gate.waits_for, ['receiver-admin']);
     assert.equal(gate.mode, 'any');
+    assert.deepEqual(gate.requirement, [{ kind: 'probe' }, { kind: 'confirmation', party: 'receiver-admin' }]);
     assert.match(
-      gate.probe.certificate_pem,
+      gate.new_certificate_pem,
       /terraform_remote_state\.cross-stack-reference-input-orders-2026-1-prepare-receiver\.outputs/,
     );
-    assert.deepEqual(gate.probe.receiver, { kind: 'embedded', url: 'http://127.0.0.1:8081' });
-    assert.equal(gate.confirmation.length, 1);
-    assert.equal(gate.confirmation[0].party, 'receiver-admin');
-    assert.match(gate.confirmation[0].fingerprint_sha256, /fingerprint_sha256/);
+    assert.deepEqual(gate.receiver, { kind: 'embedded', url: 'http://127.0.0.1:8081' });
+    assert.equal(gate.alias, undefined, 'only the facts its requirements refer to');
     assert.match(gate.confirmations_dir, /renewals\/orders-2026\/confirmations$/);
     const certificate = only(stage, 'cpi_keystore_certificate');
     assert.equal(certificate.alias, 'orders-receiver');
@@ -139,11 +138,11 @@ describe('EncryptionCertificateRenewal, overlap variant', () => {
     const gate = only(stage, 'cpi_renewal_gate');
     assert.deepEqual(gate.waits_for, ['tenant-admin']);
     assert.equal(gate.mode, 'any');
-    assert.equal(gate.tenant_alias.alias, 'orders-receiver');
-    assert.deepEqual(
-      gate.confirmation.map((c: Json) => c.party),
-      ['tenant-admin'],
-    );
+    assert.equal(gate.alias, 'orders-receiver');
+    assert.deepEqual(gate.requirement, [
+      { kind: 'tenant_alias', certificate: 'new' },
+      { kind: 'confirmation', party: 'tenant-admin' },
+    ]);
     const key = only(stage, 'cpi_receiver_key');
     assert.equal(key.key_name, 'orders-2025');
     assert.equal(key.state, 'retired');
@@ -169,10 +168,12 @@ describe('EncryptionCertificateRenewal, overlap variant', () => {
     const gate = only(cleanup, 'cpi_renewal_gate');
     assert.equal(gate.gate, 'cleanup');
     assert.notEqual(gateAddress(cleanup), gateAddress(retire), 'the cleanup gate is a new object, not a replacement');
+    assert.deepEqual(gate.requirement, [{ kind: 'not_before', moment: 'retention_end' }]);
     assert.match(
-      gate.not_before,
-      /^\$\{timeadd\(data\.terraform_remote_state\.cross-stack-reference-input-orders-2026-2-exchange-certificate\.outputs\.[^,]+, "2160h"\)\}$/,
+      gate.exchanged_at,
+      /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-orders-2026-2-exchange-certificate\.outputs\.[^}]+\}$/,
     );
+    assert.equal(gate.retention_days, 90);
   });
 
   test('each stack has its own local state and the cpi provider', () => {
@@ -215,11 +216,12 @@ describe('EncryptionCertificateRenewal, single-key variant', () => {
     const gate = only(stage, 'cpi_renewal_gate');
     assert.deepEqual(gate.waits_for, ['receiver-admin', 'tenant-admin']);
     assert.equal(gate.mode, 'all');
-    assert.deepEqual(
-      gate.confirmation.map((c: Json) => c.party),
-      ['receiver-admin', 'tenant-admin'],
-    );
-    assert.equal(gate.not_before, '2026-03-01T22:00:00Z');
+    assert.deepEqual(gate.requirement, [
+      { kind: 'confirmation', party: 'receiver-admin' },
+      { kind: 'confirmation', party: 'tenant-admin' },
+      { kind: 'not_before', moment: 'window_start' },
+    ]);
+    assert.equal(gate.window_start, '2026-03-01T22:00:00Z');
     const deployments = Object.values(stage.resource.cpi_iflow_deployment) as Json[];
     assert.deepEqual(
       deployments.map((d) => [d.iflow_id, d.deployed]),
@@ -236,14 +238,17 @@ describe('EncryptionCertificateRenewal, single-key variant', () => {
     const stage = s.stack(names[2]!);
     const gate = only(stage, 'cpi_renewal_gate');
     assert.deepEqual(gate.waits_for, ['integration-developer']);
-    assert.deepEqual(gate.iflow_state, { iflow_ids: ['OrdersOut', 'OrdersRetry'], state: 'undeployed' });
+    assert.deepEqual(gate.requirement, [{ kind: 'iflow_state', state: 'undeployed' }]);
+    assert.deepEqual(gate.iflow_ids, ['OrdersOut', 'OrdersRetry']);
     assert.equal(only(stage, 'cpi_keystore_certificate').alias, 'orders-receiver');
     assertGated(stage, names[2]!);
   });
 
   test('stage 4 waits for the tenant alias, then makes the new key active and retires the old one', () => {
     const stage = s.stack(names[3]!);
-    assert.equal(only(stage, 'cpi_renewal_gate').tenant_alias.alias, 'orders-receiver');
+    const gate = only(stage, 'cpi_renewal_gate');
+    assert.deepEqual(gate.requirement, [{ kind: 'tenant_alias', certificate: 'new' }]);
+    assert.equal(gate.alias, 'orders-receiver');
     const keys = Object.values(stage.resource.cpi_receiver_key) as Json[];
     assert.deepEqual(keys.map((k) => [k.key_name, k.state]).sort(), [
       ['orders-2025', 'retired'],
@@ -257,7 +262,8 @@ describe('EncryptionCertificateRenewal, single-key variant', () => {
     const stage = s.stack(names[4]!);
     const gate = only(stage, 'cpi_renewal_gate');
     assert.deepEqual(gate.waits_for, ['receiver-admin']);
-    assert.match(gate.probe.certificate_pem, /prepare-receiver/);
+    assert.deepEqual(gate.requirement, [{ kind: 'probe' }]);
+    assert.match(gate.new_certificate_pem, /prepare-receiver/);
     const deployments = Object.values(stage.resource.cpi_iflow_deployment) as Json[];
     assert.deepEqual(
       deployments.map((d) => d.deployed),
@@ -279,7 +285,7 @@ describe('EncryptionCertificateRenewal, single-key variant', () => {
       ([, k]) => (k as Json).key_name === 'orders-2026',
     )![0];
     assert.equal(keys[0]![0], newKeyId, 'same address, so the new key is unchanged');
-    assert.match(only(cleanup, 'cpi_renewal_gate').not_before, /3-exchange-certificate.*"2160h"/);
+    assert.match(only(cleanup, 'cpi_renewal_gate').exchanged_at, /3-exchange-certificate/);
     assertGated(cleanup, names[5]!);
   });
 });
@@ -300,7 +306,7 @@ describe('EncryptionCertificateRenewal props', () => {
     assert.equal(e.code, 'CPI_CONSTRUCTS_RETENTION_TOO_SHORT');
     assert.match(e.message, /retentionDays is 89/);
     const s = synth({ ...BASE, retentionDays: 120 });
-    assert.match(only(s.stack('orders-2026-4-cleanup'), 'cpi_renewal_gate').not_before, /"2880h"/);
+    assert.equal(only(s.stack('orders-2026-4-cleanup'), 'cpi_renewal_gate').retention_days, 120);
   });
 
   test('refuses a single-key renewal without a valid downtime window', () => {
@@ -341,13 +347,64 @@ describe('EncryptionCertificateRenewal props', () => {
     });
     const gate = only(s.stack('orders-2026-2-exchange-certificate'), 'cpi_renewal_gate');
     assert.equal(gate.mode, 'all');
-    assert.ok(gate.probe);
-    assert.deepEqual(
-      gate.confirmation.map((c: Json) => c.party),
-      ['tenant-admin'],
-    );
+    assert.deepEqual(gate.requirement, [{ kind: 'probe' }, { kind: 'confirmation', party: 'tenant-admin' }]);
     assert.deepEqual(gate.waits_for, ['receiver-admin', 'tenant-admin']);
-    assert.match(gate.action, /probe.*and the tenant administrator confirms/);
+    assert.ok(gate.receiver, 'the probe gets the receiver it refers to');
+  });
+
+  test('writes the renewal manifest beside the runbook: what status reads instead of decoding stack names', () => {
+    const s = synth({
+      ...SINGLE_KEY,
+      stackNames: { 'exchange-certificate': 'orders-swap' },
+      confirmationsDir: 'approvals',
+    });
+    const manifest = JSON.parse(readFileSync(join(s.outdir, 'renewal-orders-2026.json'), 'utf8')) as Json;
+    assert.equal(manifest.format, 'cpi-renewal/manifest-1');
+    assert.equal(manifest.variant, 'single-key');
+    assert.equal(manifest.alias, 'orders-receiver');
+    assert.deepEqual(manifest.iflowIds, ['OrdersOut', 'OrdersRetry']);
+    assert.deepEqual(manifest.parties.sort(), ['integration-developer', 'receiver-admin', 'tenant-admin']);
+    assert.equal(manifest.runbook, 'RUNBOOK-orders-2026.md');
+    assert.deepEqual(manifest.downtimeWindow, SINGLE_KEY.downtimeWindow);
+    assert.ok(join(s.outdir, manifest.confirmationsDir).endsWith(join('approvals', 'orders-2026', 'confirmations')));
+    const stages = manifest.stages as Json[];
+    assert.deepEqual(
+      stages.map((stage) => stage.stack),
+      [
+        'orders-2026-1-prepare-receiver',
+        'orders-2026-2-stop-sending',
+        'orders-swap',
+        'orders-2026-4-switch-receiver-key',
+        'orders-2026-5-resume-sending',
+        'orders-2026-6-cleanup',
+      ],
+    );
+    // Every stack directory the manifest names holds that stack's configuration, with the gate the manifest lists.
+    for (const stage of stages) {
+      const stack = JSON.parse(readFileSync(join(s.outdir, stage.stackDir, 'cdk.tf.json'), 'utf8')) as Json;
+      const gates = Object.values(stack.resource?.cpi_renewal_gate ?? {}) as Json[];
+      assert.deepEqual(
+        gates.map((g) => g.gate),
+        stage.gate ? [stage.gate.name] : [],
+      );
+      if (stage.gate) assert.deepEqual(gates[0]!.requirement, stage.gate.requirements);
+    }
+    assert.deepEqual(stages.at(-1)!.continuesStateOf, 'switch-receiver-key');
+    assert.deepEqual(manifest.facts.exchangedAt, { stage: 'exchange-certificate', output: 'exchanged_at' });
+    assert.ok(existsSync(join(s.outdir, 'stacks', 'orders-swap', 'cdk.tf.json')), 'the renamed stack is synthesized');
+  });
+
+  test('the manifest is written even without the runbook', () => {
+    const s = synth({ ...BASE, writeRunbook: false });
+    assert.ok(existsSync(join(s.outdir, 'renewal-orders-2026.json')));
+  });
+
+  test('refuses a requirement given twice in a gate override', () => {
+    const e = error({
+      gateEvidence: { 'exchange-certificate': { requirements: [{ kind: 'probe' }, { kind: 'probe' }] } },
+    });
+    assert.equal(e.code, 'CPI_CONSTRUCTS_PROPS_INVALID');
+    assert.match(e.message, /each requirement once/);
   });
 
   test('a renewal without runbook writes none', () => {

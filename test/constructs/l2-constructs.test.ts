@@ -110,19 +110,45 @@ describe('ReceiverDecryptionKey', () => {
 
 describe('RenewalGate', () => {
   test('refuses a gate without evidence, an unknown party and an unknown mode', () => {
-    const base = { renewalId: 'r', gate: 'exchange-certificate', waitsFor: ['receiver-admin'] as const };
-    refused((s) => new RenewalGate(s, 'g', { ...base }), /evidence of gate "exchange-certificate"/);
+    const base = {
+      renewalId: 'r',
+      gate: 'exchange-certificate',
+      waitsFor: ['receiver-admin'] as const,
+      windowStart: '2026-01-01T00:00:00Z',
+    };
+    const window = [{ kind: 'not_before', moment: 'window_start' }] as const;
+    refused((s) => new RenewalGate(s, 'g', { ...base, requirements: [] }), /requirements/);
     refused(
-      (s) => new RenewalGate(s, 'g', { ...base, waitsFor: ['receiver'] as never, notBefore: '2026-01-01T00:00:00Z' }),
+      (s) => new RenewalGate(s, 'g', { ...base, waitsFor: ['receiver'] as never, requirements: window }),
       /waitsFor\[0\] is "receiver"/,
     );
+    refused((s) => new RenewalGate(s, 'g', { ...base, mode: 'some' as never, requirements: window }), /mode is "some"/);
     refused(
-      (s) => new RenewalGate(s, 'g', { ...base, mode: 'some' as never, notBefore: '2026-01-01T00:00:00Z' }),
-      /mode is "some"/,
+      (s) =>
+        new RenewalGate(s, 'g', {
+          ...base,
+          iflowIds: [],
+          requirements: [{ kind: 'iflow_state', state: 'undeployed' }],
+        }),
+      /iflowIds/,
+    );
+  });
+
+  test('refuses a requirement given twice, and one whose fact is not given, naming the prop', () => {
+    const base = { renewalId: 'r', gate: 'exchange-certificate', waitsFor: ['receiver-admin'] as const };
+    refused(
+      (s) =>
+        new RenewalGate(s, 'g', {
+          ...base,
+          newCertificatePem: PEM,
+          receiver: RECEIVER,
+          requirements: [{ kind: 'probe' }, { kind: 'probe' }],
+        }),
+      /requirements is \["probe"\]; expected each requirement once/,
     );
     refused(
-      (s) => new RenewalGate(s, 'g', { ...base, iflowState: { iflowIds: [], state: 'undeployed' } }),
-      /iflowState.iflowIds/,
+      (s) => new RenewalGate(s, 'g', { ...base, requirements: [{ kind: 'tenant_alias', certificate: 'new' }] }),
+      /alias, newCertificatePem/,
     );
   });
 });

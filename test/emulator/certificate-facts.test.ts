@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { certificateFacts, isIssuedBy, parseCertificateUpload } from '../../src/emulator/certificate-facts';
+import { keystoreEntryFacts, isIssuedBy, parseCertificateUpload } from '../../src/emulator/certificate-facts';
 import { ODataError } from '../../src/emulator/odata';
 import { makeCertificate } from './support/certificates';
 
@@ -10,7 +10,7 @@ const leaf = makeCertificate('facts.example.test', ca);
 
 describe('certificate facts', () => {
   test('reports the KeystoreEntry fields in the tenant formats', () => {
-    const facts = certificateFacts(leaf.pem);
+    const facts = keystoreEntryFacts(leaf.pem);
     const x509 = new X509Certificate(leaf.pem);
     assert.equal(facts.keyType, 'RSA');
     assert.equal(facts.keySize, 2048);

@@ -1,7 +1,7 @@
 // cpi_renewal_gate through the real terraform binary against the embedded tenant: a closed gate fails the plan
 // naming the party and what to do; a confirmation opens it only when it names this renewal, gate and certificate;
-// tenant_alias and iflow_state gates read the tenant; a probe gate asks the receiver's keystore; a future
-// not_before keeps a gate closed; an opened gate keeps its evidence in state and is not evaluated again.
+// tenant_alias and iflow_state gates read the tenant; a probe gate asks the receiver's keystore; a moment in the
+// future keeps a gate closed; a repeated requirement or one whose fact is missing is refused; an opened gate keeps its evidence in state and is not evaluated again.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,8 +40,8 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     renewal_id: 'acme-2026',
     gate: 'exchange-certificate',
     waits_for: ['receiver-admin'],
-    action: 'make the receiver decrypt with the new key, then confirm',
-    confirmation: [{ party: 'receiver-admin', fingerprint_sha256: NEW }],
+    new_certificate_pem: newCert,
+    requirement: [{ kind: 'confirmation', party: 'receiver-admin' }],
   };
   const configure = (gates: Record<string, object>, others: Record<string, object> = {}) =>
     tf.writeConfig({
@@ -108,7 +108,7 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     const stderr = await closedPlan();
     assert.match(stderr, /gate "exchange-certificate" of renewal "acme-2026" is closed/);
     assert.match(stderr, /Waiting for: receiver administrator \(receiver-admin\)/);
-    assert.match(stderr, /What they must do: make the receiver decrypt with the new key, then confirm/);
+    assert.match(stderr, /What they must do: the receiver administrator confirms\./);
     assert.ok(
       stderr.includes(
         `cpi-renewal confirm --renewal acme-2026 --gate exchange-certificate --party receiver-admin --fingerprint ${NEW} --person "<your name>"`,
@@ -159,14 +159,19 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
       gate: 'retire-old-key',
       waits_for: ['tenant-admin'],
       mode: 'any',
-      tenant_alias: { alias: 'receiver_enc', fingerprint_sha256: NEW },
+      alias: 'receiver_enc',
+      new_certificate_pem: newCert,
+      requirement: [
+        { kind: 'tenant_alias', certificate: 'new' },
+        { kind: 'confirmation', party: 'tenant-admin' },
+      ],
     };
     configure({ retire });
     const stderr = await closedPlan();
     assert.match(stderr, /Waiting for: tenant administrator \(tenant-admin\)/);
     assert.match(
       stderr,
-      /the tenant alias holds the new certificate or the tenant administrator confirms the exchange/,
+      /What they must do: the tenant alias holds the new certificate or the tenant administrator confirms\./,
     );
     assert.ok(stderr.includes(`the tenant alias "receiver_enc" holds the certificate ${NEW}; it holds ${OLD}`), stderr);
     await client.putCertificate('receiver_enc', newCert, { update: true, fingerprintVerified: true });
@@ -180,7 +185,8 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
       renewal_id: 'acme-b',
       gate: 'exchange-certificate',
       waits_for: ['integration-developer'],
-      iflow_state: { iflow_ids: ['OrderToReceiver'], state: 'undeployed' },
+      iflow_ids: ['OrderToReceiver'],
+      requirement: [{ kind: 'iflow_state', state: 'undeployed' }],
     };
     configure({ exchange_b: exchangeB });
     const stderr = await closedPlan();
@@ -197,12 +203,18 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
 
   test('a not_before in the future keeps the gate closed; once it has passed the gate opens', async () => {
     const future = new Date(Date.now() + 3_600_000).toISOString();
-    const cleanup = { renewal_id: 'acme-2026', gate: 'cleanup', waits_for: ['receiver-admin'], not_before: future };
+    const cleanup = {
+      renewal_id: 'acme-2026',
+      gate: 'cleanup',
+      waits_for: ['receiver-admin'],
+      window_start: future,
+      requirement: [{ kind: 'not_before', moment: 'window_start' }],
+    };
     configure({ cleanup });
     const stderr = await closedPlan();
     assert.ok(stderr.includes(`the time ${future} (not_before)`), stderr);
     const past = new Date(Date.now() - 1000).toISOString();
-    configure({ cleanup: { ...cleanup, not_before: past } });
+    configure({ cleanup: { ...cleanup, window_start: past } });
     await tf.ok(['apply', '-auto-approve']);
     assert.match((await gateState('cleanup')).evidence[0], new RegExp(`^not_before: ${past} has passed`));
   });
@@ -226,7 +238,9 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
       renewal_id: 'acme-b',
       gate: 'resume-sending',
       waits_for: ['receiver-admin'],
-      probe: { certificate_pem: newCert, receiver },
+      new_certificate_pem: newCert,
+      receiver,
+      requirement: [{ kind: 'probe' }],
     };
     configure({ resume });
     const run = (args: string[]) =>
@@ -237,14 +251,14 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
       oneLine(closed.stderr),
       /CPI_GATE_CLOSED.*the receiver decrypts a probe encrypted for the certificate [0-9A-F:]+; it did not decrypt/,
     );
-    configure({ resume: { ...resume, probe: { certificate_pem: key.certificatePem, receiver } } });
+    configure({ resume: { ...resume, new_certificate_pem: key.certificatePem } });
     const apply = await run(['apply', '-auto-approve']);
     assert.equal(apply.code, 0, apply.stdout + apply.stderr);
     assert.match(
       (await gateState('resume')).evidence[0],
       new RegExp(`^probe: the receiver decrypted a canary encrypted for ${key.fingerprintSha256}`),
     );
-    applied.resume = { ...resume, probe: { certificate_pem: key.certificatePem, receiver } };
+    applied.resume = { ...resume, new_certificate_pem: key.certificatePem };
   });
 
   test('a gate whose inputs are known only at apply passes the plan and is decided at apply', async () => {
@@ -252,9 +266,10 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
       renewal_id: 'acme-late',
       gate: 'exchange-certificate',
       waits_for: ['receiver-admin'],
-      confirmation: [{ party: 'receiver-admin', fingerprint_sha256: '${terraform_data.handed_over.output}' }],
+      new_certificate_pem: '${terraform_data.handed_over.output}',
+      requirement: [{ kind: 'confirmation', party: 'receiver-admin' }],
     };
-    configure({ late }, { terraform_data: { handed_over: { input: NEW } } });
+    configure({ late }, { terraform_data: { handed_over: { input: newCert } } });
     assert.match((await tf.ok(['plan'])).stdout, /cpi_renewal_gate\.late will be created/);
     const apply = await tf.run(['apply', '-auto-approve', '-no-color']);
     assert.equal(apply.code, 1, apply.stdout + apply.stderr);
@@ -268,16 +283,39 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
   });
 
   test('a gate without any evidence to wait for, or waiting for an unknown party, is refused at plan time', async () => {
+    const window = {
+      window_start: '2026-01-01T00:00:00Z',
+      requirement: [{ kind: 'not_before', moment: 'window_start' }],
+    };
     configure({
       empty: { renewal_id: 'acme-2026', gate: 'cleanup', waits_for: ['receiver-admin'] },
-      auditor: { renewal_id: 'acme-2026', gate: 'cleanup', waits_for: ['auditor'], not_before: '2026-01-01T00:00:00Z' },
+      auditor: { renewal_id: 'acme-2026', gate: 'cleanup', waits_for: ['auditor'], ...window },
+      twice: {
+        renewal_id: 'acme-2026',
+        gate: 'cleanup',
+        waits_for: ['receiver-admin'],
+        window_start: '2026-01-01T00:00:00Z',
+        requirement: [
+          { kind: 'not_before', moment: 'window_start' },
+          { kind: 'not_before', moment: 'window_start' },
+        ],
+      },
+      no_alias: {
+        renewal_id: 'acme-2026',
+        gate: 'retire-old-key',
+        waits_for: ['tenant-admin'],
+        new_certificate_pem: newCert,
+        requirement: [{ kind: 'tenant_alias', certificate: 'new' }],
+      },
     });
     const plan = await tf.run(['plan', '-no-color']);
     assert.equal(plan.code, 1);
     const stderr = oneLine(plan.stderr);
+    assert.match(stderr, /CPI_GATE_NO_EVIDENCE.*gate "cleanup" has no requirement block, so it could never be checked/);
+    assert.match(stderr, /CPI_VALUE_INVALID.*requirement not_before:window_start is given more than once/);
     assert.match(
       stderr,
-      /CPI_GATE_NO_EVIDENCE.*gate "cleanup" has no confirmation, probe, tenant_alias or iflow_state block and no not_before/,
+      /CPI_VALUE_INVALID.*requirement\[0\] \(tenant_alias\) refers to alias, which the gate does not set/,
     );
     assert.match(
       stderr,
@@ -296,7 +334,8 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
         renewal_id: 'acme-2026',
         gate: 'switch-receiver-key',
         waits_for: ['tenant-admin'],
-        confirmation: [{ party: 'tenant-admin', fingerprint_sha256: NEW }],
+        new_certificate_pem: newCert,
+        requirement: [{ kind: 'confirmation', party: 'tenant-admin' }],
       },
     });
     const plan = await tf.run(['plan', '-no-color']);

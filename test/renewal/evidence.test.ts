@@ -5,7 +5,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import type { ConfirmationFile } from '../../src/renewal/confirmation';
-import { evaluateGate, type EvidenceSources, type GateEvidenceSpec } from '../../src/renewal/evidence';
+import { evaluateGate, type EvidenceSources } from '../../src/renewal/evidence';
+import type { GateFacts, GateRequirement, GateSpec } from '../../src/renewal/gate';
+import { evidenceLines, missingLines } from '../../src/renewal/gate-report';
 
 const NEW = 'AB:'.repeat(31) + 'AB';
 const OLD = 'CD:'.repeat(31) + 'CD';
@@ -35,26 +37,34 @@ function sources(overrides: Partial<EvidenceSources> = {}, calls: string[] = [])
   };
 }
 
-const base: GateEvidenceSpec = {
+const FACTS: GateFacts = {
   renewalId: 'acme-2026',
-  gate: 'exchange-certificate',
-  mode: 'any',
   confirmationsDir: 'renewals/acme-2026/confirmations',
-  confirmations: [],
+  alias: 'receiver_enc',
+  newCertificate: { pem: 'PEM', fingerprintSha256: NEW },
+  iflowIds: ['A', 'B'],
+  receiver,
 };
+const gate = (mode: GateSpec['mode'], ...requirements: GateRequirement[]): GateSpec => ({
+  name: 'exchange-certificate',
+  waitsFor: ['receiver-admin', 'tenant-admin'],
+  mode,
+  requirements,
+});
 
 describe('evaluateGate', () => {
   test('asks only the sources the gate requires', async () => {
     const calls: string[] = [];
     const result = await evaluateGate(
-      { ...base, tenantAlias: { alias: 'receiver_enc', fingerprintSha256: NEW } },
+      gate('any', { kind: 'tenant_alias', certificate: 'new' }),
+      FACTS,
       sources({}, calls),
     );
     assert.deepEqual(calls, ['alias receiver_enc']);
     assert.equal(result.open, true);
     assert.deepEqual(
-      result.satisfied.map((r) => r.kind),
-      ['tenant_alias'],
+      result.results.map((r) => [r.requirement.kind, r.holds]),
+      [['tenant_alias', true]],
     );
     assert.equal(result.now, NOW);
   });
@@ -81,19 +91,16 @@ describe('evaluateGate', () => {
         },
       ],
     };
-    const spec = {
-      ...base,
-      mode: 'all' as const,
-      confirmations: [
-        { party: 'receiver-admin' as const, fingerprintSha256: NEW },
-        { party: 'tenant-admin' as const, fingerprintSha256: NEW },
-      ],
-    };
-    const result = await evaluateGate(spec, sources({ readConfirmations: (p) => (calls.push(p), file) }));
+    const spec = gate(
+      'all',
+      { kind: 'confirmation', party: 'receiver-admin' },
+      { kind: 'confirmation', party: 'tenant-admin' },
+    );
+    const result = await evaluateGate(spec, FACTS, sources({ readConfirmations: (p) => (calls.push(p), file) }));
     assert.deepEqual(calls, [resolve('renewals/acme-2026/confirmations/exchange-certificate.json')]);
     assert.equal(result.open, false);
-    assert.match(result.satisfied[0]!.text, /receiver-admin \(Jane Roe\)/);
-    assert.match(result.missing.join('\n'), /tenant-admin .*Max Muster.*confirmed the certificate CD:CD/);
+    assert.match(evidenceLines(result.results)[0]!, /receiver-admin \(Jane Roe\)/);
+    assert.match(missingLines(result.results).join('\n'), /tenant-admin .*Max Muster.*confirmed the certificate CD:CD/);
   });
 
   test('an unreachable receiver is a reason, and a confirmation still opens an any-gate', async () => {
@@ -109,50 +116,51 @@ describe('evaluateGate', () => {
         },
       ],
     };
-    const spec = {
-      ...base,
-      probe: { certificatePem: 'PEM', fingerprintSha256: NEW, receiver },
-      confirmations: [{ party: 'receiver-admin' as const, fingerprintSha256: NEW }],
-    };
+    const spec = gate('any', { kind: 'probe' }, { kind: 'confirmation', party: 'receiver-admin' });
     const failing = sources({
       probe: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
       readConfirmations: () => file,
     });
-    const open = await evaluateGate(spec, failing);
+    const open = await evaluateGate(spec, FACTS, failing);
     assert.equal(open.open, true);
-    assert.match(open.missing.join('\n'), /could not be probed: connect ECONNREFUSED/);
-    const closed = await evaluateGate({ ...spec, confirmations: [] }, failing);
+    assert.match(missingLines(open.results).join('\n'), /could not be probed: connect ECONNREFUSED/);
+    const closed = await evaluateGate(gate('any', { kind: 'probe' }), FACTS, failing);
     assert.equal(closed.open, false);
   });
 
   test('a tenant error on one iFlow keeps an undeployed-gate closed, naming the iFlow', async () => {
-    const spec = { ...base, iflowState: { iflowIds: ['A', 'B'], state: 'undeployed' as const } };
+    const spec = gate('all', { kind: 'iflow_state', state: 'undeployed' });
     const result = await evaluateGate(
       spec,
+      FACTS,
       sources({
         iflowStatus: async (id) =>
           id === 'B' ? Promise.reject(new Error('CPI_TENANT_FORBIDDEN: no role')) : undefined,
       }),
     );
     assert.equal(result.open, false);
-    assert.match(result.missing[0]!, /"B" could not be read: CPI_TENANT_FORBIDDEN/);
+    assert.match(missingLines(result.results)[0]!, /"B" could not be read: CPI_TENANT_FORBIDDEN/);
   });
 
   test("not_before is checked against the sources' clock", async () => {
-    const spec = {
-      ...base,
-      notBefore: new Date('2026-03-01T10:00:01Z'),
-      tenantAlias: { alias: 'a', fingerprintSha256: NEW },
-    };
-    assert.equal((await evaluateGate(spec, sources())).open, false);
-    assert.equal((await evaluateGate(spec, sources({ now: () => new Date('2026-03-01T10:00:01Z') }))).open, true);
+    const spec = gate(
+      'any',
+      { kind: 'not_before', moment: 'window_start' },
+      { kind: 'tenant_alias', certificate: 'new' },
+    );
+    const facts = { ...FACTS, windowStart: new Date('2026-03-01T10:00:01Z') };
+    assert.equal((await evaluateGate(spec, facts, sources())).open, false);
+    assert.equal(
+      (await evaluateGate(spec, facts, sources({ now: () => new Date('2026-03-01T10:00:01Z') }))).open,
+      true,
+    );
   });
 
   test('a malformed confirmation file is an error, not a closed gate', async () => {
-    const spec = { ...base, confirmations: [{ party: 'receiver-admin' as const, fingerprintSha256: NEW }] };
+    const spec = gate('all', { kind: 'confirmation', party: 'receiver-admin' });
     const { parseConfirmationFile } = await import('../../src/renewal/confirmation');
     await assert.rejects(
-      evaluateGate(spec, sources({ readConfirmations: (p) => parseConfirmationFile('{', p) })),
+      evaluateGate(spec, FACTS, sources({ readConfirmations: (p) => parseConfirmationFile('{', p) })),
       /CPI_GATE_CONFIRMATION_MALFORMED/,
     );
   });

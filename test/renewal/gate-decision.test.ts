@@ -3,12 +3,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Confirmation } from '../../src/renewal/confirmation';
-import {
-  decideGate,
-  normalizeFingerprint,
-  type GateObservations,
-  type GateRequirement,
-} from '../../src/renewal/gate-decision';
+import { normalizeFingerprint } from '../../src/rules/fingerprint';
+import type { GateFacts, GateRequirement } from '../../src/renewal/gate';
+import { decideGate, GateReason, type GateObservations } from '../../src/renewal/gate-decision';
 
 const NEW = 'AB:'.repeat(31) + 'AB';
 const OLD = 'CD:'.repeat(31) + 'CD';
@@ -24,18 +21,39 @@ const confirmation = (party: Confirmation['party'], fingerprint = NEW): Confirma
   confirmedAt: ms(-60_000),
 });
 
-const receiverConfirms: GateRequirement = { kind: 'confirmation', party: 'receiver-admin', fingerprintSha256: NEW };
-const tenantConfirms: GateRequirement = { kind: 'confirmation', party: 'tenant-admin', fingerprintSha256: NEW };
-const probe: GateRequirement = { kind: 'probe', fingerprintSha256: NEW };
-const alias: GateRequirement = { kind: 'tenant_alias', alias: 'receiver_enc', fingerprintSha256: NEW };
-const undeployed: GateRequirement = { kind: 'iflow_state', iflowIds: ['A', 'B'], state: 'undeployed' };
-const started: GateRequirement = { kind: 'iflow_state', iflowIds: ['A'], state: 'started' };
-const notBefore = (at: Date): GateRequirement => ({ kind: 'not_before', notBefore: at });
+const receiverConfirms: GateRequirement = { kind: 'confirmation', party: 'receiver-admin' };
+const tenantConfirms: GateRequirement = { kind: 'confirmation', party: 'tenant-admin' };
+const probe: GateRequirement = { kind: 'probe' };
+const alias: GateRequirement = { kind: 'tenant_alias', certificate: 'new' };
+const undeployed: GateRequirement = { kind: 'iflow_state', state: 'undeployed' };
+const started: GateRequirement = { kind: 'iflow_state', state: 'started' };
+const windowStart: GateRequirement = { kind: 'not_before', moment: 'window_start' };
+
+const FACTS: GateFacts = {
+  renewalId: 'acme-2026',
+  confirmationsDir: 'renewals/acme-2026/confirmations',
+  alias: 'receiver_enc',
+  newCertificate: { fingerprintSha256: NEW },
+  oldFingerprintSha256: OLD,
+  iflowIds: ['A', 'B'],
+  windowStart: NOW,
+};
+// The table varies one moment, the window start: each not_before requirement carries the start it stands for.
+const WINDOW = new Map<GateRequirement, Date>();
+const notBefore = (at: Date): GateRequirement => {
+  const requirement: GateRequirement = { ...windowStart };
+  WINDOW.set(requirement, at);
+  return requirement;
+};
+const factsFor = (requirements: readonly GateRequirement[]): GateFacts => ({
+  ...FACTS,
+  windowStart: requirements.map((r) => WINDOW.get(r)).find((at) => at !== undefined) ?? NOW,
+});
 
 const held: GateObservations = {
   confirmations: { valid: [confirmation('receiver-admin'), confirmation('tenant-admin')], rejected: [] },
   probe: { decrypted: true, keyFingerprintSha256: NEW, detail: 'decrypted with key new-2026' },
-  tenantAliases: { receiver_enc: { fingerprintSha256: NEW } },
+  tenantAlias: { fingerprintSha256: NEW },
   iflows: { A: {}, B: {} },
 };
 
@@ -115,7 +133,7 @@ describe('decideGate', () => {
       'the alias holding the fingerprint in another spelling opens',
       [alias],
       'all',
-      { tenantAliases: { receiver_enc: { fingerprintSha256: NEW.replace(/:/g, '').toLowerCase() } } },
+      { tenantAlias: { fingerprintSha256: NEW.replace(/:/g, '').toLowerCase() } },
       NOW,
       true,
     ],
@@ -123,20 +141,12 @@ describe('decideGate', () => {
       'the alias holding the old certificate keeps it closed',
       [alias],
       'all',
-      { tenantAliases: { receiver_enc: { fingerprintSha256: OLD } } },
+      { tenantAlias: { fingerprintSha256: OLD } },
       NOW,
       false,
       /it holds CD:/,
     ],
-    [
-      'an alias without entry keeps it closed',
-      [alias],
-      'all',
-      { tenantAliases: { receiver_enc: {} } },
-      NOW,
-      false,
-      /no entry/,
-    ],
+    ['an alias without entry keeps it closed', [alias], 'all', { tenantAlias: {} }, NOW, false, /no entry/],
     ['every iFlow undeployed opens', [undeployed], 'all', held, NOW, true],
     [
       'one iFlow still deployed keeps it closed',
@@ -148,7 +158,14 @@ describe('decideGate', () => {
       /"B" is deployed \(STARTED\)/,
     ],
     ['an iFlow not read keeps it closed', [undeployed], 'all', { iflows: { A: {} } }, NOW, false, /"B" was not read/],
-    ['an iFlow STARTED opens a started gate', [started], 'all', { iflows: { A: { status: 'STARTED' } } }, NOW, true],
+    [
+      'every iFlow STARTED opens a started gate',
+      [started],
+      'all',
+      { iflows: { A: { status: 'STARTED' }, B: { status: 'STARTED' } } },
+      NOW,
+      true,
+    ],
     [
       'an iFlow in ERROR keeps a started gate closed',
       [started],
@@ -217,28 +234,30 @@ describe('decideGate', () => {
   ];
   for (const [name, requirements, mode, observations, now, open, missing] of cases) {
     test(name, () => {
-      const decision = decideGate({ mode, requirements }, observations, now);
+      const decision = decideGate({ mode, requirements }, factsFor(requirements), observations, now);
       assert.equal(decision.open, open, JSON.stringify(decision));
-      assert.equal(decision.satisfied.length + decision.missing.length, requirements.length);
-      if (missing) assert.match(decision.missing.join('\n'), missing);
+      assert.equal(decision.results.length, requirements.length, 'one result per requirement');
+      const failing = decision.results.filter((r) => !r.holds).map((r) => r.message);
+      if (missing) assert.match(failing.join('\n'), missing);
     });
   }
 
   test('records the evidence that holds, in requirement order, with who and when', () => {
-    const decision = decideGate(
-      { mode: 'any', requirements: [probe, receiverConfirms, notBefore(ms(-1000))] },
-      held,
-      NOW,
-    );
+    const requirements = [probe, receiverConfirms, notBefore(ms(-1000))];
+    const decision = decideGate({ mode: 'any', requirements }, factsFor(requirements), held, NOW);
     assert.deepEqual(
-      decision.satisfied.map((r) => r.kind),
-      ['probe', 'confirmation', 'not_before'],
+      decision.results.map((r) => [r.requirement.kind, r.reason]),
+      [
+        ['probe', GateReason.ProbeDecrypted],
+        ['confirmation', GateReason.ConfirmationFound],
+        ['not_before', GateReason.MomentPassed],
+      ],
     );
     assert.match(
-      decision.satisfied[1]!.text,
+      decision.results[1]!.message,
       /receiver-admin \(Jane Roe\) confirmed AB:AB.* at 2026-03-01T09:59:00.000Z/,
     );
-    assert.match(decision.satisfied[2]!.text, /2026-03-01T09:59:59.000Z has passed/);
+    assert.match(decision.results[2]!.message, /2026-03-01T09:59:59.000Z has passed/);
   });
 
   test('normalizes fingerprints to colon-separated upper case', () => {

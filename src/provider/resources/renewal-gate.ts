@@ -1,19 +1,26 @@
-// cpi_renewal_gate: the hand-over between two stages of a renewal. Evaluated at plan (on create and when its inputs
-// change) and again at apply; closed, it fails the plan with what the waited-for party must do; open, it records
-// the evidence and the time in state. Once applied the gate is never re-evaluated: the record is the audit trail.
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
+// cpi_renewal_gate: the hand-over between two stages of a renewal. The gate is the model of src/renewal/gate.ts
+// as written in HCL: `requirement` blocks plus the renewal's facts they refer to (alias, new certificate, iFlows,
+// receiver, moments). Evaluated at plan (on create and when its inputs change) and again at apply; closed, it fails
+// the plan with what the waited-for party must do; open, it records the evidence and the time in state. Once
+// applied the gate is never re-evaluated: the record is the audit trail.
 import { CpiError } from '../../errors';
+import { isSha256Fingerprint, normalizeFingerprint } from '../../rules/fingerprint';
+import { parseRfc3339, RFC3339_EXAMPLE } from '../../rules/time';
+import { defaultConfirmationsDir, isSafeName } from '../../renewal/confirmation';
 import {
-  defaultConfirmationsDir,
-  isFingerprintSha256,
-  isParty,
-  isSafeName,
-  parseRfc3339,
-} from '../../renewal/confirmation';
-import type { GateEvaluation, GateEvidenceSpec } from '../../renewal/evidence';
-import { normalizeFingerprint } from '../../renewal/gate-decision';
-import { PARTY_TITLES, renewalStages, type Party } from '../../renewal/stages';
+  CERTIFICATE_ROLES,
+  factsNeeded,
+  GATE_MODES,
+  GATE_MOMENTS,
+  IFLOW_STATES,
+  REQUIREMENT_KINDS,
+  repeatedRequirements,
+  type GateFacts,
+  type GateRequirement,
+  type GateSpec,
+} from '../../renewal/gate';
+import { CONFIRMATIONS_ROOT, closedGateMessage, evidenceLines } from '../../renewal/gate-report';
+import { PARTY_TITLES, type Party } from '../../renewal/party';
 import { containsUnknown, ctyEqual, isObject, UNKNOWN, type CtyValue, type ObjectValue } from '../cty';
 import type { ProviderClients } from '../provider-config';
 import { receiverBlock, receiverSettingsFrom } from '../receiver-settings';
@@ -22,7 +29,7 @@ import type { BlockSpec } from '../schema';
 import { validateAlias } from '../../rules/alias';
 
 const DEFAULT_MODE = 'all';
-const CONFIRMATIONS_ROOT = 'renewals';
+const PARTY_NAMES = Object.keys(PARTY_TITLES);
 
 const schemaBlock: BlockSpec = {
   attributes: {
@@ -42,32 +49,58 @@ const schemaBlock: BlockSpec = {
     waits_for: {
       type: ['list', 'string'],
       required: true,
-      description:
-        'The parties whose action the gate waits for: `receiver-admin`, `tenant-admin`, `integration-developer`.',
-    },
-    action: {
-      type: 'string',
-      optional: true,
-      description:
-        "What the waited-for party must do, shown when the gate is closed. Defaults to the stage table's text for this gate, or to the list of missing evidence.",
+      oneOf: PARTY_NAMES,
+      description: 'The parties whose action the gate waits for.',
     },
     mode: {
       type: 'string',
       optional: true,
       computed: true,
       default: DEFAULT_MODE,
-      description: `How the confirmation, probe, tenant_alias and iflow_state requirements combine: \`all\` or \`any\`; \`not_before\` must hold in both. Defaults to \`${DEFAULT_MODE}\`.`,
+      oneOf: GATE_MODES,
+      description: `How the requirements combine: \`all\` or \`any\`; a \`not_before\` requirement must hold in both. Defaults to \`${DEFAULT_MODE}\`.`,
     },
     confirmations_dir: {
       type: 'string',
       optional: true,
       description: `Directory holding \`<gate>.json\` confirmation files, relative to the working directory. Defaults to \`${CONFIRMATIONS_ROOT}/<renewal_id>/confirmations\`.`,
     },
-    not_before: {
+    alias: {
+      type: 'string',
+      optional: true,
+      description: 'The tenant keystore alias whose certificate the renewal exchanges (for `tenant_alias`).',
+    },
+    new_certificate_pem: {
       type: 'string',
       optional: true,
       description:
-        'The gate opens no earlier than this time (RFC 3339), e.g. the start of the downtime window or the end of retention. Defaults to no time condition.',
+        "The renewal's new certificate (PEM): confirmations must name its fingerprint, the probe encrypts for it, `tenant_alias` `new` compares with it.",
+    },
+    old_fingerprint_sha256: {
+      type: 'string',
+      optional: true,
+      description:
+        'SHA-256 fingerprint of the certificate the alias held before the renewal (for `tenant_alias` `old`).',
+    },
+    iflow_ids: {
+      type: ['list', 'string'],
+      optional: true,
+      description: 'Every iFlow (artifact ID) that uses the alias (for `iflow_state`).',
+    },
+    window_start: {
+      type: 'string',
+      optional: true,
+      description: 'Start of the agreed downtime window, RFC 3339 (for `not_before` `window_start`).',
+    },
+    exchanged_at: {
+      type: 'string',
+      optional: true,
+      description: 'When the alias switched to the new certificate, RFC 3339 (for `not_before` `retention_end`).',
+    },
+    retention_days: {
+      type: 'number',
+      optional: true,
+      description: 'Days the old key is kept after the exchange (for `not_before` `retention_end`).',
     },
     id: { type: 'string', computed: true, description: '`<renewal_id>/<gate>`.' },
     opened_at: { type: 'string', computed: true, description: 'When the gate was found open at apply (RFC 3339).' },
@@ -78,58 +111,45 @@ const schemaBlock: BlockSpec = {
     },
   },
   blocks: {
-    confirmation: {
+    requirement: {
       nesting: 'list',
       block: {
         attributes: {
-          party: { type: 'string', required: true, description: 'The party who must confirm.' },
-          fingerprint_sha256: {
+          kind: {
             type: 'string',
             required: true,
-            description: 'SHA-256 fingerprint of the certificate the confirmation must name.',
+            oneOf: REQUIREMENT_KINDS,
+            description: 'What must hold.',
           },
-        },
-      },
-    },
-    probe: {
-      nesting: 'single',
-      block: {
-        attributes: {
-          certificate_pem: {
+          party: {
             type: 'string',
-            required: true,
-            description: 'The certificate a canary message is encrypted for; the receiver must decrypt it.',
+            optional: true,
+            oneOf: PARTY_NAMES,
+            description: '`confirmation`: the party who must confirm (naming the new certificate).',
           },
-        },
-        blocks: { receiver: receiverBlock },
-      },
-    },
-    tenant_alias: {
-      nesting: 'single',
-      block: {
-        attributes: {
-          alias: { type: 'string', required: true, description: 'The tenant keystore alias.' },
-          fingerprint_sha256: {
+          certificate: {
             type: 'string',
-            required: true,
-            description: 'SHA-256 fingerprint of the certificate the alias must hold.',
+            optional: true,
+            oneOf: CERTIFICATE_ROLES,
+            description: '`tenant_alias`: the certificate the alias must hold.',
+          },
+          state: {
+            type: 'string',
+            optional: true,
+            oneOf: IFLOW_STATES,
+            description: '`iflow_state`: the state of every iFlow of `iflow_ids` (`undeployed`: no runtime artifact).',
+          },
+          moment: {
+            type: 'string',
+            optional: true,
+            oneOf: GATE_MOMENTS,
+            description: '`not_before`: the moment (`retention_end` is `exchanged_at` plus `retention_days`).',
           },
         },
       },
     },
-    iflow_state: {
-      nesting: 'single',
-      block: {
-        attributes: {
-          iflow_ids: {
-            type: ['list', 'string'],
-            required: true,
-            description: 'The iFlows (artifact IDs) that must all be in `state`.',
-          },
-          state: { type: 'string', required: true, description: '`undeployed` (no runtime artifact) or `started`.' },
-        },
-      },
-    },
+    // Optional here (only a probe needs it): a single block with neither minimum nor maximum.
+    receiver: { nesting: 'single', block: receiverBlock.block },
   },
 };
 
@@ -140,25 +160,63 @@ const INPUTS = [
   ...Object.keys(schemaBlock.blocks ?? {}),
 ];
 
+/** The one field each kind of requirement has (its allowed values are the schema's `oneOf`). */
+const FIELDS: Readonly<Record<GateRequirement['kind'], string | undefined>> = {
+  confirmation: 'party',
+  probe: undefined,
+  tenant_alias: 'certificate',
+  iflow_state: 'state',
+  not_before: 'moment',
+};
+
 const str = (v: CtyValue | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 const list = (v: CtyValue | undefined): CtyValue[] => (Array.isArray(v) ? v : []);
 const block = (v: CtyValue | undefined): ObjectValue | undefined => (isObject(v) ? v : undefined);
+const given = (v: CtyValue | undefined) => v !== null && v !== undefined;
 
 function invalid(detail: string, attribute: (string | number)[]): CpiError {
   return new CpiError('CPI_VALUE_INVALID', detail, attribute);
 }
 
-function checkFingerprint(value: CtyValue | undefined, attribute: (string | number)[]): void {
-  if (typeof value === 'string' && !isFingerprintSha256(value)) {
+/** The `requirement` blocks as the gate model; unknown values are skipped (they are checked again at plan). */
+function requirementsFrom(config: ObjectValue): GateRequirement[] {
+  const requirements: GateRequirement[] = [];
+  list(config.requirement).forEach((r, i) => {
+    if (!isObject(r)) return;
+    const kind = str(r.kind);
+    if (kind === undefined) return;
+    const field = FIELDS[kind as GateRequirement['kind']];
+    for (const other of ['party', 'certificate', 'state', 'moment'])
+      if (other !== field && given(r[other]))
+        throw invalid(`requirement[${i}].${other} does not belong to a ${kind} requirement; remove it`, [
+          'requirement',
+          i,
+          other,
+        ]);
+    if (!field) {
+      requirements.push({ kind } as GateRequirement);
+      return;
+    }
+    const value = r[field];
+    if (value === UNKNOWN) return;
+    if (typeof value !== 'string')
+      throw invalid(`requirement[${i}] (${kind}) needs ${field}`, ['requirement', i, field]);
+    requirements.push({ kind, [field]: value } as unknown as GateRequirement);
+  });
+  return requirements;
+}
+
+function checkFingerprint(value: CtyValue | undefined, attribute: string): void {
+  if (typeof value === 'string' && !isSha256Fingerprint(value)) {
     throw invalid(
-      `"${value}" is not a SHA-256 fingerprint; expected 64 hex digits, optionally colon-separated (AB:CD:…)`,
-      attribute,
+      `${attribute} "${value}" is not a SHA-256 fingerprint; expected 64 hex digits, optionally colon-separated (AB:CD:…)`,
+      [attribute],
     );
   }
 }
 
 /** Checks of the configuration alone; unknown values are skipped (they are checked again at plan). */
-function validateConfig(config: ObjectValue): void {
+function validateConfig(config: ObjectValue): GateRequirement[] {
   for (const name of ['renewal_id', 'gate'] as const) {
     const value = str(config[name]);
     if (value !== undefined && !isSafeName(value)) {
@@ -172,219 +230,113 @@ function validateConfig(config: ObjectValue): void {
   if (Array.isArray(waitsFor)) {
     if (waitsFor.length === 0)
       throw invalid('waits_for is empty; name the party (or parties) the gate waits for', ['waits_for']);
-    waitsFor.forEach((p, i) => {
-      if (typeof p === 'string' && !isParty(p))
-        throw invalid(`waits_for[${i}] "${p}" is not one of ${Object.keys(PARTY_TITLES).join(', ')}`, ['waits_for', i]);
-    });
   }
-  const mode = str(config.mode);
-  if (mode !== undefined && mode !== 'all' && mode !== 'any')
-    throw invalid(`mode "${mode}" must be "all" or "any"`, ['mode']);
-  const notBefore = str(config.not_before);
-  if (notBefore !== undefined && !parseRfc3339(notBefore)) {
-    throw invalid(`not_before "${notBefore}" is not an RFC 3339 time such as 2026-03-01T22:00:00Z`, ['not_before']);
+  for (const name of ['window_start', 'exchanged_at'] as const) {
+    const value = str(config[name]);
+    if (value !== undefined && !parseRfc3339(value))
+      throw invalid(`${name} "${value}" is not an RFC 3339 time such as ${RFC3339_EXAMPLE}`, [name]);
   }
-  list(config.confirmation).forEach((c, i) => {
-    if (!isObject(c)) return;
-    const party = str(c.party);
-    if (party !== undefined && !isParty(party)) {
-      throw invalid(`confirmation[${i}].party "${party}" is not one of ${Object.keys(PARTY_TITLES).join(', ')}`, [
-        'confirmation',
-        i,
-        'party',
-      ]);
-    }
-    if (party !== undefined && Array.isArray(waitsFor) && !containsUnknown(waitsFor) && !waitsFor.includes(party)) {
-      throw invalid(
-        `confirmation[${i}].party "${party}" is not in waits_for (${waitsFor.join(', ')}); the gate only waits for those parties`,
-        ['confirmation', i, 'party'],
-      );
-    }
-    checkFingerprint(c.fingerprint_sha256, ['confirmation', i, 'fingerprint_sha256']);
-  });
-  const alias = block(config.tenant_alias);
-  if (alias) {
-    if (typeof alias.alias === 'string') validateAlias(alias.alias, ['tenant_alias', 'alias']);
-    checkFingerprint(alias.fingerprint_sha256, ['tenant_alias', 'fingerprint_sha256']);
-  }
-  const iflows = block(config.iflow_state);
-  if (iflows) {
-    const state = str(iflows.state);
-    if (state !== undefined && state !== 'undeployed' && state !== 'started') {
-      throw invalid(`iflow_state.state "${state}" must be "undeployed" or "started"`, ['iflow_state', 'state']);
-    }
-    if (Array.isArray(iflows.iflow_ids) && iflows.iflow_ids.length === 0)
-      throw invalid('iflow_state.iflow_ids is empty; name every iFlow that uses the alias', [
-        'iflow_state',
-        'iflow_ids',
-      ]);
-  }
-  const requirements =
-    list(config.confirmation).length +
-    [config.probe, config.tenant_alias, config.iflow_state, config.not_before].filter(
-      (v) => v !== null && v !== undefined,
-    ).length;
-  if (requirements === 0) {
+  const retention = config.retention_days;
+  if (typeof retention === 'number' && (!Number.isInteger(retention) || retention < 1))
+    throw invalid(`retention_days ${retention} is not a whole number of days above 0`, ['retention_days']);
+  checkFingerprint(config.old_fingerprint_sha256, 'old_fingerprint_sha256');
+  const alias = str(config.alias);
+  if (alias !== undefined) validateAlias(alias, ['alias']);
+  if (Array.isArray(config.iflow_ids) && config.iflow_ids.length === 0)
+    throw invalid('iflow_ids is empty; name every iFlow that uses the alias', ['iflow_ids']);
+  if (list(config.requirement).length === 0 && !containsUnknown(config.requirement ?? null)) {
     throw new CpiError(
       'CPI_GATE_NO_EVIDENCE',
-      `gate "${str(config.gate) ?? '?'}" has no confirmation, probe, tenant_alias or iflow_state block and no not_before, so it could never be checked`,
+      `gate "${str(config.gate) ?? '?'}" has no requirement block, so it could never be checked`,
     );
   }
+  const requirements = requirementsFrom(config);
+  const repeated = repeatedRequirements(requirements);
+  if (repeated.length > 0)
+    throw invalid(`requirement ${repeated.join(', ')} is given more than once; give each requirement once`, [
+      'requirement',
+    ]);
+  requirements.forEach((r, i) => {
+    if (
+      r.kind === 'confirmation' &&
+      Array.isArray(waitsFor) &&
+      !containsUnknown(waitsFor) &&
+      !waitsFor.includes(r.party)
+    ) {
+      throw invalid(
+        `requirement[${i}].party "${r.party}" is not in waits_for (${waitsFor.join(', ')}); the gate only waits for those parties`,
+        ['requirement', i, 'party'],
+      );
+    }
+    const absent = factsNeeded(r).filter((name) => config[name] === null || config[name] === undefined);
+    if (absent.length > 0)
+      throw invalid(
+        `requirement[${i}] (${r.kind}) refers to ${absent.join(' and ')}, which the gate does not set; set ${absent.length > 1 ? 'them' : 'it'}`,
+        [absent[0]!],
+      );
+  });
+  return requirements;
 }
 
 function confirmationsDirOf(values: ObjectValue): string {
   return str(values.confirmations_dir) ?? defaultConfirmationsDir(String(values.renewal_id), CONFIRMATIONS_ROOT);
 }
 
-/** The gate as the evidence collector needs it; reads certificate and receiver settings (secrets from the environment). */
-async function specFrom(values: ObjectValue): Promise<GateEvidenceSpec> {
-  const probeBlock = block(values.probe);
-  let probe: GateEvidenceSpec['probe'];
-  if (probeBlock) {
-    const certificatePem = String(probeBlock.certificate_pem);
+/** The gate and its facts, from known values; reads the certificate and the receiver settings (secrets from the env). */
+async function gateFrom(values: ObjectValue): Promise<{ gate: GateSpec; facts: GateFacts }> {
+  const requirements = validateConfig(values);
+  const gate: GateSpec = {
+    name: String(values.gate),
+    waitsFor: list(values.waits_for).map(String) as Party[],
+    mode: values.mode === 'any' ? 'any' : 'all',
+    requirements,
+  };
+  const facts: {
+    -readonly [K in keyof GateFacts]: GateFacts[K];
+  } = { renewalId: String(values.renewal_id), confirmationsDir: confirmationsDirOf(values) };
+  const pem = str(values.new_certificate_pem);
+  if (pem !== undefined) {
     const { parseCertificatePem } = await import('../../pki/certificate-info');
-    let fingerprintSha256: string;
-    let receiver;
     try {
-      fingerprintSha256 = parseCertificatePem(certificatePem).fingerprintSha256;
-      receiver = receiverSettingsFrom(block(probeBlock.receiver) ?? {}, process.env, 'receiver');
+      facts.newCertificate = { pem, fingerprintSha256: parseCertificatePem(pem).fingerprintSha256 };
     } catch (error) {
       if (error instanceof CpiError)
-        throw new CpiError(error.code, `probe: ${error.detail}`, [
-          'probe',
-          ...(error.attribute ?? ['certificate_pem']),
-        ]);
+        throw new CpiError(error.code, `new_certificate_pem: ${error.detail}`, ['new_certificate_pem']);
       throw error;
     }
-    probe = { certificatePem, fingerprintSha256, receiver };
   }
-  const alias = block(values.tenant_alias);
-  const iflows = block(values.iflow_state);
-  const notBefore = str(values.not_before);
-  return {
-    renewalId: String(values.renewal_id),
-    gate: String(values.gate),
-    mode: values.mode === 'any' ? 'any' : 'all',
-    confirmationsDir: confirmationsDirOf(values),
-    confirmations: list(values.confirmation)
-      .filter(isObject)
-      .map((c) => ({ party: c.party as Party, fingerprintSha256: normalizeFingerprint(String(c.fingerprint_sha256)) })),
-    ...(probe ? { probe } : {}),
-    ...(alias
-      ? {
-          tenantAlias: {
-            alias: String(alias.alias),
-            fingerprintSha256: normalizeFingerprint(String(alias.fingerprint_sha256)),
-          },
-        }
-      : {}),
-    ...(iflows
-      ? {
-          iflowState: {
-            iflowIds: list(iflows.iflow_ids).map(String),
-            state: iflows.state === 'started' ? 'started' : 'undeployed',
-          },
-        }
-      : {}),
-    ...(notBefore ? { notBefore: parseRfc3339(notBefore)! } : {}),
-  };
+  const receiver = block(values.receiver);
+  if (receiver && requirements.some((r) => r.kind === 'probe'))
+    facts.receiver = receiverSettingsFrom(receiver, process.env, 'receiver');
+  const alias = str(values.alias);
+  if (alias !== undefined) facts.alias = alias;
+  const old = str(values.old_fingerprint_sha256);
+  if (old !== undefined) facts.oldFingerprintSha256 = normalizeFingerprint(old);
+  if (Array.isArray(values.iflow_ids)) facts.iflowIds = values.iflow_ids.map(String);
+  const windowStart = str(values.window_start);
+  if (windowStart !== undefined) facts.windowStart = parseRfc3339(windowStart)!;
+  const exchangedAt = str(values.exchanged_at);
+  if (exchangedAt !== undefined) facts.exchangedAt = parseRfc3339(exchangedAt)!;
+  if (typeof values.retention_days === 'number') facts.retentionDays = values.retention_days;
+  return { gate, facts };
 }
 
-async function evaluate(
-  values: ObjectValue,
-  ctx: CallContext<ProviderClients>,
-): Promise<{ spec: GateEvidenceSpec; evaluation: GateEvaluation }> {
-  validateConfig(values);
-  const spec = await specFrom(values);
+async function evaluate(values: ObjectValue, ctx: CallContext<ProviderClients>) {
+  const { gate, facts } = await gateFrom(values);
   const { evaluateGate, liveEvidenceSources } = await import('../../renewal/evidence');
   const sources = liveEvidenceSources({ now: () => ctx.now(), tenant: () => ctx.provider().tenant.tenant() });
-  return { spec, evaluation: await evaluateGate(spec, sources, ctx.signal) };
-}
-
-/**
- * Where a person runs `cpi-renewal confirm` and what they commit. Terraform runs in the stack directory (under cdktf,
- * `cdktf.out/stacks/<stack>`), but people work from the project root: the nearest directory above with a
- * `cdktf.json` or `.git`, else the working directory itself. Paths are shown relative to that root when the
- * confirmations live inside it, else absolute.
- */
-export function confirmationLocation(confirmationsDir: string, cwd = process.cwd()): { root: string; dir: string } {
-  const absolute = resolve(cwd, confirmationsDir);
-  let root = resolve(cwd); // plain Terraform: people work where the configuration is
-  for (let dir = root; dirname(dir) !== dir; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'cdktf.json')) || existsSync(join(dir, '.git'))) {
-      root = dir;
-      break;
-    }
-  }
-  const inside = relative(root, absolute);
-  return inside.startsWith('..') || isAbsolute(inside) ? { root, dir: absolute } : { root, dir: inside || '.' };
-}
-
-/** The `cpi-renewal confirm` command line that writes the confirmation this gate looks for, run from `location.root`. */
-export function confirmCommand(
-  spec: GateEvidenceSpec,
-  party: Party,
-  fingerprint: string,
-  location = confirmationLocation(spec.confirmationsDir),
-): string {
-  const dir = normalize(location.dir);
-  const root = join(dir, '..', '..');
-  const standard = normalize(join(root, spec.renewalId, 'confirmations')) === dir;
-  const where = standard ? (root === CONFIRMATIONS_ROOT ? '' : ` --dir ${root}`) : ` --confirmations-dir ${dir}`;
-  return `cpi-renewal confirm --renewal ${spec.renewalId} --gate ${spec.gate} --party ${party} --fingerprint ${fingerprint} --person "<your name>"${where}`;
-}
-
-function defaultAction(gate: string, waitsFor: readonly string[]): string | undefined {
-  for (const variant of ['overlap', 'single-key'] as const) {
-    for (const stage of renewalStages(variant)) {
-      const spec = stage.gate;
-      if (!spec || spec.name !== gate) continue;
-      const parties = [spec.waitsFor].flat();
-      if (parties.length === waitsFor.length && parties.every((p) => waitsFor.includes(p))) return spec.waitingFor;
-    }
-  }
-  return undefined;
-}
-
-/** The closed-gate error: which gate, who must act, what exactly to do, and what was found so far. */
-function closedError(values: ObjectValue, spec: GateEvidenceSpec, evaluation: GateEvaluation): CpiError {
-  const waitsFor = list(values.waits_for).map(String);
-  const who = waitsFor.map((p) => `${PARTY_TITLES[p as Party] ?? p} (${p})`).join(' and ');
-  const action = str(values.action) ?? defaultAction(spec.gate, waitsFor) ?? 'provide the evidence listed below';
-  const location = confirmationLocation(spec.confirmationsDir);
-  const file = join(normalize(location.dir), `${spec.gate}.json`);
-  const steps = spec.confirmations
-    .filter(
-      (c) =>
-        !evaluation.satisfied.some((r) => r.kind === 'confirmation' && r.text.startsWith(`confirmation: ${c.party} `)),
-    )
-    .map(
-      (c) =>
-        `  ${c.party} runs: ${confirmCommand(spec, c.party, c.fingerprintSha256, location)}\n    and commits ${file}`,
-    );
-  const combine = spec.mode === 'any' ? 'any one of these suffices' : 'all of these are needed';
-  const lines = [
-    `gate "${spec.gate}" of renewal "${spec.renewalId}" is closed.`,
-    `Waiting for: ${who}.`,
-    `What they must do: ${action}.`,
-    `Missing (${combine}${spec.notBefore ? '; not_before must hold in any case' : ''}):`,
-    ...evaluation.missing.map((m) => `  - ${m}`),
-    ...(steps.length > 0 ? [`To confirm (from ${location.root}):`, ...steps] : []),
-    `Evidence found so far: ${evaluation.satisfied.length === 0 ? 'none' : ''}`,
-    ...evaluation.satisfied.map((r) => `  - ${r.text}`),
-    `Checked at ${evaluation.now.toISOString()}; confirmations are read from ${evaluation.confirmationFile}.`,
-  ];
-  return new CpiError('CPI_GATE_CLOSED', lines.join('\n'));
+  const evaluation = await evaluateGate(gate, facts, sources, ctx.signal);
+  if (!evaluation.open) throw new CpiError('CPI_GATE_CLOSED', closedGateMessage(gate, facts, evaluation));
+  return { gate, facts, evaluation };
 }
 
 async function open(planned: ObjectValue, ctx: CallContext<ProviderClients>): Promise<ObjectValue> {
-  const { spec, evaluation } = await evaluate(planned, ctx);
-  if (!evaluation.open) throw closedError(planned, spec, evaluation);
+  const { gate, facts, evaluation } = await evaluate(planned, ctx);
   return {
     ...planned,
-    id: `${spec.renewalId}/${spec.gate}`,
+    id: `${facts.renewalId}/${gate.name}`,
     opened_at: evaluation.now.toISOString(),
-    evidence: evaluation.satisfied.map((r) => r.text),
+    evidence: evidenceLines(evaluation.results),
   };
 }
 
@@ -393,8 +345,10 @@ export const renewalGate: ResourceType<ProviderClients> = {
   schema: {
     version: 0,
     description:
-      'The gate in front of a renewal stage: the hand-over from the party who acted before. Evaluated when planned ' +
-      '(on create and when its inputs change) and again at apply. While closed, plan and apply fail with ' +
+      'The gate in front of a renewal stage: the hand-over from the party who acted before. Its `requirement` ' +
+      'blocks say what must hold (a confirmation, a probe of the receiver, the certificate under the tenant alias, ' +
+      "the iFlows' state, a moment); the other attributes are the renewal's values they refer to. Evaluated when " +
+      'planned (on create and when its inputs change) and again at apply. While closed, plan and apply fail with ' +
       '`CPI_GATE_CLOSED`, naming the party who must act, what to do and the evidence found so far. Once open and ' +
       'applied, `opened_at` and `evidence` stay in state as the audit trail and the gate is not evaluated again.',
     block: schemaBlock,
@@ -415,8 +369,7 @@ export const renewalGate: ResourceType<ProviderClients> = {
     planned.evidence = UNKNOWN;
     // Inputs that another resource produces during this apply are only known then: the gate is decided at apply.
     if (INPUTS.some((name) => containsUnknown(planned[name] ?? null))) return { planned };
-    const { spec, evaluation } = await evaluate(planned, ctx);
-    if (!evaluation.open) throw closedError(planned, spec, evaluation);
+    await evaluate(planned, ctx);
     return { planned };
   },
 

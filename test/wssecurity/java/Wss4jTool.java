@@ -7,6 +7,7 @@
 //           encrypted for the receiver certificate (what CPI's "Sign and Encrypt" does).
 //   receive --keystore receiver.p12 --storepass PW --trust signer.pem --in secured.xml --out plain.xml [--repeat N]
 //           Verifies and decrypts; prints one line per WSS4J result (action, certificate, signed/encrypted parts).
+//           --trust keystore: the signer is trusted through the receiver keystore's own trustedCertEntry.
 //
 //   batch   SCRIPT
 //           Runs many jobs in one JVM (start-up dominates otherwise): each line of SCRIPT holds one job's
@@ -143,8 +144,14 @@ public final class Wss4jTool {
     Merlin decCrypto = new Merlin();
     decCrypto.setKeyStore(loadPkcs12(a.get("--keystore"), password));
     Merlin sigCrypto = new Merlin();
-    KeyStore trust = emptyKeyStore();
-    trust.setCertificateEntry("signer", readCertificate(a.get("--trust")));
+    KeyStore trust;
+    if (a.get("--trust").equals("keystore")) {
+      // The receiver keeps its trust anchors (trustedCertEntry) in its own keystore.
+      trust = loadPkcs12(a.get("--keystore"), password);
+    } else {
+      trust = emptyKeyStore();
+      trust.setCertificateEntry("signer", readCertificate(a.get("--trust")));
+    }
     sigCrypto.setKeyStore(trust);
     sigCrypto.setTrustStore(trust);
     CallbackHandler passwords = (Callback[] callbacks) -> {
