@@ -9,7 +9,14 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { CpiError } from '../errors';
 import { derToPem, parseCertificatePem } from './certificate-info';
-import { emptyKeystore, readPkcs12Keystore, withBags, writePkcs12Keystore, type KeystoreBag } from './pkcs12-keystore';
+import {
+  emptyKeystore,
+  readPkcs12Keystore,
+  refuseJavaKeystore,
+  withBags,
+  writePkcs12Keystore,
+  type KeystoreBag,
+} from './pkcs12-keystore';
 
 const asn1 = forge.asn1;
 
@@ -159,7 +166,8 @@ function attribute(bag: Bag, name: string): string | undefined {
  * Certificates without a key of their own (CA chain, trusted certificates) are not returned. RSA keys only.
  * A wrong password gives CPI_PKI_PKCS12_PASSWORD; anything unreadable CPI_PKI_PKCS12_INVALID.
  */
-export function readPkcs12(buffer: Buffer, password: string): Pkcs12Entry[] {
+export function readPkcs12(buffer: Buffer, password: string, path?: string): Pkcs12Entry[] {
+  refuseJavaKeystore(buffer, path);
   let p12: forge.pkcs12.Pkcs12Pfx;
   let parsed: forge.asn1.Asn1;
   try {

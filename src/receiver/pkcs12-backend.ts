@@ -247,7 +247,7 @@ export class Pkcs12Backend implements ReceiverBackend {
   private readStore(path: string): Pkcs12Entry[] {
     if (!existsSync(path)) return [];
     try {
-      return readPkcs12(readFileSync(path), this.options.password);
+      return readPkcs12(readFileSync(path), this.options.password, path);
     } catch (error) {
       if (isCpiError(error) && error.code === 'CPI_PKI_PKCS12_PASSWORD') {
         throw new CpiError('CPI_PKI_PKCS12_PASSWORD', `${path}: ${error.detail}`, ['receiver', 'password_env']);

@@ -346,7 +346,7 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
       }
       planned.owner = existing?.owner ?? (isUnknown(planned.owner) ? planned.owner : null);
     } else if (arriving && typeof prior.certificate_pem === 'string') {
-      // Exchange: the receiver must be able to tell old and new key apart (DESIGN.md §3.5).
+      // Exchange: the receiver must be able to tell old and new key apart (docs/design/domain-rules.md).
       const { assertNoErrors, checkRenewal } = await pki();
       const old = await parseCertificateAttribute(prior.certificate_pem);
       const findings = checkRenewal(old, info, { now: ctx.now(), allowSameKey: planned.allow_same_key === true });
