@@ -9,7 +9,7 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { setTimeout } from 'node:timers';
 
 const nodeTest = createRequire(import.meta.url)('node:test');
-const timeout = Number(process.env.CPI_TEST_TIMEOUT_MS) || 300_000;
+const timeout = Number(process.env.CPI_TEST_TIMEOUT_MS) || 600_000;
 const linger = Number(process.env.CPI_TEST_LINGER_MS) || 20_000;
 
 /** Adds `{ timeout }` to the arguments of test/it ([name][, options][, fn]) or of a hook (fn[, options]). */
