@@ -1,6 +1,7 @@
 // Security Content API: keystore entries (list, read, certificate download, delete), certificate import and
-// exchange through CertificateResources, backup / restore / mass delete through KeystoreResources (notes §2, §5).
-// Also the keystore and its size. docs/emulator.md lists what is served and what is decided where SAP is silent.
+// exchange through CertificateResources, backup / restore / mass delete through KeystoreResources
+// (docs/design/sap-api.md#security-content). Also the keystore and its size. docs/emulator.md lists what is served
+// and what is decided where SAP is silent.
 import { X509Certificate } from 'node:crypto';
 import { flag, jsonBody, type ApiRequest, type ApiResponse, type ApiRoute } from './api-route';
 import { keystoreEntryFacts, isIssuedBy, parseCertificateUpload } from './certificate-facts';

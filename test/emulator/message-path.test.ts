@@ -108,8 +108,8 @@ describe('tenant emulator: message path', () => {
     receiver.keyring = [keyOf(keyOld)];
   });
   after(async () => {
-    await h.close();
-    await receiver.close();
+    await h?.close();
+    await receiver?.close();
   });
 
   test('a message through a deployed iFlow is signed by the tenant, decrypted by the receiver, and its answer returned', async () => {

@@ -30,7 +30,7 @@ describe('provider runtime through terraform', () => {
     tf = createWorkdir({ bundle: BUNDLE, version: '0.0.1' });
     store = join(tf.dir, 'store');
   });
-  after(() => tf.remove());
+  after(() => tf?.remove());
 
   test('init installs the provider from the filesystem mirror with no network', async () => {
     tf.writeConfig(config(store, { content: 'one' }));

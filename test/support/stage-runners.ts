@@ -28,7 +28,7 @@ export type RunnerKind = 'cdktf' | 'terraform';
  * business, not the CLI's stack selection.
  */
 export const IGNORE_MISSING_STACKS = '--ignore-missing-stack-dependencies';
-/** The lock step would ask registry.terraform.io (notes/cdktf.md, addendum). */
+/** The lock step would ask registry.terraform.io (docs/design/terraform-and-cdktf.md). */
 export const SKIP_PROVIDER_LOCK = '--skip-provider-lock';
 const PLAN_FILE = 'stage.tfplan';
 

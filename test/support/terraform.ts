@@ -33,7 +33,13 @@ export interface TerraformWorkdir {
 /** A scratch directory with the provider installed for it; `env` is what its terraform runs with. */
 export function createWorkdir(options: { bundle: string; version: string; prefix?: string }): TerraformWorkdir {
   const dir = mkdtempSync(join(tmpdir(), options.prefix ?? 'cpi-tf-'));
-  const installed = installProvider({ dir: join(dir, '.provider'), bundle: options.bundle, version: options.version });
+  let installed: ReturnType<typeof installProvider>;
+  try {
+    installed = installProvider({ dir: join(dir, '.provider'), bundle: options.bundle, version: options.version });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const env: NodeJS.ProcessEnv = { ...process.env, ...terraformEnv(installed.cliConfigFile) };
   const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
     startCommand('terraform', args, { cwd: dir, env: { ...env, ...extraEnv } });
