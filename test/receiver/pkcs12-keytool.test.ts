@@ -19,7 +19,7 @@ import { compileWss4jHarness, type Wss4jJobResult } from '../wssecurity/wss4j-ha
 import { skipWithout } from '../support/reference-systems';
 
 // keytool writes the keystore, openssl reads its protection, a WSS4J receiver uses it
-const skip = skipWithout('wss4j', 'openssl');
+const skip = skipWithout('java', 'wss4j', 'openssl');
 
 const PASSWORD = 'changeit';
 const BODY = '<ord:Order xmlns:ord="urn:example:orders"><ord:Id>4711</ord:Id></ord:Order>';
@@ -192,7 +192,7 @@ function keytoolKeystore(dir: string, legacy: boolean): string {
 }
 
 for (const format of ['JDK 17 default', 'legacy (keystore.pkcs12.legacy)'] as const) {
-  describe(`Pkcs12Backend in a keytool-made keystore, ${format} format`, { timeout: 300_000, skip }, () => {
+  describe(`Pkcs12Backend in a keytool-made keystore, ${format} format`, { timeout: 600_000, skip }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'p12-keytool-'));
     const archive = join(dir, 'archive.p12');
     let receiver = '';
