@@ -175,12 +175,14 @@ function demoEnv(dir: string, emulators: RunningEmulators): NodeJS.ProcessEnv {
     CPI_TENANT_URL: emulators.ready.tenantUrl,
     CPI_USERNAME: emulators.ready.username,
     CPI_PASSWORD: emulators.ready.password,
+    // the embedded receiver's admin token, generated at each start (receiver.admin_token_env's default)
+    CPI_RECEIVER_ADMIN_TOKEN: emulators.ready.adminToken,
   };
 }
 
 /** The world before the renewal: the receiver decrypts with its current key, whose certificate is under the alias. */
 export async function prepareWorld(emulators: RunningEmulators): Promise<void> {
-  const receiver = new EmbeddedBackend({ url: emulators.ready.receiverUrl! });
+  const receiver = new EmbeddedBackend({ url: emulators.ready.receiverUrl!, adminToken: emulators.ready.adminToken });
   const existing = (await receiver.listKeys()).find((k) => k.name === OLD_KEY);
   const oldKey =
     existing ??

@@ -408,6 +408,13 @@ function names(certificateDer: Buffer): { issuer: Buffer; subject: Buffer } {
   };
 }
 
+/** The aliases Java lists for the keystore: key entries and trusted certificate entries. */
+export function entryAliases(keystore: Pkcs12Keystore): string[] {
+  return allBags(keystore)
+    .filter((b) => (b.kind === 'key' || b.trusted) && b.friendlyName !== undefined)
+    .map((b) => b.friendlyName as string);
+}
+
 /** How the file's existing private keys are encrypted, so that a key added to it is encrypted the same way. */
 export interface KeyProtection {
   readonly algorithm: 'aes256' | '3des';

@@ -4,7 +4,11 @@ import { DEFAULT_FAULTS, FaultInjector } from '../../src/emulator/faults';
 import { Harness } from './support/emulator-harness';
 
 async function setFaults(h: Harness, settings: unknown): Promise<Response> {
-  return fetch(`${h.emulator.url}/emulator/faults`, { method: 'PUT', body: JSON.stringify(settings) });
+  return fetch(`${h.emulator.url}/emulator/faults`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${h.emulator.adminToken}` },
+    body: JSON.stringify(settings),
+  });
 }
 
 describe('fault injector', () => {

@@ -58,7 +58,7 @@ describe('a state lock left behind by a pipeline that died or hung (pg backend)'
   const setLatency = async (latencyMs: number) => {
     const response = await fetch(`${emulator.url}/emulator/faults`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${emulator.adminToken}` },
       body: JSON.stringify({ latencyMs }),
     });
     assert.equal(response.status, 200);

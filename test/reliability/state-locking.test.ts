@@ -172,7 +172,7 @@ describe('two pipelines applying the same stage with state in PostgreSQL', { ski
   async function setLatency(latencyMs: number): Promise<void> {
     const response = await fetch(`${emulator.url}/emulator/faults`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${emulator.adminToken}` },
       body: JSON.stringify({ latencyMs }),
     });
     assert.equal(response.status, 200, await response.text());

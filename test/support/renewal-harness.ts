@@ -164,6 +164,8 @@ export class RenewalHarness {
         CPI_TENANT_URL: emulators.ready.tenantUrl,
         CPI_USERNAME: emulators.ready.username,
         CPI_PASSWORD: emulators.ready.password,
+        // the embedded receiver's admin token, generated at each start of the emulators
+        CPI_RECEIVER_ADMIN_TOKEN: emulators.ready.adminToken,
         CPI_RECEIVER_KEYSTORE_PASSWORD: KEYSTORE_PASSWORD,
         [SETTINGS_ENV]: JSON.stringify(settings),
         ...options.env,
@@ -352,11 +354,16 @@ export class RenewalHarness {
     });
   }
 
+  /** The emulators' admin token as the control endpoints want it. */
+  private adminHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.emulators.ready.adminToken}` };
+  }
+
   /** Replaces the tenant's injected faults (PUT /emulator/faults); `{}` turns them off. */
   async setFaults(settings: Partial<FaultSettings>): Promise<void> {
     const response = await fetch(`${this.emulators.ready.tenantUrl}/emulator/faults`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...this.adminHeaders() },
       body: JSON.stringify(settings),
     });
     if (response.status !== 200) throw new Error(`PUT /emulator/faults: ${response.status} ${await response.text()}`);
@@ -377,7 +384,9 @@ export class RenewalHarness {
   async snapshot(): Promise<WorldSnapshot> {
     const entry = this.emulators.tenant.state.keystoreEntries().find((e) => e.alias === ALIAS);
     const iflows = this.emulators.tenant.state.runtimeArtifacts().map((a) => ({ id: a.id, status: String(a.status) }));
-    const listed = (await (await fetch(`${this.receiverUrl}/admin/keys`)).json()) as { keys: ListedKey[] };
+    const listed = (await (await fetch(`${this.receiverUrl}/admin/keys`, { headers: this.adminHeaders() })).json()) as {
+      keys: ListedKey[];
+    };
     const keys = listed.keys
       .map(({ name, state, fingerprintSha256, retiredAt, retainUntil }) => ({
         name,
@@ -397,7 +406,9 @@ export class RenewalHarness {
 
   /** The receiver's counters: per key fingerprint, decrypted and refused messages (GET /admin/counters). */
   async counters(): Promise<Record<string, KeyCounters>> {
-    const body = (await (await fetch(`${this.receiverUrl}/admin/counters`)).json()) as {
+    const body = (await (
+      await fetch(`${this.receiverUrl}/admin/counters`, { headers: this.adminHeaders() })
+    ).json()) as {
       counters: Record<string, KeyCounters>;
     };
     return body.counters;
