@@ -436,7 +436,16 @@ export const receiverKey: ResourceType<ProviderClients> = {
     planned.alias_released_at = aliasChanged ? UNKNOWN : (prior.alias_released_at ?? null);
     const rollback = typeof planned.rollback_reason === 'string' && planned.rollback_reason.trim() !== '';
     const declared = ORDER[planned.state as ReceiverKeyLifecycleState] as number | undefined;
-    const observed = ORDER[prior.state as ReceiverKeyLifecycleState] as number | undefined;
+    // A key generated retired (as stages did before `pending` existed) has never decrypted: it is as far along as
+    // a pending key, so activating it is a step forward.
+    const createdAt = parseTime(prior.created_at, 'created_at');
+    const retiredAt = parseTime(prior.retired_at, 'retired_at');
+    const neverActive =
+      prior.state === 'retired' &&
+      createdAt !== undefined &&
+      retiredAt !== undefined &&
+      Math.abs(retiredAt.getTime() - createdAt.getTime()) <= GENERATED_RETIRED_TOLERANCE_MS;
+    const observed = ORDER[(neverActive ? 'pending' : prior.state) as ReceiverKeyLifecycleState] as number | undefined;
     if (declared !== undefined && observed !== undefined && declared < observed && !rollback) {
       // Forward-only: an earlier stage re-applied after a later one is a no-op, never a step back.
       ctx.warn(
