@@ -124,6 +124,11 @@ export function evidenceLines(results: readonly RequirementResult[]): string[] {
   return results.filter((r) => r.holds).map((r) => r.message);
 }
 
+/** The audit lines of a gate found settled rather than open: why re-applying its stage changes nothing. */
+export function settledLines(results: readonly RequirementResult[]): string[] {
+  return results.filter((r) => r.holds).map((r) => `settled: ${r.message}`);
+}
+
 /** The requirements that do not hold, each saying what is awaited and what was seen instead. */
 export function missingLines(results: readonly RequirementResult[]): string[] {
   return results.filter((r) => !r.holds).map((r) => `${r.message} [${r.reason}]`);
@@ -140,10 +145,17 @@ export function closedGateMessage(
   const combine = gate.mode === 'any' ? 'any one of these suffices' : 'all of these are needed';
   const hasTime = gate.requirements.some((r) => r.kind === 'not_before');
   const found = evidenceLines(evaluation.results);
+  const contrary = evaluation.contrary.map((r) => `  - ${r.message} [${r.reason}]`);
   const lines = [
     `gate "${gate.name}" of renewal "${facts.renewalId}" is closed.`,
     `Waiting for: ${describeParties(gate.waitsFor)}.`,
     `What they must do: ${describeGate(gate)}.`,
+    ...(contrary.length > 0 && found.length > 0
+      ? [
+          'What the provider observed contradicts it, and a confirmation cannot overrule an observation:',
+          ...contrary,
+        ]
+      : []),
     `Missing (${combine}${hasTime ? '; not_before must hold in any case' : ''}):`,
     ...missingLines(evaluation.results).map((m) => `  - ${m}`),
     ...(steps.length > 0

@@ -116,7 +116,7 @@ function result(kind: 'confirmation' | 'not_before' | 'probe', holds: boolean, m
 function evaluated(open: boolean, results: RequirementResult[]): LiveGateCheck {
   return {
     kind: 'evaluated',
-    evaluation: { open, results, now: NOW, confirmationFile: '/x.json' },
+    evaluation: { open, settled: false, results, settledResults: [], contrary: [], now: NOW, confirmationFile: '/x.json' },
     toConfirm: open
       ? []
       : [{ party: 'tenant-admin', command: 'cpi-renewal confirm --party tenant-admin …', file: 'x.json' }],
@@ -256,7 +256,7 @@ describe('renewalStatus', () => {
     assert.equal(stage.openedAt, '2026-03-01T09:30:00.000Z');
     assert.match(
       stage.notes.join(),
-      /partly applied: cpi_keystore_certificate\.\S+, terraform_data\.\S+ not in state yet/,
+      /partly applied: cpi_keystore_certificate\.\S+ not in state yet/,
     );
   });
 
