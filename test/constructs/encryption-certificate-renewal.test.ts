@@ -122,7 +122,7 @@ describe('EncryptionCertificateRenewal, overlap variant', () => {
       /terraform_remote_state\.cross-stack-reference-input-orders-2026-1-prepare-receiver\.outputs/,
     );
     assert.deepEqual(gate.receiver, { kind: 'embedded', url: 'http://127.0.0.1:8081' });
-    assert.equal(gate.alias, undefined, 'only the facts its requirements refer to');
+    assert.equal(gate.iflow_ids, undefined, 'only the facts its requirements refer to');
     assert.match(gate.confirmations_dir, /renewals\/orders-2026\/confirmations$/);
     const certificate = only(stage, 'cpi_keystore_certificate');
     assert.equal(certificate.alias, 'orders-receiver');

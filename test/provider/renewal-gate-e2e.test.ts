@@ -302,6 +302,8 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
       new RegExp(`^probe: the receiver decrypted a canary encrypted for ${key.fingerprintSha256}`),
     );
     applied.resume = { ...resume, new_certificate_pem: key.certificatePem };
+    // The gate is decided on every later plan too: its receiver's secret must be where terraform runs.
+    Object.assign(tf.env, { CPI_RECEIVER_KEYSTORE_PASSWORD: settings.password });
   });
 
   test('a gate whose inputs are known only at apply passes the plan and is decided at apply', async () => {
