@@ -151,10 +151,7 @@ export function closedGateMessage(
     `Waiting for: ${describeParties(gate.waitsFor)}.`,
     `What they must do: ${describeGate(gate)}.`,
     ...(contrary.length > 0 && found.length > 0
-      ? [
-          'What the provider observed contradicts it, and a confirmation cannot overrule an observation:',
-          ...contrary,
-        ]
+      ? ['What the provider observed contradicts it, and a confirmation cannot overrule an observation:', ...contrary]
       : []),
     `Missing (${combine}${hasTime ? '; not_before must hold in any case' : ''}):`,
     ...missingLines(evaluation.results).map((m) => `  - ${m}`),
