@@ -412,8 +412,31 @@ export const ERRORS = registry({
     fix: 'Sign the soap:Body itself (by its wsu:Id); a signature over any other element does not authenticate the body.',
   },
   CPI_WSS_TIMESTAMP_INVALID: {
-    summary: 'The message timestamp has expired or lies in the future',
-    fix: 'Check the clocks of sender and receiver, and that the message is not a replay.',
+    summary:
+      'The message timestamp is missing, not exactly one signed wsu:Timestamp in wsse:Security, too old, expired or in the future',
+    fix: 'Have the sender add a signed Timestamp (CPI does with "Sign and Encrypt"); check the clocks of sender and receiver.',
+  },
+  CPI_URL_NOT_HTTPS: {
+    summary:
+      'A URL that would receive credentials (tenant, token endpoint, receiver admin API) is plain http to a remote host',
+    fix: 'Use the https:// URL of that service; plain http is accepted only to localhost, 127.0.0.1 or [::1] (the emulators).',
+  },
+  CPI_SECRET_ENV_NAME_INVALID: {
+    summary: 'A receiver secret is to be read from an environment variable outside the documented prefix CPI_RECEIVER_',
+    fix: 'Put the receiver password or admin token into a variable named CPI_RECEIVER_<NAME> and name that one (or leave the attribute unset for the default).',
+  },
+  CPI_WSS_REPLAYED: {
+    summary: 'The message (its signature) was received before: a replay',
+    fix: 'Send a new message; a sender that retries must sign again (CPI does, with a fresh Timestamp).',
+  },
+  CPI_WSS_MESSAGE_LIMIT: {
+    summary:
+      'The message exceeds a receiver limit (size, depth, elements, namespace declarations, EncryptedKeys, replay cache)',
+    fix: 'Check the sender; raise the named limit in the receiver options only for a sender you trust to need it.',
+  },
+  CPI_WSS_LEGACY_ALGORITHM: {
+    summary: 'The message uses 3DES or SHA-1, which the receiver accepts only with its legacy option',
+    fix: 'Configure the sender for AES and SHA-256 (e.g. CPI algorithm suite Basic256Sha256), or enable allowLegacyAlgorithms for this sender.',
   },
   // --- constructs (constructs/) ---
   CPI_CONSTRUCTS_PROPS_INVALID: {

@@ -10,15 +10,15 @@ export interface DataCpiReceiverKeyringConfig extends TerraformMetaArguments {
 export interface DataCpiReceiverKeyringReceiver {
   /** The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API). Allowed values: `pkcs12`, `embedded`. */
   readonly kind: 'pkcs12' | 'embedded' | (string & {});
-  /** `embedded`: base URL of the receiver, e.g. `http://127.0.0.1:8081`. */
+  /** `embedded`: base URL of the receiver, e.g. `http://127.0.0.1:8081`; https:// unless loopback. */
   readonly url?: string;
-  /** `embedded`: environment variable that holds the admin token, if the receiver requires one. Defaults to `CPI_RECEIVER_ADMIN_TOKEN`. */
+  /** `embedded`: environment variable that holds the admin token (the embedded receiver requires one). Must start with `CPI_RECEIVER_`. Defaults to `CPI_RECEIVER_ADMIN_TOKEN`. */
   readonly adminTokenEnv?: string;
   /** `pkcs12`: path of the active keystore (the keys the receiver decrypts with). */
   readonly keystorePath?: string;
   /** `pkcs12`: path of the archive keystore (retired keys kept for the retention period). */
   readonly archivePath?: string;
-  /** `pkcs12`: environment variable that holds the keystore password. Defaults to `CPI_RECEIVER_KEYSTORE_PASSWORD`. */
+  /** `pkcs12`: environment variable that holds the keystore password. Must start with `CPI_RECEIVER_`. Defaults to `CPI_RECEIVER_KEYSTORE_PASSWORD`. */
   readonly passwordEnv?: string;
 }
 

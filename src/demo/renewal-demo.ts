@@ -175,12 +175,14 @@ function demoEnv(dir: string, emulators: RunningEmulators): NodeJS.ProcessEnv {
     CPI_TENANT_URL: emulators.ready.tenantUrl,
     CPI_USERNAME: emulators.ready.username,
     CPI_PASSWORD: emulators.ready.password,
+    // the embedded receiver's admin token, generated at each start (receiver.admin_token_env's default)
+    CPI_RECEIVER_ADMIN_TOKEN: emulators.ready.adminToken,
   };
 }
 
 /** The world before the renewal: the receiver decrypts with its current key, whose certificate is under the alias. */
 export async function prepareWorld(emulators: RunningEmulators): Promise<void> {
-  const receiver = new EmbeddedBackend({ url: emulators.ready.receiverUrl! });
+  const receiver = new EmbeddedBackend({ url: emulators.ready.receiverUrl!, adminToken: emulators.ready.adminToken });
   const existing = (await receiver.listKeys()).find((k) => k.name === OLD_KEY);
   const oldKey =
     existing ??
@@ -315,10 +317,14 @@ function count(messages: readonly MessageRecord[], window: StageWindow) {
 }
 
 function measuredDowntime(messages: readonly MessageRecord[]): number | undefined {
-  const first = messages.findIndex((m) => m.outcome === 'not-sent');
-  if (first < 0) return undefined;
-  const back = messages.slice(first).find((m) => m.outcome === 'delivered');
-  return back ? Date.parse(back.time) - Date.parse(messages[first]!.time) : undefined;
+  // By arrival time, not log order: a message that arrived just before the undeploy may be logged after the first
+  // one refused, which made the window come out negative.
+  const arrived = messages.map((m) => ({ outcome: m.outcome, at: Date.parse(m.time) })).sort((a, b) => a.at - b.at);
+  const notSent = arrived.filter((m) => m.outcome === 'not-sent');
+  if (notSent.length === 0) return undefined;
+  const last = notSent.at(-1)!.at;
+  const back = arrived.find((m) => m.outcome === 'delivered' && m.at >= last);
+  return back ? back.at - notSent[0]!.at : undefined;
 }
 
 function firstError(output: string): string {

@@ -108,7 +108,7 @@ export async function dispatchApiRequest(
       );
     }
 
-    // CSRF: fetch on a read, check on a write (notes §1.5)
+    // CSRF: fetch on a read, check on a write (docs/design/sap-api.md#csrf-handshake)
     const bearerKey = principal.tokenHash !== undefined ? `bearer:${principal.tokenHash}` : undefined;
     let sessionId = parts.csrf.knownSession(header(request, 'cookie'));
     const csrfHeader = header(request, 'x-csrf-token');

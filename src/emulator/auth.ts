@@ -1,5 +1,6 @@
-// Who is calling: HTTP Basic users, or bearer tokens from the OAuth2 client-credentials endpoint (/oauth/token)
-// that a Process Integration Runtime service key (plan api) points at (notes §1.4). Tokens are kept only as hashes.
+// Who is calling: HTTP Basic users, or bearer tokens from the OAuth2 client-credentials endpoint (/oauth/token) that a
+// Process Integration Runtime service key (plan api) points at (docs/design/sap-api.md#authentication). Tokens are kept
+// only as hashes.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { OAuthClientSeed, UserSeed } from './emulator-config';
 import { ODataError } from './odata';

@@ -104,7 +104,7 @@ function javaStyleDn(nodeDn: string): string {
 
 /**
  * Reads a certificate upload as the tenant accepts it: binary DER, base64 DER without header, or PEM
- * (notes §10.10). Throws 415 when the body is none of these.
+ * (docs/design/sap-api.md#certificate-formats). Throws 415 when the body is none of these.
  */
 export function parseCertificateUpload(body: Buffer): X509Certificate {
   const text = body.toString('latin1').trim();

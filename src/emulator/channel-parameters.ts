@@ -1,5 +1,6 @@
-// The emulated iFlows externalize their WS-Security receiver channel settings as configuration parameters, the way
-// a developer exposes `{{Receiver_PublicKeyAlias}}` (notes §6). A deploy freezes them into the runtime artifact.
+// The emulated iFlows externalize their WS-Security receiver channel settings as configuration parameters, the way a
+// developer exposes `{{Receiver_PublicKeyAlias}}` (docs/design/sap-api.md#configuration-parameters). A deploy freezes
+// them into the runtime artifact.
 import type { KeyIdentifier, ResolvedIflow } from './emulator-config';
 import type { DeployedChannel, StoredParameter } from './tenant-store';
 

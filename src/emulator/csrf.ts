@@ -1,5 +1,6 @@
 // The CSRF handshake of SAP OData services: `X-CSRF-Token: Fetch` on a GET hands out a token bound to the session
-// cookie; a modifying request must send it back, otherwise 403 with `X-CSRF-Token: Required` (notes §1.5).
+// cookie; a modifying request must send it back, otherwise 403 with `X-CSRF-Token: Required`
+// (docs/design/sap-api.md#csrf-handshake).
 import { randomBytes } from 'node:crypto';
 
 /** Name of the session cookie the token is bound to (the tenant is a Java server). */

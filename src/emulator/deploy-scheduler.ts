@@ -1,6 +1,6 @@
 // Deploy and undeploy take time on a tenant: a deploy is DEPLOYING / STARTING until it ends in STARTED or ERROR, an
-// undeploy is STOPPING until the artifact is gone (notes §6). The due times live in the durable state, so work in
-// flight when the emulator stops completes (or resumes) when it starts again.
+// undeploy is STOPPING until the artifact is gone (docs/design/sap-api.md#deploy-status). The due times live in the
+// durable state, so work in flight when the emulator stops completes (or resumes) when it starts again.
 import { randomUUID } from 'node:crypto';
 import { channelOf } from './channel-parameters';
 import type { TenantStore } from './tenant-store';

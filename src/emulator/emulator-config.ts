@@ -53,7 +53,7 @@ export interface CertificateSeed {
   readonly pem: string;
 }
 
-/** Requests per second per API area before 429; 0 switches the limit off (notes §1.2). */
+/** Requests per second per API area before 429; 0 switches the limit off (docs/design/sap-api.md#rate-limits). */
 export interface RateLimits {
   /** @default 12 */
   readonly securityContent?: number;

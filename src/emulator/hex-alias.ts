@@ -1,5 +1,5 @@
 // The tenant keys keystore entries by the hex of the UTF-8 alias, because it refuses slashes in URIs even when
-// percent-encoded (notes §1.3). Requests may use either case; answers use upper case.
+// percent-encoded (docs/design/sap-api.md#hex-aliases). Requests may use either case; answers use upper case.
 import { ODataError } from './odata';
 
 /** Upper-case hex of the UTF-8 bytes of an alias, as the tenant answers it. */
@@ -16,7 +16,10 @@ export function aliasFromHex(hex: string): string {
 
 const SAP_RESERVED = new Set(['hcicertificate', 'hcicertificate1', 'hcimsgcertificate']);
 
-/** SAP owns these aliases; a tenant administrator cannot create, change or delete them (notes §4.2). */
+/**
+ * SAP owns these aliases; a tenant administrator cannot create, change or delete them
+ * (docs/design/sap-api.md#sap-owned-aliases).
+ */
 export function isSapReservedAlias(alias: string): boolean {
   return SAP_RESERVED.has(alias) || alias.startsWith('sap_');
 }

@@ -1,6 +1,7 @@
 // Integration Content API: runtime artifacts (status, error information, undeploy), deploy with task polling
-// (DeployIntegrationDesigntimeArtifact → BuildAndDeployStatus), and externalized configuration parameters (notes §6).
-// Also integration packages and the design-time iFlows in them. docs/emulator.md lists what is served.
+// (DeployIntegrationDesigntimeArtifact → BuildAndDeployStatus), and externalized configuration parameters
+// (docs/design/sap-api.md). Also integration packages and the design-time iFlows in them. docs/emulator.md lists
+// what is served.
 import type { ApiRequest, ApiResponse, ApiRoute } from './api-route';
 import { jsonBody } from './api-route';
 import type { DeployScheduler } from './deploy-scheduler';
@@ -228,7 +229,7 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
         if (artifact.errorText === null) return { status: 204 };
         return {
           status: 200,
-          // SAP's own field name has the typo "subsytemPartName" (notes §6)
+          // SAP's own field name has the typo "subsytemPartName" (docs/design/sap-api.md#deploy-status)
           json: {
             message: {
               subsystemName: 'IFLMAP Deployment',

@@ -8,10 +8,34 @@ export interface GeneratedKeyPair {
   readonly privateKeyPem: string;
 }
 
-/** An RSA-2048 key pair with a self-signed SHA256withRSA certificate for `commonName`, valid `days` from now. */
-export function generateSelfSignedKeyPair(commonName: string, organization: string, days = 365): GeneratedKeyPair {
+/** The subject of a generated certificate, in the fields SAP's KeyPairGenerationRequest takes. */
+export interface KeyPairSubject {
+  readonly commonName: string;
+  readonly organization?: string;
+  readonly organizationUnit?: string;
+  readonly locality?: string;
+  readonly state?: string;
+  readonly country?: string;
+  readonly email?: string;
+}
+
+export interface KeyPairOptions {
+  /** @default 365 days from now */
+  readonly notAfter?: Date;
+  /** @default 2048 */
+  readonly modulusLength?: number;
+}
+
+/** An RSA key pair with a self-signed SHA256withRSA certificate for the subject (RSA-2048, a year, by default). */
+export function generateSelfSignedKeyPair(
+  commonName: string | KeyPairSubject,
+  organization?: string,
+  days = 365,
+  options: KeyPairOptions = {},
+): GeneratedKeyPair {
+  const subject: KeyPairSubject = typeof commonName === 'string' ? { commonName, organization } : commonName;
   const { publicKey, privateKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
+    modulusLength: options.modulusLength ?? 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
@@ -23,11 +47,18 @@ export function generateSelfSignedKeyPair(commonName: string, organization: stri
   certificate.serialNumber = serial.toString('hex');
   const now = Date.now();
   certificate.validity.notBefore = new Date(now - 60_000);
-  certificate.validity.notAfter = new Date(now + days * 86_400_000);
-  const name = [
-    { name: 'commonName', value: commonName },
-    { name: 'organizationName', value: organization },
+  certificate.validity.notAfter = options.notAfter ?? new Date(now + days * 86_400_000);
+  // most significant first, as X.509 names are written (shown as "CN=…, O=…, C=…")
+  const fields: Array<[string, string | undefined]> = [
+    ['countryName', subject.country],
+    ['stateOrProvinceName', subject.state],
+    ['localityName', subject.locality],
+    ['organizationName', subject.organization],
+    ['organizationalUnitName', subject.organizationUnit],
+    ['commonName', subject.commonName],
+    ['emailAddress', subject.email],
   ];
+  const name = fields.filter(([, value]) => value).map(([field, value]) => ({ name: field, value: value! }));
   certificate.setSubject(name);
   certificate.setIssuer(name);
   certificate.setExtensions([

@@ -270,7 +270,7 @@ function messageQuery(query: URLSearchParams): { iflowId?: string; after?: numbe
 
 /**
  * Mounts `POST /http/<iFlow id>` (Basic or bearer authentication, like the API) and the admin view
- * `GET /emulator/messages[?iflowId=…&after=<seq>]` (no authentication, like /emulator/faults).
+ * `GET /emulator/messages[?iflowId=…&after=<seq>]` (admin token, like /emulator/faults).
  */
 export function mountMessagePath(app: FastifyInstance, path: MessagePath, auth: Authenticator, log: MessageLog): void {
   app.post<{ Params: { iflowId: string } }>(`${SENDER_ENDPOINT_PREFIX}/:iflowId`, async (request, reply) => {

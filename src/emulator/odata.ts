@@ -1,7 +1,9 @@
 // OData v2 wire conventions of the tenant API: verbose JSON envelopes, error bodies, /Date()/ values, server-side
 // paging with __next/$skiptoken, and the small $filter / $select subset that clients of the tenant use.
 
-/** The most entries one response carries; past this the tenant answers with a next link (notes §1.2). */
+/**
+ * The most entries one response carries; past this the tenant answers with a next link (docs/design/sap-api.md#paging).
+ */
 export const ODATA_PAGE_SIZE = 1000;
 
 const STATUS_CODES: Record<number, string> = {

@@ -1,4 +1,4 @@
-// Per-tenant request limits per API area; going over answers 429 with Retry-After (notes §1.2).
+// Per-tenant request limits per API area; going over answers 429 with Retry-After (docs/design/sap-api.md#rate-limits).
 
 export type ApiArea = 'securityContent' | 'runtimeArtifacts' | 'designtimeArtifacts' | 'root';
 

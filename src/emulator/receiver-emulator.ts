@@ -1,6 +1,8 @@
 // The embedded receiver: a SOAP endpoint that verifies and decrypts what the tenant sends, as a receiver system
 // does, and an admin API (JSON, under /admin) through which the receiver administrator's keys are managed, on
 // loopback only, with durable state. It is the default receiver of the demo and the `embedded` receiver backend.
+// Every refusal of a SOAP message looks the same to the sender (status, fault text, answer time); the cause is
+// logged and counted for the admin only. Without a pinned signer the receiver refuses every message (fail closed).
 //
 //   POST   /soap                      WS-Security message → SOAP ack, or a generic SOAP fault (never naming keys)
 //   GET    /admin/keys                every key (certificate and dates; never a private key)
@@ -13,11 +15,13 @@
 //   DELETE /admin/counters            resets the counters
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CpiError, isCpiError, type ErrorCode } from '../errors';
+import { printable } from '../log-text';
 import { generateKeyPairWithCertificate } from '../pki/key-pair';
 import { parseCertificatePem } from '../pki/certificate-info';
 import { probeWithKeys } from '../receiver/canary-probe';
+import { fromWire } from '../receiver/embedded-backend';
 import {
   DEFAULT_RECEIVER_KEY_ALGORITHM,
   RECEIVER_KEY_ALGORITHMS,
@@ -27,6 +31,8 @@ import {
 import { checkDeletable, retainUntilFor } from '../receiver/key-retention';
 import type { ProbeResult, ReceiverKey, ReceiverKeyAlgorithm, ReceiverKeyState } from '../receiver/receiver-backend';
 import { genericSoapFault, loadKeyring, verifyAndDecrypt, type LoadedKeyring } from '../wssecurity/index';
+import { ReplayCache } from '../wssecurity/replay-cache';
+import { ADMIN_BODY_LIMIT, guardAdmin, newAdminToken } from './admin-guard';
 import { messageReference, referenceLabel, referenceMatches } from './receiver-message-reference';
 import { ReceiverStore, type StoredReceiverKey } from './receiver-store';
 
@@ -36,13 +42,17 @@ export interface ReceiverEmulatorOptions {
   /** @default 0 (a free port) */
   readonly port?: number;
   /**
-   * The tenant's signing certificate (PEM): messages must be signed by it. When not given, unsigned messages are
-   * accepted and a signed one is checked against the certificate it carries itself (integrity, not origin).
+   * The tenant's signing certificate (PEM): messages must be signed by it. When not given, every message is
+   * refused (there is no sender it could trust) and {@link ReceiverEmulator.refusesAll} says why.
    * @default - none
    */
   readonly trustedSignerCertificatePem?: string;
-  /** Bearer token the admin API requires. @default - none (loopback only, open) */
+  /** Bearer token the admin API requires. @default - a fresh random one ({@link ReceiverEmulator.adminToken}) */
   readonly adminToken?: string;
+  /** Every refused SOAP message is answered this long after it arrived, whatever the cause. @default 100 */
+  readonly refusalAnswerMs?: number;
+  /** Accept 3DES and SHA-1 from the sender. @default false */
+  readonly allowLegacyAlgorithms?: boolean;
   /** One line per message and admin change; never key material or tokens. @default - silent */
   readonly log?: (line: string) => void;
   /** The clock for retention, certificates and timestamps. @default - the current time */
@@ -58,6 +68,10 @@ export interface KeyCounters {
 export interface ReceiverEmulator {
   /** Base URL, e.g. `http://127.0.0.1:4712`; SOAP at `${url}/soap`, admin API at `${url}/admin`. */
   readonly url: string;
+  /** The token the admin API requires (the one given, or the one generated at start). */
+  readonly adminToken: string;
+  /** Why every message is refused (no pinned signer); undefined when the receiver accepts signed messages. */
+  readonly refusesAll: string | undefined;
   readonly state: {
     keys(): ReceiverKey[];
     /** Keyed by key fingerprint (SHA-256), or by what a refused message asked for when it names no key here. */
@@ -65,6 +79,10 @@ export interface ReceiverEmulator {
   };
   close(): Promise<void>;
 }
+
+/** Distinct counter labels kept; refusals for further unknown references are counted under OTHER_LABEL. */
+const MAX_LABELS = 256;
+const OTHER_LABEL = 'other';
 
 const ALGORITHMS: readonly ReceiverKeyAlgorithm[] = RECEIVER_KEY_ALGORITHMS;
 const STATES: readonly ReceiverKeyState[] = RECEIVER_KEY_STATES;
@@ -76,19 +94,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   CPI_RECEIVER_UNAUTHORIZED: 401,
 };
 
-/** The public view of a stored key (Dates as ISO strings on the wire). */
-function publicKey(k: StoredReceiverKey): ReceiverKey {
-  return {
-    name: k.name,
-    state: k.state,
-    algorithm: k.algorithm,
-    certificatePem: k.certificatePem,
-    fingerprintSha256: k.fingerprintSha256,
-    createdAt: new Date(k.createdAt),
-    ...(k.retiredAt ? { retiredAt: new Date(k.retiredAt) } : {}),
-    ...(k.retainUntil ? { retainUntil: new Date(k.retainUntil) } : {}),
-  };
-}
+/** The public view of a stored key: the wire form's fields, without the private key. */
+const publicKey = (k: StoredReceiverKey): ReceiverKey => fromWire(k);
 
 function bodyOf(request: FastifyRequest): Record<string, unknown> {
   const body = request.body;
@@ -111,15 +118,27 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
   const store = new ReceiverStore(options.dataDir);
   const now = options.now ?? (() => new Date());
   const log = options.log ?? (() => undefined);
+  const adminToken = options.adminToken ?? newAdminToken();
+  const refusalAnswerMs = options.refusalAnswerMs ?? 100;
   const counters = new Map<string, KeyCounters>();
   const count = (label: string) => {
     let c = counters.get(label);
-    if (!c) counters.set(label, (c = { decrypted: 0, refused: {} }));
+    if (!c) {
+      // Labels come from messages: bounded in number and length, so a sender cannot grow the counters.
+      const key = counters.size < MAX_LABELS ? printable(label, 128) : OTHER_LABEL;
+      c = counters.get(key);
+      if (!c) counters.set(key, (c = { decrypted: 0, refused: {} }));
+    }
     return c;
   };
   const pinned = options.trustedSignerCertificatePem
     ? [parseCertificatePem(options.trustedSignerCertificatePem).pem]
     : undefined;
+  const refusesAll = pinned
+    ? undefined
+    : "no signing certificate of the tenant is pinned (the iFlow's signing alias holds no key pair?): the embedded receiver refuses every message until it is started with one";
+  if (refusesAll) log(`receiver: ${refusesAll}`);
+  const replayCache = new ReplayCache();
   let keyring: LoadedKeyring | undefined; // the active keys, parsed once per change
   const activeKeyring = () =>
     (keyring ??= loadKeyring(
@@ -137,7 +156,18 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     (_req, body, done) => done(null, body),
   );
 
-  app.setErrorHandler((error: FastifyError | CpiError, _request, reply) => {
+  const soapFault = (reply: FastifyReply, soap12: boolean) =>
+    reply
+      .code(500)
+      .type(soap12 ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8')
+      .send(genericSoapFault(soap12 ? '1.2' : '1.1'));
+
+  app.setErrorHandler((error: FastifyError | CpiError, request, reply) => {
+    // The SOAP endpoint answers every refusal alike, also those of the HTTP layer (too large, wrong type).
+    if (request.url.split('?')[0] === '/soap') {
+      log(`soap refused (HTTP ${(error as FastifyError).statusCode ?? 500}): ${printable(error.message)}`);
+      return soapFault(reply, /soap\+xml/.test(request.headers['content-type'] ?? ''));
+    }
     if (isCpiError(error)) {
       const status = STATUS[error.code] ?? (error.code.startsWith('CPI_PROVIDER') ? 500 : 400);
       return reply.code(status).send({ code: error.code, detail: error.detail });
@@ -148,31 +178,23 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
       .send({ code: status < 500 ? 'CPI_RECEIVER_REQUEST_REJECTED' : 'CPI_PROVIDER_INTERNAL', detail: error.message });
   });
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!options.adminToken || !request.url.startsWith('/admin')) return;
-    const given = Buffer.from(request.headers.authorization ?? '');
-    const expected = Buffer.from(`Bearer ${options.adminToken}`);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return reply.code(401).send({
-        code: 'CPI_RECEIVER_UNAUTHORIZED',
-        detail: 'the admin API needs "Authorization: Bearer <admin token>"',
-      });
-    }
-  });
+  guardAdmin(app, adminToken, ['/admin'], (reply, status, detail) =>
+    reply
+      .code(status)
+      .send({ code: status === 401 ? 'CPI_RECEIVER_UNAUTHORIZED' : 'CPI_RECEIVER_REQUEST_REJECTED', detail }),
+  );
+  const admin = { bodyLimit: ADMIN_BODY_LIMIT };
 
   app.post('/soap', async (request, reply) => {
+    const arrived = performance.now();
     const message = typeof request.body === 'string' ? request.body : '';
     const soap12 = /soap\+xml/.test(request.headers['content-type'] ?? '');
     try {
-      const carried =
-        pinned ??
-        [...message.matchAll(/<(?:[\w.-]+:)?BinarySecurityToken\b[^>]*>([A-Za-z0-9+/=\s]{100,})</g)].map(
-          (m) =>
-            `-----BEGIN CERTIFICATE-----\n${m[1]!.replace(/\s/g, '').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`,
-        );
-      const result = verifyAndDecrypt(message, activeKeyring(), carried, {
-        requireSignature: pinned !== undefined,
+      if (!pinned) throw new CpiError('CPI_WSS_SIGNER_NOT_TRUSTED', refusesAll!);
+      const result = verifyAndDecrypt(message, activeKeyring(), pinned, {
         now: now(),
+        replayCache,
+        allowLegacyAlgorithms: options.allowLegacyAlgorithms ?? false,
       });
       count(result.keyUsed).decrypted++;
       log(`soap decrypted with ${result.keyId} (${result.matchedBy})`);
@@ -185,24 +207,24 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
         );
     } catch (error) {
       const code = isCpiError(error) ? error.code : 'CPI_PROVIDER_INTERNAL';
-      const ref = messageReference(message);
+      // A message refused by the limits is not read again for its label (that is what the limits prevent).
+      const ref = code === 'CPI_WSS_MESSAGE_LIMIT' ? undefined : messageReference(message);
       const held = ref && store.keys().find((k) => referenceMatches(ref, parseCertificatePem(k.certificatePem)));
       const label = held ? held.fingerprintSha256 : referenceLabel(ref);
       const c = count(label);
       c.refused[code] = (c.refused[code] ?? 0) + 1;
       log(
-        `soap refused (${code}) for ${held ? `key ${held.name} (${held.state})` : label}: ${isCpiError(error) ? error.detail : String(error)}`,
+        `soap refused (${code}) for ${held ? `key ${held.name} (${held.state})` : printable(label, 128)}: ${printable(isCpiError(error) ? error.detail : String(error))}`,
       );
-      return reply
-        .code(500)
-        .type(soap12 ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8')
-        .send(genericSoapFault(soap12 ? '1.2' : '1.1'));
+      // One answer time for every cause, so that timing tells a sender nothing about why.
+      await sleep(Math.max(0, refusalAnswerMs - (performance.now() - arrived)));
+      return soapFault(reply, soap12);
     }
   });
 
   app.get('/admin/keys', async () => ({ keys: store.keys().map(publicKey) }));
 
-  app.post('/admin/keys', async (request, reply) => {
+  app.post('/admin/keys', admin, async (request, reply) => {
     const body = bodyOf(request);
     const name = String(body.name ?? '');
     validateKeyName(name, ['name']);
@@ -247,7 +269,7 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     return reply.code(201).send(publicKey(key));
   });
 
-  app.put<{ Params: { name: string } }>('/admin/keys/:name/state', async (request) => {
+  app.put<{ Params: { name: string } }>('/admin/keys/:name/state', admin, async (request) => {
     const body = bodyOf(request);
     const name = request.params.name;
     const state = body.state as ReceiverKeyState;
@@ -277,7 +299,7 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     return publicKey(next);
   });
 
-  app.delete<{ Params: { name: string } }>('/admin/keys/:name', async (request, reply) => {
+  app.delete<{ Params: { name: string } }>('/admin/keys/:name', admin, async (request, reply) => {
     const body = bodyOf(request);
     const name = request.params.name;
     const reason = typeof body.earlyDestructionReason === 'string' ? body.earlyDestructionReason.trim() : undefined;
@@ -301,13 +323,13 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
       });
     });
     changed();
-    log(`key ${name} deleted${early && reason ? ` early: ${reason}` : ''}`);
+    log(`key ${name} deleted${early && reason ? ` early: ${printable(reason)}` : ''}`);
     return reply.code(204).send();
   });
 
   app.get('/admin/destructions', async () => ({ destructions: store.destroyed() }));
 
-  app.post('/admin/probe', async (request): Promise<ProbeResult> => {
+  app.post('/admin/probe', admin, async (request): Promise<ProbeResult> => {
     const pem = bodyOf(request).certificatePem;
     if (typeof pem !== 'string')
       throw new CpiError('CPI_VALUE_INVALID', 'certificatePem is required (the certificate to probe, PEM)', [
@@ -331,6 +353,8 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
   const { port } = app.server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    adminToken,
+    refusesAll,
     state: {
       keys: () => store.keys().map(publicKey),
       counters: () => structuredClone(Object.fromEntries(counters)),

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { CpiError } from '../errors';
 import { loadEmulatorConfig, resolveEmulatorConfig, type EmulatorConfig, type IflowSeed } from './emulator-config';
 import { startTenantEmulator, type TenantEmulator } from './tenant-emulator';
+import { newAdminToken } from './admin-guard';
 import { startReceiverEmulator } from './receiver-emulator';
 
 /** Options of {@link startEmulators}, as the command line gives them. */
@@ -26,6 +27,8 @@ export interface EmulatorCommandOptions {
 export interface EmbeddedReceiver {
   /** Base URL; the SOAP endpoint is `${url}/soap`. */
   readonly url: string;
+  /** Why the receiver refuses every message (no pinned signer), if it does. */
+  readonly refusesAll?: string;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,8 @@ export type ReceiverStarter = (options: {
   readonly dataDir: string;
   readonly port: number;
   readonly trustedSignerCertificatePem?: string;
+  /** The token its admin API requires. */
+  readonly adminToken: string;
   readonly log?: (line: string) => void;
 }) => Promise<EmbeddedReceiver>;
 
@@ -53,6 +58,11 @@ export interface EmulatorReadyLine {
   readonly receiverSoapUrl: string | null;
   /** The message log of the tenant (GET). */
   readonly messagesUrl: string;
+  /**
+   * Bearer token of the control endpoints: the receiver's /admin API and the tenant's /emulator/* endpoints.
+   * Generated at each start; the provider reads it from CPI_RECEIVER_ADMIN_TOKEN.
+   */
+  readonly adminToken: string;
   /** PEM of the tenant key pair under each signing alias the iFlows use (what a receiver pins as signer). */
   readonly signingCertificates: Readonly<Record<string, string>>;
   readonly dataDir: string;
@@ -126,6 +136,7 @@ export async function startEmulators(
   mkdirSync(dataDir, { recursive: true });
   const config = options.configFile ? loadEmulatorConfig(options.configFile) : {};
   const remembered = readPorts(dataDir);
+  const adminToken = newAdminToken();
 
   let receiverPort: number | undefined;
   let receiverSoapUrl: string | undefined;
@@ -143,6 +154,7 @@ export async function startEmulators(
       dataDir: join(dataDir, 'tenant'),
       port: tenantPort,
       config: { ...config, iflows: iflowsFor(config, receiverSoapUrl) },
+      adminToken,
       log: options.log,
     });
   } catch (error) {
@@ -164,6 +176,7 @@ export async function startEmulators(
         port: receiverPort,
         // the receiver pins one signer: the key pair of the first iFlow's signing alias
         trustedSignerCertificatePem: signingCertificates[signingAliases[0] ?? ''],
+        adminToken,
         log: options.log,
       });
     } catch (error) {
@@ -190,11 +203,13 @@ export async function startEmulators(
     receiverUrl: receiver?.url ?? null,
     receiverSoapUrl: receiver ? `${receiver.url}/soap` : null,
     messagesUrl: `${tenant.url}/emulator/messages`,
+    adminToken,
     signingCertificates,
     dataDir,
     pid: process.pid,
   };
   const warnings: string[] = [];
+  if (receiver?.refusesAll) warnings.push(receiver.refusesAll);
   if (receiver && remembered.receiverPort !== undefined && remembered.receiverPort !== receiverPort) {
     const earlier = `http://127.0.0.1:${remembered.receiverPort}/soap`;
     const stale = tenant.state

@@ -4,7 +4,9 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { Ajv } from 'ajv';
 import { CpiError } from '../errors';
+import { printable } from '../log-text';
 import { dispatchApiRequest, SERVICE_ROOT_OPERATION, SERVICE_ROOT_PATH } from './api-dispatcher';
+import { ADMIN_BODY_LIMIT, guardAdmin, newAdminToken } from './admin-guard';
 import { Authenticator } from './auth';
 import { keystoreEntryFacts } from './certificate-facts';
 import { CsrfGuard } from './csrf';
@@ -38,6 +40,8 @@ export interface TenantEmulatorOptions {
   readonly receiverTimeoutMs?: number;
   /** Number of messages the message log keeps (older ones are dropped). @default 10000 */
   readonly messageLogLimit?: number;
+  /** Bearer token the /emulator/* control endpoints require. @default - a fresh random one */
+  readonly adminToken?: string;
 }
 
 /** Credentials that work against the emulator, as a service key would carry them. */
@@ -76,6 +80,8 @@ export interface TenantEmulator {
   /** `${url}/api/v1` */
   readonly apiUrl: string;
   readonly credentials: EmulatorCredentials;
+  /** The token the /emulator/* control endpoints require (`Authorization: Bearer <token>`). */
+  readonly adminToken: string;
   /**
    * The operations of SAP's API definitions this tenant serves, as `METHOD template` (e.g. `GET /KeystoreEntries`);
    * docs/emulator.md explains each and the ones it does not serve.
@@ -161,11 +167,17 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
       .type('application/json; charset=utf-8')
       .send(new ODataError(404, `Not found: ${request.method} ${request.url.split('?')[0]}`).body());
   });
+  const adminToken = options.adminToken ?? newAdminToken();
+  guardAdmin(app, adminToken, ['/emulator'], (reply, status, detail) =>
+    reply.code(status).type('application/json; charset=utf-8').send(new ODataError(status, detail).body()),
+  );
   if (options.log) {
     const log = options.log;
     // path only: queries and headers may carry credentials (client_secret form fields, Authorization)
     app.addHook('onResponse', async (request, reply) => {
-      log(`${request.method} ${request.url.split('?')[0]} ${reply.statusCode} ${reply.elapsedTime.toFixed(0)}ms`);
+      log(
+        `${request.method} ${printable(request.url.split('?')[0]!)} ${reply.statusCode} ${reply.elapsedTime.toFixed(0)}ms`,
+      );
     });
   }
 
@@ -194,7 +206,7 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
   app.get('/emulator/faults', async (_request, reply) => {
     void reply.type('application/json; charset=utf-8').send(JSON.stringify(faults.settings));
   });
-  app.put('/emulator/faults', async (request, reply) => {
+  app.put('/emulator/faults', { bodyLimit: ADMIN_BODY_LIMIT }, async (request, reply) => {
     let body: unknown;
     try {
       body = JSON.parse(Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '');
@@ -235,6 +247,7 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
       clientSecret: clients[0]!.clientSecret,
       tokenUrl: `${url}/oauth/token`,
     },
+    adminToken,
     state: {
       keystoreEntries: (keystore = 'system') =>
         Object.values(store.state.keystores[keystore])

@@ -9,7 +9,10 @@ import { isSapReservedAlias } from './hex-alias';
 import { generateSelfSignedKeyPair } from './key-material';
 import type { TenantState, TenantStore } from './tenant-store';
 
-/** SAP's preinstalled key pair (notes §4.2); the tenant administrator cannot change or delete it. */
+/**
+ * SAP's preinstalled key pair (docs/design/sap-api.md#sap-owned-aliases); the tenant administrator cannot change or
+ * delete it.
+ */
 export const SAP_KEY_PAIR_ALIAS = 'sap_cloudintegrationcertificate';
 
 function addKeyPair(state: TenantState, alias: string, owner: 'SAP' | 'Tenant Administrator', now: number): void {

@@ -1,4 +1,4 @@
-// The certificate rules of a renewal (DESIGN.md §3.5) as pure checks: certificate facts and the clock in,
+// The certificate rules of a renewal (docs/design/domain-rules.md) as pure checks: certificate facts and the clock in,
 // findings out. Each check is an ordered chain, like cert-manager's policy checks: findings come in a fixed
 // order and the first error decides (see firstError / assertNoErrors); warnings never block.
 import { CpiError, type ErrorCode } from '../errors';

@@ -149,16 +149,24 @@ function macOver(data: Buffer, password: string, salt: Buffer, iterations: numbe
 }
 
 /**
+ * Refuses a Java JKS or JCEKS keystore (recognised by its magic number) with the keytool command that converts
+ * it: the receiver backend reads and writes PKCS#12 only.
+ */
+export function refuseJavaKeystore(buffer: Buffer, path = 'the keystore'): void {
+  const magic = buffer.subarray(0, 4).toString('hex');
+  if (magic !== 'feedfeed' && magic !== 'cececece') return;
+  const type = magic === 'feedfeed' ? 'JKS' : 'JCEKS';
+  throw invalid(
+    `${path} is a Java ${type} keystore, which this backend does not write; convert it once with: keytool -importkeystore -srckeystore ${path} -srcstoretype ${type} -destkeystore ${path}.p12 -deststoretype PKCS12, then point the receiver (and this backend) at the .p12 file`,
+  );
+}
+
+/**
  * Reads a PKCS#12 keystore into its bag groups, verifying the MAC and decrypting the encrypted groups.
  * Refuses a JKS or JCEKS file with the keytool command that converts it.
  */
 export function readPkcs12Keystore(buffer: Buffer, password: string, path = 'the keystore'): Pkcs12Keystore {
-  const magic = buffer.subarray(0, 4).toString('hex');
-  if (magic === 'feedfeed' || magic === 'cececece') {
-    throw invalid(
-      `${path} is a Java ${magic === 'feedfeed' ? 'JKS' : 'JCEKS'} keystore, which this backend does not write; convert it once with: keytool -importkeystore -srckeystore ${path} -srcstoretype ${magic === 'feedfeed' ? 'JKS' : 'JCEKS'} -destkeystore ${path}.p12 -deststoretype PKCS12, then point the receiver (and this backend) at the .p12 file`,
-    );
-  }
+  refuseJavaKeystore(buffer, path);
   try {
     const pfx = derAt(buffer, 0);
     const [, authSafe, macData] = derChildren(buffer, pfx);
@@ -398,6 +406,13 @@ function names(certificateDer: Buffer): { issuer: Buffer; subject: Buffer } {
     issuer: derBytes(certificateDer, fields[offset + 2]!),
     subject: derBytes(certificateDer, fields[offset + 4]!),
   };
+}
+
+/** The aliases Java lists for the keystore: key entries and trusted certificate entries. */
+export function entryAliases(keystore: Pkcs12Keystore): string[] {
+  return allBags(keystore)
+    .filter((b) => (b.kind === 'key' || b.trusted) && b.friendlyName !== undefined)
+    .map((b) => b.friendlyName as string);
 }
 
 /** How the file's existing private keys are encrypted, so that a key added to it is encrypted the same way. */

@@ -9,7 +9,14 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { CpiError } from '../errors';
 import { derToPem, parseCertificatePem } from './certificate-info';
-import { emptyKeystore, readPkcs12Keystore, withBags, writePkcs12Keystore, type KeystoreBag } from './pkcs12-keystore';
+import {
+  emptyKeystore,
+  readPkcs12Keystore,
+  refuseJavaKeystore,
+  withBags,
+  writePkcs12Keystore,
+  type KeystoreBag,
+} from './pkcs12-keystore';
 
 const asn1 = forge.asn1;
 
@@ -156,10 +163,12 @@ function attribute(bag: Bag, name: string): string | undefined {
 /**
  * Reads the key entries of a PKCS#12 keystore: each private key with the certificate that shares its
  * localKeyId (or, in a keystore with one key and one certificate, that certificate), under its friendlyName.
- * Certificates without a key of their own (CA chain, trusted certificates) are not returned. RSA keys only.
+ * Certificates without a key of their own (CA chain, trusted certificates) are not returned. Keys of any type
+ * Node reads (RSA, EC, DSA) are returned; callers that need RSA check the key type.
  * A wrong password gives CPI_PKI_PKCS12_PASSWORD; anything unreadable CPI_PKI_PKCS12_INVALID.
  */
-export function readPkcs12(buffer: Buffer, password: string): Pkcs12Entry[] {
+export function readPkcs12(buffer: Buffer, password: string, path?: string): Pkcs12Entry[] {
+  refuseJavaKeystore(buffer, path);
   let p12: forge.pkcs12.Pkcs12Pfx;
   let parsed: forge.asn1.Asn1;
   try {
@@ -197,11 +206,13 @@ export function readPkcs12(buffer: Buffer, password: string): Pkcs12Entry[] {
   ];
   const certBags = bagsOf(forge.pki.oids['certBag'] as string);
   return keyBags.map((keyBag, index) => {
-    if (keyBag.key === undefined || keyBag.key === null) {
-      throw new CpiError(
-        'CPI_PKI_PKCS12_INVALID',
-        `key entry ${index} could not be decoded (node-forge reads RSA keys only; an EC or DSA key may be the cause)`,
-      );
+    // forge decodes RSA keys only; it hands other keys (EC, DSA) over as their PrivateKeyInfo, which Node reads.
+    const keyDer =
+      keyBag.key === undefined || keyBag.key === null
+        ? keyBag.asn1 && Buffer.from(asn1.toDer(keyBag.asn1).getBytes(), 'binary')
+        : undefined;
+    if ((keyBag.key === undefined || keyBag.key === null) && keyDer === undefined) {
+      throw new CpiError('CPI_PKI_PKCS12_INVALID', `key entry ${index} could not be decoded`);
     }
     const localKeyId = attribute(keyBag, 'localKeyId');
     const certBag =
@@ -216,10 +227,11 @@ export function readPkcs12(buffer: Buffer, password: string): Pkcs12Entry[] {
     if (alias === undefined) {
       throw new CpiError('CPI_PKI_PKCS12_INVALID', `key entry ${index} has no alias (friendlyName)`);
     }
-    const privateKeyPem = createPrivateKey(forge.pki.privateKeyToPem(keyBag.key)).export({
-      type: 'pkcs8',
-      format: 'pem',
-    }) as string;
+    const privateKeyPem = (
+      keyDer !== undefined
+        ? createPrivateKey({ key: keyDer, format: 'der', type: 'pkcs8' })
+        : createPrivateKey(forge.pki.privateKeyToPem(keyBag.key!))
+    ).export({ type: 'pkcs8', format: 'pem' }) as string;
     const certDer = Buffer.from(asn1.toDer(certAsn1).getBytes(), 'binary');
     return { alias, privateKeyPem, certificatePem: derToPem(certDer) };
   });

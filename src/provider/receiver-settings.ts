@@ -2,6 +2,7 @@
 // backend holds the keys. Passwords and tokens are named by environment variable, so that they are available on
 // every refresh yet never stored in Terraform state.
 import { CpiError } from '../errors';
+import { checkReceiverSecretEnvName, RECEIVER_SECRET_ENV_PREFIX, secretBearingUrl } from '../rules/secret-routes';
 import type { ReceiverSettings } from '../receiver/receiver-backend';
 import { RECEIVER_KINDS } from '../rules/receiver-key';
 import type { ObjectValue } from './cty';
@@ -26,12 +27,12 @@ export const receiverBlock: NestedBlockSpec = {
       url: {
         type: 'string',
         optional: true,
-        description: '`embedded`: base URL of the receiver, e.g. `http://127.0.0.1:8081`.',
+        description: '`embedded`: base URL of the receiver, e.g. `http://127.0.0.1:8081`; https:// unless loopback.',
       },
       admin_token_env: {
         type: 'string',
         optional: true,
-        description: `\`embedded\`: environment variable that holds the admin token, if the receiver requires one. Defaults to \`${DEFAULT_ADMIN_TOKEN_ENV}\`.`,
+        description: `\`embedded\`: environment variable that holds the admin token (the embedded receiver requires one). Must start with \`${RECEIVER_SECRET_ENV_PREFIX}\`. Defaults to \`${DEFAULT_ADMIN_TOKEN_ENV}\`.`,
       },
       keystore_path: {
         type: 'string',
@@ -46,7 +47,7 @@ export const receiverBlock: NestedBlockSpec = {
       password_env: {
         type: 'string',
         optional: true,
-        description: `\`pkcs12\`: environment variable that holds the keystore password. Defaults to \`${DEFAULT_PASSWORD_ENV}\`.`,
+        description: `\`pkcs12\`: environment variable that holds the keystore password. Must start with \`${RECEIVER_SECRET_ENV_PREFIX}\`. Defaults to \`${DEFAULT_PASSWORD_ENV}\`.`,
       },
     },
   },
@@ -73,12 +74,16 @@ export function receiverSettingsFrom(
     const url = required(block, 'url', path);
     if (!/^https?:\/\/[^/\s]+/.test(url))
       throw new CpiError('CPI_VALUE_INVALID', `receiver.url "${url}" is not an http(s) URL`, [path, 'url']);
+    // the admin token goes there
+    secretBearingUrl(url, 'receiver.url', [path, 'url']);
     const tokenEnv = typeof block.admin_token_env === 'string' ? block.admin_token_env : DEFAULT_ADMIN_TOKEN_ENV;
+    checkReceiverSecretEnvName(tokenEnv, [path, 'admin_token_env']);
     const adminToken = env[tokenEnv];
     return { kind: 'embedded', url, ...(adminToken ? { adminToken } : {}) };
   }
   if (block.kind === 'pkcs12') {
     const passwordEnv = typeof block.password_env === 'string' ? block.password_env : DEFAULT_PASSWORD_ENV;
+    checkReceiverSecretEnvName(passwordEnv, [path, 'password_env']);
     const password = env[passwordEnv];
     if (!password) {
       throw new CpiError(

@@ -12,13 +12,15 @@ export interface EmbeddedBackendOptions {
   readonly timeoutMs?: number;
 }
 
-type WireKey = Omit<ReceiverKey, 'createdAt' | 'retiredAt' | 'retainUntil'> & {
+/** A receiver key as the embedded receiver's admin API sends it: dates as ISO strings. */
+export type WireKey = Omit<ReceiverKey, 'createdAt' | 'retiredAt' | 'retainUntil'> & {
   createdAt: string;
   retiredAt?: string;
   retainUntil?: string;
 };
 
-function fromWire(k: WireKey): ReceiverKey {
+/** The key behind its wire form (or behind any record with the same fields, e.g. the embedded receiver's store). */
+export function fromWire(k: WireKey): ReceiverKey {
   return {
     name: k.name,
     state: k.state,

@@ -1,6 +1,6 @@
-// The retention rule of every renewal (DESIGN.md §1): a retired key is kept for at least 90 days after its
-// retirement, so that messages sent for the old certificate can still be decrypted. Pure functions of the key's
-// dates and a clock, shared by both backends and the provider's plan-time checks.
+// The retention rule of every renewal (docs/design/domain-rules.md#retention): a retired key is kept for at least 90
+// days after its retirement, so that messages sent for the old certificate can still be decrypted. Pure functions of
+// the key's dates and a clock, shared by both backends and the provider's plan-time checks.
 import { CpiError } from '../errors';
 import { MIN_RETENTION_DAYS, minimumRetainUntil } from '../rules/retention';
 import type { ReceiverKeyState } from './receiver-backend';

@@ -10,6 +10,7 @@
 // files adds before it removes, so that a crash in between
 // leaves the key in both files (it still decrypts), never in neither; a retirement records its dates before it
 // moves the key, so that a retired key is never without its retention.
+import { createPrivateKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CpiError, isCpiError } from '../errors';
@@ -19,6 +20,7 @@ import { parseCertificatePem } from '../pki/certificate-info';
 import { entryBags, readPkcs12, type Pkcs12Entry } from '../pki/pkcs12';
 import {
   emptyKeystore,
+  entryAliases,
   keyEntryBags,
   keyProtectionOf,
   readPkcs12Keystore,
@@ -133,6 +135,11 @@ export class Pkcs12Backend implements ReceiverBackend {
     return this.locked(async () => {
       const loaded = this.load();
       if (this.find(loaded, spec.name)) throw this.exists(spec.name);
+      // Another entry of either file (a trusted certificate, a key of another type) may hold the alias too.
+      const taken = [this.options.keystorePath, this.options.archivePath].some((p) =>
+        entryAliases(this.loadStore(p)).some((a) => a.toLowerCase() === spec.name.toLowerCase()),
+      );
+      if (taken) throw this.exists(spec.name);
       const meta: KeyMetadata = { algorithm: spec.algorithm, createdAt: now.toISOString() };
       if (state === 'retired') {
         meta.retiredAt = now.toISOString();
@@ -244,10 +251,13 @@ export class Pkcs12Backend implements ReceiverBackend {
     };
   }
 
+  /** The RSA key entries of a keystore: only RSA keys decrypt WS-Security key transport, so only they are keys here. */
   private readStore(path: string): Pkcs12Entry[] {
     if (!existsSync(path)) return [];
     try {
-      return readPkcs12(readFileSync(path), this.options.password);
+      return readPkcs12(readFileSync(path), this.options.password, path).filter(
+        (e) => createPrivateKey(e.privateKeyPem).asymmetricKeyType === 'rsa',
+      );
     } catch (error) {
       if (isCpiError(error) && error.code === 'CPI_PKI_PKCS12_PASSWORD') {
         throw new CpiError('CPI_PKI_PKCS12_PASSWORD', `${path}: ${error.detail}`, ['receiver', 'password_env']);

@@ -1,7 +1,8 @@
 // Confirmation files: how one party tells the next, in a reviewed commit, that their part is done. The file
 // `<confirmations dir>/<gate>.json` holds one entry per party, each binding renewal, gate and certificate
 // fingerprint to a person and a time, so that a confirmation given for one renewal cannot open another.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { isPrintable } from '../log-text';
 import { join } from 'node:path';
 import { CpiError } from '../errors';
 import { isSha256Fingerprint, normalizeFingerprint, sameFingerprint } from '../rules/fingerprint';
@@ -80,6 +81,9 @@ function parseEntry(entry: unknown, index: number, source: string): Confirmation
   if (!isParty(party))
     throw malformed(source, `${where}.party "${party}" is not one of ${Object.keys(PARTY_TITLES).join(', ')}`);
   const person = text('person');
+  // stored in state and shown in plans and terminals: no control characters (newlines, ANSI escapes)
+  if (!isPrintable(person) || person.length > 200)
+    throw malformed(source, `${where}.person is not a printable name of at most 200 characters`);
   const at = text('confirmed_at');
   const confirmedAt = parseRfc3339(at);
   if (!confirmedAt)
@@ -93,7 +97,9 @@ export function parseConfirmationFile(text: string, source: string): Confirmatio
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw malformed(source, `not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    // the parser's message quotes the text: keep only the position, the file may not be what it claims
+    const position = /position \d+/.exec(error instanceof Error ? error.message : '')?.[0];
+    throw malformed(source, `not valid JSON${position ? ` (error at ${position})` : ''}`);
   }
   if (
     typeof data !== 'object' ||
@@ -124,8 +130,13 @@ export function formatConfirmationFile(file: ConfirmationFile): string {
 export function readConfirmationFile(path: string): ConfirmationFile | undefined {
   let text: string;
   try {
+    // a symbolic link could point a reviewer's eyes at one file and the gate at another (or at a secret)
+    const stat = lstatSync(path);
+    if (stat.isSymbolicLink() || !stat.isFile())
+      throw malformed(path, 'is a symbolic link or not a regular file; confirmations are read only from regular files');
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof CpiError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw malformed(path, `cannot be read (${(error as Error).message})`);
   }
@@ -138,7 +149,7 @@ export function readConfirmationFile(path: string): ConfirmationFile | undefined
  */
 export function confirmationsFor(
   file: ConfirmationFile | undefined,
-  expected: { renewalId: string; gate: string; fingerprint: string; now: Date },
+  expected: { renewalId: string; gate: string; fingerprint: string; now: Date; notBefore?: Date },
 ): ConfirmationVerdict {
   const verdict: ConfirmationVerdict = { valid: [], rejected: [] };
   for (const c of file?.confirmations ?? []) {
@@ -151,6 +162,8 @@ export function confirmationsFor(
       reason = `${who} confirmed the certificate ${c.fingerprintSha256}, not ${normalizeFingerprint(expected.fingerprint)}`;
     } else if (c.confirmedAt.getTime() > expected.now.getTime()) {
       reason = `${who} dated the confirmation ${c.confirmedAt.toISOString()}, in the future (now ${expected.now.toISOString()})`;
+    } else if (expected.notBefore && c.confirmedAt.getTime() < expected.notBefore.getTime()) {
+      reason = `${who} dated the confirmation ${c.confirmedAt.toISOString()}, before the renewal's certificate existed (${expected.notBefore.toISOString()})`;
     }
     if (reason === undefined) verdict.valid.push(c);
     else verdict.rejected.push({ confirmation: c, reason });

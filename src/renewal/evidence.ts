@@ -2,6 +2,7 @@
 // which iFlows run, and reads the clock; then hands everything to the pure decideGate. A source that fails is
 // recorded as an observation with its error (the gate stays closed and says why), never thrown past the decision:
 // in `any` mode another alternative may still open the gate.
+import { X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { ReceiverSettings } from '../receiver/receiver-backend';
 import {
@@ -67,6 +68,8 @@ export async function evaluateGate(
       gate: gate.name,
       fingerprint,
       now,
+      // a confirmation cannot predate the certificate it confirms (the renewal's start)
+      notBefore: certificateStart(facts.newCertificate?.pem),
     });
   }
   const pending: Promise<void>[] = [];
@@ -138,4 +141,14 @@ export function liveEvidenceSources(options: {
     },
     iflowStatus: async (id, signal) => (await (await options.tenant()).getRuntimeArtifact(id, { signal }))?.status,
   };
+}
+
+/** When the certificate became valid; undefined when there is none or it does not parse (refused elsewhere). */
+function certificateStart(pem: string | undefined): Date | undefined {
+  if (!pem) return undefined;
+  try {
+    return new Date(new X509Certificate(pem).validFrom);
+  } catch {
+    return undefined;
+  }
 }

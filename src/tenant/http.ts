@@ -1,6 +1,7 @@
 // The one place where the client talks HTTP: service root, auth header, CSRF token and cookies, client-side rate
 // limit, per-request timeout, cancellation, retries with back-off, and the mapping of failures to CpiError codes
 // with a detail that names the request and the tenant's message but never a credential.
+import { secretBearingUrl } from '../rules/secret-routes';
 import { CpiError, type ErrorCode } from '../errors';
 import { BasicAuthenticator, OAuth2Authenticator, type Authenticator } from './auth';
 import { serviceRootOf, type TenantConnection } from './connection';
@@ -97,6 +98,8 @@ export class TenantHttp {
       this.redactor.addBasicPair(conn.auth.username, conn.auth.password);
       this.auth = new BasicAuthenticator(conn.auth);
     } else {
+      // the client secret goes to the token URL: the same rule as for the tenant URL
+      secretBearingUrl(conn.auth.tokenUrl, 'token URL (service key "tokenurl")', ['service_key', 'tokenurl']);
       this.redactor.add(conn.auth.clientSecret);
       this.redactor.addBasicPair(conn.auth.clientId, conn.auth.clientSecret);
       this.auth = new OAuth2Authenticator(
@@ -423,32 +426,7 @@ function causeMessage(error: unknown): string {
   return parts.join(': ') || String(error);
 }
 
-/** Refuses a tenant URL that is not absolute http(s), and plain http to anything but loopback (credentials in clear). */
+/** The tenant URL, refused unless it may carry credentials (src/rules/secret-routes.ts). */
 function checkedTenantUrl(tenantUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(tenantUrl);
-  } catch {
-    throw new CpiError(
-      'CPI_VALUE_INVALID',
-      `tenant URL "${tenantUrl}" is not an absolute URL; expected https://<tenant host>`,
-      ['tenant_url'],
-    );
-  }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new CpiError(
-      'CPI_VALUE_INVALID',
-      `tenant URL "${url.origin}" must use https:// (plain http only for a loopback emulator)`,
-      ['tenant_url'],
-    );
-  }
-  if (url.username || url.password) {
-    throw new CpiError(
-      'CPI_VALUE_INVALID',
-      'tenant URL must not contain user info; put credentials into the auth block',
-      ['tenant_url'],
-    );
-  }
-  return url.toString();
+  return secretBearingUrl(tenantUrl, 'tenant URL', ['tenant_url']).toString();
 }

@@ -139,22 +139,35 @@ export function idOf(el: Element): string | undefined {
  * attribute whose local name is Id in any namespace, because xml-crypto resolves references that way.
  */
 export function indexIds(doc: Document): Map<string, Element> {
-  const byId = new Map<string, Element>();
-  for (const el of descendants(doc)) {
-    const ids = new Set<string>();
-    const attrs = el.attributes;
-    for (let i = 0; i < attrs.length; i++) {
-      const a = attrs.item(i)!;
-      const local = a.localName ?? a.name;
-      if (local === 'Id' || local === 'ID' || local === 'id') ids.add(a.value);
-    }
-    for (const id of ids) {
+  return indexSubtree(doc, new Map<string, Element>());
+}
+
+/** Adds the IDs of `root` (when an element) and its descendants to `byId`, refusing duplicates; returns `byId`. */
+export function indexSubtree(root: Node, byId: Map<string, Element>): Map<string, Element> {
+  for (const el of isElement(root) ? [root, ...descendants(root)] : descendants(root)) {
+    for (const id of idsOf(el)) {
       if (byId.has(id))
         throw new CpiError('CPI_WSS_DUPLICATE_ID', `the ID "${id}" is carried by more than one element`);
       byId.set(id, el);
     }
   }
   return byId;
+}
+
+/** Removes the IDs of `root` and its descendants from `byId` (the subtree is about to leave the document). */
+export function unindexSubtree(root: Element, byId: Map<string, Element>): void {
+  for (const el of [root, ...descendants(root)]) for (const id of idsOf(el)) if (byId.get(id) === el) byId.delete(id);
+}
+
+function idsOf(el: Element): Set<string> {
+  const ids = new Set<string>();
+  const attrs = el.attributes;
+  for (let i = 0; i < attrs.length; i++) {
+    const a = attrs.item(i)!;
+    const local = a.localName ?? a.name;
+    if (local === 'Id' || local === 'ID' || local === 'id') ids.add(a.value);
+  }
+  return ids;
 }
 
 /** Resolves a same-document reference `#id`; anything else is refused. */

@@ -160,6 +160,15 @@ export interface VerifiedReference {
   readonly element: Element;
 }
 
+/** A Signature whose SignedInfo verified: the References read from the canonical SignedInfo, not yet checked. */
+export interface VerifiedSignedInfo {
+  readonly signature: Element;
+  readonly signatureValue: Buffer;
+  readonly signatureAlgorithm: string;
+  /** The ds:Reference elements of the canonical SignedInfo: only what was signed. */
+  readonly references: readonly Element[];
+}
+
 /**
  * Verifies a ds:Signature with `publicKey` (a pinned certificate's, never one the message brings) and returns
  * the elements it covers. Every Reference must be a same-document `#id` that `ids` (the message's duplicate-free
@@ -172,9 +181,15 @@ export function verifySignature(
   publicKey: KeyObject,
   ids: Map<string, Element>,
 ): VerifiedReference[] {
-  const invalid = (detail: string): never => {
-    throw new CpiError('CPI_WSS_SIGNATURE_INVALID', detail);
-  };
+  return verifyReferences(verifySignedInfo(signature, publicKey), ids);
+}
+
+/**
+ * The first half of {@link verifySignature}: the SignatureValue over SignedInfo. Costs one public-key
+ * operation and does not look at the referenced content, so a receiver can authenticate the sender before it
+ * decrypts anything.
+ */
+export function verifySignedInfo(signature: Element, publicKey: KeyObject): VerifiedSignedInfo {
   const signedInfos = children(signature, NS.ds, 'SignedInfo');
   if (signedInfos.length !== 1) invalid(`the Signature has ${signedInfos.length} SignedInfo elements; expected 1`);
   const signedInfo = signedInfos[0]!;
@@ -206,7 +221,21 @@ export function verifySignature(
   if (!childElements(signed).every((e) => is(e, NS.ds, 'Reference') || isMethod(e))) {
     invalid('the SignedInfo holds an element other than CanonicalizationMethod, SignatureMethod and Reference');
   }
-  return references.map((reference) => verifyReference(reference, signature, ids, invalid));
+  return { signature, signatureValue, signatureAlgorithm, references };
+}
+
+/** The second half of {@link verifySignature}: each Reference's digest over the message as it is now. */
+export function verifyReferences(verified: VerifiedSignedInfo, ids: Map<string, Element>): VerifiedReference[] {
+  return verified.references.map((reference) => verifyReference(reference, verified.signature, ids, invalid));
+}
+
+/** The DigestMethod algorithm of a (canonical SignedInfo's) Reference. */
+export function digestAlgorithmOf(reference: Element): string {
+  return one(reference, 'DigestMethod', invalid).getAttribute('Algorithm') ?? '';
+}
+
+function invalid(detail: string): never {
+  throw new CpiError('CPI_WSS_SIGNATURE_INVALID', detail);
 }
 
 function isMethod(e: Element): boolean {

@@ -98,7 +98,10 @@ describe('cpi-renewal emulator', () => {
         },
       });
       assert.equal(token.status, 200);
-      assert.equal((await fetch(ready.messagesUrl)).status, 200);
+      assert.equal((await fetch(ready.messagesUrl)).status, 401, 'the control endpoints need the admin token');
+      const withToken = await fetch(ready.messagesUrl, { headers: { authorization: `Bearer ${ready.adminToken}` } });
+      assert.equal(withToken.status, 200);
+      assert.match(ready.adminToken, /^[\w-]{43}$/, 'a fresh 256-bit token');
     } finally {
       first.child.kill('SIGTERM');
     }
@@ -127,9 +130,10 @@ describe('cpi-renewal emulator', () => {
     try {
       assert.ok(ready.receiverUrl, 'the embedded receiver runs');
       assert.equal(ready.receiverSoapUrl, `${ready.receiverUrl}/soap`);
+      const admin = { authorization: `Bearer ${ready.adminToken}` };
       const created = await fetch(`${ready.receiverUrl}/admin/keys`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...admin },
         body: JSON.stringify({
           name: 'orders-2026',
           algorithm: 'RSA-2048',
@@ -167,11 +171,11 @@ describe('cpi-renewal emulator', () => {
       const answer = await sent.text();
       assert.equal(sent.status, 200, answer);
       assert.match(answer, /<ack:Element>order<\/ack:Element>/);
-      const counters = (await (await fetch(`${ready.receiverUrl}/admin/counters`)).json()) as {
+      const counters = (await (await fetch(`${ready.receiverUrl}/admin/counters`, { headers: admin })).json()) as {
         counters: Record<string, { decrypted: number }>;
       };
       assert.equal(counters.counters[key.fingerprintSha256]?.decrypted, 1, JSON.stringify(counters));
-      const log = (await (await fetch(ready.messagesUrl)).json()) as {
+      const log = (await (await fetch(ready.messagesUrl, { headers: admin })).json()) as {
         messages: Array<{ outcome: string; certificateFingerprint: string }>;
       };
       assert.deepEqual(

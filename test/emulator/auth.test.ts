@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { TenantClient } from '../../src/tenant/tenant-client';
 import { Harness } from './support/emulator-harness';
 
 interface TokenRequestInit {
@@ -127,6 +128,18 @@ describe('authentication: OAuth2 client credentials', () => {
     const grant = await token(h, { query: '?grant_type=password' });
     assert.equal(grant.status, 400);
     assert.equal(grant.body.error, 'unsupported_grant_type');
+  });
+
+  test("the project's own tenant client authenticates with Basic, never with its secret in the URL", async () => {
+    const { clientId, clientSecret, tokenUrl } = h.emulator.credentials;
+    const client = new TenantClient({
+      tenantUrl: h.emulator.url,
+      auth: { kind: 'oauth2', tokenUrl, clientId, clientSecret },
+    });
+    const before = h.log.length;
+    await client.listRuntimeArtifacts();
+    const issued = h.log.slice(before).filter((line) => line.startsWith('token issued'));
+    assert.deepEqual(issued, ['token issued; client authenticated by basic']);
   });
 
   test('refuses an expired or unknown bearer token with 401', async () => {

@@ -4,7 +4,11 @@ import { DEFAULT_FAULTS, FaultInjector } from '../../src/emulator/faults';
 import { Harness } from './support/emulator-harness';
 
 async function setFaults(h: Harness, settings: unknown): Promise<Response> {
-  return fetch(`${h.emulator.url}/emulator/faults`, { method: 'PUT', body: JSON.stringify(settings) });
+  return fetch(`${h.emulator.url}/emulator/faults`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${h.emulator.adminToken}` },
+    body: JSON.stringify(settings),
+  });
 }
 
 describe('fault injector', () => {
@@ -71,7 +75,10 @@ describe('fault injection over HTTP', () => {
       await setFaults(h, { connectionResetRate: 1 });
       await assert.rejects(
         fetch(`${h.emulator.apiUrl}/KeystoreEntries`, { headers: { authorization: h.basicAuthorization() } }),
+        // the connection closed with no answer at all: not a refused connection, not a malformed answer
+        (e: unknown) => e instanceof TypeError && (e.cause as { code?: string } | undefined)?.code === 'UND_ERR_SOCKET',
       );
+      assert.equal(h.emulator.state.faultCounts().connectionResets, 1, 'the emulator reset the connection');
     } finally {
       await h.close();
     }

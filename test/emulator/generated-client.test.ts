@@ -32,7 +32,7 @@ describe('a client generated from SAP API definitions', { timeout: 120_000 }, ()
     assert.ok(h.log.some((line) => line.endsWith('client authenticated by query')));
   });
 
-  test('manages keystore entries: list, read, download, import, size, backup, restore, delete', async () => {
+  test('manages keystore entries: list, read, download, import, generate, rename, size, backup, restore, delete', async () => {
     const list = await client.invoke('GET /KeystoreEntries');
     assert.ok(list.json.d.results.some((e: { Alias: string }) => e.Alias === 'receiver_ca'));
     const one = await client.invoke("GET /KeystoreEntries('{Hexalias}')", { path: { Hexalias: hex('receiver_ca') } });
@@ -50,8 +50,19 @@ describe('a client generated from SAP API definitions', { timeout: 120_000 }, ()
       body: partner.pem,
     });
     assert.equal(imported.status, 204);
+    const generated = await client.invoke('POST /KeyPairGenerationRequests', {
+      body: JSON.stringify({ Hexalias: '00', Alias: 'signing_next', CommonName: 'tenant.example.test', KeySize: 2048 }),
+    });
+    assert.equal(generated.status, 204);
     const keystore = await client.invoke("GET /Keystores('{KeystoreName}')", { path: { KeystoreName: 'system' } });
-    assert.equal(keystore.json.d.Size, size + 1);
+    assert.equal(keystore.json.d.Size, size + 2);
+    const renamed = await client.invoke("PUT /KeystoreEntries('{Hexalias}')", {
+      path: { Hexalias: hex('signing_next') },
+      query: { renameAlias: 'signing_2027' },
+      body: '{"Status":null}',
+    });
+    assert.equal(renamed.status, 204);
+    assert.ok(h.emulator.state.signingCertificatePem('signing_2027'));
     const backup = await client.invoke('POST /KeystoreResources', { body: '{"Name":"backup_admin_system"}' });
     assert.equal(backup.status, 200);
     const deleted = await client.invoke("DELETE /KeystoreEntries('{Hexalias}')", {

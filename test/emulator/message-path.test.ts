@@ -108,8 +108,8 @@ describe('tenant emulator: message path', () => {
     receiver.keyring = [keyOf(keyOld)];
   });
   after(async () => {
-    await h.close();
-    await receiver.close();
+    await h?.close();
+    await receiver?.close();
   });
 
   test('a message through a deployed iFlow is signed by the tenant, decrypted by the receiver, and its answer returned', async () => {
@@ -227,14 +227,20 @@ describe('tenant emulator: message path', () => {
 
   test('GET /emulator/messages shows the log with counts per outcome, filtered by iFlow and by seq', async () => {
     const all = h.emulator.state.messages();
-    const response = await fetch(`${h.emulator.url}/emulator/messages?iflowId=OrderToReceiver`);
+    const response = await fetch(`${h.emulator.url}/emulator/messages?iflowId=OrderToReceiver`, {
+      headers: { authorization: `Bearer ${h.emulator.adminToken}` },
+    });
     assert.equal(response.status, 200);
     const view = (await response.json()) as { counts: Record<string, number>; messages: MessageRecord[] };
     const orders = all.filter((r) => r.iflowId === 'OrderToReceiver');
     assert.deepEqual(view.messages, orders);
     assert.equal(view.counts.refused, 1);
     assert.equal(view.counts.delivered, orders.filter((r) => r.outcome === 'delivered').length);
-    const tail = (await (await fetch(`${h.emulator.url}/emulator/messages?after=${all.at(-2)!.seq}`)).json()) as {
+    const tail = (await (
+      await fetch(`${h.emulator.url}/emulator/messages?after=${all.at(-2)!.seq}`, {
+        headers: { authorization: `Bearer ${h.emulator.adminToken}` },
+      })
+    ).json()) as {
       messages: MessageRecord[];
     };
     assert.deepEqual(tail.messages, [all.at(-1)]);
@@ -268,7 +274,7 @@ describe('tenant emulator: message path to the embedded receiver', () => {
     try {
       const created = await fetch(`${receiver.url}/admin/keys`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${receiver.adminToken}` },
         body: JSON.stringify({ name: 'orders-2026', subject: 'CN=orders-2026,O=Example', validityDays: 30 }),
       });
       assert.equal(created.status, 201);

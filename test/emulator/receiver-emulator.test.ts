@@ -188,18 +188,28 @@ describe('receiver emulator', () => {
 });
 
 describe('receiver emulator without a trusted signer', () => {
-  test('accepts unsigned messages and signed ones that verify against the certificate they carry', async () => {
-    const receiver = await startReceiverEmulator({ dataDir: mkdtempSync(join(tmpdir(), 'receiver-emu-')) });
+  test('fails closed: refuses unsigned and self-signed messages alike, and says why at start-up', async () => {
+    const lines: string[] = [];
+    const receiver = await startReceiverEmulator({
+      dataDir: mkdtempSync(join(tmpdir(), 'receiver-emu-')),
+      log: (l) => lines.push(l),
+    });
     try {
-      const admin = new EmbeddedBackend({ url: receiver.url });
-      const key = await admin.generateKey({ name: 'k', algorithm: 'RSA-2048', subject: 'CN=k', validityDays: 10 });
-      assert.equal(
-        (await post(receiver.url, signAndEncrypt(soapEnvelope(BODY), { encryptionCertificatePem: key.certificatePem })))
-          .status,
-        200,
+      assert.match(receiver.refusesAll ?? '', /no signing certificate of the tenant is pinned/);
+      assert.ok(
+        lines.some((l) => l.includes('refuses every message')),
+        lines.join('\n'),
       );
-      assert.equal((await post(receiver.url, messageFor(key.certificatePem, 'IssuerSerial', intruder))).status, 200);
-      assert.equal(receiver.state.counters()[key.fingerprintSha256]?.decrypted, 2);
+      const admin = new EmbeddedBackend({ url: receiver.url, adminToken: receiver.adminToken });
+      const key = await admin.generateKey({ name: 'k', algorithm: 'RSA-2048', subject: 'CN=k', validityDays: 10 });
+      const unsigned = signAndEncrypt(soapEnvelope(BODY), { encryptionCertificatePem: key.certificatePem });
+      assert.equal((await post(receiver.url, unsigned)).status, 500);
+      assert.equal((await post(receiver.url, messageFor(key.certificatePem, 'IssuerSerial', intruder))).status, 500);
+      assert.equal((await post(receiver.url, messageFor(key.certificatePem))).status, 500);
+      assert.deepEqual(receiver.state.counters()[key.fingerprintSha256], {
+        decrypted: 0,
+        refused: { CPI_WSS_SIGNER_NOT_TRUSTED: 3 },
+      });
     } finally {
       await receiver.close();
     }

@@ -237,6 +237,7 @@ describe('security content: certificate import and exchange', () => {
   test('answers 503 to keystore writes while the keystore is locked', async () => {
     const locked = await fetch(`${h.emulator.url}/emulator/faults`, {
       method: 'PUT',
+      headers: { authorization: `Bearer ${h.emulator.adminToken}` },
       body: JSON.stringify({ keystoreLocked: true }),
     });
     assert.equal(locked.status, 200);
@@ -247,7 +248,11 @@ describe('security content: certificate import and exchange', () => {
       'fingerprintVerified=true&returnKeystoreEntries=false&update=false',
     );
     assert.equal(answer.status, 503);
-    await fetch(`${h.emulator.url}/emulator/faults`, { method: 'PUT', body: '{}' });
+    await fetch(`${h.emulator.url}/emulator/faults`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${h.emulator.adminToken}` },
+      body: '{}',
+    });
     assert.equal(
       (
         await putCertificate(
@@ -296,6 +301,89 @@ describe('security content: media type of a certificate upload', { timeout: 60_0
     assert.equal(untyped.status, 204, untyped.text);
     const aliases = h.emulator.state.keystoreEntries().map((e) => e.alias);
     assert.ok(aliases.includes('with_charset') && aliases.includes('untyped'));
+  });
+});
+
+describe('security content: rename and key pair generation', { timeout: 60_000 }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start({ certificates: [{ alias: 'partner_old', pem: another.pem }] });
+  });
+  after(() => h.close());
+
+  const json = { 'content-type': 'application/json;charset=utf-8' };
+
+  test('renames an entry: the certificate moves to the new alias, the old alias is gone', async () => {
+    const before = h.emulator.state.keystoreEntries().find((e) => e.alias === 'partner_old')!;
+    const answer = await h.call(
+      'PUT',
+      `/KeystoreEntries('${hex('partner_old')}')?renameAlias=partner%20new&returnHexAlias=true`,
+      {
+        headers: json,
+        body: '{"Status":null}',
+      },
+    );
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json.d.Hexalias, hex('partner new'));
+    const entries = h.emulator.state.keystoreEntries();
+    assert.ok(!entries.some((e) => e.alias === 'partner_old'));
+    assert.equal(entries.find((e) => e.alias === 'partner new')?.fingerprintSha256, before.fingerprintSha256);
+    const quiet = await h.call('PUT', `/KeystoreEntries('${hex('partner new')}')?renameAlias=partner_back`, {
+      headers: json,
+      body: '{"Status":null}',
+    });
+    assert.equal(quiet.status, 204);
+  });
+
+  test('refuses a rename onto an existing alias (400), to or from an SAP alias (403), of a missing one (404)', async () => {
+    const rename = (from: string, to: string) =>
+      h.call('PUT', `/KeystoreEntries('${hex(from)}')?renameAlias=${encodeURIComponent(to)}`, {
+        headers: json,
+        body: '{"Status":null}',
+      });
+    const taken = await rename('partner_back', 'sap_cloudintegrationcertificate');
+    assert.equal(taken.status, 403);
+    assert.equal((await rename('sap_cloudintegrationcertificate', 'mine')).status, 403);
+    assert.equal((await rename('nope', 'other')).status, 404);
+    const signing = h.emulator.state.keystoreEntries().find((e) => e.type === 'Key Pair' && e.owner !== 'SAP')!;
+    const exists = await rename('partner_back', signing.alias);
+    assert.equal(exists.status, 400);
+    assert.match(exists.json.error.message.value, /already exists/);
+    assert.ok(h.emulator.state.keystoreEntries().some((e) => e.alias === 'partner_back'));
+  });
+
+  test('generates an RSA key pair with a self-signed certificate for the requested subject', async () => {
+    const answer = await h.call('POST', '/KeyPairGenerationRequests?returnKeystoreEntries=false', {
+      headers: json,
+      body: JSON.stringify({
+        Hexalias: '00',
+        Alias: 'tenant_signing_2027',
+        KeyType: 'RSA',
+        KeySize: 2048,
+        CommonName: 'tenant.example.test',
+        Organization: 'Tenant Org',
+        Country: 'DE',
+        ValidNotAfter: `/Date(${Date.now() + 30 * 86_400_000})/`,
+      }),
+    });
+    assert.equal(answer.status, 204);
+    const entry = await h.call('GET', `/KeystoreEntries('${hex('tenant_signing_2027')}')`);
+    assert.equal(entry.json.d.Type, 'Key Pair');
+    assert.equal(entry.json.d.KeySize, 2048);
+    assert.equal(entry.json.d.SubjectDN, 'CN=tenant.example.test, O=Tenant Org, C=DE');
+    assert.equal(entry.json.d.IssuerDN, entry.json.d.SubjectDN);
+    assert.ok(h.emulator.state.signingCertificatePem('tenant_signing_2027'));
+    const again = await h.call('POST', '/KeyPairGenerationRequests?returnKeystoreEntries=false', {
+      headers: json,
+      body: JSON.stringify({ Alias: 'tenant_signing_2027', CommonName: 'x', KeySize: 2048 }),
+    });
+    assert.equal(again.status, 400);
+    const noName = await h.call('POST', '/KeyPairGenerationRequests?returnKeystoreEntries=false', {
+      headers: json,
+      body: JSON.stringify({ Alias: 'unnamed', KeySize: 2048 }),
+    });
+    assert.equal(noName.status, 400);
+    assert.ok(!h.emulator.state.keystoreEntries().some((e) => e.alias === 'unnamed'));
   });
 });
 

@@ -9,6 +9,7 @@ import forge from 'node-forge';
 import { CpiError, type ErrorCode } from '../../src/errors';
 import { parseCertificatePem } from '../../src/pki/certificate-info';
 import { certificate, certificatePem, DAY, EC_P384_CERTIFICATE_PEM, NOW, rsaKey, runJavaTool } from './fixtures';
+import { skipWithout } from '../support/reference-systems';
 
 function refusal(input: string): CpiError {
   try {
@@ -227,7 +228,7 @@ describe('parseCertificatePem reads the facts the renewal needs', () => {
   });
 });
 
-describe('parseCertificatePem agrees with Java (what WSS4J and the tenant see)', () => {
+describe('parseCertificatePem agrees with Java (what WSS4J and the tenant see)', { skip: skipWithout('java') }, () => {
   test('DNs in both forms and the decimal serial number equal Java X509Certificate values', () => {
     const subjects = [
       'CN=receiver,O=Example,C=DE',

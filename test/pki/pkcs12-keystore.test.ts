@@ -7,7 +7,11 @@ import { isCpiError } from '../../src/errors';
 import { generateKeyPairWithCertificate } from '../../src/pki/key-pair';
 import { writePkcs12 } from '../../src/pki/pkcs12';
 import { keyEntryBags, readPkcs12Keystore, withoutKeyEntry, writePkcs12Keystore } from '../../src/pki/pkcs12-keystore';
+import { Pkcs12Backend } from '../../src/receiver/pkcs12-backend';
 import { runJavaTool } from './fixtures';
+import { skipWithout } from '../support/reference-systems';
+
+const java = skipWithout('java');
 
 const PASSWORD = 'changeit';
 
@@ -60,36 +64,52 @@ describe('readPkcs12Keystore / writePkcs12Keystore', { timeout: 60_000 }, () => 
     );
   });
 
-  test('a JKS keystore (as keytool writes it) is refused with the command that converts it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'jks-'));
-    const jks = join(dir, 'receiver.jks');
-    const run = runJavaTool('keytool', [
-      '-genkeypair',
-      '-alias',
-      'k',
-      '-keyalg',
-      'RSA',
-      '-keysize',
-      '2048',
-      '-dname',
-      'CN=k',
-      '-storetype',
-      'JKS',
-      '-keystore',
-      jks,
-      '-storepass',
-      PASSWORD,
-      '-keypass',
-      PASSWORD,
-    ]);
-    assert.equal(run.status, 0, run.stderr);
-    assert.throws(
-      () => readPkcs12Keystore(readFileSync(jks), PASSWORD, jks),
-      (e) =>
-        isCpiError(e) &&
-        e.code === 'CPI_PKI_PKCS12_INVALID' &&
-        e.detail.includes(`keytool -importkeystore -srckeystore ${jks} -srcstoretype JKS`) &&
-        e.detail.includes('-deststoretype PKCS12'),
-    );
-  });
+  test(
+    'a JKS keystore (as keytool writes it) is refused with the command that converts it, also by the receiver backend',
+    { skip: java },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'jks-'));
+      const jks = join(dir, 'receiver.jks');
+      const run = runJavaTool('keytool', [
+        '-genkeypair',
+        '-alias',
+        'k',
+        '-keyalg',
+        'RSA',
+        '-keysize',
+        '2048',
+        '-dname',
+        'CN=k',
+        '-storetype',
+        'JKS',
+        '-keystore',
+        jks,
+        '-storepass',
+        PASSWORD,
+        '-keypass',
+        PASSWORD,
+      ]);
+      assert.equal(run.status, 0, run.stderr);
+      assert.throws(
+        () => readPkcs12Keystore(readFileSync(jks), PASSWORD, jks),
+        (e) =>
+          isCpiError(e) &&
+          e.code === 'CPI_PKI_PKCS12_INVALID' &&
+          e.detail.includes(`keytool -importkeystore -srckeystore ${jks} -srcstoretype JKS`) &&
+          e.detail.includes('-deststoretype PKCS12'),
+      );
+      const backend = new Pkcs12Backend({
+        keystorePath: jks,
+        archivePath: join(dir, 'archive.p12'),
+        password: PASSWORD,
+      });
+      await assert.rejects(
+        backend.listKeys(),
+        (e) =>
+          isCpiError(e) &&
+          e.code === 'CPI_RECEIVER_KEYSTORE_UNREADABLE' &&
+          e.detail.includes(`keytool -importkeystore -srckeystore ${jks} -srcstoretype JKS`),
+      );
+    },
+  );
 });

@@ -9,6 +9,7 @@ import { CpiError, type ErrorCode } from '../../src/errors';
 import { parseCertificatePem } from '../../src/pki/certificate-info';
 import { readPkcs12, writePkcs12, type Pkcs12Entry, type WritePkcs12Options } from '../../src/pki/pkcs12';
 import { certificatePem, rsaKey, runJavaTool } from './fixtures';
+import { skipWithout } from '../support/reference-systems';
 
 const PASSWORD = 'correct horse 42';
 
@@ -155,7 +156,7 @@ describe('writePkcs12 and readPkcs12', () => {
   }
 });
 
-describe('PKCS#12 interoperability with Java (what a WSS4J/CXF receiver loads)', () => {
+describe('PKCS#12 interoperability with Java (what a WSS4J/CXF receiver loads)', { skip: skipWithout('java') }, () => {
   test('keytool lists our entries as PrivateKeyEntry, re-exports them (decrypting the keys), and we read its file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pki-p12-'));
     const ours = join(dir, 'ours.p12');

@@ -64,9 +64,9 @@ describe('tenant resources through terraform against the emulator', () => {
     await tf.ok(['init']);
   });
   after(async () => {
-    tf.remove();
-    await emulator.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    tf?.remove();
+    await emulator?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   const entry = (alias: string) => emulator.state.keystoreEntries().find((e) => e.alias === alias);

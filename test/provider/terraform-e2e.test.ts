@@ -3,7 +3,6 @@
 // kept out of state, destroy.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { installProvider } from '../../src/provider/install';
@@ -31,7 +30,7 @@ describe('provider runtime through terraform', () => {
     tf = createWorkdir({ bundle: BUNDLE, version: '0.0.1' });
     store = join(tf.dir, 'store');
   });
-  after(() => tf.remove());
+  after(() => tf?.remove());
 
   test('init installs the provider from the filesystem mirror with no network', async () => {
     tf.writeConfig(config(store, { content: 'one' }));
@@ -176,19 +175,17 @@ describe('provider runtime through terraform', () => {
   });
   test("Ctrl-C during an apply stops the provider's work through StopProvider, with the interrupted code", async () => {
     tf.writeConfig(config(store, { name: 'slow-one', content: 'slow' }));
-    const child = spawn('terraform', ['apply', '-auto-approve', '-no-color'], { cwd: tf.dir, env: tf.env });
-    let output = '';
-    const creating = new Promise<void>((resolve) =>
-      child.stdout.on('data', (d: Buffer) => {
-        output += d.toString();
-        if (output.includes('Creating...')) resolve();
-      }),
-    );
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    let creatingSeen: () => void = () => {};
+    const creating = new Promise<void>((resolve) => (creatingSeen = resolve));
+    const apply = tf.start(['apply', '-auto-approve'], {
+      onOutput: (_chunk, all) => {
+        if (all.includes('Creating...')) creatingSeen();
+      },
+    });
     await creating;
     const started = Date.now();
-    child.kill('SIGINT');
-    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    apply.child.kill('SIGINT'); // terraform only: it stops its providers itself
+    const { code, output } = await apply;
     assert.notEqual(code, 0);
     assert.ok(Date.now() - started < 15_000, 'terraform stopped promptly');
     assert.match(output, /CPI_PROVIDER_INTERRUPTED/);

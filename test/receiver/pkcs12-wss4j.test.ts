@@ -1,29 +1,32 @@
 // Apache WSS4J 1.6 (what the SAP tenant runtime and Java receivers on CXF use) reading the active keystore this
 // backend wrote: it decrypts a message encrypted for a key the backend generated, and no longer once the key is
 // retired to the archive. Needs Java and libwss4j-java, as test/wssecurity/wss4j.test.ts does.
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pkcs12Backend } from '../../src/receiver/pkcs12-backend';
 import { signAndEncrypt, soapEnvelope } from '../../src/wssecurity/index';
 import { generateKeyPairWithCertificate } from '../../src/pki/key-pair';
-import { compileWss4jHarness, type Wss4jJobResult } from '../wssecurity/wss4j-harness';
+import { compileWss4jHarness, type Wss4jHarness, type Wss4jJobResult } from '../wssecurity/wss4j-harness';
+import { skipWithout } from '../support/reference-systems';
 
 const PASSWORD = 'changeit';
 const BODY = '<ord:Order xmlns:ord="urn:example:orders"><ord:Id>4711</ord:Id></ord:Order>';
 
-describe('WSS4J reads the PKCS#12 keystore written by Pkcs12Backend', () => {
+describe('WSS4J reads the PKCS#12 keystore written by Pkcs12Backend', { skip: skipWithout('wss4j') }, () => {
   let whileActive: Wss4jJobResult[] = [];
   let afterRetire: Wss4jJobResult[] = [];
   let fingerprint = '';
+  let dir: string | undefined;
+  let opened: Wss4jHarness | undefined;
 
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'p12-wss4j-'));
+    const keystoreDir = (dir = mkdtempSync(join(tmpdir(), 'p12-wss4j-')));
     const backend = new Pkcs12Backend({
-      keystorePath: join(dir, 'receiver.p12'),
-      archivePath: join(dir, 'archive.p12'),
+      keystorePath: join(keystoreDir, 'receiver.p12'),
+      archivePath: join(keystoreDir, 'archive.p12'),
       password: PASSWORD,
     });
     const key = await backend.generateKey({
@@ -40,6 +43,7 @@ describe('WSS4J reads the PKCS#12 keystore written by Pkcs12Backend', () => {
       now: new Date(Date.now() - 60_000),
     });
     const harness = compileWss4jHarness();
+    opened = harness;
     const trust = harness.file('tenant.pem', tenant.certificatePem);
     const message = (form: 'IssuerSerial' | 'BinarySecurityToken') =>
       harness.file(
@@ -52,7 +56,7 @@ describe('WSS4J reads the PKCS#12 keystore written by Pkcs12Backend', () => {
       );
     const messages = [message('IssuerSerial'), message('BinarySecurityToken')];
     const activeCopy = join(harness.workDir, 'active-copy.p12');
-    copyFileSync(join(dir, 'receiver.p12'), activeCopy);
+    copyFileSync(join(keystoreDir, 'receiver.p12'), activeCopy);
     await backend.setKeyState('orders-2026', 'retired', {});
     // One JVM for all jobs: the first two read the keystore as it was while the key was active.
     const results = harness.batch([
@@ -62,11 +66,15 @@ describe('WSS4J reads the PKCS#12 keystore written by Pkcs12Backend', () => {
       })),
       ...messages.map((m) => ({
         command: 'receive' as const,
-        args: { '--keystore': join(dir, 'receiver.p12'), '--storepass': PASSWORD, '--trust': trust, '--in': m },
+        args: { '--keystore': join(keystoreDir, 'receiver.p12'), '--storepass': PASSWORD, '--trust': trust, '--in': m },
       })),
     ]);
     whileActive = results.slice(0, 2);
     afterRetire = results.slice(2);
+  });
+  after(() => {
+    opened?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test('WSS4J decrypts with the generated key (IssuerSerial and BST references) and verifies the tenant signature', () => {

@@ -5,7 +5,6 @@
 // go to the embedded receiver's /soap and to src/wssecurity directly.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import { constants, createPrivateKey, generateKeyPairSync, privateDecrypt, publicEncrypt } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +23,7 @@ import { formatConfirmationFile, type Confirmation } from '../../src/renewal/con
 import { signAndEncrypt, soapEnvelope, verifyAndDecrypt } from '../../src/wssecurity/index';
 import { EC_P384_CERTIFICATE_PEM } from '../pki/fixtures';
 import { makeKeyPair, SAMPLE_BODY } from '../wssecurity/fixtures';
-import { createWorkdir, type TerraformWorkdir } from '../support/terraform';
+import { createWorkdir, startTerraform, type TerraformWorkdir } from '../support/terraform';
 
 const BUNDLE = resolve(__dirname, '../../dist/provider.js');
 const DAY = 86_400_000;
@@ -55,29 +54,21 @@ const otherCert = generateKeyPairWithCertificate({
   now,
 }).certificatePem;
 const otherFingerprint = parseCertificatePem(otherCert).fingerprintSha256;
-/** An Ed25519 certificate, made by openssl at test time (neither node-forge nor node:crypto issue one). */
-function ed25519Certificate(): string {
-  return execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ed25519',
-      '-nodes',
-      '-subj',
-      '/CN=ed25519 receiver',
-      '-days',
-      '365',
-      '-keyout',
-      '/dev/null',
-    ],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    },
-  );
-}
+/**
+ * An Ed25519 certificate, made once with `openssl req -x509 -newkey ed25519 -days 36500` (neither node-forge nor
+ * node:crypto issue one; openssl is not needed to run the tests). Valid until 2126.
+ */
+const ED25519_CERTIFICATE = [
+  '-----BEGIN CERTIFICATE-----',
+  'MIIBTDCB/6ADAgECAhQ22pE/57XFqBRfRkO1vNUNyCdOhDAFBgMrZXAwGzEZMBcG',
+  'A1UEAwwQZWQyNTUxOSByZWNlaXZlcjAgFw0yNjEyMDMyMzAxNDBaGA8yMTI2MTEw',
+  'OTIzMDE0MFowGzEZMBcGA1UEAwwQZWQyNTUxOSByZWNlaXZlcjAqMAUGAytlcAMh',
+  'AAm6479B0DiB3e+kOg2JRb0R4Vw4/q2ejesI0UpnQTvKo1MwUTAdBgNVHQ4EFgQU',
+  'Hj67xADzGW/p+IbWUbdH0xZl6bUwHwYDVR0jBBgwFoAUHj67xADzGW/p+IbWUbdH',
+  '0xZl6bUwDwYDVR0TAQH/BAUwAwEB/zAFBgMrZXADQQD4nbi7dzvSSHp3I1PlAmZt',
+  'hrZoGMfl4beexAixZuwe/9ktJzWH4KDfTUKYFBV+DSNBTuZ47Okc3WVKD5/7VaEF',
+  '-----END CERTIFICATE-----',
+].join('\n');
 const pemBody = (pem: string) =>
   pem
     .split('\n')
@@ -214,7 +205,7 @@ const TERRAFORM_CASES: TerraformCase[] = [
     'CPI_PKI_CERT_NOT_YET_VALID',
   ),
   certCase('weak key (RSA 1024)', cert({ privateKeyPem: rsaKey(1024) }), 'CPI_PKI_RSA_KEY_TOO_SMALL', /1024/),
-  certCase('Ed25519 key (no key transport)', ed25519Certificate(), 'CPI_PKI_KEY_TYPE_UNSUITABLE', /Ed25519 key/),
+  certCase('Ed25519 key (no key transport)', ED25519_CERTIFICATE, 'CPI_PKI_KEY_TYPE_UNSUITABLE', /Ed25519 key/),
   certCase(
     'EC key (the tenant encrypts with RSA key transport only)',
     EC_P384_CERTIFICATE_PEM,
@@ -617,25 +608,18 @@ describe('bad input', () => {
 
   /** terraform in the case's own directory, sharing the template's initialized providers. */
   const terraform = (cwd: string, args: string[], env: NodeJS.ProcessEnv) =>
-    new Promise<{ code: number; output: string }>((done, fail) => {
-      const child = spawn('terraform', [...args, '-no-color'], {
-        cwd,
-        env: {
-          ...template.env,
-          TF_DATA_DIR: join(template.dir, '.terraform'),
-          CPI_TENANT_URL: tenant.url,
-          CPI_USERNAME: tenant.credentials.username,
-          CPI_PASSWORD: tenant.credentials.password,
-          CPI_RECEIVER_ADMIN_TOKEN: ADMIN_TOKEN,
-          CPI_RECEIVER_KEYSTORE_PASSWORD: P12_PASSWORD,
-          ...env,
-        },
-      });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => done({ code: code ?? -1, output }));
+    startTerraform(args, {
+      cwd,
+      env: {
+        ...template.env,
+        TF_DATA_DIR: join(template.dir, '.terraform'),
+        CPI_TENANT_URL: tenant.url,
+        CPI_USERNAME: tenant.credentials.username,
+        CPI_PASSWORD: tenant.credentials.password,
+        CPI_RECEIVER_ADMIN_TOKEN: ADMIN_TOKEN,
+        CPI_RECEIVER_KEYSTORE_PASSWORD: P12_PASSWORD,
+        ...env,
+      },
     });
 
   describe('through terraform: refused at plan time with the code, nothing changed', { concurrency: 8 }, () => {

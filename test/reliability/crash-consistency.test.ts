@@ -6,18 +6,13 @@
 // the keys sit where the stage puts them.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { readPkcs12 } from '../../src/pki/pkcs12';
 import type { RenewalVariant } from '../../src/renewal/stages';
-import { ALIAS, IFLOW, KEYSTORE_PASSWORD, NEW_KEY, OLD_KEY, RenewalRig, type Stage } from './support/renewal-rig';
-
-/** When to kill: a line terraform prints, a request the tenant answered, or a receiver file being replaced. */
-type Trigger =
-  | { readonly output: RegExp }
-  | { readonly request: RegExp; readonly after?: RegExp }
-  | { readonly file: 'active.p12' | 'archive.p12' | 'active.p12.keys.json' | 'active.p12.lock' };
+import { applyAndKill, creating, type Trigger } from '../support/kill-points';
+import { ALIAS, IFLOW, KEYSTORE_PASSWORD, NEW_KEY, OLD_KEY, RenewalHarness } from '../support/renewal-harness';
 
 interface KillPoint {
   readonly stage: string;
@@ -26,7 +21,6 @@ interface KillPoint {
 }
 
 const PUT_EXCHANGE = /^PUT \/api\/v1\/CertificateResources\('[0-9A-F]+'\)\/\$value 2\d\d/;
-const creating = (resource: string) => ({ output: new RegExp(`${resource}\\S*: (Creating|Modifying)\\.\\.\\.`) });
 
 // In each stage, in the order they happen in an apply: a kill late in an apply leaves less for the next one to do.
 const KILL_POINTS: Readonly<Record<RenewalVariant, readonly KillPoint[]>> = {
@@ -158,43 +152,6 @@ const KEYS_AFTER: Readonly<Record<RenewalVariant, Readonly<Record<string, [strin
   },
 };
 
-/** Runs one apply and kills it when the trigger fires; resolves whether it was killed by the trigger. */
-async function applyAndKill(
-  rig: RenewalRig,
-  stage: Stage,
-  trigger: Trigger,
-): Promise<{ killed: boolean; output: string }> {
-  let fire: () => void = () => {};
-  let fired = false;
-  const stops: (() => void)[] = [];
-  const run = rig.terraform(stage, ['apply', '-input=false', '-auto-approve'], (_chunk, all) => {
-    if ('output' in trigger && trigger.output.test(all)) fire();
-  });
-  fire = () => {
-    if (fired) return;
-    fired = true;
-    run.kill();
-  };
-  if ('request' in trigger) {
-    let armed = trigger.after === undefined;
-    stops.push(
-      rig.onRequests((line) => {
-        if (!armed) armed = trigger.after!.test(line);
-        else if (trigger.request.test(line)) fire();
-      }),
-    );
-  }
-  if ('file' in trigger) {
-    const watcher = watch(dirname(rig.keystorePath), (_event, name) => {
-      if (name === trigger.file) fire();
-    });
-    stops.push(() => watcher.close());
-  }
-  const result = await run.done;
-  stops.forEach((stop) => stop());
-  return { killed: result.killed, output: result.output };
-}
-
 /** Opens a keystore file (missing: no entries); throws when it is corrupt. */
 function keysIn(path: string): string[] {
   if (!existsSync(path)) return [];
@@ -206,12 +163,13 @@ function keysIn(path: string): string[] {
 for (const variant of ['overlap', 'single-key'] as RenewalVariant[]) {
   describe(`a ${variant} renewal whose terraform runs are killed mid-apply (PKCS#12 receiver)`, () => {
     let dir: string;
-    let rig: RenewalRig;
+    let rig: RenewalHarness;
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), `cpi-crash-${variant}-`));
       mkdirSync(join(dir, 'receiver'), { recursive: true });
-      rig = await RenewalRig.start({ variant, dir, receiver: 'pkcs12' });
+      rig = await RenewalHarness.start({ variant, dir, receiver: 'pkcs12' });
+      await rig.synthAndInit();
     });
     after(async () => {
       await rig?.close();
@@ -245,11 +203,11 @@ for (const variant of ['overlap', 'single-key'] as RenewalVariant[]) {
         );
       };
 
-      for (const stage of rig.stages.filter((s) => s.spec.name !== 'cleanup')) {
-        rig.confirm(stage); // a gate that waits for confirmations would stop every apply before the kill points
-        for (const point of KILL_POINTS[variant].filter((p) => p.stage === stage.spec.name)) {
-          const label = `${stage.spec.name}: ${point.name}`;
-          const { killed, output } = await applyAndKill(rig, stage, point.trigger);
+      for (const stage of rig.stages.filter((s) => s.name !== 'cleanup')) {
+        rig.confirm(stage.name); // a gate that waits for confirmations would stop every apply before the kill points
+        for (const point of KILL_POINTS[variant].filter((p) => p.stage === stage.name)) {
+          const label = `${stage.name}: ${point.name}`;
+          const { killed, output } = await applyAndKill(rig, stage.name, point.trigger);
           if (!killed) {
             // the apply got through before the trigger: the point was not reached this time (reported below)
             assert.doesNotMatch(output, /Error acquiring the state lock/, label);
@@ -257,39 +215,34 @@ for (const variant of ['overlap', 'single-key'] as RenewalVariant[]) {
           }
           exercised.push(label);
           checkWorld(`killed ${label}`);
-          if (rig.lockInfoLeft(stage)) lockInfoLeft++;
+          if (rig.lockInfoLeft(stage.name)) lockInfoLeft++;
           if (existsSync(`${rig.keystorePath}.lock`)) receiverLockLeft++;
-          const left =
-            stage.spec.index === 1 ? (await rig.pkcs12().listKeys()).find((k) => k.name === NEW_KEY) : undefined;
+          const left = stage.index === 1 ? (await rig.pkcs12().listKeys()).find((k) => k.name === NEW_KEY) : undefined;
           if (left) {
             // regression: the key a killed create generated is adopted by the next apply, not refused as taken
-            await rig.converge(stage, 0);
+            await rig.converge(stage.name, 0);
             assert.equal(rig.fingerprint, left.fingerprintSha256, 'the next apply adopted the key it found');
           }
         }
 
         // Re-running converges (a local state lock is never in the way: see below), and then nothing is left to do.
-        const result = await rig.converge(stage, 2);
+        const result = await rig.converge(stage.name, 2);
         for (const output of result.outputs) assert.doesNotMatch(output, /Error acquiring the state lock/);
-        const plan = await rig.plan(stage);
-        assert.equal(plan.code, 0, `plan of ${stage.spec.name} after it converged:\n${plan.output}`);
-        checkWorld(`after ${stage.spec.name}`);
-        const [active, archive] = KEYS_AFTER[variant][stage.spec.name]!;
-        assert.deepEqual(keysIn(rig.keystorePath), [...active].sort(), `${stage.spec.name}: active keystore`);
-        assert.deepEqual(keysIn(rig.archivePath), [...archive].sort(), `${stage.spec.name}: archive keystore`);
+        const plan = await rig.plan(stage.name);
+        assert.equal(plan.code, 0, `plan of ${stage.name} after it converged:\n${plan.output}`);
+        checkWorld(`after ${stage.name}`);
+        const [active, archive] = KEYS_AFTER[variant][stage.name]!;
+        assert.deepEqual(keysIn(rig.keystorePath), [...active].sort(), `${stage.name}: active keystore`);
+        assert.deepEqual(keysIn(rig.archivePath), [...archive].sort(), `${stage.name}: archive keystore`);
         const exchanged = ['exchange-certificate', 'retire-old-key', 'switch-receiver-key', 'resume-sending'].includes(
-          stage.spec.name,
+          stage.name,
         );
         const entry = rig.emulators.tenant.state.keystoreEntries().find((e) => e.alias === ALIAS)!;
-        assert.equal(
-          entry.fingerprintSha256,
-          exchanged ? rig.fingerprint : oldFingerprint,
-          `${stage.spec.name}: the alias`,
-        );
+        assert.equal(entry.fingerprintSha256, exchanged ? rig.fingerprint : oldFingerprint, `${stage.name}: the alias`);
         const deployed = rig.emulators.tenant.state.runtimeArtifacts().some((a) => a.id === IFLOW);
-        if (stage.spec.name === 'stop-sending' || stage.spec.name === 'exchange-certificate')
-          assert.equal(deployed, variant === 'overlap', `${stage.spec.name}: iFlow deployed`);
-        if (stage.spec.name === 'resume-sending') assert.ok(deployed, 'resume-sending: iFlow deployed');
+        if (stage.name === 'stop-sending' || stage.name === 'exchange-certificate')
+          assert.equal(deployed, variant === 'overlap', `${stage.name}: iFlow deployed`);
+        if (stage.name === 'resume-sending') assert.ok(deployed, 'resume-sending: iFlow deployed');
       }
 
       assert.ok(exercised.length >= 10, `at least 10 kill points exercised: ${exercised.join('; ')}`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { TrafficGenerator } from '../../src/demo/traffic-generator';
 import type { FaultCounts, FaultSettings } from '../../src/emulator/faults';
 import type { RenewalVariant } from '../../src/renewal/stages';
-import { ALIAS, IFLOW, RenewalRig } from './support/renewal-rig';
+import { ALIAS, IFLOW, RenewalHarness } from '../support/renewal-harness';
 
 const REQUEST_TIMEOUT_SECONDS = 1;
 /** About 20 % of API calls fail: 13 % error answers, 3 % resets, and 4 % of the rest answered after the timeout. */
@@ -34,16 +34,17 @@ for (const [variant, seed] of [
 ] as [RenewalVariant, number][]) {
   describe(`a ${variant} renewal while the tenant API fails one call in five`, () => {
     let dir: string;
-    let rig: RenewalRig;
+    let rig: RenewalHarness;
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), `cpi-faults-${variant}-`));
-      rig = await RenewalRig.start({
+      rig = await RenewalHarness.start({
         variant,
         dir,
         receiver: 'embedded',
         env: { CPI_REQUEST_TIMEOUT_SECONDS: String(REQUEST_TIMEOUT_SECONDS) },
       });
+      await rig.synthAndInit();
     });
     after(async () => {
       await rig?.close();
@@ -63,13 +64,13 @@ for (const [variant, seed] of [
       traffic.start();
       let gaveUp = 0;
       try {
-        for (const stage of rig.stages.filter((s) => s.spec.name !== 'cleanup')) {
-          const result = await rig.converge(stage);
+        for (const stage of rig.stages.filter((s) => s.name !== 'cleanup')) {
+          const result = await rig.converge(stage.name);
           gaveUp += result.failedApplies;
           // still under faults: a plan that fails on them is re-run, one that wants changes is a finding
-          let plan = await rig.plan(stage);
-          for (let retry = 0; plan.code === 1 && retry < 3; retry++) plan = await rig.plan(stage);
-          assert.equal(plan.code, 0, `plan of ${stage.spec.name} after it converged:\n${plan.output}`);
+          let plan = await rig.plan(stage.name);
+          for (let retry = 0; plan.code === 1 && retry < 3; retry++) plan = await rig.plan(stage.name);
+          assert.equal(plan.code, 0, `plan of ${stage.name} after it converged:\n${plan.output}`);
         }
       } finally {
         await traffic.stop();

@@ -6,7 +6,6 @@
 // in an Authorization header), and every private key's PEM body, taken from the receivers' own storage.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -30,6 +29,7 @@ import { EmbeddedBackend } from '../../src/receiver/embedded-backend';
 import { writeConfirmation } from '../../src/renewal/confirmation';
 import { stageStackName } from '../../src/renewal/stages';
 import { TenantClient } from '../../src/tenant/tenant-client';
+import { startTerraform } from '../support/terraform';
 
 const ADMIN_TOKEN = 'secrets-test-Admin-Token-7f3a9c';
 const P12_PASSWORD = 'secrets-test-P12-Pass-b41e02';
@@ -49,15 +49,8 @@ describe('secrets never appear in state, plans, trace logs, emulator logs or the
   const stackDirs: string[] = [];
   let p12Dir = '';
 
-  const terraform = (cwd: string, args: string[], extra: NodeJS.ProcessEnv = {}) =>
-    new Promise<Run>((done, fail) => {
-      const child = spawn('terraform', [...args, '-no-color'], { cwd, env: { ...env, ...extra } });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => done({ code: code ?? -1, output }));
-    });
+  const terraform = (cwd: string, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Run> =>
+    startTerraform(args, { cwd, env: { ...env, ...extra } });
   const ok = async (cwd: string, args: string[]) => {
     const run = await terraform(cwd, args);
     assert.equal(run.code, 0, `terraform ${args.join(' ')} in ${cwd}:\n${run.output}`);

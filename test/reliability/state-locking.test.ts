@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTenantEmulator, type TenantEmulator } from '../../src/emulator/tenant-emulator';
 import { generateKeyPairWithCertificate } from '../../src/pki/key-pair';
+import { skipWithout } from '../support/reference-systems';
 import type { TerraformResult } from '../support/terraform';
 import {
   createPipeline,
@@ -38,7 +39,7 @@ async function together(runs: [Pipeline, string[]][]): Promise<{ result: Terrafo
   );
 }
 
-describe('two pipelines applying the same stage with state in PostgreSQL', () => {
+describe('two pipelines applying the same stage with state in PostgreSQL', { skip: skipWithout('postgresql') }, () => {
   let pg: TestPostgres;
   let emulator: TenantEmulator;
   let dataDir: string;
@@ -71,8 +72,11 @@ describe('two pipelines applying the same stage with state in PostgreSQL', () =>
     await emulator?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     if (pg) {
-      pg.sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      pg.stop();
+      try {
+        pg.sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        pg.stop();
+      }
     }
   });
 
@@ -168,7 +172,7 @@ describe('two pipelines applying the same stage with state in PostgreSQL', () =>
   async function setLatency(latencyMs: number): Promise<void> {
     const response = await fetch(`${emulator.url}/emulator/faults`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${emulator.adminToken}` },
       body: JSON.stringify({ latencyMs }),
     });
     assert.equal(response.status, 200, await response.text());

@@ -2,7 +2,7 @@
 // (and why the others do not), and writing that replaces one party's entry atomically.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CpiError } from '../../src/errors';
@@ -181,5 +181,55 @@ describe('writeConfirmation', () => {
 
   test('a missing file reads as undefined', () => {
     assert.equal(readConfirmationFile(join(dir, 'none.json')), undefined);
+  });
+});
+
+describe('confirmation edge cases an attacker would try (issue 13)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'confirmation-attack-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a person with a newline or an ANSI escape is refused, so it never reaches state or a terminal', () => {
+    malformed(file(entry({ person: 'Jane\nRoe' })), /person is not a printable name/);
+    malformed(file(entry({ person: 'Jane \u001b[31mRoe' })), /person is not a printable name/);
+    malformed(file(entry({ person: 'J'.repeat(201) })), /person is not a printable name/);
+    assert.equal(
+      parseConfirmationFile(file(entry({ person: 'Zoë Ünal-Smith' })), 'x').confirmations[0]!.person,
+      'Zoë Ünal-Smith',
+    );
+  });
+
+  test('a symbolic link is refused without showing the first bytes of its target', () => {
+    const secret = join(dir, 'secret.txt');
+    writeFileSync(secret, 'root-password-123 not json');
+    const link = join(dir, 'exchange-certificate.json');
+    symlinkSync(secret, link);
+    assert.throws(
+      () => readConfirmationFile(link),
+      (e: unknown) =>
+        e instanceof CpiError &&
+        e.code === 'CPI_GATE_CONFIRMATION_MALFORMED' &&
+        /symbolic link/.test(e.detail) &&
+        !e.message.includes('root-password'),
+    );
+  });
+
+  test('a file that is not JSON is named by position, its text is not quoted', () => {
+    assert.throws(
+      () => parseConfirmationFile('root-password-123 not json', 'c.json'),
+      (e: unknown) => e instanceof CpiError && /not valid JSON/.test(e.detail) && !e.message.includes('root-password'),
+    );
+  });
+
+  test('a confirmation dated before the renewal began (1970) does not count', () => {
+    const parsed = parseConfirmationFile(file(entry({ confirmed_at: '1970-01-01T00:00:00Z' })), 'x');
+    const verdict = confirmationsFor(parsed, {
+      renewalId: 'acme-2026',
+      gate: 'exchange-certificate',
+      fingerprint: FP,
+      now: NOW,
+      notBefore: new Date('2026-02-28T00:00:00Z'),
+    });
+    assert.equal(verdict.valid.length, 0);
+    assert.match(verdict.rejected[0]!.reason, /before the renewal's certificate existed/);
   });
 });

@@ -1,49 +1,48 @@
-// Runs the real terraform binary in a scratch directory against a provider installed into a filesystem mirror,
-// with no network: what a user's pipeline does.
-import { spawn } from 'node:child_process';
+// Terraform as tests run it: the real binary, against a provider installed into a filesystem mirror, with no
+// network (what a user's pipeline does). Every test that runs terraform starts it here.
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installProvider, terraformEnv } from '../../src/provider/install';
+import { startCommand, type CommandOptions, type CommandRun, type RunningCommand } from './command';
 
 export { terraformEnv };
+export type { CommandRun, RunningCommand };
 
-export interface TerraformResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
+/** `terraform <args> -no-color` in `options.cwd`. */
+export function startTerraform(args: readonly string[], options: CommandOptions): RunningCommand {
+  return startCommand('terraform', [...args, '-no-color'], options);
 }
+
+/** What a workdir run returns (a CommandRun; the name kept for its callers). */
+export type TerraformResult = CommandRun;
 
 export interface TerraformWorkdir {
   readonly dir: string;
   readonly env: NodeJS.ProcessEnv;
   writeConfig(config: object): void;
+  /** `terraform <args>` as given (add `-no-color` where the output is read). */
   run(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<TerraformResult>;
   /** run(), failing with terraform's output unless the exit code is one of `codes`. */
   ok(args: string[], codes?: number[]): Promise<TerraformResult>;
+  /** `terraform <args> -no-color`, running: to watch, signal or kill (its own process group, with the provider). */
+  start(args: string[], options?: Pick<CommandOptions, 'onOutput'>): RunningCommand;
   remove(): void;
 }
 
-/**
- * What every test's terraform runs with: the provider from the filesystem mirror that `cliConfigFile` names (no
- * registry), no prompts, and no version check over the network. Spread it over `process.env` and the test's own
- * variables.
- */
-
+/** A scratch directory with the provider installed for it; `env` is what its terraform runs with. */
 export function createWorkdir(options: { bundle: string; version: string; prefix?: string }): TerraformWorkdir {
   const dir = mkdtempSync(join(tmpdir(), options.prefix ?? 'cpi-tf-'));
-  const installed = installProvider({ dir: join(dir, '.provider'), bundle: options.bundle, version: options.version });
+  let installed: ReturnType<typeof installProvider>;
+  try {
+    installed = installProvider({ dir: join(dir, '.provider'), bundle: options.bundle, version: options.version });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const env: NodeJS.ProcessEnv = { ...process.env, ...terraformEnv(installed.cliConfigFile) };
   const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
-    new Promise<TerraformResult>((resolve, reject) => {
-      const child = spawn('terraform', [...args], { cwd: dir, env: { ...env, ...extraEnv } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+    startCommand('terraform', args, { cwd: dir, env: { ...env, ...extraEnv } });
   return {
     dir,
     env,
@@ -56,6 +55,7 @@ export function createWorkdir(options: { bundle: string; version: string; prefix
       }
       return result;
     },
+    start: (args, startOptions = {}) => startTerraform(args, { ...startOptions, cwd: dir, env, processGroup: true }),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

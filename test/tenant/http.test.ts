@@ -207,7 +207,7 @@ describe('transport failures', () => {
   test('refuses plain http to a remote host, allows it to a loopback emulator', () => {
     assert.throws(
       () => new TenantClient({ ...BASIC, tenantUrl: 'http://tenant.example.com' }),
-      /CPI_VALUE_INVALID.*https/,
+      /CPI_URL_NOT_HTTPS.*https/,
     );
     assert.doesNotThrow(() => new TenantClient({ ...BASIC, tenantUrl: 'http://127.0.0.1:8080' }));
   });

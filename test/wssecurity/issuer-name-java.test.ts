@@ -15,6 +15,7 @@ import { issuerNameKey } from '../../src/wssecurity/issuer-name';
 import { isCpiError } from '../../src/errors';
 import { DN_TABLE, certificateWithIssuer, nameAsn1 } from '../pki/dn-table';
 import { runJavaTool } from '../pki/fixtures';
+import { skipWithout } from '../support/reference-systems';
 
 const toAscii = (s: string) =>
   [...s]
@@ -50,7 +51,7 @@ function spellings(exact: string, sap: string, dn: ReturnType<typeof readDnSeque
 
 describe(
   'issuer names agree with the JDK (X500Principal) and WSS4J Merlin issuer matching',
-  { timeout: 60_000 },
+  { timeout: 60_000, skip: skipWithout('java') },
   () => {
     const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
       type: 'pkcs8',

@@ -1,13 +1,13 @@
 // Compiles and runs test/wssecurity/java/Wss4jTool.java against the Debian WSS4J 1.6 jars (see README.md).
 // Shared by the WSS4J interop test and bench/wssecurity.ts.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { javaLibDir, WSS4J_JARS } from '../support/reference-systems';
 
-/** Jars the harness needs, all from Debian packages (libwss4j-java pulls in the others). */
-export const WSS4J_JARS = ['wss4j.jar', 'xmlsec.jar', 'commons-logging.jar', 'slf4j-api.jar', 'slf4j-nop.jar'];
-const JAVA_DIR = process.env.CPI_JAVA_LIB_DIR ?? '/usr/share/java';
+export { WSS4J_JARS };
+const JAVA_DIR = javaLibDir();
 
 export interface Wss4jHarness {
   readonly workDir: string;
@@ -17,6 +17,8 @@ export interface Wss4jHarness {
   receive(args: Record<string, string>): { output: string; stdout: string };
   /** Runs many jobs in one JVM; per job its output document, its report lines, or its error. */
   batch(jobs: readonly Wss4jJob[]): Wss4jJobResult[];
+  /** Removes the work directory (compiled classes, keystores, messages). */
+  close(): void;
 }
 
 export interface Wss4jJob {
@@ -40,9 +42,19 @@ export function compileWss4jHarness(): Wss4jHarness {
   }
   const classpath = WSS4J_JARS.map((jar) => path.join(JAVA_DIR, jar)).join(path.delimiter);
   const workDir = mkdtempSync(path.join(tmpdir(), 'wss4j-'));
-  execFileSync('javac', ['-nowarn', '-cp', classpath, '-d', workDir, path.join(__dirname, 'java', 'Wss4jTool.java')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const close = () => rmSync(workDir, { recursive: true, force: true });
+  try {
+    execFileSync(
+      'javac',
+      ['-nowarn', '-cp', classpath, '-d', workDir, path.join(__dirname, 'java', 'Wss4jTool.java')],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+  } catch (error) {
+    close();
+    throw error;
+  }
   const runClasspath = `${workDir}${path.delimiter}${classpath}`;
   let counter = 0;
   const run = (command: string, args: Record<string, string>) => {
@@ -86,6 +98,7 @@ export function compileWss4jHarness(): Wss4jHarness {
   return {
     workDir,
     batch,
+    close,
     file(name, content) {
       const p = path.join(workDir, name);
       writeFileSync(p, content);

@@ -1,7 +1,7 @@
 // Live interop with Apache WSS4J 1.6 (Debian libwss4j-java; the SAP tenant runtime uses WSS4J): our sender →
 // WSS4J receiver and WSS4J sender → our receiver, for every key identifier form. All jobs of one direction run
 // in one JVM (test/wssecurity/java/Wss4jTool.java, batch mode) to keep this file fast.
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
@@ -15,7 +15,8 @@ import {
   type SignAndEncryptOptions,
 } from '../../src/wssecurity/index';
 import { makeKeyPair, makePkcs12, SAMPLE_BODY } from './fixtures';
-import { compileWss4jHarness, type Wss4jJobResult } from './wss4j-harness';
+import { compileWss4jHarness, type Wss4jHarness, type Wss4jJobResult } from './wss4j-harness';
+import { skipWithout } from '../support/reference-systems';
 
 const XENC = 'http://www.w3.org/2001/04/xmlenc#';
 const XENC11 = 'http://www.w3.org/2009/xmlenc11#';
@@ -66,12 +67,14 @@ const WSS4J_SETS: { name: string; sym: string; kt: string; digest?: string }[] =
 const WSS4J_TO_OURS: { form: KeyIdentifierForm; set: (typeof WSS4J_SETS)[number] }[] = [];
 for (const form of KEY_IDENTIFIER_FORMS) for (const set of WSS4J_SETS) WSS4J_TO_OURS.push({ form, set });
 
-describe('WSS4J 1.6 interop', () => {
+describe('WSS4J 1.6 interop', { skip: skipWithout('wss4j') }, () => {
   let received: Wss4jJobResult[] = [];
   let sent: Wss4jJobResult[] = [];
+  let opened: Wss4jHarness | undefined;
 
   before(() => {
     const harness = compileWss4jHarness();
+    opened = harness;
     const receiverP12 = harness.file('receiver.p12', makePkcs12(receiverNew, 'receiver', PASSWORD));
     const tenantP12 = harness.file('tenant.p12', makePkcs12(tenant, 'tenant', PASSWORD));
     const tenantPem = harness.file('tenant.pem', tenant.certificatePem);
@@ -130,6 +133,7 @@ describe('WSS4J 1.6 interop', () => {
       })),
     );
   });
+  after(() => opened?.close());
 
   describe('our sender → WSS4J receiver', () => {
     test('WSS4J 1.6 refuses XML Encryption 1.1 rsa-oaep key transport: use rsa-oaep-mgf1p (the default) for such receivers', () => {

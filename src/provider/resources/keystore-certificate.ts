@@ -13,6 +13,7 @@ import type { ProviderClients } from '../provider-config';
 import { receiverBlock } from '../receiver-settings';
 import type { CallContext, ResourceType } from '../resource';
 import { validateAlias } from '../../rules/alias';
+import { isSha256Fingerprint, normalizeFingerprint } from '../../rules/fingerprint';
 
 const DEFAULT_EXPIRY_WARNING_DAYS = 30;
 const DEFAULT_MIN_VALIDITY_DAYS = 30;
@@ -86,15 +87,15 @@ async function checkCertificate(
 
 /** A SHA-256 fingerprint in the tenant's form (colon-separated upper-case hex), from any common spelling. */
 function canonicalFingerprint(value: string, attribute: string): string {
-  const hex = value.replace(/[:\s]/g, '').toUpperCase();
-  if (!/^[0-9A-F]{64}$/.test(hex)) {
+  const hex = value.replace(/[:\s]/g, '');
+  if (!isSha256Fingerprint(hex)) {
     throw new CpiError(
       'CPI_VALUE_INVALID',
       `${attribute} "${value}" is not a SHA-256 fingerprint (64 hex digits, colons allowed)`,
       [attribute],
     );
   }
-  return hex.match(/../g)!.join(':');
+  return normalizeFingerprint(hex);
 }
 
 function optionalFingerprint(config: ObjectValue, attribute: string): string | undefined {
@@ -345,7 +346,7 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
       }
       planned.owner = existing?.owner ?? (isUnknown(planned.owner) ? planned.owner : null);
     } else if (arriving && typeof prior.certificate_pem === 'string') {
-      // Exchange: the receiver must be able to tell old and new key apart (DESIGN.md §3.5).
+      // Exchange: the receiver must be able to tell old and new key apart (docs/design/domain-rules.md).
       const { assertNoErrors, checkRenewal } = await pki();
       const old = await parseCertificateAttribute(prior.certificate_pem);
       const findings = checkRenewal(old, info, { now: ctx.now(), allowSameKey: planned.allow_same_key === true });

@@ -28,7 +28,7 @@ import {
   startRenewalWorld,
   type RenewalWorld,
 } from './renewal-world';
-import { SKIP_PROVIDER_LOCK, startStageRunner, type RunnerKind, type StageRunner } from './stage-runners';
+import { SKIP_PROVIDER_LOCK, startStageRunner, type RunnerKind, type StageRunner } from '../../support/stage-runners';
 
 /** Registers the overlap renewal's steps, in order, in the enclosing `describe`, run through `kind`. */
 export function overlapRenewalScenario(kind: RunnerKind): void {

@@ -24,7 +24,7 @@ import {
   receiverKey,
 } from './renewal-assertions';
 import { reportAndClose, startRenewalWorld, type RenewalWorld } from './renewal-world';
-import { SKIP_PROVIDER_LOCK, startStageRunner, type RunnerKind, type StageRunner } from './stage-runners';
+import { SKIP_PROVIDER_LOCK, startStageRunner, type RunnerKind, type StageRunner } from '../../support/stage-runners';
 
 /** Registers the single-key renewal's steps, in order, in the enclosing `describe`, run through `kind`. */
 export function singleKeyRenewalScenario(kind: RunnerKind): void {

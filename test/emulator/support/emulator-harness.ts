@@ -51,16 +51,22 @@ export class Harness {
   ) {}
 
   static async start(config: EmulatorConfig = {}, extra: Partial<TenantEmulatorOptions> = {}): Promise<Harness> {
+    // Read SAP's definitions first: when that fails, nothing has been started that would keep the test alive.
+    await sapContract();
     const dataDir = extra.dataDir ?? mkdtempSync(join(tmpdir(), 'cpi-emulator-test-'));
     const log: string[] = [];
-    const emulator = await startTenantEmulator({
-      dataDir,
-      config: { rateLimits: false, ...config },
-      log: (line) => log.push(line),
-      ...extra,
-    });
-    await sapContract();
-    return new Harness(emulator, dataDir, log);
+    try {
+      const emulator = await startTenantEmulator({
+        dataDir,
+        config: { rateLimits: false, ...config },
+        log: (line) => log.push(line),
+        ...extra,
+      });
+      return new Harness(emulator, dataDir, log);
+    } catch (error) {
+      if (extra.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   /** Stops the emulator; keeps the data directory when asked (restart tests). */

@@ -1,7 +1,7 @@
 // Pipelines that share one stage's state in PostgreSQL (Terraform's `pg` backend), as two CI jobs of one
 // repository do: each a separate checkout of examples/pg-backend with its own `terraform init`, both pointing at
 // the same database and schema. Also what the tests need to look inside: the stored state and the lock holder.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -110,23 +110,8 @@ export async function createPipeline(options: {
     tf,
     useCertificate: (pem) => writeFileSync(join(tf.dir, 'orders-receiver-2026.pem'), pem),
     spawn(args) {
-      const child = spawn('terraform', [...args, '-no-color'], { cwd: tf.dir, env: tf.env, detached: true });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      const exited = new Promise<void>((done) => child.on('close', () => done()));
-      return {
-        child,
-        output: () => output,
-        signal: (signal) => {
-          try {
-            process.kill(-child.pid!, signal);
-          } catch {
-            // the group has already exited
-          }
-        },
-        exited,
-      };
+      const run = tf.start(args);
+      return { child: run.child, output: run.output, signal: run.signal, exited: run.then(() => undefined) };
     },
   };
 }

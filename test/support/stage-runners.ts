@@ -1,8 +1,9 @@
-// The two ways a pipeline runs a renewal's stages, as the e2e tests drive them: the cdktf CLI (`cdktf diff <stack>`,
+// The two ways a pipeline runs a renewal's stages, as the tests drive them through the renewal harness: the cdktf CLI (`cdktf diff <stack>`,
 // then `cdktf deploy <stack> --auto-approve`) and plain Terraform on the synthesized stacks (`terraform -chdir=<stack>
 // plan -out`, then `apply <planfile>`). Both expose the same three steps so that a test reads the same either way.
 import assert from 'node:assert/strict';
-import type { CommandRun, RenewalWorld } from './renewal-world';
+import type { CommandRun } from './command';
+import type { RenewalHarness } from './renewal-harness';
 
 /** The plan and apply steps of one runner, per stage name (e.g. `exchange-certificate`). */
 export interface StageRunner {
@@ -27,7 +28,7 @@ export type RunnerKind = 'cdktf' | 'terraform';
  * business, not the CLI's stack selection.
  */
 export const IGNORE_MISSING_STACKS = '--ignore-missing-stack-dependencies';
-/** The lock step would ask registry.terraform.io (notes/cdktf.md, addendum). */
+/** The lock step would ask registry.terraform.io (docs/design/terraform-and-cdktf.md). */
 export const SKIP_PROVIDER_LOCK = '--skip-provider-lock';
 const PLAN_FILE = 'stage.tfplan';
 
@@ -38,7 +39,7 @@ const PLAN_FILE = 'stage.tfplan';
  * pipeline's apply job uses its plan job's output, and selects its stage alone (IGNORE_MISSING_STACKS), as a
  * per-stage job does. To see cdktf's own refusal of a stage without its predecessors, call `world.cdktf` directly.
  */
-export function cdktfRunner(world: RenewalWorld, options: { skipSynth?: () => boolean } = {}): StageRunner {
+export function cdktfRunner(world: RenewalHarness, options: { skipSynth?: () => boolean } = {}): StageRunner {
   const plan = (stage: string) =>
     world.cdktf([
       'diff',
@@ -59,24 +60,19 @@ export function cdktfRunner(world: RenewalWorld, options: { skipSynth?: () => bo
 }
 
 /**
- * Stages through plain Terraform on the stacks `world.synth()` wrote. Call `initAll` once first: init needs no
- * evidence, so a pipeline's checkout job inits every stage up front.
+ * Stages through plain Terraform on the stacks `world.synthAndInit()` wrote and initialized (init needs no evidence,
+ * so a pipeline's checkout job inits every stage up front).
  */
-export function terraformRunner(world: RenewalWorld): StageRunner & { initAll(): Promise<void> } {
-  const plan = (stage: string) => world.terraform(stage, ['plan', '-input=false', `-out=${PLAN_FILE}`]);
+export function terraformRunner(world: RenewalHarness): StageRunner {
+  const plan = (stage: string): Promise<CommandRun> =>
+    world.terraform(stage, ['plan', '-input=false', `-out=${PLAN_FILE}`]);
   // applies exactly the reviewed plan; the provider decides the gate again at apply
-  const apply = (stage: string) => world.terraform(stage, ['apply', '-input=false', PLAN_FILE]);
+  const apply = (stage: string): Promise<CommandRun> => world.terraform(stage, ['apply', '-input=false', PLAN_FILE]);
   return {
     plan,
     apply,
     planAndApply: (stage) => planThenApply(stage, plan, apply),
     applyUnreviewed: (stage) => world.terraform(stage, ['apply', '-input=false', '-auto-approve']),
-    async initAll() {
-      for (const stage of world.stages) {
-        const init = await world.terraform(stage.name, ['init', '-input=false']);
-        assert.equal(init.code, 0, init.output);
-      }
-    },
   };
 }
 
@@ -87,14 +83,12 @@ export function terraformRunner(world: RenewalWorld): StageRunner & { initAll():
  */
 export async function startStageRunner(
   kind: RunnerKind,
-  world: RenewalWorld,
+  world: RenewalHarness,
   cdktfOptions: { skipSynth?: () => boolean } = {},
 ): Promise<StageRunner> {
   if (kind === 'cdktf') return cdktfRunner(world, cdktfOptions);
-  world.synth();
-  const terraform = terraformRunner(world);
-  await terraform.initAll();
-  return terraform;
+  await world.synthAndInit();
+  return terraformRunner(world);
 }
 
 async function planThenApply(
