@@ -3,7 +3,14 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const benches = ['provider-startup.ts', 'terraform-plan.ts', 'renewal-demo.ts', 'wssecurity.ts', 'receiver-dos.ts'];
+const benches = [
+  'provider-startup.ts',
+  'terraform-plan.ts',
+  'alias-usage.ts',
+  'renewal-demo.ts',
+  'wssecurity.ts',
+  'receiver-dos.ts',
+];
 let failed = false;
 for (const bench of benches) {
   console.log(`\n== ${bench}`);

@@ -1,6 +1,7 @@
 // L2: whether an integration flow is deployed on the tenant.
 import { CpiIflowDeployment, DataCpiIflowRuntime, type CpiProvider } from './bindings';
 import { Construct, type ITerraformDependable } from './cdktf';
+import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
 import { invalidProp, isLiteral, requireInteger, requireNonEmpty } from './validation';
 
 const NAME = 'IntegrationFlowDeployment';
@@ -30,6 +31,23 @@ export interface IntegrationFlowDeploymentProps {
    */
   readonly adoptExisting?: boolean;
   /**
+   * The keystore alias the iFlow encrypts with: deploying is refused while the alias holds no certificate or (with
+   * `receiver`) the receiver has no active key for it.
+   * @default - no check
+   */
+  readonly encryptionAlias?: string;
+  /**
+   * With `deployed: false`: the SHA-256 fingerprint of the certificate after which the undeployment is over; once
+   * `encryptionAlias` holds it, re-applying plans no change and destroying undeploys nothing.
+   * @default - undeployed for good
+   */
+  readonly undeployedUntilAliasHolds?: string;
+  /**
+   * The receiver whose keys decrypt what the iFlow sends, for the deploy check.
+   * @default - only the tenant side is checked
+   */
+  readonly receiver?: ReceiverBackendSettings;
+  /**
    * What must be applied first, e.g. the stage's gate.
    * @default - nothing
    */
@@ -55,6 +73,13 @@ export class IntegrationFlowDeployment extends Construct {
     super(scope, id);
     this.iflowId = requireIflowId(props.iflowId);
     if (props.version !== undefined) requireNonEmpty(NAME, 'version', props.version);
+    if (props.undeployedUntilAliasHolds !== undefined && props.encryptionAlias === undefined)
+      invalidProp(
+        NAME,
+        'undeployedUntilAliasHolds',
+        props.undeployedUntilAliasHolds,
+        'set together with encryptionAlias',
+      );
     if (props.deployTimeoutSeconds !== undefined)
       requireInteger(NAME, 'deployTimeoutSeconds', props.deployTimeoutSeconds, 1, 86_400);
     this.resource = new CpiIflowDeployment(this, 'deployment', {
@@ -62,6 +87,9 @@ export class IntegrationFlowDeployment extends Construct {
       deployed: props.deployed ?? true,
       version: props.version,
       deployTimeoutSeconds: props.deployTimeoutSeconds,
+      encryptionAlias: props.encryptionAlias,
+      undeployedUntilAliasHolds: props.undeployedUntilAliasHolds,
+      receiver: props.receiver ? receiverBlockFrom(NAME, props.receiver) : undefined,
       dependsOn: props.dependsOn,
       provider: props.provider,
     });

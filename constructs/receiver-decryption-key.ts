@@ -4,9 +4,9 @@ import { Construct, type ITerraformDependable } from './cdktf';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
 import {
   RECEIVER_KEY_ALGORITHMS,
-  RECEIVER_KEY_STATES,
+  RECEIVER_KEY_LIFECYCLE,
   type ReceiverKeyAlgorithm,
-  type ReceiverKeyState,
+  type ReceiverKeyLifecycleState,
 } from '../src/rules/receiver-key';
 import {
   invalidProp,
@@ -20,7 +20,9 @@ import {
 
 const NAME = 'ReceiverDecryptionKey';
 
-export { RECEIVER_KEY_ALGORITHMS, type ReceiverKeyAlgorithm, type ReceiverKeyState };
+export { RECEIVER_KEY_ALGORITHMS, type ReceiverKeyAlgorithm };
+/** The key's lifecycle, forward only: pending (generated, not used) -> active (decrypts) -> retired (kept). */
+export type ReceiverKeyState = ReceiverKeyLifecycleState;
 
 export interface ReceiverDecryptionKeyProps {
   /** Which receiver backend holds the key. */
@@ -43,10 +45,24 @@ export interface ReceiverDecryptionKeyProps {
    */
   readonly validityDays?: number;
   /**
-   * `active`: the receiver decrypts with it; `retired`: kept for the retention period, not used.
+   * `pending`: generated, not used; `active`: the receiver decrypts with it; `retired`: kept for the retention
+   * period, not used. Forward only: a state behind the key's current one plans no change unless `rollbackReason`.
    * @default 'active'
    */
   readonly state?: ReceiverKeyState;
+  /**
+   * The tenant keystore alias this key's certificate is (or will be) under. Given, the provider refuses to retire
+   * the key while the alias holds its certificate and a deployed iFlow uses the alias, and to delete it within 90
+   * days after the alias last held it.
+   * @default - no alias checks
+   */
+  readonly encryptionAlias?: string;
+  /**
+   * Why the key goes back in its lifecycle; set by a gated rollback stage. Without it a declared state behind the
+   * key's current one plans no change.
+   * @default - forward only
+   */
+  readonly rollbackReason?: string;
   /**
    * The key may not be deleted before this moment (RFC 3339).
    * @default - 90 days after the key is retired (the provider's default)
@@ -80,6 +96,19 @@ export interface ExistingReceiverDecryptionKeyProps {
    * @default 'active'
    */
   readonly state?: ReceiverKeyState;
+  /**
+   * The tenant keystore alias this key's certificate is (or will be) under. Given, the provider refuses to retire
+   * the key while the alias holds its certificate and a deployed iFlow uses the alias, and to delete it within 90
+   * days after the alias last held it.
+   * @default - no alias checks
+   */
+  readonly encryptionAlias?: string;
+  /**
+   * Why the key goes back in its lifecycle; set by a gated rollback stage. Without it a declared state behind the
+   * key's current one plans no change.
+   * @default - forward only
+   */
+  readonly rollbackReason?: string;
   /**
    * The key may not be deleted before this moment (RFC 3339).
    * @default - 90 days after the key is retired (the provider's default)
@@ -145,7 +174,8 @@ export class ReceiverDecryptionKey extends Construct {
     const receiver = receiverBlockFrom(NAME, props.receiver);
     if (props.algorithm !== undefined) requireOneOf(NAME, 'algorithm', props.algorithm, RECEIVER_KEY_ALGORITHMS);
     if (props.validityDays !== undefined) requireInteger(NAME, 'validityDays', props.validityDays, 1, 36_500);
-    if (props.state !== undefined) requireOneOf(NAME, 'state', props.state, RECEIVER_KEY_STATES);
+    if (props.state !== undefined) requireOneOf(NAME, 'state', props.state, RECEIVER_KEY_LIFECYCLE);
+    if (props.rollbackReason !== undefined) requireNonEmpty(NAME, 'rollbackReason', props.rollbackReason);
     if (props.retainUntil !== undefined) requireTime(NAME, 'retainUntil', props.retainUntil);
     if (props.earlyDestructionReason !== undefined)
       requireNonEmpty(NAME, 'earlyDestructionReason', props.earlyDestructionReason);
@@ -161,6 +191,8 @@ export class ReceiverDecryptionKey extends Construct {
       state: props.state ?? 'active',
       retainUntil: props.retainUntil,
       earlyDestructionReason: props.earlyDestructionReason,
+      encryptionAlias: props.encryptionAlias,
+      rollbackReason: props.rollbackReason,
       dependsOn: props.dependsOn,
       provider: props.provider,
       // Adopted: what the backend reports wins, and a replacement (a new key pair under the old name) is refused.

@@ -1,6 +1,7 @@
 // L2: a certificate under an alias in the tenant keystore, e.g. the receiver's encryption certificate.
 import { CpiKeystoreCertificate, DataCpiKeystoreEntry, type CpiProvider } from './bindings';
 import { Construct, type ITerraformDependable } from './cdktf';
+import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
 import { requireAlias, requireInteger, requirePem } from './validation';
 
 const NAME = 'TenantKeystoreCertificate';
@@ -26,6 +27,28 @@ export interface TenantKeystoreCertificateProps {
    * @default 30 (the provider's default)
    */
   readonly expiryWarningDays?: number;
+  /**
+   * Refuse a certificate about to be put under the alias with fewer days of validity left (at least 1).
+   * @default 30 (the provider's default)
+   */
+  readonly minValidityDays?: number;
+  /**
+   * SHA-256 fingerprint of the certificate this exchange replaces: the exchange proceeds only while the alias
+   * holds it or already the new certificate (compare-and-swap), else CPI_RENEWAL_ALIAS_CONFLICT at plan.
+   * @default - no check
+   */
+  readonly expectedPreviousFingerprintSha256?: string;
+  /**
+   * SHA-256 fingerprint of the receiver key's certificate this alias is meant for; another certificate is refused.
+   * @default - no check
+   */
+  readonly receiverKeyFingerprintSha256?: string;
+  /**
+   * The receiver whose keys decrypt for this certificate: given, the provider refuses an exchange that leaves
+   * deployed iFlows encrypting for a certificate without an active receiver key.
+   * @default - only the tenant side is checked
+   */
+  readonly receiver?: ReceiverBackendSettings;
   /**
    * What must be applied first, e.g. the stage's gate.
    * @default - nothing
@@ -55,15 +78,25 @@ export class TenantKeystoreCertificate extends Construct {
     requirePem(NAME, 'certificatePem', props.certificatePem);
     if (props.expiryWarningDays !== undefined)
       requireInteger(NAME, 'expiryWarningDays', props.expiryWarningDays, 0, 3650);
+    if (props.minValidityDays !== undefined) requireInteger(NAME, 'minValidityDays', props.minValidityDays, 1, 3650);
     this.resource = new CpiKeystoreCertificate(this, 'certificate', {
       alias: this.alias,
       certificatePem: props.certificatePem,
       allowSameKey: props.allowSameKey,
       expiryWarningDays: props.expiryWarningDays,
+      minValidityDays: props.minValidityDays,
+      expectedPreviousFingerprintSha256: props.expectedPreviousFingerprintSha256,
+      receiverKeyFingerprintSha256: props.receiverKeyFingerprintSha256,
+      receiver: props.receiver ? receiverBlockFrom(NAME, props.receiver) : undefined,
       dependsOn: props.dependsOn,
       provider: props.provider,
     });
     if (props.adoptExisting) this.resource.importFrom(this.alias, props.provider);
+  }
+
+  /** When this resource last put a certificate under the alias, re-timed by every exchange (a token). */
+  get exchangedAt(): string {
+    return this.resource.exchangedAt;
   }
 
   /** SHA-256 fingerprint of the certificate the alias holds (a token). */

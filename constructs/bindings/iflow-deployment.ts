@@ -11,6 +11,38 @@ export interface CpiIflowDeploymentConfig extends TerraformMetaArguments {
   readonly deployed?: boolean | IResolvable;
   /** How long to wait for the runtime to reach STARTED. Defaults to `600`. */
   readonly deployTimeoutSeconds?: number;
+  /** The keystore alias the iFlow encrypts with (its "Public Key Alias for Encryption"). Given, deploying is refused (`CPI_IFLOW_DEPLOY_UNSAFE`) while the alias holds no certificate or, with the `receiver` block, while the receiver has no active key for the certificate under it. Defaults to no check. */
+  readonly encryptionAlias?: string;
+  /** With `deployed = false`: the SHA-256 fingerprint of the certificate after which the undeployment is over. Once `encryption_alias` holds it, `deployed = false` plans no change and destroying undeploys nothing, so re-applying a stop-sending stage after the renewal never stops the iFlow again. Needs `encryption_alias`. Defaults to none (undeployed for good). */
+  readonly undeployedUntilAliasHolds?: string;
+  /** The `receiver` block (one block). */
+  readonly receiver?: CpiIflowDeploymentReceiver;
+}
+
+export interface CpiIflowDeploymentReceiver {
+  /** The backend: `pkcs12` (a keystore pair a Java receiver on WSS4J/CXF reads) or `embedded` (the embedded receiver's admin API). Allowed values: `pkcs12`, `embedded`. */
+  readonly kind: 'pkcs12' | 'embedded' | (string & {});
+  /** `embedded`: base URL of the receiver, e.g. `http://127.0.0.1:8081`; https:// unless loopback. */
+  readonly url?: string;
+  /** `embedded`: environment variable that holds the admin token (the embedded receiver requires one). Must start with `CPI_RECEIVER_`. Defaults to `CPI_RECEIVER_ADMIN_TOKEN`. */
+  readonly adminTokenEnv?: string;
+  /** `pkcs12`: path of the active keystore (the keys the receiver decrypts with). */
+  readonly keystorePath?: string;
+  /** `pkcs12`: path of the archive keystore (retired keys kept for the retention period). */
+  readonly archivePath?: string;
+  /** `pkcs12`: environment variable that holds the keystore password. Must start with `CPI_RECEIVER_`. Defaults to `CPI_RECEIVER_KEYSTORE_PASSWORD`. */
+  readonly passwordEnv?: string;
+}
+
+function cpiIflowDeploymentReceiverToTerraform(value: CpiIflowDeploymentReceiver): Record<string, unknown> {
+  return {
+    kind: value.kind,
+    url: value.url,
+    admin_token_env: value.adminTokenEnv,
+    keystore_path: value.keystorePath,
+    archive_path: value.archivePath,
+    password_env: value.passwordEnv,
+  };
 }
 
 function cpiIflowDeploymentConfigToTerraform(value: CpiIflowDeploymentConfig): Record<string, unknown> {
@@ -19,6 +51,9 @@ function cpiIflowDeploymentConfigToTerraform(value: CpiIflowDeploymentConfig): R
     version: value.version,
     deployed: value.deployed,
     deploy_timeout_seconds: value.deployTimeoutSeconds,
+    encryption_alias: value.encryptionAlias,
+    undeployed_until_alias_holds: value.undeployedUntilAliasHolds,
+    receiver: value.receiver === undefined ? undefined : cpiIflowDeploymentReceiverToTerraform(value.receiver),
   };
 }
 
@@ -85,6 +120,16 @@ export class CpiIflowDeployment extends TerraformResource {
   /** Who deployed it; null when undeployed. */
   get deployedBy(): string {
     return this.getStringAttribute('deployed_by');
+  }
+
+  /** The keystore alias the iFlow encrypts with (its "Public Key Alias for Encryption"). Given, deploying is refused (`CPI_IFLOW_DEPLOY_UNSAFE`) while the alias holds no certificate or, with the `receiver` block, while the receiver has no active key for the certificate under it. Defaults to no check. */
+  get encryptionAlias(): string {
+    return this.getStringAttribute('encryption_alias');
+  }
+
+  /** With `deployed = false`: the SHA-256 fingerprint of the certificate after which the undeployment is over. Once `encryption_alias` holds it, `deployed = false` plans no change and destroying undeploys nothing, so re-applying a stop-sending stage after the renewal never stops the iFlow again. Needs `encryption_alias`. Defaults to none (undeployed for good). */
+  get undeployedUntilAliasHolds(): string {
+    return this.getStringAttribute('undeployed_until_alias_holds');
   }
 
   protected override synthesizeAttributes(): Record<string, unknown> {

@@ -1,5 +1,6 @@
 // Certificate fingerprints in the one form the tenant shows them: colon-separated upper-case hex pairs
 // (`84:2D:B8:…`). Every digest we print and every fingerprint a user gives passes through here.
+import { CpiError } from '../errors';
 
 /** A digest as colon-hex. */
 export function colonHex(digest: Buffer): string {
@@ -28,4 +29,16 @@ export function sameFingerprint(a: string, b: string): boolean {
 /** A SHA-256 fingerprint: 32 bytes, as colon-hex or plain hex, either case. */
 export function isSha256Fingerprint(value: string): boolean {
   return /^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/.test(value);
+}
+
+/** Colon-hex of the SHA-256 fingerprint a user gave in `attribute`; CPI_VALUE_INVALID when it is not one. */
+export function requireSha256Fingerprint(value: string, attribute: string): string {
+  if (!isSha256Fingerprint(value.replace(/\s/g, ''))) {
+    throw new CpiError(
+      'CPI_VALUE_INVALID',
+      `${attribute} "${value}" is not a SHA-256 fingerprint (64 hex digits, colons allowed)`,
+      [attribute],
+    );
+  }
+  return normalizeFingerprint(value);
 }

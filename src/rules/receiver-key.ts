@@ -45,6 +45,13 @@ export function algorithmForBits(bits: number): ReceiverKeyAlgorithm | undefined
 export const RECEIVER_KEY_STATES = ['active', 'retired'] as const;
 export type ReceiverKeyState = (typeof RECEIVER_KEY_STATES)[number];
 
+/**
+ * The lifecycle of a managed key (cpi_receiver_key), forward only: `pending` (generated, not used to decrypt) ->
+ * `active` -> `retired`. A backend knows only whether a key decrypts: pending and retired are both `retired` there.
+ */
+export const RECEIVER_KEY_LIFECYCLE = ['pending', 'active', 'retired'] as const;
+export type ReceiverKeyLifecycleState = (typeof RECEIVER_KEY_LIFECYCLE)[number];
+
 /** Where a receiver keeps its keys: a PKCS#12 keystore pair, or the embedded receiver's admin API. */
 export const RECEIVER_KINDS = ['pkcs12', 'embedded'] as const;
 export type ReceiverKind = (typeof RECEIVER_KINDS)[number];

@@ -1,7 +1,14 @@
 // cpi_iflow_deployment: whether an integration flow runs on the tenant. The integration developer's step of the
-// single-key renewal ("undeploy, exchange, redeploy") is `deployed = false`, then `deployed = true`.
+// single-key renewal ("undeploy, exchange, redeploy") is `deployed = false`, then `deployed = true`. Given
+// `encryption_alias`, deploying keeps the alias rule (docs/alias-rule.md), and `undeployed_until_alias_holds`
+// ends the undeployment once the alias holds the new certificate, so that re-applying the stop-sending stage after
+// the renewal is a no-op instead of an outage.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CpiError } from '../../errors';
+import { enforceAliasRule } from '../alias-observation';
+import { receiverBlock } from '../receiver-settings';
+import { validateAlias } from '../../rules/alias';
+import { requireSha256Fingerprint } from '../../rules/fingerprint';
 import type { RuntimeArtifact } from '../../tenant/integration-content';
 import type { ObjectValue } from '../cty';
 import type { ProviderClients } from '../provider-config';
@@ -25,6 +32,7 @@ function runtimeFacts(artifact: RuntimeArtifact | undefined): ObjectValue {
 /** Undeploys and waits until the runtime no longer has the iFlow: only then is no message sent through it. */
 async function undeploy(id: string, timeoutSeconds: number, ctx: CallContext<ProviderClients>): Promise<void> {
   const client = await ctx.provider().tenant.tenant();
+  ctx.provider().tenant.forgetDeployments();
   await client.undeployIntegrationFlow(id, { signal: ctx.signal });
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (;;) {
@@ -48,6 +56,9 @@ async function converge(planned: ObjectValue, ctx: CallContext<ProviderClients>)
     await undeploy(id, Number(planned.deploy_timeout_seconds), ctx);
   } else {
     const version = String(planned.version);
+    // Re-checked against the live alias and receiver right before the deploy: the plan may be minutes old.
+    await guardDeploy(planned, ctx, true);
+    ctx.provider().tenant.forgetDeployments();
     const { taskId } = await client.deployIntegrationFlow(id, version, { signal: ctx.signal });
     artifact = await client.waitForDeployment(id, taskId, {
       timeoutMs: Number(planned.deploy_timeout_seconds) * 1000,
@@ -58,6 +69,39 @@ async function converge(planned: ObjectValue, ctx: CallContext<ProviderClients>)
   }
   return { ...planned, id, ...runtimeFacts(artifact) };
 }
+
+/** Deploying an iFlow that encrypts with encryption_alias: refused while the receiver could not decrypt. */
+async function guardDeploy(planned: ObjectValue, ctx: CallContext<ProviderClients>, fresh: boolean): Promise<void> {
+  if (typeof planned.encryption_alias !== 'string') return;
+  await enforceAliasRule(
+    ctx,
+    {
+      alias: planned.encryption_alias,
+      receiver: planned.receiver,
+      change: { kind: 'deploy', iflowId: String(planned.iflow_id) },
+      attribute: ['deployed'],
+      what: `deploying iFlow "${String(planned.iflow_id)}"`,
+    },
+    { fresh },
+  );
+}
+
+/**
+ * Whether an undeployment that lasts only "until the alias holds <fingerprint>" is over: then `deployed = false`
+ * asks for nothing any more (the renewal has moved past the exchange).
+ */
+async function undeploymentOver(state: ObjectValue, ctx: CallContext<ProviderClients>): Promise<boolean> {
+  if (typeof state.undeployed_until_alias_holds !== 'string' || typeof state.encryption_alias !== 'string')
+    return false;
+  const entry = await ctx.provider().tenant.keystoreEntry(state.encryption_alias, ctx.signal);
+  return (
+    entry?.fingerprintSha256 ===
+    requireSha256Fingerprint(state.undeployed_until_alias_holds, 'undeployed_until_alias_holds')
+  );
+}
+
+/** The runtime facts of prior state, which a no-op plan keeps. */
+const RUNTIME = ['id', 'status', 'runtime_version', 'deployed_on', 'deployed_by'];
 
 export const iflowDeployment: ResourceType<ProviderClients> = {
   name: 'cpi_iflow_deployment',
@@ -109,11 +153,50 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
           description: 'When it was deployed (RFC 3339); null when undeployed.',
         },
         deployed_by: { type: 'string', computed: true, description: 'Who deployed it; null when undeployed.' },
+        encryption_alias: {
+          type: 'string',
+          optional: true,
+          description:
+            'The keystore alias the iFlow encrypts with (its "Public Key Alias for Encryption"). Given, deploying is refused (`CPI_IFLOW_DEPLOY_UNSAFE`) while the alias holds no certificate or, with the `receiver` block, while the receiver has no active key for the certificate under it. Defaults to no check.',
+        },
+        undeployed_until_alias_holds: {
+          type: 'string',
+          optional: true,
+          description:
+            'With `deployed = false`: the SHA-256 fingerprint of the certificate after which the undeployment is over. Once `encryption_alias` holds it, `deployed = false` plans no change and destroying undeploys nothing, so re-applying a stop-sending stage after the renewal never stops the iFlow again. Needs `encryption_alias`. Defaults to none (undeployed for good).',
+        },
       },
+      // The receiver whose keys decrypt what the iFlow sends: given, the deploy check includes the receiver's keys.
+      blocks: { receiver: { ...receiverBlock, minItems: 0, maxItems: 0 } },
     },
   },
 
+  validate(config) {
+    if (typeof config.encryption_alias === 'string') validateAlias(config.encryption_alias, ['encryption_alias']);
+    if (typeof config.undeployed_until_alias_holds === 'string') {
+      requireSha256Fingerprint(config.undeployed_until_alias_holds, 'undeployed_until_alias_holds');
+      if (config.encryption_alias === null) {
+        throw new CpiError(
+          'CPI_VALUE_INVALID',
+          'undeployed_until_alias_holds needs encryption_alias: the alias whose certificate ends the undeployment',
+          ['encryption_alias'],
+        );
+      }
+    }
+  },
+
   async plan({ prior, proposed }, ctx) {
+    // The stop-sending stage re-applied after the exchange: the undeployment is over, keep what runs.
+    if (
+      prior !== null &&
+      proposed.deployed === false &&
+      prior.iflow_id === proposed.iflow_id &&
+      (await undeploymentOver(proposed, ctx))
+    ) {
+      const planned: ObjectValue = { ...proposed, deployed: prior.deployed ?? null, version: prior.version ?? null };
+      for (const name of RUNTIME) planned[name] = prior[name] ?? null;
+      return { planned };
+    }
     // What the runtime will show is known from the inputs, except when and by whom.
     const planned: ObjectValue = { ...proposed, id: proposed.iflow_id ?? null };
     if (planned.deployed === false) Object.assign(planned, runtimeFacts(undefined));
@@ -137,12 +220,25 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
           [planned.version === 'active' ? 'iflow_id' : 'version'],
         );
       }
+      await guardDeploy(planned, ctx, false);
     }
     return { planned };
   },
 
   create: converge,
-  update: (_prior, planned, ctx) => converge(planned, ctx),
+  async update(prior, planned, ctx) {
+    // Only the attributes that say how to decide changed (e.g. undeployed_until_alias_holds): nothing to run.
+    if (
+      prior.deployed === planned.deployed &&
+      prior.version === planned.version &&
+      (planned.deployed === false || prior.status === 'STARTED')
+    ) {
+      const client = await ctx.provider().tenant.tenant();
+      const artifact = await client.getRuntimeArtifact(String(planned.iflow_id), { signal: ctx.signal });
+      return { ...planned, id: String(planned.iflow_id), ...runtimeFacts(artifact) };
+    }
+    return converge(planned, ctx);
+  },
 
   async read(state, ctx) {
     const client = await ctx.provider().tenant.tenant();
@@ -156,6 +252,8 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
 
   async delete(state, ctx) {
     if (state.deployed === false) return;
+    // The stop-sending stage destroyed after the renewal: its undeployment is over, the iFlow keeps running.
+    if (await undeploymentOver({ ...state, deployed: false }, ctx)) return;
     await undeploy(String(state.iflow_id), Number(state.deploy_timeout_seconds ?? DEFAULT_DEPLOY_TIMEOUT_SECONDS), ctx);
   },
 
@@ -167,6 +265,9 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
       version: 'active',
       deployed: artifact !== undefined,
       deploy_timeout_seconds: DEFAULT_DEPLOY_TIMEOUT_SECONDS,
+      encryption_alias: null,
+      undeployed_until_alias_holds: null,
+      receiver: null,
       ...runtimeFacts(artifact),
     };
   },

@@ -13,7 +13,7 @@ import type { ProviderClients } from '../provider-config';
 import { receiverBlock } from '../receiver-settings';
 import type { CallContext, ResourceType } from '../resource';
 import { validateAlias } from '../../rules/alias';
-import { isSha256Fingerprint, normalizeFingerprint } from '../../rules/fingerprint';
+import { requireSha256Fingerprint } from '../../rules/fingerprint';
 
 const DEFAULT_EXPIRY_WARNING_DAYS = 30;
 const DEFAULT_MIN_VALIDITY_DAYS = 30;
@@ -85,22 +85,9 @@ async function checkCertificate(
   return info;
 }
 
-/** A SHA-256 fingerprint in the tenant's form (colon-separated upper-case hex), from any common spelling. */
-function canonicalFingerprint(value: string, attribute: string): string {
-  const hex = value.replace(/[:\s]/g, '');
-  if (!isSha256Fingerprint(hex)) {
-    throw new CpiError(
-      'CPI_VALUE_INVALID',
-      `${attribute} "${value}" is not a SHA-256 fingerprint (64 hex digits, colons allowed)`,
-      [attribute],
-    );
-  }
-  return normalizeFingerprint(hex);
-}
-
 function optionalFingerprint(config: ObjectValue, attribute: string): string | undefined {
   const value = config[attribute];
-  return typeof value === 'string' ? canonicalFingerprint(value, attribute) : undefined;
+  return typeof value === 'string' ? requireSha256Fingerprint(value, attribute) : undefined;
 }
 
 /** The certificate must be the one of the receiver key it is meant for, when that key's fingerprint is given. */
@@ -345,7 +332,9 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
         );
       }
       planned.owner = existing?.owner ?? (isUnknown(planned.owner) ? planned.owner : null);
-    } else if (arriving && typeof prior.certificate_pem === 'string') {
+    } else if (!arriving) {
+      planned.owner = prior.owner ?? null;
+    } else if (typeof prior.certificate_pem === 'string') {
       // Exchange: the receiver must be able to tell old and new key apart (docs/design/domain-rules.md).
       const { assertNoErrors, checkRenewal } = await pki();
       const old = await parseCertificateAttribute(prior.certificate_pem);
