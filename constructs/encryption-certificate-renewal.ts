@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CpiError } from '../src/errors';
-import { factsNeeded, type GateRequirement, type GateSpec } from '../src/renewal/gate';
+import { allRequirements, factsNeeded, type GateRequirement, type GateSpec } from '../src/renewal/gate';
 import {
   manifestFileName,
   MANIFEST_FORMAT,
@@ -24,8 +24,6 @@ import {
   App,
   Aspects,
   Construct,
-  DataResource,
-  Fn,
   LocalBackend,
   TerraformOutput,
   TerraformStack,
@@ -40,6 +38,22 @@ import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
 import { invalidProp, requireAlias, requireInteger, requireNonEmpty, requireOneOf, requireTime } from './validation';
 
 const NAME = 'EncryptionCertificateRenewal';
+
+/** The renewal that claimed each alias, per app: a second renewal of the same alias would replace the first's
+ * certificate under it, leaving the first stuck. */
+const ALIAS_CLAIMS = new WeakMap<App, Map<string, string>>();
+
+function claimAlias(app: App, alias: string, renewalId: string): void {
+  const claims = ALIAS_CLAIMS.get(app) ?? new Map<string, string>();
+  ALIAS_CLAIMS.set(app, claims);
+  const other = claims.get(alias);
+  if (other !== undefined)
+    throw new CpiError(
+      'CPI_CONSTRUCTS_ALIAS_RENEWED_TWICE',
+      `${NAME}: renewal "${renewalId}" exchanges the certificate under alias "${alias}", which renewal "${other}" of the same app already renews; one renewal per alias`,
+    );
+  claims.set(alias, renewalId);
+}
 
 /** The key pair the receiver generates for the renewal. */
 export interface NewKeySpec {
@@ -171,13 +185,17 @@ export interface EncryptionCertificateRenewalProps {
  *
  * Cleanup. Terraform deletes an object only when a configuration that manages it drops it, so the cleanup stack
  * continues the state of the stage that retired the old key (same local state file): its configuration is that
- * stage's minus the old key and that stage's gate, plus the cleanup gate, whose not_before is the exchange time plus
+ * stage's minus the old key and that stage's gate, plus the cleanup gate, which waits until the exchange time plus
  * `retentionDays`. Applying it removes the old key; the provider additionally refuses the deletion before the key's
  * own retain_until.
  *
  * Cross-stage values travel through cdktf cross-stack references (outputs plus `terraform_remote_state` on the local
- * backend): the new certificate and fingerprint from stage 1, and the exchange time recorded by a `terraform_data`
- * in the exchange stage when the alias switched.
+ * backend): the new certificate and fingerprint from stage 1, and the exchange time the exchange stage's
+ * `cpi_keystore_certificate` records (`exchanged_at`, re-timed by every exchange).
+ *
+ * Gates. Each gate is the stage table's GateSpec (src/renewal/gate.ts) with the renewal's facts its requirements
+ * refer to. Gates are decided on every plan; a gate whose `settledBy` holds (the alias already holds the new
+ * certificate) is settled, so re-applying its stage after later stages plans no change.
  */
 export class EncryptionCertificateRenewal extends Construct {
   /** The stage stacks, in the order they are applied. */
@@ -200,6 +218,7 @@ export class EncryptionCertificateRenewal extends Construct {
     this.props = props;
     this.app = App.of(scope);
     this.renewalId = validateProps(props);
+    claimAlias(this.app, props.alias, this.renewalId);
     this.stages = renewalStages(props.variant).map((stage) =>
       withGateOverride(stage, props.gateEvidence?.[stage.gate?.name ?? '']),
     );
@@ -254,19 +273,13 @@ export class EncryptionCertificateRenewal extends Construct {
           adoptExisting: true,
           dependsOn: after,
         });
-        // Records when the alias switched; retention counts from here. Replaced (re-timed) only if the
-        // certificate under the alias changes again; later plans keep the first time.
-        const exchange = new DataResource(stack, 'exchanged-at', {
-          input: { exchanged_at: Fn.timestamp() },
-          triggersReplace: { fingerprint_sha256: certificate.fingerprintSha256 },
-          lifecycle: { ignoreChanges: ['input'] },
-          dependsOn: [...after, certificate.resource],
-        });
-        exchangedAt = exchange.getStringAttribute('output.exchanged_at');
+        // When the alias last switched, recorded by the certificate resource itself and re-timed by every exchange
+        // (a rollback and a second exchange included): retention counts from here.
+        exchangedAt = certificate.resource.exchangedAt;
         new TerraformOutput(stack, 'exchanged_at', {
           value: exchangedAt,
           staticId: true,
-          description: 'When the tenant alias switched to the new certificate (RFC 3339).',
+          description: 'When the tenant alias last switched to the new certificate (RFC 3339).',
         });
       },
       'retire-old-key': (stack, after) => {
@@ -449,7 +462,7 @@ export class EncryptionCertificateRenewal extends Construct {
     exchangedAt: string | undefined,
   ): RenewalGate {
     const { props } = this;
-    const needed = new Set(spec.requirements.flatMap(factsNeeded));
+    const needed = new Set(allRequirements(spec).flatMap(factsNeeded));
     const facts: Partial<RenewalGateProps> = {};
     if (needed.has('new_certificate_pem')) Object.assign(facts, { newCertificatePem: newKey.certificatePem });
     if (needed.has('alias')) Object.assign(facts, { alias: props.alias });
@@ -486,6 +499,7 @@ export class EncryptionCertificateRenewal extends Construct {
       waitsFor: spec.waitsFor,
       mode: spec.mode,
       requirements: spec.requirements,
+      settledBy: spec.settledBy,
       confirmationsDir: relative(this.stackDir(stack), this.confirmationsDir()),
       ...facts,
     });

@@ -3,6 +3,7 @@
 // the receiver, the certificate under the tenant alias, the iFlows' state, a moment. The other props are the
 // renewal's values those requirements refer to.
 import {
+  allRequirements,
   CERTIFICATE_ROLES,
   GATE_MODES,
   GATE_MOMENTS,
@@ -44,6 +45,12 @@ export interface RenewalGateProps {
   readonly mode?: GateMode;
   /** What must hold, e.g. `[{ kind: 'probe' }, { kind: 'confirmation', party: 'receiver-admin' }]`. */
   readonly requirements: readonly GateRequirement[];
+  /**
+   * Observable facts that show the stage's effect already holds or was superseded: then the gate is settled and
+   * re-applying the stage plans no change, e.g. `[{ kind: 'tenant_alias', certificate: 'new' }]`.
+   * @default - none: the gate is settled only by its own requirements
+   */
+  readonly settledBy?: readonly GateRequirement[];
   /**
    * The tenant keystore alias (for tenant_alias).
    * @default - none
@@ -150,7 +157,8 @@ export class RenewalGate extends Construct {
     props.waitsFor.forEach((party, i) => requireOneOf(NAME, `waitsFor[${i}]`, party, PARTIES));
     if (props.mode !== undefined) requireOneOf(NAME, 'mode', props.mode, GATE_MODES);
     validateRequirements(NAME, 'requirements', props.requirements, props.waitsFor);
-    for (const r of props.requirements) {
+    if (props.settledBy && props.settledBy.length > 0) validateRequirements(NAME, 'settledBy', props.settledBy);
+    for (const r of allRequirements(props)) {
       const absent = factsNeeded(r)
         .map((fact) => PROP_OF_FACT[fact]!)
         .filter((name) => props[name] === undefined);
@@ -174,6 +182,7 @@ export class RenewalGate extends Construct {
       waitsFor: [...props.waitsFor],
       mode: props.mode,
       requirement: props.requirements.map((r) => ({ ...r })),
+      settledBy: props.settledBy?.map((r) => ({ ...r })),
       alias: props.alias,
       newCertificatePem: props.newCertificatePem,
       oldFingerprintSha256: props.oldFingerprintSha256,

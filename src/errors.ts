@@ -447,6 +447,10 @@ export const ERRORS = registry({
     summary: 'The retention period of the old key is shorter than 90 days',
     fix: 'Set retentionDays to 90 or more: SAP requires old keys to be kept at least 90 days after the exchange.',
   },
+  CPI_CONSTRUCTS_ALIAS_RENEWED_TWICE: {
+    summary: 'Two renewals in one app exchange the certificate under the same tenant alias',
+    fix: 'Keep one renewal per alias: finish (or remove) the first renewal before declaring the next, or correct the alias of one of them.',
+  },
   CPI_CONSTRUCTS_WINDOW_INVALID: {
     summary: 'The downtime window of a single-key renewal is missing or not a valid time range',
     fix: 'Give downtimeWindow.start and downtimeWindow.end as ISO 8601 times with a zone (e.g. 2026-03-01T22:00:00Z), start before end, as both administrators agreed.',

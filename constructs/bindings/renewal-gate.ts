@@ -29,6 +29,8 @@ export interface CpiRenewalGateConfig extends TerraformMetaArguments {
   readonly retentionDays?: number;
   /** The `requirement` block (list of blocks). */
   readonly requirement?: CpiRenewalGateRequirement[];
+  /** The `settled_by` block (list of blocks). */
+  readonly settledBy?: CpiRenewalGateSettledBy[];
   /** The `receiver` block (one block). */
   readonly receiver?: CpiRenewalGateReceiver;
 }
@@ -48,6 +50,19 @@ export interface CpiRenewalGateReceiver {
   readonly passwordEnv?: string;
 }
 
+export interface CpiRenewalGateSettledBy {
+  /** What must hold. Allowed values: `confirmation`, `probe`, `tenant_alias`, `iflow_state`, `not_before`. */
+  readonly kind: 'confirmation' | 'probe' | 'tenant_alias' | 'iflow_state' | 'not_before' | (string & {});
+  /** `confirmation`: the party who must confirm (naming the new certificate). Allowed values: `receiver-admin`, `tenant-admin`, `integration-developer`. */
+  readonly party?: 'receiver-admin' | 'tenant-admin' | 'integration-developer' | (string & {});
+  /** `tenant_alias`: the certificate the alias must hold. Allowed values: `new`, `old`. */
+  readonly certificate?: 'new' | 'old' | (string & {});
+  /** `iflow_state`: the state of every iFlow of `iflow_ids` (`undeployed`: no runtime artifact). Allowed values: `undeployed`, `started`. */
+  readonly state?: 'undeployed' | 'started' | (string & {});
+  /** `not_before`: the moment (`retention_end` is `exchanged_at` plus `retention_days`). Allowed values: `window_start`, `retention_end`. */
+  readonly moment?: 'window_start' | 'retention_end' | (string & {});
+}
+
 export interface CpiRenewalGateRequirement {
   /** What must hold. Allowed values: `confirmation`, `probe`, `tenant_alias`, `iflow_state`, `not_before`. */
   readonly kind: 'confirmation' | 'probe' | 'tenant_alias' | 'iflow_state' | 'not_before' | (string & {});
@@ -62,6 +77,16 @@ export interface CpiRenewalGateRequirement {
 }
 
 function cpiRenewalGateRequirementToTerraform(value: CpiRenewalGateRequirement): Record<string, unknown> {
+  return {
+    kind: value.kind,
+    party: value.party,
+    certificate: value.certificate,
+    state: value.state,
+    moment: value.moment,
+  };
+}
+
+function cpiRenewalGateSettledByToTerraform(value: CpiRenewalGateSettledBy): Record<string, unknown> {
   return {
     kind: value.kind,
     party: value.party,
@@ -97,11 +122,12 @@ function cpiRenewalGateConfigToTerraform(value: CpiRenewalGateConfig): Record<st
     exchanged_at: value.exchangedAt,
     retention_days: value.retentionDays,
     requirement: value.requirement?.map(cpiRenewalGateRequirementToTerraform),
+    settled_by: value.settledBy?.map(cpiRenewalGateSettledByToTerraform),
     receiver: value.receiver === undefined ? undefined : cpiRenewalGateReceiverToTerraform(value.receiver),
   };
 }
 
-/** The gate in front of a renewal stage: the hand-over from the party who acted before. Its `requirement` blocks say what must hold (a confirmation, a probe of the receiver, the certificate under the tenant alias, the iFlows' state, a moment); the other attributes are the renewal's values they refer to. Evaluated when planned (on create and when its inputs change) and again at apply. While closed, plan and apply fail with `CPI_GATE_CLOSED`, naming the party who must act, what to do and the evidence found so far. Once open and applied, `opened_at` and `evidence` stay in state as the audit trail and the gate is not evaluated again. */
+/** The gate in front of a renewal stage: the hand-over from the party who acted before. Its `requirement` blocks say what must hold (a confirmation, a probe of the receiver, the certificate under the tenant alias, the iFlows' state, a moment); the other attributes are the renewal's values they refer to. Evaluated when planned, on every plan, and again at apply: having opened once is the audit trail (`opened_at`, `evidence`), not permission. While closed, plan and apply fail with `CPI_GATE_CLOSED`, naming the party who must act, what to do and the evidence found so far. What the provider observes itself (the alias, the iFlows, a probe) beats a confirmation: contrary evidence keeps the gate closed. A gate whose `settled_by` requirement holds (the stage's effect already holds or was superseded) is settled: re-applying its stage plans no change. */
 export class CpiRenewalGate extends TerraformResource {
   static readonly tfResourceType = 'cpi_renewal_gate';
   private readonly config: CpiRenewalGateConfig;

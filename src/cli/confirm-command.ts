@@ -1,5 +1,6 @@
 // `cpi-renewal confirm`: a party records that their part is done, as a file they commit for review. The gate in
 // front of the next stage reads it and opens only if it names this renewal, this gate and this certificate.
+import { shellWord } from '../shell-word';
 import type { Command } from 'commander';
 import { relative } from 'node:path';
 import { CpiError } from '../errors';
@@ -60,7 +61,7 @@ export function confirm(options: ConfirmOptions, now: Date = new Date(), cwd: st
   const message = [
     `${person} (${PARTY_TITLES[party]}) confirms gate "${gate}" of renewal "${renewal}" for the certificate ${normalizeFingerprint(fingerprint)}.`,
     `Wrote ${shown}. Commit it for review; the gate opens on the next plan once it is merged:`,
-    `  git add ${shown} && git commit -m "${renewal}: ${party} confirms ${gate}" -- ${shown}`,
+    `  git add ${shellWord(shown)} && git commit -m ${shellWord(`${renewal}: ${party} confirms ${gate}`)} -- ${shellWord(shown)}`,
   ].join('\n');
   return { path, message };
 }

@@ -12,7 +12,7 @@ import {
   type ConfirmationFile,
   type ConfirmationVerdict,
 } from './confirmation';
-import type { GateFacts, GateSpec } from './gate';
+import { allRequirements, type GateFacts, type GateSpec } from './gate';
 import {
   decideGate,
   type GateDecision,
@@ -50,7 +50,7 @@ export async function evaluateGate(
 ): Promise<GateEvaluation> {
   const now = sources.now();
   const confirmationFile = resolve(confirmationFilePath(facts.confirmationsDir, gate.name));
-  const kinds = new Set(gate.requirements.map((r) => r.kind));
+  const kinds = new Set(allRequirements(gate).map((r) => r.kind));
   const observations: {
     confirmations?: ConfirmationVerdict;
     probe?: ProbeObservation;

@@ -75,9 +75,19 @@ export interface RequirementResult {
 }
 
 export interface GateDecision {
+  /** The requirements hold (by the mode) and nothing the provider observed contradicts them. */
   readonly open: boolean;
+  /** The stage's effect already holds or was superseded: re-applying it is a no-op, whatever `open` says. */
+  readonly settled: boolean;
   /** One result per requirement, in the order of the requirements. */
   readonly results: readonly RequirementResult[];
+  /** One result per settledBy requirement. */
+  readonly settledResults: readonly RequirementResult[];
+  /**
+   * Results the provider observed itself that contradict what the gate waits for. A confirmation cannot overrule
+   * them: it opens a gate only where the fact cannot be observed (the receiver or tenant could not be asked).
+   */
+  readonly contrary: readonly RequirementResult[];
 }
 
 type Verdict = Omit<RequirementResult, 'requirement'>;
@@ -220,22 +230,36 @@ function check(req: GateRequirement, facts: GateFacts, obs: GateObservations, no
  * (the resource refuses such a gate before it gets here).
  */
 export function decideGate(
-  gate: { readonly mode: GateMode; readonly requirements: readonly GateRequirement[] },
+  gate: {
+    readonly mode: GateMode;
+    readonly requirements: readonly GateRequirement[];
+    readonly settledBy?: readonly GateRequirement[];
+  },
   facts: GateFacts,
   observations: GateObservations,
   now: Date,
 ): GateDecision {
-  const results = gate.requirements.map((requirement) => ({
+  const judge = (requirement: GateRequirement): RequirementResult => ({
     requirement,
     ...check(requirement, facts, observations, now),
-  }));
+  });
+  const results = gate.requirements.map(judge);
+  const settledResults = (gate.settledBy ?? []).map(judge);
   const times = results.filter((r) => r.requirement.kind === 'not_before');
   const others = results.filter((r) => r.requirement.kind !== 'not_before');
+  // Evidence beats confirmation: what the provider saw itself and contradicts the gate keeps it closed.
+  const contrary = others.filter((r) => r.contrary);
   const rest =
     others.length === 0
       ? results.length > 0
       : gate.mode === 'all'
         ? others.every((r) => r.holds)
-        : others.some((r) => r.holds);
-  return { open: times.every((r) => r.holds) && rest, results };
+        : others.some((r) => r.holds) && contrary.length === 0;
+  return {
+    open: times.every((r) => r.holds) && rest,
+    settled: settledResults.some((r) => r.holds),
+    results,
+    settledResults,
+    contrary,
+  };
 }

@@ -1,6 +1,7 @@
 // The gate in people's words: what a requirement asks, what the waited-for party must do, the one
 // `cpi-renewal confirm` command line, and the closed-gate message. The provider, `cpi-renewal status` and the
 // runbook all print through this file; nothing else turns a gate into text.
+import { shellWord } from '../shell-word';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
 import type { GateFacts, GateMode, GateRequirement, GateSpec } from './gate';
@@ -79,8 +80,13 @@ export function confirmCommand(options: {
   const dir = normalize(options.dir);
   const root = join(dir, '..', '..');
   const standard = normalize(join(root, options.renewalId, 'confirmations')) === dir;
-  const where = standard ? (root === CONFIRMATIONS_ROOT ? '' : ` --dir ${root}`) : ` --confirmations-dir ${dir}`;
-  return `cpi-renewal confirm --renewal ${options.renewalId} --gate ${options.gate} --party ${options.party} --fingerprint ${options.fingerprint} --person "<your name>"${where}`;
+  const where = standard
+    ? root === CONFIRMATIONS_ROOT
+      ? ''
+      : ` --dir ${shellWord(root)}`
+    : ` --confirmations-dir ${shellWord(dir)}`;
+  // the fingerprint may be a shell expression such as "$FINGERPRINT" and is passed through as it is
+  return `cpi-renewal confirm --renewal ${shellWord(options.renewalId)} --gate ${shellWord(options.gate)} --party ${shellWord(options.party)} --fingerprint ${options.fingerprint} --person "<your name>"${where}`;
 }
 
 /** A `cpi-renewal confirm` command that would supply a missing confirmation, and the file to commit. */
@@ -124,6 +130,11 @@ export function evidenceLines(results: readonly RequirementResult[]): string[] {
   return results.filter((r) => r.holds).map((r) => r.message);
 }
 
+/** The audit lines of a gate found settled rather than open: why re-applying its stage changes nothing. */
+export function settledLines(results: readonly RequirementResult[]): string[] {
+  return results.filter((r) => r.holds).map((r) => `settled: ${r.message}`);
+}
+
 /** The requirements that do not hold, each saying what is awaited and what was seen instead. */
 export function missingLines(results: readonly RequirementResult[]): string[] {
   return results.filter((r) => !r.holds).map((r) => `${r.message} [${r.reason}]`);
@@ -140,10 +151,14 @@ export function closedGateMessage(
   const combine = gate.mode === 'any' ? 'any one of these suffices' : 'all of these are needed';
   const hasTime = gate.requirements.some((r) => r.kind === 'not_before');
   const found = evidenceLines(evaluation.results);
+  const contrary = evaluation.contrary.map((r) => `  - ${r.message} [${r.reason}]`);
   const lines = [
     `gate "${gate.name}" of renewal "${facts.renewalId}" is closed.`,
     `Waiting for: ${describeParties(gate.waitsFor)}.`,
     `What they must do: ${describeGate(gate)}.`,
+    ...(contrary.length > 0 && found.length > 0
+      ? ['What the provider observed contradicts it, and a confirmation cannot overrule an observation:', ...contrary]
+      : []),
     `Missing (${combine}${hasTime ? '; not_before must hold in any case' : ''}):`,
     ...missingLines(evaluation.results).map((m) => `  - ${m}`),
     ...(steps.length > 0

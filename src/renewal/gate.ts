@@ -48,6 +48,12 @@ export interface GateSpec {
   readonly waitsFor: readonly Party[];
   readonly mode: GateMode;
   readonly requirements: readonly GateRequirement[];
+  /**
+   * Observable facts that show the stage's effect already holds, or a later stage's effect superseded it (e.g. the
+   * alias already holds the new certificate): while any of them holds, the gate is settled, re-applying the stage
+   * is a no-op, and a requirement that no longer holds (the iFlows run again) does not turn the plan into a refusal.
+   */
+  readonly settledBy?: readonly GateRequirement[];
 }
 
 /** The renewal's values a gate's requirements refer to; a value is absent when no requirement needs it. */
@@ -83,6 +89,11 @@ export function momentOf(moment: GateMoment, facts: GateFacts): Date | undefined
   return facts.exchangedAt && facts.retentionDays !== undefined
     ? retentionEnd(facts.exchangedAt, facts.retentionDays)
     : undefined;
+}
+
+/** Every requirement of a gate, those that open it and those that settle it. */
+export function allRequirements(gate: Pick<GateSpec, 'requirements' | 'settledBy'>): GateRequirement[] {
+  return [...gate.requirements, ...(gate.settledBy ?? [])];
 }
 
 /** The facts a requirement needs, by the name they have in the resource's schema. */

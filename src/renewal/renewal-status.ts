@@ -6,7 +6,7 @@
 import { CpiError } from '../errors';
 import { momentOf, type GateFacts, type GateSpec } from './gate';
 import type { GateEvaluation } from './evidence';
-import { describeGate, evidenceLines, missingLines, type ConfirmStep } from './gate-report';
+import { describeGate, evidenceLines, missingLines, settledLines, type ConfirmStep } from './gate-report';
 import type { ManifestStage, RenewalManifest } from './manifest';
 import { type RenewalVariant, type StageName } from './stages';
 import { PARTY_TITLES, type Party } from './party';
@@ -332,6 +332,16 @@ export function renewalStatus(
     const evidence = evidenceLines(results);
     if (live.evaluation.open)
       return { ...base, condition: 'ready', summary: `${readyFor} (gate open now)`, evidence, notes: applyAgain };
+    if (live.evaluation.settled) {
+      const settled = settledLines(live.evaluation.settledResults);
+      return {
+        ...base,
+        condition: 'ready',
+        summary: `${readyFor} (settled: its effect holds already)`,
+        evidence: settled,
+        notes: applyAgain,
+      };
+    }
     // Only the clock stands in the way: say until when.
     const onlyTime = results.every((r) => r.holds || r.requirement.kind === 'not_before');
     const othersHold =

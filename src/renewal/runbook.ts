@@ -1,6 +1,7 @@
 // The human runbook of a renewal: who acts in which stage, which gate waits for what, the exact commands, and a
 // sequence diagram. Pure (spec and stages in, Markdown out), so reviewers read in the pull request exactly what
 // the pipeline will do, and tests compare text without synthesizing anything.
+import { shellWord } from '../shell-word';
 import type { GateRequirement } from './gate';
 import { confirmCommand, describeGate } from './gate-report';
 import { stageStackName, type RenewalVariant, type StageName, type StageSpec } from './stages';
@@ -85,7 +86,7 @@ function commands(stage: StageSpec, spec: RunbookSpec, firstStack: string): stri
       );
     }
     lines.push(
-      `git add ${spec.confirmationsDir}/${spec.renewalId}/confirmations/${stage.gate.name}.json && git commit -m "confirm ${stage.gate.name}"`,
+      `git add ${shellWord(`${spec.confirmationsDir}/${spec.renewalId}/confirmations/${stage.gate.name}.json`)} && git commit -m ${shellWord(`confirm ${stage.gate.name}`)}`,
     );
     lines.push('');
   }

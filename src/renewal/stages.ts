@@ -53,6 +53,8 @@ const OVERLAP: readonly StageSpec[] = [
       waitsFor: ['receiver-admin'],
       mode: 'any',
       requirements: [{ kind: 'probe' }, { kind: 'confirmation', party: 'receiver-admin' }],
+      // Once the alias holds the new certificate the exchange has happened: re-applying is a no-op.
+      settledBy: [{ kind: 'tenant_alias', certificate: 'new' }],
     },
   },
   {
@@ -99,6 +101,8 @@ const SINGLE_KEY: readonly StageSpec[] = [
         { kind: 'confirmation', party: 'tenant-admin' },
         { kind: 'not_before', moment: 'window_start' },
       ],
+      // Once the alias holds the new certificate the renewal is past stopping: re-applying is a no-op.
+      settledBy: [{ kind: 'tenant_alias', certificate: 'new' }],
     },
   },
   {
@@ -113,6 +117,8 @@ const SINGLE_KEY: readonly StageSpec[] = [
       waitsFor: ['integration-developer'],
       mode: 'all',
       requirements: [{ kind: 'iflow_state', state: 'undeployed' }],
+      // Once the alias holds the new certificate the exchange has happened: re-applying is a no-op.
+      settledBy: [{ kind: 'tenant_alias', certificate: 'new' }],
     },
   },
   {

@@ -122,7 +122,7 @@ describe('EncryptionCertificateRenewal, overlap variant', () => {
       /terraform_remote_state\.cross-stack-reference-input-orders-2026-1-prepare-receiver\.outputs/,
     );
     assert.deepEqual(gate.receiver, { kind: 'embedded', url: 'http://127.0.0.1:8081' });
-    assert.equal(gate.alias, undefined, 'only the facts its requirements refer to');
+    assert.equal(gate.iflow_ids, undefined, 'only the facts its requirements refer to');
     assert.match(gate.confirmations_dir, /renewals\/orders-2026\/confirmations$/);
     const certificate = only(stage, 'cpi_keystore_certificate');
     assert.equal(certificate.alias, 'orders-receiver');
@@ -392,6 +392,47 @@ describe('EncryptionCertificateRenewal props', () => {
     assert.deepEqual(stages.at(-1)!.continuesStateOf, 'switch-receiver-key');
     assert.deepEqual(manifest.facts.exchangedAt, { stage: 'exchange-certificate', output: 'exchanged_at' });
     assert.ok(existsSync(join(s.outdir, 'stacks', 'orders-swap', 'cdk.tf.json')), 'the renamed stack is synthesized');
+  });
+
+  test('refuses a second renewal of the same alias in one app at synth, naming both renewals', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'cpi-constructs-'));
+    dirs.push(outdir);
+    const app = new App({ outdir });
+    new EncryptionCertificateRenewal(app, 'a', BASE);
+    assert.throws(
+      () =>
+        new EncryptionCertificateRenewal(app, 'b', {
+          ...BASE,
+          renewalId: 'orders-2026-b',
+          newKey: { name: 'b', subject: 'CN=b' },
+        }),
+      (e: unknown) =>
+        e instanceof CpiError &&
+        e.code === 'CPI_CONSTRUCTS_ALIAS_RENEWED_TWICE' &&
+        /"orders-2026-b" .*alias "orders-receiver".*renewal "orders-2026"/.test(e.message),
+    );
+    // another alias in the same app is fine
+    new EncryptionCertificateRenewal(app, 'c', { ...BASE, renewalId: 'billing-2026', alias: 'billing-receiver' });
+  });
+
+  test('the exchange gates and the stop-sending gate are settled once the alias holds the new certificate', () => {
+    const single = synth(SINGLE_KEY);
+    for (const name of ['orders-2026-2-stop-sending', 'orders-2026-3-exchange-certificate']) {
+      const gate = only(single.stack(name), 'cpi_renewal_gate');
+      assert.deepEqual(gate.settled_by, [{ kind: 'tenant_alias', certificate: 'new' }], name);
+      assert.equal(gate.alias, 'orders-receiver', `${name}: the fact settled_by refers to`);
+    }
+    const overlap = synth(BASE);
+    assert.deepEqual(only(overlap.stack('orders-2026-2-exchange-certificate'), 'cpi_renewal_gate').settled_by, [
+      { kind: 'tenant_alias', certificate: 'new' },
+    ]);
+  });
+
+  test('the exchange time comes from the certificate resource, re-timed by every exchange', () => {
+    const s = synth(BASE);
+    const exchange = s.stack('orders-2026-2-exchange-certificate');
+    assert.equal(exchange.resource.terraform_data, undefined);
+    assert.match(JSON.stringify(exchange.output.exchanged_at.value), /cpi_keystore_certificate\.[^.]+\.exchanged_at/);
   });
 
   test('the manifest is written even without the runbook', () => {

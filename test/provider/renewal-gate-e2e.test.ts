@@ -4,7 +4,7 @@
 // future keeps a gate closed; a repeated requirement or one whose fact is missing is refused; an opened gate keeps its evidence in state and is not evaluated again.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -147,8 +147,14 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     applied.exchange = exchangeGate;
   });
 
-  test('a second plan is a no-op, even after the confirmation file is gone: the record stands', async () => {
-    rmSync(confirmationsDir(), { recursive: true, force: true });
+  test('every plan decides again: with the confirmation gone the plan fails, the record stays; back, a no-op', async () => {
+    const file = join(confirmationsDir(), 'exchange-certificate.json');
+    const kept = readFileSync(file, 'utf8');
+    rmSync(file);
+    const stderr = await closedPlan();
+    assert.match(stderr, /a confirmation by receiver-admin for the certificate .*none found/);
+    assert.match((await gateState('exchange')).evidence[0], /^confirmation: receiver-admin \(Jane Roe\)/);
+    writeFileSync(file, kept);
     const plan = await tf.run(['plan', '-detailed-exitcode', '-no-color']);
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
   });
@@ -167,7 +173,19 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
       ],
     };
     configure({ retire });
+    // The tenant administrator confirms the exchange, but the alias still holds the old certificate: what the
+    // provider sees itself wins, and the plan names it.
+    writeConfirmation(
+      confirmationsDir(),
+      confirmation({ gate: 'retire-old-key', party: 'tenant-admin', person: 'Max Muster' }),
+    );
     const stderr = await closedPlan();
+    assert.match(
+      stderr,
+      /What the provider observed contradicts it, and a confirmation cannot overrule an observation/,
+    );
+    assert.match(stderr, /\[AliasHoldsOtherCertificate\]/);
+    assert.match(stderr, /confirmation: tenant-admin \(Max Muster\) confirmed/, 'the confirmation is shown as found');
     assert.match(stderr, /Waiting for: tenant administrator \(tenant-admin\)/);
     assert.match(
       stderr,
@@ -176,7 +194,11 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     assert.ok(stderr.includes(`the tenant alias "receiver_enc" holds the certificate ${NEW}; it holds ${OLD}`), stderr);
     await client.putCertificate('receiver_enc', newCert, { update: true, fingerprintVerified: true });
     await tf.ok(['apply', '-auto-approve']);
-    assert.deepEqual((await gateState('retire')).evidence, [`tenant_alias: "receiver_enc" holds ${NEW}`]);
+    assert.deepEqual((await gateState('retire')).evidence, [
+      `tenant_alias: "receiver_enc" holds ${NEW}`,
+      (await gateState('retire')).evidence[1],
+    ]);
+    assert.match((await gateState('retire')).evidence[1], /^confirmation: tenant-admin \(Max Muster\)/);
     applied.retire = retire;
   });
 
@@ -199,6 +221,27 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
     await tf.ok(['apply', '-auto-approve']);
     assert.deepEqual((await gateState('exchange_b')).evidence, ['iflow_state: "OrderToReceiver" undeployed']);
     applied.exchange_b = exchangeB;
+  });
+
+  test('an applied gate whose evidence went away refuses the plan, unless settled: its effect holds already', async () => {
+    // The iFlow runs again (as after the resume stage): the exchange gate is decided again and is closed.
+    await client.deployIntegrationFlow('OrderToReceiver', 'active');
+    for (let i = 0; i < 100 && !emulator.state.runtimeArtifacts().some((a) => a.id === 'OrderToReceiver'); i++)
+      await sleep(20);
+    assert.match(await closedPlan(), /"OrderToReceiver" is deployed/);
+    // With settled_by, the alias holding the new certificate settles it: the stage's effect holds already.
+    const settled = {
+      ...applied.exchange_b,
+      alias: 'receiver_enc',
+      new_certificate_pem: newCert,
+      settled_by: [{ kind: 'tenant_alias', certificate: 'new' }],
+    };
+    configure({ exchange_b: settled });
+    await tf.ok(['apply', '-auto-approve']);
+    assert.deepEqual((await gateState('exchange_b')).evidence, [`settled: tenant_alias: "receiver_enc" holds ${NEW}`]);
+    const again = await tf.run(['plan', '-detailed-exitcode', '-no-color']);
+    assert.equal(again.code, 0, 'a settled gate plans no change: ' + again.stdout + again.stderr);
+    applied.exchange_b = settled;
   });
 
   test('a not_before in the future keeps the gate closed; once it has passed the gate opens', async () => {
@@ -259,6 +302,8 @@ describe('cpi_renewal_gate through terraform against the emulator', () => {
       new RegExp(`^probe: the receiver decrypted a canary encrypted for ${key.fingerprintSha256}`),
     );
     applied.resume = { ...resume, new_certificate_pem: key.certificatePem };
+    // The gate is decided on every later plan too: its receiver's secret must be where terraform runs.
+    Object.assign(tf.env, { CPI_RECEIVER_KEYSTORE_PASSWORD: settings.password });
   });
 
   test('a gate whose inputs are known only at apply passes the plan and is decided at apply', async () => {

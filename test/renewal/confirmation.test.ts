@@ -1,6 +1,8 @@
 // Confirmation files: parsing with errors that name the file and the field, which confirmations count for a gate
 // (and why the others do not), and writing that replaces one party's entry atomically.
 import { after, describe, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { shellWord } from '../../src/shell-word';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -231,5 +233,15 @@ describe('confirmation edge cases an attacker would try (issue 13)', () => {
     });
     assert.equal(verdict.valid.length, 0);
     assert.match(verdict.rejected[0]!.reason, /before the renewal's certificate existed/);
+  });
+});
+
+describe('suggested command lines', () => {
+  test('a path or name with shell syntax is printed quoted: the shell reads back exactly the word', () => {
+    for (const word of ['renewals/acme-2026/x.json', "dir with space/$(touch pwned)/`id`;rm -rf ~/it's.json"]) {
+      const echoed = execFileSync('sh', ['-c', `printf %s ${shellWord(word)}`], { encoding: 'utf8' });
+      assert.equal(echoed, word);
+    }
+    assert.equal(shellWord('renewals/acme-2026/x.json'), 'renewals/acme-2026/x.json', 'plain words stay as they are');
   });
 });

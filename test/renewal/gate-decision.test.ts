@@ -265,3 +265,69 @@ describe('decideGate', () => {
     assert.equal(normalizeFingerprint('ab:cd'), 'AB:CD');
   });
 });
+
+describe('decideGate: evidence beats confirmation, settled gates', () => {
+  const retire = { mode: 'any' as const, requirements: [alias, tenantConfirms] };
+  const confirmed: GateObservations['confirmations'] = { valid: [confirmation('tenant-admin')], rejected: [] };
+  const cases: [string, GateObservations, boolean, string[]][] = [
+    [
+      'a confirmation opens an any-gate while the alias cannot be read (nothing observed)',
+      { confirmations: confirmed, tenantAlias: { error: 'ECONNREFUSED' } },
+      true,
+      [],
+    ],
+    [
+      'a confirmation does not open it while the alias holds the OLD certificate: contrary evidence wins',
+      { confirmations: confirmed, tenantAlias: { fingerprintSha256: OLD } },
+      false,
+      [GateReason.AliasHoldsOtherCertificate],
+    ],
+    [
+      'nor while the alias has no entry at all',
+      { confirmations: confirmed, tenantAlias: {} },
+      false,
+      [GateReason.AliasEmpty],
+    ],
+    [
+      'the alias holding the new certificate opens it without any confirmation',
+      { tenantAlias: { fingerprintSha256: NEW } },
+      true,
+      [],
+    ],
+  ];
+  for (const [name, observations, open, contrary] of cases) {
+    test(name, () => {
+      const decision = decideGate(retire, FACTS, observations, NOW);
+      assert.equal(decision.open, open, JSON.stringify(decision));
+      assert.deepEqual(
+        decision.contrary.map((r) => r.reason),
+        contrary,
+      );
+    });
+  }
+
+  test('a probe that ran and failed beats a confirmation; an unreachable receiver does not', () => {
+    const exchange = { mode: 'any' as const, requirements: [probe, receiverConfirms] };
+    const confirmations = { valid: [confirmation('receiver-admin')], rejected: [] };
+    const failed = { confirmations, probe: { decrypted: false, detail: 'CPI_WSS_NO_MATCHING_KEY' } };
+    assert.equal(decideGate(exchange, FACTS, failed, NOW).open, false);
+    const unreachable = { confirmations, probe: { decrypted: false, detail: '', error: 'ECONNREFUSED' } };
+    assert.equal(decideGate(exchange, FACTS, unreachable, NOW).open, true);
+  });
+
+  test("a settled gate is passable though its requirements no longer hold: the stage's effect holds already", () => {
+    const gate = { mode: 'all' as const, requirements: [undeployed], settledBy: [alias] };
+    const running = { iflows: { A: { status: 'STARTED' }, B: { status: 'STARTED' } } };
+    const before = decideGate(gate, FACTS, { ...running, tenantAlias: { fingerprintSha256: OLD } }, NOW);
+    assert.deepEqual([before.open, before.settled], [false, false], 'before the exchange: closed');
+    const after = decideGate(gate, FACTS, { ...running, tenantAlias: { fingerprintSha256: NEW } }, NOW);
+    assert.deepEqual([after.open, after.settled], [false, true], 'after the exchange: settled');
+    assert.equal(after.settledResults[0]!.reason, GateReason.AliasHoldsCertificate);
+  });
+
+  test('the same observations decide again each time: an opened gate closes when its evidence goes away', () => {
+    const open = decideGate(retire, FACTS, { tenantAlias: { fingerprintSha256: NEW } }, NOW);
+    const drifted = decideGate(retire, FACTS, { tenantAlias: { fingerprintSha256: OLD } }, NOW);
+    assert.deepEqual([open.open, drifted.open], [true, false]);
+  });
+});

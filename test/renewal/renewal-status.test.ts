@@ -116,7 +116,15 @@ function result(kind: 'confirmation' | 'not_before' | 'probe', holds: boolean, m
 function evaluated(open: boolean, results: RequirementResult[]): LiveGateCheck {
   return {
     kind: 'evaluated',
-    evaluation: { open, results, now: NOW, confirmationFile: '/x.json' },
+    evaluation: {
+      open,
+      settled: false,
+      results,
+      settledResults: [],
+      contrary: [],
+      now: NOW,
+      confirmationFile: '/x.json',
+    },
     toConfirm: open
       ? []
       : [{ party: 'tenant-admin', command: 'cpi-renewal confirm --party tenant-admin …', file: 'x.json' }],
@@ -254,10 +262,7 @@ describe('renewalStatus', () => {
     const stage = renewalStatus(MANIFEST, records, gateFacts(MANIFEST, records, '/c'), undefined, NOW).stages[2]!;
     assert.equal(stage.condition, 'ready');
     assert.equal(stage.openedAt, '2026-03-01T09:30:00.000Z');
-    assert.match(
-      stage.notes.join(),
-      /partly applied: cpi_keystore_certificate\.\S+, terraform_data\.\S+ not in state yet/,
-    );
+    assert.match(stage.notes.join(), /partly applied: cpi_keystore_certificate\.\S+ not in state yet/);
   });
 
   test('a gate that could not be checked blocks, saying why', () => {

@@ -1,13 +1,14 @@
 // cpi_renewal_gate: the hand-over between two stages of a renewal. The gate is the model of src/renewal/gate.ts
 // as written in HCL: `requirement` blocks plus the renewal's facts they refer to (alias, new certificate, iFlows,
-// receiver, moments). Evaluated at plan (on create and when its inputs change) and again at apply; closed, it fails
-// the plan with what the waited-for party must do; open, it records the evidence and the time in state. Once
-// applied the gate is never re-evaluated: the record is the audit trail.
+// receiver, moments). Decided on every plan and again at apply; closed, it fails the plan with what the waited-for
+// party must do; open (or settled), it records the evidence and the time in state, the audit trail. An applied gate
+// whose decision still allows it plans no change.
 import { CpiError } from '../../errors';
 import { isSha256Fingerprint, normalizeFingerprint } from '../../rules/fingerprint';
 import { parseRfc3339, RFC3339_EXAMPLE } from '../../rules/time';
 import { defaultConfirmationsDir, isSafeName } from '../../renewal/confirmation';
 import {
+  allRequirements,
   CERTIFICATE_ROLES,
   factsNeeded,
   GATE_MODES,
@@ -19,7 +20,7 @@ import {
   type GateRequirement,
   type GateSpec,
 } from '../../renewal/gate';
-import { CONFIRMATIONS_ROOT, closedGateMessage, evidenceLines } from '../../renewal/gate-report';
+import { CONFIRMATIONS_ROOT, closedGateMessage, evidenceLines, settledLines } from '../../renewal/gate-report';
 import { PARTY_TITLES, type Party } from '../../renewal/party';
 import { containsUnknown, ctyEqual, isObject, UNKNOWN, type CtyValue, type ObjectValue } from '../cty';
 import type { ProviderClients } from '../provider-config';
@@ -30,6 +31,42 @@ import { validateAlias } from '../../rules/alias';
 
 const DEFAULT_MODE = 'all';
 const PARTY_NAMES = Object.keys(PARTY_TITLES);
+
+/** One requirement of the gate model (src/renewal/gate.ts): its kind and the one field that kind has. */
+const requirementBlock: BlockSpec = {
+  attributes: {
+    kind: {
+      type: 'string',
+      required: true,
+      oneOf: REQUIREMENT_KINDS,
+      description: 'What must hold.',
+    },
+    party: {
+      type: 'string',
+      optional: true,
+      oneOf: PARTY_NAMES,
+      description: '`confirmation`: the party who must confirm (naming the new certificate).',
+    },
+    certificate: {
+      type: 'string',
+      optional: true,
+      oneOf: CERTIFICATE_ROLES,
+      description: '`tenant_alias`: the certificate the alias must hold.',
+    },
+    state: {
+      type: 'string',
+      optional: true,
+      oneOf: IFLOW_STATES,
+      description: '`iflow_state`: the state of every iFlow of `iflow_ids` (`undeployed`: no runtime artifact).',
+    },
+    moment: {
+      type: 'string',
+      optional: true,
+      oneOf: GATE_MOMENTS,
+      description: '`not_before`: the moment (`retention_end` is `exchanged_at` plus `retention_days`).',
+    },
+  },
+};
 
 const schemaBlock: BlockSpec = {
   attributes: {
@@ -111,43 +148,8 @@ const schemaBlock: BlockSpec = {
     },
   },
   blocks: {
-    requirement: {
-      nesting: 'list',
-      block: {
-        attributes: {
-          kind: {
-            type: 'string',
-            required: true,
-            oneOf: REQUIREMENT_KINDS,
-            description: 'What must hold.',
-          },
-          party: {
-            type: 'string',
-            optional: true,
-            oneOf: PARTY_NAMES,
-            description: '`confirmation`: the party who must confirm (naming the new certificate).',
-          },
-          certificate: {
-            type: 'string',
-            optional: true,
-            oneOf: CERTIFICATE_ROLES,
-            description: '`tenant_alias`: the certificate the alias must hold.',
-          },
-          state: {
-            type: 'string',
-            optional: true,
-            oneOf: IFLOW_STATES,
-            description: '`iflow_state`: the state of every iFlow of `iflow_ids` (`undeployed`: no runtime artifact).',
-          },
-          moment: {
-            type: 'string',
-            optional: true,
-            oneOf: GATE_MOMENTS,
-            description: '`not_before`: the moment (`retention_end` is `exchanged_at` plus `retention_days`).',
-          },
-        },
-      },
-    },
+    requirement: { nesting: 'list', block: requirementBlock },
+    settled_by: { nesting: 'list', block: requirementBlock },
     // Optional here (only a probe needs it): a single block with neither minimum nor maximum.
     receiver: { nesting: 'single', block: receiverBlock.block },
   },
@@ -178,29 +180,24 @@ function invalid(detail: string, attribute: (string | number)[]): CpiError {
   return new CpiError('CPI_VALUE_INVALID', detail, attribute);
 }
 
-/** The `requirement` blocks as the gate model; unknown values are skipped (they are checked again at plan). */
-function requirementsFrom(config: ObjectValue): GateRequirement[] {
+/** The `requirement` (or `settled_by`) blocks as the gate model; unknown values are skipped (checked again at plan). */
+function requirementsFrom(config: ObjectValue, name: 'requirement' | 'settled_by'): GateRequirement[] {
   const requirements: GateRequirement[] = [];
-  list(config.requirement).forEach((r, i) => {
+  list(config[name]).forEach((r, i) => {
     if (!isObject(r)) return;
     const kind = str(r.kind);
     if (kind === undefined) return;
     const field = FIELDS[kind as GateRequirement['kind']];
     for (const other of ['party', 'certificate', 'state', 'moment'])
       if (other !== field && given(r[other]))
-        throw invalid(`requirement[${i}].${other} does not belong to a ${kind} requirement; remove it`, [
-          'requirement',
-          i,
-          other,
-        ]);
+        throw invalid(`${name}[${i}].${other} does not belong to a ${kind} requirement; remove it`, [name, i, other]);
     if (!field) {
       requirements.push({ kind } as GateRequirement);
       return;
     }
     const value = r[field];
     if (value === UNKNOWN) return;
-    if (typeof value !== 'string')
-      throw invalid(`requirement[${i}] (${kind}) needs ${field}`, ['requirement', i, field]);
+    if (typeof value !== 'string') throw invalid(`${name}[${i}] (${kind}) needs ${field}`, [name, i, field]);
     requirements.push({ kind, [field]: value } as unknown as GateRequirement);
   });
   return requirements;
@@ -216,7 +213,7 @@ function checkFingerprint(value: CtyValue | undefined, attribute: string): void 
 }
 
 /** Checks of the configuration alone; unknown values are skipped (they are checked again at plan). */
-function validateConfig(config: ObjectValue): GateRequirement[] {
+function validateConfig(config: ObjectValue): Pick<GateSpec, 'requirements' | 'settledBy'> {
   for (const name of ['renewal_id', 'gate'] as const) {
     const value = str(config[name]);
     if (value !== undefined && !isSafeName(value)) {
@@ -250,12 +247,24 @@ function validateConfig(config: ObjectValue): GateRequirement[] {
       `gate "${str(config.gate) ?? '?'}" has no requirement block, so it could never be checked`,
     );
   }
-  const requirements = requirementsFrom(config);
-  const repeated = repeatedRequirements(requirements);
-  if (repeated.length > 0)
-    throw invalid(`requirement ${repeated.join(', ')} is given more than once; give each requirement once`, [
-      'requirement',
-    ]);
+  const requirements = requirementsFrom(config, 'requirement');
+  const settledBy = requirementsFrom(config, 'settled_by');
+  for (const [name, given] of [
+    ['requirement', requirements],
+    ['settled_by', settledBy],
+  ] as const) {
+    const repeated = repeatedRequirements(given);
+    if (repeated.length > 0)
+      throw invalid(`${name} ${repeated.join(', ')} is given more than once; give each requirement once`, [name]);
+    given.forEach((r, i) => {
+      const absent = factsNeeded(r).filter((fact) => config[fact] === null || config[fact] === undefined);
+      if (absent.length > 0)
+        throw invalid(
+          `${name}[${i}] (${r.kind}) refers to ${absent.join(' and ')}, which the gate does not set; set ${absent.length > 1 ? 'them' : 'it'}`,
+          [absent[0]!],
+        );
+    });
+  }
   requirements.forEach((r, i) => {
     if (
       r.kind === 'confirmation' &&
@@ -268,14 +277,8 @@ function validateConfig(config: ObjectValue): GateRequirement[] {
         ['requirement', i, 'party'],
       );
     }
-    const absent = factsNeeded(r).filter((name) => config[name] === null || config[name] === undefined);
-    if (absent.length > 0)
-      throw invalid(
-        `requirement[${i}] (${r.kind}) refers to ${absent.join(' and ')}, which the gate does not set; set ${absent.length > 1 ? 'them' : 'it'}`,
-        [absent[0]!],
-      );
   });
-  return requirements;
+  return { requirements, settledBy };
 }
 
 function confirmationsDirOf(values: ObjectValue): string {
@@ -284,12 +287,13 @@ function confirmationsDirOf(values: ObjectValue): string {
 
 /** The gate and its facts, from known values; reads the certificate and the receiver settings (secrets from the env). */
 async function gateFrom(values: ObjectValue): Promise<{ gate: GateSpec; facts: GateFacts }> {
-  const requirements = validateConfig(values);
+  const { requirements, settledBy } = validateConfig(values);
   const gate: GateSpec = {
     name: String(values.gate),
     waitsFor: list(values.waits_for).map(String) as Party[],
     mode: values.mode === 'any' ? 'any' : 'all',
     requirements,
+    ...(settledBy && settledBy.length > 0 ? { settledBy } : {}),
   };
   const facts: {
     -readonly [K in keyof GateFacts]: GateFacts[K];
@@ -306,7 +310,7 @@ async function gateFrom(values: ObjectValue): Promise<{ gate: GateSpec; facts: G
     }
   }
   const receiver = block(values.receiver);
-  if (receiver && requirements.some((r) => r.kind === 'probe'))
+  if (receiver && allRequirements(gate).some((r) => r.kind === 'probe'))
     facts.receiver = receiverSettingsFrom(receiver, process.env, 'receiver');
   const alias = str(values.alias);
   if (alias !== undefined) facts.alias = alias;
@@ -326,7 +330,9 @@ async function evaluate(values: ObjectValue, ctx: CallContext<ProviderClients>) 
   const { evaluateGate, liveEvidenceSources } = await import('../../renewal/evidence');
   const sources = liveEvidenceSources({ now: () => ctx.now(), tenant: () => ctx.provider().tenant.tenant() });
   const evaluation = await evaluateGate(gate, facts, sources, ctx.signal);
-  if (!evaluation.open) throw new CpiError('CPI_GATE_CLOSED', closedGateMessage(gate, facts, evaluation));
+  // Settled: the stage's effect already holds (or a later stage superseded it), so re-applying it changes nothing.
+  if (!evaluation.open && !evaluation.settled)
+    throw new CpiError('CPI_GATE_CLOSED', closedGateMessage(gate, facts, evaluation));
   return { gate, facts, evaluation };
 }
 
@@ -336,7 +342,7 @@ async function open(planned: ObjectValue, ctx: CallContext<ProviderClients>): Pr
     ...planned,
     id: `${facts.renewalId}/${gate.name}`,
     opened_at: evaluation.now.toISOString(),
-    evidence: evidenceLines(evaluation.results),
+    evidence: evaluation.open ? evidenceLines(evaluation.results) : settledLines(evaluation.settledResults),
   };
 }
 
@@ -348,9 +354,12 @@ export const renewalGate: ResourceType<ProviderClients> = {
       'The gate in front of a renewal stage: the hand-over from the party who acted before. Its `requirement` ' +
       'blocks say what must hold (a confirmation, a probe of the receiver, the certificate under the tenant alias, ' +
       "the iFlows' state, a moment); the other attributes are the renewal's values they refer to. Evaluated when " +
-      'planned (on create and when its inputs change) and again at apply. While closed, plan and apply fail with ' +
-      '`CPI_GATE_CLOSED`, naming the party who must act, what to do and the evidence found so far. Once open and ' +
-      'applied, `opened_at` and `evidence` stay in state as the audit trail and the gate is not evaluated again.',
+      'planned, on every plan, and again at apply: having opened once is the audit trail (`opened_at`, `evidence`), ' +
+      'not permission. While closed, plan and apply fail with `CPI_GATE_CLOSED`, naming the party who must act, ' +
+      'what to do and the evidence found so far. What the provider observes itself (the alias, the iFlows, a ' +
+      'probe) beats a confirmation: contrary evidence keeps the gate closed. A gate whose `settled_by` ' +
+      "requirement holds (the stage's effect already holds or was superseded) is settled: re-applying its stage " +
+      'plans no change.',
     block: schemaBlock,
   },
 
@@ -362,14 +371,19 @@ export const renewalGate: ResourceType<ProviderClients> = {
     const planned: ObjectValue = { ...proposed };
     if (typeof planned.renewal_id === 'string' && typeof planned.gate === 'string')
       planned.id = `${planned.renewal_id}/${planned.gate}`;
-    // Applied and unchanged: the recorded evidence stands.
+    // Inputs that another resource produces during this apply are only known then: the gate is decided at apply.
+    if (INPUTS.some((name) => containsUnknown(planned[name] ?? null))) {
+      planned.opened_at = UNKNOWN;
+      planned.evidence = UNKNOWN;
+      return { planned };
+    }
+    // Every plan decides again: having opened once is the audit trail, not permission. Closed and not settled,
+    // the plan fails; open or settled, an applied gate with unchanged inputs plans no change (its record stands).
+    await evaluate(planned, ctx);
     if (prior !== null && INPUTS.every((name) => ctyEqual(planned[name] ?? null, prior[name] ?? null)))
       return { planned };
     planned.opened_at = UNKNOWN;
     planned.evidence = UNKNOWN;
-    // Inputs that another resource produces during this apply are only known then: the gate is decided at apply.
-    if (INPUTS.some((name) => containsUnknown(planned[name] ?? null))) return { planned };
-    await evaluate(planned, ctx);
     return { planned };
   },
 
