@@ -72,6 +72,7 @@ async function startRenewal(variant: RenewalVariant): Promise<Renewal> {
     CPI_TENANT_URL: ready.tenantUrl,
     CPI_USERNAME: ready.username,
     CPI_PASSWORD: ready.password,
+    CPI_RECEIVER_ADMIN_TOKEN: ready.adminToken,
   };
   const runner = new TerraformRunner(env);
   const stackDir = (name: string) => {
@@ -224,7 +225,7 @@ describe('cpi-renewal status through a real renewal', { concurrency: 2 }, () => 
     const plan = await r.runner.run(join(r.outdir, 'stacks', `${DEMO_RENEWAL_ID}-4-cleanup`), ['plan', '-input=false']);
     assert.notEqual(plan.code, 0);
     assert.match(plan.output, /CPI_GATE_CLOSED/);
-    assert.match(plan.output, new RegExp(`the time ${retentionEnd.replace('Z', '.000Z')} \\(not_before\\)`));
+    assert.match(plan.output, new RegExp(`the time ${new Date(retentionEnd).toISOString()} \\(not_before\\)`));
   });
 
   test('single-key: stop-sending blocked on both administrators until each confirms; then the iFlow state and the tenant alias open the next gates', async () => {
