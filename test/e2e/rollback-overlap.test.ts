@@ -65,6 +65,14 @@ describe(
       assert.equal(await world.output('rollback-reactivate-old-key', 'old_fingerprint_sha256'), oldFingerprint);
     });
 
+    test('taking the new key out while the alias still holds the new certificate is refused by its gate and changes nothing', async () => {
+      const untouched = await world.snapshot();
+      const since = Date.now();
+      const retire = await world.plan('rollback-retire-new-key');
+      assertGateClosed(retire, 'rollback-retire-new-key', 'tenant administrator (tenant-admin)');
+      await assertChangedNothing(world, untouched, since);
+    });
+
     test('way back 2: the probe of the old certificate opens the gate; the alias holds the old certificate and traffic never pauses', async () => {
       const restoring = Date.now();
       await world.converge('rollback-restore-certificate');
