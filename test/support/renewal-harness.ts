@@ -29,7 +29,13 @@ import {
   rollbackStages,
   type RollbackStageSpec,
 } from '../../src/renewal/rollback-stages';
-import { renewalStages, stageStackName, type RenewalVariant, type StageSpec } from '../../src/renewal/stages';
+import {
+  renewalStages,
+  stageStackName,
+  type RenewalVariant,
+  type StageName,
+  type StageSpec,
+} from '../../src/renewal/stages';
 import { TenantClient } from '../../src/tenant/tenant-client';
 import { startCommand, type CommandRun, type RunningCommand } from './command';
 import { SETTINGS_ENV, synthesizeRenewal, type RenewalAppSettings } from './renewal-app';
@@ -56,6 +62,8 @@ export interface RenewalHarnessOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Messages per second of `traffic`. @default 20 */
   readonly trafficRate?: number;
+  /** Stack names by stage, as a user may choose them. @default - `<renewal>-<n>-<stage>` */
+  readonly stackNames?: Readonly<Partial<Record<StageName, string>>>;
 }
 
 /** A receiver key as the receiver's admin API lists it. */
@@ -164,6 +172,7 @@ export class RenewalHarness {
         receiverUrl,
         windowStart: new Date().toISOString(),
         ...(receiver ? { receiver } : {}),
+        ...(options.stackNames ? { stackNames: options.stackNames } : {}),
       };
       const env: NodeJS.ProcessEnv = {
         ...process.env,
@@ -226,7 +235,7 @@ export class RenewalHarness {
     if (back) return { stack: rollbackStackName(DEMO_RENEWAL_ID, back), gate: back.gate, first: false, rollback: true };
     const stage = this.stage(name);
     return {
-      stack: stageStackName(DEMO_RENEWAL_ID, stage),
+      stack: this.options.stackNames?.[stage.name] ?? stageStackName(DEMO_RENEWAL_ID, stage),
       gate: stage.gate,
       first: stage.index === 1,
       rollback: false,
