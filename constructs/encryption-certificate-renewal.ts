@@ -34,6 +34,7 @@ import { IntegrationFlowDeployment } from './integration-flow-deployment';
 import { ReceiverDecryptionKey, RECEIVER_KEY_ALGORITHMS, type ReceiverKeyAlgorithm } from './receiver-decryption-key';
 import type { ReceiverBackendSettings } from './receiver-backend-settings';
 import { RenewalGate, validateRequirements, type ConfirmationSignerTexts, type RenewalGateProps } from './renewal-gate';
+import { RenewalRollback } from './renewal-rollback';
 import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
 import { invalidProp, requireAlias, requireInteger, requireNonEmpty, requireOneOf, requireTime } from './validation';
 
@@ -216,6 +217,8 @@ export class EncryptionCertificateRenewal extends Construct {
   readonly gates: ReadonlyMap<string, RenewalGate>;
   /** When the tenant alias switched to the new certificate (a token; recorded by the exchange stage). */
   readonly exchangedAt: string;
+  /** The gated way back while the old key is retained (docs/rollback.md): its own stacks, outside the forward chain. */
+  readonly rollback: RenewalRollback;
 
   private readonly props: EncryptionCertificateRenewalProps;
   private readonly app: App;
@@ -330,6 +333,11 @@ export class EncryptionCertificateRenewal extends Construct {
     this.gates = gates;
     this.newKey = required(newKey);
     this.exchangedAt = required(exchangedAt);
+    this.rollback = new RenewalRollback(this, 'rollback', {
+      renewal: props,
+      renewalId: this.renewalId,
+      newFingerprintSha256: this.newKey.fingerprintSha256,
+    });
 
     // The manifest (and the runbook) are written when the app synthesizes: an aspect of the first stack runs then.
     const first = stacks[0]!;
@@ -442,6 +450,7 @@ export class EncryptionCertificateRenewal extends Construct {
         ...(stage.name === 'cleanup' && retiring ? { continuesStateOf: retiring.name } : {}),
         ...(stage.gate ? { gate: stage.gate } : {}),
       })),
+      rollback: this.rollback.manifest(),
     };
   }
 
