@@ -269,6 +269,9 @@ describe(
 
     test("--sign signs with Git's user.signingkey, as `git commit -S` would", () => {
       const repo = join(dir, 'repo');
+      // only the repository's own config counts here, whatever this machine's user has set globally
+      process.env.GIT_CONFIG_GLOBAL = '/dev/null';
+      process.env.GIT_CONFIG_NOSYSTEM = '1';
       execFileSync('git', ['init', '-q', repo]);
       const options = {
         renewal: RENEWAL,
