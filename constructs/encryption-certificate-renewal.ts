@@ -250,8 +250,9 @@ export class EncryptionCertificateRenewal extends Construct {
           algorithm: props.newKey.algorithm,
           subject: props.newKey.subject,
           validityDays: props.newKey.validityDays,
-          // Single-key: the receiver must not decrypt with the new key before the tenant has switched.
-          state: props.variant === 'overlap' ? 'active' : 'retired',
+          // Single-key: generated but not used (pending) until the switch stage makes it active; forward only, so
+          // re-applying this stage after the switch plans no change.
+          state: props.variant === 'overlap' ? 'active' : 'pending',
           dependsOn: after,
         });
         new TerraformOutput(stack, 'new_certificate_pem', {
@@ -285,7 +286,8 @@ export class EncryptionCertificateRenewal extends Construct {
       'retire-old-key': (stack, after) => {
         this.oldKey(stack, 'retired', after);
       },
-      'stop-sending': (stack, after) => this.iflows(stack, false, after),
+      // Undeployed only until the alias holds the new certificate: re-applying after the exchange plans no change.
+      'stop-sending': (stack, after) => this.iflows(stack, false, after, required(newKey).fingerprintSha256),
       'switch-receiver-key': (stack, after) => {
         const switched = this.switchedNewKey(stack, after);
         // Add before remove: the old key is retired only once the new one decrypts, so that the receiver never
@@ -506,13 +508,19 @@ export class EncryptionCertificateRenewal extends Construct {
   }
 
   /** The stop/resume stages: every iFlow of the renewal undeployed or deployed. */
-  private iflows(stack: TerraformStack, deployed: boolean, after: ITerraformDependable[]): void {
+  private iflows(
+    stack: TerraformStack,
+    deployed: boolean,
+    after: ITerraformDependable[],
+    undeployedUntilAliasHolds?: string,
+  ): void {
     for (const iflowId of this.props.iflowIds) {
       new IntegrationFlowDeployment(stack, `iflow-${iflowId}`, {
         iflowId,
         deployed,
         adoptExisting: true,
         dependsOn: after,
+        ...(undeployedUntilAliasHolds ? { encryptionAlias: this.props.alias, undeployedUntilAliasHolds } : {}),
       });
     }
   }

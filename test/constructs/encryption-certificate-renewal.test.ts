@@ -207,8 +207,8 @@ describe('EncryptionCertificateRenewal, single-key variant', () => {
     assertOrdered(s.manifest, names);
   });
 
-  test('stage 1 creates the new key retired, so the receiver does not decrypt with it yet', () => {
-    assert.equal(only(s.stack(names[0]!), 'cpi_receiver_key').state, 'retired');
+  test('stage 1 creates the new key pending, so the receiver does not decrypt with it yet', () => {
+    assert.equal(only(s.stack(names[0]!), 'cpi_receiver_key').state, 'pending');
   });
 
   test("stage 2 waits for both administrators' confirmations and the window start, then undeploys every iFlow", () => {
@@ -231,6 +231,10 @@ describe('EncryptionCertificateRenewal, single-key variant', () => {
       ],
     );
     assert.deepEqual(stage.import.map((i: Json) => i.id).sort(), ['OrdersOut', 'OrdersRetry']);
+    for (const d of deployments) {
+      assert.equal(d.encryption_alias, 'orders-receiver');
+      assert.match(d.undeployed_until_alias_holds, /prepare-receiver/, 'undeployed only until the new certificate');
+    }
     assertGated(stage, names[1]!);
   });
 
