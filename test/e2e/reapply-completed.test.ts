@@ -7,6 +7,9 @@
 // never a step back.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { renewalStatuses } from '../../src/cli/status-command';
+import { DEMO_RENEWAL_ID, DEMO_WORLD } from '../../src/demo/renewal-demo';
+import type { RenewalStatus } from '../../src/renewal/renewal-status';
 import type { RenewalVariant } from '../../src/renewal/stages';
 import { refusedTotal } from './support/renewal-assertions';
 import {
@@ -38,9 +41,15 @@ function reapplyScenario(variant: RenewalVariant): void {
   let completed: WorldSnapshot;
   let completedAt = 0;
   let stages: string[] = [];
+  let oldCertificatePem: string;
+  const status = async (): Promise<RenewalStatus> =>
+    (await renewalStatuses({ outdir: world.outdir, renewal: DEMO_RENEWAL_ID, env: world.env, cwd: world.dir }))[0]!;
 
   before(async () => {
     world = await startRenewalWorld(variant);
+    oldCertificatePem = world.emulators.tenant.state
+      .keystoreEntries()
+      .find((e) => e.alias === DEMO_WORLD.alias)!.certificatePem;
     await world.synthAndInit();
     world.traffic.start();
   });
@@ -114,6 +123,30 @@ function reapplyScenario(variant: RenewalVariant): void {
     const since = messagesArrivedBetween(messages, completedAt);
     assert.deepEqual(outcomes(since), { delivered: since.length }, 'after completion every message is delivered');
   });
+
+  test(
+    `${variant}: status says every stage before the cleanup is applied; the alias put back by hand makes the exchange undone, naming it`,
+    { timeout: TIMEOUT_MS },
+    async () => {
+      // traffic is stopped (the test before): putting the old certificate back would break messages otherwise
+      const before = await status();
+      assert.equal(before.condition, 'in-progress');
+      assert.deepEqual(
+        before.stages.map((s) => [s.name, s.condition]),
+        world.stages.map((s) => [s.name, s.name === 'cleanup' ? 'blocked' : 'applied']),
+      );
+      const tenant = world.tenantClient();
+      await tenant.putCertificate(DEMO_WORLD.alias, oldCertificatePem, { update: true, fingerprintVerified: true });
+      const undone = await status();
+      assert.equal(undone.condition, 'undone');
+      const exchange = undone.stages.find((s) => s.name === 'exchange-certificate')!;
+      assert.equal(exchange.condition, 'undone', JSON.stringify(exchange));
+      assert.match(exchange.seen!, new RegExp(`alias "${DEMO_WORLD.alias}" holds the old certificate`));
+      const newPem = await world.output('prepare-receiver', 'new_certificate_pem');
+      await tenant.putCertificate(DEMO_WORLD.alias, newPem, { update: true, fingerprintVerified: true });
+      assert.equal((await status()).condition, 'in-progress', 'with the new certificate back, nothing is undone');
+    },
+  );
 }
 
 describe('a completed overlap renewal: re-planning any stage in any order is a no-op', () =>
