@@ -276,7 +276,7 @@ export function formatRenewalStatus(status: RenewalStatus): string {
   const line = (cells: string[]) =>
     cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ');
   const out = [
-    `Renewal ${status.renewalId} (${status.variant}): ${status.condition}, checked at ${status.checkedAt}`,
+    `Renewal ${status.renewalId} (${status.variant}), checked at ${status.checkedAt}`,
     '',
     line(header),
     ...rows.map(line),
@@ -286,6 +286,17 @@ export function formatRenewalStatus(status: RenewalStatus): string {
       : status.condition === 'completed'
         ? 'Every stage is applied and its effect holds: the renewal is completed.'
         : 'Every stage is applied.',
+    ...(status.condition === 'undone'
+      ? [
+          `Undone out of band: ${status.stages
+            .filter((s) => s.condition === 'undone')
+            .map((s) => `stage ${s.index} ${s.name} (${s.seen ?? 'its effect'})`)
+            .join('; ')}.`,
+        ]
+      : []),
+    ...(status.condition === 'unchecked'
+      ? ['Not confirmed as completed: the effect of some stage could not be checked (see its note).']
+      : []),
   ];
   for (const s of status.stages) {
     const details: string[] = [];

@@ -7,7 +7,7 @@
 // never a step back.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renewalStatuses } from '../../src/cli/status-command';
+import { formatRenewalStatus, renewalStatuses } from '../../src/cli/status-command';
 import { DEMO_RENEWAL_ID, DEMO_WORLD } from '../../src/demo/renewal-demo';
 import type { RenewalStatus } from '../../src/renewal/renewal-status';
 import type { RenewalVariant } from '../../src/renewal/stages';
@@ -142,6 +142,10 @@ function reapplyScenario(variant: RenewalVariant): void {
       const exchange = undone.stages.find((s) => s.name === 'exchange-certificate')!;
       assert.equal(exchange.condition, 'undone', JSON.stringify(exchange));
       assert.match(exchange.seen!, new RegExp(`alias "${DEMO_WORLD.alias}" holds the old certificate`));
+      const table = formatRenewalStatus(undone);
+      assert.match(table, /exchange-certificate .*undone: alias .* holds the old certificate/);
+      assert.match(table, /^Undone out of band: stage \d+ exchange-certificate \(alias .*\)\.$/m);
+      assert.doesNotMatch(table, /exchange-certificate .*  applied/);
       const newPem = await world.output('prepare-receiver', 'new_certificate_pem');
       await tenant.putCertificate(DEMO_WORLD.alias, newPem, { update: true, fingerprintVerified: true });
       assert.equal((await status()).condition, 'in-progress', 'with the new certificate back, nothing is undone');
