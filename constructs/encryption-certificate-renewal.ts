@@ -34,7 +34,8 @@ import { IntegrationFlowDeployment } from './integration-flow-deployment';
 import { ReceiverDecryptionKey, RECEIVER_KEY_ALGORITHMS, type ReceiverKeyAlgorithm } from './receiver-decryption-key';
 import { RecordedKeyFingerprint } from './recorded-key-fingerprint';
 import type { ReceiverBackendSettings } from './receiver-backend-settings';
-import { RenewalGate, validateRequirements, type RenewalGateProps } from './renewal-gate';
+import { RenewalGate, validateRequirements, type ConfirmationSignerTexts, type RenewalGateProps } from './renewal-gate';
+import { RenewalRollback } from './renewal-rollback';
 import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
 import { invalidProp, requireAlias, requireInteger, requireNonEmpty, requireOneOf, requireTime } from './validation';
 
@@ -164,6 +165,13 @@ export interface EncryptionCertificateRenewalProps {
    */
   readonly confirmationsDir?: string;
   /**
+   * The SSH public keys allowed to sign each party's confirmations (Git's allowed_signers form). Given, every gate
+   * counts only confirmations signed by a key of their party (`cpi-renewal confirm --sign-with`), and every party
+   * a gate asks to confirm must be listed. See docs/signed-confirmations.md.
+   * @default - unsigned confirmations count
+   */
+  readonly confirmationSigners?: ConfirmationSignerTexts;
+  /**
    * Write `RUNBOOK-<renewalId>.md` into the output directory on synth.
    * @default true
    */
@@ -231,6 +239,8 @@ export class EncryptionCertificateRenewal extends Construct {
    * recorded by stage 1 from the receiver, kept for good).
    */
   readonly oldFingerprintSha256: string;
+  /** The gated way back while the old key is retained (docs/rollback.md): its own stacks, outside the forward chain. */
+  readonly rollback: RenewalRollback;
 
   private readonly props: EncryptionCertificateRenewalProps;
   private readonly app: App;
@@ -368,6 +378,11 @@ export class EncryptionCertificateRenewal extends Construct {
     this.newKey = required(newKey);
     this.oldFingerprintSha256 = required(oldFingerprint);
     this.exchangedAt = required(exchangedAt);
+    this.rollback = new RenewalRollback(this, 'rollback', {
+      renewal: props,
+      renewalId: this.renewalId,
+      newFingerprintSha256: this.newKey.fingerprintSha256,
+    });
 
     // The manifest (and the runbook) are written when the app synthesizes: an aspect of the first stack runs then.
     const first = stacks[0]!;
@@ -400,6 +415,7 @@ export class EncryptionCertificateRenewal extends Construct {
       stackNames: Object.fromEntries(this.stages.map((stage) => [stage.name, this.stackName(stage)])),
       stacksDir: relative(process.cwd(), join(this.app.outdir, 'stacks')) || '.',
       confirmationsDir: props.confirmationsDir ?? 'renewals',
+      signedConfirmations: props.confirmationSigners !== undefined,
     });
   }
 
@@ -480,6 +496,7 @@ export class EncryptionCertificateRenewal extends Construct {
         ...(stage.name === 'cleanup' && retiring ? { continuesStateOf: retiring.name } : {}),
         ...(stage.gate ? { gate: stage.gate } : {}),
       })),
+      rollback: this.rollback.manifest(),
     };
   }
 
@@ -542,6 +559,7 @@ export class EncryptionCertificateRenewal extends Construct {
       requirements: spec.requirements,
       settledBy: spec.settledBy,
       confirmationsDir: relative(this.stackDir(stack), this.confirmationsDir()),
+      confirmationSigners: props.confirmationSigners,
       ...facts,
     });
   }
