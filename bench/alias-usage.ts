@@ -2,8 +2,8 @@
 // receiver block) against the tenant emulator with N = 10, 100, 500 deployed iFlows, one in ten of them using the
 // alias. Reports the tenant API calls of the plan, the plan's wall time, and the discovery alone in-process
 // (src/tenant/alias-usage.ts: one runtime listing + one Configurations call and one bundle download per deployed
-// iFlow). The provider's
-// client paces calls to requests_per_second (default 10, the tenant allows about 12), which dominates at large N.
+// iFlow). The provider's client paces calls to requests_per_second (default 10, the tenant allows about 12), which
+// dominates at large N.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
