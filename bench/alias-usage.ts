@@ -44,7 +44,7 @@ export interface AliasRuleCost {
 export async function benchAliasRule(n: number): Promise<AliasRuleCost> {
   const dir = mkdtempSync(join(tmpdir(), 'cpi-bench-alias-'));
   const receiver = await startReceiverEmulator({ dataDir: join(dir, 'receiver') });
-  const keys = new EmbeddedBackend({ url: receiver.url });
+  const keys = new EmbeddedBackend({ url: receiver.url, adminToken: receiver.adminToken });
   const spec = { algorithm: 'RSA-2048' as const, validityDays: 365 };
   const oldKey = await keys.generateKey({ ...spec, name: 'old', subject: 'CN=old' });
   const newKey = await keys.generateKey({ ...spec, name: 'new', subject: 'CN=new' });
@@ -74,6 +74,7 @@ export async function benchAliasRule(n: number): Promise<AliasRuleCost> {
     CPI_TENANT_URL: tenant.url,
     CPI_USERNAME: tenant.credentials.username,
     CPI_PASSWORD: tenant.credentials.password,
+    CPI_RECEIVER_ADMIN_TOKEN: receiver.adminToken,
   };
   const config = (pem: string) => ({
     terraform: { required_providers: { cpi: { source: 'cpi-renewal/cpi', version: PROVIDER_VERSION } } },
