@@ -33,7 +33,7 @@ import {
 import { IntegrationFlowDeployment } from './integration-flow-deployment';
 import { ReceiverDecryptionKey, RECEIVER_KEY_ALGORITHMS, type ReceiverKeyAlgorithm } from './receiver-decryption-key';
 import type { ReceiverBackendSettings } from './receiver-backend-settings';
-import { RenewalGate, validateRequirements, type RenewalGateProps } from './renewal-gate';
+import { RenewalGate, validateRequirements, type ConfirmationSignerTexts, type RenewalGateProps } from './renewal-gate';
 import { RenewalRollback } from './renewal-rollback';
 import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
 import { invalidProp, requireAlias, requireInteger, requireNonEmpty, requireOneOf, requireTime } from './validation';
@@ -163,6 +163,13 @@ export interface EncryptionCertificateRenewalProps {
    * @default 'renewals'
    */
   readonly confirmationsDir?: string;
+  /**
+   * The SSH public keys allowed to sign each party's confirmations (Git's allowed_signers form). Given, every gate
+   * counts only confirmations signed by a key of their party (`cpi-renewal confirm --sign-with`), and every party
+   * a gate asks to confirm must be listed. See docs/signed-confirmations.md.
+   * @default - unsigned confirmations count
+   */
+  readonly confirmationSigners?: ConfirmationSignerTexts;
   /**
    * Write `RUNBOOK-<renewalId>.md` into the output directory on synth.
    * @default true
@@ -363,6 +370,7 @@ export class EncryptionCertificateRenewal extends Construct {
       stackNames: Object.fromEntries(this.stages.map((stage) => [stage.name, this.stackName(stage)])),
       stacksDir: relative(process.cwd(), join(this.app.outdir, 'stacks')) || '.',
       confirmationsDir: props.confirmationsDir ?? 'renewals',
+      signedConfirmations: props.confirmationSigners !== undefined,
     });
   }
 
@@ -510,6 +518,7 @@ export class EncryptionCertificateRenewal extends Construct {
       requirements: spec.requirements,
       settledBy: spec.settledBy,
       confirmationsDir: relative(this.stackDir(stack), this.confirmationsDir()),
+      confirmationSigners: props.confirmationSigners,
       ...facts,
     });
   }
