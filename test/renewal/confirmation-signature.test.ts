@@ -267,6 +267,32 @@ describe(
       refused(`ada ${small.pub}`, /1024 bits/);
     });
 
+    test("--sign signs with Git's user.signingkey, as `git commit -S` would", () => {
+      const repo = join(dir, 'repo');
+      // only the repository's own config counts here, whatever this machine's user has set globally
+      process.env.GIT_CONFIG_GLOBAL = '/dev/null';
+      process.env.GIT_CONFIG_NOSYSTEM = '1';
+      execFileSync('git', ['init', '-q', repo]);
+      const options = {
+        renewal: RENEWAL,
+        gate: GATE,
+        party: 'receiver-admin',
+        fingerprint: FP,
+        person: 'Ada Lovelace',
+        confirmationsDir: join(repo, 'confirmations'),
+        sign: true,
+      };
+      assert.throws(
+        () => confirm(options, AT, repo),
+        (e: unknown) =>
+          e instanceof CpiError && e.code === 'CPI_GATE_SIGNING_FAILED' && /user\.signingkey/.test(e.message),
+      );
+      execFileSync('git', ['-C', repo, 'config', 'user.signingkey', adaRsa.file]);
+      confirm(options, AT, repo);
+      const c = readConfirmationFile(join(repo, 'confirmations', `${GATE}.json`))!.confirmations[0]!;
+      assert.equal(judge(c).valid[0]?.signedBy, fingerprintOf(adaRsa));
+    });
+
     test('--sign-with a key that does not exist fails with CPI_GATE_SIGNING_FAILED and writes nothing', () => {
       const confirmationsDir = join(dir, 'not-written');
       assert.throws(
