@@ -244,6 +244,15 @@ describe(
       );
     });
 
+    test('a namespaces= option must allow cpi-renewal-confirmation (patterns, ! negates)', () => {
+      const c = confirmed({ signWith: ada.file });
+      const check = (option: string) =>
+        checkConfirmationSignature(c, c.signature, parseAllowedSigners(`"Ada *" ${option} ${ada.pub}`, 'x'));
+      assert.ok(check('namespaces="cpi-*"').signedBy);
+      assert.match(check('namespaces="git,file"').refused ?? '', /not allowed/);
+      assert.match(check('namespaces="*,!cpi-renewal-*"').refused ?? '', /not allowed/);
+    });
+
     test('the file keeps the signature: written, read back and formatted again unchanged', () => {
       const c = confirmed({ signWith: ada.file });
       const text = formatConfirmationFile({ confirmations: [c] });
