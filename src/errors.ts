@@ -82,6 +82,10 @@ export const ERRORS = registry({
     summary: 'Deploying the iFlow would send messages the receiver cannot decrypt',
     fix: 'Activate the receiver key whose certificate is under the alias (or put the certificate of an active key under the alias) first, then re-run.',
   },
+  CPI_IFLOW_UNDEPLOY_REFUSED: {
+    summary: 'Destroying the deployment would undeploy an iFlow that sends with the alias',
+    fix: 'To stop managing the deployment without undeploying the iFlow, run `terraform state rm <address>`. To stop the iFlow on purpose, set `deployed = false` and apply.',
+  },
   CPI_IFLOW_NOT_FOUND: {
     summary: 'The integration flow does not exist on the tenant',
     fix: "Check iflow_id (the artifact ID, not its name) and version against the tenant's design-time artifacts.",

@@ -1,7 +1,7 @@
 // The alias rule for cpi_iflow_deployment, through the real terraform binary against the tenant and receiver
 // emulators: a deploy the receiver could not decrypt for is refused; the stop-sending stage's `deployed = false`
 // with undeployed_until_alias_holds becomes a no-op (and its destroy leaves the iFlow running) once the alias holds
-// the new certificate.
+// the new certificate; destroying the deployment of a running iFlow that sends with the alias is refused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AliasRuleWorld, ALIAS } from './alias-rule-world';
@@ -80,5 +80,14 @@ describe('cpi_iflow_deployment and the alias rule through terraform', { timeout:
     await w.tf.ok(['apply', '-auto-approve']);
     assert.equal(status('Orders'), 'STARTED');
     await w.noOpPlan();
+  });
+
+  test('destroying the deployment of the running iFlow, or removing it from the configuration, is refused', async () => {
+    await w.refused('CPI_IFLOW_UNDEPLOY_REFUSED', [/iFlow "Orders", which is deployed \(STARTED\)/], ['-destroy']);
+    w.tf.writeConfig(
+      renewal(w.newKey.certificatePem, {}, { expected_previous_fingerprint_sha256: w.oldKey.fingerprintSha256 }),
+    );
+    await w.refused('CPI_IFLOW_UNDEPLOY_REFUSED', [/sends with alias/]);
+    assert.equal(status('Orders'), 'STARTED');
   });
 });

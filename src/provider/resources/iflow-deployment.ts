@@ -87,6 +87,23 @@ async function guardDeploy(planned: ObjectValue, ctx: CallContext<ProviderClient
 }
 
 /**
+ * Destroying the deployment of a running iFlow that sends with `encryption_alias` (e.g. a renewal's resume-sending
+ * stack torn down after the renewal) would stop its traffic: refused. Releasing it silently would hide the mistake;
+ * `terraform state rm` releases it on purpose, `deployed = false` stops it on purpose.
+ */
+async function guardUndeploy(state: ObjectValue, ctx: CallContext<ProviderClients>, what: string): Promise<void> {
+  if (typeof state.encryption_alias !== 'string' || state.deployed === false) return;
+  const client = await ctx.provider().tenant.tenant();
+  const artifact = await client.getRuntimeArtifact(String(state.iflow_id), { signal: ctx.signal });
+  if (!artifact) return;
+  throw new CpiError(
+    'CPI_IFLOW_UNDEPLOY_REFUSED',
+    `${what} would undeploy iFlow "${String(state.iflow_id)}", which is deployed (${artifact.status}) and sends with alias "${state.encryption_alias}"; no message would go through it until someone deploys it again`,
+    ['deployed'],
+  );
+}
+
+/**
  * Whether an undeployment that lasts only "until the alias holds <fingerprint>" is over: then `deployed = false`
  * asks for nothing any more (the renewal has moved past the exchange).
  */
@@ -109,7 +126,9 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
     version: 0,
     description:
       'Whether an integration flow is deployed on the tenant, and which version. `deployed = false` undeploys it ' +
-      '(no message is sent through it until it is deployed again); destroying the resource undeploys it too. ' +
+      '(no message is sent through it until it is deployed again); destroying the resource undeploys it too, except ' +
+      'that with `encryption_alias` destroying a deployed iFlow is refused (`CPI_IFLOW_UNDEPLOY_REFUSED`): it would ' +
+      'stop traffic that sends with the alias; `terraform state rm` releases it without undeploying. ' +
       'Import with the iFlow ID.',
     block: {
       attributes: {
@@ -157,7 +176,7 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
           type: 'string',
           optional: true,
           description:
-            'The keystore alias the iFlow encrypts with (its "Public Key Alias for Encryption"). Given, deploying is refused (`CPI_IFLOW_DEPLOY_UNSAFE`) while the alias holds no certificate or, with the `receiver` block, while the receiver has no active key for the certificate under it. Defaults to no check.',
+            'The keystore alias the iFlow encrypts with (its "Public Key Alias for Encryption"). Given, deploying is refused (`CPI_IFLOW_DEPLOY_UNSAFE`) while the alias holds no certificate or, with the `receiver` block, while the receiver has no active key for the certificate under it, and destroying the resource while the iFlow is deployed is refused (`CPI_IFLOW_UNDEPLOY_REFUSED`). Defaults to no check.',
         },
         undeployed_until_alias_holds: {
           type: 'string',
@@ -250,10 +269,16 @@ export const iflowDeployment: ResourceType<ProviderClients> = {
     return { ...state, ...facts, version: version ?? null, deployed: running };
   },
 
+  async planDestroy(prior, ctx) {
+    await guardUndeploy(prior, ctx, `destroying the deployment of iFlow "${String(prior.iflow_id)}"`);
+  },
+
   async delete(state, ctx) {
     if (state.deployed === false) return;
     // The stop-sending stage destroyed after the renewal: its undeployment is over, the iFlow keeps running.
     if (await undeploymentOver({ ...state, deployed: false }, ctx)) return;
+    // Also at apply: a replacement (iflow_id changed) reaches here without a destroy plan.
+    await guardUndeploy(state, ctx, `destroying the deployment of iFlow "${String(state.iflow_id)}"`);
     await undeploy(String(state.iflow_id), Number(state.deploy_timeout_seconds ?? DEFAULT_DEPLOY_TIMEOUT_SECONDS), ctx);
   },
 
