@@ -85,7 +85,9 @@ describe('cpi_iflow_deployment and the alias rule through terraform', { timeout:
   test('destroying the deployment of the running iFlow, or removing it from the configuration, is refused', async () => {
     await w.refused('CPI_IFLOW_UNDEPLOY_REFUSED', [/iFlow "Orders", which is deployed \(STARTED\)/], ['-destroy']);
     w.tf.writeConfig(
-      renewal(w.newKey.certificatePem, {}, { expected_previous_fingerprint_sha256: w.oldKey.fingerprintSha256 }),
+      w.config(
+        w.certificate(w.newKey.certificatePem, { expected_previous_fingerprint_sha256: w.oldKey.fingerprintSha256 }),
+      ),
     );
     await w.refused('CPI_IFLOW_UNDEPLOY_REFUSED', [/sends with alias/]);
     assert.equal(status('Orders'), 'STARTED');

@@ -93,6 +93,8 @@ async function guardDeploy(planned: ObjectValue, ctx: CallContext<ProviderClient
  */
 async function guardUndeploy(state: ObjectValue, ctx: CallContext<ProviderClients>, what: string): Promise<void> {
   if (typeof state.encryption_alias !== 'string' || state.deployed === false) return;
+  // A stop-sending resource whose undeployment is over deletes nothing (see delete).
+  if (await undeploymentOver({ ...state, deployed: false }, ctx)) return;
   const client = await ctx.provider().tenant.tenant();
   const artifact = await client.getRuntimeArtifact(String(state.iflow_id), { signal: ctx.signal });
   if (!artifact) return;
