@@ -197,7 +197,10 @@ describe('overlap renewal: the operator who does everything wrong', { timeout: 6
     await new Promise((r) => setTimeout(r, 1500));
     const recent = harness.messages().filter((m) => Date.parse(m.time) >= since && m.iflowId === OTHER_IFLOW);
     assert.ok(recent.length > 0, `traffic through ${OTHER_IFLOW} under alias ${ALIAS}`);
-    assert.ok(recent.every((m) => m.certificateFingerprint === harness.fingerprint && m.outcome === 'delivered'));
+    assert.ok(
+      recent.every((m) => m.certificateFingerprint === harness.fingerprint && m.outcome === 'delivered'),
+      `every message through ${OTHER_IFLOW} is encrypted for the new certificate and delivered`,
+    );
   });
 
   test('no message was lost over the whole file (counted at the receiver)', TIMEOUT, async () => {
