@@ -1,7 +1,13 @@
 // The receiver backend as construct props: the camelCase form of the provider's shared `receiver` block
 // (src/provider/receiver-settings.ts). Secrets are named by environment variable, never given as values.
 import type { CpiReceiverKeyReceiver } from './bindings';
-import { invalidProp, isLiteral, requireNonEmpty } from './validation';
+import {
+  invalidProp,
+  isLiteral,
+  requireNonEmpty,
+  requireReceiverSecretEnvName,
+  requireSecretBearingUrl,
+} from './validation';
 
 /** The embedded receiver's admin API. */
 export interface EmbeddedReceiverBackend {
@@ -38,9 +44,15 @@ export function receiverBlockFrom(construct: string, settings: ReceiverBackendSe
     const url = requireNonEmpty(construct, 'receiver.url', settings.url);
     if (isLiteral(url) && !/^https?:\/\/[^/\s]+/.test(url))
       invalidProp(construct, 'receiver.url', url, 'an http(s) URL such as "http://127.0.0.1:8081"');
+    // the same secret routes as the provider (src/rules/secret-routes.ts), so synth fails where plan would
+    requireSecretBearingUrl(construct, 'receiver.url', url);
+    if (settings.adminTokenEnv !== undefined)
+      requireReceiverSecretEnvName(construct, 'receiver.adminTokenEnv', settings.adminTokenEnv);
     return { kind: 'embedded', url, adminTokenEnv: settings.adminTokenEnv };
   }
   if (settings.kind === 'pkcs12') {
+    if (settings.passwordEnv !== undefined)
+      requireReceiverSecretEnvName(construct, 'receiver.passwordEnv', settings.passwordEnv);
     return {
       kind: 'pkcs12',
       keystorePath: requireNonEmpty(construct, 'receiver.keystorePath', settings.keystorePath),

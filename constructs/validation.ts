@@ -2,6 +2,7 @@
 // synth time and is passed through; Terraform and the provider check it later.
 import { CpiError } from '../src/errors';
 import { validateAlias } from '../src/rules/alias';
+import { checkReceiverSecretEnvName, secretBearingUrl } from '../src/rules/secret-routes';
 import { isKeyName, KEY_NAME_RULE } from '../src/rules/receiver-key';
 import { isRfc3339, RFC3339_EXAMPLE } from '../src/rules/time';
 import { Token } from './cdktf';
@@ -52,12 +53,19 @@ export function requireTime(construct: string, prop: string, value: string): str
 }
 
 /** Applies one of the provider's rules (src/rules) at synth, so that synth fails where plan would. */
-function requireRule(construct: string, prop: string, value: string, rule: (value: string) => void): string {
+function requireRule(
+  construct: string,
+  prop: string,
+  value: string,
+  rule: (value: string) => void,
+  messageNamesProp = false,
+): string {
   if (!isLiteral(value)) return value;
   try {
     rule(value);
   } catch (error) {
-    if (error instanceof CpiError) throw new CpiError(error.code, `${construct}: ${prop}: ${error.detail}`);
+    const where = messageNamesProp ? construct : `${construct}: ${prop}`;
+    if (error instanceof CpiError) throw new CpiError(error.code, `${where}: ${error.detail}`);
     throw error;
   }
   return value;
@@ -66,6 +74,16 @@ function requireRule(construct: string, prop: string, value: string, rule: (valu
 /** The keystore alias rule (src/rules/alias.ts). */
 export function requireAlias(construct: string, prop: string, value: string): string {
   return requireRule(construct, prop, value, (v) => validateAlias(v, []));
+}
+
+/** The receiver secret variable rule (src/rules/secret-routes.ts): names start with CPI_RECEIVER_. */
+export function requireReceiverSecretEnvName(construct: string, prop: string, value: string): string {
+  return requireRule(construct, prop, value, (v) => checkReceiverSecretEnvName(v, [prop]), true);
+}
+
+/** The rule for URLs that receive secrets (src/rules/secret-routes.ts): https, plain http only to loopback. */
+export function requireSecretBearingUrl(construct: string, prop: string, value: string): string {
+  return requireRule(construct, prop, value, (v) => void secretBearingUrl(v, prop, [prop]), true);
 }
 
 /** The receiver key name rule (src/rules/receiver-key.ts). */

@@ -1,30 +1,19 @@
 // `cpi-renewal status` during real renewals of both variants: the demo's world and renewal, real terraform per
 // stage. After every step status must say what the next apply will find: a stage it calls ready applies, one it
 // calls blocked names the party and the evidence the gate lacks, and an applied stage shows the evidence its gate
-// recorded. To keep the file fast both variants run at once, each with its emulators in a process of its own (the
-// `cpi-renewal emulator` command), and single-key stops after the exchange: overlap carries the renewal to the
-// cleanup, and between them every evidence kind opens a gate once.
+// recorded. Both variants run at once on the one renewal harness; single-key, with stacks the user renamed, stops
+// after the exchange: overlap carries the renewal to the cleanup, and between them every evidence kind opens a gate
+// once.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { App, EncryptionCertificateRenewal } from '../../constructs';
-import type { EmulatorReadyLine, RunningEmulators } from '../../src/emulator/start-emulators';
+import { DEMO_RENEWAL_ID } from '../../src/demo/renewal-demo';
 import { renewalStatuses } from '../../src/cli/status-command';
-import { DEMO_RENEWAL_ID, demoRenewalProps, prepareWorld } from '../../src/demo/renewal-demo';
-import { TerraformRunner } from '../../src/demo/terraform-runner';
-import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
-import { defaultBundlePath, installProvider } from '../../src/provider/install';
 import { writeConfirmation } from '../../src/renewal/confirmation';
 import type { RenewalStatus, StageStatus } from '../../src/renewal/renewal-status';
-import { renewalStages, stageStackName, type RenewalVariant, type StageName } from '../../src/renewal/stages';
+import type { RenewalVariant, StageName } from '../../src/renewal/stages';
 import { type Party } from '../../src/renewal/party';
-import { terraformEnv } from '../support/terraform';
+import { RenewalHarness } from '../support/renewal-harness';
 
-const root = resolve(__dirname, '../..');
 const RENAMED: Readonly<Partial<Record<StageName, string>>> = {
   'prepare-receiver': 'orders-keys',
   'stop-sending': 'orders-pause',
@@ -35,139 +24,59 @@ const RENAMED: Readonly<Partial<Record<StageName, string>>> = {
 };
 const DAY_MS = 86_400_000;
 
-interface Renewal {
-  readonly dir: string;
-  readonly outdir: string;
-  readonly env: NodeJS.ProcessEnv;
-  readonly runner: TerraformRunner;
-  status(): Promise<RenewalStatus>;
-  apply(stage: string): Promise<void>;
-  confirm(gate: string, party: Party, fingerprint: string): void;
-  close(): Promise<void>;
-}
+/** A renewal on the harness, with what this file does to it: status, apply a stage, confirm a gate. */
+class Renewal {
+  private constructor(readonly harness: RenewalHarness) {}
 
-async function startRenewal(variant: RenewalVariant): Promise<Renewal> {
-  const dir = mkdtempSync(join(tmpdir(), `cpi-status-${variant}-`));
-  const emulator = await startEmulatorProcess(join(dir, 'emulator'));
-  const ready = emulator.ready;
-  // prepareWorld talks to the emulators over HTTP only: their ready line is all it needs
-  await prepareWorld({ ready } as RunningEmulators);
-  const installed = installProvider({
-    dir: join(dir, 'provider'),
-    bundle: defaultBundlePath(),
-    version: PROVIDER_VERSION,
-  });
-  const outdir = join(dir, 'cdktf.out');
-  const app = new App({ outdir });
-  // Single-key runs with stacks the user renamed: status finds them through the manifest, not by their names.
-  const stackNames = variant === 'single-key' ? RENAMED : undefined;
-  new EncryptionCertificateRenewal(app, DEMO_RENEWAL_ID, {
-    ...demoRenewalProps(variant, dir, ready.receiverUrl!),
-    ...(stackNames ? { stackNames } : {}),
-  });
-  app.synth();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...terraformEnv(installed.cliConfigFile),
-    CPI_TENANT_URL: ready.tenantUrl,
-    CPI_USERNAME: ready.username,
-    CPI_PASSWORD: ready.password,
-    CPI_RECEIVER_ADMIN_TOKEN: ready.adminToken,
-  };
-  const runner = new TerraformRunner(env);
-  const stackDir = (name: string) => {
-    const stage = renewalStages(variant).find((s) => s.name === name)!;
-    return join(outdir, 'stacks', stackNames?.[stage.name] ?? stageStackName(DEMO_RENEWAL_ID, stage));
-  };
-  // init needs no evidence: every stack at once, as a pipeline's checkout job would
-  await Promise.all(
-    renewalStages(variant).map(async (stage) => {
-      const init = await runner.run(stackDir(stage.name), ['init', '-input=false']);
-      assert.equal(init.code, 0, init.output);
-    }),
-  );
-  return {
-    dir,
-    outdir,
-    env,
-    runner,
-    status: async () => (await renewalStatuses({ outdir, renewal: DEMO_RENEWAL_ID, env, cwd: dir }))[0]!,
-    async apply(name) {
-      const run = await runner.run(stackDir(name), ['apply', '-input=false', '-auto-approve']);
-      assert.equal(run.code, 0, `apply of ${name}:\n${run.output}`);
-    },
-    confirm(gate, party, fingerprint) {
-      writeConfirmation(join(dir, 'renewals', DEMO_RENEWAL_ID, 'confirmations'), {
-        renewalId: DEMO_RENEWAL_ID,
-        gate,
-        fingerprintSha256: fingerprint,
-        party,
-        person: `test ${party}`,
-        confirmedAt: new Date(Date.now() - 1000),
-      });
-    },
-    async close() {
-      await emulator.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+  static async start(variant: RenewalVariant): Promise<Renewal> {
+    // Single-key runs with stacks the user renamed: status finds them through the manifest, not by their names.
+    const harness = await RenewalHarness.start({
+      variant,
+      ...(variant === 'single-key' ? { stackNames: RENAMED } : {}),
+    });
+    // init needs no evidence: every stack before the first apply, as a pipeline's checkout job would
+    await harness.synthAndInit();
+    return new Renewal(harness);
+  }
 
-/** `cpi-renewal emulator` in its own process, so that two renewals' emulators do not share one event loop. */
-async function startEmulatorProcess(dataDir: string): Promise<{ ready: EmulatorReadyLine; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(root, 'dist', 'cli.js'), 'emulator', '--data-dir', dataDir],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const lines = createInterface({ input: child.stdout! });
-  const first = await Promise.race([
-    new Promise<string>((done) => lines.once('line', done)),
-    exited.then(() => {
-      throw new Error(`the emulator exited before it was ready:\n${stderr}`);
-    }),
-  ]);
-  lines.close();
-  return {
-    ready: JSON.parse(first) as EmulatorReadyLine,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  async status(): Promise<RenewalStatus> {
+    const { outdir, env, dir } = this.harness;
+    return (await renewalStatuses({ outdir, renewal: DEMO_RENEWAL_ID, env, cwd: dir }))[0]!;
+  }
+
+  async apply(stage: string): Promise<void> {
+    const run = await this.harness.terraform(stage, ['apply', '-input=false', '-auto-approve']);
+    assert.equal(run.code, 0, `apply of ${stage}:\n${run.output}`);
+  }
+
+  confirm(gate: string, party: Party, fingerprint: string): void {
+    writeConfirmation(this.harness.confirmationsDir, {
+      renewalId: DEMO_RENEWAL_ID,
+      gate,
+      fingerprintSha256: fingerprint,
+      party,
+      person: `test ${party}`,
+      confirmedAt: new Date(),
+    });
+  }
+
+  /** The CLI as a user runs it (the bundle; `npm test` builds it first). */
+  cli(args: string[]) {
+    return this.harness.cpiRenewal(['status', '--outdir', this.harness.outdir, ...args], this.harness.dir);
+  }
 }
 
 const conditions = (status: RenewalStatus) => status.stages.map((s) => `${s.name}:${s.condition}`);
 const stage = (status: RenewalStatus, name: string): StageStatus => status.stages.find((s) => s.name === name)!;
 
-/** The CLI as a user runs it (the bundle; `npm test` builds it first). */
-function cli(renewal: Renewal, args: string[]) {
-  const run = spawnSync(
-    process.execPath,
-    [join(root, 'dist', 'cli.js'), 'status', '--outdir', renewal.outdir, ...args],
-    {
-      cwd: renewal.dir,
-      env: renewal.env,
-      encoding: 'utf8',
-      timeout: 30_000,
-    },
-  );
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
-
 describe('cpi-renewal status through a real renewal', { concurrency: 2 }, () => {
   const renewals: Renewal[] = [];
   after(async () => {
-    await Promise.all(renewals.map((r) => r.close()));
+    await Promise.all(renewals.map((r) => r.harness.close()));
   });
 
   test('overlap: ready, applied with evidence, the cleanup held until retention ends', async () => {
-    const r = await startRenewal('overlap');
+    const r = await Renewal.start('overlap');
     renewals.push(r);
 
     let status = await r.status();
@@ -215,21 +124,21 @@ describe('cpi-renewal status through a real renewal', { concurrency: 2 }, () => 
     assert.equal(stage(status, 'cleanup').summary, `blocked until ${retentionEnd} (retention ends)`);
 
     // The CLI prints the same as JSON, and exits 0 although a stage is blocked.
-    const json = cli(r, ['--renewal', DEMO_RENEWAL_ID, '--json']);
+    const json = await r.cli(['--renewal', DEMO_RENEWAL_ID, '--json']);
     assert.equal(json.code, 0, json.stderr);
     const printed = JSON.parse(json.stdout) as RenewalStatus;
     assert.deepEqual(conditions(printed), conditions(status));
     assert.equal(stage(printed, 'cleanup').summary, `blocked until ${retentionEnd} (retention ends)`);
 
     // What status says, terraform does: the cleanup's plan is refused by the same closed gate, naming the same time.
-    const plan = await r.runner.run(join(r.outdir, 'stacks', `${DEMO_RENEWAL_ID}-4-cleanup`), ['plan', '-input=false']);
+    const plan = await r.harness.terraform('cleanup', ['plan', '-input=false']);
     assert.notEqual(plan.code, 0);
     assert.match(plan.output, /CPI_GATE_CLOSED/);
     assert.match(plan.output, new RegExp(`the time ${new Date(retentionEnd).toISOString()} \\(not_before\\)`));
   });
 
   test('single-key: stop-sending blocked on both administrators until each confirms; then the iFlow state and the tenant alias open the next gates', async () => {
-    const r = await startRenewal('single-key');
+    const r = await Renewal.start('single-key');
     renewals.push(r);
 
     await r.apply('prepare-receiver');
@@ -285,7 +194,7 @@ describe('cpi-renewal status through a real renewal', { concurrency: 2 }, () => 
     assert.equal(Date.parse(cleanup.notBefore!.at), exchangedAt + 90 * DAY_MS);
 
     // The table a user reads: one row per stage, then who must do what.
-    const table = cli(r, []);
+    const table = await r.cli([]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^Renewal orders-2026 \(single-key\), checked at \S+$/m);
     assert.match(table.stdout, /^2 {2}stop-sending {10}integration developer {3}applied \(gate opened \S+\)$/m);

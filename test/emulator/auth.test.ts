@@ -39,7 +39,7 @@ describe('authentication: Basic', () => {
   before(async () => {
     h = await Harness.start({ users: [{ username: 'tenant-admin', password: 's3cret-Pa55' }] });
   });
-  after(() => h.close());
+  after(() => h?.close());
 
   test('accepts the configured user and returns it as the credentials', async () => {
     assert.equal(h.emulator.credentials.username, 'tenant-admin');
@@ -61,7 +61,7 @@ describe('authentication: OAuth2 client credentials', () => {
   before(async () => {
     h = await Harness.start({ tokenLifetimeSeconds: 600 }, { now: () => clock });
   });
-  after(() => h.close());
+  after(() => h?.close());
 
   test('issues a bearer token (Basic client authentication, grant_type in the query) that the API accepts', async () => {
     const answer = await token(h);
@@ -98,7 +98,10 @@ describe('authentication: OAuth2 client credentials', () => {
       auth: { bearer: String(answer.body.access_token) },
     });
     assert.equal(api.status, 200);
-    assert.ok(h.log.some((line) => line.endsWith('client authenticated by query')));
+    assert.ok(
+      h.log.some((line) => line.endsWith('client authenticated by query')),
+      'the log says the client authenticated by query',
+    );
     assert.ok(!h.log.join('\n').includes(clientSecret), 'the query string with the secret is never logged');
   });
 
@@ -157,7 +160,7 @@ describe('authentication: OAuth2 client credentials', () => {
     await h.call('GET', '/KeystoreEntries', { auth: { bearer: issued } });
     const { clientSecret, password } = h.emulator.credentials;
     const log = h.log.join('\n');
-    assert.ok(h.log.length > 0);
+    assert.ok(h.log.length > 0, 'the emulator logged its requests');
     for (const secret of [issued, clientSecret, password, 'Basic ', 'Bearer '])
       assert.ok(!log.includes(secret), `log leaks ${secret.slice(0, 6)}…`);
     const { readFileSync } = await import('node:fs');

@@ -115,7 +115,10 @@ describe('fault injector: partial latency and counts', () => {
     const decisions = Array.from({ length: 2000 }, () => injector.decide());
     const delayed = decisions.filter((d) => d.latencyMs === 1500).length;
     assert.ok(Math.abs(delayed / 2000 - 0.1) < 0.03, `delayed share ${delayed / 2000}`);
-    assert.ok(decisions.every((d) => d.latencyMs === 0 || d.latencyMs === 1500));
+    assert.ok(
+      decisions.every((d) => d.latencyMs === 0 || d.latencyMs === 1500),
+      'every latency is either none or the configured 1500 ms',
+    );
     const counts = injector.counts;
     assert.equal(counts.delayed, delayed);
     assert.equal(counts.errors['503'], decisions.filter((d) => d.status === 503).length);

@@ -25,16 +25,22 @@ describe('a client generated from SAP API definitions', { timeout: 120_000 }, ()
     });
     client = new GeneratedClient(await sapContract(), h.emulator.apiUrl, h.emulator.credentials);
   });
-  after(() => h.close());
+  after(() => h?.close());
 
   test('gets its token with the client credentials in the query string of a body-less POST', async () => {
     await client.authenticate();
-    assert.ok(h.log.some((line) => line.endsWith('client authenticated by query')));
+    assert.ok(
+      h.log.some((line) => line.endsWith('client authenticated by query')),
+      'the log says the client authenticated by query',
+    );
   });
 
   test('manages keystore entries: list, read, download, import, generate, rename, size, backup, restore, delete', async () => {
     const list = await client.invoke('GET /KeystoreEntries');
-    assert.ok(list.json.d.results.some((e: { Alias: string }) => e.Alias === 'receiver_ca'));
+    assert.ok(
+      list.json.d.results.some((e: { Alias: string }) => e.Alias === 'receiver_ca'),
+      'the list holds receiver_ca',
+    );
     const one = await client.invoke("GET /KeystoreEntries('{Hexalias}')", { path: { Hexalias: hex('receiver_ca') } });
     assert.equal(one.json.d.Alias, 'receiver_ca');
     const pem = await client.invoke("GET /KeystoreEntries('{Hexalias}')/Certificate/$value", {
@@ -62,7 +68,7 @@ describe('a client generated from SAP API definitions', { timeout: 120_000 }, ()
       body: '{"Status":null}',
     });
     assert.equal(renamed.status, 204);
-    assert.ok(h.emulator.state.signingCertificatePem('signing_2027'));
+    assert.ok(h.emulator.state.signingCertificatePem('signing_2027'), 'signing_2027 is a key pair');
     const backup = await client.invoke('POST /KeystoreResources', { body: '{"Name":"backup_admin_system"}' });
     assert.equal(backup.status, 200);
     const deleted = await client.invoke("DELETE /KeystoreEntries('{Hexalias}')", {
@@ -74,12 +80,18 @@ describe('a client generated from SAP API definitions', { timeout: 120_000 }, ()
       body: '{"Resource":null}',
     });
     assert.equal(restored.status, 200);
-    assert.ok(h.emulator.state.keystoreEntries().some((e) => e.alias === 'partner_enc'));
+    assert.ok(
+      h.emulator.state.keystoreEntries().some((e) => e.alias === 'partner_enc'),
+      'partner_enc was imported',
+    );
   });
 
   test('finds iFlows through packages and changes a configuration parameter', async () => {
     const packages = await client.invoke('GET /IntegrationPackages');
-    assert.ok(packages.json.d.results.some((p: { Id: string }) => p.Id === 'Orders'));
+    assert.ok(
+      packages.json.d.results.some((p: { Id: string }) => p.Id === 'Orders'),
+      'the package Orders is listed',
+    );
     await client.invoke("GET /IntegrationPackages('{Id}')", { path: { Id: 'Orders' } });
     const iflows = await client.invoke("GET /IntegrationPackages('{Id}')/IntegrationDesigntimeArtifacts", {
       path: { Id: 'Orders' },

@@ -26,7 +26,7 @@ describe('integration content: deploy and undeploy', () => {
   before(async () => {
     h = await Harness.start({ iflows: IFLOWS, deployDelayMs: 300, undeployDelayMs: 200 });
   });
-  after(() => h.close());
+  after(() => h?.close());
 
   test('a seeded deployed iFlow is STARTED and an undeployed one answers 404', async () => {
     assert.equal(await runtimeStatus(h, 'RunningFlow'), 'STARTED');
@@ -105,7 +105,7 @@ describe('integration content: externalized configuration', () => {
   before(async () => {
     h = await Harness.start({ iflows: [IFLOWS[0]!], deployDelayMs: 50 });
   });
-  after(() => h.close());
+  after(() => h?.close());
 
   const base = "/IntegrationDesigntimeArtifacts(Id='OrderToReceiver',Version='active')";
 

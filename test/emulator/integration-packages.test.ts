@@ -17,7 +17,7 @@ describe('integration content: packages', { timeout: 60_000 }, () => {
   before(async () => {
     h = await Harness.start({ iflows: IFLOWS });
   });
-  after(() => h.close());
+  after(() => h?.close());
 
   test('lists each package that holds an iFlow, the default one included', async () => {
     const answer = await h.call('GET', '/IntegrationPackages');

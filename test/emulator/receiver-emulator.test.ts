@@ -50,7 +50,7 @@ describe('receiver emulator', () => {
     });
     admin = new EmbeddedBackend({ url: receiver.url, adminToken: 'admin-secret' });
   });
-  after(() => receiver.close());
+  after(() => receiver?.close());
 
   test('decrypts a signed message for its active key with every key identifier form and answers an ack', async () => {
     const old = await admin.generateKey({
@@ -78,7 +78,10 @@ describe('receiver emulator', () => {
     await admin.setKeyState('old', 'retired', {});
     const refused = await post(receiver.url, messageFor(old.certificatePem));
     assert.equal(refused.status, 500);
-    assert.ok(refused.text.includes(GENERIC_FAULT_TEXT.replace('<', '&lt;').replace('>', '&gt;')));
+    assert.ok(
+      refused.text.includes(GENERIC_FAULT_TEXT.replace('<', '&lt;').replace('>', '&gt;')),
+      'the refusal carries only the generic fault text',
+    );
     assert.doesNotMatch(refused.text, /old|new|[0-9A-F]{2}:[0-9A-F]{2}:/, 'the fault names no key');
     assert.equal((await post(receiver.url, messageFor(fresh.certificatePem))).status, 200);
     const counters = receiver.state.counters();

@@ -21,7 +21,7 @@ describe('security content: keystore entries', () => {
   before(async () => {
     h = await Harness.start({ certificates: [{ alias: 'receiver_ca', pem: ca.pem }] });
   });
-  after(() => h.close());
+  after(() => h?.close());
 
   test('lists SAP-owned and tenant-owned entries with hex aliases, colon-hex fingerprints and /Date()/ dates', async () => {
     const answer = await h.call('GET', '/KeystoreEntries');
@@ -73,7 +73,7 @@ describe('security content: certificate import and exchange', () => {
   before(async () => {
     h = await Harness.start({ certificates: [{ alias: 'receiver_ca', pem: ca.pem }] });
   });
-  after(() => h.close());
+  after(() => h?.close());
 
   test('creates an entry from PEM (204) and exchanges it in place with update=true, keeping the alias', async () => {
     const created = await putCertificate(
@@ -193,7 +193,10 @@ describe('security content: certificate import and exchange', () => {
       'fingerprintVerified=true&returnKeystoreEntries=true&update=false',
     );
     assert.equal(answer.status, 200);
-    assert.ok(answer.json.d.results.some((e: { Alias: string }) => e.Alias === 'with_list'));
+    assert.ok(
+      answer.json.d.results.some((e: { Alias: string }) => e.Alias === 'with_list'),
+      'the answer lists with_list',
+    );
   });
 
   test('answers 403 for SAP-reserved aliases on import and delete, and leaves SAP entries unchanged', async () => {
@@ -208,7 +211,10 @@ describe('security content: certificate import and exchange', () => {
     }
     const del = await h.call('DELETE', `/KeystoreEntries('${hex('sap_cloudintegrationcertificate')}')`);
     assert.equal(del.status, 403);
-    assert.ok(h.emulator.state.keystoreEntries().some((e) => e.alias === 'sap_cloudintegrationcertificate'));
+    assert.ok(
+      h.emulator.state.keystoreEntries().some((e) => e.alias === 'sap_cloudintegrationcertificate'),
+      "SAP's key pair is still there",
+    );
   });
 
   test('answers 413 for a body over 10 kB and 415 for a body that is not a certificate', async () => {
@@ -272,7 +278,7 @@ describe('security content: media type of a certificate upload', { timeout: 60_0
   before(async () => {
     h = await Harness.start();
   });
-  after(() => h.close());
+  after(() => h?.close());
 
   const PUT_QUERY = 'fingerprintVerified=true&returnKeystoreEntries=false&update=false';
 
@@ -286,7 +292,10 @@ describe('security content: media type of a certificate upload', { timeout: 60_0
       assert.match(answer.json.error.message.value, /application\/pkix-cert/);
       assert.match(answer.json.error.message.value, new RegExp(type.replace('/', '\\/')));
     }
-    assert.ok(!h.emulator.state.keystoreEntries().some((e) => e.alias === 'wrong_type'));
+    assert.ok(
+      !h.emulator.state.keystoreEntries().some((e) => e.alias === 'wrong_type'),
+      'nothing was imported under wrong_type',
+    );
   });
 
   test('takes application/pkix-cert with parameters, and a body without Content-Type by its content', async () => {
@@ -300,7 +309,7 @@ describe('security content: media type of a certificate upload', { timeout: 60_0
     });
     assert.equal(untyped.status, 204, untyped.text);
     const aliases = h.emulator.state.keystoreEntries().map((e) => e.alias);
-    assert.ok(aliases.includes('with_charset') && aliases.includes('untyped'));
+    assert.ok(aliases.includes('with_charset') && aliases.includes('untyped'), 'both uploads were imported');
   });
 });
 
@@ -309,7 +318,7 @@ describe('security content: rename and key pair generation', { timeout: 60_000 }
   before(async () => {
     h = await Harness.start({ certificates: [{ alias: 'partner_old', pem: another.pem }] });
   });
-  after(() => h.close());
+  after(() => h?.close());
 
   const json = { 'content-type': 'application/json;charset=utf-8' };
 
@@ -326,7 +335,7 @@ describe('security content: rename and key pair generation', { timeout: 60_000 }
     assert.equal(answer.status, 200);
     assert.equal(answer.json.d.Hexalias, hex('partner new'));
     const entries = h.emulator.state.keystoreEntries();
-    assert.ok(!entries.some((e) => e.alias === 'partner_old'));
+    assert.ok(!entries.some((e) => e.alias === 'partner_old'), 'the old alias partner_old is gone');
     assert.equal(entries.find((e) => e.alias === 'partner new')?.fingerprintSha256, before.fingerprintSha256);
     const quiet = await h.call('PUT', `/KeystoreEntries('${hex('partner new')}')?renameAlias=partner_back`, {
       headers: json,
@@ -349,7 +358,10 @@ describe('security content: rename and key pair generation', { timeout: 60_000 }
     const exists = await rename('partner_back', signing.alias);
     assert.equal(exists.status, 400);
     assert.match(exists.json.error.message.value, /already exists/);
-    assert.ok(h.emulator.state.keystoreEntries().some((e) => e.alias === 'partner_back'));
+    assert.ok(
+      h.emulator.state.keystoreEntries().some((e) => e.alias === 'partner_back'),
+      'partner_back is unchanged',
+    );
   });
 
   test('generates an RSA key pair with a self-signed certificate for the requested subject', async () => {
@@ -372,7 +384,7 @@ describe('security content: rename and key pair generation', { timeout: 60_000 }
     assert.equal(entry.json.d.KeySize, 2048);
     assert.equal(entry.json.d.SubjectDN, 'CN=tenant.example.test, O=Tenant Org, C=DE');
     assert.equal(entry.json.d.IssuerDN, entry.json.d.SubjectDN);
-    assert.ok(h.emulator.state.signingCertificatePem('tenant_signing_2027'));
+    assert.ok(h.emulator.state.signingCertificatePem('tenant_signing_2027'), 'tenant_signing_2027 is a key pair');
     const again = await h.call('POST', '/KeyPairGenerationRequests?returnKeystoreEntries=false', {
       headers: json,
       body: JSON.stringify({ Alias: 'tenant_signing_2027', CommonName: 'x', KeySize: 2048 }),
@@ -383,7 +395,10 @@ describe('security content: rename and key pair generation', { timeout: 60_000 }
       body: JSON.stringify({ Alias: 'unnamed', KeySize: 2048 }),
     });
     assert.equal(noName.status, 400);
-    assert.ok(!h.emulator.state.keystoreEntries().some((e) => e.alias === 'unnamed'));
+    assert.ok(
+      !h.emulator.state.keystoreEntries().some((e) => e.alias === 'unnamed'),
+      'nothing was generated under unnamed',
+    );
   });
 });
 
@@ -392,7 +407,7 @@ describe('security content: keystore size', { timeout: 60_000 }, () => {
   before(async () => {
     h = await Harness.start({ certificates: [{ alias: 'receiver_ca', pem: ca.pem }] });
   });
-  after(() => h.close());
+  after(() => h?.close());
 
   test("Keystores('system')/Size/$value answers the number of entries, and follows an import", async () => {
     const before = await h.call('GET', "/Keystores('system')/Size/$value");
@@ -436,7 +451,7 @@ describe('security content: backup, restore and mass delete', () => {
   before(async () => {
     h = await Harness.start({ certificates: [{ alias: 'partner_a', pem: selfSigned.pem }] });
   });
-  after(() => h.close());
+  after(() => h?.close());
 
   test('restoring before any backup answers 404', async () => {
     const answer = await h.call('PUT', "/KeystoreResources('system')?retrieveBackup=backup_admin_system", {
@@ -453,8 +468,8 @@ describe('security content: backup, restore and mass delete', () => {
     });
     assert.equal(backup.status, 200);
     const backedUp = h.emulator.state.keystoreEntries('backup_admin_system').map((e) => e.alias);
-    assert.ok(backedUp.includes('partner_a'));
-    assert.ok(!backedUp.includes('sap_cloudintegrationcertificate'));
+    assert.ok(backedUp.includes('partner_a'), 'the backup holds partner_a');
+    assert.ok(!backedUp.includes('sap_cloudintegrationcertificate'), 'the backup holds no SAP entry');
     const listed = await h.call('GET', '/KeystoreEntries?keystoreName=backup_admin_system');
     assert.deepEqual(
       listed.json.d.results.map((e: { Alias: string }) => e.Alias),
@@ -489,7 +504,10 @@ describe('security content: backup, restore and mass delete', () => {
       body: JSON.stringify({ Aliases: 'partner_a;sap_cloudintegrationcertificate' }),
     });
     assert.equal(refused.status, 403);
-    assert.ok(h.emulator.state.keystoreEntries().some((e) => e.alias === 'partner_a'));
+    assert.ok(
+      h.emulator.state.keystoreEntries().some((e) => e.alias === 'partner_a'),
+      'partner_a is back',
+    );
     const deleted = await h.call('PUT', "/KeystoreResources('system')?deleteEntries=true", {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ Aliases: 'partner_a;a\\;b' }),
@@ -497,7 +515,7 @@ describe('security content: backup, restore and mass delete', () => {
     // without returnKeystoreEntries the answer lists what is left: the definition's default is true here
     assert.equal(deleted.status, 200);
     const aliases = h.emulator.state.keystoreEntries().map((e) => e.alias);
-    assert.ok(!aliases.includes('partner_a') && !aliases.includes('a;b'));
+    assert.ok(!aliases.includes('partner_a') && !aliases.includes('a;b'), 'both entries were deleted');
     assert.deepEqual(
       deleted.json.d.results.map((e: { Alias: string }) => e.Alias),
       aliases,

@@ -45,24 +45,28 @@ describe('tenant emulator: restart durability', () => {
         await second.close();
       }
     } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+      await first.close();
     }
   });
 
   test('a bearer token issued before a restart still works after it', async () => {
     const first = await Harness.start();
-    const { clientId, clientSecret, tokenUrl } = first.emulator.credentials;
-    const response = await fetch(`${tokenUrl}?grant_type=client_credentials`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
-    });
-    const { access_token } = (await response.json()) as { access_token: string };
-    await first.close(true);
-    const second = await Harness.start({}, { dataDir: first.dataDir });
     try {
-      assert.equal((await second.call('GET', '/KeystoreEntries', { auth: { bearer: access_token } })).status, 200);
+      const { clientId, clientSecret, tokenUrl } = first.emulator.credentials;
+      const response = await fetch(`${tokenUrl}?grant_type=client_credentials`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
+      });
+      const { access_token } = (await response.json()) as { access_token: string };
+      await first.close(true);
+      const second = await Harness.start({}, { dataDir: first.dataDir });
+      try {
+        assert.equal((await second.call('GET', '/KeystoreEntries', { auth: { bearer: access_token } })).status, 200);
+      } finally {
+        await second.close();
+      }
     } finally {
-      await second.close();
+      await first.close();
     }
   });
 });

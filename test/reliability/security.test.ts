@@ -4,10 +4,13 @@
 /* eslint-disable no-control-regex -- the log and label checks look for control characters */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
+import { App, TerraformStack } from '../../constructs/cdktf';
+import { ReceiverDecryptionKey } from '../../constructs/receiver-decryption-key';
+import type { ReceiverBackendSettings } from '../../constructs/receiver-backend-settings';
 import { isCpiError, type ErrorCode } from '../../src/errors';
 import { startReceiverEmulator, type ReceiverEmulator } from '../../src/emulator/receiver-emulator';
 import { startTenantEmulator, type TenantEmulator } from '../../src/emulator/tenant-emulator';
@@ -339,6 +342,34 @@ describe('security: attacks of an outsider (issue 13)', { timeout: 600_000 }, ()
           { AWS_SECRET_ACCESS_KEY: 'x' },
         ),
       );
+    });
+  });
+
+  describe('secrets routed by construct props are refused at synth, by the same rule', () => {
+    const synthDir = mkdtempSync(join(tmpdir(), 'cpi-security-synth-'));
+    after(() => rmSync(synthDir, { recursive: true, force: true }));
+    const key = (receiver: ReceiverBackendSettings) => () =>
+      new ReceiverDecryptionKey(new TerraformStack(new App({ outdir: synthDir }), 'keys'), 'key', {
+        receiver,
+        keyName: 'orders-2027',
+      });
+    attack('receiver.adminTokenEnv naming the tenant password variable fails synth', () => {
+      refuses(
+        'CPI_SECRET_ENV_NAME_INVALID',
+        key({ kind: 'embedded', url: 'http://127.0.0.1:8081', adminTokenEnv: 'CPI_PASSWORD' }),
+      );
+      assert.doesNotThrow(
+        key({ kind: 'embedded', url: 'http://127.0.0.1:8081', adminTokenEnv: 'CPI_RECEIVER_TOKEN_B' }),
+      );
+    });
+    attack('receiver.passwordEnv naming an unrelated secret fails synth', () => {
+      refuses(
+        'CPI_SECRET_ENV_NAME_INVALID',
+        key({ kind: 'pkcs12', keystorePath: 'a.p12', archivePath: 'b.p12', passwordEnv: 'AWS_SECRET_ACCESS_KEY' }),
+      );
+    });
+    attack('receiver.url over plain http to a remote host fails synth', () => {
+      refuses('CPI_URL_NOT_HTTPS', key({ kind: 'embedded', url: 'http://attacker.example.com:8081' }));
     });
   });
 

@@ -4,7 +4,7 @@
 // settings stay the same across those synths, so every synth writes the same stacks.
 import { App, EncryptionCertificateRenewal, type ReceiverBackendSettings } from '../../constructs';
 import { DEMO_RENEWAL_ID, demoRenewalProps } from '../../src/demo/renewal-demo';
-import type { RenewalVariant } from '../../src/renewal/stages';
+import type { RenewalVariant, StageName } from '../../src/renewal/stages';
 
 /** What the harness hands its cdktf app (JSON in CPI_E2E_RENEWAL). */
 export interface RenewalAppSettings {
@@ -17,6 +17,8 @@ export interface RenewalAppSettings {
   readonly windowStart: string;
   /** Where the receiver keys live. @default - the embedded receiver */
   readonly receiver?: ReceiverBackendSettings;
+  /** Stack names the user chose instead of `<renewal>-<n>-<stage>`. @default - the construct's names */
+  readonly stackNames?: Readonly<Partial<Record<StageName, string>>>;
 }
 
 export const SETTINGS_ENV = 'CPI_E2E_RENEWAL';
@@ -28,6 +30,7 @@ export function synthesizeRenewal(settings: RenewalAppSettings, outdir?: string)
   const renewal = new EncryptionCertificateRenewal(app, DEMO_RENEWAL_ID, {
     ...props,
     ...(settings.receiver ? { receiver: settings.receiver } : {}),
+    ...(settings.stackNames ? { stackNames: settings.stackNames } : {}),
   });
   app.synth();
   return renewal;

@@ -22,7 +22,13 @@ import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
 import { defaultBundlePath, installProvider } from '../../src/provider/install';
 import { Pkcs12Backend } from '../../src/receiver/pkcs12-backend';
 import { writeConfirmation } from '../../src/renewal/confirmation';
-import { renewalStages, stageStackName, type RenewalVariant, type StageSpec } from '../../src/renewal/stages';
+import {
+  renewalStages,
+  stageStackName,
+  type RenewalVariant,
+  type StageName,
+  type StageSpec,
+} from '../../src/renewal/stages';
 import { TenantClient } from '../../src/tenant/tenant-client';
 import { startCommand, type CommandRun, type RunningCommand } from './command';
 import { SETTINGS_ENV, synthesizeRenewal, type RenewalAppSettings } from './renewal-app';
@@ -49,6 +55,8 @@ export interface RenewalHarnessOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Messages per second of `traffic`. @default 20 */
   readonly trafficRate?: number;
+  /** Stack names by stage, as a user may choose them. @default - `<renewal>-<n>-<stage>` */
+  readonly stackNames?: Readonly<Partial<Record<StageName, string>>>;
 }
 
 /** A receiver key as the receiver's admin API lists it. */
@@ -154,6 +162,7 @@ export class RenewalHarness {
         receiverUrl,
         windowStart: new Date().toISOString(),
         ...(receiver ? { receiver } : {}),
+        ...(options.stackNames ? { stackNames: options.stackNames } : {}),
       };
       const env: NodeJS.ProcessEnv = {
         ...process.env,
@@ -211,7 +220,8 @@ export class RenewalHarness {
   }
 
   stackName(stage: string): string {
-    return stageStackName(DEMO_RENEWAL_ID, this.stage(stage));
+    const spec = this.stage(stage);
+    return this.options.stackNames?.[spec.name] ?? stageStackName(DEMO_RENEWAL_ID, spec);
   }
 
   stackDir(stage: string): string {

@@ -69,9 +69,15 @@ export class Harness {
     }
   }
 
-  /** Stops the emulator; keeps the data directory when asked (restart tests). */
+  private closed: Promise<void> | undefined;
+
+  /**
+   * Stops the emulator; keeps the data directory when asked (restart tests). Safe to call again (a `finally` after
+   * an explicit close), so every test can close what it started on every path.
+   */
   async close(keepData = false): Promise<void> {
-    await this.emulator.close();
+    this.closed ??= this.emulator.close();
+    await this.closed;
     if (!keepData) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
