@@ -11,7 +11,7 @@ export interface CpiIflowDeploymentConfig extends TerraformMetaArguments {
   readonly deployed?: boolean | IResolvable;
   /** How long to wait for the runtime to reach STARTED. Defaults to `600`. */
   readonly deployTimeoutSeconds?: number;
-  /** The keystore alias the iFlow encrypts with (its "Public Key Alias for Encryption"). Given, deploying is refused (`CPI_IFLOW_DEPLOY_UNSAFE`) while the alias holds no certificate or, with the `receiver` block, while the receiver has no active key for the certificate under it. Defaults to no check. */
+  /** The keystore alias the iFlow encrypts with (its "Public Key Alias for Encryption"). Given, deploying is refused (`CPI_IFLOW_DEPLOY_UNSAFE`) while the alias holds no certificate or, with the `receiver` block, while the receiver has no active key for the certificate under it, and destroying the resource while the iFlow is deployed is refused (`CPI_IFLOW_UNDEPLOY_REFUSED`). Defaults to no check. */
   readonly encryptionAlias?: string;
   /** With `deployed = false`: the SHA-256 fingerprint of the certificate after which the undeployment is over. Once `encryption_alias` holds it, `deployed = false` plans no change and destroying undeploys nothing, so re-applying a stop-sending stage after the renewal never stops the iFlow again. Needs `encryption_alias`. Defaults to none (undeployed for good). */
   readonly undeployedUntilAliasHolds?: string;
@@ -57,7 +57,7 @@ function cpiIflowDeploymentConfigToTerraform(value: CpiIflowDeploymentConfig): R
   };
 }
 
-/** Whether an integration flow is deployed on the tenant, and which version. `deployed = false` undeploys it (no message is sent through it until it is deployed again); destroying the resource undeploys it too. Import with the iFlow ID. */
+/** Whether an integration flow is deployed on the tenant, and which version. `deployed = false` undeploys it (no message is sent through it until it is deployed again); destroying the resource undeploys it too, except that with `encryption_alias` destroying a deployed iFlow is refused (`CPI_IFLOW_UNDEPLOY_REFUSED`): it would stop traffic that sends with the alias; `terraform state rm` releases it without undeploying. Import with the iFlow ID. */
 export class CpiIflowDeployment extends TerraformResource {
   static readonly tfResourceType = 'cpi_iflow_deployment';
   private readonly config: CpiIflowDeploymentConfig;
@@ -122,7 +122,7 @@ export class CpiIflowDeployment extends TerraformResource {
     return this.getStringAttribute('deployed_by');
   }
 
-  /** The keystore alias the iFlow encrypts with (its "Public Key Alias for Encryption"). Given, deploying is refused (`CPI_IFLOW_DEPLOY_UNSAFE`) while the alias holds no certificate or, with the `receiver` block, while the receiver has no active key for the certificate under it. Defaults to no check. */
+  /** The keystore alias the iFlow encrypts with (its "Public Key Alias for Encryption"). Given, deploying is refused (`CPI_IFLOW_DEPLOY_UNSAFE`) while the alias holds no certificate or, with the `receiver` block, while the receiver has no active key for the certificate under it, and destroying the resource while the iFlow is deployed is refused (`CPI_IFLOW_UNDEPLOY_REFUSED`). Defaults to no check. */
   get encryptionAlias(): string {
     return this.getStringAttribute('encryption_alias');
   }
