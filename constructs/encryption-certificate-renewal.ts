@@ -33,7 +33,8 @@ import {
 import { IntegrationFlowDeployment } from './integration-flow-deployment';
 import { ReceiverDecryptionKey, RECEIVER_KEY_ALGORITHMS, type ReceiverKeyAlgorithm } from './receiver-decryption-key';
 import type { ReceiverBackendSettings } from './receiver-backend-settings';
-import { RenewalGate, validateRequirements, type RenewalGateProps } from './renewal-gate';
+import { RenewalGate, validateRequirements, type ConfirmationSignerTexts, type RenewalGateProps } from './renewal-gate';
+import { RenewalRollback } from './renewal-rollback';
 import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
 import { invalidProp, requireAlias, requireInteger, requireNonEmpty, requireOneOf, requireTime } from './validation';
 
@@ -163,6 +164,13 @@ export interface EncryptionCertificateRenewalProps {
    */
   readonly confirmationsDir?: string;
   /**
+   * The SSH public keys allowed to sign each party's confirmations (Git's allowed_signers form). Given, every gate
+   * counts only confirmations signed by a key of their party (`cpi-renewal confirm --sign-with`), and every party
+   * a gate asks to confirm must be listed. See docs/signed-confirmations.md.
+   * @default - unsigned confirmations count
+   */
+  readonly confirmationSigners?: ConfirmationSignerTexts;
+  /**
    * Write `RUNBOOK-<renewalId>.md` into the output directory on synth.
    * @default true
    */
@@ -209,6 +217,8 @@ export class EncryptionCertificateRenewal extends Construct {
   readonly gates: ReadonlyMap<string, RenewalGate>;
   /** When the tenant alias switched to the new certificate (a token; recorded by the exchange stage). */
   readonly exchangedAt: string;
+  /** The gated way back while the old key is retained (docs/rollback.md): its own stacks, outside the forward chain. */
+  readonly rollback: RenewalRollback;
 
   private readonly props: EncryptionCertificateRenewalProps;
   private readonly app: App;
@@ -323,6 +333,11 @@ export class EncryptionCertificateRenewal extends Construct {
     this.gates = gates;
     this.newKey = required(newKey);
     this.exchangedAt = required(exchangedAt);
+    this.rollback = new RenewalRollback(this, 'rollback', {
+      renewal: props,
+      renewalId: this.renewalId,
+      newFingerprintSha256: this.newKey.fingerprintSha256,
+    });
 
     // The manifest (and the runbook) are written when the app synthesizes: an aspect of the first stack runs then.
     const first = stacks[0]!;
@@ -355,6 +370,7 @@ export class EncryptionCertificateRenewal extends Construct {
       stackNames: Object.fromEntries(this.stages.map((stage) => [stage.name, this.stackName(stage)])),
       stacksDir: relative(process.cwd(), join(this.app.outdir, 'stacks')) || '.',
       confirmationsDir: props.confirmationsDir ?? 'renewals',
+      signedConfirmations: props.confirmationSigners !== undefined,
     });
   }
 
@@ -434,6 +450,7 @@ export class EncryptionCertificateRenewal extends Construct {
         ...(stage.name === 'cleanup' && retiring ? { continuesStateOf: retiring.name } : {}),
         ...(stage.gate ? { gate: stage.gate } : {}),
       })),
+      rollback: this.rollback.manifest(),
     };
   }
 
@@ -501,6 +518,7 @@ export class EncryptionCertificateRenewal extends Construct {
       requirements: spec.requirements,
       settledBy: spec.settledBy,
       confirmationsDir: relative(this.stackDir(stack), this.confirmationsDir()),
+      confirmationSigners: props.confirmationSigners,
       ...facts,
     });
   }

@@ -15,6 +15,8 @@ import {
   type GateRequirement,
 } from '../src/renewal/gate';
 import { PARTY_TITLES, type Party } from '../src/renewal/party';
+import { parseAllowedSigners } from '../src/renewal/confirmation-signature';
+import { CpiError } from '../src/errors';
 import { CpiRenewalGate, type CpiProvider } from './bindings';
 import { Construct, type ITerraformDependable } from './cdktf';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
@@ -92,6 +94,14 @@ export interface RenewalGateProps {
    */
   readonly retentionDays?: number;
   /**
+   * The SSH public keys allowed to sign each party's confirmations, in Git's allowed_signers form (one key per
+   * line: `<person pattern> ssh-ed25519 AAAA…`). Given, the gate counts a confirmation only when it is signed
+   * (`cpi-renewal confirm --sign-with`) by one of its party's keys, and every party the gate asks to confirm must
+   * be listed. See docs/signed-confirmations.md.
+   * @default - unsigned confirmations count
+   */
+  readonly confirmationSigners?: ConfirmationSignerTexts;
+  /**
    * Directory holding `<gate>.json` confirmation files, relative to the directory Terraform runs in (the stack's
    * directory under `cdktf.out/stacks/`).
    * @default - `renewals/<renewalId>/confirmations` (the provider's default)
@@ -107,6 +117,42 @@ export interface RenewalGateProps {
    * @default - the stack's default `cpi` provider
    */
   readonly provider?: CpiProvider;
+}
+
+/** Each party's allowed_signers text. */
+export type ConfirmationSignerTexts = Readonly<Partial<Record<Party, string>>>;
+
+/**
+ * Refuses at synth what the provider would refuse at plan: an allowed_signers text it cannot read, a party that is
+ * not one, or (signatures asked for) a party asked to confirm without keys. Returns the binding's blocks.
+ */
+export function confirmationSignerBlocks(
+  construct: string,
+  prop: string,
+  signers: ConfirmationSignerTexts | undefined,
+  requirements: readonly GateRequirement[],
+): { party: string; allowedSigners: string }[] | undefined {
+  if (signers === undefined) return undefined;
+  const entries = Object.entries(signers).filter(([, text]) => text !== undefined) as [Party, string][];
+  if (entries.length === 0) invalidProp(construct, prop, signers, 'at least one party with its allowed_signers text');
+  for (const [party, text] of entries) {
+    requireOneOf(construct, `${prop} key`, party, PARTIES);
+    if (!isLiteral(text)) continue;
+    try {
+      parseAllowedSigners(text, `${construct}: ${prop}["${party}"]`);
+    } catch (error) {
+      if (error instanceof CpiError) throw new CpiError(error.code, error.detail);
+      throw error;
+    }
+  }
+  for (const r of requirements) {
+    if (r.kind === 'confirmation' && signers[r.party] === undefined)
+      throw new CpiError(
+        'CPI_GATE_SIGNERS_INVALID',
+        `${construct}: ${prop} lists no key for ${r.party}, whom a gate asks to confirm; the renewal asks for signed confirmations, so list ${r.party}'s keys too`,
+      );
+  }
+  return entries.map(([party, allowedSigners]) => ({ party, allowedSigners }));
 }
 
 const PROP_OF_FACT: Readonly<Record<string, keyof RenewalGateProps>> = {
@@ -192,6 +238,12 @@ export class RenewalGate extends Construct {
       exchangedAt: props.exchangedAt,
       retentionDays: props.retentionDays,
       confirmationsDir: props.confirmationsDir,
+      confirmationSigners: confirmationSignerBlocks(
+        NAME,
+        'confirmationSigners',
+        props.confirmationSigners,
+        props.requirements,
+      ),
       dependsOn: props.dependsOn,
       provider: props.provider,
     });

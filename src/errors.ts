@@ -275,6 +275,15 @@ export const ERRORS = registry({
     summary: 'A gate confirmation file cannot be read',
     fix: 'Correct the named file as the message describes, or delete it and write it again with `cpi-renewal confirm`.',
   },
+  CPI_GATE_SIGNERS_INVALID: {
+    summary:
+      "A renewal's confirmation signers (allowed_signers text) cannot be read, or a party who must confirm has none",
+    fix: 'Give each party whose confirmation a gate asks for its SSH public keys in allowed_signers form, one per line: `<person pattern> [namespaces="cpi-renewal-confirmation"] ssh-ed25519 AAAA…` (ed25519, RSA of 2048 bits or more, or ECDSA; times as YYYYMMDDZ). See docs/signed-confirmations.md.',
+  },
+  CPI_GATE_SIGNING_FAILED: {
+    summary: '`cpi-renewal confirm --sign-with` could not sign the confirmation with ssh-keygen',
+    fix: 'Check that ssh-keygen (OpenSSH 8.1 or later) is installed and that --sign-with names your private key file, or a public key file whose private key is in ssh-agent; the message quotes what ssh-keygen said. Nothing was written.',
+  },
   CPI_GATE_NO_EVIDENCE: {
     summary: 'The gate names no evidence to wait for',
     fix: 'Give the gate at least one `requirement` block (kind confirmation, probe, tenant_alias, iflow_state or not_before).',

@@ -31,6 +31,8 @@ export interface CpiRenewalGateConfig extends TerraformMetaArguments {
   readonly requirement?: CpiRenewalGateRequirement[];
   /** The `settled_by` block (list of blocks). */
   readonly settledBy?: CpiRenewalGateSettledBy[];
+  /** The `confirmation_signers` block (list of blocks). */
+  readonly confirmationSigners?: CpiRenewalGateConfirmationSigners[];
   /** The `receiver` block (one block). */
   readonly receiver?: CpiRenewalGateReceiver;
 }
@@ -48,6 +50,13 @@ export interface CpiRenewalGateReceiver {
   readonly archivePath?: string;
   /** `pkcs12`: environment variable that holds the keystore password. Must start with `CPI_RECEIVER_`. Defaults to `CPI_RECEIVER_KEYSTORE_PASSWORD`. */
   readonly passwordEnv?: string;
+}
+
+export interface CpiRenewalGateConfirmationSigners {
+  /** The party whose confirmations these keys may sign. Allowed values: `receiver-admin`, `tenant-admin`, `integration-developer`. */
+  readonly party: 'receiver-admin' | 'tenant-admin' | 'integration-developer' | (string & {});
+  /** The party's SSH public keys in Git's allowed_signers form, one per line: `<person pattern> [namespaces="cpi-renewal-confirmation"] ssh-ed25519 AAAA…` (ed25519, RSA, ECDSA); the pattern is matched against the confirmation's `person`. See docs/signed-confirmations.md. */
+  readonly allowedSigners: string;
 }
 
 export interface CpiRenewalGateSettledBy {
@@ -96,6 +105,15 @@ function cpiRenewalGateSettledByToTerraform(value: CpiRenewalGateSettledBy): Rec
   };
 }
 
+function cpiRenewalGateConfirmationSignersToTerraform(
+  value: CpiRenewalGateConfirmationSigners,
+): Record<string, unknown> {
+  return {
+    party: value.party,
+    allowed_signers: value.allowedSigners,
+  };
+}
+
 function cpiRenewalGateReceiverToTerraform(value: CpiRenewalGateReceiver): Record<string, unknown> {
   return {
     kind: value.kind,
@@ -123,6 +141,7 @@ function cpiRenewalGateConfigToTerraform(value: CpiRenewalGateConfig): Record<st
     retention_days: value.retentionDays,
     requirement: value.requirement?.map(cpiRenewalGateRequirementToTerraform),
     settled_by: value.settledBy?.map(cpiRenewalGateSettledByToTerraform),
+    confirmation_signers: value.confirmationSigners?.map(cpiRenewalGateConfirmationSignersToTerraform),
     receiver: value.receiver === undefined ? undefined : cpiRenewalGateReceiverToTerraform(value.receiver),
   };
 }

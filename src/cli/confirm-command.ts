@@ -2,11 +2,15 @@
 // front of the next stage reads it and opens only if it names this renewal, this gate and this certificate.
 import { shellWord } from '../shell-word';
 import type { Command } from 'commander';
-import { relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { CpiError } from '../errors';
 import { defaultConfirmationsDir, isParty, isSafeName, writeConfirmation } from '../renewal/confirmation';
 import { isSha256Fingerprint, normalizeFingerprint } from '../rules/fingerprint';
 import { PARTY_TITLES } from '../renewal/party';
+import { SIGNATURE_NAMESPACE, signedPayload, type SignedFields } from '../renewal/confirmation-signature';
 
 export interface ConfirmOptions {
   readonly renewal: string;
@@ -18,6 +22,13 @@ export interface ConfirmOptions {
   readonly dir?: string;
   /** The confirmations directory itself, for a gate with a custom `confirmations_dir`; overrides `dir`. */
   readonly confirmationsDir?: string;
+  /**
+   * Sign the confirmation with this SSH key, as Git's `user.signingkey` names one: a private key file, or a public
+   * key file (or `key::<public key>`) whose private key is in ssh-agent. Runs `ssh-keygen -Y sign`.
+   */
+  readonly signWith?: string;
+  /** Sign with the key of `git config user.signingkey` (what `git commit -S` uses with `gpg.format ssh`). */
+  readonly sign?: boolean;
 }
 
 export interface ConfirmResult {
@@ -49,17 +60,20 @@ export function confirm(options: ConfirmOptions, now: Date = new Date(), cwd: st
   if (person === '')
     throw new CpiError('CPI_VALUE_INVALID', '--person is empty; give the name that should stand in the audit trail');
   const dir = options.confirmationsDir ?? defaultConfirmationsDir(renewal, options.dir ?? 'renewals');
-  const path = writeConfirmation(dir, {
+  const fields: SignedFields = {
     renewalId: renewal,
     gate,
-    fingerprintSha256: fingerprint,
+    fingerprintSha256: normalizeFingerprint(fingerprint),
     party,
     person,
     confirmedAt: now,
-  });
+  };
+  const key = options.signWith ?? (options.sign ? gitSigningKey(cwd) : undefined);
+  const signature = key === undefined ? undefined : signWithSshKeygen(signedPayload(fields), key, cwd);
+  const path = writeConfirmation(dir, { ...fields, ...(signature === undefined ? {} : { signature }) });
   const shown = relative(cwd, path) || path;
   const message = [
-    `${person} (${PARTY_TITLES[party]}) confirms gate "${gate}" of renewal "${renewal}" for the certificate ${normalizeFingerprint(fingerprint)}.`,
+    `${person} (${PARTY_TITLES[party]}) confirms gate "${gate}" of renewal "${renewal}" for the certificate ${normalizeFingerprint(fingerprint)}${key === undefined ? '' : `, signed with ${key}`}.`,
     `Wrote ${shown}. Commit it for review; the gate opens on the next plan once it is merged:`,
     `  git add ${shellWord(shown)} && git commit -m ${shellWord(`${renewal}: ${party} confirms ${gate}`)} -- ${shellWord(shown)}`,
   ].join('\n');
@@ -77,7 +91,59 @@ export function registerConfirmCommand(program: Command): void {
     .requiredOption('--person <name>', 'your name, as it should stand in the audit trail')
     .option('--dir <dir>', 'root directory of the renewals', 'renewals')
     .option('--confirmations-dir <dir>', 'the confirmations directory itself (when the gate sets confirmations_dir)')
+    .option(
+      '--sign-with <key>',
+      `sign with this SSH key (ssh-keygen -Y sign -n ${SIGNATURE_NAMESPACE}): a private key file, or a public key file whose private key is in ssh-agent`,
+    )
+    .option('--sign', 'sign with the SSH key of `git config user.signingkey`')
     .action((options: ConfirmOptions) => {
       process.stdout.write(`${confirm(options).message}\n`);
     });
+}
+
+function signingFailed(detail: string): CpiError {
+  return new CpiError('CPI_GATE_SIGNING_FAILED', `${detail}; nothing was written`);
+}
+
+/** The key Git signs with: `user.signingkey` (a path, or `key::<public key>` for a key in ssh-agent). */
+function gitSigningKey(cwd: string): string {
+  const run = spawnSync('git', ['config', '--get', 'user.signingkey'], { cwd, encoding: 'utf8' });
+  const value = run.status === 0 ? run.stdout.trim() : '';
+  if (value === '')
+    throw signingFailed('--sign: `git config user.signingkey` is not set; set it or name the key with --sign-with');
+  return value;
+}
+
+/**
+ * Signs `payload` with `ssh-keygen -Y sign` (the reference signer: the person's key never passes through this
+ * process; a passphrase is asked on the terminal, an agent is used for a public key file). Returns the armored
+ * signature.
+ */
+export function signWithSshKeygen(payload: string, key: string, cwd: string = process.cwd()): string {
+  let temporary: string | undefined;
+  let file = key.startsWith('~/') ? join(homedir(), key.slice(2)) : key;
+  try {
+    if (key.startsWith('key::')) {
+      temporary = mkdtempSync(join(tmpdir(), 'cpi-signing-key-'));
+      file = join(temporary, 'key.pub');
+      writeFileSync(file, `${key.slice('key::'.length)}\n`);
+    }
+    const run = spawnSync('ssh-keygen', ['-Y', 'sign', '-n', SIGNATURE_NAMESPACE, '-f', file], {
+      cwd,
+      input: payload,
+      encoding: 'utf8',
+      timeout: 120_000,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    if (run.error)
+      throw signingFailed(
+        `ssh-keygen could not be run (${(run.error as NodeJS.ErrnoException).code ?? run.error.message}); install OpenSSH 8.1 or later`,
+      );
+    const said = run.stderr.replace(/Signing data on standard input\s*/g, '').trim();
+    if (run.status !== 0 || !run.stdout.includes('-----BEGIN SSH SIGNATURE-----'))
+      throw signingFailed(`ssh-keygen -Y sign -f ${shellWord(file)} failed: ${said || `exit ${run.status}`}`);
+    return run.stdout.trim();
+  } finally {
+    if (temporary) rmSync(temporary, { recursive: true, force: true });
+  }
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CpiError } from '../errors';
 import { isSha256Fingerprint, normalizeFingerprint, sameFingerprint } from '../rules/fingerprint';
 import { parseRfc3339 } from '../rules/time';
+import { checkConfirmationSignature, type ConfirmationSigners } from './confirmation-signature';
 import { PARTY_TITLES, type Party } from './party';
 
 /** One party's confirmation that the gate may open. */
@@ -20,6 +21,17 @@ export interface Confirmation {
   /** Who confirmed, as they want to be named in the audit trail. */
   readonly person: string;
   readonly confirmedAt: Date;
+  /**
+   * An armored SSH signature (`ssh-keygen -Y sign`) over the confirmation's canonical payload
+   * (src/renewal/confirmation-signature.ts); needed where the renewal lists confirmation signers.
+   */
+  readonly signature?: string;
+}
+
+/** A confirmation that counts, with the SSH key that signed it where the renewal asks for signatures. */
+export interface CountedConfirmation extends Confirmation {
+  /** `SHA256:…` of the signing key. */
+  readonly signedBy?: string;
 }
 
 export interface ConfirmationFile {
@@ -28,11 +40,13 @@ export interface ConfirmationFile {
 
 /** The confirmations of a file that count for a gate, and the others with the reason they do not. */
 export interface ConfirmationVerdict {
-  readonly valid: Confirmation[];
+  readonly valid: CountedConfirmation[];
   readonly rejected: { readonly confirmation: Confirmation; readonly reason: string }[];
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** An RSA-8192 SSHSIG is about 2.4 KB armored; anything far larger is not a signature. */
+const MAX_SIGNATURE_LENGTH = 16_384;
 
 export function isParty(value: unknown): value is Party {
   return typeof value === 'string' && Object.hasOwn(PARTY_TITLES, value);
@@ -88,7 +102,21 @@ function parseEntry(entry: unknown, index: number, source: string): Confirmation
   const confirmedAt = parseRfc3339(at);
   if (!confirmedAt)
     throw malformed(source, `${where}.confirmed_at "${at}" is not an RFC 3339 time such as 2026-03-01T10:00:00Z`);
-  return { renewalId, gate, fingerprintSha256: normalizeFingerprint(fingerprint), party, person, confirmedAt };
+  const signature = e.signature;
+  if (signature !== undefined && (typeof signature !== 'string' || signature.length > MAX_SIGNATURE_LENGTH))
+    throw malformed(
+      source,
+      `${where}.signature is not an armored SSH signature of at most ${MAX_SIGNATURE_LENGTH} characters`,
+    );
+  return {
+    renewalId,
+    gate,
+    fingerprintSha256: normalizeFingerprint(fingerprint),
+    party,
+    person,
+    confirmedAt,
+    ...(signature === undefined ? {} : { signature }),
+  };
 }
 
 /** Parses a confirmation file's text; `source` (the path) names the file in errors. */
@@ -122,6 +150,7 @@ export function formatConfirmationFile(file: ConfirmationFile): string {
     party: c.party,
     person: c.person,
     confirmed_at: c.confirmedAt.toISOString(),
+    ...(c.signature === undefined ? {} : { signature: c.signature }),
   }));
   return `${JSON.stringify({ confirmations }, null, 2)}\n`;
 }
@@ -145,11 +174,20 @@ export function readConfirmationFile(path: string): ConfirmationFile | undefined
 
 /**
  * Splits a file's confirmations into those that count for this renewal, gate and certificate at `now`, and the
- * others with the reason (another renewal, gate or certificate, or dated in the future).
+ * others with the reason (another renewal, gate or certificate, dated in the future, or, where `signers` is given,
+ * not signed by one of the party's keys over exactly these fields).
  */
 export function confirmationsFor(
   file: ConfirmationFile | undefined,
-  expected: { renewalId: string; gate: string; fingerprint: string; now: Date; notBefore?: Date },
+  expected: {
+    renewalId: string;
+    gate: string;
+    fingerprint: string;
+    now: Date;
+    notBefore?: Date;
+    /** The renewal asks for signed confirmations: each party's allowed signers (a party absent has none). */
+    signers?: ConfirmationSigners;
+  },
 ): ConfirmationVerdict {
   const verdict: ConfirmationVerdict = { valid: [], rejected: [] };
   for (const c of file?.confirmations ?? []) {
@@ -165,7 +203,17 @@ export function confirmationsFor(
     } else if (expected.notBefore && c.confirmedAt.getTime() < expected.notBefore.getTime()) {
       reason = `${who} dated the confirmation ${c.confirmedAt.toISOString()}, before the renewal's certificate existed (${expected.notBefore.toISOString()})`;
     }
-    if (reason === undefined) verdict.valid.push(c);
+    let signedBy: string | undefined;
+    if (reason === undefined && expected.signers) {
+      const keys = expected.signers[c.party] ?? [];
+      const check =
+        keys.length === 0
+          ? { refused: `this renewal lists no SSH key allowed to confirm for ${c.party}` }
+          : checkConfirmationSignature(c, c.signature, keys);
+      if (check.refused !== undefined) reason = `${who}: ${check.refused}`;
+      signedBy = check.signedBy;
+    }
+    if (reason === undefined) verdict.valid.push(signedBy === undefined ? c : { ...c, signedBy });
     else verdict.rejected.push({ confirmation: c, reason });
   }
   return verdict;

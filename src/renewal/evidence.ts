@@ -70,6 +70,7 @@ export async function evaluateGate(
       now,
       // a confirmation cannot predate the certificate it confirms (the renewal's start)
       notBefore: certificateStart(facts.newCertificate?.pem),
+      ...(facts.confirmationSigners ? { signers: facts.confirmationSigners } : {}),
     });
   }
   const pending: Promise<void>[] = [];

@@ -2,7 +2,7 @@
 // the clock. Collecting the observations (files, the receiver, the tenant) is evidence.ts's job; turning results
 // into text for people is gate-report.ts's. This file does no I/O, so every rule is tested with a table.
 import { sameFingerprint } from '../rules/fingerprint';
-import type { Confirmation, ConfirmationVerdict } from './confirmation';
+import type { ConfirmationVerdict, CountedConfirmation } from './confirmation';
 import { momentOf, type GateFacts, type GateMode, type GateRequirement } from './gate';
 
 /** What the probe of the receiver showed; `error` when the receiver could not be asked at all. */
@@ -99,8 +99,9 @@ const fails = (reason: GateReason, message: string, contrary = false): Verdict =
   message,
 });
 
-function confirmationText(c: Confirmation): string {
-  return `confirmation: ${c.party} (${c.person}) confirmed ${c.fingerprintSha256} at ${c.confirmedAt.toISOString()}`;
+function confirmationText(c: CountedConfirmation): string {
+  const signed = c.signedBy === undefined ? '' : `, signed with the SSH key ${c.signedBy}`;
+  return `confirmation: ${c.party} (${c.person}) confirmed ${c.fingerprintSha256} at ${c.confirmedAt.toISOString()}${signed}`;
 }
 
 const newFingerprint = (facts: GateFacts) => facts.newCertificate?.fingerprintSha256;

@@ -7,7 +7,16 @@ import { dirname, isAbsolute, join, normalize, relative, resolve } from 'node:pa
 import type { GateFacts, GateMode, GateRequirement, GateSpec } from './gate';
 import type { GateEvaluation } from './evidence';
 import type { RequirementResult } from './gate-decision';
+import { SIGNATURE_NAMESPACE } from './confirmation-signature';
 import { PARTY_TITLES, type Party } from './party';
+
+/** What the person puts after `--sign-with`: the key Git signs their commits with (`git config user.signingkey`). */
+export const SIGNING_KEY_PLACEHOLDER = '<your SSH key file, e.g. ~/.ssh/id_ed25519>';
+
+/** One line on signed confirmations, for gate messages and the runbook. */
+export function signingNote(): string {
+  return `This renewal accepts only SSH-signed confirmations: \`--sign-with\` signs with \`ssh-keygen -Y sign -n ${SIGNATURE_NAMESPACE}\` (the key must be among the party's confirmation signers; docs/signed-confirmations.md).`;
+}
 
 /** The default `--dir` of `cpi-renewal confirm`: confirmations live in `<dir>/<renewal>/confirmations`. */
 export const CONFIRMATIONS_ROOT = 'renewals';
@@ -76,6 +85,8 @@ export function confirmCommand(options: {
   /** The fingerprint, or a shell expression such as `"$FINGERPRINT"`. */
   readonly fingerprint: string;
   readonly dir: string;
+  /** The renewal asks for SSH-signed confirmations: the command signs with the person's key. */
+  readonly signed?: boolean;
 }): string {
   const dir = normalize(options.dir);
   const root = join(dir, '..', '..');
@@ -86,7 +97,8 @@ export function confirmCommand(options: {
       : ` --dir ${shellWord(root)}`
     : ` --confirmations-dir ${shellWord(dir)}`;
   // the fingerprint may be a shell expression such as "$FINGERPRINT" and is passed through as it is
-  return `cpi-renewal confirm --renewal ${shellWord(options.renewalId)} --gate ${shellWord(options.gate)} --party ${shellWord(options.party)} --fingerprint ${options.fingerprint} --person "<your name>"${where}`;
+  const sign = options.signed ? ` --sign-with "${SIGNING_KEY_PLACEHOLDER}"` : '';
+  return `cpi-renewal confirm --renewal ${shellWord(options.renewalId)} --gate ${shellWord(options.gate)} --party ${shellWord(options.party)} --fingerprint ${options.fingerprint} --person "<your name>"${where}${sign}`;
 }
 
 /** A `cpi-renewal confirm` command that would supply a missing confirmation, and the file to commit. */
@@ -117,6 +129,7 @@ export function confirmSteps(
               party: r.requirement.party,
               fingerprint,
               dir: location.dir,
+              signed: facts.confirmationSigners !== undefined,
             }),
             file,
           },
@@ -163,6 +176,7 @@ export function closedGateMessage(
     ...missingLines(evaluation.results).map((m) => `  - ${m}`),
     ...(steps.length > 0
       ? [
+          ...(facts.confirmationSigners ? [signingNote()] : []),
           `To confirm (from ${location.root}):`,
           ...steps.map((s) => `  ${s.party} runs: ${s.command}\n    and commits ${s.file}`),
         ]

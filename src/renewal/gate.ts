@@ -3,6 +3,7 @@
 // ("the new certificate", "the downtime window's start"); the values themselves are the gate's facts, given once
 // per gate. So a requirement means the same in every layer, and no layer turns it into another shape.
 import type { ReceiverSettings } from '../receiver/receiver-backend';
+import type { ConfirmationSigners } from './confirmation-signature';
 import type { Party } from './party';
 
 /** `all`: every requirement must hold; `any`: one suffices. A not_before requirement must hold in both. */
@@ -76,6 +77,11 @@ export interface GateFacts {
   /** When the alias switched to the new certificate, and how long the old key is kept (not_before retention_end). */
   readonly exchangedAt?: Date;
   readonly retentionDays?: number;
+  /**
+   * The SSH keys allowed to confirm, by party: given, a confirmation counts only when signed by one of its party's
+   * keys (src/renewal/confirmation-signature.ts); absent, unsigned confirmations count.
+   */
+  readonly confirmationSigners?: ConfirmationSigners;
 }
 
 /** The end of retention: the exchange time plus the retention days. The one place this is computed. */

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { CpiError } from '../errors';
 import type { GateSpec } from './gate';
 import { type RenewalVariant, type StageName } from './stages';
+import type { RollbackManifest } from './rollback-stages';
 import { PARTY_TITLES, type Party } from './party';
 
 export const MANIFEST_FORMAT = 'cpi-renewal/manifest-1';
@@ -72,6 +73,8 @@ export interface RenewalManifest {
   };
   /** In the order they are applied. */
   readonly stages: readonly ManifestStage[];
+  /** The way back (docs/rollback.md), absent in manifests written before it existed. */
+  readonly rollback?: RollbackManifest;
 }
 
 /** The manifest's file name for a renewal. */

@@ -3,6 +3,7 @@
 // the pipeline will do, and tests compare text without synthesizing anything.
 import { shellWord } from '../shell-word';
 import type { GateRequirement } from './gate';
+import { SIGNATURE_NAMESPACE } from './confirmation-signature';
 import { confirmCommand, describeGate } from './gate-report';
 import { stageStackName, type RenewalVariant, type StageName, type StageSpec } from './stages';
 import { PARTY_TITLES, type Party } from './party';
@@ -26,6 +27,8 @@ export interface RunbookSpec {
   readonly stackNames?: Readonly<Partial<Record<StageName, string>>>;
   /** The `--dir` of `cpi-renewal confirm` (e.g. `renewals`). */
   readonly confirmationsDir: string;
+  /** The renewal lists confirmation signers: every confirmation must be SSH-signed (`--sign-with`). */
+  readonly signedConfirmations?: boolean;
 }
 
 const MERMAID_ID: Readonly<Record<Party, string>> = {
@@ -73,6 +76,10 @@ function commands(stage: StageSpec, spec: RunbookSpec, firstStack: string): stri
   );
   if (stage.gate && confirmations.length > 0) {
     lines.push('# confirmations the gate accepts (each party runs its own line, then commits the file):');
+    if (spec.signedConfirmations)
+      lines.push(
+        `# signed: --sign-with runs ssh-keygen -Y sign -n ${SIGNATURE_NAMESPACE} with your key (one of your party's confirmation signers)`,
+      );
     lines.push(`FINGERPRINT=$(terraform -chdir=${spec.stacksDir}/${firstStack} output -raw new_fingerprint_sha256)`);
     for (const c of confirmations) {
       lines.push(
@@ -82,6 +89,7 @@ function commands(stage: StageSpec, spec: RunbookSpec, firstStack: string): stri
           party: c.party,
           fingerprint: '"$FINGERPRINT"',
           dir: `${spec.confirmationsDir}/${spec.renewalId}/confirmations`,
+          signed: spec.signedConfirmations ?? false,
         }),
       );
     }

@@ -1,17 +1,22 @@
 // The attacks of issue 13, each as a case: replay, CPU denial of service before authentication (with a time bound
 // and legitimate traffic flowing during the attack), the decryption oracle, legacy algorithms, the OAuth token
-// URL, secrets routed by configuration, the open admin APIs, the fail-open receiver, and log/label injection.
+// URL, secrets routed by configuration (and by construct props at synth), the open admin APIs, the fail-open
+// receiver, log/label injection, and forged or misplaced signed confirmations.
 /* eslint-disable no-control-regex -- the log and label checks look for control characters */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import { App, TerraformStack } from '../../constructs/cdktf';
 import { ReceiverDecryptionKey } from '../../constructs/receiver-decryption-key';
 import type { ReceiverBackendSettings } from '../../constructs/receiver-backend-settings';
+import { signWithSshKeygen } from '../../src/cli/confirm-command';
 import { isCpiError, type ErrorCode } from '../../src/errors';
+import { confirmationsFor, type Confirmation } from '../../src/renewal/confirmation';
+import { parseAllowedSigners, signedPayload, type ConfirmationSigners } from '../../src/renewal/confirmation-signature';
 import { startReceiverEmulator, type ReceiverEmulator } from '../../src/emulator/receiver-emulator';
 import { startTenantEmulator, type TenantEmulator } from '../../src/emulator/tenant-emulator';
 import { receiverSettingsFrom } from '../../src/provider/receiver-settings';
@@ -21,6 +26,7 @@ import { signAndEncrypt, soapEnvelope, verifyAndDecrypt, type KeyringEntry } fro
 import { ReplayCache } from '../../src/wssecurity/replay-cache';
 import { dosMessages } from '../support/attack-messages';
 import { makeKeyPair } from '../wssecurity/fixtures';
+import { skipWithout } from '../support/reference-systems';
 
 const BODY = '<ord:Order xmlns:ord="urn:example:orders"><ord:Id>1</ord:Id></ord:Order>';
 const WSU = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd';
@@ -502,6 +508,105 @@ describe('security: attacks of an outsider (issue 13)', { timeout: 600_000 }, ()
         } finally {
           await receiver.close();
         }
+      },
+    );
+  });
+
+  describe('signed confirmations', { skip: skipWithout('ssh-keygen') }, () => {
+    const keys = mkdtempSync(join(tmpdir(), 'cpi-security-ssh-'));
+    after(() => rmSync(keys, { recursive: true, force: true }));
+    const sshKey = (name: string, ...type: string[]) => {
+      const file = join(keys, name);
+      execFileSync('ssh-keygen', ['-q', ...type, '-N', '', '-C', name, '-f', file]);
+      return { file, pub: readFileSync(`${file}.pub`, 'utf8').trim() };
+    };
+    const FP = 'AB:'.repeat(31) + 'AB';
+    const at = new Date('2026-12-04T05:00:00.000Z');
+    const fields: Confirmation = {
+      renewalId: 'acme-2026',
+      gate: 'exchange-certificate',
+      fingerprintSha256: FP,
+      party: 'receiver-admin',
+      person: 'Ada Lovelace',
+      confirmedAt: at,
+    };
+    let signers: ConfirmationSigners;
+    let ada: ReturnType<typeof sshKey>;
+    let bob: ReturnType<typeof sshKey>;
+    let eve: ReturnType<typeof sshKey>;
+    before(() => {
+      ada = sshKey('ada', '-t', 'ed25519');
+      bob = sshKey('bob', '-t', 'rsa', '-b', '2048');
+      eve = sshKey('eve', '-t', 'ed25519');
+      signers = {
+        'receiver-admin': parseAllowedSigners(`"Ada *" ${ada.pub}`, 'receiver-admin'),
+        'tenant-admin': parseAllowedSigners(`* ${bob.pub}`, 'tenant-admin'),
+      };
+    });
+    const signed = (c: Confirmation, key: { file: string }): Confirmation => ({
+      ...c,
+      signature: signWithSshKeygen(signedPayload(c), key.file),
+    });
+    /** The reason the gate does not count `c`, or undefined when it counts. */
+    const refusal = (c: Confirmation, expected: Partial<{ gate: string; fingerprint: string }> = {}) => {
+      const verdict = confirmationsFor(
+        { confirmations: [c] },
+        {
+          renewalId: 'acme-2026',
+          gate: expected.gate ?? 'exchange-certificate',
+          fingerprint: expected.fingerprint ?? FP,
+          now: new Date(at.getTime() + 60_000),
+          signers,
+        },
+      );
+      return verdict.rejected[0]?.reason;
+    };
+    test(
+      'the party signing with its own key is counted (the baseline of the attacks below)',
+      { timeout: 60_000 },
+      () => {
+        assert.equal(refusal(signed(fields, ada)), undefined);
+        assert.equal(refusal(signed({ ...fields, party: 'tenant-admin', person: 'Bob' }, bob)), undefined);
+      },
+    );
+    attack('unsigned where the renewal asks for signatures', () => {
+      assert.match(refusal(fields) ?? '', /not signed/);
+    });
+    attack('a signature with one byte changed', () => {
+      const c = signed(fields, ada);
+      const raw = Buffer.from(c.signature!.split('\n').slice(1, -1).join(''), 'base64');
+      raw.writeUInt8(raw.readUInt8(raw.length - 1) ^ 1, raw.length - 1);
+      const body = raw.toString('base64').replace(/.{1,70}/g, '$&\n');
+      assert.match(
+        refusal({ ...c, signature: `-----BEGIN SSH SIGNATURE-----\n${body}-----END SSH SIGNATURE-----` }) ?? '',
+        /does not verify/,
+      );
+    });
+    attack("signed by another party's key (the tenant administrator confirming for the receiver administrator)", () => {
+      assert.match(refusal(signed(fields, bob)) ?? '', /not among receiver-admin's allowed signers/);
+    });
+    attack('signed by a key no party lists', () => {
+      assert.match(refusal(signed(fields, eve)) ?? '', /not among receiver-admin's allowed signers/);
+    });
+    attack("the party's key, signing for a person its line does not allow", () => {
+      assert.match(refusal(signed({ ...fields, person: 'Mallory' }, ada)) ?? '', /not allowed to sign for "Mallory"/);
+    });
+    attack('a signed confirmation moved to another certificate, gate or time', () => {
+      const c = signed(fields, ada);
+      const other = 'CD:'.repeat(31) + 'CD';
+      assert.match(refusal({ ...c, fingerprintSha256: other }, { fingerprint: other }) ?? '', /does not verify/);
+      assert.match(refusal({ ...c, gate: 'stop-sending' }, { gate: 'stop-sending' }) ?? '', /does not verify/);
+      assert.match(refusal({ ...c, confirmedAt: new Date(at.getTime() - 1) }) ?? '', /does not verify/);
+    });
+    attack(
+      "a signature the party made for something else (a Git commit's namespace) replayed as a confirmation",
+      () => {
+        const signature = execFileSync('ssh-keygen', ['-Y', 'sign', '-n', 'git', '-f', ada.file], {
+          input: signedPayload(fields),
+          encoding: 'utf8',
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        assert.match(refusal({ ...fields, signature }) ?? '', /namespace "git"/);
       },
     );
   });

@@ -1,12 +1,13 @@
 // Reference systems: third-party software some suites check our output against (Java's own X.509 and PKCS#12
-// readers, Apache WSS4J, OpenSSL's PKCS#12 reader, a real PostgreSQL for Terraform's pg backend). A fresh machine may lack them. Under CI
+// readers, Apache WSS4J, OpenSSL's PKCS#12 reader, a real PostgreSQL for Terraform's pg backend, OpenSSH's
+// ssh-keygen as the signer of SSH-signed confirmations). A fresh machine may lack them. Under CI
 // they are required: a suite never skips there, so a missing one fails the run. Elsewhere the suite is skipped
 // with a reason naming what is missing and the command that installs it; scripts/run-tests.mjs lists them at the
 // end. Nothing else may skip.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-export type ReferenceSystemId = 'java' | 'wss4j' | 'openssl' | 'postgresql';
+export type ReferenceSystemId = 'java' | 'wss4j' | 'openssl' | 'postgresql' | 'ssh-keygen';
 
 export interface ReferenceSystem {
   readonly id: ReferenceSystemId;
@@ -90,6 +91,14 @@ function detect(id: ReferenceSystemId): ReferenceSystem {
         install: 'apt-get install openssl',
         missing: missingPrograms(['openssl']),
       };
+    case 'ssh-keygen':
+      // the reference signer of signed confirmations (ssh-keygen -Y sign, OpenSSH 8.1 or later)
+      return {
+        id,
+        name: 'OpenSSH ssh-keygen (SSH signatures)',
+        install: 'apt-get install openssh-client',
+        missing: missingPrograms(['ssh-keygen']),
+      };
     case 'postgresql': {
       // psql runs the tests' queries; the server is needed only when no cluster is given
       const missing = [
@@ -110,7 +119,7 @@ function detect(id: ReferenceSystemId): ReferenceSystem {
 
 /** Every reference system and whether this machine has it. */
 export function referenceSystems(): ReferenceSystem[] {
-  return (['java', 'wss4j', 'openssl', 'postgresql'] as const).map(detect);
+  return (['java', 'wss4j', 'openssl', 'postgresql', 'ssh-keygen'] as const).map(detect);
 }
 
 /** True when CI is set: reference systems are required and nothing skips. */

@@ -22,6 +22,13 @@ import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
 import { defaultBundlePath, installProvider } from '../../src/provider/install';
 import { Pkcs12Backend } from '../../src/receiver/pkcs12-backend';
 import { writeConfirmation } from '../../src/renewal/confirmation';
+import type { GateSpec } from '../../src/renewal/gate';
+import {
+  rollbackGateName,
+  rollbackStackName,
+  rollbackStages,
+  type RollbackStageSpec,
+} from '../../src/renewal/rollback-stages';
 import {
   renewalStages,
   stageStackName,
@@ -84,6 +91,8 @@ export interface ConvergeResult {
 
 export class RenewalHarness {
   readonly stages: readonly StageSpec[];
+  /** The way back (src/renewal/rollback-stages.ts); the harness addresses them as `rollback-<name>`, their gate's name. */
+  readonly rollbackStages: readonly RollbackStageSpec[];
   /** `<dir>/cdktf.out`, where both cdktf and the in-process synth write. */
   readonly outdir: string;
   readonly confirmationsDir: string;
@@ -109,6 +118,7 @@ export class RenewalHarness {
     private readonly settings: RenewalAppSettings,
   ) {
     this.stages = renewalStages(options.variant);
+    this.rollbackStages = rollbackStages(options.variant);
     this.outdir = join(dir, 'cdktf.out');
     this.confirmationsDir = join(dir, 'renewals', DEMO_RENEWAL_ID, 'confirmations');
     this.receiverUrl = emulators.ready.receiverUrl!;
@@ -219,9 +229,21 @@ export class RenewalHarness {
     return found;
   }
 
+  /** A forward stage by name, or a rollback stage as `rollback-<name>`: its stack, gate and kind. */
+  private addressed(name: string): { stack: string; gate?: GateSpec; first: boolean; rollback: boolean } {
+    const back = this.rollbackStages.find((s) => rollbackGateName(s.name) === name);
+    if (back) return { stack: rollbackStackName(DEMO_RENEWAL_ID, back), gate: back.gate, first: false, rollback: true };
+    const stage = this.stage(name);
+    return {
+      stack: this.options.stackNames?.[stage.name] ?? stageStackName(DEMO_RENEWAL_ID, stage),
+      gate: stage.gate,
+      first: stage.index === 1,
+      rollback: false,
+    };
+  }
+
   stackName(stage: string): string {
-    const spec = this.stage(stage);
-    return this.options.stackNames?.[spec.name] ?? stageStackName(DEMO_RENEWAL_ID, spec);
+    return this.addressed(stage).stack;
   }
 
   stackDir(stage: string): string {
@@ -231,6 +253,14 @@ export class RenewalHarness {
   /** Synthesizes in this process, as `cdktf synth` would (for the plain terraform path). */
   synth(): void {
     synthesizeRenewal(this.settings, this.outdir);
+  }
+
+  /** `terraform init` in every stack of the way back (`rollback-<name>`). */
+  async initRollback(): Promise<void> {
+    for (const stage of this.rollbackStages) {
+      const init = await this.terraform(rollbackGateName(stage.name), ['init', '-input=false']);
+      if (init.code !== 0) throw new Error(`terraform init of rollback ${stage.name} failed:\n${init.output}`);
+    }
   }
 
   /** Synthesizes and runs `terraform init` in every stage, as a pipeline's checkout job does. */
@@ -295,18 +325,18 @@ export class RenewalHarness {
       outputs.push(run.output);
       if (run.code === 0) break;
       if (/CPI_GATE_CLOSED/.test(run.output)) {
-        if (!confirmed && this.confirm(stage)) {
+        if (!confirmed && (await this.confirmFor(stage))) {
           confirmed = true;
           continue;
         }
-        if (++gateWaits > 20) throw new Error(`gate ${this.stage(stage).gate!.name} stayed closed:\n${run.output}`);
+        if (++gateWaits > 20) throw new Error(`gate ${this.addressed(stage).gate!.name} stayed closed:\n${run.output}`);
         await new Promise((r) => setTimeout(r, 250));
         continue;
       }
       if (++failedApplies > maxFailures)
         throw new Error(`stage ${stage} did not converge in ${applies} applies:\n${run.output.slice(-4000)}`);
     }
-    if (this.stage(stage).index === 1) this.fingerprint = await this.output(stage, 'new_fingerprint_sha256');
+    if (this.addressed(stage).first) this.fingerprint = await this.output(stage, 'new_fingerprint_sha256');
     return { failedApplies, applies, outputs };
   }
 
@@ -314,21 +344,28 @@ export class RenewalHarness {
    * Writes the confirmations a stage's gate waits for when it requires them all (single-key stop-sending), in the
    * waited-for parties' names, as the demo does; false when the gate takes none.
    */
-  confirm(stage: string): boolean {
-    const gate = this.stage(stage).gate;
+  confirm(stage: string, fingerprint = this.fingerprint): boolean {
+    const gate = this.addressed(stage).gate;
     const parties = (gate?.requirements ?? []).flatMap((r) => (r.kind === 'confirmation' ? [r.party] : []));
     if (!gate || gate.mode !== 'all' || parties.length === 0) return false;
     for (const party of parties) {
       writeConfirmation(this.confirmationsDir, {
         renewalId: DEMO_RENEWAL_ID,
         gate: gate.name,
-        fingerprintSha256: this.fingerprint!,
+        fingerprintSha256: fingerprint!,
         party,
         person: `test run for ${party}`,
         confirmedAt: new Date(),
       });
     }
     return true;
+  }
+
+  /** confirm(), naming the certificate the stage moves to: on the way back, the old key's (read from the receiver). */
+  private async confirmFor(stage: string): Promise<boolean> {
+    if (!this.addressed(stage).rollback) return this.confirm(stage);
+    const old = (await this.snapshot()).keys.find((k) => k.name === OLD_KEY);
+    return old ? this.confirm(stage, old.fingerprintSha256) : false;
   }
 
   /** A stage's output value (`terraform output -json`). */

@@ -22,6 +22,12 @@ import {
 } from '../../renewal/gate';
 import { CONFIRMATIONS_ROOT, closedGateMessage, evidenceLines, settledLines } from '../../renewal/gate-report';
 import { PARTY_TITLES, type Party } from '../../renewal/party';
+import {
+  parseAllowedSigners,
+  SIGNATURE_NAMESPACE,
+  type AllowedSigner,
+  type ConfirmationSigners,
+} from '../../renewal/confirmation-signature';
 import { containsUnknown, ctyEqual, isObject, UNKNOWN, type CtyValue, type ObjectValue } from '../cty';
 import type { ProviderClients } from '../provider-config';
 import { receiverBlock, receiverSettingsFrom } from '../receiver-settings';
@@ -64,6 +70,25 @@ const requirementBlock: BlockSpec = {
       optional: true,
       oneOf: GATE_MOMENTS,
       description: '`not_before`: the moment (`retention_end` is `exchanged_at` plus `retention_days`).',
+    },
+  },
+};
+
+/** The SSH keys one party confirms with (src/renewal/confirmation-signature.ts). */
+const signersBlock: BlockSpec = {
+  attributes: {
+    party: {
+      type: 'string',
+      required: true,
+      oneOf: PARTY_NAMES,
+      description: 'The party whose confirmations these keys may sign.',
+    },
+    allowed_signers: {
+      type: 'string',
+      required: true,
+      description:
+        `The party's SSH public keys in Git's allowed_signers form, one per line: \`<person pattern> [namespaces="${SIGNATURE_NAMESPACE}"] ssh-ed25519 AAAA…\` ` +
+        "(ed25519, RSA, ECDSA); the pattern is matched against the confirmation's `person`. See docs/signed-confirmations.md.",
     },
   },
 };
@@ -150,6 +175,8 @@ const schemaBlock: BlockSpec = {
   blocks: {
     requirement: { nesting: 'list', block: requirementBlock },
     settled_by: { nesting: 'list', block: requirementBlock },
+    // Given, every confirmation must be SSH-signed by a key of its party; a party without a block cannot confirm.
+    confirmation_signers: { nesting: 'list', block: signersBlock },
     // Optional here (only a probe needs it): a single block with neither minimum nor maximum.
     receiver: { nesting: 'single', block: receiverBlock.block },
   },
@@ -213,7 +240,9 @@ function checkFingerprint(value: CtyValue | undefined, attribute: string): void 
 }
 
 /** Checks of the configuration alone; unknown values are skipped (they are checked again at plan). */
-function validateConfig(config: ObjectValue): Pick<GateSpec, 'requirements' | 'settledBy'> {
+function validateConfig(
+  config: ObjectValue,
+): Pick<GateSpec, 'requirements' | 'settledBy'> & { signers?: ConfirmationSigners } {
   for (const name of ['renewal_id', 'gate'] as const) {
     const value = str(config[name]);
     if (value !== undefined && !isSafeName(value)) {
@@ -265,6 +294,17 @@ function validateConfig(config: ObjectValue): Pick<GateSpec, 'requirements' | 's
         );
     });
   }
+  const signers = signersFrom(config);
+  if (signers) {
+    requirements.forEach((r, i) => {
+      if (r.kind === 'confirmation' && !signers[r.party])
+        throw new CpiError(
+          'CPI_GATE_SIGNERS_INVALID',
+          `requirement[${i}] asks ${r.party} to confirm, but confirmation_signers lists no key for ${r.party}: the renewal asks for signed confirmations, so add a confirmation_signers block for ${r.party}`,
+          ['confirmation_signers'],
+        );
+    });
+  }
   requirements.forEach((r, i) => {
     if (
       r.kind === 'confirmation' &&
@@ -278,7 +318,33 @@ function validateConfig(config: ObjectValue): Pick<GateSpec, 'requirements' | 's
       );
     }
   });
-  return { requirements, settledBy };
+  return { requirements, settledBy, ...(signers ? { signers } : {}) };
+}
+
+/** The `confirmation_signers` blocks, read; undefined when there are none (unsigned confirmations count). */
+function signersFrom(config: ObjectValue): ConfirmationSigners | undefined {
+  const blocks = list(config.confirmation_signers);
+  if (blocks.length === 0 || containsUnknown(config.confirmation_signers ?? null)) return undefined;
+  const signers: Partial<Record<Party, AllowedSigner[]>> = {};
+  blocks.forEach((b, i) => {
+    if (!isObject(b)) return;
+    const party = str(b.party) as Party;
+    const text = str(b.allowed_signers) ?? '';
+    if (signers[party])
+      throw invalid(`confirmation_signers[${i}]: ${party} has more than one block; put all its keys in one`, [
+        'confirmation_signers',
+        i,
+        'party',
+      ]);
+    try {
+      signers[party] = parseAllowedSigners(text, `confirmation_signers[${i}].allowed_signers (${party})`);
+    } catch (error) {
+      if (error instanceof CpiError)
+        throw new CpiError(error.code, error.detail, ['confirmation_signers', i, 'allowed_signers']);
+      throw error;
+    }
+  });
+  return signers;
 }
 
 function confirmationsDirOf(values: ObjectValue): string {
@@ -287,7 +353,7 @@ function confirmationsDirOf(values: ObjectValue): string {
 
 /** The gate and its facts, from known values; reads the certificate and the receiver settings (secrets from the env). */
 async function gateFrom(values: ObjectValue): Promise<{ gate: GateSpec; facts: GateFacts }> {
-  const { requirements, settledBy } = validateConfig(values);
+  const { requirements, settledBy, signers } = validateConfig(values);
   const gate: GateSpec = {
     name: String(values.gate),
     waitsFor: list(values.waits_for).map(String) as Party[],
@@ -297,7 +363,11 @@ async function gateFrom(values: ObjectValue): Promise<{ gate: GateSpec; facts: G
   };
   const facts: {
     -readonly [K in keyof GateFacts]: GateFacts[K];
-  } = { renewalId: String(values.renewal_id), confirmationsDir: confirmationsDirOf(values) };
+  } = {
+    renewalId: String(values.renewal_id),
+    confirmationsDir: confirmationsDirOf(values),
+    ...(signers ? { confirmationSigners: signers } : {}),
+  };
   const pem = str(values.new_certificate_pem);
   if (pem !== undefined) {
     const { parseCertificatePem } = await import('../../pki/certificate-info');

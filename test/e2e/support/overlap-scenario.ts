@@ -66,7 +66,9 @@ export function overlapRenewalScenario(kind: RunnerKind): void {
     const manifest = JSON.parse(readFileSync(join(world.outdir, 'manifest.json'), 'utf8')) as {
       stacks: Record<string, unknown>;
     };
-    assert.deepEqual(Object.keys(manifest.stacks).sort(), world.stages.map((s) => world.stackName(s.name)).sort());
+    // the forward stages' stacks and the way back's (outside the forward chain)
+    const stacks = [...world.stages.map((s) => s.name), ...world.rollbackStages.map((s) => `rollback-${s.name}`)];
+    assert.deepEqual(Object.keys(manifest.stacks).sort(), stacks.map((name) => world.stackName(name)).sort());
     assertStacksAndRunbook(world);
   });
 
