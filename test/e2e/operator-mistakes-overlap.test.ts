@@ -37,6 +37,7 @@ describe('overlap renewal: the operator who does everything wrong', { timeout: 6
     ({ harness, otherTraffic } = await startMistakesWorld('overlap'));
     oldCertificatePem = aliasCertificate(harness).pem;
     await harness.synthAndInit();
+    await harness.initRollback();
     harness.traffic.start();
     otherTraffic.start();
   });
@@ -168,6 +169,34 @@ describe('overlap renewal: the operator who does everything wrong', { timeout: 6
       planDestroy(harness, 'retire-old-key'),
     );
   });
+
+  test(
+    'roll back (old key decrypting again, old certificate under the alias); retire-old-key is refused while rolled back',
+    TIMEOUT,
+    async () => {
+      await harness.converge('rollback-reactivate-old-key');
+      await harness.converge('rollback-restore-certificate');
+      assert.equal(aliasCertificate(harness).pem, oldCertificatePem);
+      await assertRefused(harness, 'retire-old-key while rolled back', 'CPI_GATE_CLOSED', () =>
+        harness.plan('retire-old-key'),
+      );
+      await assertReapplyIsNoop(harness, 'rollback-reactivate-old-key', 'rollback-restore-certificate');
+    },
+  );
+
+  test(
+    'forward again: exchange and retire-old-key converge; the way back is then closed by evidence',
+    TIMEOUT,
+    async () => {
+      await harness.converge('exchange-certificate');
+      await harness.converge('retire-old-key');
+      assert.equal(aliasCertificate(harness).fingerprint, harness.fingerprint);
+      assert.equal((await harness.snapshot()).keys.find((k) => k.name === OLD_KEY)?.state, 'retired');
+      await assertRefused(harness, 'the way back after going forward again', 'CPI_GATE_CLOSED', () =>
+        harness.plan('rollback-restore-certificate'),
+      );
+    },
+  );
 
   test("after retire-old-key, a stranger's certificate under the alias: the exchange is refused", TIMEOUT, async () => {
     await putAliasOutOfBand(harness, strayCertificatePem);

@@ -38,6 +38,7 @@ describe('single-key renewal: the operator who does everything wrong', { timeout
     ({ harness, otherTraffic } = await startMistakesWorld('single-key'));
     oldCertificatePem = aliasCertificate(harness).pem;
     await harness.synthAndInit();
+    await harness.initRollback();
     harness.traffic.start();
     otherTraffic.start();
   });
@@ -155,6 +156,21 @@ describe('single-key renewal: the operator who does everything wrong', { timeout
       } finally {
         await harness.converge('exchange-certificate');
       }
+      assert.equal(aliasCertificate(harness).fingerprint, harness.fingerprint);
+    },
+  );
+
+  test(
+    'roll the exchange back inside the window; switch-receiver-key is refused while rolled back; forward again',
+    TIMEOUT,
+    async () => {
+      await harness.converge('rollback-stop-sending');
+      await harness.converge('rollback-restore-certificate');
+      assert.equal(aliasCertificate(harness).pem, oldCertificatePem);
+      await assertRefused(harness, 'switch-receiver-key while rolled back', 'CPI_GATE_CLOSED', () =>
+        harness.plan('switch-receiver-key'),
+      );
+      await harness.converge('exchange-certificate');
       assert.equal(aliasCertificate(harness).fingerprint, harness.fingerprint);
     },
   );

@@ -4,7 +4,7 @@
 // against the evidence. Each unsafe action must be refused at plan with its code and leave tenant, receiver and every
 // stack's state as they were; each safe one must converge; the receiver must refuse no message over the whole file.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, EncryptionCertificateRenewal } from '../../../constructs';
 import { demoRenewalProps } from '../../../src/demo/renewal-demo';
@@ -61,21 +61,16 @@ export interface Evidence {
   readonly states: Readonly<Record<string, StateEvidence>>;
 }
 
-/** Every local state file under `dir/state` of the harness and of any second renewal started in it. */
+/** Every local state file of the renewal (stages and way back) and of any second renewal started beside it. */
 function stateFiles(harness: RenewalHarness): string[] {
-  const dirs = [join(harness.dir, 'state'), join(harness.dir, 'second', 'state')];
-  const files: string[] = [];
-  for (const variant of [harness.variant]) {
-    for (const stage of renewalStages(variant)) {
-      for (const dir of dirs) {
-        for (const id of ['orders-2026', SECOND_RENEWAL_ID]) {
-          const file = join(dir, `${stageStackName(id, stage)}.tfstate`);
-          if (existsSync(file)) files.push(file);
-        }
-      }
-    }
-  }
-  return files;
+  return [join(harness.dir, 'state'), join(harness.dir, 'second', 'state')].flatMap((dir) =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((name) => name.endsWith('.tfstate'))
+          .sort()
+          .map((name) => join(dir, name))
+      : [],
+  );
 }
 
 /** Tenant alias and iFlow states, receiver keys, and the serial and resources of every stack's state. */
