@@ -32,6 +32,7 @@ import {
 } from './cdktf';
 import { IntegrationFlowDeployment } from './integration-flow-deployment';
 import { ReceiverDecryptionKey, RECEIVER_KEY_ALGORITHMS, type ReceiverKeyAlgorithm } from './receiver-decryption-key';
+import { RecordedKeyFingerprint } from './recorded-key-fingerprint';
 import type { ReceiverBackendSettings } from './receiver-backend-settings';
 import { RenewalGate, validateRequirements, type ConfirmationSignerTexts, type RenewalGateProps } from './renewal-gate';
 import { RenewalRollback } from './renewal-rollback';
@@ -185,11 +186,27 @@ export interface EncryptionCertificateRenewalProps {
  * Ownership across stages. Each stage's stack has its own local state and manages only the objects that stage
  * changes, adopting them with Terraform `import` blocks where an earlier stage (or the world before the renewal)
  * created them: the tenant alias is imported by the exchange stage; the old key by the stage that retires it; in
- * single-key, the new key (created retired by stage 1) is imported again by the switch stage to make it active,
- * and the iFlows by the stop and resume stages. Re-applying an earlier stage's stack therefore puts back what that
- * stage set (e.g. single-key stage 1 retires the new key again), a partial rollback until the old key is removed;
- * the old certificate is in no stack, so the exchange itself is not reverted that way. Adopted keys ignore
- * algorithm/subject/validity and refuse replacement, so adopting never generates a key pair.
+ * single-key, the new key (created pending in stage 1) is imported again by the switch stage to make it active,
+ * and the iFlows by the stop and resume stages. Adopted keys ignore algorithm/subject/validity and refuse
+ * replacement, so adopting never generates a key pair.
+ *
+ * Stages settle: re-applying any stage after later ones (a completed renewal included) plans no change, so that
+ * no stage can step the renewal back (docs/design/stages-and-gates.md#stages-settle). What makes each one settle:
+ * keys move forward only (pending -> active -> retired), so stage 1's `pending` or a retire stage's `retired` is
+ * behind a key that has moved on; the exchange is a compare-and-swap that is a no-op while the alias holds the new
+ * certificate; stop-sending undeploys only until the alias holds the new certificate
+ * (`undeployed_until_alias_holds`); gates whose effect holds are settled. Going back is the gated rollback only.
+ * Every key from the exchange stage on names the alias (`encryption_alias`), and the exchange and the iFlow
+ * deployments name the receiver, so the provider refuses, at plan and at apply, any of them that would leave a
+ * deployed iFlow encrypting for a certificate the receiver cannot decrypt (docs/alias-rule.md). Stage 1's new key
+ * does not name the alias: that makes the provider read the tenant, and stage 1 needs receiver access only.
+ *
+ * The old certificate. The compare-and-swap needs the fingerprint of the certificate the renewal starts from. Stage 1
+ * (receiver access only) records the old key's certificate fingerprint from the receiver in a `terraform_data` that
+ * keeps its first value (RecordedKeyFingerprint) and publishes it as `old_fingerprint_sha256`; the exchange stage
+ * takes it by cross-stack reference. Kept, not re-read: after the cleanup deleted the old key, re-planning stage 1
+ * (and with it the exchange) still sees the same value and stays a no-op. Stage 1 fails if the receiver holds no
+ * key named `oldKeyName`.
  *
  * Cleanup. Terraform deletes an object only when a configuration that manages it drops it, so the cleanup stack
  * continues the state of the stage that retired the old key (same local state file): its configuration is that
@@ -198,7 +215,7 @@ export interface EncryptionCertificateRenewalProps {
  * own retain_until.
  *
  * Cross-stage values travel through cdktf cross-stack references (outputs plus `terraform_remote_state` on the local
- * backend): the new certificate and fingerprint from stage 1, and the exchange time the exchange stage's
+ * backend): the new certificate and fingerprint and the old fingerprint from stage 1, and the exchange time the exchange stage's
  * `cpi_keystore_certificate` records (`exchanged_at`, re-timed by every exchange).
  *
  * Gates. Each gate is the stage table's GateSpec (src/renewal/gate.ts) with the renewal's facts its requirements
@@ -217,6 +234,11 @@ export class EncryptionCertificateRenewal extends Construct {
   readonly gates: ReadonlyMap<string, RenewalGate>;
   /** When the tenant alias switched to the new certificate (a token; recorded by the exchange stage). */
   readonly exchangedAt: string;
+  /**
+   * SHA-256 fingerprint of the old key's certificate, the one the alias holds before the exchange (a token;
+   * recorded by stage 1 from the receiver, kept for good).
+   */
+  readonly oldFingerprintSha256: string;
   /** The gated way back while the old key is retained (docs/rollback.md): its own stacks, outside the forward chain. */
   readonly rollback: RenewalRollback;
 
@@ -247,6 +269,7 @@ export class EncryptionCertificateRenewal extends Construct {
     const stacks: TerraformStack[] = [];
     const gates = new Map<string, RenewalGate>();
     let newKey: ReceiverDecryptionKey | undefined;
+    let oldFingerprint: string | undefined;
     let exchangedAt: string | undefined;
     // The stage whose state the cleanup continues: the one that retired the old key.
     let retiringStage: StageSpec | undefined;
@@ -254,15 +277,24 @@ export class EncryptionCertificateRenewal extends Construct {
     // What each stage builds, by stage name: the compiler checks that every stage of the table is handled.
     const build: { readonly [K in StageName]: (stack: TerraformStack, after: ITerraformDependable[]) => void } = {
       'prepare-receiver': (stack, after) => {
+        // The certificate the renewal starts from, for the exchange's compare-and-swap (see the class comment).
+        const old = new RecordedKeyFingerprint(stack, 'old-fingerprint', {
+          receiver: props.receiver,
+          keyName: props.oldKeyName,
+          dependsOn: after,
+        });
+        oldFingerprint = old.fingerprintSha256;
         newKey = new ReceiverDecryptionKey(stack, 'new-key', {
           receiver: props.receiver,
           keyName: props.newKey.name,
           algorithm: props.newKey.algorithm,
           subject: props.newKey.subject,
           validityDays: props.newKey.validityDays,
-          // Single-key: the receiver must not decrypt with the new key before the tenant has switched.
-          state: props.variant === 'overlap' ? 'active' : 'retired',
-          dependsOn: after,
+          // Single-key: generated but not used (pending) until the switch stage makes it active; forward only, so
+          // re-applying this stage after the switch plans no change.
+          state: props.variant === 'overlap' ? 'active' : 'pending',
+          // No encryptionAlias here: it makes the provider read the tenant, and stage 1 needs receiver access only.
+          dependsOn: [...after, old.record],
         });
         new TerraformOutput(stack, 'new_certificate_pem', {
           value: newKey.certificatePem,
@@ -274,6 +306,11 @@ export class EncryptionCertificateRenewal extends Construct {
           staticId: true,
           description: 'SHA-256 fingerprint of the new certificate, for confirmations.',
         });
+        new TerraformOutput(stack, 'old_fingerprint_sha256', {
+          value: oldFingerprint,
+          staticId: true,
+          description: "SHA-256 fingerprint of the old key's certificate, which the exchange replaces.",
+        });
       },
       'exchange-certificate': (stack, after) => {
         const certificate = new TenantKeystoreCertificate(stack, 'certificate', {
@@ -281,6 +318,10 @@ export class EncryptionCertificateRenewal extends Construct {
           certificatePem: required(newKey).certificatePem,
           // The tenant already holds the old certificate under the alias: exchange it in place.
           adoptExisting: true,
+          // Compare-and-swap: only from the certificate the renewal started from (or already the new one).
+          expectedPreviousFingerprintSha256: required(oldFingerprint),
+          receiverKeyFingerprintSha256: required(newKey).fingerprintSha256,
+          receiver: props.receiver,
           dependsOn: after,
         });
         // When the alias last switched, recorded by the certificate resource itself and re-timed by every exchange
@@ -295,7 +336,8 @@ export class EncryptionCertificateRenewal extends Construct {
       'retire-old-key': (stack, after) => {
         this.oldKey(stack, 'retired', after);
       },
-      'stop-sending': (stack, after) => this.iflows(stack, false, after),
+      // Undeployed only until the alias holds the new certificate: re-applying after the exchange plans no change.
+      'stop-sending': (stack, after) => this.iflows(stack, false, after, required(newKey).fingerprintSha256),
       'switch-receiver-key': (stack, after) => {
         const switched = this.switchedNewKey(stack, after);
         // Add before remove: the old key is retired only once the new one decrypts, so that the receiver never
@@ -324,7 +366,9 @@ export class EncryptionCertificateRenewal extends Construct {
         requestsPerSecond: props.tenant?.requestsPerSecond,
       });
 
-      const gate = stage.gate ? this.gate(stack, stage.gate, required(newKey), exchangedAt) : undefined;
+      const gate = stage.gate
+        ? this.gate(stack, stage.gate, required(newKey), required(oldFingerprint), exchangedAt)
+        : undefined;
       if (gate) gates.set(stage.name, gate);
       build[stage.name](stack, gate ? [gate.resource] : []);
       if (stage.name === 'retire-old-key' || stage.name === 'switch-receiver-key') retiringStage = stage;
@@ -332,6 +376,7 @@ export class EncryptionCertificateRenewal extends Construct {
     this.stacks = stacks;
     this.gates = gates;
     this.newKey = required(newKey);
+    this.oldFingerprintSha256 = required(oldFingerprint);
     this.exchangedAt = required(exchangedAt);
     this.rollback = new RenewalRollback(this, 'rollback', {
       renewal: props,
@@ -438,6 +483,7 @@ export class EncryptionCertificateRenewal extends Construct {
       runbook: `RUNBOOK-${this.renewalId}.md`,
       facts: {
         newCertificatePem: { stage: this.stages[0]!.name, output: 'new_certificate_pem' },
+        oldFingerprint: { stage: this.stages[0]!.name, output: 'old_fingerprint_sha256' },
         exchangedAt: { stage: exchange.name, output: 'exchanged_at' },
       },
       stages: this.stages.map((stage, i) => ({
@@ -476,6 +522,7 @@ export class EncryptionCertificateRenewal extends Construct {
     stack: TerraformStack,
     spec: GateSpec,
     newKey: ReceiverDecryptionKey,
+    oldFingerprint: string,
     exchangedAt: string | undefined,
   ): RenewalGate {
     const { props } = this;
@@ -485,13 +532,7 @@ export class EncryptionCertificateRenewal extends Construct {
     if (needed.has('alias')) Object.assign(facts, { alias: props.alias });
     if (needed.has('iflow_ids')) Object.assign(facts, { iflowIds: props.iflowIds });
     if (needed.has('receiver')) Object.assign(facts, { receiver: props.receiver });
-    if (needed.has('old_fingerprint_sha256'))
-      invalidProp(
-        NAME,
-        `gateEvidence["${spec.name}"]`,
-        spec.requirements,
-        "tenant_alias evidence for the new certificate; the old certificate's fingerprint is not known to the renewal",
-      );
+    if (needed.has('old_fingerprint_sha256')) Object.assign(facts, { oldFingerprintSha256: oldFingerprint });
     if (needed.has('window_start')) {
       if (!props.downtimeWindow)
         throw new CpiError(
@@ -523,13 +564,25 @@ export class EncryptionCertificateRenewal extends Construct {
     });
   }
 
-  /** The stop/resume stages: every iFlow of the renewal undeployed or deployed. */
-  private iflows(stack: TerraformStack, deployed: boolean, after: ITerraformDependable[]): void {
+  /**
+   * The stop/resume stages: every iFlow of the renewal undeployed or deployed. Deploying is refused while the
+   * receiver has no active key for the certificate under the alias; undeploying lasts only until the alias holds
+   * `undeployedUntilAliasHolds`.
+   */
+  private iflows(
+    stack: TerraformStack,
+    deployed: boolean,
+    after: ITerraformDependable[],
+    undeployedUntilAliasHolds?: string,
+  ): void {
     for (const iflowId of this.props.iflowIds) {
       new IntegrationFlowDeployment(stack, `iflow-${iflowId}`, {
         iflowId,
         deployed,
         adoptExisting: true,
+        encryptionAlias: this.props.alias,
+        receiver: this.props.receiver,
+        ...(undeployedUntilAliasHolds ? { undeployedUntilAliasHolds } : {}),
         dependsOn: after,
       });
     }
@@ -544,16 +597,19 @@ export class EncryptionCertificateRenewal extends Construct {
       receiver: this.props.receiver,
       keyName: this.props.oldKeyName,
       state,
+      // Retiring it is refused while the alias still holds its certificate and deployed iFlows use the alias.
+      encryptionAlias: this.props.alias,
       dependsOn: after,
     });
   }
 
-  /** Single-key: the new key (created retired in stage 1) adopted and made active. */
+  /** Single-key: the new key (created pending in stage 1) adopted and made active. */
   private switchedNewKey(stack: TerraformStack, after: ITerraformDependable[]): ReceiverDecryptionKey {
     return ReceiverDecryptionKey.fromExistingKey(stack, 'new-key', {
       receiver: this.props.receiver,
       keyName: this.props.newKey.name,
       state: 'active',
+      encryptionAlias: this.props.alias,
       dependsOn: after,
     });
   }

@@ -3,6 +3,7 @@ export * from './encryption-certificate-renewal';
 export * from './integration-flow-deployment';
 export * from './receiver-backend-settings';
 export * from './receiver-decryption-key';
+export * from './recorded-key-fingerprint';
 export * from './renewal-gate';
 export * from './tenant-keystore-certificate';
 export * as bindings from './bindings';

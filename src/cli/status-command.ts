@@ -20,6 +20,7 @@ import {
   stageToCheck,
   unresolvedFor,
   type LiveGateCheck,
+  type ObservedWorld,
   type RecordedState,
   type RenewalStatus,
   type StageRecord,
@@ -179,6 +180,53 @@ async function receiverOf(manifest: RenewalManifest, env: NodeJS.ProcessEnv): Pr
   return receiverSettingsFrom(block, env, 'receiver');
 }
 
+/**
+ * What the tenant and the receiver hold now, against which each applied stage's effect is checked: the alias's
+ * certificate, the receiver's keys, the iFlows' runtime. A side that cannot be read is named, not guessed.
+ */
+export async function observeWorld(
+  manifest: RenewalManifest,
+  tenant: ReturnType<typeof tenantFrom>,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<ObservedWorld> {
+  const unobserved: string[] = [];
+  const reason = (error: unknown) => (error instanceof CpiError ? error.detail : (error as Error).message);
+  const [alias, iflows, keys] = await Promise.all([
+    tenant()
+      .then((client) => client.getKeystoreEntry(manifest.alias, { ...(signal ? { signal } : {}) }))
+      .then(
+        (entry) => entry?.fingerprintSha256 ?? null,
+        (error) => void unobserved.push(`the tenant alias: ${reason(error)}`),
+      ),
+    tenant()
+      .then((client) => client.listRuntimeArtifacts({ ...(signal ? { signal } : {}) }))
+      .then(
+        (artifacts) =>
+          manifest.iflowIds.map((id) => {
+            const status = artifacts.find((a) => a.id === id)?.status;
+            return status === undefined ? { id } : { id, status };
+          }),
+        (error) => void unobserved.push(`the iFlow runtime: ${reason(error)}`),
+      ),
+    receiverOf(manifest, env)
+      .then(async (settings) => {
+        const { openReceiverBackend } = await import('../receiver/open-backend');
+        return openReceiverBackend(settings!).listKeys(signal);
+      })
+      .then(
+        (listed) => listed.map((k) => ({ name: k.name, state: k.state })),
+        (error) => void unobserved.push(`the receiver keys: ${reason(error)}`),
+      ),
+  ]);
+  return {
+    ...(alias !== undefined ? { aliasFingerprint: alias } : {}),
+    ...(iflows ? { iflows } : {}),
+    ...(keys ? { keys } : {}),
+    ...(unobserved.length > 0 ? { unobserved } : {}),
+  };
+}
+
 /** Status of one renewal: its state read through terraform and a live check of the next stage's gate. */
 export async function statusOf(
   renewal: { manifest: RenewalManifest; dir: string },
@@ -193,13 +241,14 @@ export async function statusOf(
   const known = gateFacts(manifest, records, confirmationsDir);
   const next = stageToCheck(records);
   let live: LiveGateCheck | undefined;
+  const tenant = tenantFrom(manifest, env);
   const gate = next?.stage.gate;
   if (gate && unresolvedFor(gate, known.unresolved).length === 0) {
     try {
       const facts: GateFacts = gate.requirements.some((r) => r.kind === 'probe')
         ? { ...known.facts, receiver: await receiverOf(manifest, env) }
         : known.facts;
-      const sources = liveEvidenceSources({ now, tenant: tenantFrom(manifest, env) });
+      const sources = liveEvidenceSources({ now, tenant });
       const evaluation = await evaluateGate(gate, facts, sources, options.signal);
       const location = confirmationLocation(confirmationsDir, cwd);
       live = { kind: 'evaluated', evaluation, toConfirm: confirmSteps(gate, facts, evaluation.results, location) };
@@ -207,7 +256,8 @@ export async function statusOf(
       live = { kind: 'failed', detail: error instanceof Error ? error.message : String(error) };
     }
   }
-  return renewalStatus(manifest, records, known, live, now());
+  const world = await observeWorld(manifest, tenant, env, options.signal);
+  return renewalStatus(manifest, records, known, live, now(), world);
 }
 
 /** Status of every renewal in the output directory (or the one named). */
@@ -233,7 +283,20 @@ export function formatRenewalStatus(status: RenewalStatus): string {
     '',
     status.next
       ? `Next: stage ${status.next.index} ${status.next.name} is ${status.next.condition}.`
-      : 'Every stage is applied.',
+      : status.condition === 'completed'
+        ? 'Every stage is applied and its effect holds: the renewal is completed.'
+        : 'Every stage is applied.',
+    ...(status.condition === 'undone'
+      ? [
+          `Undone out of band: ${status.stages
+            .filter((s) => s.condition === 'undone')
+            .map((s) => `stage ${s.index} ${s.name} (${s.seen ?? 'its effect'})`)
+            .join('; ')}.`,
+        ]
+      : []),
+    ...(status.condition === 'unchecked'
+      ? ['Not confirmed as completed: the effect of some stage could not be checked (see its note).']
+      : []),
   ];
   for (const s of status.stages) {
     const details: string[] = [];
@@ -249,9 +312,13 @@ export function formatRenewalStatus(status: RenewalStatus): string {
           ...s.toConfirm.flatMap((c) => [`    ${c.party} runs: ${c.command}`, `      and commits ${c.file}`]),
         );
     }
+    if (s.seen) details.push(`  seen: ${s.seen}`);
     if (s.openedAt && s.condition !== 'blocked') details.push(`  gate opened at ${s.openedAt}`);
     if (s.evidence.length > 0) {
-      const label = s.condition === 'applied' || s.openedAt ? 'evidence recorded in state' : 'evidence found now';
+      const label =
+        s.condition === 'applied' || s.condition === 'undone' || s.openedAt
+          ? 'evidence recorded in state'
+          : 'evidence found now';
       details.push(`  ${label}:`, ...s.evidence.map((e) => `    - ${e}`));
     }
     if (s.notBefore && s.condition !== 'applied') details.push(`  ${s.notBefore.meaning}: ${s.notBefore.at}`);
@@ -267,7 +334,9 @@ export function formatRenewalStatus(status: RenewalStatus): string {
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('Show each stage of a renewal: applied (with evidence), ready, blocked on whom and why, or pending.')
+    .description(
+      'Show each stage of a renewal: applied (with evidence), undone (its effect reverted out of band: what was seen), ready, blocked on whom and why, or pending; and whether the renewal is completed.',
+    )
     .option('--outdir <dir>', 'the cdktf output directory', 'cdktf.out')
     .option('--renewal <id>', 'only this renewal (default: every renewal in the output directory)')
     .option('--json', 'print JSON instead of the table: one object with --renewal, else an array of them')

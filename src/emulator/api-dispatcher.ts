@@ -41,6 +41,8 @@ function send(reply: FastifyReply, response: ApiResponse): void {
   for (const [name, value] of Object.entries(response.headers ?? {})) reply.header(name, value);
   if (response.json !== undefined) {
     reply.type('application/json; charset=utf-8').send(JSON.stringify(response.json));
+  } else if (response.bytes !== undefined) {
+    reply.type(response.contentType ?? 'application/octet-stream').send(response.bytes);
   } else if (response.text !== undefined) {
     reply.type(response.contentType ?? 'text/plain; charset=utf-8').send(response.text);
   } else {

@@ -21,6 +21,8 @@ export interface ApiResponse {
   readonly status: number;
   readonly json?: unknown;
   readonly text?: string;
+  /** A binary body (e.g. a zip), sent with contentType. */
+  readonly bytes?: Buffer;
   readonly contentType?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }

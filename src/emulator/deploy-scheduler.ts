@@ -31,7 +31,7 @@ export class DeployScheduler {
         deployedOn: now,
         status: 'STARTING',
         errorText: null,
-        channel: channelOf(iflow.parameters),
+        channel: channelOf(iflow),
         taskId,
         undeployDueAt: null,
       };

@@ -32,6 +32,12 @@ export interface IflowSeed {
   readonly deployed?: boolean;
   /** When set, every deploy of this iFlow ends in runtime status ERROR with this text. @default - deploys succeed */
   readonly deployError?: string;
+  /**
+   * The channel settings (receiver URL, both aliases, key reference) are externalized parameters of the iFlow
+   * (`{{Receiver_PublicKeyAliasEncryption}}` in its .iflw, listed under Configurations); false types the values into
+   * the channel, so that they are found only in the iFlow's bundle. @default true
+   */
+  readonly externalizeChannel?: boolean;
   /** Further externalized parameters (ParameterKey → value). @default {} */
   readonly parameters?: Readonly<Record<string, string>>;
 }
@@ -129,6 +135,7 @@ const CONFIG_SCHEMA = {
           keyIdentifier: { enum: IDENTIFIERS },
           deployed: { type: 'boolean' },
           deployError: { type: 'string', minLength: 1 },
+          externalizeChannel: { type: 'boolean' },
           parameters: { type: 'object', additionalProperties: { type: 'string' } },
         },
       },
@@ -210,6 +217,7 @@ export function resolveEmulatorConfig(config: EmulatorConfig = {}): ResolvedEmul
     keyIdentifier: seed.keyIdentifier ?? 'IssuerSerial',
     deployed: seed.deployed ?? false,
     deployError: seed.deployError ?? null,
+    externalizeChannel: seed.externalizeChannel ?? true,
     parameters: seed.parameters ?? {},
   }));
   const ids = new Set<string>();

@@ -6,48 +6,8 @@ import type { ApiRequest, ApiResponse, ApiRoute } from './api-route';
 import { jsonBody } from './api-route';
 import type { DeployScheduler } from './deploy-scheduler';
 import { collectionEnvelope, entityEnvelope, ODataError, odataDate, parseFilter, type ODataRecord } from './odata';
-import type { StoredIflow, StoredPackage, StoredRuntimeArtifact, TenantStore } from './tenant-store';
-
-/** The wire form of a package (IntegrationPackage), with the values SAP's example gives a tenant's own package. */
-function packageRecord(pkg: StoredPackage): ODataRecord {
-  return {
-    Id: pkg.id,
-    Name: pkg.name,
-    Description: '',
-    ShortText: '',
-    Version: '',
-    Vendor: '',
-    Mode: 'EDIT_ALLOWED',
-    SupportedPlatform: 'SAP Cloud Integration',
-    ModifiedBy: pkg.createdBy,
-    // milliseconds as a string, not /Date()/: that is how SAP's example carries the package dates
-    CreationDate: String(pkg.createdAt),
-    ModifiedDate: String(pkg.createdAt),
-    CreatedBy: pkg.createdBy,
-    Products: '[]',
-    Keywords: '[]',
-    Countries: '[]',
-    Industries: '[]',
-    LineOfBusiness: '[]',
-  };
-}
-
-/** The wire form of a design-time iFlow (IntegrationDesigntimeArtifact); navigations stay deferred, as on a tenant. */
-function designtimeRecord(iflow: StoredIflow, serviceRoot: string): ODataRecord {
-  const self = `${serviceRoot}/IntegrationDesigntimeArtifacts(Id='${iflow.id}',Version='${iflow.version}')`;
-  return {
-    Id: iflow.id,
-    Version: iflow.version,
-    PackageId: iflow.packageId,
-    Name: iflow.name,
-    Description: '',
-    Sender: '',
-    Receiver: '',
-    ArtifactContent: null,
-    Configurations: { __deferred: { uri: `${self}/Configurations` } },
-    Resources: { __deferred: { uri: `${self}/Resources` } },
-  };
-}
+import { ARTIFACT_KEY, iflowOr404 as iflowOrNone } from './designtime-artifacts';
+import type { StoredIflow, StoredRuntimeArtifact, TenantStore } from './tenant-store';
 
 function runtimeRecord(artifact: StoredRuntimeArtifact, serviceRoot: string): ODataRecord {
   return {
@@ -97,28 +57,7 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
     return artifact;
   };
 
-  const iflowOr404 = (id: string, version: string): StoredIflow => {
-    const iflow = store.state.iflows[id];
-    if (!iflow) throw new ODataError(404, `Integration artifact '${id}' not found`);
-    if (version !== 'active' && version !== iflow.version) {
-      throw new ODataError(
-        404,
-        `Integration artifact '${id}' has no version '${version}'; its version is '${iflow.version}' (or use 'active')`,
-      );
-    }
-    return iflow;
-  };
-
-  const packageOr404 = (id: string): StoredPackage => {
-    const pkg = store.state.packages[id];
-    if (!pkg) throw new ODataError(404, `Integration package '${id}' not found`);
-    return pkg;
-  };
-
-  const iflowsOf = (packageId: string): StoredIflow[] =>
-    Object.values(store.state.iflows)
-      .filter((iflow) => iflow.packageId === packageId)
-      .sort((a, b) => a.id.localeCompare(b.id));
+  const iflowOr404 = (id: string, version: string): StoredIflow => iflowOrNone(store, id, version);
 
   const configurations = (request: ApiRequest, iflow: StoredIflow): ODataRecord[] => {
     const records = iflow.parameters.map((p) => ({ ...p }));
@@ -155,7 +94,7 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
     return { status: 202 };
   };
 
-  const ARTIFACT = "\\(Id='([^']+)',Version='([^']+)'\\)";
+  const ARTIFACT = ARTIFACT_KEY;
   return [
     {
       operation: 'GET /IntegrationRuntimeArtifacts',
@@ -275,17 +214,6 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
       },
     },
     {
-      operation: "GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')",
-      method: 'GET',
-      pattern: new RegExp(`^/IntegrationDesigntimeArtifacts${ARTIFACT}$`),
-      area: 'designtimeArtifacts',
-      answersJson: true,
-      handle: (request, match) => ({
-        status: 200,
-        json: entityEnvelope(designtimeRecord(iflowOr404(match[1]!, match[2]!), request.serviceRoot), request.query),
-      }),
-    },
-    {
       operation: "GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/Configurations",
       method: 'GET',
       pattern: new RegExp(`^/IntegrationDesigntimeArtifacts${ARTIFACT}/Configurations$`),
@@ -315,71 +243,6 @@ export function integrationContentRoutes(store: TenantStore, scheduler: DeploySc
         text: String(configurations(request, iflowOr404(match[1]!, match[2]!)).length),
         contentType: 'text/plain; charset=utf-8',
       }),
-    },
-    {
-      operation: 'GET /IntegrationPackages',
-      method: 'GET',
-      pattern: /^\/IntegrationPackages$/,
-      area: 'designtimeArtifacts',
-      answersJson: true,
-      handle: (request) => {
-        // Author and LoB select packages by custom tag; the emulator's packages carry none, so a tag selects nothing
-        const tagged = request.query.has('Author') || request.query.has('LoB');
-        const packages = tagged
-          ? []
-          : Object.values(store.state.packages)
-              .sort((a, b) => a.id.localeCompare(b.id))
-              .map(packageRecord);
-        return {
-          status: 200,
-          json: collectionEnvelope(packages, request.query, `${request.serviceRoot}/IntegrationPackages`),
-        };
-      },
-    },
-    {
-      operation: "GET /IntegrationPackages('{Id}')",
-      method: 'GET',
-      pattern: /^\/IntegrationPackages\('([^']+)'\)$/,
-      area: 'designtimeArtifacts',
-      answersJson: true,
-      handle: (request, match) => ({
-        status: 200,
-        json: entityEnvelope(packageRecord(packageOr404(match[1]!)), request.query),
-      }),
-    },
-    {
-      operation: "GET /IntegrationPackages('{Id}')/IntegrationDesigntimeArtifacts",
-      method: 'GET',
-      pattern: /^\/IntegrationPackages\('([^']+)'\)\/IntegrationDesigntimeArtifacts$/,
-      area: 'designtimeArtifacts',
-      answersJson: true,
-      handle: (request, match) => {
-        const pkg = packageOr404(match[1]!);
-        return {
-          status: 200,
-          json: collectionEnvelope(
-            iflowsOf(pkg.id).map((iflow) => designtimeRecord(iflow, request.serviceRoot)),
-            request.query,
-            `${request.serviceRoot}${request.path}`,
-          ),
-        };
-      },
-    },
-    {
-      operation:
-        "GET /IntegrationPackages('{Id}')/IntegrationDesigntimeArtifacts(Id='{ArtifactId}',Version='{ArtifactVersion}')",
-      method: 'GET',
-      pattern: new RegExp(`^/IntegrationPackages\\('([^']+)'\\)/IntegrationDesigntimeArtifacts${ARTIFACT}$`),
-      area: 'designtimeArtifacts',
-      answersJson: true,
-      handle: (request, match) => {
-        const pkg = packageOr404(match[1]!);
-        const iflow = iflowOr404(match[2]!, match[3]!);
-        if (iflow.packageId !== pkg.id) {
-          throw new ODataError(404, `Integration artifact '${iflow.id}' is not in integration package '${pkg.id}'`);
-        }
-        return { status: 200, json: entityEnvelope(designtimeRecord(iflow, request.serviceRoot), request.query) };
-      },
     },
     {
       operation:

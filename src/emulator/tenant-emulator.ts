@@ -14,7 +14,9 @@ import { DeployScheduler } from './deploy-scheduler';
 import { resolveEmulatorConfig, type EmulatorConfig } from './emulator-config';
 import { DEFAULT_FAULTS, FAULT_SETTINGS_SCHEMA, FaultInjector, type FaultCounts, type FaultSettings } from './faults';
 import { hexAlias } from './hex-alias';
+import { designtimeArtifactRoutes } from './designtime-artifacts';
 import { integrationContentRoutes } from './integration-content';
+import { integrationPackageRoutes } from './integration-packages';
 import { MessageLog, type MessageQuery, type MessageRecord } from './message-log';
 import { MessagePath, mountMessagePath } from './message-path';
 import { ODataError } from './odata';
@@ -133,6 +135,8 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
     routes: [
       ...securityContentRoutes(store, () => faults.settings.keystoreLocked),
       ...integrationContentRoutes(store, scheduler),
+      ...designtimeArtifactRoutes(store),
+      ...integrationPackageRoutes(store),
     ],
     auth,
     csrf: new CsrfGuard(),

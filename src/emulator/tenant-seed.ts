@@ -3,7 +3,7 @@
 // only adds what is missing, so a restart never overwrites what clients changed.
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { CpiError } from '../errors';
-import { seedParameters } from './channel-parameters';
+import { channelOf, EXTERNALIZED_CHANNEL, seedChannel, seedParameters } from './channel-parameters';
 import type { ResolvedEmulatorConfig } from './emulator-config';
 import { isSapReservedAlias } from './hex-alias';
 import { generateSelfSignedKeyPair } from './key-material';
@@ -68,20 +68,27 @@ export function seedTenant(store: TenantStore, config: ResolvedEmulatorConfig, n
         lastModifiedTime: now,
       };
     }
+    // state files from before bundles: every channel setting was an externalized parameter
+    for (const stored of Object.values(state.iflows)) stored.channel ??= { ...EXTERNALIZED_CHANNEL };
+    // state files from before deletes: every iFlow there was seeded
+    const seeded = (state.seededIflows ??= Object.keys(state.iflows));
     for (const iflow of config.iflows) {
+      if (!state.iflows[iflow.id] && seeded.includes(iflow.id)) continue; // deleted by a client
+      if (!seeded.includes(iflow.id)) seeded.push(iflow.id);
       if (state.iflows[iflow.id]) {
         state.iflows[iflow.id]!.deployError = iflow.deployError; // a test switches failure on and off by config
         continue;
       }
-      const parameters = seedParameters(iflow);
-      state.iflows[iflow.id] = {
+      const stored = {
         id: iflow.id,
         name: iflow.name,
         version: iflow.version,
         packageId: iflow.packageId,
-        parameters,
+        channel: seedChannel(iflow),
+        parameters: seedParameters(iflow),
         deployError: iflow.deployError,
       };
+      state.iflows[iflow.id] = stored;
       if (iflow.deployed) {
         state.runtime[iflow.id] = {
           id: iflow.id,
@@ -91,12 +98,7 @@ export function seedTenant(store: TenantStore, config: ResolvedEmulatorConfig, n
           deployedOn: now,
           status: iflow.deployError ? 'ERROR' : 'STARTED',
           errorText: iflow.deployError,
-          channel: {
-            receiverUrl: iflow.receiverUrl,
-            publicKeyAlias: iflow.publicKeyAlias,
-            signingAlias: iflow.signingAlias,
-            keyIdentifier: iflow.keyIdentifier,
-          },
+          channel: channelOf(stored),
           taskId: null,
           undeployDueAt: null,
         };

@@ -36,15 +36,25 @@ export interface StoredPackage {
   name: string;
   createdBy: string;
   createdAt: number;
+  modifiedBy?: string;
+  modifiedAt?: number;
+  /** Description, ShortText, Vendor, … as a client set them; absent = the tenant's defaults. */
+  texts?: Record<string, string>;
 }
 
-/** A design-time iFlow. Its channel settings are externalized parameters (see channel-parameters.ts). */
+/** The receiver channel as the .iflw writes it: each setting a literal or a `{{ParameterKey}}` reference. */
+export type ChannelTemplate = { [Field in keyof DeployedChannel]: string };
+
+/** A design-time iFlow: its bundle's receiver channel and externalized parameters (see channel-parameters.ts). */
 export interface StoredIflow {
   id: string;
   name: string;
   version: string;
   packageId: string;
+  channel: ChannelTemplate;
   parameters: StoredParameter[];
+  /** An uploaded bundle (base64 zip), handed out again with the current parameter values; absent = generated. */
+  bundle?: string;
   /** A deploy ends in runtime status ERROR with this text; null = deploys succeed. */
   deployError: string | null;
 }
@@ -96,6 +106,8 @@ export interface TenantState {
   backupTakenAt: number | null;
   packages: Record<string, StoredPackage>;
   iflows: Record<string, StoredIflow>;
+  /** Ids of the iFlows the configuration ever seeded, so that a restart does not bring back one a client deleted. */
+  seededIflows?: string[];
   runtime: Record<string, StoredRuntimeArtifact>;
   tasks: Record<string, StoredDeployTask>;
   /** Keyed by SHA-256 of the bearer token, so the file holds no usable token. */
@@ -158,6 +170,7 @@ export class TenantStore {
     }
     // state files from before packages: every iFlow was reported in the default package
     parsed.packages ??= {};
+    // (state files from before bundles get their channel in tenant-seed.ts)
     for (const iflow of Object.values(parsed.iflows)) iflow.packageId ??= DEFAULT_PACKAGE_ID;
     this.current = parsed;
   }

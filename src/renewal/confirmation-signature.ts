@@ -257,7 +257,7 @@ function ecdsaP1363(signature: Buffer, width: number): Buffer | undefined {
 
 const NOT_VERIFIED = 'the signature does not verify';
 
-/** True when `signature` (SSHSIG blob parts) is a valid signature by `signer` over `message` in `namespace`. */
+/** Undefined when `parsed` is a valid signature by `signer` over `message` in our namespace; else why not. */
 function signatureVerifies(parsed: SshSignature, signer: AllowedSigner, message: Buffer): string | undefined {
   if (parsed.hashAlgorithm !== 'sha512' && parsed.hashAlgorithm !== 'sha256')
     return `the signature hashes with "${parsed.hashAlgorithm}"; sha256 or sha512 are accepted`;
@@ -325,7 +325,7 @@ export function checkConfirmationSignature(
   const allowed = keys.filter(
     (s) =>
       matchesPrincipals(confirmation.person.trim(), s.principals) &&
-      (s.namespaces === undefined || s.namespaces.some((ns) => matchesPrincipals(SIGNATURE_NAMESPACE, [ns]))) &&
+      (s.namespaces === undefined || matchesPrincipals(SIGNATURE_NAMESPACE, s.namespaces)) &&
       (s.validAfter === undefined || at >= s.validAfter.getTime()) &&
       (s.validBefore === undefined || at <= s.validBefore.getTime()),
   );

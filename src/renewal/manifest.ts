@@ -69,6 +69,8 @@ export interface RenewalManifest {
   /** Where the gates' cross-stage facts come from. */
   readonly facts: {
     readonly newCertificatePem: OutputReference;
+    /** The old key's certificate, the one the alias held before the exchange. */
+    readonly oldFingerprint: OutputReference;
     readonly exchangedAt: OutputReference;
   };
   /** In the order they are applied. */

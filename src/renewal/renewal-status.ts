@@ -10,10 +10,20 @@ import { describeGate, evidenceLines, missingLines, settledLines, type ConfirmSt
 import type { ManifestStage, RenewalManifest } from './manifest';
 import { type RenewalVariant, type StageName } from './stages';
 import { PARTY_TITLES, type Party } from './party';
+import { stageEffect, type EffectFacts, type EffectVerdict, type ObservedWorld } from './stage-effect';
 
-/** `applied`: the stage's resources are in its state. `ready`: its gate is open now, its party can apply it.
- * `blocked`: its gate is closed, waiting for another party (or a time). `pending`: an earlier stage is not applied. */
-export type StageCondition = 'applied' | 'ready' | 'blocked' | 'pending';
+export type { ObservedWorld };
+
+/** `applied`: the stage's resources are in its state and its effect holds (or could not be checked: a note says so).
+ * `undone`: its resources are in its state, but the live tenant or receiver contradicts its effect (e.g. the alias
+ * was put back by hand): `seen` names what. `ready`: its gate is open now, its party can apply it. `blocked`: its
+ * gate is closed, waiting for another party (or a time). `pending`: an earlier stage is not applied. */
+export type StageCondition = 'applied' | 'undone' | 'ready' | 'blocked' | 'pending';
+
+/** `completed`: every stage applied and the effect of each seen to hold. `unchecked`: every stage applied, but an
+ * effect could not be checked (tenant or receiver not readable where status runs). `undone`: some applied stage's
+ * effect was undone out of band. `in-progress`: otherwise. */
+export type RenewalCondition = 'in-progress' | 'completed' | 'unchecked' | 'undone';
 
 /** What Terraform holds for one stage's stack. */
 export interface RecordedState {
@@ -75,6 +85,8 @@ export interface StageStatus {
   readonly notBefore?: GateMomentStatus;
   /** applied: the values the stage published (its non-sensitive outputs), e.g. the new fingerprint. */
   readonly outputs: Readonly<Record<string, string>>;
+  /** undone: what the live tenant or receiver showed instead of the stage's effect. */
+  readonly seen?: string;
   readonly notes: readonly string[];
 }
 
@@ -83,6 +95,7 @@ export interface RenewalStatus {
   readonly variant: RenewalVariant;
   /** RFC 3339. */
   readonly checkedAt: string;
+  readonly condition: RenewalCondition;
   /** The first stage not applied yet; absent when every stage is applied. */
   readonly next?: { readonly index: number; readonly name: StageName; readonly condition: 'ready' | 'blocked' };
   readonly stages: readonly StageStatus[];
@@ -156,6 +169,9 @@ export function gateFacts(
     return s ? `stage ${s.index} ${s.name} (stack ${s.stack})` : name;
   };
   const pem = outputOf(records, manifest.facts.newCertificatePem.stage, manifest.facts.newCertificatePem.output);
+  const oldFingerprint = manifest.facts.oldFingerprint
+    ? outputOf(records, manifest.facts.oldFingerprint.stage, manifest.facts.oldFingerprint.output)
+    : undefined;
   const fingerprint = outputOf(records, manifest.facts.newCertificatePem.stage, 'new_fingerprint_sha256');
   const exchangedAt = outputOf(records, manifest.facts.exchangedAt.stage, manifest.facts.exchangedAt.output);
   const facts: GateFacts = {
@@ -169,6 +185,7 @@ export function gateFacts(
       ? { newCertificate: { pem, fingerprintSha256: fingerprint } }
       : {}),
     ...(typeof exchangedAt === 'string' ? { exchangedAt: new Date(exchangedAt) } : {}),
+    ...(typeof oldFingerprint === 'string' && oldFingerprint !== '' ? { oldFingerprintSha256: oldFingerprint } : {}),
   };
   if (!facts.newCertificate)
     unresolved.push(
@@ -237,9 +254,23 @@ export function stageToCheck(records: readonly StageRecord[]): StageRecord | und
   return next;
 }
 
+/** The facts the stages' effects refer to, from the manifest and the gate facts. */
+function effectFacts(manifest: RenewalManifest, facts: GateFacts): EffectFacts {
+  return {
+    variant: manifest.variant,
+    alias: manifest.alias,
+    iflowIds: manifest.iflowIds,
+    newKeyName: manifest.newKeyName,
+    oldKeyName: manifest.oldKeyName,
+    ...(facts.newCertificate ? { newFingerprint: facts.newCertificate.fingerprintSha256 } : {}),
+    ...(facts.oldFingerprintSha256 ? { oldFingerprint: facts.oldFingerprintSha256 } : {}),
+  };
+}
+
 /**
  * Each stage's condition at `now`. `live` is the caller's evaluation of the gate of {@link stageToCheck} (absent
- * when there was none to check, or its facts were unresolved).
+ * when there was none to check, or its facts were unresolved). `world` is what the caller saw of the tenant and
+ * the receiver, against which each applied stage's effect is checked (absent: not checked, a note says so).
  */
 export function renewalStatus(
   manifest: RenewalManifest,
@@ -247,9 +278,20 @@ export function renewalStatus(
   facts: { facts: GateFacts; unresolved: readonly string[] },
   live: LiveGateCheck | undefined,
   now: Date,
+  world?: ObservedWorld,
 ): RenewalStatus {
   const applied = appliedStages(records);
   const firstOpen = applied.findIndex((a) => !a.applied);
+  const appliedNames = new Set(records.flatMap((r, i) => (applied[i]!.applied ? [r.stage.name] : [])));
+  const effects = effectFacts(manifest, facts.facts);
+  let unchecked = false;
+  const verdictOf = (name: StageName): EffectVerdict => {
+    const verdict: EffectVerdict = world
+      ? stageEffect(name, effects, world, appliedNames)
+      : { kind: 'unknown', why: 'the tenant and the receiver were not read' };
+    if (verdict.kind === 'unknown') unchecked = true;
+    return verdict;
+  };
   const stages = records.map((record, i): StageStatus => {
     const { stage, state } = record;
     const gate = stage.gate;
@@ -277,6 +319,24 @@ export function renewalStatus(
           `stage ${continuedBy.index} ${continuedBy.name} continues this stage's state, so its gate's record is now kept with that stage`,
         );
       const openedAt = recorded?.openedAt;
+      const verdict = verdictOf(stage.name);
+      // Not observed at all (no world given): the renewal's condition says `unchecked`; no note on every stage.
+      if (verdict.kind === 'unknown' && world)
+        notes.push(`its effect was not checked: ${[verdict.why, ...(world?.unobserved ?? [])].join('; ')}`);
+      if (verdict.kind === 'superseded') notes.push(`its effect was superseded by stage ${verdict.by}, as planned`);
+      if (verdict.kind === 'undone') {
+        notes.push('apply the stage again to restore its effect, or roll the renewal back');
+        return {
+          ...base,
+          condition: 'undone',
+          summary: `undone: ${verdict.seen}`,
+          seen: verdict.seen,
+          ...(openedAt ? { openedAt } : {}),
+          evidence: recorded?.evidence ?? [],
+          outputs: continuedBy ? {} : publishedOutputs(state),
+          notes,
+        };
+      }
       return {
         ...base,
         condition: 'applied',
@@ -352,10 +412,18 @@ export function renewalStatus(
     return { ...blocked, summary, evidence, missing: missingLines(results), toConfirm: live.toConfirm };
   });
   const next = firstOpen >= 0 ? stages[firstOpen] : undefined;
+  const condition: RenewalCondition = stages.some((s) => s.condition === 'undone')
+    ? 'undone'
+    : firstOpen >= 0
+      ? 'in-progress'
+      : unchecked
+        ? 'unchecked'
+        : 'completed';
   return {
     renewalId: manifest.renewalId,
     variant: manifest.variant,
     checkedAt: now.toISOString(),
+    condition,
     ...(next ? { next: { index: next.index, name: next.name, condition: next.condition as 'ready' | 'blocked' } } : {}),
     stages,
   };

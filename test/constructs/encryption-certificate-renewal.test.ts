@@ -211,8 +211,8 @@ describe('EncryptionCertificateRenewal, single-key variant', () => {
     assertOrdered(s.manifest, names);
   });
 
-  test('stage 1 creates the new key retired, so the receiver does not decrypt with it yet', () => {
-    assert.equal(only(s.stack(names[0]!), 'cpi_receiver_key').state, 'retired');
+  test('stage 1 creates the new key pending, so the receiver does not decrypt with it yet', () => {
+    assert.equal(only(s.stack(names[0]!), 'cpi_receiver_key').state, 'pending');
   });
 
   test("stage 2 waits for both administrators' confirmations and the window start, then undeploys every iFlow", () => {
@@ -235,6 +235,10 @@ describe('EncryptionCertificateRenewal, single-key variant', () => {
       ],
     );
     assert.deepEqual(stage.import.map((i: Json) => i.id).sort(), ['OrdersOut', 'OrdersRetry']);
+    for (const d of deployments) {
+      assert.equal(d.encryption_alias, 'orders-receiver');
+      assert.match(d.undeployed_until_alias_holds, /prepare-receiver/, 'undeployed only until the new certificate');
+    }
     assertGated(stage, names[1]!);
   });
 
@@ -455,5 +459,88 @@ describe('EncryptionCertificateRenewal props', () => {
   test('a renewal without runbook writes none', () => {
     const s = synth({ ...BASE, writeRunbook: false });
     assert.equal(existsSync(join(s.outdir, 'RUNBOOK-orders-2026.md')), false);
+  });
+});
+
+// The provider's safety attributes (docs/alias-rule.md) protect a renewal only where the L3 sets them: every stage
+// must carry them, so that re-applying any stage after later ones plans no change and no stage can break traffic.
+describe('EncryptionCertificateRenewal wires the safety attributes into every stage', () => {
+  const RECEIVER = { kind: 'embedded', url: 'http://127.0.0.1:8081' };
+  /** A reference to an output of stage 1 (a cross-stack reference in the later stack). */
+  const fromStage1 = (value: unknown, output: RegExp) => {
+    assert.match(String(value), /terraform_remote_state\.cross-stack-reference-input-orders-2026-1-prepare-receiver/);
+    assert.match(String(value), output);
+  };
+
+  for (const props of [BASE, SINGLE_KEY]) {
+    const s = synth(props);
+    const stages = s.renewal.stages;
+    const stackOf = (name: string) => s.stack(s.renewal.stacks[stages.findIndex((st) => st.name === name)]!.node.id);
+
+    test(`${props.variant}: stage 1 records the old key's certificate fingerprint from the receiver, kept for good, and outputs it`, () => {
+      const stage = stackOf('prepare-receiver');
+      const keyring = Object.values(stage.data.cpi_receiver_keyring as Json)[0] as Json;
+      assert.deepEqual(keyring.receiver, RECEIVER);
+      const record = only(stage, 'terraform_data');
+      assert.match(record.input.fingerprint_sha256, /cpi_receiver_keyring\.[^.]+\.keys/);
+      assert.match(record.input.fingerprint_sha256, /k\.name == "orders-2025"/);
+      assert.deepEqual(record.lifecycle.ignore_changes, ['input'], 'the first value is kept after the old key is gone');
+      assert.match(record.lifecycle.postcondition[0].condition, /self\.output\.fingerprint_sha256 != ""/);
+      assert.match(stage.output.old_fingerprint_sha256.value, /terraform_data\.[^.]+\.output\.fingerprint_sha256/);
+      const key = only(stage, 'cpi_receiver_key');
+      assert.ok(
+        key.depends_on.some((d: string) => d.startsWith('terraform_data.')),
+        'no new key without the record',
+      );
+      assert.equal(key.encryption_alias, undefined, 'stage 1 needs receiver access only');
+    });
+
+    test(`${props.variant}: the exchange is a compare-and-swap from the old certificate to the new key's, checked against the receiver`, () => {
+      const certificate = only(stackOf('exchange-certificate'), 'cpi_keystore_certificate');
+      fromStage1(certificate.expected_previous_fingerprint_sha256, /terraform_dataold-fingerprint/);
+      fromStage1(certificate.receiver_key_fingerprint_sha256, /cpi_receiver_keynew-key.*fingerprint_sha256/);
+      assert.deepEqual(certificate.receiver, RECEIVER);
+    });
+
+    test(`${props.variant}: every key adopted after stage 1 names the alias`, () => {
+      const later = stages.filter((st) => st.name !== 'prepare-receiver');
+      let keys = 0;
+      for (const stage of later) {
+        for (const key of Object.values((stackOf(stage.name).resource.cpi_receiver_key ?? {}) as Json) as Json[]) {
+          keys++;
+          assert.equal(key.encryption_alias, 'orders-receiver', `${stage.name}: ${key.key_name}`);
+          assert.deepEqual(key.receiver, RECEIVER);
+        }
+      }
+      assert.equal(keys, props.variant === 'overlap' ? 1 : 3, 'retire: old key; switch: new + old; cleanup: new');
+    });
+  }
+
+  test('single-key: the iFlow deployments name the alias and the receiver; stop-sending undeploys only until the alias holds the new certificate', () => {
+    const s = synth(SINGLE_KEY);
+    for (const name of ['orders-2026-2-stop-sending', 'orders-2026-5-resume-sending']) {
+      for (const d of Object.values(s.stack(name).resource.cpi_iflow_deployment as Json) as Json[]) {
+        assert.equal(d.encryption_alias, 'orders-receiver', name);
+        assert.deepEqual(d.receiver, RECEIVER, name);
+        if (d.deployed) assert.equal(d.undeployed_until_alias_holds, undefined, name);
+        else fromStage1(d.undeployed_until_alias_holds, /cpi_receiver_keynew-key.*fingerprint_sha256/);
+      }
+    }
+  });
+
+  test('the manifest names where the old fingerprint comes from; gates may require the alias to hold the old certificate', () => {
+    const s = synth({
+      ...BASE,
+      gateEvidence: { 'retire-old-key': { requirements: [{ kind: 'tenant_alias', certificate: 'new' }] } },
+    });
+    const manifest = JSON.parse(readFileSync(join(s.outdir, 'renewal-orders-2026.json'), 'utf8')) as Json;
+    assert.deepEqual(manifest.facts.oldFingerprint, { stage: 'prepare-receiver', output: 'old_fingerprint_sha256' });
+    const old = synth({
+      ...BASE,
+      renewalId: 'orders-2026',
+      gateEvidence: { 'retire-old-key': { requirements: [{ kind: 'tenant_alias', certificate: 'old' }] } },
+    });
+    const gate = only(old.stack('orders-2026-3-retire-old-key'), 'cpi_renewal_gate');
+    assert.match(String(gate.old_fingerprint_sha256), /terraform_dataold-fingerprint/);
   });
 });

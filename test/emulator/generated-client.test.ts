@@ -157,6 +157,39 @@ describe('a client generated from SAP API definitions', { timeout: 120_000 }, ()
     assert.equal(undeploy.status, 202);
   });
 
+  test('manages packages and design-time iFlows: create, download the bundle, upload it again, update, delete', async () => {
+    const created = await client.invoke('POST /IntegrationPackages', {
+      body: JSON.stringify({ Id: 'Copies', Name: 'Copies', ShortText: 'Copies' }),
+    });
+    assert.equal(created.status, 201);
+    const changed = await client.invoke("PUT /IntegrationPackages('{Id}')", {
+      path: { Id: 'Copies' },
+      body: '{"Description":"copies of Orders"}',
+    });
+    assert.equal(changed.status, 202);
+    const bundle = await client.invoke("GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/$value", {
+      path: { Id: 'OrderToReceiver' },
+    });
+    assert.equal(bundle.status, 200);
+    assert.equal(bundle.bytes.subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'the bundle is a zip');
+    const empty = await client.invoke('POST /IntegrationDesigntimeArtifacts', {
+      body: JSON.stringify({ Id: 'CopyOfOrders', Name: 'Copy of Orders', PackageId: 'Copies' }),
+    });
+    assert.equal(empty.status, 201);
+    const uploaded = await client.invoke("PUT /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')", {
+      path: { Id: 'CopyOfOrders' },
+      // the downloaded bundle names OrderToReceiver as its symbolic name; a copy gets its own
+      body: JSON.stringify({ Name: 'Copy of Orders' }),
+    });
+    assert.equal(uploaded.status, 200);
+    const deleted = await client.invoke("DELETE /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')", {
+      path: { Id: 'CopyOfOrders' },
+    });
+    assert.equal(deleted.status, 200);
+    const gone = await client.invoke("DELETE /IntegrationPackages('{Id}')", { path: { Id: 'Copies' } });
+    assert.equal(gone.status, 202);
+  });
+
   test('has now called every operation the emulator serves, each answered as SAP defines it', () => {
     assert.deepEqual([...client.invoked].sort(), [...h.emulator.servedOperations].sort());
   });

@@ -137,3 +137,61 @@ describe('integration content: packages in a state file written before packages 
     }
   });
 });
+
+describe('integration content: creating, changing and deleting packages', { timeout: 60_000 }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start({ iflows: [{ id: 'Legacy', packageId: 'Old', deployed: true }] });
+  });
+  after(() => h?.close());
+
+  const json = { 'content-type': 'application/json' };
+  const create = (body: unknown, query = '') =>
+    h.call('POST', `/IntegrationPackages${query}`, { headers: json, body: JSON.stringify(body) });
+
+  test('creates a package (201, listed), refuses its Id again (409) unless Overwrite=true', async () => {
+    const created = await create({ Id: 'Renewal', Name: 'Certificate renewal', ShortText: 'Renewal' });
+    assert.equal(created.status, 201, created.text);
+    assert.deepEqual(
+      [created.json.d.Id, created.json.d.Name, created.json.d.ShortText],
+      ['Renewal', 'Certificate renewal', 'Renewal'],
+    );
+    const listed = await h.call('GET', '/IntegrationPackages');
+    assert.deepEqual(
+      listed.json.d.results.map((p: { Id: string }) => p.Id),
+      ['Old', 'Renewal'],
+    );
+    const again = await create({ Id: 'Renewal', Name: 'Other' });
+    assert.equal(again.status, 409);
+    assert.equal((await h.call('GET', "/IntegrationPackages('Renewal')")).json.d.Name, 'Certificate renewal');
+    const overwritten = await create({ Id: 'Renewal', Name: 'Renewal 2027' }, '?Overwrite=true');
+    assert.equal(overwritten.status, 201);
+    assert.equal((await h.call('GET', "/IntegrationPackages('Renewal')")).json.d.Name, 'Renewal 2027');
+    assert.equal((await create({ Name: 'no id' })).status, 400);
+    assert.equal((await create({ Id: 'NoName' })).status, 400);
+  });
+
+  test('updates a package (202): what was sent changes, the rest stays', async () => {
+    const updated = await h.call('PUT', "/IntegrationPackages('Renewal')", {
+      headers: json,
+      body: '{"Description":"Renews WS-Security certificates","Vendor":"ACME"}',
+    });
+    assert.equal(updated.status, 202);
+    const read = (await h.call('GET', "/IntegrationPackages('Renewal')")).json.d;
+    assert.deepEqual(
+      [read.Name, read.Description, read.Vendor],
+      ['Renewal 2027', 'Renews WS-Security certificates', 'ACME'],
+    );
+    const missing = await h.call('PUT', "/IntegrationPackages('Nope')", { headers: json, body: '{"Name":"x"}' });
+    assert.equal(missing.status, 404);
+  });
+
+  test('deletes a package with its design-time iFlows (202); what was deployed keeps running', async () => {
+    const deleted = await h.call('DELETE', "/IntegrationPackages('Old')");
+    assert.equal(deleted.status, 202);
+    assert.equal((await h.call('GET', "/IntegrationPackages('Old')")).status, 404);
+    assert.equal((await h.call('GET', "/IntegrationDesigntimeArtifacts(Id='Legacy',Version='active')")).status, 404);
+    assert.equal(h.emulator.state.runtimeArtifacts().find((a) => a.id === 'Legacy')?.status, 'STARTED');
+    assert.equal((await h.call('DELETE', "/IntegrationPackages('Old')")).status, 404);
+  });
+});

@@ -99,7 +99,7 @@ describe('coverage table of SAP API definitions (docs/emulator.md)', { timeout: 
   test('a path the emulator does not serve answers 404, and another method on a served path 405', async () => {
     const unserved = await h.call('GET', '/UserCredentials', { unchecked: true });
     assert.equal(unserved.status, 404);
-    const otherMethod = await h.call('POST', '/IntegrationPackages', { unchecked: true, body: '{}' });
+    const otherMethod = await h.call('POST', '/IntegrationRuntimeArtifacts', { unchecked: true, body: '{}' });
     assert.equal(otherMethod.status, 405);
   });
 });

@@ -128,6 +128,9 @@ const confirmation = (overrides: Partial<Confirmation> = {}): Confirmation => ({
   confirmedAt: new Date(Date.now() - 60_000),
   ...overrides,
 });
+/** A public key only (no signature is ever made with it here): what a renewal lists as a party's signer. */
+const FIXTURE_SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO/0qtaycB+H3iMq7rYhTMS2MQWe7LNjzTQYxPPoGLcN fixture';
+const RECEIVER_ADMIN_SIGNERS = { party: 'receiver-admin', allowed_signers: `"Jane *" ${FIXTURE_SSH_KEY}\n` };
 const gate = (extra: object = {}) => ({
   renewal_id: RENEWAL,
   gate: 'exchange-certificate',
@@ -320,6 +323,51 @@ const TERRAFORM_CASES: TerraformCase[] = [
       /"confirmed_at": "[^"]+"/,
       '"confirmed_at": "yesterday"',
     ),
+  ),
+  // signed confirmations: the renewal lists the receiver administrator's SSH key (docs/signed-confirmations.md)
+  confirmationCase(
+    'unsigned confirmation where the renewal asks for signatures',
+    'CPI_GATE_CLOSED',
+    /it is not signed, and this renewal accepts only confirmations signed with receiver-admin's SSH keys/,
+    [confirmation()],
+    { confirmation_signers: [RECEIVER_ADMIN_SIGNERS] },
+  ),
+  confirmationCase(
+    'confirmation whose signature is not an SSH signature',
+    'CPI_GATE_CLOSED',
+    /not an armored SSH signature/,
+    [confirmation({ signature: 'signed, Jane' })],
+    { confirmation_signers: [RECEIVER_ADMIN_SIGNERS] },
+  ),
+  confirmationCase(
+    'confirmation whose signature is not a string',
+    'CPI_GATE_CONFIRMATION_MALFORMED',
+    /signature is not an armored SSH signature/,
+    formatConfirmationFile({ confirmations: [confirmation()] }).replace('"person"', '"signature": 42, "person"'),
+    { confirmation_signers: [RECEIVER_ADMIN_SIGNERS] },
+  ),
+  confirmationCase(
+    'confirmation signers that are not an allowed_signers text',
+    'CPI_GATE_SIGNERS_INVALID',
+    /line 1: expected "principals \[options\] key-type base64-key"/,
+    [confirmation()],
+    { confirmation_signers: [{ party: 'receiver-admin', allowed_signers: 'jane@example.com' }] },
+  ),
+  confirmationCase(
+    'confirmation signers with a cert-authority line',
+    'CPI_GATE_SIGNERS_INVALID',
+    /cert-authority is not supported/,
+    [confirmation()],
+    {
+      confirmation_signers: [{ party: 'receiver-admin', allowed_signers: `* cert-authority ${FIXTURE_SSH_KEY}` }],
+    },
+  ),
+  confirmationCase(
+    'confirmation signers that leave out the confirming party',
+    'CPI_GATE_SIGNERS_INVALID',
+    /confirmation_signers lists no key for receiver-admin/,
+    [confirmation()],
+    { confirmation_signers: [{ ...RECEIVER_ADMIN_SIGNERS, party: 'tenant-admin' }] },
   ),
   confirmationCase(
     'gate naming a malformed old fingerprint',

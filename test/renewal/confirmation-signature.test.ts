@@ -244,6 +244,15 @@ describe(
       );
     });
 
+    test('a namespaces= option must allow cpi-renewal-confirmation (patterns, ! negates)', () => {
+      const c = confirmed({ signWith: ada.file });
+      const check = (option: string) =>
+        checkConfirmationSignature(c, c.signature, parseAllowedSigners(`"Ada *" ${option} ${ada.pub}`, 'x'));
+      assert.ok(check('namespaces="cpi-*"').signedBy);
+      assert.match(check('namespaces="git,file"').refused ?? '', /not allowed/);
+      assert.match(check('namespaces="*,!cpi-renewal-*"').refused ?? '', /not allowed/);
+    });
+
     test('the file keeps the signature: written, read back and formatted again unchanged', () => {
       const c = confirmed({ signWith: ada.file });
       const text = formatConfirmationFile({ confirmations: [c] });
@@ -265,6 +274,32 @@ describe(
       refused(`ada unknown-option ${type} ${data}`, /unknown option/);
       const small = key('small-rsa', '-t', 'rsa', '-b', '1024');
       refused(`ada ${small.pub}`, /1024 bits/);
+    });
+
+    test("--sign signs with Git's user.signingkey, as `git commit -S` would", () => {
+      const repo = join(dir, 'repo');
+      // only the repository's own config counts here, whatever this machine's user has set globally
+      process.env.GIT_CONFIG_GLOBAL = '/dev/null';
+      process.env.GIT_CONFIG_NOSYSTEM = '1';
+      execFileSync('git', ['init', '-q', repo]);
+      const options = {
+        renewal: RENEWAL,
+        gate: GATE,
+        party: 'receiver-admin',
+        fingerprint: FP,
+        person: 'Ada Lovelace',
+        confirmationsDir: join(repo, 'confirmations'),
+        sign: true,
+      };
+      assert.throws(
+        () => confirm(options, AT, repo),
+        (e: unknown) =>
+          e instanceof CpiError && e.code === 'CPI_GATE_SIGNING_FAILED' && /user\.signingkey/.test(e.message),
+      );
+      execFileSync('git', ['-C', repo, 'config', 'user.signingkey', adaRsa.file]);
+      confirm(options, AT, repo);
+      const c = readConfirmationFile(join(repo, 'confirmations', `${GATE}.json`))!.confirmations[0]!;
+      assert.equal(judge(c).valid[0]?.signedBy, fingerprintOf(adaRsa));
     });
 
     test('--sign-with a key that does not exist fails with CPI_GATE_SIGNING_FAILED and writes nothing', () => {

@@ -18,6 +18,7 @@ import {
   renewalStatus,
   stageToCheck,
   type LiveGateCheck,
+  type ObservedWorld,
   type StageRecord,
 } from '../../src/renewal/renewal-status';
 import type { StageName } from '../../src/renewal/stages';
@@ -25,6 +26,7 @@ import type { StageName } from '../../src/renewal/stages';
 const ID = 'acme-2026';
 const NOW = new Date('2026-03-01T10:00:00.000Z');
 const FP = 'AB:'.repeat(31) + 'AB';
+const OLD_FP = 'CD:'.repeat(31) + 'CD';
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const EXCHANGED_AT = '2026-03-01T08:30:00Z';
 const dirs: string[] = [];
@@ -76,6 +78,7 @@ function rawState(
           'cross-stack-output-x': { value: FP, sensitive: true },
           new_fingerprint_sha256: { value: FP, type: 'string' },
           new_certificate_pem: { value: PEM, type: 'string' },
+          old_fingerprint_sha256: { value: OLD_FP, type: 'string' },
         }
       : stage === 'exchange-certificate'
         ? { exchanged_at: { value: EXCHANGED_AT, type: 'string' } }
@@ -227,7 +230,7 @@ describe('renewalStatus', () => {
     const [prepare, , exchange] = statusAfter(3, evaluated(true, [])).stages;
     assert.deepEqual(
       prepare!.outputs,
-      { new_fingerprint_sha256: FP, new_certificate_pem: PEM },
+      { new_fingerprint_sha256: FP, new_certificate_pem: PEM, old_fingerprint_sha256: OLD_FP },
       'sensitive cross-stack outputs stay hidden',
     );
     assert.equal(exchange!.openedAt, '2026-03-01T08:00:00.000Z');
@@ -350,5 +353,110 @@ describe('reading what Terraform holds', () => {
       () => parseState({ version: 3, resources: [] }, 'old.tfstate'),
       /CPI_STATUS_STATE_UNREADABLE: .*old\.tfstate .*version 3/,
     );
+  });
+});
+
+// State says a stage was applied; the live tenant and receiver say whether its effect still holds. Status never
+// calls a stage applied whose effect was undone out of band, and calls the renewal completed only when every stage
+// is applied and each effect was seen to hold.
+describe('effects of applied stages, checked against the live world', () => {
+  /** The world after a whole single-key renewal: alias on the new certificate, new key active, old key gone. */
+  const COMPLETED: ObservedWorld = {
+    aliasFingerprint: FP,
+    keys: [{ name: 'new', state: 'active' }],
+    iflows: [{ id: 'A', status: 'STARTED' }],
+  };
+  const AFTER_SWITCH: ObservedWorld = {
+    aliasFingerprint: FP,
+    keys: [
+      { name: 'new', state: 'active' },
+      { name: 'old', state: 'retired' },
+    ],
+    iflows: [{ id: 'A', status: 'STARTED' }],
+  };
+  const statusIn = (n: number, world: ObservedWorld | undefined) => {
+    const records = recordsAfter(n);
+    return renewalStatus(MANIFEST, records, gateFacts(MANIFEST, records, '/c'), undefined, NOW, world);
+  };
+  const conditions = (n: number, world: ObservedWorld | undefined) => statusIn(n, world).stages.map((s) => s.condition);
+
+  test('every stage applied and every effect seen to hold: the renewal is completed', () => {
+    const status = statusIn(6, COMPLETED);
+    assert.equal(status.condition, 'completed');
+    assert.deepEqual(conditions(6, COMPLETED), ['applied', 'applied', 'applied', 'applied', 'applied', 'applied']);
+    assert.match(status.stages[1]!.notes.join(), /superseded by stage resume-sending/);
+  });
+
+  test('before the cleanup the renewal is in progress, with no stage undone', () => {
+    const status = statusIn(5, AFTER_SWITCH);
+    assert.equal(status.condition, 'in-progress');
+    assert.deepEqual(conditions(5, AFTER_SWITCH).slice(0, 5), ['applied', 'applied', 'applied', 'applied', 'applied']);
+  });
+
+  test('the alias put back to the old certificate by hand after the exchange: the exchange is undone, naming it', () => {
+    const status = statusIn(5, { ...AFTER_SWITCH, aliasFingerprint: OLD_FP });
+    assert.equal(status.condition, 'undone');
+    const exchange = status.stages[2]!;
+    assert.equal(exchange.condition, 'undone');
+    assert.equal(exchange.seen, `alias "enc" holds the old certificate (SHA-256 ${OLD_FP})`);
+    assert.equal(exchange.summary, `undone: ${exchange.seen}`);
+    assert.match(exchange.notes.join(), /apply the stage again .* or roll the renewal back/);
+    assert.deepEqual(
+      status.stages.map((s) => s.condition),
+      ['applied', 'applied', 'undone', 'applied', 'applied', 'blocked'],
+    );
+  });
+
+  test('a certificate that is neither old nor new, or none, under the alias is named as such', () => {
+    const other = 'EF:'.repeat(31) + 'EF';
+    assert.match(
+      statusIn(3, { ...AFTER_SWITCH, aliasFingerprint: other }).stages[2]!.seen!,
+      /neither the old nor the new/,
+    );
+    assert.match(statusIn(3, { ...AFTER_SWITCH, aliasFingerprint: null }).stages[2]!.seen!, /holds no certificate/);
+  });
+
+  test('the new key retired by hand after the switch: the switch is undone; the old key active again too', () => {
+    const retired = statusIn(5, {
+      ...AFTER_SWITCH,
+      keys: [
+        { name: 'new', state: 'retired' },
+        { name: 'old', state: 'retired' },
+      ],
+    }).stages[3]!;
+    assert.equal(retired.condition, 'undone');
+    assert.equal(retired.seen, 'new key "new" is retired, not active');
+    const reactivated = statusIn(5, {
+      ...AFTER_SWITCH,
+      keys: [
+        { name: 'new', state: 'active' },
+        { name: 'old', state: 'active' },
+      ],
+    }).stages[3]!;
+    assert.equal(reactivated.seen, 'old key "old" is active again');
+  });
+
+  test('iFlows redeployed by hand while stopped, or undeployed after resuming: those stages are undone', () => {
+    const stopped = statusIn(3, { ...AFTER_SWITCH, iflows: [{ id: 'A', status: 'STARTED' }] }).stages[1]!;
+    assert.equal(stopped.condition, 'undone');
+    assert.equal(stopped.seen, 'deployed again: A (STARTED)');
+    const resumed = statusIn(5, { ...AFTER_SWITCH, iflows: [{ id: 'A' }] }).stages[4]!;
+    assert.equal(resumed.seen, 'not deployed: A (not deployed)');
+  });
+
+  test('a key deleted by hand undoes stage 1; the old key still there after the cleanup undoes the cleanup', () => {
+    assert.equal(
+      statusIn(1, { ...AFTER_SWITCH, keys: [{ name: 'old', state: 'active' }] }).stages[0]!.condition,
+      'undone',
+    );
+    assert.match(statusIn(6, AFTER_SWITCH).stages[5]!.seen!, /still holds old key "old" \(retired\)/);
+  });
+
+  test('a side that could not be read leaves the stage applied with a note, and the renewal unchecked, never completed', () => {
+    const status = statusIn(6, { unobserved: ['the receiver keys: CPI_RECEIVER_ADMIN_TOKEN is not set'] });
+    assert.equal(status.condition, 'unchecked');
+    assert.equal(status.stages[0]!.condition, 'applied');
+    assert.match(status.stages[0]!.notes.join(), /its effect was not checked: .*CPI_RECEIVER_ADMIN_TOKEN is not set/);
+    assert.equal(statusIn(6, undefined).condition, 'unchecked');
   });
 });

@@ -78,10 +78,16 @@ function timeValue(actual: Date | undefined, stated: unknown): string | null {
   return actual.toISOString();
 }
 
-/** The lifecycle state from the backend's: a key not decrypting stays `pending` until it has been active. */
-function lifecycleState(key: ReceiverKey, recorded: unknown): string {
+/**
+ * The lifecycle state from the backend's: a key not decrypting keeps the state recorded for it (`pending` until it
+ * has been active). Backends know no `pending`; with nothing recorded (an import, e.g. the single-key switch stage
+ * adopting stage 1's key) a key retired at the very moment it was generated has never decrypted: it is `pending`.
+ */
+function lifecycleState(key: ReceiverKey, recorded: unknown): ReceiverKeyLifecycleState {
   if (key.state === 'active') return 'active';
-  return recorded === 'pending' ? 'pending' : 'retired';
+  if (recorded === 'pending' || recorded === 'retired') return recorded;
+  const neverActive = key.retiredAt !== undefined && key.retiredAt.getTime() === key.createdAt.getTime();
+  return neverActive ? 'pending' : 'retired';
 }
 
 async function stateFrom(key: ReceiverKey, base: ObjectValue): Promise<ObjectValue> {
@@ -436,16 +442,7 @@ export const receiverKey: ResourceType<ProviderClients> = {
     planned.alias_released_at = aliasChanged ? UNKNOWN : (prior.alias_released_at ?? null);
     const rollback = typeof planned.rollback_reason === 'string' && planned.rollback_reason.trim() !== '';
     const declared = ORDER[planned.state as ReceiverKeyLifecycleState] as number | undefined;
-    // A key generated retired (as stages did before `pending` existed) has never decrypted: it is as far along as
-    // a pending key, so activating it is a step forward.
-    const createdAt = parseTime(prior.created_at, 'created_at');
-    const retiredAt = parseTime(prior.retired_at, 'retired_at');
-    const neverActive =
-      prior.state === 'retired' &&
-      createdAt !== undefined &&
-      retiredAt !== undefined &&
-      Math.abs(retiredAt.getTime() - createdAt.getTime()) <= GENERATED_RETIRED_TOLERANCE_MS;
-    const observed = ORDER[(neverActive ? 'pending' : prior.state) as ReceiverKeyLifecycleState] as number | undefined;
+    const observed = ORDER[prior.state as ReceiverKeyLifecycleState] as number | undefined;
     if (declared !== undefined && observed !== undefined && declared < observed && !rollback) {
       // Forward-only: an earlier stage re-applied after a later one is a no-op, never a step back.
       ctx.warn(

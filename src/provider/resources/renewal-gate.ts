@@ -429,7 +429,8 @@ export const renewalGate: ResourceType<ProviderClients> = {
       'what to do and the evidence found so far. What the provider observes itself (the alias, the iFlows, a ' +
       'probe) beats a confirmation: contrary evidence keeps the gate closed. A gate whose `settled_by` ' +
       "requirement holds (the stage's effect already holds or was superseded) is settled: re-applying its stage " +
-      'plans no change.',
+      'plans no change. With `confirmation_signers`, a confirmation counts only when SSH-signed (`cpi-renewal ' +
+      "confirm --sign-with`) by one of its party's keys over its renewal, gate, fingerprint, party, person and time.",
     block: schemaBlock,
   },
 

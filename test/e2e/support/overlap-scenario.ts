@@ -62,7 +62,9 @@ export function overlapRenewalScenario(kind: RunnerKind): void {
     const plan = await runner.plan('prepare-receiver');
     assert.equal(plan.code, 0, plan.output);
     assert.match(plan.output, new RegExp(String.raw`cpi_receiver_key\.new-key${willBe} created`));
-    assert.match(plan.output, /Plan: 1 to add, 0 to change, 0 to destroy/);
+    // the new key, and the record of the old key's certificate fingerprint the exchange swaps from
+    assert.match(plan.output, /terraform_data\.old-fingerprint[\s\S]*will be created/);
+    assert.match(plan.output, /Plan: 2 to add, 0 to change, 0 to destroy/);
     const manifest = JSON.parse(readFileSync(join(world.outdir, 'manifest.json'), 'utf8')) as {
       stacks: Record<string, unknown>;
     };

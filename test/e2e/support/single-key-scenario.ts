@@ -53,7 +53,9 @@ export function singleKeyRenewalScenario(kind: RunnerKind): void {
     assert.equal(plan.code, 0, plan.output);
     synthesized = true;
     assert.match(plan.output, /cpi_receiver_key\.new-key[\s\S]*will be created/);
-    assert.match(plan.output, /Plan: 1 to add, 0 to change, 0 to destroy/);
+    // the new key, and the record of the old key's certificate fingerprint the exchange swaps from
+    assert.match(plan.output, /terraform_data\.old-fingerprint[\s\S]*will be created/);
+    assert.match(plan.output, /Plan: 2 to add, 0 to change, 0 to destroy/);
     const manifest = JSON.parse(readFileSync(join(world.outdir, 'manifest.json'), 'utf8')) as {
       stacks: Record<string, unknown>;
     };

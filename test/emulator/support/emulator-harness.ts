@@ -24,6 +24,8 @@ export interface Answer {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
+  /** The body as received (binary answers such as a bundle zip). */
+  readonly bytes: Buffer;
   /** Parsed body when it is JSON. */
   readonly json: any;
 }
@@ -116,7 +118,8 @@ export class Harness {
       ...options.headers,
     };
     const response = await fetch(`${this.emulator.apiUrl}${path}`, { method, headers, body: options.body });
-    const text = await response.text();
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const text = bytes.toString('utf8');
     let json: unknown;
     if ((response.headers.get('content-type') ?? '').includes('json') && text) json = JSON.parse(text);
     if (!options.unchecked) {
@@ -131,7 +134,7 @@ export class Harness {
         problems.push(`error answer ${response.status} is not JSON: ${text}`);
       assert.deepEqual(problems, [], `answer to ${method} ${path} breaks SAP's contract`);
     }
-    return { status: response.status, headers: response.headers, text, json };
+    return { status: response.status, headers: response.headers, text, bytes, json };
   }
 
   /** Forgets the CSRF token and cookie (a new client session). */

@@ -89,7 +89,8 @@ export class GeneratedClient {
     const search = query.size > 0 ? `?${query.toString().replace(/\+/g, '%20')}` : '';
     const url = `${this.apiUrl}${encodeURI(path === '/' ? '/' : path)}${search}`;
     const response = await fetch(url, { method: op.method, headers, body: invocation.body });
-    const text = await response.text();
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const text = bytes.toString('utf8');
     let json: unknown;
     if ((response.headers.get('content-type') ?? '').includes('json') && text) json = JSON.parse(text);
     const problems = this.contract.check(op.method, path, response.status, json ?? (text ? text : undefined));
@@ -97,7 +98,7 @@ export class GeneratedClient {
     const found = this.contract.operation(op.method, path);
     assert.equal(found && `${found.method} ${found.template}`, name, `${path} is answered as ${name}`);
     this.invoked.add(name);
-    return { status: response.status, headers: response.headers, text, json };
+    return { status: response.status, headers: response.headers, text, bytes, json };
   }
 
   private async fetchCsrf(): Promise<string> {

@@ -1,0 +1,113 @@
+// Signed confirmations in the constructs: the renewal's confirmationSigners reach every gate as
+// confirmation_signers blocks, signer texts the provider would refuse fail synth, and the runbook shows the signing
+// command. No key is used to sign here: the texts hold public keys only.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, TerraformStack } from '../../constructs/cdktf';
+import {
+  EncryptionCertificateRenewal,
+  type EncryptionCertificateRenewalProps,
+} from '../../constructs/encryption-certificate-renewal';
+import { RenewalGate } from '../../constructs/renewal-gate';
+import { CpiError } from '../../src/errors';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const outdir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cpi-signed-constructs-'));
+  dirs.push(dir);
+  return dir;
+};
+
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO/0qtaycB+H3iMq7rYhTMS2MQWe7LNjzTQYxPPoGLcN fixture';
+const SIGNERS = {
+  'receiver-admin': `"Ada *" ${KEY}\n`,
+  'tenant-admin': `* ${KEY}\n`,
+  'integration-developer': `* ${KEY}\n`,
+};
+const RENEWAL: EncryptionCertificateRenewalProps = {
+  renewalId: 'orders-2026',
+  variant: 'overlap',
+  alias: 'orders-receiver',
+  iflowIds: ['OrdersOut'],
+  receiver: { kind: 'embedded', url: 'http://127.0.0.1:8081' },
+  newKey: { name: 'orders-2026', subject: 'CN=orders-2026,O=Example' },
+  oldKeyName: 'orders-2025',
+  confirmationSigners: SIGNERS,
+};
+const refused = (build: () => unknown, pattern: RegExp) =>
+  assert.throws(
+    build,
+    (e: unknown) => e instanceof CpiError && e.code === 'CPI_GATE_SIGNERS_INVALID' && pattern.test(e.message),
+  );
+
+describe('signed confirmations in the constructs', { timeout: 120_000 }, () => {
+  test('the renewal passes its signers to every gate as confirmation_signers blocks', () => {
+    const dir = outdir();
+    const app = new App({ outdir: dir });
+    const renewal = new EncryptionCertificateRenewal(app, 'renewal', RENEWAL);
+    app.synth();
+    assert.ok(renewal.gates.size > 0);
+    for (const stage of renewal.stages.filter((s) => s.gate)) {
+      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+      const stackName = Object.keys(manifest.stacks).find((name) => name.endsWith(stage.name))!;
+      const stack = JSON.parse(readFileSync(join(dir, 'stacks', stackName, 'cdk.tf.json'), 'utf8'));
+      const gates = Object.values(stack.resource.cpi_renewal_gate) as { confirmation_signers: object[] }[];
+      assert.deepEqual(
+        gates[0]!.confirmation_signers,
+        Object.entries(SIGNERS).map(([party, allowed_signers]) => ({ party, allowed_signers })),
+        stage.name,
+      );
+    }
+  });
+
+  test('the runbook shows the signing command for every confirmation', () => {
+    const renewal = new EncryptionCertificateRenewal(new App({ outdir: outdir() }), 'renewal', {
+      ...RENEWAL,
+      writeRunbook: false,
+    });
+    const lines = renewal
+      .runbook()
+      .split('\n')
+      .filter((l) => l.startsWith('cpi-renewal confirm '));
+    assert.ok(lines.length > 0);
+    for (const line of lines) assert.match(line, /--sign-with "<your SSH key file, e\.g\. ~\/\.ssh\/id_ed25519>"$/);
+    assert.match(renewal.runbook(), /ssh-keygen -Y sign -n cpi-renewal-confirmation/);
+    const unsigned = new EncryptionCertificateRenewal(new App({ outdir: outdir() }), 'renewal', {
+      ...RENEWAL,
+      confirmationSigners: undefined,
+      writeRunbook: false,
+    });
+    assert.doesNotMatch(unsigned.runbook(), /--sign-with/);
+  });
+
+  test('a renewal whose signers leave out a party a gate asks to confirm fails synth', () => {
+    refused(
+      () =>
+        new EncryptionCertificateRenewal(new App({ outdir: outdir() }), 'renewal', {
+          ...RENEWAL,
+          confirmationSigners: { 'tenant-admin': SIGNERS['tenant-admin'] },
+        }),
+      /lists no key for receiver-admin|lists no key for integration-developer/,
+    );
+  });
+
+  test('RenewalGate refuses at synth a signer text the provider could not read', () => {
+    const gate = (text: string) => () =>
+      new RenewalGate(new TerraformStack(new App({ outdir: outdir() }), 'gate'), 'gate', {
+        renewalId: 'orders-2026',
+        gate: 'exchange-certificate',
+        waitsFor: ['receiver-admin'],
+        requirements: [{ kind: 'confirmation', party: 'receiver-admin' }],
+        newCertificatePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+        confirmationSigners: { 'receiver-admin': text },
+      });
+    refused(gate('ada'), /line 1: expected "principals/);
+    refused(gate(`ada cert-authority ${KEY}`), /cert-authority is not supported/);
+    refused(gate(`ada ssh-ed25519 AAAAbroken`), /line 1: the ssh-ed25519 key cannot be read|not a ssh-ed25519 key/);
+    assert.doesNotThrow(gate(`ada ${KEY}`));
+  });
+});
