@@ -112,6 +112,7 @@ export async function assertRefused(
   );
   assert.doesNotMatch(run.output, /Apply complete|Destroy complete/, what);
   assert.deepEqual(await evidence(harness), before, `${what}: tenant, receiver and state are unchanged`);
+  console.log(`# refused: ${what}: ${codesIn(run.output).join(', ')}`);
   return run;
 }
 
