@@ -497,6 +497,7 @@ export class EncryptionCertificateRenewal extends Construct {
         ...(stage.gate ? { gate: stage.gate } : {}),
       })),
       rollback: this.rollback.manifest(),
+      ...(props.confirmationSigners ? { confirmationSigners: props.confirmationSigners } : {}),
     };
   }
 

@@ -26,6 +26,12 @@ import {
   type StageRecord,
 } from '../renewal/renewal-status';
 import { PARTY_TITLES } from '../renewal/party';
+import {
+  formatRollbackStatus,
+  rollbackStatus,
+  type RollbackStageRecord,
+  type RollbackStatus,
+} from '../renewal/rollback-status';
 
 export interface StatusOptions {
   /** The cdktf output directory. @default 'cdktf.out' */
@@ -83,7 +89,7 @@ export async function pullState(
   return parseState(json, `the state of ${stackDir}`);
 }
 
-function readDeclared(stackDir: string): string[] {
+export function readDeclared(stackDir: string): string[] {
   const file = join(stackDir, 'cdk.tf.json');
   let json: unknown;
   try {
@@ -180,6 +186,36 @@ async function receiverOf(manifest: RenewalManifest, env: NodeJS.ProcessEnv): Pr
   return receiverSettingsFrom(block, env, 'receiver');
 }
 
+/** A renewal's status, with its way back (docs/rollback.md) where the manifest has one. */
+export type RenewalStatusWithRollback = RenewalStatus & { readonly rollback?: RollbackStatus };
+
+/** The way back's stacks' state against the certificate the alias holds now (undefined when it was not read). */
+async function rollbackOf(
+  manifest: RenewalManifest,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  aliasFingerprint: string | undefined,
+  signal?: AbortSignal,
+): Promise<RollbackStatus | undefined> {
+  if (!manifest.rollback) return undefined;
+  const records = await Promise.all(
+    manifest.rollback.stages.map(async (stage): Promise<RollbackStageRecord> => {
+      const stackDir = resolve(dir, stage.stackDir);
+      try {
+        const declared = readDeclared(stackDir);
+        // A way back nobody initialised is a way back nobody started.
+        if (!existsSync(join(stackDir, '.terraform'))) return { stage, declared };
+        const state = await pullState(stackDir, env, signal);
+        return { stage, declared, ...(state ? { state } : {}) };
+      } catch (error) {
+        if (!(error instanceof CpiError)) throw error;
+        return { stage, declared: [], stateError: error.detail };
+      }
+    }),
+  );
+  return rollbackStatus(manifest.rollback, records, aliasFingerprint);
+}
+
 /**
  * What the tenant and the receiver hold now, against which each applied stage's effect is checked: the alias's
  * certificate, the receiver's keys, the iFlows' runtime. A side that cannot be read is named, not guessed.
@@ -231,7 +267,7 @@ export async function observeWorld(
 export async function statusOf(
   renewal: { manifest: RenewalManifest; dir: string },
   options: StatusOptions = {},
-): Promise<RenewalStatus> {
+): Promise<RenewalStatusWithRollback> {
   const { manifest, dir } = renewal;
   const env = options.env ?? process.env;
   const now = options.now ?? (() => new Date());
@@ -257,19 +293,21 @@ export async function statusOf(
     }
   }
   const world = await observeWorld(manifest, tenant, env, options.signal);
-  return renewalStatus(manifest, records, known, live, now(), world);
+  const status = renewalStatus(manifest, records, known, live, now(), world);
+  const rollback = await rollbackOf(manifest, dir, env, world.aliasFingerprint ?? undefined, options.signal);
+  return rollback ? { ...status, rollback } : status;
 }
 
 /** Status of every renewal in the output directory (or the one named). */
-export async function renewalStatuses(options: StatusOptions = {}): Promise<RenewalStatus[]> {
+export async function renewalStatuses(options: StatusOptions = {}): Promise<RenewalStatusWithRollback[]> {
   const renewals = readRenewals(options.outdir ?? 'cdktf.out', options.renewal);
-  const statuses: RenewalStatus[] = [];
+  const statuses: RenewalStatusWithRollback[] = [];
   for (const renewal of renewals) statuses.push(await statusOf(renewal, options));
   return statuses;
 }
 
 /** A readable table of the stages, then the details that say who must do what. */
-export function formatRenewalStatus(status: RenewalStatus): string {
+export function formatRenewalStatus(status: RenewalStatusWithRollback): string {
   const rows = status.stages.map((s) => [`${s.index}`, s.name, PARTY_TITLES[s.party], s.summary]);
   const header = ['#', 'stage', 'party', 'status'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
@@ -328,6 +366,7 @@ export function formatRenewalStatus(status: RenewalStatus): string {
     details.push(...s.notes.map((n) => `  note: ${n}`));
     if (details.length > 0) out.push('', `${s.index} ${s.name} — ${s.condition}`, ...details);
   }
+  if (status.rollback && status.rollback.outcome !== 'not started') out.push(...formatRollbackStatus(status.rollback));
   return `${out.join('\n')}\n`;
 }
 

@@ -7,6 +7,7 @@ import { flag, jsonBody, type ApiRequest, type ApiResponse, type ApiRoute } from
 import { keystoreEntryFacts, isIssuedBy, parseCertificateUpload } from './certificate-facts';
 import { aliasFromHex, hexAlias, isSapReservedAlias } from './hex-alias';
 import { generateSelfSignedKeyPair } from './key-material';
+import { readKeyPairUpload } from './key-pair-upload';
 import { collectionEnvelope, entityEnvelope, ODataError, odataDate, type ODataRecord } from './odata';
 import type { KeystoreName, StoredKeystoreEntry, TenantStore } from './tenant-store';
 
@@ -286,6 +287,75 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
     return flag(request.query, 'returnKeystoreEntries') ? { status: 200, json: allEntries(store) } : { status: 204 };
   };
 
+  /**
+   * POST KeyPairResources: imports (or with update=true replaces) a key pair from a base64 PKCS#12 file. As for a
+   * certificate import, the top of the chain must be issued by an entry of the keystore unless fingerprintVerified.
+   */
+  const importKeyPair = (request: ApiRequest): ApiResponse => {
+    const body = jsonBody(request);
+    const alias = typeof body.Alias === 'string' ? body.Alias : '';
+    if (alias.length === 0 || alias.length > 250) {
+      throw new ODataError(400, 'Alias is empty or too long; send 1 to 250 characters');
+    }
+    if (isSapReservedAlias(alias)) throw reservedAliasError(alias);
+    if (typeof body.Resource !== 'string' || body.Resource === '') {
+      throw new ODataError(400, 'Resource is empty; send the PKCS#12 file base64-encoded');
+    }
+    if (body.Resource.length > 24_576) {
+      throw new ODataError(413, `Payload too large: Resource has ${body.Resource.length} characters; at most 24576`);
+    }
+    const update = flag(request.query, 'update');
+    const existing = store.state.keystores.system[alias];
+    if (existing && !update) throw new ODataError(400, `Keystore entry with alias "${alias}" already exists`);
+    if (!existing && update)
+      throw new ODataError(400, `Keystore entry with alias "${alias}" does not exist; send update=false to create it`);
+    if (existing?.owner === 'SAP') throw reservedAliasError(alias);
+    assertUnlocked(keystoreLocked);
+    const pair = readKeyPairUpload(body.Resource, typeof body.Password === 'string' ? body.Password : '');
+    if (!flag(request.query, 'fingerprintVerified')) {
+      const top = pair.chain.at(-1) ?? new X509Certificate(pair.certificatePem);
+      const trusted = Object.values(store.state.keystores.system).some((entry) =>
+        isIssuedBy(top, new X509Certificate(entry.certificatePem)),
+      );
+      if (!trusted) {
+        throw new ODataError(
+          409,
+          `Trust path to the top CA certificate could not be established (SHA-256 fingerprint ${top.fingerprint256}). Check the fingerprint and send the request again with fingerprintVerified=true`,
+          {},
+          {
+            innererror: {
+              ...keystoreEntryRecord({
+                alias,
+                type: 'Key Pair',
+                owner: 'Tenant Administrator',
+                certificatePem: pair.certificatePem,
+                createdBy: request.principal.name,
+                createdTime: request.now,
+                lastModifiedBy: request.principal.name,
+                lastModifiedTime: request.now,
+              }),
+              Validity: 'notTrusted',
+            },
+          },
+        );
+      }
+    }
+    store.update((state) => {
+      state.keystores.system[alias] = {
+        alias,
+        type: 'Key Pair',
+        owner: 'Tenant Administrator',
+        certificatePem: pair.certificatePem,
+        privateKeyPem: pair.privateKeyPem,
+        createdBy: existing?.createdBy ?? request.principal.name,
+        createdTime: existing?.createdTime ?? request.now,
+        lastModifiedBy: request.principal.name,
+        lastModifiedTime: request.now,
+      };
+    });
+    return flag(request.query, 'returnKeystoreEntries') ? { status: 200, json: allEntries(store) } : { status: 204 };
+  };
+
   const deleteEntry = (request: ApiRequest, hex: string): ApiResponse => {
     const name = keystoreName(request.query);
     const entry = entryOr404(name, hex);
@@ -420,6 +490,14 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       area: 'securityContent',
       answersJson: false,
       handle: (request, match) => deleteEntry(request, match[1]!),
+    },
+    {
+      operation: 'POST /KeyPairResources',
+      method: 'POST',
+      pattern: /^\/KeyPairResources$/,
+      area: 'securityContent',
+      answersJson: false,
+      handle: importKeyPair,
     },
     {
       operation: 'POST /KeyPairGenerationRequests',

@@ -345,3 +345,14 @@ export function checkConfirmationSignature(
 
 /** The confirmation signers of a renewal, by party; a party absent here cannot confirm when any party is listed. */
 export type ConfirmationSigners = Readonly<Partial<Record<Party, readonly AllowedSigner[]>>>;
+
+/** Each party's allowed_signers text, read; `source` names where the texts come from in errors. */
+export function parseConfirmationSigners(
+  texts: Readonly<Partial<Record<Party, string>>>,
+  source: string,
+): ConfirmationSigners {
+  const signers: Partial<Record<Party, readonly AllowedSigner[]>> = {};
+  for (const [party, text] of Object.entries(texts) as [Party, string | undefined][])
+    if (text !== undefined) signers[party] = parseAllowedSigners(text, `${source}: confirmation signers of ${party}`);
+  return signers;
+}

@@ -62,6 +62,8 @@ export interface RenewalManifest {
     readonly caCertificatePem?: string;
     readonly requestsPerSecond?: number;
   };
+  /** Each party's allowed_signers text (public keys) where the renewal asks for SSH-signed confirmations. */
+  readonly confirmationSigners?: Readonly<Partial<Record<Party, string>>>;
   /** Directory of the confirmation files (`<gate>.json`), relative to the manifest's directory. */
   readonly confirmationsDir: string;
   /** The runbook's file name, in the manifest's directory. */

@@ -4,6 +4,7 @@
 // the tenant and probing the receiver is src/cli/status-command.ts's job; every rule here is tested with parsed
 // JSON and a fixed clock.
 import { CpiError } from '../errors';
+import { parseConfirmationSigners } from './confirmation-signature';
 import { momentOf, type GateFacts, type GateSpec } from './gate';
 import type { GateEvaluation } from './evidence';
 import { describeGate, evidenceLines, missingLines, settledLines, type ConfirmStep } from './gate-report';
@@ -186,6 +187,10 @@ export function gateFacts(
       : {}),
     ...(typeof exchangedAt === 'string' ? { exchangedAt: new Date(exchangedAt) } : {}),
     ...(typeof oldFingerprint === 'string' && oldFingerprint !== '' ? { oldFingerprintSha256: oldFingerprint } : {}),
+    // status judges confirmations as the gates do: signed where the renewal lists signers
+    ...(manifest.confirmationSigners
+      ? { confirmationSigners: parseConfirmationSigners(manifest.confirmationSigners, 'the manifest') }
+      : {}),
   };
   if (!facts.newCertificate)
     unresolved.push(

@@ -5,6 +5,7 @@ import { shellWord } from '../shell-word';
 import type { GateRequirement } from './gate';
 import { SIGNATURE_NAMESPACE } from './confirmation-signature';
 import { confirmCommand, describeGate } from './gate-report';
+import { rollbackStackName, rollbackStages, type RollbackStageSpec } from './rollback-stages';
 import { stageStackName, type RenewalVariant, type StageName, type StageSpec } from './stages';
 import { PARTY_TITLES, type Party } from './party';
 
@@ -203,11 +204,97 @@ export function renderRunbook(spec: RunbookSpec): string {
     out.push('```');
   }
   out.push('');
-  out.push('## Rolling back');
-  out.push('');
+  out.push(...rollingBack(spec));
+  return out.join('\n');
+}
+
+/** Where a rollback stage's gate's confirmation comes from: the old certificate, which the way back's first stack adopts. */
+function rollbackCommands(stage: RollbackStageSpec, spec: RunbookSpec, firstStack: string): string[] {
+  const stack = rollbackStackName(spec.renewalId, stage);
+  const dir = `${spec.stacksDir}/${stack}`;
+  const lines: string[] = [];
+  const confirmations = (stage.gate?.requirements ?? []).filter(
+    (r): r is Extract<GateRequirement, { kind: 'confirmation' }> => r.kind === 'confirmation',
+  );
+  if (stage.gate && confirmations.length > 0) {
+    lines.push(
+      "# confirmations name the OLD certificate's fingerprint (the closed gate's plan prints these lines with it too):",
+    );
+    lines.push(
+      stage.index === 1
+        ? `FINGERPRINT='<old fingerprint, as the plan of this stage prints it while its gate is closed>'`
+        : `FINGERPRINT=$(terraform -chdir=${spec.stacksDir}/${firstStack} output -raw old_fingerprint_sha256)`,
+    );
+    for (const c of confirmations) {
+      lines.push(
+        confirmCommand({
+          renewalId: spec.renewalId,
+          gate: stage.gate.name,
+          party: c.party,
+          fingerprint: '"$FINGERPRINT"',
+          dir: `${spec.confirmationsDir}/${spec.renewalId}/confirmations`,
+        }),
+      );
+    }
+    lines.push(
+      `git add ${shellWord(`${spec.confirmationsDir}/${spec.renewalId}/confirmations/${stage.gate.name}.json`)} && git commit -m ${shellWord(`confirm ${stage.gate.name}`)}`,
+    );
+    lines.push('');
+  }
+  lines.push(`terraform -chdir=${dir} init -input=false`);
+  lines.push(`terraform -chdir=${dir} plan -input=false -out=stage.tfplan`);
+  lines.push(`terraform -chdir=${dir} apply -input=false stage.tfplan`);
+  return lines;
+}
+
+/** A rollback gate in words: its "new certificate" is the old one, which the way back restores. */
+function describeRollbackGate(gate: NonNullable<RollbackStageSpec['gate']>): string {
+  return describeGate(gate).replaceAll('the new certificate', 'the old certificate');
+}
+
+/** The "Rolling back" section: the way back of this variant (src/renewal/rollback-stages.ts), per party. */
+function rollingBack(spec: RunbookSpec): string[] {
+  const stages = rollbackStages(spec.variant);
+  const firstStack = rollbackStackName(spec.renewalId, stages[0]!);
+  const out: string[] = ['## Rolling back', ''];
   out.push(
-    "Each stage's stack manages only what that stage changes. Until the cleanup stage removes the old key, planning and applying an earlier stage's stack again puts back what that stage set (its plan shows exactly what); the old certificate is not in any stack, so reverting the exchange means a new renewal or a manual exchange.",
+    spec.variant === 'overlap'
+      ? 'While the receiver still holds the old key (until the cleanup stage removes it), the renewal can go back without downtime: the old key decrypts again beside the new one, then the old certificate goes back under the alias. Traffic keeps flowing throughout.'
+      : 'While the receiver still holds the old key (until the cleanup stage removes it), the renewal can go back inside an agreed downtime window: the iFlows stop, the old certificate goes back under the alias, the receiver switches back to the old key, the iFlows resume.',
   );
   out.push('');
-  return out.join('\n');
+  out.push(
+    `The way back has its own stacks (\`${spec.renewalId}-rollback-<n>-<stage>\`), with their own state, outside the forward chain. Each gate has the shape of the forward gate its stage mirrors, under the name \`rollback-<stage>\`; there "the new certificate" is the certificate the way back restores (the old one), and confirmations name its fingerprint. The exchange back is a compare-and-swap: it proceeds only while the alias holds this renewal's new certificate. Once the old key is deleted, the first stack's plan fails (the key cannot be adopted) and nothing changes.`,
+  );
+  out.push('');
+  out.push('| # | stage (stack) | party | entry gate |');
+  out.push('|---|---|---|---|');
+  for (const stage of stages) {
+    const gate = stage.gate
+      ? `waits for ${stage.gate.waitsFor.map((p) => PARTY_TITLES[p]).join(' and ')}: ${describeRollbackGate(stage.gate)}`
+      : '—';
+    out.push(
+      `| ${stage.index} | \`${rollbackStackName(spec.renewalId, stage)}\` | ${PARTY_TITLES[stage.party]} | ${gate} |`,
+    );
+  }
+  for (const stage of stages) {
+    out.push('');
+    out.push(`### Back ${stage.index}. ${stage.title} — \`${rollbackStackName(spec.renewalId, stage)}\``);
+    out.push('');
+    out.push(`Applied by the ${PARTY_TITLES[stage.party]}. ${stage.does}`);
+    if (stage.completes)
+      out.push('', '`cpi-renewal status` reports the renewal as rolled back once this stage is applied.');
+    out.push('');
+    out.push('```sh');
+    out.push(...rollbackCommands(stage, spec, firstStack));
+    out.push('```');
+  }
+  out.push('');
+  out.push(
+    spec.variant === 'overlap'
+      ? 'To go forward again after stage 2 of the way back, apply the exchange-certificate and retire-old-key stages again: the exchange re-times `exchanged_at`, so the retention of the old key counts from it. After the optional last stage (the new key back to pending) the renewal does not go forward again; start a new renewal with a new key name.'
+      : 'To go forward again after the way back, apply the forward stages from stop-sending on again (a new window): the exchange re-times `exchanged_at`, so the retention of the old key counts from it. A way back from a completed renewal sets the new key back to pending; going forward again then needs a new renewal with a new key name.',
+  );
+  out.push('');
+  return out;
 }

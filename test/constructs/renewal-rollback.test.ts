@@ -239,3 +239,41 @@ describe('RenewalRollback, single-key', { timeout: 60_000 }, () => {
     for (const i of resources(stack, 'cpi_iflow_deployment')) assert.equal(i.deployed, true);
   });
 });
+
+describe('the runbook shows the way back', { timeout: 60_000 }, () => {
+  test('overlap: each rollback stack with its party and gate, in words about the old certificate', () => {
+    const s = synth(OVERLAP);
+    const runbook = readFileSync(join(s.outdir, 'RUNBOOK-orders-2026.md'), 'utf8');
+    const back = runbook.slice(runbook.indexOf('## Rolling back'));
+    assert.ok(runbook.includes('## Rolling back'));
+    for (const stage of rollbackStages('overlap'))
+      assert.ok(back.includes(`/stacks/${rollbackStackName('orders-2026', stage)} apply`), stage.name);
+    assert.match(
+      back,
+      /the receiver decrypts a probe encrypted for the old certificate or the receiver administrator confirms/,
+    );
+    assert.match(
+      back,
+      /FINGERPRINT=\$\(terraform -chdir=\S+orders-2026-rollback-1-reactivate-old-key output -raw old_fingerprint_sha256\)/,
+    );
+    assert.match(
+      back,
+      /cpi-renewal confirm --renewal orders-2026 --gate rollback-restore-certificate --party receiver-admin/,
+    );
+    // the gates' words in the table are about the certificate the way back restores
+    assert.doesNotMatch(back.split('| # |')[1]!.split('### Back 1')[0]!, /the new certificate/);
+  });
+
+  test('single-key: stop, restore, switch back, resume, with both confirmations of the stop', () => {
+    const s = synth(SINGLE_KEY);
+    const back = readFileSync(join(s.outdir, 'RUNBOOK-orders-2026.md'), 'utf8').split('## Rolling back')[1]!;
+    const order = rollbackStages('single-key').map((st) => back.indexOf(`### Back ${st.index}. `));
+    assert.ok(
+      order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1]!)),
+      'every stage, in order',
+    );
+    for (const party of ['receiver-admin', 'tenant-admin'])
+      assert.match(back, new RegExp(`--gate rollback-stop-sending --party ${party}`));
+    assert.match(back, /rolled back once this stage is applied/);
+  });
+});

@@ -35,6 +35,18 @@ describe(
 
     after(() => reportAndClose(world));
 
+    /** The way back as `cpi-renewal status --json` reports it. */
+    async function wayBack(): Promise<{ outcome: string; stages: { name: string; applied: boolean }[] }> {
+      const status = await world.cpiRenewal(
+        ['status', '--json', '--renewal', 'orders-2026', '--outdir', world.outdir],
+        world.dir,
+      );
+      assert.equal(status.code, 0, status.output);
+      return (
+        JSON.parse(status.stdout) as { rollback: { outcome: string; stages: { name: string; applied: boolean }[] } }
+      ).rollback;
+    }
+
     test('forward: prepare, exchange and retire the old key', async () => {
       for (const stage of ['prepare-receiver', 'exchange-certificate', 'retire-old-key']) await world.converge(stage);
       newFingerprint = world.fingerprint!;
@@ -56,6 +68,7 @@ describe(
     });
 
     test('way back 1: the old key decrypts again beside the new one', async () => {
+      assert.equal((await wayBack()).outcome, 'not started');
       await world.converge('rollback-reactivate-old-key');
       const keys = (await world.snapshot()).keys.map((k) => [k.name, k.state]);
       assert.deepEqual(keys, [
@@ -63,6 +76,16 @@ describe(
         [DEMO_WORLD.newKeyName, 'active'],
       ]);
       assert.equal(await world.output('rollback-reactivate-old-key', 'old_fingerprint_sha256'), oldFingerprint);
+      const status = await wayBack();
+      assert.equal(status.outcome, 'in progress');
+      assert.deepEqual(
+        status.stages.map((st) => [st.name, st.applied]),
+        [
+          ['reactivate-old-key', true],
+          ['restore-certificate', false],
+          ['retire-new-key', false],
+        ],
+      );
     });
 
     test('taking the new key out while the alias still holds the new certificate is refused by its gate and changes nothing', async () => {
@@ -86,6 +109,7 @@ describe(
       // Re-applying the restore is settled: no change.
       const again = await world.plan('rollback-restore-certificate');
       assert.equal(again.code, 0, again.output);
+      assert.equal((await wayBack()).outcome, 'rolled back');
     });
 
     test('forward again: a fresh exchange re-times exchanged_at; the old key is retired again', async () => {
@@ -102,6 +126,7 @@ describe(
           [DEMO_WORLD.newKeyName, 'active'],
         ],
       );
+      assert.equal((await wayBack()).outcome, 'forward again');
     });
 
     test('after going forward again, the way back is closed again by evidence (the old key no longer decrypts)', async () => {

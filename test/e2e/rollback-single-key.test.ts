@@ -39,6 +39,16 @@ describe('single-key rollback: back inside the window, forward again, back from 
 
   after(() => reportAndClose(world));
 
+  /** The way back's outcome as `cpi-renewal status --json` reports it. */
+  async function wayBack(): Promise<string> {
+    const status = await world.cpiRenewal(
+      ['status', '--json', '--renewal', 'orders-2026', '--outdir', world.outdir],
+      world.dir,
+    );
+    assert.equal(status.code, 0, status.output);
+    return (JSON.parse(status.stdout) as { rollback: { outcome: string } }).rollback.outcome;
+  }
+
   /** After a resume that ended at `since`: the iFlow runs and every message is delivered for `fingerprint`. */
   async function assertSendingFor(since: number, fingerprint: string): Promise<void> {
     await awaitArrivals(world, since, 10);
@@ -85,6 +95,7 @@ describe('single-key rollback: back inside the window, forward again, back from 
     assert.equal((await receiverKey(world, DEMO_WORLD.oldKeyName))?.state, 'active');
     assert.equal((await receiverKey(world, DEMO_WORLD.newKeyName))?.state, 'retired', 'the new key does not decrypt');
     await assertSendingFor(resumed, oldFingerprint);
+    assert.equal(await wayBack(), 'rolled back');
   });
 
   test('forward again to the end: a fresh exchange re-times exchanged_at; the new key decrypts', async () => {
@@ -105,6 +116,7 @@ describe('single-key rollback: back inside the window, forward again, back from 
       ],
     );
     await assertSendingFor(resumed, newFingerprint);
+    assert.equal(await wayBack(), 'forward again');
   });
 
   test('back from the completed renewal: the way back undeploys, restores, switches the receiver back, resumes', async () => {
@@ -123,6 +135,7 @@ describe('single-key rollback: back inside the window, forward again, back from 
       ],
     );
     await assertSendingFor(resumed, oldFingerprint);
+    assert.equal(await wayBack(), 'rolled back');
   });
 
   test('0 messages lost: every message was delivered or not sent while stopped; the receiver refused none', async () => {

@@ -3,6 +3,7 @@
 // emulator serves, each assembled only from the definitions and each answer validated against them.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import forge from 'node-forge';
 import { makeCertificate } from './support/certificates';
 import { eventually, Harness, hex, sapContract } from './support/emulator-harness';
 import { GeneratedClient } from './support/generated-client';
@@ -155,6 +156,22 @@ describe('a client generated from SAP API definitions', { timeout: 120_000 }, ()
     assert.equal(started.status, 204);
     const undeploy = await client.invoke("DELETE /IntegrationRuntimeArtifacts('{Id}')", { path: { Id: 'BrokenFlow' } });
     assert.equal(undeploy.status, 202);
+  });
+
+  test('imports a key pair from a PKCS#12 file', async () => {
+    const p12 = forge.pkcs12.toPkcs12Asn1(
+      forge.pki.privateKeyFromPem(partner.privateKeyPem),
+      [forge.pki.certificateFromPem(partner.pem)],
+      'secret',
+      { algorithm: '3des' },
+    );
+    const resource = Buffer.from(forge.asn1.toDer(p12).getBytes(), 'binary').toString('base64');
+    const imported = await client.invoke('POST /KeyPairResources', {
+      query: { fingerprintVerified: 'true', returnKeystoreEntries: 'false', update: 'false' },
+      body: JSON.stringify({ Alias: 'partner_pair', Password: 'secret', Resource: resource }),
+    });
+    assert.equal(imported.status, 204);
+    assert.ok(h.emulator.state.signingCertificatePem('partner_pair'), 'partner_pair is a key pair');
   });
 
   test('manages packages and design-time iFlows: create, download the bundle, upload it again, update, delete', async () => {

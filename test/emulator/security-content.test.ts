@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import forge from 'node-forge';
 import { after, before, describe, test } from 'node:test';
 import { Harness, hex, sapContract } from './support/emulator-harness';
 import { makeCertificate } from './support/certificates';
@@ -554,5 +555,89 @@ describe('security content: paging', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('security content: key pair import (KeyPairResources)', { timeout: 60_000 }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await Harness.start({ certificates: [{ alias: 'receiver_ca', pem: ca.pem }] });
+  });
+  after(() => h?.close());
+
+  /** A PKCS#12 file as keytool or openssl export it: the key, its certificate and the issuer. */
+  function pkcs12(pair: { pem: string; privateKeyPem: string }, password: string, issuers: string[] = []): string {
+    const der = forge.asn1
+      .toDer(
+        forge.pkcs12.toPkcs12Asn1(
+          forge.pki.privateKeyFromPem(pair.privateKeyPem),
+          [pair.pem, ...issuers].map((pem) => forge.pki.certificateFromPem(pem)),
+          password,
+          { algorithm: '3des' },
+        ),
+      )
+      .getBytes();
+    return Buffer.from(der, 'binary').toString('base64');
+  }
+  const upload = (body: unknown, query = '') =>
+    h.call('POST', `/KeyPairResources${query}`, {
+      headers: { 'content-type': 'application/json;charset=utf-8' },
+      body: JSON.stringify(body),
+    });
+
+  test('imports a key pair whose issuer is in the keystore; the tenant signs with it', async () => {
+    const answer = await upload({
+      Alias: 'signing_ca_issued',
+      Password: 'changeit',
+      Resource: pkcs12(issued, 'changeit', [ca.pem]),
+    });
+    assert.equal(answer.status, 204, answer.text);
+    const entry = await h.call('GET', `/KeystoreEntries('${hex('signing_ca_issued')}')`);
+    assert.equal(entry.json.d.Type, 'Key Pair');
+    assert.equal(entry.json.d.SubjectDN, 'CN=receiver.example.test, O=Receiver Org, C=DE');
+    assert.equal(
+      new X509Certificate(h.emulator.state.signingCertificatePem('signing_ca_issued')!).fingerprint256,
+      new X509Certificate(issued.pem).fingerprint256,
+    );
+  });
+
+  test('refuses a self-signed key pair without fingerprintVerified (409, notTrusted), imports it with it', async () => {
+    const resource = pkcs12(selfSigned, 'pw');
+    const refused = await upload({ Alias: 'signing_self', Password: 'pw', Resource: resource });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.json.error.innererror.Validity, 'notTrusted');
+    assert.equal(h.emulator.state.signingCertificatePem('signing_self'), undefined, 'nothing was imported');
+    const verified = await upload(
+      { Alias: 'signing_self', Password: 'pw', Resource: resource },
+      '?fingerprintVerified=true',
+    );
+    assert.equal(verified.status, 204);
+    const again = await upload(
+      { Alias: 'signing_self', Password: 'pw', Resource: resource },
+      '?fingerprintVerified=true',
+    );
+    assert.equal(again.status, 400, 'an existing alias needs update=true');
+    const replaced = await upload(
+      { Alias: 'signing_self', Password: 'pw', Resource: pkcs12(another, 'pw') },
+      '?fingerprintVerified=true&update=true',
+    );
+    assert.equal(replaced.status, 204);
+    assert.equal(
+      new X509Certificate(h.emulator.state.signingCertificatePem('signing_self')!).fingerprint256,
+      new X509Certificate(another.pem).fingerprint256,
+    );
+  });
+
+  test('answers 400 for a wrong password, 415 for a Resource that is not PKCS#12, 403 for an SAP alias', async () => {
+    const resource = pkcs12(selfSigned, 'right');
+    const wrong = await upload({ Alias: 'p1', Password: 'wrong', Resource: resource }, '?fingerprintVerified=true');
+    assert.equal(wrong.status, 400);
+    assert.match(wrong.json.error.message.value, /password/);
+    const notP12 = await upload({ Alias: 'p2', Password: 'x', Resource: Buffer.from('hello').toString('base64') });
+    assert.equal(notP12.status, 415);
+    const sap = await upload({ Alias: 'sap_mine', Password: 'right', Resource: resource }, '?fingerprintVerified=true');
+    assert.equal(sap.status, 403);
+    const aliases = h.emulator.state.keystoreEntries().map((e) => e.alias);
+    assert.ok(!aliases.includes('p1') && !aliases.includes('p2') && !aliases.includes('sap_mine'), 'nothing imported');
   });
 });

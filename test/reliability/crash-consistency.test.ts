@@ -55,11 +55,6 @@ const KILL_POINTS: Readonly<Record<RenewalVariant, readonly KillPoint[]>> = {
       name: 'right after the tenant answered the exchange',
       trigger: { request: PUT_EXCHANGE },
     },
-    {
-      stage: 'exchange-certificate',
-      name: 'while the exchange time is recorded',
-      trigger: creating('terraform_data.exchanged-at'),
-    },
     { stage: 'retire-old-key', name: 'while the gate is decided at apply', trigger: creating('cpi_renewal_gate') },
     {
       stage: 'retire-old-key',

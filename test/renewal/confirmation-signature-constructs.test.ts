@@ -1,6 +1,7 @@
 // Signed confirmations in the constructs: the renewal's confirmationSigners reach every gate as
 // confirmation_signers blocks, signer texts the provider would refuse fail synth, and the runbook shows the signing
-// command. No key is used to sign here: the texts hold public keys only.
+// command, and the manifest carries them so that `cpi-renewal status` judges confirmations as the gates do. No key
+// is used to sign here: the texts hold public keys only.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +14,11 @@ import {
 } from '../../constructs/encryption-certificate-renewal';
 import { RenewalGate } from '../../constructs/renewal-gate';
 import { CpiError } from '../../src/errors';
+import { evaluateGate } from '../../src/renewal/evidence';
+import { confirmSteps } from '../../src/renewal/gate-report';
+import { readManifests } from '../../src/renewal/manifest';
+import type { Party } from '../../src/renewal/party';
+import { gateFacts } from '../../src/renewal/renewal-status';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -22,6 +28,7 @@ const outdir = () => {
   return dir;
 };
 
+const FP = 'AB:'.repeat(31) + 'AB';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO/0qtaycB+H3iMq7rYhTMS2MQWe7LNjzTQYxPPoGLcN fixture';
 const SIGNERS = {
   'receiver-admin': `"Ada *" ${KEY}\n`,
@@ -93,6 +100,44 @@ describe('signed confirmations in the constructs', { timeout: 120_000 }, () => {
         }),
       /lists no key for receiver-admin|lists no key for integration-developer/,
     );
+  });
+
+  test('status judges confirmations as the gates do: the manifest carries the signers, an unsigned one does not count', async () => {
+    const dir = outdir();
+    const app = new App({ outdir: dir });
+    const renewal = new EncryptionCertificateRenewal(app, 'renewal', RENEWAL);
+    app.synth();
+    const { manifest } = readManifests(dir)[0]!;
+    assert.deepEqual(manifest.confirmationSigners, SIGNERS);
+    const { facts } = gateFacts(manifest, [], join(dir, 'confirmations'));
+    assert.deepEqual(Object.keys(facts.confirmationSigners ?? {}).sort(), Object.keys(SIGNERS).sort());
+    const stage = renewal.stages.find((s) => s.gate?.requirements.some((r) => r.kind === 'confirmation'))!;
+    const gate = { ...stage.gate!, mode: 'all' as const };
+    const withCertificate = { ...facts, newCertificate: { fingerprintSha256: FP } };
+    const party = gate.requirements.find((r) => r.kind === 'confirmation')!;
+    const unsigned = {
+      renewalId: RENEWAL.renewalId,
+      gate: gate.name,
+      fingerprintSha256: FP,
+      party: (party as { party: Party }).party,
+      person: 'Ada Lovelace',
+      confirmedAt: new Date('2026-12-04T05:00:00Z'),
+    };
+    const evaluation = await evaluateGate(gate, withCertificate, {
+      now: () => new Date('2026-12-04T06:00:00Z'),
+      readConfirmations: () => ({ confirmations: [unsigned] }),
+      probe: async () => ({ decrypted: false, detail: 'not asked' }),
+      tenantAliasFingerprint: async () => undefined,
+      iflowStatus: async () => undefined,
+    });
+    const result = evaluation.results.find((r) => r.requirement.kind === 'confirmation')!;
+    assert.equal(result.holds, false);
+    assert.match(result.message, /it is not signed/);
+    const steps = confirmSteps(gate, withCertificate, evaluation.results, {
+      dir: 'renewals/orders-2026/confirmations',
+    });
+    assert.ok(steps.length > 0);
+    for (const step of steps) assert.match(step.command, /--sign-with "<your SSH key file/);
   });
 
   test('RenewalGate refuses at synth a signer text the provider could not read', () => {
