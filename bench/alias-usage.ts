@@ -1,8 +1,9 @@
 // What the alias rule costs a plan: `terraform plan` of a certificate exchange (cpi_keystore_certificate with its
 // receiver block) against the tenant emulator with N = 10, 100, 500 deployed iFlows, one in ten of them using the
 // alias. Reports the tenant API calls of the plan, the plan's wall time, and the discovery alone in-process
-// (src/tenant/alias-usage.ts: one runtime listing + one Configurations call per deployed iFlow). The provider's
-// client paces calls to requests_per_second (default 10, the tenant allows about 12), which dominates at large N.
+// (src/tenant/alias-usage.ts: one runtime listing + one Configurations call and one bundle download per deployed
+// iFlow). The provider's client paces calls to requests_per_second (default 10, the tenant allows about 12), which
+// dominates at large N.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +44,7 @@ export interface AliasRuleCost {
 export async function benchAliasRule(n: number): Promise<AliasRuleCost> {
   const dir = mkdtempSync(join(tmpdir(), 'cpi-bench-alias-'));
   const receiver = await startReceiverEmulator({ dataDir: join(dir, 'receiver') });
-  const keys = new EmbeddedBackend({ url: receiver.url });
+  const keys = new EmbeddedBackend({ url: receiver.url, adminToken: receiver.adminToken });
   const spec = { algorithm: 'RSA-2048' as const, validityDays: 365 };
   const oldKey = await keys.generateKey({ ...spec, name: 'old', subject: 'CN=old' });
   const newKey = await keys.generateKey({ ...spec, name: 'new', subject: 'CN=new' });
@@ -73,6 +74,7 @@ export async function benchAliasRule(n: number): Promise<AliasRuleCost> {
     CPI_TENANT_URL: tenant.url,
     CPI_USERNAME: tenant.credentials.username,
     CPI_PASSWORD: tenant.credentials.password,
+    CPI_RECEIVER_ADMIN_TOKEN: receiver.adminToken,
   };
   const config = (pem: string) => ({
     terraform: { required_providers: { cpi: { source: 'cpi-renewal/cpi', version: PROVIDER_VERSION } } },

@@ -17,7 +17,7 @@ import { App, Construct, LocalBackend, TerraformOutput, TerraformStack, type ITe
 import { IntegrationFlowDeployment } from './integration-flow-deployment';
 import { ReceiverDecryptionKey } from './receiver-decryption-key';
 import type { ReceiverBackendSettings } from './receiver-backend-settings';
-import { RenewalGate, type RenewalGateProps } from './renewal-gate';
+import { RenewalGate, type ConfirmationSignerTexts, type RenewalGateProps } from './renewal-gate';
 import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
 import { requireNonEmpty } from './validation';
 
@@ -37,6 +37,8 @@ export interface RolledBackRenewal {
   };
   readonly stateDir?: string;
   readonly confirmationsDir?: string;
+  /** The renewal's confirmation signers: the way back's gates ask for signed confirmations too. */
+  readonly confirmationSigners?: ConfirmationSignerTexts;
 }
 
 export interface RenewalRollbackProps {
@@ -271,6 +273,7 @@ export class RenewalRollback extends Construct {
       requirements: spec.requirements,
       settledBy: spec.settledBy,
       confirmationsDir: relative(this.stackDir(stack), this.confirmationsDir()),
+      confirmationSigners: renewal.confirmationSigners,
       ...facts,
     });
   }

@@ -3,7 +3,7 @@
 // values of its externalized parameters. The channel's property keys are the ones community tools read from bundles
 // saved by a tenant (docs/emulator.md, UNCONFIRMED against SAP); the key reference is the emulator's own setting.
 import { DOMParser } from '@xmldom/xmldom';
-import { readZip, writeZip, type ZipEntry } from './zip-archive';
+import { readZip, writeZip, type ZipEntry } from '../zip-archive';
 import type { ChannelTemplate, DeployedChannel, StoredIflow, StoredParameter } from './tenant-store';
 
 /** Property key in the .iflw of each channel setting. */

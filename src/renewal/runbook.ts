@@ -233,6 +233,7 @@ function rollbackCommands(stage: RollbackStageSpec, spec: RunbookSpec, firstStac
           party: c.party,
           fingerprint: '"$FINGERPRINT"',
           dir: `${spec.confirmationsDir}/${spec.renewalId}/confirmations`,
+          signed: spec.signedConfirmations ?? false,
         }),
       );
     }

@@ -29,6 +29,8 @@ export interface TenantResponse {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
+  /** The body as received, for binary answers (an iFlow bundle); absent on answers made up by the client. */
+  readonly bytes?: Buffer;
 }
 
 /** One logical request; retries, CSRF and auth are added here. */
@@ -344,13 +346,14 @@ export class TenantHttp {
     this.requestCount++;
     try {
       const response = await doFetch(url, { method, headers, body, signal: controller.signal, redirect: 'manual' });
-      const text = await response.text();
+      const bytes = Buffer.from(await response.arrayBuffer());
+      const text = new TextDecoder().decode(bytes); // what response.text() gives, without reading the body twice
       this.log('debug', 'tenant request', {
         request: `${method} ${displayPath(url)}`,
         status: response.status,
         ms: this.now() - started,
       });
-      return { status: response.status, headers: response.headers, text };
+      return { status: response.status, headers: response.headers, text, bytes };
     } catch (error) {
       if (controller.signal.reason instanceof RequestTimeout && !signal?.aborted) throw controller.signal.reason;
       throw error;

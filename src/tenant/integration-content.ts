@@ -100,6 +100,32 @@ export async function getDesigntimeArtifact(
   return { id: found, version: optionalString(raw?.Version) ?? version };
 }
 
+/**
+ * The bundle (zip) of a design-time iFlow version (`'active'` for the current one), or undefined when the tenant has
+ * no such iFlow (404).
+ */
+export async function getDesigntimeBundle(
+  http: TenantHttp,
+  id: string,
+  version: string,
+  options: CallOptions = {},
+): Promise<Buffer | undefined> {
+  const request: TenantRequest = {
+    method: 'GET',
+    path: `/IntegrationDesigntimeArtifacts(Id=${quotedLiteral(id)},Version=${quotedLiteral(version)})/$value`,
+    headers: { Accept: 'application/zip' },
+    retry: 'idempotent',
+    role: READ_ROLE,
+    subject: `bundle of iFlow "${id}" version "${version}"`,
+    accept: [404],
+    signal: options.signal,
+  };
+  const response = await http.request(request);
+  if (response.status === 404) return undefined;
+  if (!response.bytes || response.bytes.length === 0) http.fail(request, response, 'expected the iFlow bundle (a zip)');
+  return response.bytes;
+}
+
 /** Every deployed artifact, all pages. */
 export function listRuntimeArtifacts(http: TenantHttp, options: CallOptions = {}): Promise<RuntimeArtifact[]> {
   return collectAll(

@@ -122,6 +122,11 @@ export class TenantClient {
     return integrationContent.getConfigurations(this.http, iflowId, version, opts);
   }
 
+  /** The bundle (zip) of a design-time iFlow version, or undefined when the tenant has no such iFlow. */
+  getDesigntimeBundle(iflowId: string, version: string, opts: CallOptions = {}): Promise<Buffer | undefined> {
+    return integrationContent.getDesigntimeBundle(this.http, iflowId, version, opts);
+  }
+
   /** Sets an externalized configuration parameter (e.g. the channel's public key alias); redeploy to apply it. */
   updateConfigurationParameter(
     iflowId: string,

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DOMParser } from '@xmldom/xmldom';
-import { writeZip } from '../../src/emulator/zip-archive';
+import { writeZip } from '../../src/zip-archive';
 import { eventually, Harness } from './support/emulator-harness';
 import { unzip } from './support/unzip';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MAX_UNZIPPED_BYTES, readZip, writeZip } from '../../src/emulator/zip-archive';
+import { MAX_UNZIPPED_BYTES, readZip, writeZip } from '../../src/zip-archive';
 import { unzip } from './support/unzip';
 
 describe('zip archives of iFlow bundles', () => {

@@ -1,4 +1,4 @@
-// iFlow bundles are zip archives. node:zlib does the compression and the checksum; this file only lays out the
+// iFlow bundles are zip archives (the emulator writes them, the tenant client reads them). node:zlib does the compression and the checksum; this file only lays out the
 // container records of PKWARE's APPNOTE that bundles use: local headers, central directory and end record, deflated
 // or stored entries, UTF-8 names. No zip64, encryption, multi-disk or data descriptors: a bundle is a few small
 // text files, and the project carries no zip library (one for this alone was not worth a new dependency).
