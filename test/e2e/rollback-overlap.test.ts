@@ -149,5 +149,22 @@ describe(
         assert.equal(counters[fingerprint]?.decrypted, sent, `decrypted with the key of ${fingerprint}`);
       }
     });
+
+    test('once the old key is deleted, the way back is refused at plan and changes nothing', async () => {
+      const deleted = await fetch(`${world.receiverUrl}/admin/keys/${DEMO_WORLD.oldKeyName}`, {
+        method: 'DELETE',
+        headers: {
+          authorization: `Bearer ${world.emulators.ready.adminToken}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ earlyDestructionReason: 'test: the retention ended' }),
+      });
+      assert.equal(deleted.status, 204, await deleted.text());
+      const untouched = await world.snapshot();
+      const refused = await world.plan('rollback-reactivate-old-key');
+      assert.equal(refused.code, 1, refused.output);
+      assert.match(refused.output, new RegExp(`CPI_RECEIVER_KEY_(MISSING|NOT_FOUND)[\\s\\S]*${DEMO_WORLD.oldKeyName}`));
+      assert.deepEqual(await world.snapshot(), untouched);
+    });
   },
 );
