@@ -18,9 +18,12 @@ export const PAYLOAD_VERSION = 'cpi-renewal-confirmation v1';
 /** The fields of a confirmation that the signature covers. */
 export interface SignedFields {
   readonly renewalId: string;
+  /** The gate's name (the stage it opens), e.g. `exchange-certificate`. */
   readonly gate: string;
+  /** The certificate the confirmation is about, colon-separated upper-case hex. */
   readonly fingerprintSha256: string;
   readonly party: Party;
+  /** Who confirmed, as they want to be named in the audit trail. */
   readonly person: string;
   readonly confirmedAt: Date;
 }

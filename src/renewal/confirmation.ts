@@ -7,20 +7,11 @@ import { join } from 'node:path';
 import { CpiError } from '../errors';
 import { isSha256Fingerprint, normalizeFingerprint, sameFingerprint } from '../rules/fingerprint';
 import { parseRfc3339 } from '../rules/time';
-import { checkConfirmationSignature, type ConfirmationSigners } from './confirmation-signature';
+import { checkConfirmationSignature, type ConfirmationSigners, type SignedFields } from './confirmation-signature';
 import { PARTY_TITLES, type Party } from './party';
 
-/** One party's confirmation that the gate may open. */
-export interface Confirmation {
-  readonly renewalId: string;
-  /** The gate's name (the stage it opens), e.g. `exchange-certificate`. */
-  readonly gate: string;
-  /** The certificate the confirmation is about, colon-separated upper-case hex. */
-  readonly fingerprintSha256: string;
-  readonly party: Party;
-  /** Who confirmed, as they want to be named in the audit trail. */
-  readonly person: string;
-  readonly confirmedAt: Date;
+/** One party's confirmation that the gate may open: the fields a signature covers, and the signature. */
+export interface Confirmation extends SignedFields {
   /**
    * An armored SSH signature (`ssh-keygen -Y sign`) over the confirmation's canonical payload
    * (src/renewal/confirmation-signature.ts); needed where the renewal lists confirmation signers.

@@ -68,6 +68,28 @@ function requirementText(r: GateRequirement, spec: RunbookSpec): string {
   }
 }
 
+/** Each confirming party's `cpi-renewal confirm` line for a gate (fingerprint from $FINGERPRINT), then the commit. */
+function confirmLines(
+  spec: RunbookSpec,
+  gate: string,
+  confirmations: readonly Extract<GateRequirement, { kind: 'confirmation' }>[],
+): string[] {
+  const dir = `${spec.confirmationsDir}/${spec.renewalId}/confirmations`;
+  return [
+    ...confirmations.map((c) =>
+      confirmCommand({
+        renewalId: spec.renewalId,
+        gate,
+        party: c.party,
+        fingerprint: '"$FINGERPRINT"',
+        dir,
+        signed: spec.signedConfirmations ?? false,
+      }),
+    ),
+    `git add ${shellWord(`${dir}/${gate}.json`)} && git commit -m ${shellWord(`confirm ${gate}`)}`,
+  ];
+}
+
 function commands(stage: StageSpec, spec: RunbookSpec, firstStack: string): string[] {
   const stack = stackOf(spec, stage);
   const dir = `${spec.stacksDir}/${stack}`;
@@ -82,22 +104,7 @@ function commands(stage: StageSpec, spec: RunbookSpec, firstStack: string): stri
         `# signed: --sign-with runs ssh-keygen -Y sign -n ${SIGNATURE_NAMESPACE} with your key (one of your party's confirmation signers)`,
       );
     lines.push(`FINGERPRINT=$(terraform -chdir=${spec.stacksDir}/${firstStack} output -raw new_fingerprint_sha256)`);
-    for (const c of confirmations) {
-      lines.push(
-        confirmCommand({
-          renewalId: spec.renewalId,
-          gate: stage.gate.name,
-          party: c.party,
-          fingerprint: '"$FINGERPRINT"',
-          dir: `${spec.confirmationsDir}/${spec.renewalId}/confirmations`,
-          signed: spec.signedConfirmations ?? false,
-        }),
-      );
-    }
-    lines.push(
-      `git add ${shellWord(`${spec.confirmationsDir}/${spec.renewalId}/confirmations/${stage.gate.name}.json`)} && git commit -m ${shellWord(`confirm ${stage.gate.name}`)}`,
-    );
-    lines.push('');
+    lines.push(...confirmLines(spec, stage.gate.name, confirmations), '');
   }
   lines.push('# with cdktf');
   lines.push(`cdktf plan ${stack} --skip-provider-lock`);
@@ -225,22 +232,7 @@ function rollbackCommands(stage: RollbackStageSpec, spec: RunbookSpec, firstStac
         ? `FINGERPRINT='<old fingerprint, as the plan of this stage prints it while its gate is closed>'`
         : `FINGERPRINT=$(terraform -chdir=${spec.stacksDir}/${firstStack} output -raw old_fingerprint_sha256)`,
     );
-    for (const c of confirmations) {
-      lines.push(
-        confirmCommand({
-          renewalId: spec.renewalId,
-          gate: stage.gate.name,
-          party: c.party,
-          fingerprint: '"$FINGERPRINT"',
-          dir: `${spec.confirmationsDir}/${spec.renewalId}/confirmations`,
-          signed: spec.signedConfirmations ?? false,
-        }),
-      );
-    }
-    lines.push(
-      `git add ${shellWord(`${spec.confirmationsDir}/${spec.renewalId}/confirmations/${stage.gate.name}.json`)} && git commit -m ${shellWord(`confirm ${stage.gate.name}`)}`,
-    );
-    lines.push('');
+    lines.push(...confirmLines(spec, stage.gate.name, confirmations), '');
   }
   lines.push(`terraform -chdir=${dir} init -input=false`);
   lines.push(`terraform -chdir=${dir} plan -input=false -out=stage.tfplan`);
