@@ -18,9 +18,12 @@ function edges(from: string, to: (target: string) => boolean, except?: string): 
 
 describe('layers', { timeout: 30_000 }, () => {
   test('the graph covers the product', () => {
-    assert.ok(graph.has('src/provider/provider-service.ts'));
-    assert.ok(graph.has('constructs/validation.ts'));
-    assert.ok(graph.get('constructs/validation.ts')!.includes('src/rules/alias.ts'));
+    assert.ok(graph.has('src/provider/provider-service.ts'), "graph.has('src/provider/provider-service.ts')");
+    assert.ok(graph.has('constructs/validation.ts'), "graph.has('constructs/validation.ts')");
+    assert.ok(
+      graph.get('constructs/validation.ts')!.includes('src/rules/alias.ts'),
+      "graph.get('constructs/validation.ts')!.includes('src/rules/alias.ts')",
+    );
   });
 
   test('no import cycle in src/ or constructs/', () => {

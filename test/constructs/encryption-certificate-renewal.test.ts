@@ -109,8 +109,8 @@ describe('EncryptionCertificateRenewal, overlap variant', () => {
     assert.equal(key.subject, 'CN=orders-2026,O=Example');
     assert.deepEqual(key.receiver, { kind: 'embedded', url: 'http://127.0.0.1:8081' });
     assert.equal(stage.import, undefined);
-    assert.ok(stage.output.new_fingerprint_sha256);
-    assert.ok(stage.output.new_certificate_pem);
+    assert.ok(stage.output.new_fingerprint_sha256, 'stage.output.new_fingerprint_sha256');
+    assert.ok(stage.output.new_certificate_pem, 'stage.output.new_certificate_pem');
   });
 
   test("stage 2 opens on a probe or the receiver administrator's confirmation, then exchanges the adopted alias", () => {
@@ -374,7 +374,10 @@ describe('EncryptionCertificateRenewal props', () => {
     assert.deepEqual(manifest.parties.sort(), ['integration-developer', 'receiver-admin', 'tenant-admin']);
     assert.equal(manifest.runbook, 'RUNBOOK-orders-2026.md');
     assert.deepEqual(manifest.downtimeWindow, SINGLE_KEY.downtimeWindow);
-    assert.ok(join(s.outdir, manifest.confirmationsDir).endsWith(join('approvals', 'orders-2026', 'confirmations')));
+    assert.ok(
+      join(s.outdir, manifest.confirmationsDir).endsWith(join('approvals', 'orders-2026', 'confirmations')),
+      "join(s.outdir, manifest.confirmationsDir).endsWith(join('approvals', 'orders-2026', 'confirmations'))",
+    );
     const stages = manifest.stages as Json[];
     assert.deepEqual(
       stages.map((stage) => stage.stack),
@@ -445,7 +448,10 @@ describe('EncryptionCertificateRenewal props', () => {
 
   test('the manifest is written even without the runbook', () => {
     const s = synth({ ...BASE, writeRunbook: false });
-    assert.ok(existsSync(join(s.outdir, 'renewal-orders-2026.json')));
+    assert.ok(
+      existsSync(join(s.outdir, 'renewal-orders-2026.json')),
+      "existsSync(join(s.outdir, 'renewal-orders-2026.json'))",
+    );
   });
 
   test('refuses a requirement given twice in a gate override', () => {

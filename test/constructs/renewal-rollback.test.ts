@@ -104,7 +104,10 @@ describe('rollback table', { timeout: 10_000 }, () => {
     );
     // The restore is gated on evidence the receiver decrypts for the old certificate (probe) in overlap.
     const restore = rollbackStages('overlap')[1]!;
-    assert.ok(restore.gate?.requirements.some((r) => r.kind === 'probe'));
+    assert.ok(
+      restore.gate?.requirements.some((r) => r.kind === 'probe'),
+      "restore.gate?.requirements.some((r) => r.kind === 'probe')",
+    );
     assert.deepEqual(restore.gate?.settledBy, [{ kind: 'tenant_alias', certificate: 'new' }]);
     // Single-key stops inside the window, with both administrators' confirmation.
     const stop = rollbackStages('single-key')[0]!;
@@ -141,7 +144,10 @@ describe('RenewalRollback, overlap', { timeout: 60_000 }, () => {
       stack.import?.some((i: Json) => String(i.to).startsWith('cpi_receiver_key.')),
       'the old key is imported',
     );
-    assert.ok(stack.output.old_certificate_pem && stack.output.old_fingerprint_sha256);
+    assert.ok(
+      stack.output.old_certificate_pem && stack.output.old_fingerprint_sha256,
+      'stack.output.old_certificate_pem && stack.output.old_fingerprint_sha256',
+    );
   });
 
   test('stage 2 exchanges back by compare-and-swap against the new certificate, gated on a probe', () => {
@@ -160,7 +166,10 @@ describe('RenewalRollback, overlap', { timeout: 60_000 }, () => {
     assert.match(certificate.certificate_pem, /old_certificate_pem|orders-2026-rollback-1/);
     assert.match(certificate.expected_previous_fingerprint_sha256, /new_fingerprint|orders-2026-1-prepare-receiver/);
     assert.equal(certificate.min_validity_days, 1);
-    assert.ok(certificate.receiver && certificate.receiver_key_fingerprint_sha256);
+    assert.ok(
+      certificate.receiver && certificate.receiver_key_fingerprint_sha256,
+      'certificate.receiver && certificate.receiver_key_fingerprint_sha256',
+    );
   });
 
   test('stage 3 (final) sets the new key back to pending, gated on the alias holding the old certificate', () => {
@@ -169,7 +178,7 @@ describe('RenewalRollback, overlap', { timeout: 60_000 }, () => {
     const key = one(stack, 'cpi_receiver_key');
     assert.equal(key.key_name, 'orders-2026');
     assert.equal(key.state, 'pending');
-    assert.ok(key.rollback_reason);
+    assert.ok(key.rollback_reason, 'key.rollback_reason');
     assert.deepEqual(one(stack, 'cpi_renewal_gate').requirement[0], {
       kind: 'tenant_alias',
       certificate: 'new',
@@ -226,7 +235,10 @@ describe('RenewalRollback, single-key', { timeout: 60_000 }, () => {
     const oldAddress = Object.entries(stack.resource.cpi_receiver_key as Json).find(
       ([, k]) => (k as Json).key_name === 'orders-2025',
     )![0];
-    assert.ok(fresh.depends_on.includes(`cpi_receiver_key.${oldAddress}`));
+    assert.ok(
+      fresh.depends_on.includes(`cpi_receiver_key.${oldAddress}`),
+      'fresh.depends_on.includes(`cpi_receiver_key.${oldAddress}`)',
+    );
   });
 
   test('stage 4 redeploys, gated on a probe of the old certificate', () => {
@@ -245,7 +257,7 @@ describe('the runbook shows the way back', { timeout: 60_000 }, () => {
     const s = synth(OVERLAP);
     const runbook = readFileSync(join(s.outdir, 'RUNBOOK-orders-2026.md'), 'utf8');
     const back = runbook.slice(runbook.indexOf('## Rolling back'));
-    assert.ok(runbook.includes('## Rolling back'));
+    assert.ok(runbook.includes('## Rolling back'), "runbook.includes('## Rolling back')");
     for (const stage of rollbackStages('overlap'))
       assert.ok(back.includes(`/stacks/${rollbackStackName('orders-2026', stage)} apply`), stage.name);
     assert.match(

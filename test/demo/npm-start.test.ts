@@ -36,7 +36,10 @@ describe('npm start', { timeout: 600_000 }, () => {
       assert.ok(sent! > 20, `traffic flowed (${sent} sent)`);
       assert.equal(refused, 0);
       assert.equal(decrypted, sent, 'every message sent during an overlap renewal is decrypted');
-      assert.ok(existsSync(join(dir, 'cdktf.out', 'RUNBOOK-orders-2026.md')));
+      assert.ok(
+        existsSync(join(dir, 'cdktf.out', 'RUNBOOK-orders-2026.md')),
+        "existsSync(join(dir, 'cdktf.out', 'RUNBOOK-orders-2026.md'))",
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -59,7 +62,7 @@ describe('npm start', { timeout: 600_000 }, () => {
       assert.match(output, /6 cleanup\s+.*\s+blocked\s/);
       const window = /downtime window[^:]*: ([\d.]+) s/.exec(output);
       assert.ok(window, 'the downtime window is measured');
-      assert.ok(Number(window[1]) > 0);
+      assert.ok(Number(window[1]) > 0, 'Number(window[1]) > 0');
       assert.match(output, /waits for the receiver administrator: the demo confirms in their name/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -105,7 +105,10 @@ describe(
       const during = messagesArrivedBetween(world.messages(), restoring);
       assert.deepEqual(outcomes(during), { delivered: during.length }, 'every message delivered while going back');
       const later = messagesArrivedBetween(world.messages(), restored);
-      assert.ok(later.every((m) => m.certificateFingerprint === oldFingerprint));
+      assert.ok(
+        later.every((m) => m.certificateFingerprint === oldFingerprint),
+        'later.every((m) => m.certificateFingerprint === oldFingerprint)',
+      );
       // Re-applying the restore is settled: no change.
       const again = await world.plan('rollback-restore-certificate');
       assert.equal(again.code, 0, again.output);
@@ -145,7 +148,7 @@ describe(
       assert.equal(refusedTotal(counters), 0, JSON.stringify(counters));
       for (const fingerprint of [oldFingerprint, newFingerprint]) {
         const sent = messages.filter((m) => m.certificateFingerprint === fingerprint).length;
-        assert.ok(sent > 0);
+        assert.ok(sent > 0, 'sent > 0');
         assert.equal(counters[fingerprint]?.decrypted, sent, `decrypted with the key of ${fingerprint}`);
       }
     });

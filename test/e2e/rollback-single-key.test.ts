@@ -54,7 +54,10 @@ describe('single-key rollback: back inside the window, forward again, back from 
     await awaitArrivals(world, since, 10);
     const later = messagesArrivedBetween(world.messages(), since);
     assert.deepEqual(outcomes(later), { delivered: later.length });
-    assert.ok(later.every((m) => m.certificateFingerprint === fingerprint));
+    assert.ok(
+      later.every((m) => m.certificateFingerprint === fingerprint),
+      'later.every((m) => m.certificateFingerprint === fingerprint)',
+    );
   }
 
   test('forward past the exchange: the alias holds the new certificate, the iFlows are stopped', async () => {
@@ -147,7 +150,7 @@ describe('single-key rollback: back inside the window, forward again, back from 
     assert.equal(refusedTotal(counters), 0, JSON.stringify(counters));
     for (const fingerprint of [oldFingerprint, newFingerprint]) {
       const sent = messages.filter((m) => m.outcome === 'delivered' && m.certificateFingerprint === fingerprint).length;
-      assert.ok(sent > 0);
+      assert.ok(sent > 0, 'sent > 0');
       assert.equal(counters[fingerprint]?.decrypted, sent, `decrypted with the key of ${fingerprint}`);
     }
   });

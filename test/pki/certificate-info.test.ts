@@ -251,7 +251,7 @@ describe('parseCertificatePem agrees with Java (what WSS4J and the tenant see)',
     assert.equal(lines.length, infos.length);
     lines.forEach((line, i) => {
       const info = infos[i];
-      assert.ok(info !== undefined);
+      assert.ok(info !== undefined, 'info !== undefined');
       const [subjectName, issuerName, subjectString, serial] = line.split('\t');
       assert.equal(info.subjectDn, subjectName);
       assert.equal(info.issuerDn, issuerName);

@@ -115,7 +115,7 @@ describe('checkEncryptionCertificate', () => {
   test('details name the certificate and the values compared', () => {
     const info = certificate({ key: 'weak', bits: 1024 });
     const [finding] = checkEncryptionCertificate(info, { now: NOW, label: 'the new certificate' });
-    assert.ok(finding !== undefined);
+    assert.ok(finding !== undefined, 'finding !== undefined');
     assert.match(
       finding.detail,
       /^the new certificate \(subject "CN=receiver,O=Example,C=DE", serial [0-9a-f]+, SHA-256/,

@@ -46,7 +46,7 @@ describe('writePkcs12 and readPkcs12', () => {
       [entries[0], oldEntry],
       [entries[1], newEntry],
     ] as const) {
-      assert.ok(read !== undefined);
+      assert.ok(read !== undefined, 'read !== undefined');
       assert.equal(read.certificatePem, parseCertificatePem(written.certificatePem).pem);
       assert.ok(samePrivateKey(read.privateKeyPem, written.privateKeyPem), `key of ${read.alias} differs`);
     }
@@ -179,7 +179,10 @@ describe('PKCS#12 interoperability with Java (what a WSS4J/CXF receiver loads)',
     assert.deepEqual(aliases, ['receiver-2029', 'receiver-2030']); // Java lists PKCS#12 aliases in lower case
     assert.equal([...list.stdout.matchAll(/^Entry type: PrivateKeyEntry$/gm)].length, 2);
     for (const entry of [oldEntry, newEntry]) {
-      assert.ok(list.stdout.includes(`SHA256: ${parseCertificatePem(entry.certificatePem).fingerprintSha256}`));
+      assert.ok(
+        list.stdout.includes(`SHA256: ${parseCertificatePem(entry.certificatePem).fingerprintSha256}`),
+        'list.stdout.includes(`SHA256: ${parseCertificatePem(entry.certificatePem).fingerprintSha256}`)',
+      );
     }
 
     // importkeystore must decrypt every private key: proof that Java reads PBES2/AES-256 with our password.
@@ -207,9 +210,12 @@ describe('PKCS#12 interoperability with Java (what a WSS4J/CXF receiver loads)',
     const byAlias = new Map(back.map((e) => [e.alias, e]));
     for (const entry of [oldEntry, newEntry]) {
       const read = byAlias.get(entry.alias.toLowerCase());
-      assert.ok(read !== undefined);
+      assert.ok(read !== undefined, 'read !== undefined');
       assert.equal(read.certificatePem, parseCertificatePem(entry.certificatePem).pem);
-      assert.ok(samePrivateKey(read.privateKeyPem, entry.privateKeyPem));
+      assert.ok(
+        samePrivateKey(read.privateKeyPem, entry.privateKeyPem),
+        'samePrivateKey(read.privateKeyPem, entry.privateKeyPem)',
+      );
     }
     assert.throws(
       () => readPkcs12(readFileSync(theirs), PASSWORD),

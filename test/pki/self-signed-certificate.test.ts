@@ -31,7 +31,7 @@ describe('createSelfSignedCertificate', () => {
     });
     const pem = createSelfSignedCertificate({ ...base, privateKeyPem: pkcs1 as string });
     const x509 = new X509Certificate(pem);
-    assert.ok(x509.verify(x509.publicKey));
+    assert.ok(x509.verify(x509.publicKey), 'x509.verify(x509.publicKey)');
     assert.equal(forge.pki.certificateFromPem(pem).signatureOid, forge.pki.oids['sha256WithRSAEncryption']);
   });
 

@@ -25,7 +25,7 @@ describe('decideAliasChange', { timeout: 10_000 }, () => {
     test('is refused while an iFlow is deployed and the new key is not active (single-key before undeploy)', () => {
       const verdict = decideAliasChange(seen(), { kind: 'exchange', toFingerprintSha256: NEW }, NOW);
       assert.equal(code(verdict), 'CPI_ALIAS_EXCHANGE_UNSAFE');
-      assert.ok(!verdict.ok);
+      assert.ok(!verdict.ok, '!verdict.ok');
       assert.match(verdict.detail, /"Orders" \(STARTED\)/);
       assert.match(verdict.detail, /"new" retired sha256=BB:02/);
     });
@@ -51,14 +51,20 @@ describe('decideAliasChange', { timeout: 10_000 }, () => {
         { kind: 'exchange', toFingerprintSha256: NEW },
         NOW,
       );
-      assert.ok(verdict.ok && verdict.unverified?.includes('sha256=BB:02'));
+      assert.ok(
+        verdict.ok && verdict.unverified?.includes('sha256=BB:02'),
+        "verdict.ok && verdict.unverified?.includes('sha256=BB:02')",
+      );
     });
   });
 
   test('removing the alias is refused while a deployed iFlow uses it, allowed when none does', () => {
     const refused = decideAliasChange(seen(), { kind: 'remove' }, NOW);
     assert.equal(code(refused), 'CPI_ALIAS_IN_USE');
-    assert.ok(!refused.ok && /"Orders" \(STARTED\)/.test(refused.detail));
+    assert.ok(
+      !refused.ok && /"Orders" \(STARTED\)/.test(refused.detail),
+      '!refused.ok && /"Orders" \\(STARTED\\)/.test(refused.detail)',
+    );
     assert.equal(code(decideAliasChange(seen({ users: [] }), { kind: 'remove' }, NOW)), 'ok');
   });
 
@@ -100,7 +106,10 @@ describe('decideAliasChange', { timeout: 10_000 }, () => {
         NOW,
       );
       assert.equal(code(verdict), 'CPI_RECEIVER_KEY_RETAINED');
-      assert.ok(!verdict.ok && verdict.detail.includes('2026-09-03T00:00:00.000Z'));
+      assert.ok(
+        !verdict.ok && verdict.detail.includes('2026-09-03T00:00:00.000Z'),
+        "!verdict.ok && verdict.detail.includes('2026-09-03T00:00:00.000Z')",
+      );
     });
     test('the alias holding it now counts as "last held now", deployed iFlows or not', () => {
       assert.equal(code(decideAliasChange(seen({ users: [] }), del(), NOW)), 'CPI_RECEIVER_KEY_RETAINED');
@@ -122,8 +131,14 @@ describe('decideAliasChange', { timeout: 10_000 }, () => {
         NOW,
       );
       assert.equal(code(verdict), 'CPI_IFLOW_DEPLOY_UNSAFE');
-      assert.ok(!verdict.ok && /"Orders" \(to be deployed\)/.test(verdict.detail) === false);
-      assert.ok(!verdict.ok && verdict.detail.includes('sha256=AA:01'));
+      assert.ok(
+        !verdict.ok && /"Orders" \(to be deployed\)/.test(verdict.detail) === false,
+        '!verdict.ok && /"Orders" \\(to be deployed\\)/.test(verdict.detail) === false',
+      );
+      assert.ok(
+        !verdict.ok && verdict.detail.includes('sha256=AA:01'),
+        "!verdict.ok && verdict.detail.includes('sha256=AA:01')",
+      );
     });
     test('is refused when the alias holds no certificate', () => {
       const verdict = decideAliasChange(

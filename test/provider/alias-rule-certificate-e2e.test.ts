@@ -124,7 +124,10 @@ describe('cpi_keystore_certificate and the alias rule through terraform', { time
     );
     await w.tf.ok(['apply', '-auto-approve']);
     assert.equal(w.aliasFingerprint(), w.oldKey.fingerprintSha256);
-    assert.ok(Date.parse((await w.values('cpi_keystore_certificate.orders')).exchanged_at) > Date.parse(before));
+    assert.ok(
+      Date.parse((await w.values('cpi_keystore_certificate.orders')).exchanged_at) > Date.parse(before),
+      "Date.parse((await w.values('cpi_keystore_certificate.orders')).exchanged_at) > Date.parse(before)",
+    );
     await w.noOpPlan();
   });
 

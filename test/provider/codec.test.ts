@@ -64,7 +64,10 @@ describe('DynamicValue codec', () => {
 
   test('encodes an unknown as msgpack ext 0 (fixext1), as cty does', () => {
     assert.deepEqual([...encodeMsgpack(UNKNOWN, 'string')], [0xd4, 0x00, 0x00]);
-    assert.ok(decodeMsgpack(new Uint8Array([0xd4, 0x00, 0x00]), 'string') instanceof Unknown);
+    assert.ok(
+      decodeMsgpack(new Uint8Array([0xd4, 0x00, 0x00]), 'string') instanceof Unknown,
+      "decodeMsgpack(new Uint8Array([0xd4, 0x00, 0x00]), 'string') instanceof Unknown",
+    );
   });
 
   test('decodes a refined unknown (ext 12) with its refinements', () => {
@@ -72,7 +75,7 @@ describe('DynamicValue codec', () => {
     const payload = [0x82, 0x01, 0xc2, 0x02, 0xa4, ...Buffer.from('pre-')];
     const bytes = new Uint8Array([0xc7, payload.length, 12, ...payload]);
     const value = decodeMsgpack(bytes, 'string');
-    assert.ok(value instanceof Unknown);
+    assert.ok(value instanceof Unknown, 'value instanceof Unknown');
     assert.deepEqual(value.refinements, { notNull: true, stringPrefix: 'pre-' });
   });
 
@@ -93,8 +96,8 @@ describe('DynamicValue codec', () => {
       string,
       CtyValue
     >;
-    assert.ok(value.a instanceof Unknown);
-    assert.ok((value.l as CtyValue[])[1] instanceof Unknown);
+    assert.ok(value.a instanceof Unknown, 'value.a instanceof Unknown');
+    assert.ok((value.l as CtyValue[])[1] instanceof Unknown, '(value.l as CtyValue[])[1] instanceof Unknown');
   });
 
   test('writes exactly the attributes of an object type, absent ones as nil', () => {

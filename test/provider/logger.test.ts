@@ -16,7 +16,7 @@ describe('hclog logger', () => {
       .with({ resource: 'cpi_keystore_certificate' })
       .warn('slow tenant', { ms: 1200 });
     assert.equal(lines.length, 1);
-    assert.ok(lines[0]!.endsWith('\n'));
+    assert.ok(lines[0]!.endsWith('\n'), "lines[0]!.endsWith('\\n')");
     const entry = JSON.parse(lines[0]!);
     assert.equal(entry['@level'], 'warn');
     assert.equal(entry['@message'], 'slow tenant');

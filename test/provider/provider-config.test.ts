@@ -23,7 +23,7 @@ describe('provider configuration: request_timeout_seconds', () => {
   test('refuses a timeout that is not a positive number of seconds, naming the value and its source', async () => {
     process.env.CPI_REQUEST_TIMEOUT_SECONDS = 'soon';
     await assert.rejects(tenantConnection(base), (error) => {
-      assert.ok(isCpiError(error));
+      assert.ok(isCpiError(error), 'isCpiError(error)');
       assert.equal(error.code, 'CPI_PROVIDER_INVALID_CONFIG');
       assert.match(error.detail, /CPI_REQUEST_TIMEOUT_SECONDS "soon"/);
       return true;

@@ -39,7 +39,10 @@ describe('schema encoding', () => {
   test('builds the wire type once per block and shares it frozen, so that no caller can change it for others', () => {
     const first = blockType(schema.block);
     assert.equal(blockType(schema.block), first);
-    assert.ok(Object.isFrozen(first) && Object.isFrozen(first[1]));
+    assert.ok(
+      Object.isFrozen(first) && Object.isFrozen(first[1]),
+      'Object.isFrozen(first) && Object.isFrozen(first[1])',
+    );
     assert.throws(() => {
       (first[1] as Record<string, unknown>).alias = 'number';
     }, TypeError);

@@ -126,8 +126,8 @@ describe('provider runtime through terraform', () => {
     const apply = await tf.ok(['apply', '-auto-approve']);
     assert.match(apply.stdout, /must be replaced/);
     assert.match(apply.stdout, /1 added, 0 changed, 1 destroyed/);
-    assert.ok(existsSync(join(store, 'b.json')));
-    assert.ok(!existsSync(join(store, 'a.json')));
+    assert.ok(existsSync(join(store, 'b.json')), "existsSync(join(store, 'b.json'))");
+    assert.ok(!existsSync(join(store, 'a.json')), "!existsSync(join(store, 'a.json'))");
   });
 
   test('a validation error is a diagnostic with its code, pointing at the attribute', async () => {
@@ -171,7 +171,7 @@ describe('provider runtime through terraform', () => {
   test('destroy removes the object', async () => {
     const destroy = await tf.ok(['destroy', '-auto-approve']);
     assert.match(destroy.stdout, /1 destroyed/);
-    assert.ok(!existsSync(join(store, 'b.json')));
+    assert.ok(!existsSync(join(store, 'b.json')), "!existsSync(join(store, 'b.json'))");
   });
   test("Ctrl-C during an apply stops the provider's work through StopProvider, with the interrupted code", async () => {
     tf.writeConfig(config(store, { name: 'slow-one', content: 'slow' }));

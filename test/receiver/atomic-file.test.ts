@@ -35,8 +35,8 @@ describe('writeFileAtomic', () => {
       /power cut/,
     );
     assert.equal(readFileSync(file, 'utf8'), 'old content');
-    assert.ok(temporary.startsWith(join(dir, '.store.p12.')));
-    assert.ok(!readdirSync(dir).some((n) => n.endsWith('.tmp')));
+    assert.ok(temporary.startsWith(join(dir, '.store.p12.')), "temporary.startsWith(join(dir, '.store.p12.'))");
+    assert.ok(!readdirSync(dir).some((n) => n.endsWith('.tmp')), "!readdirSync(dir).some((n) => n.endsWith('.tmp'))");
   });
 });
 

@@ -7,7 +7,10 @@ import { Pkcs12Backend } from '../../src/receiver/pkcs12-backend';
 
 describe('openReceiverBackend', () => {
   test('opens the backend the settings name', () => {
-    assert.ok(openReceiverBackend({ kind: 'embedded', url: 'http://127.0.0.1:1' }) instanceof EmbeddedBackend);
+    assert.ok(
+      openReceiverBackend({ kind: 'embedded', url: 'http://127.0.0.1:1' }) instanceof EmbeddedBackend,
+      "openReceiverBackend({ kind: 'embedded', url: 'http://127.0.0.1:1' }) instanceof EmbeddedBackend",
+    );
     assert.ok(
       openReceiverBackend({
         kind: 'pkcs12',
@@ -15,6 +18,7 @@ describe('openReceiverBackend', () => {
         archivePath: '/tmp/b.p12',
         password: 'x',
       }) instanceof Pkcs12Backend,
+      "openReceiverBackend({ kind: 'pkcs12', keystorePath: '/tmp/a.p12', archivePath: '/tmp/b.p12', password: 'x', }) instan...",
     );
   });
 });

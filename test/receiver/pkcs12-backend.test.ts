@@ -137,7 +137,10 @@ describe('Pkcs12Backend', () => {
       (e: Error & { code?: string }) =>
         e.code === 'CPI_RECEIVER_KEY_RETAINED' && e.message.includes(retired.retainUntil!.toISOString()),
     );
-    assert.ok((await backend.listKeys()).some((k) => k.name === 'a'));
+    assert.ok(
+      (await backend.listKeys()).some((k) => k.name === 'a'),
+      "(await backend.listKeys()).some((k) => k.name === 'a')",
+    );
     await backend.deleteKey('a', { now: new Date(retired.retainUntil!.getTime() + 1000) });
     await backend.deleteKey('b', { now: clock.now, earlyDestructionReason: 'private key exposed in ticket 4711' });
     assert.deepEqual(await backend.listKeys(), []);

@@ -275,7 +275,7 @@ for (const format of ['JDK 17 default', 'legacy (keystore.pkcs12.legacy)'] as co
       const retired = seen['retire partner']!;
       assert.deepEqual(retired.archive['partner'], original['partner']);
       const { partner, ...others } = original;
-      assert.ok(partner);
+      assert.ok(partner, 'partner');
       assert.deepEqual(retired.active, others);
       assert.deepEqual(seen['activate partner']!.active, original);
     });
@@ -299,8 +299,14 @@ for (const format of ['JDK 17 default', 'legacy (keystore.pkcs12.legacy)'] as co
 
     test('a WSS4J receiver trusting the tenant through the same keystore verifies and decrypts after the rewrite', () => {
       assert.equal(whileActive?.error, undefined, whileActive?.error);
-      assert.ok(whileActive?.report.some((l) => l.startsWith('SIGN ')));
-      assert.ok(whileActive?.report.some((l) => l.startsWith('ENCR ')));
+      assert.ok(
+        whileActive?.report.some((l) => l.startsWith('SIGN ')),
+        "whileActive?.report.some((l) => l.startsWith('SIGN '))",
+      );
+      assert.ok(
+        whileActive?.report.some((l) => l.startsWith('ENCR ')),
+        "whileActive?.report.some((l) => l.startsWith('ENCR '))",
+      );
       assert.match(whileActive?.output ?? '', /<ord:Id>4711<\/ord:Id>/);
     });
   });

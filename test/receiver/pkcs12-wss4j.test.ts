@@ -84,7 +84,10 @@ describe('WSS4J reads the PKCS#12 keystore written by Pkcs12Backend', { skip: sk
         result.report.some((l) => l.startsWith('ENCR') && l.toLowerCase().replace(/:/g, '').includes(fingerprint)),
         result.report.join('\n'),
       );
-      assert.ok(result.report.some((l) => l.startsWith('SIGN')));
+      assert.ok(
+        result.report.some((l) => l.startsWith('SIGN')),
+        "result.report.some((l) => l.startsWith('SIGN'))",
+      );
       assert.match(result.output ?? '', /<ord:Id>4711<\/ord:Id>/);
     }
   });

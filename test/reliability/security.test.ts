@@ -460,8 +460,11 @@ describe('security: attacks of an outsider (issue 13)', { timeout: 600_000 }, ()
           log: (l) => lines.push(l),
         });
         try {
-          assert.ok(receiver.refusesAll);
-          assert.ok(lines.some((l) => l.includes('refuses every message')));
+          assert.ok(receiver.refusesAll, 'receiver.refusesAll');
+          assert.ok(
+            lines.some((l) => l.includes('refuses every message')),
+            "lines.some((l) => l.includes('refuses every message'))",
+          );
           const admin = new EmbeddedBackend({ url: receiver.url, adminToken: receiver.adminToken });
           const key = await admin.generateKey({ name: 'k', algorithm: 'RSA-2048', subject: 'CN=k', validityDays: 30 });
           const attacker = makeKeyPairCached();
@@ -497,14 +500,17 @@ describe('security: attacks of an outsider (issue 13)', { timeout: 600_000 }, ()
           for (let batch = 0; batch < 6; batch++) {
             await Promise.all(Array.from({ length: 50 }, (_, i) => post(receiver.url, forged(batch * 50 + i))));
           }
-          assert.ok(lines.length >= 300);
+          assert.ok(lines.length >= 300, 'lines.length >= 300');
           for (const line of lines) {
             assert.doesNotMatch(line, /[\n\r\u001b]/, 'no raw control characters in a log line');
             assert.ok(line.length < 1200, `a log line of ${line.length} characters`);
           }
           const counters = receiver.state.counters();
           assert.ok(Object.keys(counters).length <= 257, `${Object.keys(counters).length} labels`);
-          assert.ok(Object.keys(counters).every((k) => k.length <= 160 && !/[\n\u001b]/.test(k)));
+          assert.ok(
+            Object.keys(counters).every((k) => k.length <= 160 && !/[\n\u001b]/.test(k)),
+            'Object.keys(counters).every((k) => k.length <= 160 && !/[\\n\\u001b]/.test(k))',
+          );
         } finally {
           await receiver.close();
         }

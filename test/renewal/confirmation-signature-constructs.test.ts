@@ -86,7 +86,7 @@ describe('signed confirmations in the constructs', { timeout: 120_000 }, () => {
       .runbook()
       .split('\n')
       .filter((l) => l.startsWith('cpi-renewal confirm '));
-    assert.ok(lines.length > 0);
+    assert.ok(lines.length > 0, 'lines.length > 0');
     for (const line of lines) assert.match(line, /--sign-with "<your SSH key file, e\.g\. ~\/\.ssh\/id_ed25519>"$/);
     assert.match(renewal.runbook(), /ssh-keygen -Y sign -n cpi-renewal-confirmation/);
     const unsigned = new EncryptionCertificateRenewal(new App({ outdir: outdir() }), 'renewal', {
@@ -142,7 +142,7 @@ describe('signed confirmations in the constructs', { timeout: 120_000 }, () => {
     const steps = confirmSteps(gate, withCertificate, evaluation.results, {
       dir: 'renewals/orders-2026/confirmations',
     });
-    assert.ok(steps.length > 0);
+    assert.ok(steps.length > 0, 'steps.length > 0');
     for (const step of steps) assert.match(step.command, /--sign-with "<your SSH key file/);
   });
 

@@ -232,6 +232,7 @@ describe(
       });
       assert.ok(
         checkConfirmationSignature(c, c.signature, bounded('valid-before="20261205Z"')['receiver-admin']).signedBy,
+        "checkConfirmationSignature(c, c.signature, bounded('valid-before=\"20261205Z\"')['receiver-admin']).signedBy",
       );
       assert.match(
         checkConfirmationSignature(c, c.signature, bounded('valid-before="20261204Z"')['receiver-admin']).refused ?? '',
@@ -248,7 +249,7 @@ describe(
       const c = confirmed({ signWith: ada.file });
       const check = (option: string) =>
         checkConfirmationSignature(c, c.signature, parseAllowedSigners(`"Ada *" ${option} ${ada.pub}`, 'x'));
-      assert.ok(check('namespaces="cpi-*"').signedBy);
+      assert.ok(check('namespaces="cpi-*"').signedBy, 'check(\'namespaces="cpi-*"\').signedBy');
       assert.match(check('namespaces="git,file"').refused ?? '', /not allowed/);
       assert.match(check('namespaces="*,!cpi-renewal-*"').refused ?? '', /not allowed/);
     });

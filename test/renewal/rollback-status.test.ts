@@ -69,7 +69,10 @@ describe('rollbackStatus', { timeout: 10_000 }, () => {
     const status = rollbackStatus(manifest, records(2), 'aa:bb');
     assert.equal(status.outcome, 'rolled back');
     assert.match(status.stages[1]!.summary, /applied \(gate opened 2026-12-04T05:00:00Z\)/);
-    assert.ok(formatRollbackStatus(status).includes('Way back: rolled back'));
+    assert.ok(
+      formatRollbackStatus(status).includes('Way back: rolled back'),
+      "formatRollbackStatus(status).includes('Way back: rolled back')",
+    );
   });
 
   test('restored once, but the alias holds another certificate now: forward again, naming it', () => {

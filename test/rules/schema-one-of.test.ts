@@ -24,7 +24,7 @@ function refusal(value: Parameters<typeof checkAllowedValues>[1]) {
   try {
     checkAllowedValues(block, value);
   } catch (error) {
-    assert.ok(isCpiError(error));
+    assert.ok(isCpiError(error), 'isCpiError(error)');
     return { code: error.code, detail: error.detail, attribute: error.attribute };
   }
   return undefined;

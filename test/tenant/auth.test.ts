@@ -83,7 +83,7 @@ describe('OAuth2 client credentials', () => {
     const { fetch } = scriptedFetch(() => json(401, { error: 'unauthorized', error_description: 'Bad credentials' }));
     const client = new TenantClient(OAUTH, { fetch });
     await assert.rejects(client.listKeystoreEntries(), (e: unknown) => {
-      assert.ok(e instanceof CpiError);
+      assert.ok(e instanceof CpiError, 'e instanceof CpiError');
       assert.equal(e.code, 'CPI_TENANT_UNAUTHORIZED');
       assert.match(e.message, /sb-client/);
       assert.doesNotMatch(e.message, /cl13nt-S3cret/);

@@ -70,7 +70,7 @@ describe('retries', () => {
   test('gives up after maxRetries with CPI_TENANT_RATE_LIMITED naming the request', async () => {
     const { client: c, seen } = client(() => odataError(429, 'Too many requests'), { maxRetries: 2 });
     await assert.rejects(c.listKeystoreEntries(), (e: unknown) => {
-      assert.ok(e instanceof CpiError);
+      assert.ok(e instanceof CpiError, 'e instanceof CpiError');
       assert.equal(e.code, 'CPI_TENANT_RATE_LIMITED');
       assert.match(
         e.detail,
@@ -223,7 +223,7 @@ describe('secret redaction', () => {
       ),
     );
     await assert.rejects(c.listKeystoreEntries(), (e: unknown) => {
-      assert.ok(e instanceof CpiError);
+      assert.ok(e instanceof CpiError, 'e instanceof CpiError');
       assert.equal(e.code, 'CPI_TENANT_REQUEST_REJECTED');
       for (const secret of [BASIC.auth.password, basic, 'abc.def.ghi'])
         assert.ok(!e.message.includes(secret), `leaked ${secret}: ${e.message}`);

@@ -58,7 +58,7 @@ describe('TLS with a private CA (caCertificatePem)', () => {
   test('keeps verification on: without the CA the same tenant is refused at once, as a TLS failure', async () => {
     const client = new TenantClient({ tenantUrl: url, auth: { kind: 'basic', username: 'u', password: 'p' } });
     await assert.rejects(client.listKeystoreEntries(), (e: unknown) => {
-      assert.ok(e instanceof CpiError);
+      assert.ok(e instanceof CpiError, 'e instanceof CpiError');
       assert.equal(e.code, 'CPI_TENANT_UNREACHABLE');
       assert.match(e.detail, /TLS verification failed/);
       assert.doesNotMatch(e.detail, /retries/);

@@ -77,7 +77,7 @@ describe('deploying an iFlow', () => {
     await assert.rejects(
       client.waitForDeployment('Flow1', 'task-1', { timeoutMs: 60_000, pollMs: 10 }),
       (e: unknown) => {
-        assert.ok(e instanceof CpiError);
+        assert.ok(e instanceof CpiError, 'e instanceof CpiError');
         assert.equal(e.code, 'CPI_TENANT_DEPLOY_FAILED');
         assert.match(
           e.detail,
@@ -94,7 +94,10 @@ describe('deploying an iFlow', () => {
       client.waitForDeployment('Flow1', 'task-1', { timeoutMs: 60_000, pollMs: 10 }),
       /CPI_TENANT_DEPLOY_FAILED.*build and deploy status FAIL: Bundle could not be built/,
     );
-    assert.ok(!seen.some((r) => decodeURIComponent(r.url.pathname) === "/api/v1/IntegrationRuntimeArtifacts('Flow1')"));
+    assert.ok(
+      !seen.some((r) => decodeURIComponent(r.url.pathname) === "/api/v1/IntegrationRuntimeArtifacts('Flow1')"),
+      '!seen.some((r) => decodeURIComponent(r.url.pathname) === "/api/v1/IntegrationRuntimeArtifacts(\'Flow1\')")',
+    );
   });
 
   test('does not take the previous version for the new one when a version is expected', async () => {

@@ -139,7 +139,7 @@ describe('putCertificate', () => {
     });
     assert.equal(put.headers.get('content-type'), 'application/pkix-cert');
     assert.equal(put.body, certificateBody(PEM).base64);
-    assert.ok(!put.body!.includes('BEGIN'));
+    assert.ok(!put.body!.includes('BEGIN'), "!put.body!.includes('BEGIN')");
     assert.equal(entry.alias, 'partner-enc');
   });
 

@@ -158,7 +158,10 @@ describe('tenant client against the SAP API definitions', () => {
 
   test('reads runtime artifacts, deploys, waits, undeploys and updates a parameter', async () => {
     const all = await client.listRuntimeArtifacts();
-    assert.ok(all.some((a) => a.id === 'IntegrationFlow_MessageStore_COMPLETED_PROCESSING' && a.status === 'STARTED'));
+    assert.ok(
+      all.some((a) => a.id === 'IntegrationFlow_MessageStore_COMPLETED_PROCESSING' && a.status === 'STARTED'),
+      "all.some((a) => a.id === 'IntegrationFlow_MessageStore_COMPLETED_PROCESSING' && a.status === 'STARTED')",
+    );
     assert.deepEqual(all[0]!.deployedOn, new Date(1521463557739));
     const { taskId } = await client.deployIntegrationFlow(
       'IntegrationFlow_MessageStore_COMPLETED_PROCESSING',

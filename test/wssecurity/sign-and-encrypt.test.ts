@@ -87,7 +87,7 @@ describe('signAndEncrypt', () => {
           Thumbprint: 'thumbprint',
         }[form];
         assert.equal(result.matchedBy, expectedMatch);
-        assert.ok(result.signerFingerprint);
+        assert.ok(result.signerFingerprint, 'result.signerFingerprint');
       });
     }
   }
@@ -117,7 +117,7 @@ describe('signAndEncrypt', () => {
       keyIdentifier: 'BinarySecurityToken',
     });
     const bst = message.indexOf('BinarySecurityToken');
-    assert.ok(bst > 0 && bst < message.indexOf('EncryptedKey'));
+    assert.ok(bst > 0 && bst < message.indexOf('EncryptedKey'), "bst > 0 && bst < message.indexOf('EncryptedKey')");
   });
 
   test('matches SubjectKeyIdentifier for a certificate without the SKI extension (SHA-1 of the public key, as WSS4J)', () => {
@@ -133,8 +133,11 @@ describe('signAndEncrypt', () => {
   test('keeps a SOAP 1.2 envelope and an existing Header', () => {
     const envelope = `<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Header><x:Trace xmlns:x="urn:t">1</x:Trace></env:Header><env:Body>${SAMPLE_BODY}</env:Body></env:Envelope>`;
     const message = signAndEncrypt(envelope, { encryptionCertificatePem: receiverNew.certificatePem, signing: tenant });
-    assert.ok(message.includes('<x:Trace xmlns:x="urn:t">1</x:Trace>'));
-    assert.ok(message.includes('env:mustUnderstand="true"'));
+    assert.ok(
+      message.includes('<x:Trace xmlns:x="urn:t">1</x:Trace>'),
+      'message.includes(\'<x:Trace xmlns:x="urn:t">1</x:Trace>\')',
+    );
+    assert.ok(message.includes('env:mustUnderstand="true"'), 'message.includes(\'env:mustUnderstand="true"\')');
     const result = verifyAndDecrypt(message, [receiverNew], [tenant.certificatePem]);
     assert.equal(result.body, SAMPLE_BODY);
   });

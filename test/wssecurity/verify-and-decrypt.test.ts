@@ -137,10 +137,13 @@ describe('verifyAndDecrypt', () => {
 
   test('the generic SOAP fault reveals nothing of the error detail', () => {
     const fault = genericSoapFault('1.1');
-    assert.ok(fault.includes('wsse:InvalidSecurity'));
-    assert.ok(fault.includes(GENERIC_FAULT_TEXT.replace('<', '&lt;').replace('>', '&gt;')));
-    assert.ok(!/serial|sha256|receiver/i.test(fault));
-    assert.ok(genericSoapFault('1.2').includes('env:Sender'));
+    assert.ok(fault.includes('wsse:InvalidSecurity'), "fault.includes('wsse:InvalidSecurity')");
+    assert.ok(
+      fault.includes(GENERIC_FAULT_TEXT.replace('<', '&lt;').replace('>', '&gt;')),
+      "fault.includes(GENERIC_FAULT_TEXT.replace('<', '&lt;').replace('>', '&gt;'))",
+    );
+    assert.ok(!/serial|sha256|receiver/i.test(fault), '!/serial|sha256|receiver/i.test(fault)');
+    assert.ok(genericSoapFault('1.2').includes('env:Sender'), "genericSoapFault('1.2').includes('env:Sender')");
   });
 
   test('refuses rsa-1_5 key transport by default and accepts it only with allowRsa15', () => {

@@ -66,7 +66,7 @@ describe('readCertificate', () => {
     assert.equal(facts.issuerKey, issuerNameKey(facts.issuerDn));
     assert.equal(facts.subjectKeyIdentifierSource, 'extension');
     assert.equal(facts.ski.length, 20);
-    assert.ok(facts.publicKey.equals(x509.publicKey));
+    assert.ok(facts.publicKey.equals(x509.publicKey), 'facts.publicKey.equals(x509.publicKey)');
   });
 
   test('derives the SKI as SHA-1 of the RSAPublicKey when the extension is missing (RFC 5280 method 1)', () => {

@@ -153,7 +153,10 @@ describe('WSS4J 1.6 interop', { skip: skipWithout('wss4j') }, () => {
         assert.equal(result.error, undefined, result.error);
         const sign = result.report.find((l) => l.startsWith('SIGN '));
         assert.ok(sign, `WSS4J reports a verified signature: ${result.report.join(' | ')}`);
-        assert.ok(sign.includes(`cert-sha256=${fingerprint(tenant.certificatePem)}`));
+        assert.ok(
+          sign.includes(`cert-sha256=${fingerprint(tenant.certificatePem)}`),
+          'sign.includes(`cert-sha256=${fingerprint(tenant.certificatePem)}`)',
+        );
         assert.match(sign, /parts=.*Body,.*Timestamp|parts=.*Timestamp,.*Body/);
         const encr = result.report.find((l) => l.startsWith('ENCR '));
         assert.ok(encr?.includes(`cert-sha256=${fingerprint(receiverNew.certificatePem)}`), encr);

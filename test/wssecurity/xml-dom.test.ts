@@ -18,7 +18,10 @@ describe('adoptInto', () => {
       for (let c = el.firstChild; c; c = c.nextSibling) owners.push(c);
     }
     owners.push(order, order.attributes.item(0)!);
-    assert.ok(owners.every((n) => n.ownerDocument === message));
+    assert.ok(
+      owners.every((n) => n.ownerDocument === message),
+      'owners.every((n) => n.ownerDocument === message)',
+    );
     // The message document keeps its lists in step with later edits of the moved nodes.
     order.appendChild(message.createElementNS('urn:m', 'm:Item'));
     assert.equal(order.childNodes.length, 2);

@@ -137,7 +137,7 @@ export function overlapRenewalScenario(kind: RunnerKind): void {
     assert.equal((await world.snapshot()).aliasFingerprint, newFingerprint);
 
     const earlier = messagesArrivedBetween(world.messages(), 0, exchanging);
-    assert.ok(earlier.length > 0);
+    assert.ok(earlier.length > 0, 'earlier.length > 0');
     assert.ok(
       earlier.every((m) => m.certificateFingerprint === oldFingerprint && m.outcome === 'delivered'),
       `before the exchange every message is encrypted for the old certificate and delivered: ${JSON.stringify(outcomes(earlier))}`,

@@ -145,7 +145,10 @@ export async function assertNothingSentSince(world: RenewalWorld, since: number)
   const counters = await world.counters();
   const meanwhile = messagesArrivedBetween(world.messages(), since);
   assert.deepEqual(outcomes(meanwhile), { 'not-sent': meanwhile.length });
-  assert.ok(meanwhile.every((m) => m.certificateFingerprint === null && m.receiverStatus === null));
+  assert.ok(
+    meanwhile.every((m) => m.certificateFingerprint === null && m.receiverStatus === null),
+    'meanwhile.every((m) => m.certificateFingerprint === null && m.receiverStatus === null)',
+  );
   return counters;
 }
 
@@ -161,7 +164,10 @@ export async function assertResumedWith(world: RenewalWorld, since: number, fing
   await awaitArrivals(world, since, 10);
   const sinceResumed = messagesArrivedBetween(world.messages(), since);
   assert.deepEqual(outcomes(sinceResumed), { delivered: sinceResumed.length });
-  assert.ok(sinceResumed.every((m) => m.certificateFingerprint === fingerprint));
+  assert.ok(
+    sinceResumed.every((m) => m.certificateFingerprint === fingerprint),
+    'sinceResumed.every((m) => m.certificateFingerprint === fingerprint)',
+  );
   const counters = await world.counters();
   assert.ok((counters[fingerprint]?.decrypted ?? 0) >= sinceResumed.length, JSON.stringify(counters));
 }
@@ -183,7 +189,7 @@ export async function assertSingleKeyTraffic(
   assert.equal(counts.refused, undefined, JSON.stringify(counts));
   assert.equal(counts['receiver-unreachable'], undefined, JSON.stringify(counts));
   const whileUndeployed = messagesArrivedBetween(messages, undeployed, redeploying);
-  assert.ok(whileUndeployed.length > 0);
+  assert.ok(whileUndeployed.length > 0, 'whileUndeployed.length > 0');
   assert.deepEqual(outcomes(whileUndeployed), { 'not-sent': whileUndeployed.length }, 'nothing sent while undeployed');
   assertReceiverDecryptedEachWithItsKey(await world.counters(), messages, fingerprints);
 }
