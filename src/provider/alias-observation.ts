@@ -25,7 +25,9 @@ export async function observeAlias(
   alias: string,
   receiver: unknown,
   options: ObserveOptions = {},
-): Promise<AliasObservation & { readonly unreadable: readonly string[] }> {
+): Promise<
+  AliasObservation & { readonly unreadable: readonly string[]; readonly unreadableBundles: readonly string[] }
+> {
   const { tenant } = ctx.provider();
   if (options.fresh) tenant.forgetListing();
   const [entry, usage, receiverKeys] = await Promise.all([
@@ -39,6 +41,7 @@ export async function observeAlias(
     users: usage.users.map((u) => ({ iflowId: u.iflowId, status: u.status })),
     receiverKeys,
     unreadable: usage.unreadable,
+    unreadableBundles: usage.unreadableBundles,
   };
 }
 
@@ -78,6 +81,12 @@ export async function enforceAliasRule(
     ctx.warn(
       'Some deployed iFlows could not be checked for the alias',
       `the tenant gave no design-time configuration for the deployed iFlows ${seen.unreadable.map((id) => `"${id}"`).join(', ')}, so whether they use alias "${request.alias}" is unknown`,
+    );
+  }
+  if (seen.unreadableBundles.length > 0) {
+    ctx.warn(
+      'Some deployed iFlows could not be checked for an alias typed into their channels',
+      `the tenant did not hand out the bundles of the deployed iFlows ${seen.unreadableBundles.map((id) => `"${id}"`).join(', ')}, so whether a channel names alias "${request.alias}" directly (not through a parameter) is unknown`,
     );
   }
   return seen;
