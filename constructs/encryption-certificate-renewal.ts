@@ -318,6 +318,9 @@ export class EncryptionCertificateRenewal extends Construct {
           certificatePem: required(newKey).certificatePem,
           // The tenant already holds the old certificate under the alias: exchange it in place.
           adoptExisting: true,
+          // Adopted, not created: tearing this stack down hands the alias back (released from state), never deletes
+          // it; applying the stack again imports it and changes nothing.
+          deletionPolicy: 'ABANDON',
           // Compare-and-swap: only from the certificate the renewal started from (or already the new one).
           expectedPreviousFingerprintSha256: required(oldFingerprint),
           receiverKeyFingerprintSha256: required(newKey).fingerprintSha256,

@@ -117,6 +117,8 @@ export class RenewalRollback extends Construct {
           alias: renewal.alias,
           certificatePem: key.certificatePem,
           adoptExisting: true,
+          // Adopted, not created: destroying the restore stack releases the alias, never deletes it.
+          deletionPolicy: 'ABANDON',
           // Compare-and-swap: only while the alias holds this renewal's new certificate (or already the old one).
           expectedPreviousFingerprintSha256: props.newFingerprintSha256,
           receiver: renewal.receiver,

@@ -2,9 +2,10 @@
 import { CpiKeystoreCertificate, DataCpiKeystoreEntry, type CpiProvider } from './bindings';
 import { Construct, type ITerraformDependable } from './cdktf';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
-import { requireAlias, requireInteger, requirePem } from './validation';
+import { requireAlias, requireInteger, requireOneOf, requirePem } from './validation';
 
 const NAME = 'TenantKeystoreCertificate';
+const DELETION_POLICIES = ['DELETE', 'ABANDON'] as const;
 
 export interface TenantKeystoreCertificateProps {
   /** The keystore alias, e.g. the channel's "Public Key Alias for Encryption" (lower case). */
@@ -50,6 +51,13 @@ export interface TenantKeystoreCertificateProps {
    */
   readonly receiver?: ReceiverBackendSettings;
   /**
+   * What destroying this stack, removing the construct or renaming the alias does to the tenant entry: `DELETE`
+   * deletes it (refused while a deployed iFlow uses the alias); `ABANDON` releases it from state and leaves the
+   * alias and its certificate in the tenant. Use `ABANDON` for an alias you adopted rather than created.
+   * @default 'DELETE'
+   */
+  readonly deletionPolicy?: 'DELETE' | 'ABANDON';
+  /**
    * What must be applied first, e.g. the stage's gate.
    * @default - nothing
    */
@@ -87,6 +95,10 @@ export class TenantKeystoreCertificate extends Construct {
       minValidityDays: props.minValidityDays,
       expectedPreviousFingerprintSha256: props.expectedPreviousFingerprintSha256,
       receiverKeyFingerprintSha256: props.receiverKeyFingerprintSha256,
+      deletionPolicy:
+        props.deletionPolicy === undefined
+          ? undefined
+          : requireOneOf(NAME, 'deletionPolicy', props.deletionPolicy, DELETION_POLICIES),
       receiver: props.receiver ? receiverBlockFrom(NAME, props.receiver) : undefined,
       dependsOn: props.dependsOn,
       provider: props.provider,

@@ -58,7 +58,7 @@ export const ERRORS = registry({
   },
   CPI_ALIAS_IN_USE: {
     summary: 'The alias cannot be deleted: deployed iFlows encrypt with it',
-    fix: 'Point the iFlows named in the message at another alias and redeploy them, or undeploy them, then re-run. To stop managing the alias without deleting it, run `terraform state rm <address>`.',
+    fix: 'Point the iFlows named in the message at another alias and redeploy them, or undeploy them, then re-run. To stop managing the alias without deleting it, set `deletion_policy = "ABANDON"` and apply before destroying (or run `terraform state rm <address>`).',
   },
   CPI_ALIAS_EXCHANGE_UNSAFE: {
     summary:

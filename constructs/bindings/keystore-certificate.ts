@@ -17,6 +17,8 @@ export interface CpiKeystoreCertificateConfig extends TerraformMetaArguments {
   readonly expectedPreviousFingerprintSha256?: string;
   /** SHA-256 fingerprint of the receiver key's certificate this alias is meant for; a different `certificate_pem` is refused with `CPI_ALIAS_CERTIFICATE_KEY_MISMATCH`. Defaults to no check. */
   readonly receiverKeyFingerprintSha256?: string;
+  /** What destroying the resource, removing it from the configuration or renaming the alias does to the tenant entry. `DELETE` deletes it, refused with `CPI_ALIAS_IN_USE` while a deployed iFlow uses the alias. `ABANDON` releases the resource from state and leaves the alias and its certificate in the tenant (the plan warns that it does); for an alias the configuration adopted rather than created, such as a renewal stage's. Destroy uses the value in state: apply a change of it before destroying. Defaults to `DELETE`. Allowed values: `DELETE`, `ABANDON`. */
+  readonly deletionPolicy?: 'DELETE' | 'ABANDON' | (string & {});
   /** The `receiver` block (one block). */
   readonly receiver?: CpiKeystoreCertificateReceiver;
 }
@@ -56,11 +58,12 @@ function cpiKeystoreCertificateConfigToTerraform(value: CpiKeystoreCertificateCo
     min_validity_days: value.minValidityDays,
     expected_previous_fingerprint_sha256: value.expectedPreviousFingerprintSha256,
     receiver_key_fingerprint_sha256: value.receiverKeyFingerprintSha256,
+    deletion_policy: value.deletionPolicy,
     receiver: value.receiver === undefined ? undefined : cpiKeystoreCertificateReceiverToTerraform(value.receiver),
   };
 }
 
-/** A certificate entry in the tenant keystore, such as the receiver's encryption certificate under the alias that a SOAP receiver channel names as "Public Key Alias for Encryption". Changing `certificate_pem` exchanges the certificate in place, keeping the alias. The exchange is a compare-and-swap: with `expected_previous_fingerprint_sha256` it proceeds only while the alias holds that certificate or already the new one. Given the `receiver` block, creating or exchanging is refused while an iFlow that uses the alias is deployed and the receiver has no active key for the new certificate (docs/alias-rule.md). Destroying the resource, or renaming the alias (which replaces it), is refused with `CPI_ALIAS_IN_USE` while a deployed iFlow uses the alias: deleting it would make those iFlows fail, and releasing it silently would leave an alias in use that nobody manages; to stop managing it without deleting it, run `terraform state rm`. Import with the alias as ID. */
+/** A certificate entry in the tenant keystore, such as the receiver's encryption certificate under the alias that a SOAP receiver channel names as "Public Key Alias for Encryption". Changing `certificate_pem` exchanges the certificate in place, keeping the alias. The exchange is a compare-and-swap: with `expected_previous_fingerprint_sha256` it proceeds only while the alias holds that certificate or already the new one. Given the `receiver` block, creating or exchanging is refused while an iFlow that uses the alias is deployed and the receiver has no active key for the new certificate (docs/alias-rule.md). Destroying the resource, or renaming the alias (which replaces it), is refused with `CPI_ALIAS_IN_USE` while a deployed iFlow uses the alias (deleting it would make those iFlows fail), unless `deletion_policy` is `ABANDON`: then the resource is released from state, the tenant entry is left as it is and the plan warns so. Import with the alias as ID. */
 export class CpiKeystoreCertificate extends TerraformResource {
   static readonly tfResourceType = 'cpi_keystore_certificate';
   private readonly config: CpiKeystoreCertificateConfig;
@@ -113,6 +116,11 @@ export class CpiKeystoreCertificate extends TerraformResource {
   /** SHA-256 fingerprint of the receiver key's certificate this alias is meant for; a different `certificate_pem` is refused with `CPI_ALIAS_CERTIFICATE_KEY_MISMATCH`. Defaults to no check. */
   get receiverKeyFingerprintSha256(): string {
     return this.getStringAttribute('receiver_key_fingerprint_sha256');
+  }
+
+  /** What destroying the resource, removing it from the configuration or renaming the alias does to the tenant entry. `DELETE` deletes it, refused with `CPI_ALIAS_IN_USE` while a deployed iFlow uses the alias. `ABANDON` releases the resource from state and leaves the alias and its certificate in the tenant (the plan warns that it does); for an alias the configuration adopted rather than created, such as a renewal stage's. Destroy uses the value in state: apply a change of it before destroying. Defaults to `DELETE`. Allowed values: `DELETE`, `ABANDON`. */
+  get deletionPolicy(): string {
+    return this.getStringAttribute('deletion_policy');
   }
 
   /** The alias. */

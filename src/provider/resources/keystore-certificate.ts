@@ -17,6 +17,26 @@ import { requireSha256Fingerprint } from '../../rules/fingerprint';
 
 const DEFAULT_EXPIRY_WARNING_DAYS = 30;
 const DEFAULT_MIN_VALIDITY_DAYS = 30;
+/** What destroy, removal or a rename does to the tenant entry (the idiom of Google's provider). */
+export const DELETION_POLICIES = ['DELETE', 'ABANDON'] as const;
+const DEFAULT_DELETION_POLICY = 'DELETE';
+
+/**
+ * ABANDON: the resource adopted an alias it did not create (a renewal stage), so giving it up must hand the alias
+ * back untouched, never delete it: destroy, removal and rename only release the resource from state.
+ */
+function abandons(state: ObjectValue): boolean {
+  return state.deletion_policy === 'ABANDON';
+}
+
+/** The plan-time word that a release leaves the tenant entry alone (fingerprint and alias only; no certificate). */
+function warnReleased(state: ObjectValue, ctx: CallContext<ProviderClients>, why: string): void {
+  ctx.warn(
+    `Alias "${String(state.alias)}" is released, not deleted`,
+    `${why} releases cpi_keystore_certificate "${String(state.alias)}" from state without deleting it (deletion_policy = "ABANDON"): the tenant keeps the certificate with SHA-256 fingerprint ${String(state.fingerprint_sha256)} under the alias and nothing manages it until it is imported again (an import block, or terraform import <address> ${String(state.alias)}).`,
+    ['deletion_policy'],
+  );
+}
 
 // Certificate code (node-forge) is loaded on first use: most provider launches never parse a certificate.
 const pki = async () => ({
@@ -196,9 +216,9 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
       'new one. Given the `receiver` block, creating or exchanging is refused while an iFlow that uses the alias is ' +
       'deployed and the receiver has no active key for the new certificate (docs/alias-rule.md). Destroying the ' +
       'resource, or renaming the alias (which replaces it), is refused with `CPI_ALIAS_IN_USE` while a deployed iFlow ' +
-      'uses the alias: deleting it would make those iFlows fail, and releasing it silently would leave an alias in use ' +
-      'that nobody manages; to stop managing it without deleting it, run `terraform state rm`. Import with the alias ' +
-      'as ID.',
+      'uses the alias (deleting it would make those iFlows fail), unless `deletion_policy` is `ABANDON`: then the ' +
+      'resource is released from state, the tenant entry is left as it is and the plan warns so. Import with the ' +
+      'alias as ID.',
     block: {
       attributes: {
         alias: {
@@ -245,6 +265,15 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
           optional: true,
           description:
             "SHA-256 fingerprint of the receiver key's certificate this alias is meant for; a different `certificate_pem` is refused with `CPI_ALIAS_CERTIFICATE_KEY_MISMATCH`. Defaults to no check.",
+        },
+        deletion_policy: {
+          type: 'string',
+          optional: true,
+          computed: true,
+          default: DEFAULT_DELETION_POLICY,
+          oneOf: DELETION_POLICIES,
+          description:
+            'What destroying the resource, removing it from the configuration or renaming the alias does to the tenant entry. `DELETE` deletes it, refused with `CPI_ALIAS_IN_USE` while a deployed iFlow uses the alias. `ABANDON` releases the resource from state and leaves the alias and its certificate in the tenant (the plan warns that it does); for an alias the configuration adopted rather than created, such as a renewal stage\'s. Destroy uses the value in state: apply a change of it before destroying. Defaults to `DELETE`.',
         },
         id: { type: 'string', computed: true, description: 'The alias.' },
         exchanged_at: {
@@ -313,7 +342,9 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
     await checkCertificate(config, ctx, arriving);
     checkMeantFor(config, info);
     Object.assign(planned, certificateFacts(info), { id: planned.alias, hexalias: toHexAlias(planned.alias) });
-    if (renamed) {
+    if (renamed && abandons(prior)) {
+      warnReleased(prior, ctx, `renaming the alias to "${planned.alias}"`);
+    } else if (renamed) {
       await guardRemoval(
         prior,
         ctx,
@@ -349,6 +380,7 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
   },
 
   async planDestroy(prior, ctx) {
+    if (abandons(prior)) return warnReleased(prior, ctx, 'destroying or removing the resource');
     await guardRemoval(prior, ctx, `destroying alias "${String(prior.alias)}"`);
   },
 
@@ -374,6 +406,8 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
     const { tenant } = ctx.provider();
     const entry = await tenant.keystoreEntry(alias, ctx.signal);
     if (!entry) return null;
+    // States written before deletion_policy existed read as the default, so that they plan no change.
+    state = { ...state, deletion_policy: state.deletion_policy ?? DEFAULT_DELETION_POLICY };
     if (entry.fingerprintSha256 === state.fingerprint_sha256 && typeof state.certificate_pem === 'string') {
       return { ...state, owner: entry.owner ?? state.owner ?? null };
     }
@@ -407,6 +441,8 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
   },
 
   async delete(state, ctx) {
+    // Released, not deleted: the tenant is not called at all.
+    if (abandons(state)) return;
     await guardRemoval(state, ctx, `destroying alias "${String(state.alias)}"`, true);
     const { tenant } = ctx.provider();
     await (await tenant.tenant()).deleteKeystoreEntry(String(state.alias), { signal: ctx.signal });
@@ -434,7 +470,11 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
         expected_previous_fingerprint_sha256: null,
         receiver_key_fingerprint_sha256: null,
         receiver: null,
-        exchanged_at: null,
+        deletion_policy: DEFAULT_DELETION_POLICY,
+        // The tenant's own record of when the entry last changed: an alias released and imported again (or adopted
+        // after a crash between the exchange and Terraform saving state) keeps the moment it switched, from which
+        // retention counts, instead of losing it.
+        exchanged_at: entry.lastModifiedTime?.toISOString() ?? null,
       },
       info,
     );
