@@ -10,6 +10,7 @@ import { ALIAS, IFLOW, NEW_KEY, OLD_KEY, reportAndClose, type RenewalHarness } f
 import type { TrafficGenerator } from '../../src/demo/traffic-generator';
 import {
   aliasCertificate,
+  assertDestroyReleasesAlias,
   assertNothingLost,
   assertReapplyIsNoop,
   assertRefused,
@@ -88,11 +89,14 @@ describe('overlap renewal: the operator who does everything wrong', { timeout: 6
     );
   });
 
-  test('after the exchange, destroying exchange-certificate (the alias in use) is refused', TIMEOUT, async () => {
-    await assertRefused(harness, 'destroy exchange-certificate', 'CPI_ALIAS_IN_USE', () =>
-      planDestroy(harness, 'exchange-certificate'),
-    );
-  });
+  test(
+    'after the exchange, destroying exchange-certificate releases the alias in use, never deletes it',
+    TIMEOUT,
+    async () => {
+      // the exchange stage adopted the alias: its destroy releases it, never deletes it
+      await assertDestroyReleasesAlias(harness, 'exchange-certificate');
+    },
+  );
 
   test('a second renewal of the alias (its own app and state): its exchange is refused', TIMEOUT, async () => {
     const second = new SecondRenewal(harness);
@@ -158,17 +162,20 @@ describe('overlap renewal: the operator who does everything wrong', { timeout: 6
     },
   );
 
-  test('after retire-old-key, destroying each stage stack is refused', TIMEOUT, async () => {
-    await assertRefused(harness, 'destroy prepare-receiver', KEY_DELETION_REFUSED, () =>
-      planDestroy(harness, 'prepare-receiver'),
-    );
-    await assertRefused(harness, 'destroy exchange-certificate', 'CPI_ALIAS_IN_USE', () =>
-      planDestroy(harness, 'exchange-certificate'),
-    );
-    await assertRefused(harness, 'destroy retire-old-key', KEY_DELETION_REFUSED, () =>
-      planDestroy(harness, 'retire-old-key'),
-    );
-  });
+  test(
+    'after retire-old-key, destroying each key stage stack is refused; the alias stage only releases the alias',
+    TIMEOUT,
+    async () => {
+      await assertRefused(harness, 'destroy prepare-receiver', KEY_DELETION_REFUSED, () =>
+        planDestroy(harness, 'prepare-receiver'),
+      );
+      // the exchange stage adopted the alias: its destroy releases it, never deletes it
+      await assertDestroyReleasesAlias(harness, 'exchange-certificate');
+      await assertRefused(harness, 'destroy retire-old-key', KEY_DELETION_REFUSED, () =>
+        planDestroy(harness, 'retire-old-key'),
+      );
+    },
+  );
 
   test(
     'roll back (old key decrypting again, old certificate under the alias); retire-old-key is refused while rolled back',

@@ -11,6 +11,8 @@ import { IFLOW, NEW_KEY, OLD_KEY, reportAndClose, type RenewalHarness } from '..
 import type { TrafficGenerator } from '../../src/demo/traffic-generator';
 import {
   aliasCertificate,
+  assertAliasReleasedAndAdoptedAgain,
+  assertDestroyReleasesAlias,
   assertNothingLost,
   assertReapplyIsNoop,
   assertRefused,
@@ -134,6 +136,15 @@ describe('single-key renewal: the operator who does everything wrong', { timeout
     );
   });
 
+  test(
+    'inside the window, destroying exchange-certificate releases the alias (it keeps the new certificate); re-applying adopts it again and plans nothing',
+    TIMEOUT,
+    async () => {
+      await assertAliasReleasedAndAdoptedAgain(harness, 'exchange-certificate');
+      assert.equal(aliasCertificate(harness).pem, newCertificatePem);
+    },
+  );
+
   test('a second renewal of the alias (its own app and state): its exchange is refused', TIMEOUT, async () => {
     const second = new SecondRenewal(harness);
     await second.synthAndInit(['prepare-receiver', 'exchange-certificate']);
@@ -221,17 +232,20 @@ describe('single-key renewal: the operator who does everything wrong', { timeout
     },
   );
 
-  test('after resume-sending, destroying the key and alias stages is refused', TIMEOUT, async () => {
-    await assertRefused(harness, 'destroy prepare-receiver', KEY_DELETION_REFUSED, () =>
-      planDestroy(harness, 'prepare-receiver'),
-    );
-    await assertRefused(harness, 'destroy exchange-certificate', 'CPI_ALIAS_IN_USE', () =>
-      planDestroy(harness, 'exchange-certificate'),
-    );
-    await assertRefused(harness, 'destroy switch-receiver-key', KEY_DELETION_REFUSED, () =>
-      planDestroy(harness, 'switch-receiver-key'),
-    );
-  });
+  test(
+    'after resume-sending, destroying the key stages is refused and the alias stage only releases the alias',
+    TIMEOUT,
+    async () => {
+      await assertRefused(harness, 'destroy prepare-receiver', KEY_DELETION_REFUSED, () =>
+        planDestroy(harness, 'prepare-receiver'),
+      );
+      // the exchange stage adopted the alias: its destroy releases it, never deletes it
+      await assertDestroyReleasesAlias(harness, 'exchange-certificate');
+      await assertRefused(harness, 'destroy switch-receiver-key', KEY_DELETION_REFUSED, () =>
+        planDestroy(harness, 'switch-receiver-key'),
+      );
+    },
+  );
 
   test(
     'after resume-sending, destroying resume-sending (it would undeploy the running iFlow) is refused',

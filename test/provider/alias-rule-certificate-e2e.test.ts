@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairWithCertificate } from '../../src/pki/key-pair';
-import { AliasRuleWorld } from './alias-rule-world';
+import { ALIAS, AliasRuleWorld } from './alias-rule-world';
 
 describe('cpi_keystore_certificate and the alias rule through terraform', { timeout: 900_000 }, () => {
   const w = new AliasRuleWorld();
@@ -142,6 +142,58 @@ describe('cpi_keystore_certificate and the alias rule through terraform', { time
     const apply = await w.tf.run(['apply', '-no-color', 'tfplan']);
     assert.equal(apply.code, 1, apply.stdout);
     assert.match(apply.stderr, /CPI_ALIAS_EXCHANGE_UNSAFE/);
+    assert.equal(w.aliasFingerprint(), w.oldKey.fingerprintSha256);
+  });
+
+  test('deletion_policy ABANDON: destroy releases the alias from state, leaving it and its certificate in the tenant while deployed iFlows use it; an import block adopts it again with no change', async () => {
+    w.tf.writeConfig(w.config(w.certificate(w.oldKey.certificatePem, { deletion_policy: 'ABANDON' })));
+    await w.tf.ok(['apply', '-auto-approve']);
+    const keys = () => w.tenant.state.keystoreEntries().map((e) => [e.alias, e.fingerprintSha256]);
+    const before = keys();
+    const plan = await w.tf.run(['plan', '-destroy', '-no-color']);
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    const shown = (plan.stdout + plan.stderr).replace(/\s+/g, ' ');
+    assert.match(shown, /Alias "orders_enc" is released, not deleted/, 'the plan says the alias is released');
+    assert.doesNotMatch(shown, /PRIVATE KEY/, 'no private key in the plan output');
+    await w.tf.ok(['destroy', '-auto-approve']);
+    assert.deepEqual(keys(), before, 'the tenant keystore is untouched');
+    assert.equal(w.aliasFingerprint(), w.oldKey.fingerprintSha256);
+    const state = JSON.parse((await w.tf.ok(['show', '-json'])).stdout);
+    assert.equal(state.values?.root_module?.resources, undefined, 'the resource is released from state');
+
+    w.tf.writeConfig({
+      ...w.config(w.certificate(w.oldKey.certificatePem, { deletion_policy: 'ABANDON' })),
+      import: [{ to: 'cpi_keystore_certificate.orders', id: ALIAS }],
+    });
+    await w.tf.ok(['apply', '-auto-approve']);
+    assert.deepEqual(keys(), before, 'adopting again puts nothing to the tenant');
+    const adopted = await w.values('cpi_keystore_certificate.orders');
+    assert.equal(adopted.fingerprint_sha256, w.oldKey.fingerprintSha256);
+    assert.match(adopted.exchanged_at, /^\d{4}-\d\d-\d\dT/, 'exchanged_at is read from the tenant entry');
+    await w.noOpPlan();
+  });
+
+  test('deletion_policy DELETE: destroy is still refused while a deployed iFlow uses the alias, and deletes an alias nobody uses', async () => {
+    const spare = { alias: 'spare_enc', certificate_pem: w.newKey.certificatePem, deletion_policy: 'DELETE' };
+    w.tf.writeConfig(
+      w.config({
+        cpi_keystore_certificate: {
+          ...w.certificate(w.oldKey.certificatePem, { deletion_policy: 'DELETE' }).cpi_keystore_certificate,
+          spare,
+        },
+      }),
+    );
+    await w.tf.ok(['apply', '-auto-approve']);
+    assert.ok(
+      w.tenant.state.keystoreEntries().some((e) => e.alias === 'spare_enc'),
+      'the unused alias was created',
+    );
+    await w.refused('CPI_ALIAS_IN_USE', [/"Invoices" \(STARTED\)/], ['-destroy']);
+    await w.tf.ok(['destroy', '-auto-approve', '-target=cpi_keystore_certificate.spare']);
+    assert.ok(
+      !w.tenant.state.keystoreEntries().some((e) => e.alias === 'spare_enc'),
+      'the alias nobody uses is deleted',
+    );
     assert.equal(w.aliasFingerprint(), w.oldKey.fingerprintSha256);
   });
 });

@@ -273,7 +273,7 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
           default: DEFAULT_DELETION_POLICY,
           oneOf: DELETION_POLICIES,
           description:
-            'What destroying the resource, removing it from the configuration or renaming the alias does to the tenant entry. `DELETE` deletes it, refused with `CPI_ALIAS_IN_USE` while a deployed iFlow uses the alias. `ABANDON` releases the resource from state and leaves the alias and its certificate in the tenant (the plan warns that it does); for an alias the configuration adopted rather than created, such as a renewal stage\'s. Destroy uses the value in state: apply a change of it before destroying. Defaults to `DELETE`.',
+            "What destroying the resource, removing it from the configuration or renaming the alias does to the tenant entry. `DELETE` deletes it, refused with `CPI_ALIAS_IN_USE` while a deployed iFlow uses the alias. `ABANDON` releases the resource from state and leaves the alias and its certificate in the tenant (the plan warns that it does); for an alias the configuration adopted rather than created, such as a renewal stage's. Destroy uses the value in state: apply a change of it before destroying. Defaults to `DELETE`.",
         },
         id: { type: 'string', computed: true, description: 'The alias.' },
         exchanged_at: {

@@ -150,6 +150,37 @@ export function destroy(harness: RenewalHarness, stage: string): Promise<Command
   return harness.terraform(stage, ['destroy', '-input=false', '-auto-approve']);
 }
 
+/**
+ * `terraform plan -destroy` of a stage stack that adopted the alias (deletion_policy ABANDON): not refused, it says
+ * the alias is released rather than deleted, and changes nothing.
+ */
+export async function assertDestroyReleasesAlias(harness: RenewalHarness, stage: string): Promise<void> {
+  const before = await evidence(harness);
+  const plan = await planDestroy(harness, stage);
+  assert.equal(plan.code, 2, `plan -destroy ${stage}: expected a release, got exit ${plan.code}:\n${tail(plan)}`);
+  assert.match(plan.output.replace(/\s+/g, ' '), /Alias "[^"]+" is released, not deleted/, `plan -destroy ${stage}`);
+  assert.doesNotMatch(plan.output, /PRIVATE KEY/, `plan -destroy ${stage} shows no secret`);
+  assert.deepEqual(await evidence(harness), before, `plan -destroy ${stage}: tenant, receiver and state are unchanged`);
+}
+
+/**
+ * `terraform destroy` of a stage stack that adopted the alias: the alias keeps its certificate and the stack's
+ * state no longer holds it; applying the stack again adopts it again without a tenant write, and then plans nothing.
+ */
+export async function assertAliasReleasedAndAdoptedAgain(harness: RenewalHarness, stage: string): Promise<void> {
+  const held = aliasCertificate(harness);
+  await assertDestroyReleasesAlias(harness, stage);
+  const destroyed = await destroy(harness, stage);
+  assert.equal(destroyed.code, 0, `destroy ${stage}:\n${tail(destroyed)}`);
+  assert.deepEqual(aliasCertificate(harness), held, `destroy ${stage}: the alias still holds its certificate`);
+  const listed = await harness.terraform(stage, ['state', 'list']);
+  assert.doesNotMatch(listed.output, /cpi_keystore_certificate/, `destroy ${stage}: the alias is released from state`);
+  await harness.converge(stage);
+  assert.deepEqual(aliasCertificate(harness), held, `re-applying ${stage}: the alias is unchanged`);
+  const plan = await harness.plan(stage);
+  assert.equal(plan.code, 0, `re-applying ${stage} again plans a change:\n${tail(plan)}`);
+}
+
 /** The new certificate's fingerprint as stage 1 outputs it now. */
 export function newFingerprint(harness: RenewalHarness): string {
   assert.ok(harness.fingerprint, 'stage 1 was converged');
