@@ -134,6 +134,7 @@ describe('EncryptionCertificateRenewal, overlap variant', () => {
     const [id] = Object.keys(stage.resource.cpi_keystore_certificate);
     assert.deepEqual(stage.import, [{ id: 'orders-receiver', to: `cpi_keystore_certificate.${id}` }]);
     assert.ok(stage.output.exchanged_at, 'the exchange time is an output for the cleanup');
+    assert.equal(certificate.deletion_policy, 'ABANDON', 'the adopted alias is released on destroy, never deleted');
     assertGated(stage, names[1]!);
   });
 

@@ -40,6 +40,28 @@ describe('TenantKeystoreCertificate', () => {
     assert.deepEqual(json.import, [{ id: 'orders', to: `cpi_keystore_certificate.${c.resource.friendlyUniqueId}` }]);
   });
 
+  test('deletionPolicy: absent leaves the provider default (DELETE); ABANDON is passed on; anything else is refused', () => {
+    const s = stack();
+    const plain = new TenantKeystoreCertificate(s, 'plain', { alias: 'orders', certificatePem: PEM });
+    const kept = new TenantKeystoreCertificate(s, 'kept', {
+      alias: 'invoices',
+      certificatePem: PEM,
+      deletionPolicy: 'ABANDON',
+    });
+    const certificates = synth(s).resource.cpi_keystore_certificate;
+    assert.equal(certificates[plain.resource.friendlyUniqueId].deletion_policy, undefined);
+    assert.equal(certificates[kept.resource.friendlyUniqueId].deletion_policy, 'ABANDON');
+    refused(
+      (t) =>
+        new TenantKeystoreCertificate(t, 'c', {
+          alias: 'orders',
+          certificatePem: PEM,
+          deletionPolicy: 'KEEP' as 'ABANDON',
+        }),
+      /deletionPolicy is "KEEP"/,
+    );
+  });
+
   test('refuses a private key or text where a certificate belongs, and an invalid alias', () => {
     refused(
       (s) => new TenantKeystoreCertificate(s, 'c', { alias: 'orders', certificatePem: 'hello' }),

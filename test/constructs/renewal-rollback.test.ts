@@ -166,6 +166,7 @@ describe('RenewalRollback, overlap', { timeout: 60_000 }, () => {
     assert.match(certificate.certificate_pem, /old_certificate_pem|orders-2026-rollback-1/);
     assert.match(certificate.expected_previous_fingerprint_sha256, /new_fingerprint|orders-2026-1-prepare-receiver/);
     assert.equal(certificate.min_validity_days, 1);
+    assert.equal(certificate.deletion_policy, 'ABANDON', 'the adopted alias is released on destroy, never deleted');
     assert.ok(
       certificate.receiver && certificate.receiver_key_fingerprint_sha256,
       'certificate.receiver && certificate.receiver_key_fingerprint_sha256',
