@@ -31,12 +31,19 @@ export interface PlanRequest {
   /** Terraform's proposal (config merged with prior computed values), with defaults applied; edit and return it. */
   readonly proposed: ObjectValue;
   readonly config: ObjectValue;
+  /**
+   * The resource's private state: bytes Terraform keeps beside the state and never shows, as the last plan of
+   * the object that was applied left them (empty after an import, or when no plan set them).
+   */
+  readonly priorPrivate?: Uint8Array;
 }
 
 export interface PlanResult {
   readonly planned: ObjectValue;
   /** Extra attributes whose change forces replacement (beyond those marked requiresReplace in the schema). */
   readonly requiresReplace?: readonly string[];
+  /** New private state, kept with the state once applied; the prior private state stays when absent. */
+  readonly private?: Uint8Array;
 }
 
 export interface ResourceType<P = unknown> {
