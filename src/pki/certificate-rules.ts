@@ -89,7 +89,19 @@ export function checkEncryptionCertificate(
   options: EncryptionCertificateCheckOptions,
 ): CertificateFinding[] {
   const label = options.label ?? 'the certificate';
-  const findings = validityFindings(info, options.now, label);
+  return [
+    ...validityFindings(info, options.now, label),
+    ...checkEncryptionCertificateKey(info, label),
+    ...remainingValidityFindings(info, options, label),
+  ];
+}
+
+/**
+ * checkEncryptionCertificate's findings that the certificate's bytes alone decide, in the same order: key type
+ * other than RSA, RSA key too small, key usage without keyEncipherment. No clock can change them.
+ */
+export function checkEncryptionCertificateKey(info: CertificateInfo, label = 'the certificate'): CertificateFinding[] {
+  const findings: CertificateFinding[] = [];
   if (info.keyType !== 'RSA') {
     findings.push({
       severity: 'error',
@@ -111,7 +123,6 @@ export function checkEncryptionCertificate(
       detail: `${label} (${describe(info)}) has key usage [${info.keyUsage.join(', ')}]; expected keyEncipherment among them`,
     });
   }
-  findings.push(...remainingValidityFindings(info, options, label));
   return findings;
 }
 

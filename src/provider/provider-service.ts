@@ -115,9 +115,11 @@ export class ProviderService<P> {
           const state = this.decode(req.current_state, type.schema.block);
           if (!isObject(state)) return { new_state: this.encode(null, type.schema.block), private: req.private };
           const fresh = await type.read(state, ctx);
+          const refreshed =
+            fresh && type.readPrivate ? await type.readPrivate(fresh, privateBytes(req.private), ctx) : undefined;
           return {
             new_state: this.encode(fresh && this.complete(fresh, type.schema.block), type.schema.block),
-            private: req.private,
+            private: refreshed ?? req.private,
           };
         }),
       PlanResourceChange: (req) =>

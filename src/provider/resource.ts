@@ -60,6 +60,15 @@ export interface ResourceType<P = unknown> {
   create(planned: ObjectValue, ctx: CallContext<P>): Promise<ObjectValue>;
   /** Returns null when the object no longer exists (Terraform then plans to create it again). */
   read(state: ObjectValue, ctx: CallContext<P>): Promise<ObjectValue | null>;
+  /**
+   * The private state to keep with the state read() returned (see PlanRequest.priorPrivate); the prior private
+   * state stays when absent or when it returns undefined.
+   */
+  readPrivate?(
+    state: ObjectValue,
+    priorPrivate: Uint8Array | undefined,
+    ctx: CallContext<P>,
+  ): Promise<Uint8Array | undefined>;
   update?(prior: ObjectValue, planned: ObjectValue, ctx: CallContext<P>): Promise<ObjectValue>;
   delete(state: ObjectValue, ctx: CallContext<P>): Promise<void>;
   /** Called when Terraform plans to destroy the object; throw to refuse (e.g. a key still under retention). */

@@ -153,3 +153,32 @@ describe(
     });
   },
 );
+
+describe(
+  'cpi_keystore_certificate refresh: marks an imported certificate once its fixed facts pass',
+  { timeout: 60_000 },
+  () => {
+    test('a good certificate read without a mark gets one; the next plan takes its facts from state', async () => {
+      const pem = certificatePem({ key: 'read-a' });
+      const state = stateOf(pem);
+      const { ctx } = context();
+      const mark = await keystoreCertificate.readPrivate!(state, undefined, ctx);
+      assert.ok(mark && mark.length > 0, 'the refresh marks the certificate as checked');
+      const garbled = pem.replace(/^(-----BEGIN CERTIFICATE-----\n)MII/, '$1AAA');
+      await plan(garbled, { ...state, certificate_pem: garbled }, mark).result;
+      assert.equal(
+        await keystoreCertificate.readPrivate!(state, mark, ctx),
+        undefined,
+        'an existing mark stays as it is',
+      );
+    });
+
+    test('a certificate whose key fails the rules is not marked, so every plan refuses it', async () => {
+      const pem = certificatePem({ key: 'read-b', keyUsage: ['digitalSignature'] });
+      const state = stateOf(pem);
+      const { ctx } = context();
+      assert.equal(await keystoreCertificate.readPrivate!(state, undefined, ctx), undefined, 'no mark for a bad key');
+      await refused(plan(pem, state, undefined).result, 'CPI_PKI_NO_KEY_ENCIPHERMENT');
+    });
+  },
+);

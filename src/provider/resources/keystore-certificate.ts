@@ -59,10 +59,11 @@ export function certificateFacts(info: CertificateInfo): ObjectValue {
   };
 }
 
-// What a plan records as the resource's private state (kept by Terraform beside the state, never shown): the
+// What plan and read record as the resource's private state (kept by Terraform beside the state, never shown): the
 // fingerprint of the certificate whose fixed facts (key type, size, usage) passed the certificate rules. A later
 // plan of the same PEM re-checks only what the clock changes, from the facts in state, without reading the
 // certificate again: at N = 1,000 certificates that parse was the largest cost of a no-op plan (bench/README.md).
+// Read marks a certificate that no plan marked yet (an import), so that the next apply keeps the mark.
 interface CheckedMark {
   readonly checkedFingerprintSha256: string;
 }
@@ -523,6 +524,22 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
     const full = await (await tenant.tenant()).getKeystoreEntry(alias, { withCertificate: true, signal: ctx.signal });
     if (!full?.certificatePem) return null;
     return stateFrom(alias, full.certificatePem, full, state, await parseCertificateAttribute(full.certificatePem));
+  },
+
+  async readPrivate(state, priorPrivate) {
+    const fingerprint = state.fingerprint_sha256;
+    if (typeof state.certificate_pem !== 'string' || typeof fingerprint !== 'string') return undefined;
+    if (markedFingerprint(priorPrivate) === fingerprint) return undefined;
+    const { checkEncryptionCertificateKey } = await pki();
+    let info: CertificateInfo;
+    try {
+      info = await parseCertificateAttribute(state.certificate_pem);
+    } catch {
+      return undefined; // the plan reads it again and says what is wrong
+    }
+    return info.fingerprintSha256 === fingerprint && checkEncryptionCertificateKey(info).length === 0
+      ? checkedMark(info)
+      : undefined;
   },
 
   async update(prior, planned, ctx) {
