@@ -92,6 +92,8 @@ const SPEC_DEFECTS: Record<string, Json> = {
   "GET /BuildAndDeployStatus(TaskId='{taskId}')": { $ref: '#/definitions/com.sap.hci.api.BuildAndDeployStatus' },
   // declared as a KeystoreEntry collection; the example, and the description ("keystore properties"), are a Keystore
   "GET /Keystores('{KeystoreName}')": entityOf('com.sap.hci.api.Keystore'),
+  // declared as a collection of KeystoreResource; the example is one KeystoreResource (the keystore file) in `d`
+  "GET /KeystoreResources('{KeystoreName}')": entityOf('com.sap.hci.api.KeystoreResource'),
   // the package operations declare OData v4 shapes (`value`, no `d`); their examples are OData v2 like the rest
   'GET /IntegrationPackages': collectionOf('com.sap.hci.api.IntegrationPackage'),
   "GET /IntegrationPackages('{Id}')": entityOf('com.sap.hci.api.IntegrationPackage'),
