@@ -5,6 +5,7 @@
 // d.results[].EntryPoints.results[0].Url; and each answer is judged by the status the step treats as success.
 // Every answer is also validated against SAP's definitions.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { writeZip } from '../../src/zip-archive';
 import { eventually, Harness, sapContract } from './support/emulator-harness';
@@ -61,24 +62,49 @@ describe("SAP's CI/CD steps (Piper integrationArtifact*) against the emulated te
   });
   after(() => h?.close());
 
-  /** One request as a Piper step sends it: exactly these headers, bearer token, no CSRF handshake. */
+  /**
+   * One request as a Piper step sends it: exactly these headers (Go's HTTP client adds no Accept of its own, unlike
+   * fetch), bearer token, no CSRF handshake.
+   */
   async function piper(
     method: string,
     path: string,
     options: { headers?: Record<string, string>; body?: string } = {},
   ): Promise<PiperAnswer> {
-    const response = await fetch(`${h.emulator.apiUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...options.headers },
-      body: options.body,
+    const answer = await new Promise<{ status: number; headers: Headers; bytes: Buffer }>((resolve, reject) => {
+      const request = http.request(
+        `${h.emulator.apiUrl}${path}`,
+        {
+          method,
+          headers: {
+            'user-agent': 'Go-http-client/1.1',
+            authorization: `Bearer ${token}`,
+            ...options.headers,
+            ...(options.body !== undefined ? { 'content-length': String(Buffer.byteLength(options.body)) } : {}),
+          },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            const headers = new Headers();
+            for (const [name, value] of Object.entries(response.headers)) {
+              if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+            }
+            resolve({ status: response.statusCode ?? 0, headers, bytes: Buffer.concat(chunks) });
+          });
+        },
+      );
+      request.on('error', reject);
+      request.end(options.body);
     });
-    const bytes = Buffer.from(await response.arrayBuffer());
-    const text = bytes.toString('utf8');
-    const json = (response.headers.get('content-type') ?? '').includes('json') && text ? JSON.parse(text) : undefined;
+    const text = answer.bytes.toString('utf8');
+    const json = (answer.headers.get('content-type') ?? '').includes('json') && text ? JSON.parse(text) : undefined;
     const decoded = decodeURIComponent(new URL(`http://x${path}`).pathname);
-    const problems = (await sapContract()).check(method, decoded, response.status, json ?? (text || undefined));
+    const problems = (await sapContract()).check(method, decoded, answer.status, json ?? (text || undefined));
     assert.deepEqual(problems, [], `answer to ${method} ${path} breaks SAP's contract`);
-    return { status: response.status, headers: response.headers, text, bytes };
+    return { status: answer.status, headers: answer.headers, text, bytes: answer.bytes };
   }
 
   test('gets a token: POST <tokenurl>?grant_type=client_credentials with Basic client credentials', async () => {
