@@ -34,9 +34,9 @@ export function renewFrom(notBefore: Date, notAfter: Date, window: RenewBefore):
   return new Date(notAfter.getTime() - span);
 }
 
-/** Whole days until the not-after, rounded down; negative once expired (−1 on the day after). */
+/** Days until the not-after, to the nearest whole day; negative once expired (−2: expired two days ago). */
 export function daysLeft(notAfter: Date, now: Date): number {
-  return Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
+  return Math.round((notAfter.getTime() - now.getTime()) / DAY_MS);
 }
 
 export function expiryStatus(notBefore: Date, notAfter: Date, window: RenewBefore, now: Date): ExpiryStatus {
