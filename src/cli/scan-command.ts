@@ -40,8 +40,14 @@ export function registerScanCommand(program: Command): void {
     .description(
       'List every encryption certificate that deployed iFlows use, with its iFlows, receiver key, not-after and days left; flag those due for renewal and those expired. Exit code 0: nothing due; 2: something due or expired; 1: error (a tenant could not be scanned).',
     )
-    .option('--fleet <file>', 'fleet file (JSON) listing tenants and receivers (default: the one tenant of CPI_TENANT_URL …)')
-    .option('--renew-before <days>', 'due this many days before expiry, e.g. 30d (default: the last third of the validity)')
+    .option(
+      '--fleet <file>',
+      'fleet file (JSON) listing tenants and receivers (default: the one tenant of CPI_TENANT_URL …)',
+    )
+    .option(
+      '--renew-before <days>',
+      'due this many days before expiry, e.g. 30d (default: the last third of the validity)',
+    )
     .option('--json', 'print the scan as JSON instead of the table')
     .option('--markdown <file>', 'also write a Markdown report with a Mermaid gantt per tenant to this file')
     .option('--concurrency <n>', 'tenants scanned at once (each within its own rate limit)', '8')

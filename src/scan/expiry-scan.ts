@@ -8,7 +8,14 @@ import { sameFingerprint } from '../rules/fingerprint';
 import { AliasUsageIndex, type AliasUser } from '../tenant/alias-usage';
 import { TenantClient } from '../tenant/tenant-client';
 import type { Fleet, FleetReceiver, FleetTenant } from './fleet';
-import { daysLeft, describeRenewBefore, expiryStatus, renewFrom, type ExpiryStatus, type RenewBefore } from './renew-window';
+import {
+  daysLeft,
+  describeRenewBefore,
+  expiryStatus,
+  renewFrom,
+  type ExpiryStatus,
+  type RenewBefore,
+} from './renew-window';
 
 /** The receiver key whose certificate is the one under the alias. */
 export interface ReceiverKeyMatch {
@@ -55,7 +62,12 @@ export interface ScanResult {
   readonly scannedAt: string;
   readonly renewBefore: string;
   readonly tenants: readonly TenantScan[];
-  readonly summary: { readonly certificates: number; readonly due: number; readonly expired: number; readonly failedTenants: number };
+  readonly summary: {
+    readonly certificates: number;
+    readonly due: number;
+    readonly expired: number;
+    readonly failedTenants: number;
+  };
 }
 
 export interface ScanOptions {

@@ -114,7 +114,11 @@ function tenantEnvironment(prefix: string, env: NodeJS.ProcessEnv): NodeJS.Proce
 }
 
 /** Checks a parsed fleet file and resolves credentials from the environment. */
-export async function resolveFleet(json: unknown, env: NodeJS.ProcessEnv = process.env, file = 'fleet'): Promise<Fleet> {
+export async function resolveFleet(
+  json: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+  file = 'fleet',
+): Promise<Fleet> {
   if (!validate(json)) {
     const error = validate.errors?.[0];
     throw invalid(`${file} ${error?.instancePath || '(top level)'}`, error?.message ?? 'is invalid');

@@ -34,7 +34,11 @@ export function formatScanTable(result: ScanResult): string {
     ]),
   );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const notes = result.tenants.flatMap((tenant) => [
     ...(tenant.error ? [`! ${tenant.error.code}: ${tenant.error.message}`] : []),
     ...(tenant.unreadableIflows.length > 0
@@ -68,7 +72,9 @@ export function tenantGantt(tenant: TenantScan): string {
     lines.push(`  section ${ganttText(c.alias)}`);
     lines.push(`  valid :c${n}v, ${day(c.notBefore)}, ${day(windowOpens)}`);
     lines.push(`  renew window :${late}, c${n}w, ${day(windowOpens)}, ${day(c.notAfter)}`);
-    lines.push(`  ${c.status === 'expired' ? 'expired' : 'expires'} :milestone, ${late}, c${n}x, ${day(c.notAfter)}, 0d`);
+    lines.push(
+      `  ${c.status === 'expired' ? 'expired' : 'expires'} :milestone, ${late}, c${n}x, ${day(c.notAfter)}, 0d`,
+    );
   });
   return lines.join('\n');
 }
@@ -77,12 +83,7 @@ const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n
 
 /** The Markdown report: summary, then per tenant a table and its gantt. */
 export function formatScanMarkdown(result: ScanResult): string {
-  const out = [
-    '# Certificate expiry scan',
-    '',
-    `Scanned ${result.scannedAt}. ${summaryLine(result)}.`,
-    '',
-  ];
+  const out = ['# Certificate expiry scan', '', `Scanned ${result.scannedAt}. ${summaryLine(result)}.`, ''];
   for (const tenant of result.tenants) {
     out.push(`## ${tenant.tenant}`, '', `Tenant ${tenant.tenantUrl}.`, '');
     if (tenant.error) {
@@ -92,7 +93,10 @@ export function formatScanMarkdown(result: ScanResult): string {
     if (tenant.certificates.length === 0) {
       out.push('No deployed iFlow encrypts with a certificate of this tenant.', '');
     } else {
-      out.push('| Alias | Status | Days left | Not after | iFlows | Receiver key |', '| --- | --- | --- | --- | --- | --- |');
+      out.push(
+        '| Alias | Status | Days left | Not after | iFlows | Receiver key |',
+        '| --- | --- | --- | --- | --- | --- |',
+      );
       for (const c of tenant.certificates) {
         out.push(
           `| ${cell(c.alias)} | ${STATUS_WORD[c.status]} | ${c.daysLeft} | ${day(c.notAfter)} | ${cell(iflowList(c))} | ${cell(keyText(c))} |`,
