@@ -7,7 +7,16 @@
 // for <host> = registry.terraform.io and registry.opentofu.org. Only the launcher is inside a package directory,
 // so its h1: hash never depends on the machine, the install path or the build; the code cache the runtime
 // launcher writes stays in cpi-renewal-runtime/ for the same reason.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
