@@ -7,7 +7,8 @@
 //   cdktf plan  orders-2026-1-prepare-receiver
 //   cdktf apply orders-2026-1-prepare-receiver --auto-approve
 //   … then each stage in cdktf.out/RUNBOOK-orders-2026.md in order.
-import { App, EncryptionCertificateRenewal } from '../../constructs';
+import { App } from 'cdktf';
+import { EncryptionCertificateRenewal } from '../../constructs';
 
 const app = new App();
 
