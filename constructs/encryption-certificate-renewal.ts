@@ -19,7 +19,7 @@ import {
   type StageSpec,
 } from '../src/renewal/stages';
 import { type Party } from '../src/renewal/party';
-import { CpiProvider } from './bindings';
+import { CpiProvider } from './bindings/provider';
 import {
   App,
   Aspects,

@@ -1,6 +1,6 @@
 // The receiver backend as construct props: the camelCase form of the provider's shared `receiver` block
 // (src/provider/receiver-settings.ts). Secrets are named by environment variable, never given as values.
-import type { CpiReceiverKeyReceiver } from './bindings';
+import type { ReceiverKeyReceiver } from './bindings/receiver-key';
 import {
   invalidProp,
   isLiteral,
@@ -39,7 +39,7 @@ export interface Pkcs12ReceiverBackend {
 export type ReceiverBackendSettings = EmbeddedReceiverBackend | Pkcs12ReceiverBackend;
 
 /** Checks the settings and turns them into the binding's `receiver` block. */
-export function receiverBlockFrom(construct: string, settings: ReceiverBackendSettings): CpiReceiverKeyReceiver {
+export function receiverBlockFrom(construct: string, settings: ReceiverBackendSettings): ReceiverKeyReceiver {
   if (settings.kind === 'embedded') {
     const url = requireNonEmpty(construct, 'receiver.url', settings.url);
     if (isLiteral(url) && !/^https?:\/\/[^/\s]+/.test(url))
