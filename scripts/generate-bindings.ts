@@ -1,5 +1,5 @@
 // Generates the L1 bindings (constructs/bindings) with `cdktf get`, offline, against the provider this checkout
-// builds: the bundle in dist/ is installed into a private filesystem mirror, and `cdktf get` reads its schema
+// builds: the bundle in dist/ is installed into the implied local mirror of a scratch home, and `cdktf get` reads its schema
 // through `terraform init` + `terraform providers schema` like for any registry provider. So the bindings carry
 // what cdktf generates for every provider (HCL synthesis, typed lists and blocks, generateConfigForImport) and
 // cannot drift from the schema: test/constructs/bindings-freshness.test.ts regenerates and compares.
@@ -16,11 +16,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { cpiProvider } from '../src/provider/cpi-provider';
 import {
+  automationEnv,
   defaultBundlePath,
+  impliedMirrorDir,
   installProvider,
   PROVIDER_NAMESPACE,
   PROVIDER_TYPE,
-  terraformEnv,
 } from '../src/provider/install';
 
 const ROOT = resolve(__dirname, '..');
@@ -32,11 +33,9 @@ const HEADER =
 
 /** Runs `cdktf get` against the built provider in a scratch directory; returns the directory cdktf wrote. */
 function cdktfGet(work: string): string {
-  const installed = installProvider({
-    dir: join(work, 'provider'),
-    bundle: defaultBundlePath(),
-    version: cpiProvider.version,
-  });
+  // A home of its own: the provider in its implied local mirror, as `cpi-renewal provider install` puts it.
+  const home = join(work, 'home');
+  installProvider({ dir: impliedMirrorDir(home), bundle: defaultBundlePath(), version: cpiProvider.version });
   writeFileSync(
     join(work, 'cdktf.json'),
     JSON.stringify({
@@ -53,19 +52,28 @@ function cdktfGet(work: string): string {
     cwd: work,
     encoding: 'utf8',
     timeout: 180_000,
-    env: {
-      ...process.env,
-      ...terraformEnv(installed.cliConfigFile),
-      // cdktf would point TF_PLUGIN_CACHE_DIR at a shared cache; the scratch mirror is all it needs.
-      CDKTF_DISABLE_PLUGIN_CACHE_ENV: 'true',
-      CI: 'true',
-    },
+    env: cdktfEnv(home),
   });
   const gen = join(work, 'gen/providers', cpiProvider.name);
   if (run.status !== 0 || !safeIsDir(gen)) {
     throw new Error(`cdktf get failed (exit ${run.status ?? run.signal}):\n${run.stdout}\n${run.stderr}`);
   }
   return gen;
+}
+
+/** The user's environment with `home` as HOME and no CLI configuration of theirs that could point elsewhere. */
+function cdktfEnv(home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...automationEnv(),
+    HOME: home,
+    // cdktf would point TF_PLUGIN_CACHE_DIR at a shared cache; the implied mirror is all it needs.
+    CDKTF_DISABLE_PLUGIN_CACHE_ENV: 'true',
+    CI: 'true',
+  };
+  delete env.TF_CLI_CONFIG_FILE;
+  delete env.TF_PLUGIN_CACHE_DIR;
+  return env;
 }
 
 function safeIsDir(path: string): boolean {
