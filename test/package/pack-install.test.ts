@@ -95,7 +95,7 @@ describe('the npm package, installed from its tarball into an empty app', { time
       CPI_TENANT_URL: ready.tenantUrl,
       CPI_USERNAME: ready.username,
       CPI_PASSWORD: ready.password,
-      CPI_RECEIVER_URL: ready.receiverUrl,
+      CPI_RECEIVER_URL: ready.receiverUrl ?? undefined,
       CPI_RECEIVER_ADMIN_TOKEN: ready.adminToken,
     };
   });
