@@ -1,6 +1,6 @@
 // The npm package as a user gets it: `npm pack`, then the README's walkthrough (the ```ts and ```sh blocks between
 // the `package-walkthrough` markers) run as written in an empty directory against the embedded tenant and receiver:
-// install the tarball with cdktf, `cdktf synth`, `cpi-renewal status`, a stage's `cdktf diff` and `cdktf deploy`.
+// (started as `cpi-renewal emulator --renewal-world` starts them): install the tarball with cdktf, `cdktf synth`, `cpi-renewal status`, a stage's `cdktf diff` and `cdktf deploy`.
 // The only change to the README's lines: `cdktf-cpi-renewal` in the npm install line becomes the packed tarball
 // (the package is not published from here). A line with a `<placeholder>` is skipped; a line whose comment says
 // `fails with CODE` must fail naming CODE. Nothing of the repository is visible to the app but the cdktf CLI (which
@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { prepareWorld } from '../../src/demo/renewal-demo';
 import { startEmulators, type RunningEmulators } from '../../src/emulator/start-emulators';
 import { runCommand, type CommandRun } from '../support/command';
 
@@ -78,6 +79,7 @@ describe('the npm package, installed from its tarball into an empty app', { time
     for (const name of ['node', 'npm', 'npx', 'terraform']) symlinkSync(tool(name), join(bin, name));
     symlinkSync(join(ROOT, 'node_modules/.bin/cdktf'), join(bin, 'cdktf'));
     emulators = await startEmulators({ dataDir: join(dir, 'emulator') });
+    await prepareWorld(emulators); // what `cpi-renewal emulator --renewal-world` sets up, as the README says
     const { ready } = emulators;
     env = {
       HOME: home,
