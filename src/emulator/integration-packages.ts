@@ -5,6 +5,7 @@ import type { ApiRequest, ApiResponse, ApiRoute } from './api-route';
 import { flag, jsonBody } from './api-route';
 import { ARTIFACT_KEY, designtimeRecord, iflowOr404 } from './designtime-artifacts';
 import { collectionEnvelope, entityEnvelope, ODataError, type ODataRecord } from './odata';
+import { packageExport } from './package-export';
 import type { StoredIflow, StoredPackage, TenantStore } from './tenant-store';
 
 const PACKAGE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
@@ -165,6 +166,23 @@ export function integrationPackageRoutes(store: TenantStore): ApiRoute[] {
         status: 200,
         json: entityEnvelope(packageRecord(packageOr404(match[1]!)), request.query),
       }),
+    },
+    {
+      operation: "GET /IntegrationPackages('{Id}')/$value",
+      method: 'GET',
+      pattern: /^\/IntegrationPackages\('([^']+)'\)\/\$value$/,
+      area: 'designtimeArtifacts',
+      answersJson: false,
+      handle: (request, match) => {
+        const pkg = packageOr404(match[1]!);
+        // the emulator keeps no drafts, so the definition's 500 for artifacts in draft state never happens
+        return {
+          status: 200,
+          bytes: packageExport(pkg, packageRecord(pkg), iflowsOf(pkg.id), new Date(request.now)),
+          contentType: 'application/zip',
+          headers: { 'Content-Disposition': `attachment; filename="${pkg.id}.zip"` },
+        };
+      },
     },
     {
       operation: "GET /IntegrationPackages('{Id}')/IntegrationDesigntimeArtifacts",
