@@ -1,12 +1,8 @@
-// The endpoints of deployed iFlows (ServiceEndpoints), read by CI/CD clients to find where to send test messages, and
-// the export of a whole integration package (IntegrationPackages('{Id}')/$value). Every answer is validated against
-// SAP's definitions by the harness.
+// The endpoints of deployed iFlows (ServiceEndpoints), read by CI/CD clients to find where to send test messages.
+// Every answer is validated against SAP's definitions by the harness.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eventually, Harness } from './support/emulator-harness';
-import { unzip } from './support/unzip';
-
-const json = { 'content-type': 'application/json' };
 
 describe('service endpoints of deployed iFlows', { timeout: 60_000 }, () => {
   let h: Harness;
@@ -84,60 +80,5 @@ describe('service endpoints of deployed iFlows', { timeout: 60_000 }, () => {
       answer.json.d.results.map((e: { Name: string }) => e.Name),
       ['Orders'],
     );
-  });
-});
-
-describe('integration package export ($value)', { timeout: 60_000 }, () => {
-  let h: Harness;
-  before(async () => {
-    h = await Harness.start({
-      iflows: [
-        { id: 'Orders', packageId: 'Shop', publicKeyAlias: 'partner_enc' },
-        { id: 'Invoices', packageId: 'Shop', version: '2.0.0' },
-        { id: 'Elsewhere' },
-      ],
-    });
-  });
-  after(() => h?.close());
-
-  test("is a zip of the package's description and one bundle per iFlow, resources and parameter values included", async () => {
-    const added = await h.call('POST', "/IntegrationDesigntimeArtifacts(Id='Orders',Version='active')/Resources", {
-      headers: json,
-      body: JSON.stringify({
-        Name: 'enrich.js',
-        ResourceType: 'js',
-        ResourceContent: Buffer.from('x()').toString('base64'),
-      }),
-    });
-    assert.equal(added.status, 201, added.text);
-    const answer = await h.call('GET', "/IntegrationPackages('Shop')/$value");
-    assert.equal(answer.status, 200, answer.text);
-    assert.match(answer.headers.get('content-type') ?? '', /^application\/zip/);
-    assert.match(answer.headers.get('content-disposition') ?? '', /filename="Shop\.zip"/);
-    const files = await unzip(answer.bytes);
-    const described = JSON.parse(Buffer.from(files.get('resources.cnt')!.toString(), 'base64').toString('utf8'));
-    assert.equal(described.Id, 'Shop');
-    const resources = described.resources as Array<{ id: string; name: string; resourceType: string; version: string }>;
-    assert.deepEqual(
-      resources.map((r) => [r.name, r.resourceType, r.version]),
-      [
-        ['Invoices', 'IFlow', '2.0.0'],
-        ['Orders', 'IFlow', '1.0.0'],
-      ],
-    );
-    assert.ok(files.has('contentmetadata.md'), 'the export has contentmetadata.md');
-    const orders = await unzip(files.get(`${resources[1]!.id}_content`)!);
-    assert.equal(orders.get('src/main/resources/script/enrich.js')?.toString(), 'x()');
-    assert.match(
-      orders.get('src/main/resources/parameters.prop')?.toString() ?? '',
-      /^Receiver_PublicKeyAliasEncryption=partner_enc$/m,
-    );
-    assert.ok(![...files.keys()].some((name) => name.includes('Elsewhere')), 'other packages stay out');
-    assert.equal(files.size, 4, `files: ${[...files.keys()].join(', ')}`);
-  });
-
-  test('answers 404 for an unknown package', async () => {
-    const answer = await h.call('GET', "/IntegrationPackages('Nope')/$value");
-    assert.equal(answer.status, 404);
   });
 });
