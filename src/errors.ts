@@ -305,6 +305,11 @@ export const ERRORS = registry({
     summary: 'A key under retention disappeared from the receiver (deleted or replaced out of band)',
     fix: "Restore the key from the keystore backup (<file>.bak) or the receiver's backups; if it is really gone, record why and remove it from state with `terraform state rm <address>`. It is not recreated silently, because a new key could not decrypt messages sent for the old certificate.",
   },
+  CPI_RECEIVER_KEY_DELETED: {
+    summary:
+      'The key is deleted, the end of its lifecycle: it cannot become pending, active or retired again, and no key is created deleted',
+    fix: 'A deleted key cannot come back, so a rollback that needs it is no longer possible; generate a new key under a new name. Declare `state = "deleted"` only for a key the receiver holds (applying it deletes the key); a new key starts pending, active or retired.',
+  },
   CPI_RECEIVER_RETENTION_TOO_SHORT: {
     summary: 'The retention of a retired key ends less than 90 days after its retirement',
     fix: 'Set retain_until at least 90 days after the key is (or was) retired, or leave it unset to get exactly 90 days; old keys must stay available for 90 days after the exchange.',

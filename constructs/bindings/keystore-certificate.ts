@@ -128,7 +128,7 @@ export class CpiKeystoreCertificate extends TerraformResource {
     return this.getStringAttribute('id');
   }
 
-  /** When this resource last put a certificate under the alias (RFC 3339): set at create and re-timed by every exchange, including a rollback and a second exchange. Retention of the replaced key counts from here. */
+  /** When this resource last put a certificate under the alias (RFC 3339), as the tenant recorded it (the entry's `LastModifiedTime`; the provider's clock only where the tenant records none): set at create and re-timed by every exchange, including a rollback and a second exchange. Retention of the replaced key counts from here. */
   get exchangedAt(): string {
     return this.getStringAttribute('exchanged_at');
   }

@@ -11,8 +11,8 @@ export interface CpiReceiverKeyConfig extends TerraformMetaArguments {
   readonly algorithm?: 'RSA-2048' | 'RSA-3072' | 'RSA-4096' | (string & {});
   /** Days the certificate is valid from creation (1 to 36500). Changing it creates a new key. Defaults to `730`. */
   readonly validityDays?: number;
-  /** `pending` (generated, not used to decrypt), `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place and forward only: a state behind the one the key has reached (e.g. `pending` for an active key) plans no change, unless `rollback_reason` is set. Defaults to `active`. Allowed values: `pending`, `active`, `retired`. */
-  readonly state?: 'pending' | 'active' | 'retired' | (string & {});
+  /** `pending` (generated, not used to decrypt), `active` (the receiver decrypts with it), `retired` (kept for the retention period, not used) or `deleted` (deleted from the receiver once its retention is over; the resource stays in state as a tombstone). Changed in place and forward only: a state behind the one the key has reached (e.g. `pending` for an active key, `retired` for a deleted one) plans no change, unless `rollback_reason` is set; nothing comes back from `deleted`. A retired key that is gone from the receiver after `retain_until` reads as `deleted`. A new key cannot be `deleted`. Defaults to `active`. Allowed values: `pending`, `active`, `retired`, `deleted`. */
+  readonly state?: 'pending' | 'active' | 'retired' | 'deleted' | (string & {});
   /** Why the key goes back in its lifecycle (e.g. `rollback of renewal orders-2026: receiver cannot decrypt`); set by a gated rollback stage. While set, a declared `state` behind the current one is applied. Defaults to none (forward only). */
   readonly rollbackReason?: string;
   /** The tenant keystore alias this key's certificate is (or will be) under. Given, the provider refuses to retire the key, or roll it back to pending, while the alias holds its certificate and a deployed iFlow uses the alias (`CPI_RECEIVER_KEY_IN_USE`), and refuses to delete it within 90 days after the alias last held its certificate (`CPI_RECEIVER_KEY_RETAINED`). Needs the tenant in the provider configuration. Defaults to none (no alias checks). */
@@ -66,7 +66,7 @@ function cpiReceiverKeyConfigToTerraform(value: CpiReceiverKeyConfig): Record<st
   };
 }
 
-/** One decryption key of the receiver, generated inside the receiver backend (the private key never enters Terraform state). It moves forward only, `pending` -> `active` -> `retired`; `state = "retired"` keeps the key but stops decrypting with it; destroying it is refused while it is active or before `retain_until` unless `early_destruction_reason` has been applied first. */
+/** One decryption key of the receiver, generated inside the receiver backend (the private key never enters Terraform state). It moves forward only, `pending` -> `active` -> `retired` -> `deleted`; `state = "retired"` keeps the key but stops decrypting with it; `state = "deleted"` deletes it from the receiver and keeps the resource in state as a tombstone. Deleting it (so, or by destroying the resource) is refused while it is active or before `retain_until` unless `early_destruction_reason` has been applied first. */
 export class CpiReceiverKey extends TerraformResource {
   static readonly tfResourceType = 'cpi_receiver_key';
   private readonly config: CpiReceiverKeyConfig;
@@ -106,7 +106,7 @@ export class CpiReceiverKey extends TerraformResource {
     return this.getNumberAttribute('validity_days');
   }
 
-  /** `pending` (generated, not used to decrypt), `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place and forward only: a state behind the one the key has reached (e.g. `pending` for an active key) plans no change, unless `rollback_reason` is set. Defaults to `active`. Allowed values: `pending`, `active`, `retired`. */
+  /** `pending` (generated, not used to decrypt), `active` (the receiver decrypts with it), `retired` (kept for the retention period, not used) or `deleted` (deleted from the receiver once its retention is over; the resource stays in state as a tombstone). Changed in place and forward only: a state behind the one the key has reached (e.g. `pending` for an active key, `retired` for a deleted one) plans no change, unless `rollback_reason` is set; nothing comes back from `deleted`. A retired key that is gone from the receiver after `retain_until` reads as `deleted`. A new key cannot be `deleted`. Defaults to `active`. Allowed values: `pending`, `active`, `retired`, `deleted`. */
   get state(): string {
     return this.getStringAttribute('state');
   }
