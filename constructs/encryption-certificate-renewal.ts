@@ -23,6 +23,7 @@ import {
 import { modelRequirements, requirementProps, type GateRequirement } from './gate-requirement';
 import { type Party } from '../src/renewal/party';
 import { CpiProvider } from './bindings';
+import { lockProviderAtSynth } from './provider-lock';
 import {
   App,
   Aspects,
@@ -342,11 +343,12 @@ export class EncryptionCertificateRenewal extends Construct {
       if (previous) stack.addDependency(previous);
       stacks.push(stack);
       new LocalBackend(stack, { path: this.statePath(stack, stage) });
-      new CpiProvider(stack, 'cpi', {
+      const provider = new CpiProvider(stack, 'cpi', {
         tenantUrl: props.tenant?.tenantUrl,
         caCertificatePem: props.tenant?.caCertificatePem,
         requestsPerSecond: props.tenant?.requestsPerSecond,
       });
+      lockProviderAtSynth(stack, provider); // so that `cdktf diff/deploy` need no --skip-provider-lock
 
       const gate = stage.gate
         ? this.gate(stack, stage.gate, required(newKey), required(oldFingerprint), exchangedAt)
