@@ -166,12 +166,7 @@ export function renderProposal(facts: ProposalFacts, downtimeWindow?: DowntimeWi
     oldKeyName: facts.oldKeyName,
     ...(downtimeWindow ? { downtimeWindow } : {}),
     retentionDays: MIN_RETENTION_DAYS,
-    tenant: {
-      tenantUrl: facts.tenant.connection.tenantUrl,
-      ...(facts.tenant.connection.requestsPerSecond !== undefined
-        ? { requestsPerSecond: facts.tenant.connection.requestsPerSecond }
-        : {}),
-    },
+    // the tenant comes from CPI_TENANT_URL where each stage runs: stage 1 runs with receiver access only
   };
   const record: ProposalRecord = {
     renewalId,
@@ -258,8 +253,9 @@ export function renderProposal(facts: ProposalFacts, downtimeWindow?: DowntimeWi
     `npx cpi-renewal status`,
     '```',
     '',
-    `Tenant credentials come from the environment as the provider reads them (\`CPI_USERNAME\`/\`CPI_PASSWORD\` or`,
-    '`CPI_SERVICE_KEY`); receiver secrets from the variables named above.',
+    `The tenant comes from the environment as the provider reads it: \`CPI_TENANT_URL=${facts.tenant.connection.tenantUrl}\` with`,
+    '`CPI_USERNAME`/`CPI_PASSWORD` or `CPI_SERVICE_KEY` (the stages that touch the tenant); receiver secrets from the',
+    'variables named in `main.ts`.',
     '',
     runbook.replace(/^# /m, '## '),
   ].join('\n');
