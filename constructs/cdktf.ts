@@ -19,6 +19,8 @@ export type {
   AppConfig,
   IAspect,
   IResolvable,
+  IStackSynthesizer,
+  ISynthesisSession,
   ITerraformDependable,
   TerraformMetaArguments,
   TerraformResourceLifecycle,
