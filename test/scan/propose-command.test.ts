@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
-import { defaultBundlePath, installProvider, terraformEnv } from '../../src/provider/install';
+import { defaultBundlePath } from '../../src/provider/install';
 import { renderProposal, type ProposalFacts } from '../../src/scan/proposal';
 import { startCommand, type CommandRun } from '../support/command';
-import { startTerraform } from '../support/terraform';
+import { homeWithProvider, startTerraform, userEnv } from '../support/terraform';
 import { RECEIVER_ALIAS, RECEIVER_KEY, startScanWorld, type ScanWorld } from './support/scan-world';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -125,14 +125,11 @@ describe('cpi-renewal propose', { timeout: 600_000 }, () => {
       for (const name of ['cdktf', 'constructs', 'tsx'])
         symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name));
       symlinkSync(join(ROOT, 'node_modules/.bin/tsx'), join(dir, 'node_modules/.bin/tsx'));
-      const installed = installProvider({
-        dir: join(world.dir, 'provider'),
-        bundle: defaultBundlePath(),
-        version: PROVIDER_VERSION,
-      });
+      // the provider as `cpi-renewal provider install` puts it: Terraform's implied local mirror in the user's home
+      const home = join(world.dir, 'home');
+      homeWithProvider(home, defaultBundlePath(), PROVIDER_VERSION);
       const env: NodeJS.ProcessEnv = {
-        ...world.env,
-        ...terraformEnv(installed.cliConfigFile),
+        ...userEnv(home, { ...process.env, ...world.env }),
         CI: 'true',
         CHECKPOINT_DISABLE: '1',
         CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1',
