@@ -370,6 +370,20 @@ export function formatRenewalStatus(status: RenewalStatusWithRollback): string {
   return `${out.join('\n')}\n`;
 }
 
+/**
+ * Exit codes of `cpi-renewal status`, so that a pipeline step can branch on them (docs/cli.md):
+ * 0 every renewal's next stage is ready, or every stage is applied; 2 the next stage of a renewal is blocked
+ * (waiting for a party or a time); 3 a stage's effect was undone out of band (takes precedence over 2).
+ * 1 is left to errors: status could not be determined.
+ */
+export const STATUS_EXIT_CODES = { ready: 0, error: 1, blocked: 2, undone: 3 } as const;
+
+export function statusExitCode(statuses: readonly RenewalStatus[]): number {
+  if (statuses.some((s) => s.condition === 'undone')) return STATUS_EXIT_CODES.undone;
+  if (statuses.some((s) => s.next?.condition === 'blocked')) return STATUS_EXIT_CODES.blocked;
+  return STATUS_EXIT_CODES.ready;
+}
+
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
@@ -379,6 +393,19 @@ export function registerStatusCommand(program: Command): void {
     .option('--outdir <dir>', 'the cdktf output directory', 'cdktf.out')
     .option('--renewal <id>', 'only this renewal (default: every renewal in the output directory)')
     .option('--json', 'print JSON instead of the table: one object with --renewal, else an array of them')
+    .addHelpText(
+      'after',
+      [
+        '',
+        "Each stage's state is read through terraform in its synthesized stack directory (any backend; run",
+        '`terraform init` there first, as `cdktf diff/deploy` do).',
+        'Exit codes:',
+        `  ${STATUS_EXIT_CODES.ready}  the next stage of every renewal is ready, or every stage is applied`,
+        `  ${STATUS_EXIT_CODES.error}  status could not be determined (the message names the error code)`,
+        `  ${STATUS_EXIT_CODES.blocked}  the next stage of a renewal is blocked: waiting for a party or a time`,
+        `  ${STATUS_EXIT_CODES.undone}  a stage's effect was undone out of band`,
+      ].join('\n'),
+    )
     .action(async (options: { outdir: string; renewal?: string; json?: boolean }) => {
       const statuses = await renewalStatuses({
         outdir: options.outdir,
@@ -386,5 +413,6 @@ export function registerStatusCommand(program: Command): void {
       });
       if (options.json) process.stdout.write(`${JSON.stringify(options.renewal ? statuses[0] : statuses, null, 2)}\n`);
       else process.stdout.write(statuses.map(formatRenewalStatus).join('\n'));
+      process.exitCode = statusExitCode(statuses);
     });
 }
