@@ -7,6 +7,9 @@ export {
   DataResource,
   Fn,
   LocalBackend,
+  PgBackend,
+  S3Backend,
+  TerraformBackend,
   TerraformDataSource,
   TerraformOutput,
   TerraformProvider,
@@ -20,6 +23,7 @@ export type {
   IAspect,
   IResolvable,
   ITerraformDependable,
+  S3BackendConfig,
   TerraformMetaArguments,
   TerraformResourceLifecycle,
 } from 'cdktf';

@@ -24,7 +24,6 @@ import {
   App,
   Aspects,
   Construct,
-  LocalBackend,
   TerraformOutput,
   TerraformStack,
   type IConstruct,
@@ -36,6 +35,7 @@ import { RecordedKeyFingerprint } from './recorded-key-fingerprint';
 import type { ReceiverBackendSettings } from './receiver-backend-settings';
 import { RenewalGate, validateRequirements, type ConfirmationSignerTexts, type RenewalGateProps } from './renewal-gate';
 import { RenewalRollback } from './renewal-rollback';
+import { stateBackend, type IRenewalStateBackend } from './renewal-state-backend';
 import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
 import { invalidProp, requireAlias, requireInteger, requireNonEmpty, requireOneOf, requireTime } from './validation';
 
@@ -154,7 +154,15 @@ export interface EncryptionCertificateRenewalProps {
    */
   readonly stackNames?: Readonly<Partial<Record<StageName, string>>>;
   /**
-   * Directory of the stacks' local state files, relative to the directory synth runs in.
+   * Where each stage's state lives: any cdktf backend, one state per stack (docs/remote-state.md), e.g.
+   * `RenewalStateBackend.pg()` (a PostgreSQL schema per stage, PG_CONN_STR where terraform runs) or
+   * `RenewalStateBackend.s3({ bucket, key: 'renewals/orders-2026', region, useLockfile: true })`. Pipelines that
+   * apply stages from different machines need a backend with locking, not local files.
+   * @default - local state files in `stateDir`
+   */
+  readonly backend?: IRenewalStateBackend;
+  /**
+   * Directory of the stacks' local state files, relative to the directory synth runs in; only without `backend`.
    * @default 'state'
    */
   readonly stateDir?: string;
@@ -214,7 +222,7 @@ export interface EncryptionCertificateRenewalProps {
  * `retentionDays`. Applying it removes the old key; the provider additionally refuses the deletion before the key's
  * own retain_until.
  *
- * Cross-stage values travel through cdktf cross-stack references (outputs plus `terraform_remote_state` on the local
+ * Cross-stage values travel through cdktf cross-stack references (outputs plus `terraform_remote_state` on the stacks'
  * backend): the new certificate and fingerprint and the old fingerprint from stage 1, and the exchange time the exchange stage's
  * `cpi_keystore_certificate` records (`exchanged_at`, re-timed by every exchange).
  *
@@ -361,8 +369,9 @@ export class EncryptionCertificateRenewal extends Construct {
       const previous = stacks.at(-1);
       if (previous) stack.addDependency(previous);
       stacks.push(stack);
+      // The cleanup continues the retiring stage's state (see the class comment): the same state name.
       const stateOwner = stage.name === 'cleanup' && retiringStage ? retiringStage : stage;
-      new LocalBackend(stack, { path: this.statePath(stack, stateOwner) });
+      stateBackend(props).addBackend(stack, this.stackName(stateOwner));
       new CpiProvider(stack, 'cpi', {
         tenantUrl: props.tenant?.tenantUrl,
         caCertificatePem: props.tenant?.caCertificatePem,
@@ -428,11 +437,6 @@ export class EncryptionCertificateRenewal extends Construct {
     const file = join(this.app.outdir, `RUNBOOK-${this.renewalId}.md`);
     writeFileSync(file, this.runbook());
     return file;
-  }
-
-  private statePath(stack: TerraformStack, owner: StageSpec): string {
-    const stateFile = resolve(this.props.stateDir ?? 'state', `${this.stackName(owner)}.tfstate`);
-    return relative(this.stackDir(stack), stateFile);
   }
 
   /** Terraform runs each stack in `<outdir>/stacks/<name>`; relative paths in the stack start there. */
@@ -677,6 +681,13 @@ function validateProps(props: EncryptionCertificateRenewalProps): string {
       );
     }
   }
+  if (props.backend !== undefined && props.stateDir !== undefined)
+    invalidProp(
+      NAME,
+      'stateDir',
+      props.stateDir,
+      'no stateDir with a backend (stateDir places local state files only)',
+    );
   for (const [gate, override] of Object.entries(props.gateEvidence ?? {})) {
     if (override.mode !== undefined) requireOneOf(NAME, `gateEvidence["${gate}"].mode`, override.mode, ['all', 'any']);
     validateRequirements(NAME, `gateEvidence["${gate}"].requirements`, override.requirements);

@@ -13,11 +13,12 @@ import {
 } from '../src/renewal/rollback-stages';
 import type { RenewalVariant } from '../src/renewal/stages';
 import { CpiProvider } from './bindings';
-import { App, Construct, LocalBackend, TerraformOutput, TerraformStack, type ITerraformDependable } from './cdktf';
+import { App, Construct, TerraformOutput, TerraformStack, type ITerraformDependable } from './cdktf';
 import { IntegrationFlowDeployment } from './integration-flow-deployment';
 import { ReceiverDecryptionKey } from './receiver-decryption-key';
 import type { ReceiverBackendSettings } from './receiver-backend-settings';
 import { RenewalGate, type ConfirmationSignerTexts, type RenewalGateProps } from './renewal-gate';
+import { stateBackend, type IRenewalStateBackend } from './renewal-state-backend';
 import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
 import { requireNonEmpty } from './validation';
 
@@ -35,6 +36,8 @@ export interface RolledBackRenewal {
     readonly caCertificatePem?: string;
     readonly requestsPerSecond?: number;
   };
+  /** Where the renewal keeps its stacks' state; the way back's stacks keep theirs there too. */
+  readonly backend?: IRenewalStateBackend;
   readonly stateDir?: string;
   readonly confirmationsDir?: string;
   /** The renewal's confirmation signers: the way back's gates ask for signed confirmations too. */
@@ -146,7 +149,7 @@ export class RenewalRollback extends Construct {
       const previous = stacks.at(-1);
       if (previous) stack.addDependency(previous);
       stacks.push(stack);
-      new LocalBackend(stack, { path: this.statePath(stack) });
+      stateBackend(renewal).addBackend(stack, stack.node.id);
       new CpiProvider(stack, 'cpi', {
         tenantUrl: renewal.tenant?.tenantUrl,
         caCertificatePem: renewal.tenant?.caCertificatePem,
@@ -186,11 +189,6 @@ export class RenewalRollback extends Construct {
 
   private stackDir(stack: TerraformStack): string {
     return resolve(this.app.outdir, 'stacks', stack.node.id);
-  }
-
-  private statePath(stack: TerraformStack): string {
-    const stateFile = resolve(this.props.renewal.stateDir ?? 'state', `${stack.node.id}.tfstate`);
-    return relative(this.stackDir(stack), stateFile);
   }
 
   private confirmationsDir(): string {
