@@ -5,7 +5,12 @@ export * from './receiver-backend-settings';
 export * from './receiver-decryption-key';
 export * from './recorded-key-fingerprint';
 export * from './renewal-gate';
-export { RenewalStateBackend, type IRenewalStateBackend, type PgRenewalStateProps } from './renewal-state-backend';
+export {
+  RenewalStateBackend,
+  type IRenewalStateBackend,
+  type PgRenewalStateProps,
+  type S3RenewalStateProps,
+} from './renewal-state-backend';
 export * from './tenant-keystore-certificate';
 export * as bindings from './bindings';
 export { App } from './cdktf';

@@ -39,6 +39,16 @@ export interface PgRenewalStateProps {
   readonly connStr?: string;
 }
 
+/** S3 (Terraform's `s3` backend): cdktf's S3BackendConfig, `key` being the prefix of every state's key. */
+export interface S3RenewalStateProps extends S3BackendConfig {
+  /**
+   * Lock each state with a lock file beside it in the bucket (Terraform 1.10 and later; cdktf 0.21's
+   * S3BackendConfig predates it). Give this or `dynamodbTable`.
+   * @default - no lock file
+   */
+  readonly useLockfile?: boolean;
+}
+
 const PG_IDENTIFIER_MAX = 63;
 
 /** Factories of IRenewalStateBackend for the backends the docs show (docs/remote-state.md). */
@@ -85,7 +95,7 @@ export class RenewalStateBackend {
    * `<config.key>/<state name>.tfstate`. Give `useLockfile: true` (Terraform 1.10 and later) or a `dynamodbTable`,
    * so that two pipelines never apply the same stage at once.
    */
-  static s3(config: S3BackendConfig): IRenewalStateBackend {
+  static s3(config: S3RenewalStateProps): IRenewalStateBackend {
     const prefix = config.key.replace(/\/+$/, '');
     return {
       addBackend(stack, stateName) {
