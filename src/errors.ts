@@ -264,7 +264,7 @@ export const ERRORS = registry({
   },
   CPI_STATUS_STATE_UNREADABLE: {
     summary: 'The state of a stage cannot be read through terraform by `cpi-renewal status`',
-    fix: 'Run `terraform init` in the named stack directory (status runs `terraform state pull` there, so any backend works); if terraform reports a damaged state, restore it from its backup.',
+    fix: "Run `terraform init` in the named stack directory, or `cpi-renewal status --init` (status runs `terraform state pull` there, so any backend works, with the backend's credentials from the environment, e.g. PG_CONN_STR); if terraform reports a damaged state, restore it from its backup.",
   },
   // --- cpi-renewal confirm (src/cli/confirm-command.ts) ---
   CPI_CONFIRM_RENEWAL_UNKNOWN: {

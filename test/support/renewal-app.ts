@@ -2,7 +2,7 @@
 // receiver from the environment, as a user's own app would read them. `cdktf` runs it (see the cdktf.json the
 // harness writes) before every diff and deploy, and the harness runs it in-process for plain terraform; the
 // settings stay the same across those synths, so every synth writes the same stacks.
-import { App, EncryptionCertificateRenewal, type ReceiverBackendSettings } from '../../constructs';
+import { App, EncryptionCertificateRenewal, RenewalStateBackend, type ReceiverBackendSettings } from '../../constructs';
 import { DEMO_RENEWAL_ID, demoRenewalProps } from '../../src/demo/renewal-demo';
 import type { RenewalVariant, StageName } from '../../src/renewal/stages';
 
@@ -19,6 +19,8 @@ export interface RenewalAppSettings {
   readonly receiver?: ReceiverBackendSettings;
   /** Stack names the user chose instead of `<renewal>-<n>-<stage>`. @default - the construct's names */
   readonly stackNames?: Readonly<Partial<Record<StageName, string>>>;
+  /** Where the stages keep their state. @default - local files under `<dir>/state` */
+  readonly backend?: { readonly kind: 'pg'; readonly schemaPrefix: string };
 }
 
 export const SETTINGS_ENV = 'CPI_E2E_RENEWAL';
@@ -26,9 +28,18 @@ export const SETTINGS_ENV = 'CPI_E2E_RENEWAL';
 /** Synthesizes the renewal into `outdir` (default: what cdktf passes in CDKTF_OUTDIR). */
 export function synthesizeRenewal(settings: RenewalAppSettings, outdir?: string): EncryptionCertificateRenewal {
   const app = new App(outdir ? { outdir } : {});
-  const props = demoRenewalProps(settings.variant, settings.dir, settings.receiverUrl, new Date(settings.windowStart));
+  const { stateDir, ...props } = demoRenewalProps(
+    settings.variant,
+    settings.dir,
+    settings.receiverUrl,
+    new Date(settings.windowStart),
+  );
   const renewal = new EncryptionCertificateRenewal(app, DEMO_RENEWAL_ID, {
     ...props,
+    // PostgreSQL: the connection from PG_CONN_STR where terraform runs
+    ...(settings.backend
+      ? { backend: RenewalStateBackend.pg({ schemaPrefix: settings.backend.schemaPrefix }) }
+      : { stateDir }),
     ...(settings.receiver ? { receiver: settings.receiver } : {}),
     ...(settings.stackNames ? { stackNames: settings.stackNames } : {}),
   });

@@ -64,6 +64,8 @@ export interface RenewalHarnessOptions {
   readonly trafficRate?: number;
   /** Stack names by stage, as a user may choose them. @default - `<renewal>-<n>-<stage>` */
   readonly stackNames?: Readonly<Partial<Record<StageName, string>>>;
+  /** The stages' state in PostgreSQL (give PG_CONN_STR in `env`). @default - local files under `<dir>/state` */
+  readonly backend?: RenewalAppSettings['backend'];
 }
 
 /** A receiver key as the receiver's admin API lists it. */
@@ -173,6 +175,7 @@ export class RenewalHarness {
         windowStart: new Date().toISOString(),
         ...(receiver ? { receiver } : {}),
         ...(options.stackNames ? { stackNames: options.stackNames } : {}),
+        ...(options.backend ? { backend: options.backend } : {}),
       };
       const env: NodeJS.ProcessEnv = {
         ...process.env,
