@@ -13,7 +13,7 @@ import { DEMO_RENEWAL_ID } from '../../src/demo/renewal-demo';
 import type { RenewalStatus } from '../../src/renewal/renewal-status';
 import { startTestPostgres, type TestPostgres } from '../reliability/support/pg-stage';
 import { skipWithout } from '../support/reference-systems';
-import { RenewalHarness, reportAndClose } from '../support/renewal-harness';
+import { NEW_KEY, OLD_KEY, RenewalHarness, reportAndClose } from '../support/renewal-harness';
 import { cdktfRunner, type StageRunner } from '../support/stage-runners';
 import { assertOverlapTraffic } from './support/renewal-assertions';
 
@@ -112,8 +112,8 @@ describe(
       assert.deepEqual(
         snapshot.keys.map((k) => [k.name, k.state]),
         [
-          ['orders-receiver-2025', 'retired'],
-          ['orders-receiver-2026', 'active'],
+          [OLD_KEY, 'retired'],
+          [NEW_KEY, 'active'],
         ],
       );
       for (const stage of STAGES) assert.equal(statesIn(schemaOf(stage)), 1, `${stage}: its state in its schema`);
