@@ -7,6 +7,7 @@ const benches = [
   'provider-startup.ts',
   'terraform-plan.ts',
   'alias-usage.ts',
+  'fleet-scan.ts',
   'renewal-demo.ts',
   'wssecurity.ts',
   'receiver-dos.ts',

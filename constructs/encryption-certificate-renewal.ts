@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CpiError } from '../src/errors';
-import { allRequirements, factsNeeded, type GateRequirement, type GateSpec } from '../src/renewal/gate';
+import { allRequirements, factsNeeded, GATE_MODES, type GateSpec } from '../src/renewal/gate';
 import {
   manifestFileName,
   MANIFEST_FORMAT,
@@ -11,13 +11,16 @@ import {
 } from '../src/renewal/manifest';
 import { renderRunbook } from '../src/renewal/runbook';
 import { MIN_RETENTION_DAYS } from '../src/rules/retention';
+import { RECEIVER_KEY_ALGORITHMS } from '../src/rules/receiver-key';
 import {
+  RENEWAL_VARIANTS,
   renewalStages,
   stageStackName,
   type RenewalVariant,
   type StageName,
   type StageSpec,
 } from '../src/renewal/stages';
+import { modelRequirements, requirementProps, type GateRequirement } from './gate-requirement';
 import { type Party } from '../src/renewal/party';
 import { CpiProvider } from './bindings';
 import {
@@ -30,10 +33,12 @@ import {
   type ITerraformDependable,
 } from './cdktf';
 import { IntegrationFlowDeployment } from './integration-flow-deployment';
-import { ReceiverDecryptionKey, RECEIVER_KEY_ALGORITHMS, type ReceiverKeyAlgorithm } from './receiver-decryption-key';
+import { ReceiverDecryptionKey } from './receiver-decryption-key';
 import { RecordedKeyFingerprint } from './recorded-key-fingerprint';
-import type { ReceiverBackendSettings } from './receiver-backend-settings';
-import { RenewalGate, validateRequirements, type ConfirmationSignerTexts, type RenewalGateProps } from './renewal-gate';
+import { receiverBackend, type ReceiverBackend, type ReceiverBackendSettings } from './receiver-backend-settings';
+import { RenewalGate, type ConfirmationSignerTexts, type RenewalGateProps } from './renewal-gate';
+import { renewalStage, type RenewalStage } from './renewal-stage';
+import type { DowntimeWindow, NewKeySpec, TenantConnectionProps } from './renewal-settings';
 import { RenewalRollback } from './renewal-rollback';
 import { stateBackend, type IRenewalStateBackend } from './renewal-state-backend';
 import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
@@ -57,71 +62,26 @@ function claimAlias(app: App, alias: string, renewalId: string): void {
   claims.set(alias, renewalId);
 }
 
-/** The key pair the receiver generates for the renewal. */
-export interface NewKeySpec {
-  /** The key's name in the receiver backend, e.g. `orders-2026`. */
-  readonly name: string;
-  /**
-   * The key pair's algorithm.
-   * @default 'RSA-2048'
-   */
-  readonly algorithm?: ReceiverKeyAlgorithm;
-  /** Subject DN of the new certificate, e.g. `CN=orders-receiver-2026,O=Example`. */
-  readonly subject: string;
-  /**
-   * Validity of the new certificate in days.
-   * @default 730
-   */
-  readonly validityDays?: number;
-}
-
-/** How to reach the tenant. Credentials never go into the construct: they come from the environment. */
-export interface TenantConnectionProps {
-  /**
-   * Base URL of the tenant API host.
-   * @default - the `CPI_TENANT_URL` environment variable where Terraform runs
-   */
-  readonly tenantUrl?: string;
-  /**
-   * Extra CA certificates (PEM) to trust for the tenant.
-   * @default - the system trust store only
-   */
-  readonly caCertificatePem?: string;
-  /**
-   * Client-side rate limit for tenant API calls.
-   * @default 10
-   */
-  readonly requestsPerSecond?: number;
-}
-
-/** The downtime window both administrators agreed for a single-key renewal. */
-export interface DowntimeWindow {
-  /** Start (RFC 3339 with a zone): the stop-sending gate stays closed before it. */
-  readonly start: string;
-  /** End (RFC 3339 with a zone): when sending should have resumed; shown in the runbook. */
-  readonly end: string;
-}
-
 /** A gate's requirements instead of the stage table's, in the one gate model (src/renewal/gate.ts). */
 export interface GateOverride {
   /**
    * `all`: every requirement must hold; `any`: one suffices (a not_before requirement always must hold).
    * @default - the stage table's mode for this gate
    */
-  readonly mode?: GateSpec['mode'];
+  readonly mode?: string;
   /** The requirements, e.g. `[{ kind: 'probe' }, { kind: 'confirmation', party: 'receiver-admin' }]`. */
-  readonly requirements: readonly GateRequirement[];
+  readonly requirements: GateRequirement[];
 }
 
 export interface EncryptionCertificateRenewalProps {
   /** The renewal's ID: names its stacks, state files and confirmations (lower case, digits, `-`), e.g. `orders-2026`. */
   readonly renewalId: string;
   /** `overlap`: the receiver decrypts with old and new key at once (no downtime); `single-key`: agreed downtime. */
-  readonly variant: RenewalVariant;
+  readonly variant: string;
   /** The tenant keystore alias whose certificate is exchanged (the channels' "Public Key Alias for Encryption"). */
   readonly alias: string;
   /** Every iFlow whose channels use the alias (at least one); single-key undeploys and redeploys all of them. */
-  readonly iflowIds: readonly string[];
+  readonly iflowIds: string[];
   /** The receiver backend that holds the decryption keys. */
   readonly receiver: ReceiverBackendSettings;
   /** The new key pair. */
@@ -147,12 +107,12 @@ export interface EncryptionCertificateRenewalProps {
    * Evidence per gate (by gate name, e.g. `exchange-certificate`), replacing the stage table's default.
    * @default - the evidence of src/renewal/stages.ts
    */
-  readonly gateEvidence?: Readonly<Record<string, GateOverride>>;
+  readonly gateEvidence?: { readonly [gate: string]: GateOverride };
   /**
    * Stack names by stage name, where `<renewalId>-<n>-<stage>` does not suit (status reads them from the manifest).
    * @default - `<renewalId>-<n>-<stage>` for every stage
    */
-  readonly stackNames?: Readonly<Partial<Record<StageName, string>>>;
+  readonly stackNames?: { readonly [stage: string]: string };
   /**
    * Where each stage's state lives: any cdktf backend, one state per stack (docs/remote-state.md), e.g.
    * `RenewalStateBackend.pg()` (a PostgreSQL schema per stage, PG_CONN_STR where terraform runs) or
@@ -232,14 +192,14 @@ export interface EncryptionCertificateRenewalProps {
  */
 export class EncryptionCertificateRenewal extends Construct {
   /** The stage stacks, in the order they are applied. */
-  readonly stacks: readonly TerraformStack[];
+  readonly stacks: TerraformStack[];
   /** The stages (with the effective gate evidence), in order. */
-  readonly stages: readonly StageSpec[];
+  readonly stages: RenewalStage[];
   readonly renewalId: string;
   /** The new key (in stage 1). */
   readonly newKey: ReceiverDecryptionKey;
   /** The gate of each gated stage, by stage name. */
-  readonly gates: ReadonlyMap<string, RenewalGate>;
+  readonly gates: { [stage: string]: RenewalGate };
   /** When the tenant alias switched to the new certificate (a token; recorded by the exchange stage). */
   readonly exchangedAt: string;
   /**
@@ -252,30 +212,52 @@ export class EncryptionCertificateRenewal extends Construct {
 
   private readonly props: EncryptionCertificateRenewalProps;
   private readonly app: App;
+  private readonly variant: RenewalVariant;
+  private readonly receiver: ReceiverBackend;
+  /**
+   * The stage table's entries with the effective gates (the public `stages` are these as props); for this
+   * repository's demo and tests.
+   * @internal
+   */
+  readonly _stageSpecs: readonly StageSpec[];
 
   constructor(scope: Construct, id: string, props: EncryptionCertificateRenewalProps) {
     super(scope, id);
     this.props = props;
     this.app = App.of(scope);
-    this.renewalId = validateProps(props);
+    const checked = validateProps(props);
+    this.renewalId = checked.renewalId;
+    this.variant = checked.variant;
+    this.receiver = receiverBackend(NAME, props.receiver);
     claimAlias(this.app, props.alias, this.renewalId);
-    this.stages = renewalStages(props.variant).map((stage) =>
-      withGateOverride(stage, props.gateEvidence?.[stage.gate?.name ?? '']),
+    this._stageSpecs = renewalStages(this.variant).map((stage) =>
+      withGateOverride(stage, checked.gateOverrides[stage.gate?.name ?? '']),
     );
     const unknownGates = Object.keys(props.gateEvidence ?? {}).filter(
-      (gate) => !this.stages.some((s) => s.gate?.name === gate),
+      (gate) => !this._stageSpecs.some((s) => s.gate?.name === gate),
     );
     if (unknownGates.length > 0) {
       invalidProp(
         NAME,
         'gateEvidence',
         unknownGates,
-        `gate names of the ${props.variant} variant: ${this.stages.flatMap((s) => (s.gate ? [s.gate.name] : [])).join(', ')}`,
+        `gate names of the ${this.variant} variant: ${this._stageSpecs.flatMap((s) => (s.gate ? [s.gate.name] : [])).join(', ')}`,
       );
     }
+    const unknownStages = Object.keys(props.stackNames ?? {}).filter(
+      (name) => !this._stageSpecs.some((s) => s.name === name),
+    );
+    if (unknownStages.length > 0)
+      invalidProp(
+        NAME,
+        'stackNames',
+        unknownStages,
+        `stage names of the ${this.variant} variant: ${this._stageSpecs.map((s) => s.name).join(', ')}`,
+      );
+    this.stages = this._stageSpecs.map(renewalStage);
 
     const stacks: TerraformStack[] = [];
-    const gates = new Map<string, RenewalGate>();
+    const gates: { [stage: string]: RenewalGate } = {};
     let newKey: ReceiverDecryptionKey | undefined;
     let oldFingerprint: string | undefined;
     let exchangedAt: string | undefined;
@@ -300,7 +282,7 @@ export class EncryptionCertificateRenewal extends Construct {
           validityDays: props.newKey.validityDays,
           // Single-key: generated but not used (pending) until the switch stage makes it active; forward only, so
           // re-applying this stage after the switch plans no change.
-          state: props.variant === 'overlap' ? 'active' : 'pending',
+          state: this.variant === 'overlap' ? 'active' : 'pending',
           // No encryptionAlias here: it makes the provider read the tenant, and stage 1 needs receiver access only.
           dependsOn: [...after, old.record],
         });
@@ -362,7 +344,7 @@ export class EncryptionCertificateRenewal extends Construct {
       },
     };
 
-    for (const stage of this.stages) {
+    for (const stage of this._stageSpecs) {
       // Stacks are children of the app, not of this construct: cdktf records a stack's dependencies by construct
       // path, and the CLI matches them against stack names, which only agree at the top level.
       const stack = new TerraformStack(this.app, this.stackName(stage));
@@ -381,7 +363,7 @@ export class EncryptionCertificateRenewal extends Construct {
       const gate = stage.gate
         ? this.gate(stack, stage.gate, required(newKey), required(oldFingerprint), exchangedAt)
         : undefined;
-      if (gate) gates.set(stage.name, gate);
+      if (gate) gates[stage.name] = gate;
       build[stage.name](stack, gate ? [gate.resource] : []);
       if (stage.name === 'retire-old-key' || stage.name === 'switch-receiver-key') retiringStage = stage;
     }
@@ -391,7 +373,7 @@ export class EncryptionCertificateRenewal extends Construct {
     this.oldFingerprintSha256 = required(oldFingerprint);
     this.exchangedAt = required(exchangedAt);
     this.rollback = new RenewalRollback(this, 'rollback', {
-      renewal: props,
+      renewal: { ...props, variant: this.variant, receiver: this.receiver },
       renewalId: this.renewalId,
       newFingerprintSha256: this.newKey.fingerprintSha256,
     });
@@ -412,19 +394,19 @@ export class EncryptionCertificateRenewal extends Construct {
     const { props } = this;
     return renderRunbook({
       renewalId: this.renewalId,
-      variant: props.variant,
+      variant: this.variant,
       alias: props.alias,
       iflowIds: props.iflowIds,
       newKeyName: props.newKey.name,
       oldKeyName: props.oldKeyName,
       receiver:
-        props.receiver.kind === 'embedded'
-          ? `embedded receiver at ${props.receiver.url}`
-          : `PKCS#12 keystore ${props.receiver.keystorePath}`,
+        this.receiver.kind === 'embedded'
+          ? `embedded receiver at ${this.receiver.url}`
+          : `PKCS#12 keystore ${this.receiver.keystorePath}`,
       downtimeWindow: props.downtimeWindow,
       retentionDays: props.retentionDays ?? MIN_RETENTION_DAYS,
-      stages: this.stages,
-      stackNames: Object.fromEntries(this.stages.map((stage) => [stage.name, this.stackName(stage)])),
+      stages: this._stageSpecs,
+      stackNames: Object.fromEntries(this._stageSpecs.map((stage) => [stage.name, this.stackName(stage)])),
       stacksDir: relative(process.cwd(), join(this.app.outdir, 'stacks')) || '.',
       confirmationsDir: props.confirmationsDir ?? 'renewals',
       signedConfirmations: props.confirmationSigners !== undefined,
@@ -444,35 +426,29 @@ export class EncryptionCertificateRenewal extends Construct {
     return resolve(this.app.outdir, 'stacks', stack.node.id);
   }
 
-  /** The manifest `cpi-renewal status` reads: the renewal as declared, with paths relative to the output directory. */
-  manifest(): RenewalManifest {
-    const { props } = this;
+  /**
+   * The manifest `cpi-renewal status` reads: the renewal as declared, with paths relative to the output directory.
+   * @internal (`cpi-renewal runbook --json` prints it)
+   */
+  _manifest(): RenewalManifest {
+    const { props, receiver: backend } = this;
     const outdir = resolve(this.app.outdir);
     const fromOutdir = (path: string) => relative(outdir, path) || '.';
     const receiver: ManifestReceiver =
-      props.receiver.kind === 'embedded'
-        ? {
-            kind: 'embedded',
-            url: props.receiver.url,
-            ...(props.receiver.adminTokenEnv ? { adminTokenEnv: props.receiver.adminTokenEnv } : {}),
-          }
-        : {
-            kind: 'pkcs12',
-            keystorePath: resolve(props.receiver.keystorePath),
-            archivePath: resolve(props.receiver.archivePath),
-            ...(props.receiver.passwordEnv ? { passwordEnv: props.receiver.passwordEnv } : {}),
-          };
+      backend.kind === 'embedded'
+        ? backend
+        : { ...backend, keystorePath: resolve(backend.keystorePath), archivePath: resolve(backend.archivePath) };
     const parties = new Set<Party>();
-    for (const stage of this.stages) {
+    for (const stage of this._stageSpecs) {
       parties.add(stage.party);
       for (const p of stage.gate?.waitsFor ?? []) parties.add(p);
     }
-    const retiring = this.stages.find((s) => s.name === 'retire-old-key' || s.name === 'switch-receiver-key');
-    const exchange = this.stages.find((s) => s.name === 'exchange-certificate')!;
+    const retiring = this._stageSpecs.find((s) => s.name === 'retire-old-key' || s.name === 'switch-receiver-key');
+    const exchange = this._stageSpecs.find((s) => s.name === 'exchange-certificate')!;
     return {
       format: MANIFEST_FORMAT,
       renewalId: this.renewalId,
-      variant: props.variant,
+      variant: this.variant,
       alias: props.alias,
       iflowIds: [...props.iflowIds],
       newKeyName: props.newKey.name,
@@ -489,11 +465,11 @@ export class EncryptionCertificateRenewal extends Construct {
       confirmationsDir: fromOutdir(this.confirmationsDir()),
       runbook: `RUNBOOK-${this.renewalId}.md`,
       facts: {
-        newCertificatePem: { stage: this.stages[0]!.name, output: 'new_certificate_pem' },
-        oldFingerprint: { stage: this.stages[0]!.name, output: 'old_fingerprint_sha256' },
+        newCertificatePem: { stage: this._stageSpecs[0]!.name, output: 'new_certificate_pem' },
+        oldFingerprint: { stage: this._stageSpecs[0]!.name, output: 'old_fingerprint_sha256' },
         exchangedAt: { stage: exchange.name, output: 'exchanged_at' },
       },
-      stages: this.stages.map((stage, i) => ({
+      stages: this._stageSpecs.map((stage, i) => ({
         index: stage.index,
         name: stage.name,
         title: stage.title,
@@ -503,7 +479,7 @@ export class EncryptionCertificateRenewal extends Construct {
         ...(stage.name === 'cleanup' && retiring ? { continuesStateOf: retiring.name } : {}),
         ...(stage.gate ? { gate: stage.gate } : {}),
       })),
-      rollback: this.rollback.manifest(),
+      rollback: this.rollback._manifest(),
       ...(props.confirmationSigners ? { confirmationSigners: props.confirmationSigners } : {}),
     };
   }
@@ -512,7 +488,7 @@ export class EncryptionCertificateRenewal extends Construct {
   writeManifest(): string {
     mkdirSync(this.app.outdir, { recursive: true });
     const file = join(this.app.outdir, manifestFileName(this.renewalId));
-    writeFileSync(file, `${JSON.stringify(this.manifest(), null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify(this._manifest(), null, 2)}\n`);
     return file;
   }
 
@@ -562,10 +538,10 @@ export class EncryptionCertificateRenewal extends Construct {
     return new RenewalGate(stack, `gate-${spec.name}`, {
       renewalId: this.renewalId,
       gate: spec.name,
-      waitsFor: spec.waitsFor,
+      waitsFor: [...spec.waitsFor],
       mode: spec.mode,
-      requirements: spec.requirements,
-      settledBy: spec.settledBy,
+      requirements: spec.requirements.map(requirementProps),
+      settledBy: spec.settledBy?.map(requirementProps),
       confirmationsDir: relative(this.stackDir(stack), this.confirmationsDir()),
       confirmationSigners: props.confirmationSigners,
       ...facts,
@@ -623,7 +599,20 @@ export class EncryptionCertificateRenewal extends Construct {
   }
 }
 
-function validateProps(props: EncryptionCertificateRenewalProps): string {
+/** The props once checked: what the construct reads in the gate model's and the stage table's types. */
+interface CheckedProps {
+  readonly renewalId: string;
+  readonly variant: RenewalVariant;
+  readonly gateOverrides: { readonly [gate: string]: ModelGateOverride };
+}
+
+/** A gate override in the gate model's types. */
+interface ModelGateOverride {
+  readonly mode?: GateSpec['mode'];
+  readonly requirements: GateSpec['requirements'];
+}
+
+function validateProps(props: EncryptionCertificateRenewalProps): CheckedProps {
   const renewalId = requireNonEmpty(NAME, 'renewalId', props.renewalId);
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(renewalId))
     invalidProp(
@@ -632,7 +621,7 @@ function validateProps(props: EncryptionCertificateRenewalProps): string {
       renewalId,
       'lower-case letters, digits and "-" (at most 63), starting with a letter or digit',
     );
-  requireOneOf(NAME, 'variant', props.variant, ['overlap', 'single-key']);
+  const variant = requireOneOf(NAME, 'variant', props.variant, RENEWAL_VARIANTS);
   requireAlias(NAME, 'alias', props.alias);
   if (props.iflowIds.length === 0)
     invalidProp(NAME, 'iflowIds', [], 'every iFlow whose channels use the alias (at least one)');
@@ -688,14 +677,19 @@ function validateProps(props: EncryptionCertificateRenewalProps): string {
       props.stateDir,
       'no stateDir with a backend (stateDir places local state files only)',
     );
+  const gateOverrides: { [gate: string]: ModelGateOverride } = {};
   for (const [gate, override] of Object.entries(props.gateEvidence ?? {})) {
-    if (override.mode !== undefined) requireOneOf(NAME, `gateEvidence["${gate}"].mode`, override.mode, ['all', 'any']);
-    validateRequirements(NAME, `gateEvidence["${gate}"].requirements`, override.requirements);
+    gateOverrides[gate] = {
+      ...(override.mode !== undefined
+        ? { mode: requireOneOf(NAME, `gateEvidence["${gate}"].mode`, override.mode, GATE_MODES) }
+        : {}),
+      requirements: modelRequirements(NAME, `gateEvidence["${gate}"].requirements`, override.requirements),
+    };
   }
-  return renewalId;
+  return { renewalId, variant, gateOverrides };
 }
 
-function withGateOverride(stage: StageSpec, override: GateOverride | undefined): StageSpec {
+function withGateOverride(stage: StageSpec, override: ModelGateOverride | undefined): StageSpec {
   if (!stage.gate || !override) return stage;
   // A confirmation adds its party to those the gate waits for.
   const confirming = override.requirements.flatMap((r) => (r.kind === 'confirmation' ? [r.party] : []));

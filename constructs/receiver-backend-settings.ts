@@ -9,25 +9,34 @@ import {
   requireSecretBearingUrl,
 } from './validation';
 
-/** The embedded receiver's admin API. */
-export interface EmbeddedReceiverBackend {
-  readonly kind: 'embedded';
-  /** Base URL of the receiver, e.g. `http://127.0.0.1:8081`. */
-  readonly url: string;
+/**
+ * Which receiver backend holds the decryption keys: `embedded` (the embedded receiver's admin API: `url`,
+ * `adminTokenEnv`) or `pkcs12` (a PKCS#12 keystore pair as a Java receiver on Apache WSS4J/CXF reads it:
+ * `keystorePath`, `archivePath`, `passwordEnv`).
+ */
+export interface ReceiverBackendSettings {
+  /** `embedded` or `pkcs12`. */
+  readonly kind: string;
   /**
-   * Environment variable that holds the admin token.
+   * Base URL of the embedded receiver, e.g. `http://127.0.0.1:8081`.
+   * @default - none; required for `embedded`
+   */
+  readonly url?: string;
+  /**
+   * Environment variable that holds the embedded receiver's admin token.
    * @default 'CPI_RECEIVER_ADMIN_TOKEN'
    */
   readonly adminTokenEnv?: string;
-}
-
-/** A PKCS#12 keystore pair, as a Java receiver on Apache WSS4J/CXF reads it. */
-export interface Pkcs12ReceiverBackend {
-  readonly kind: 'pkcs12';
-  /** Path of the active keystore (the keys the receiver decrypts with), as the provider process sees it. */
-  readonly keystorePath: string;
-  /** Path of the archive keystore (retired keys kept for the retention period). */
-  readonly archivePath: string;
+  /**
+   * Path of the active keystore (the keys the receiver decrypts with), as the provider process sees it.
+   * @default - none; required for `pkcs12`
+   */
+  readonly keystorePath?: string;
+  /**
+   * Path of the archive keystore (retired keys kept for the retention period).
+   * @default - none; required for `pkcs12`
+   */
+  readonly archivePath?: string;
   /**
    * Environment variable that holds the keystore password.
    * @default 'CPI_RECEIVER_KEYSTORE_PASSWORD'
@@ -35,10 +44,39 @@ export interface Pkcs12ReceiverBackend {
   readonly passwordEnv?: string;
 }
 
-/** Which receiver backend holds the decryption keys. */
-export type ReceiverBackendSettings = EmbeddedReceiverBackend | Pkcs12ReceiverBackend;
+/**
+ * The settings once checked, by kind (what the constructs read back, e.g. for the runbook and the manifest).
+ * @internal
+ */
+export type ReceiverBackend =
+  | { readonly kind: 'embedded'; readonly url: string; readonly adminTokenEnv?: string }
+  | {
+      readonly kind: 'pkcs12';
+      readonly keystorePath: string;
+      readonly archivePath: string;
+      readonly passwordEnv?: string;
+    };
 
-/** Checks the settings and turns them into the binding's `receiver` block. */
+/**
+ * Checks the settings and returns them by kind.
+ * @internal
+ */
+export function receiverBackend(construct: string, settings: ReceiverBackendSettings): ReceiverBackend {
+  const block = receiverBlockFrom(construct, settings);
+  return block.kind === 'embedded'
+    ? { kind: 'embedded', url: block.url!, ...(block.adminTokenEnv ? { adminTokenEnv: block.adminTokenEnv } : {}) }
+    : {
+        kind: 'pkcs12',
+        keystorePath: block.keystorePath!,
+        archivePath: block.archivePath!,
+        ...(block.passwordEnv ? { passwordEnv: block.passwordEnv } : {}),
+      };
+}
+
+/**
+ * Checks the settings and turns them into the binding's `receiver` block.
+ * @internal
+ */
 export function receiverBlockFrom(construct: string, settings: ReceiverBackendSettings): CpiReceiverKeyReceiver {
   if (settings.kind === 'embedded') {
     const url = requireNonEmpty(construct, 'receiver.url', settings.url);
@@ -60,10 +98,5 @@ export function receiverBlockFrom(construct: string, settings: ReceiverBackendSe
       passwordEnv: settings.passwordEnv,
     };
   }
-  return invalidProp(
-    construct,
-    'receiver.kind',
-    (settings as { kind?: unknown }).kind ?? null,
-    '"embedded" or "pkcs12"',
-  );
+  return invalidProp(construct, 'receiver.kind', settings.kind ?? null, '"embedded" or "pkcs12"');
 }

@@ -5,7 +5,6 @@ import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-back
 import {
   RECEIVER_KEY_ALGORITHMS,
   RECEIVER_KEY_LIFECYCLE,
-  type ReceiverKeyAlgorithm,
   type ReceiverKeyLifecycleState,
 } from '../src/rules/receiver-key';
 import {
@@ -20,20 +19,16 @@ import {
 
 const NAME = 'ReceiverDecryptionKey';
 
-export { RECEIVER_KEY_ALGORITHMS, type ReceiverKeyAlgorithm };
-/** The key's lifecycle, forward only: pending (generated, not used) -> active (decrypts) -> retired (kept). */
-export type ReceiverKeyState = ReceiverKeyLifecycleState;
-
 export interface ReceiverDecryptionKeyProps {
   /** Which receiver backend holds the key. */
   readonly receiver: ReceiverBackendSettings;
   /** The key's name in the backend (lower case: letters, digits, `.`, `_`, `-`), e.g. `orders-2026`. */
   readonly keyName: string;
   /**
-   * The key pair's algorithm.
+   * The key pair's algorithm: `RSA-2048`, `RSA-3072` or `RSA-4096`.
    * @default 'RSA-2048'
    */
-  readonly algorithm?: ReceiverKeyAlgorithm;
+  readonly algorithm?: string;
   /**
    * Subject DN of the key's self-signed certificate, e.g. `CN=orders-receiver-2026,O=Example`.
    * @default - `CN=<keyName>`
@@ -49,7 +44,7 @@ export interface ReceiverDecryptionKeyProps {
    * period, not used. Forward only: a state behind the key's current one plans no change unless `rollbackReason`.
    * @default 'active'
    */
-  readonly state?: ReceiverKeyState;
+  readonly state?: string;
   /**
    * The tenant keystore alias this key's certificate is (or will be) under. Given, the provider refuses to retire
    * the key while the alias holds its certificate and a deployed iFlow uses the alias, and to delete it within 90
@@ -95,7 +90,7 @@ export interface ExistingReceiverDecryptionKeyProps {
    * The state this stage puts the key into.
    * @default 'active'
    */
-  readonly state?: ReceiverKeyState;
+  readonly state?: string;
   /**
    * The tenant keystore alias this key's certificate is (or will be) under. Given, the provider refuses to retire
    * the key while the alias holds its certificate and a deployed iFlow uses the alias, and to delete it within 90
@@ -131,6 +126,7 @@ export interface ExistingReceiverDecryptionKeyProps {
  * `{"key_name":"orders-2025","receiver":{"kind":"embedded","url":"http://127.0.0.1:8081"}}`. Terraform hands an
  * import only this string, and the provider cannot read a key without knowing its backend. The one place that
  * knows the form.
+ * @internal
  */
 export function receiverKeyImportId(keyName: string, receiver: CpiReceiverKeyReceiver): string {
   const block = {
@@ -172,9 +168,13 @@ export class ReceiverDecryptionKey extends Construct {
     super(scope, id);
     this.keyName = requireKeyName(NAME, 'keyName', props.keyName);
     const receiver = receiverBlockFrom(NAME, props.receiver);
-    if (props.algorithm !== undefined) requireOneOf(NAME, 'algorithm', props.algorithm, RECEIVER_KEY_ALGORITHMS);
+    const algorithm =
+      props.algorithm === undefined
+        ? undefined
+        : requireOneOf(NAME, 'algorithm', props.algorithm, RECEIVER_KEY_ALGORITHMS);
     if (props.validityDays !== undefined) requireInteger(NAME, 'validityDays', props.validityDays, 1, 36_500);
-    if (props.state !== undefined) requireOneOf(NAME, 'state', props.state, RECEIVER_KEY_LIFECYCLE);
+    const state: ReceiverKeyLifecycleState =
+      props.state === undefined ? 'active' : requireOneOf(NAME, 'state', props.state, RECEIVER_KEY_LIFECYCLE);
     if (props.rollbackReason !== undefined) requireNonEmpty(NAME, 'rollbackReason', props.rollbackReason);
     if (props.retainUntil !== undefined) requireTime(NAME, 'retainUntil', props.retainUntil);
     if (props.earlyDestructionReason !== undefined)
@@ -185,10 +185,10 @@ export class ReceiverDecryptionKey extends Construct {
     this.resource = new CpiReceiverKey(this, 'key', {
       receiver,
       keyName: this.keyName,
-      algorithm: props.algorithm,
+      algorithm,
       subject,
       validityDays: props.validityDays,
-      state: props.state ?? 'active',
+      state,
       retainUntil: props.retainUntil,
       earlyDestructionReason: props.earlyDestructionReason,
       encryptionAlias: props.encryptionAlias,

@@ -4,21 +4,16 @@
 // renewal's values those requirements refer to.
 import {
   allRequirements,
-  CERTIFICATE_ROLES,
   GATE_MODES,
-  GATE_MOMENTS,
-  IFLOW_STATES,
-  REQUIREMENT_KINDS,
   factsNeeded,
-  repeatedRequirements,
-  type GateMode,
-  type GateRequirement,
+  type GateRequirement as ModelRequirement,
 } from '../src/renewal/gate';
-import { PARTY_TITLES, type Party } from '../src/renewal/party';
+import type { Party } from '../src/renewal/party';
 import { parseAllowedSigners } from '../src/renewal/confirmation-signature';
 import { CpiError } from '../src/errors';
 import { CpiRenewalGate, type CpiProvider } from './bindings';
 import { Construct, type ITerraformDependable } from './cdktf';
+import { modelRequirements, PARTIES, type GateRequirement } from './gate-requirement';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
 import {
   invalidProp,
@@ -31,28 +26,27 @@ import {
 } from './validation';
 
 const NAME = 'RenewalGate';
-export const PARTIES = Object.keys(PARTY_TITLES) as readonly Party[];
 
 export interface RenewalGateProps {
   /** The renewal the gate belongs to (confirmations name it). */
   readonly renewalId: string;
   /** The name of the stage the gate opens, e.g. `exchange-certificate`. */
   readonly gate: string;
-  /** The parties whose action the gate waits for (at least one). */
-  readonly waitsFor: readonly Party[];
+  /** The parties whose action the gate waits for (at least one of `receiver-admin`, `tenant-admin`, `integration-developer`). */
+  readonly waitsFor: string[];
   /**
    * `all`: every requirement must hold; `any`: one suffices. A not_before requirement must hold in both modes.
    * @default 'all'
    */
-  readonly mode?: GateMode;
+  readonly mode?: string;
   /** What must hold, e.g. `[{ kind: 'probe' }, { kind: 'confirmation', party: 'receiver-admin' }]`. */
-  readonly requirements: readonly GateRequirement[];
+  readonly requirements: GateRequirement[];
   /**
    * Observable facts that show the stage's effect already holds or was superseded: then the gate is settled and
    * re-applying the stage plans no change, e.g. `[{ kind: 'tenant_alias', certificate: 'new' }]`.
    * @default - none: the gate is settled only by its own requirements
    */
-  readonly settledBy?: readonly GateRequirement[];
+  readonly settledBy?: GateRequirement[];
   /**
    * The tenant keystore alias (for tenant_alias).
    * @default - none
@@ -72,7 +66,7 @@ export interface RenewalGateProps {
    * Every iFlow that uses the alias (for iflow_state).
    * @default - none
    */
-  readonly iflowIds?: readonly string[];
+  readonly iflowIds?: string[];
   /**
    * The receiver backend to probe (for probe).
    * @default - none
@@ -119,24 +113,25 @@ export interface RenewalGateProps {
   readonly provider?: CpiProvider;
 }
 
-/** Each party's allowed_signers text. */
-export type ConfirmationSignerTexts = Readonly<Partial<Record<Party, string>>>;
+/** Each party's allowed_signers text, by party (`receiver-admin`, `tenant-admin`, `integration-developer`). */
+export type ConfirmationSignerTexts = { readonly [party: string]: string };
 
 /**
  * Refuses at synth what the provider would refuse at plan: an allowed_signers text it cannot read, a party that is
  * not one, or (signatures asked for) a party asked to confirm without keys. Returns the binding's blocks.
+ * @internal
  */
 export function confirmationSignerBlocks(
   construct: string,
   prop: string,
   signers: ConfirmationSignerTexts | undefined,
-  requirements: readonly GateRequirement[],
+  requirements: readonly ModelRequirement[],
 ): { party: string; allowedSigners: string }[] | undefined {
   if (signers === undefined) return undefined;
-  const entries = Object.entries(signers).filter(([, text]) => text !== undefined) as [Party, string][];
+  const entries = Object.entries(signers).filter(([, text]) => text !== undefined);
   if (entries.length === 0) invalidProp(construct, prop, signers, 'at least one party with its allowed_signers text');
   for (const [party, text] of entries) {
-    requireOneOf(construct, `${prop} key`, party, PARTIES);
+    requireOneOf<Party>(construct, `${prop} key`, party, PARTIES);
     if (!isLiteral(text)) continue;
     try {
       parseAllowedSigners(text, `${construct}: ${prop}["${party}"]`);
@@ -166,30 +161,6 @@ const PROP_OF_FACT: Readonly<Record<string, keyof RenewalGateProps>> = {
   retention_days: 'retentionDays',
 };
 
-/** Refuses a requirement list the provider would refuse, at synth, naming the prop. */
-export function validateRequirements(
-  construct: string,
-  prop: string,
-  requirements: readonly GateRequirement[],
-  waitsFor?: readonly Party[],
-): void {
-  if (requirements.length === 0) invalidProp(construct, prop, [], 'at least one requirement');
-  requirements.forEach((r, i) => {
-    requireOneOf(construct, `${prop}[${i}].kind`, r.kind, REQUIREMENT_KINDS);
-    if (r.kind === 'confirmation') {
-      requireOneOf(construct, `${prop}[${i}].party`, r.party, PARTIES);
-      if (waitsFor && !waitsFor.includes(r.party))
-        invalidProp(construct, `${prop}[${i}].party`, r.party, `one of waitsFor (${waitsFor.join(', ')})`);
-    }
-    if (r.kind === 'tenant_alias')
-      requireOneOf(construct, `${prop}[${i}].certificate`, r.certificate, CERTIFICATE_ROLES);
-    if (r.kind === 'iflow_state') requireOneOf(construct, `${prop}[${i}].state`, r.state, IFLOW_STATES);
-    if (r.kind === 'not_before') requireOneOf(construct, `${prop}[${i}].moment`, r.moment, GATE_MOMENTS);
-  });
-  const repeated = repeatedRequirements(requirements);
-  if (repeated.length > 0) invalidProp(construct, prop, repeated, 'each requirement once');
-}
-
 /** The hand-over in front of a stage: closed, the stage's plan fails naming the gate, the party and the action. */
 export class RenewalGate extends Construct {
   readonly resource: CpiRenewalGate;
@@ -200,11 +171,12 @@ export class RenewalGate extends Construct {
     requireNonEmpty(NAME, 'renewalId', props.renewalId);
     this.gate = requireNonEmpty(NAME, 'gate', props.gate);
     if (props.waitsFor.length === 0) invalidProp(NAME, 'waitsFor', [], `at least one of ${PARTIES.join(', ')}`);
-    props.waitsFor.forEach((party, i) => requireOneOf(NAME, `waitsFor[${i}]`, party, PARTIES));
-    if (props.mode !== undefined) requireOneOf(NAME, 'mode', props.mode, GATE_MODES);
-    validateRequirements(NAME, 'requirements', props.requirements, props.waitsFor);
-    if (props.settledBy && props.settledBy.length > 0) validateRequirements(NAME, 'settledBy', props.settledBy);
-    for (const r of allRequirements(props)) {
+    const waitsFor = props.waitsFor.map((party, i) => requireOneOf(NAME, `waitsFor[${i}]`, party, PARTIES));
+    const mode = props.mode === undefined ? undefined : requireOneOf(NAME, 'mode', props.mode, GATE_MODES);
+    const requirements = modelRequirements(NAME, 'requirements', props.requirements, waitsFor);
+    const settledBy =
+      props.settledBy && props.settledBy.length > 0 ? modelRequirements(NAME, 'settledBy', props.settledBy) : undefined;
+    for (const r of allRequirements({ requirements, settledBy })) {
       const absent = factsNeeded(r)
         .map((fact) => PROP_OF_FACT[fact]!)
         .filter((name) => props[name] === undefined);
@@ -225,10 +197,10 @@ export class RenewalGate extends Construct {
     this.resource = new CpiRenewalGate(this, 'gate', {
       renewalId: props.renewalId,
       gate: this.gate,
-      waitsFor: [...props.waitsFor],
-      mode: props.mode,
-      requirement: props.requirements.map((r) => ({ ...r })),
-      settledBy: props.settledBy?.map((r) => ({ ...r })),
+      waitsFor,
+      mode,
+      requirement: requirements,
+      settledBy,
       alias: props.alias,
       newCertificatePem: props.newCertificatePem,
       oldFingerprintSha256: props.oldFingerprintSha256,
@@ -242,7 +214,7 @@ export class RenewalGate extends Construct {
         NAME,
         'confirmationSigners',
         props.confirmationSigners,
-        props.requirements,
+        requirements,
       ),
       dependsOn: props.dependsOn,
       provider: props.provider,

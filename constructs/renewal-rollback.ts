@@ -11,39 +11,64 @@ import {
   type RollbackStageName,
   type RollbackStageSpec,
 } from '../src/renewal/rollback-stages';
-import type { RenewalVariant } from '../src/renewal/stages';
+import { RENEWAL_VARIANTS, type RenewalVariant } from '../src/renewal/stages';
 import { CpiProvider } from './bindings';
 import { App, Construct, TerraformOutput, TerraformStack, type ITerraformDependable } from './cdktf';
 import { IntegrationFlowDeployment } from './integration-flow-deployment';
 import { ReceiverDecryptionKey } from './receiver-decryption-key';
+import { requirementProps } from './gate-requirement';
 import type { ReceiverBackendSettings } from './receiver-backend-settings';
 import { RenewalGate, type ConfirmationSignerTexts, type RenewalGateProps } from './renewal-gate';
+import type { DowntimeWindow, NewKeySpec, TenantConnectionProps } from './renewal-settings';
+import { renewalStage, type RenewalStage } from './renewal-stage';
 import { stateBackend, type IRenewalStateBackend } from './renewal-state-backend';
 import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
-import { requireNonEmpty } from './validation';
+import { requireNonEmpty, requireOneOf } from './validation';
 
 /** What the way back needs of the renewal's props (EncryptionCertificateRenewalProps has all of it). */
 export interface RolledBackRenewal {
-  readonly variant: RenewalVariant;
+  /** `overlap` or `single-key`. */
+  readonly variant: string;
+  /** The tenant keystore alias. */
   readonly alias: string;
-  readonly iflowIds: readonly string[];
+  /** Every iFlow whose channels use the alias. */
+  readonly iflowIds: string[];
+  /** The receiver backend that holds the decryption keys. */
   readonly receiver: ReceiverBackendSettings;
-  readonly newKey: { readonly name: string };
+  /** The renewal's new key (its name). */
+  readonly newKey: NewKeySpec;
+  /** The key the receiver decrypted with before the renewal. */
   readonly oldKeyName: string;
-  readonly downtimeWindow?: { readonly start: string; readonly end: string };
-  readonly tenant?: {
-    readonly tenantUrl?: string;
-    readonly caCertificatePem?: string;
-    readonly requestsPerSecond?: number;
-  };
-  /** Where the renewal keeps its stacks' state; the way back's stacks keep theirs there too. */
+  /**
+   * The agreed downtime window.
+   * @default - none; required for the `single-key` variant
+   */
+  readonly downtimeWindow?: DowntimeWindow;
+  /**
+   * How to reach the tenant.
+   * @default - URL and credentials from the CPI_* environment variables
+   */
+  readonly tenant?: TenantConnectionProps;
+  /**
+   * Where the renewal keeps its stacks' state; the way back's stacks keep theirs there too.
+   * @default - local state files in `stateDir`
+   */
   readonly backend?: IRenewalStateBackend;
+  /**
+   * Directory of the stacks' local state files; only without `backend`.
+   * @default 'state'
+   */
   readonly stateDir?: string;
+  /**
+   * Directory under which confirmations are written.
+   * @default 'renewals'
+   */
   readonly confirmationsDir?: string;
   /** The renewal's confirmation signers: the way back's gates ask for signed confirmations too. */
   readonly confirmationSigners?: ConfirmationSignerTexts;
 }
 
+/** The way back of a renewal. */
 export interface RenewalRollbackProps {
   /** The renewal's props. */
   readonly renewal: RolledBackRenewal;
@@ -69,14 +94,17 @@ export interface RenewalRollbackProps {
  * - Keys go back in their lifecycle only with `rollback_reason`, which only these stacks set.
  */
 export class RenewalRollback extends Construct {
-  readonly stages: readonly RollbackStageSpec[];
-  readonly stacks: readonly TerraformStack[];
+  /** The way back's stages, in the order they are applied. */
+  readonly stages: RenewalStage[];
+  /** The way back's stacks, in the order they are applied. */
+  readonly stacks: TerraformStack[];
   /** The old key's certificate as the receiver holds it (a token of the first rollback stage). */
   readonly oldCertificatePem: string;
   readonly reason: string;
 
   private readonly app: App;
   private readonly props: RenewalRollbackProps;
+  private readonly stageSpecs: readonly RollbackStageSpec[];
 
   constructor(scope: Construct, id: string, props: RenewalRollbackProps) {
     super(scope, id);
@@ -88,7 +116,14 @@ export class RenewalRollback extends Construct {
       props.reason ?? `rollback of renewal ${props.renewalId}`,
     );
     const { renewal } = props;
-    this.stages = rollbackStages(renewal.variant);
+    const variant: RenewalVariant = requireOneOf(
+      'RenewalRollback',
+      'renewal.variant',
+      renewal.variant,
+      RENEWAL_VARIANTS,
+    );
+    this.stageSpecs = rollbackStages(variant);
+    this.stages = this.stageSpecs.map(renewalStage);
 
     let oldKey: ReceiverDecryptionKey | undefined;
     const build: {
@@ -144,7 +179,7 @@ export class RenewalRollback extends Construct {
     };
 
     const stacks: TerraformStack[] = [];
-    for (const stage of this.stages) {
+    for (const stage of this.stageSpecs) {
       const stack = new TerraformStack(this.app, this.stackName(stage));
       const previous = stacks.at(-1);
       if (previous) stack.addDependency(previous);
@@ -163,12 +198,15 @@ export class RenewalRollback extends Construct {
     this.oldCertificatePem = required(oldKey).certificatePem;
   }
 
-  /** The way back as the manifest records it; paths relative to the app's output directory. */
-  manifest(): RollbackManifest {
+  /**
+   * The way back as the manifest records it; paths relative to the app's output directory.
+   * @internal
+   */
+  _manifest(): RollbackManifest {
     const outdir = resolve(this.app.outdir);
     return {
       reason: this.reason,
-      stages: this.stages.map((stage, i) => ({
+      stages: this.stageSpecs.map((stage, i) => ({
         index: stage.index,
         name: stage.name,
         title: stage.title,
@@ -268,10 +306,10 @@ export class RenewalRollback extends Construct {
     return new RenewalGate(stack, `gate-${spec.name}`, {
       renewalId: this.props.renewalId,
       gate: spec.name,
-      waitsFor: spec.waitsFor,
+      waitsFor: [...spec.waitsFor],
       mode: spec.mode,
-      requirements: spec.requirements,
-      settledBy: spec.settledBy,
+      requirements: spec.requirements.map(requirementProps),
+      settledBy: spec.settledBy?.map(requirementProps),
       confirmationsDir: relative(this.stackDir(stack), this.confirmationsDir()),
       confirmationSigners: renewal.confirmationSigners,
       ...facts,
@@ -288,7 +326,10 @@ function required<T>(value: T | undefined): T {
   return value;
 }
 
-/** Where the rollback's stacks are written, for tests and tools: `<outdir>/stacks/<name>`. */
+/**
+ * Where the rollback's stacks are written, for tests and tools: `<outdir>/stacks/<name>`.
+ * @internal
+ */
 export function rollbackStackDir(outdir: string, renewalId: string, stage: RollbackStageSpec): string {
   return join(outdir, 'stacks', rollbackStackName(renewalId, stage));
 }

@@ -56,7 +56,7 @@ export interface TenantKeystoreCertificateProps {
    * alias and its certificate in the tenant. Use `ABANDON` for an alias you adopted rather than created.
    * @default 'DELETE'
    */
-  readonly deletionPolicy?: 'DELETE' | 'ABANDON';
+  readonly deletionPolicy?: string;
   /**
    * What must be applied first, e.g. the stage's gate.
    * @default - nothing

@@ -27,5 +27,13 @@ await Promise.all([
     outfile: 'dist/test-provider.js',
     minify: true,
   }),
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  // Minified (names kept) so that the npm package stays small; the linked source map serves debugging here.
+  build({
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    minify: true,
+    keepNames: true,
+    banner: { js: '#!/usr/bin/env node' },
+  }),
 ]);

@@ -351,6 +351,27 @@ export const ERRORS = registry({
     summary: 'The embedded receiver cannot read its saved state in the data directory',
     fix: 'Restore the named file from its .bak copy, or point the receiver at an empty data directory to start afresh (its keys are then lost).',
   },
+  // --- expiry scan and renewal proposals (src/scan, src/cli/scan-command.ts, src/cli/propose-command.ts) ---
+  CPI_SCAN_FLEET_INVALID: {
+    summary: 'The fleet file (tenants and receivers to scan) is invalid',
+    fix: 'Correct the named field of the fleet file as the message describes (docs/scan.md shows its form).',
+  },
+  CPI_SCAN_RENEW_BEFORE_INVALID: {
+    summary: 'The renew-before window is not a number of days',
+    fix: 'Give it as whole days with a `d`, e.g. `--renew-before 30d`, or leave it out for the last third of the validity.',
+  },
+  CPI_SCAN_TENANT_FAILED: {
+    summary: 'A tenant or one of its receivers could not be scanned',
+    fix: 'Check the tenant URL and the credentials in the environment (the message names the tenant and the cause), then scan again.',
+  },
+  CPI_PROPOSE_ALIAS_UNKNOWN: {
+    summary: 'The alias to propose a renewal for is not an encryption certificate that deployed iFlows use',
+    fix: 'Pick an alias from `cpi-renewal scan`; give --tenant when the fleet file lists several tenants.',
+  },
+  CPI_PROPOSE_TARGET_INVALID: {
+    summary: 'The renewal cannot be proposed as asked (tenant, receiver or target directory)',
+    fix: 'Correct the named option or fleet file entry as the message describes.',
+  },
   // --- emulator (src/emulator) ---
   CPI_EMULATOR_CONFIG_INVALID: {
     summary: 'The tenant emulator configuration is invalid',

@@ -3,7 +3,8 @@
 // runners share one state and never apply the same stage at once. The connection string comes from PG_CONN_STR
 // where terraform runs (a secret of the workflow); it is never written into cdktf.out. For S3, use
 // RenewalStateBackend.s3({ bucket, key: 'renewals/orders-2026', region, useLockfile: true }) instead.
-import { App, EncryptionCertificateRenewal, RenewalStateBackend } from '../../constructs';
+import { App } from 'cdktf';
+import { EncryptionCertificateRenewal, RenewalStateBackend } from '../../constructs';
 
 const app = new App();
 

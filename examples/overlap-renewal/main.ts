@@ -6,7 +6,8 @@
 //   cdktf plan  orders-2026-1-prepare-receiver --skip-provider-lock
 //   cdktf apply orders-2026-1-prepare-receiver --skip-provider-lock --auto-approve
 //   … then each stage in cdktf.out/RUNBOOK-orders-2026.md in order.
-import { App, EncryptionCertificateRenewal } from '../../constructs';
+import { App } from 'cdktf';
+import { EncryptionCertificateRenewal } from '../../constructs';
 
 const app = new App();
 

@@ -3,7 +3,8 @@
 // comes from CPI_RENEWAL_WINDOW_START / _END (the defaults lie in the past, so the window has begun in a demo).
 //
 //   npx tsx examples/single-key-renewal/main.ts     # writes cdktf.out/, including RUNBOOK-orders-2026-b.md
-import { App, EncryptionCertificateRenewal } from '../../constructs';
+import { App } from 'cdktf';
+import { EncryptionCertificateRenewal } from '../../constructs';
 
 const app = new App();
 

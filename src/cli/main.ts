@@ -8,6 +8,7 @@ import { registerProviderCommands } from './provider-command';
 import { registerRunbookCommand } from './runbook-command';
 import { registerDemoCommand } from './demo-command';
 import { registerStatusCommand } from './status-command';
+import { registerScanCommand } from './scan-command';
 
 const program = new Command('cpi-renewal')
   .description('Renew WS-Security encryption certificates between an SAP Cloud Integration tenant and its receivers.')
@@ -21,6 +22,7 @@ registerEmulatorCommand(program);
 registerRunbookCommand(program);
 registerDemoCommand(program);
 registerStatusCommand(program);
+registerScanCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);

@@ -46,7 +46,7 @@ export async function renewalFromSpec(
   ]);
   const app = new App({ outdir, skipValidation: true });
   const renewal = new EncryptionCertificateRenewal(app, 'renewal', { ...spec, writeRunbook: false });
-  return { markdown: renewal.runbook(), manifest: renewal.manifest() };
+  return { markdown: renewal.runbook(), manifest: renewal._manifest() };
 }
 
 /** The runbook Markdown of a spec, as `cdktf synth` would write it for an app in the current directory. */

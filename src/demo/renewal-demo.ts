@@ -5,7 +5,8 @@
 // name and says so.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { App, EncryptionCertificateRenewal, type EncryptionCertificateRenewalProps } from '../../constructs';
+import { App } from '../../constructs/cdktf';
+import { EncryptionCertificateRenewal, type EncryptionCertificateRenewalProps } from '../../constructs';
 import { startEmulators, type RunningEmulators } from '../emulator/start-emulators';
 import type { MessageRecord } from '../emulator/message-log';
 import { PROVIDER_VERSION } from '../provider/cpi-provider';
@@ -106,7 +107,7 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
     print(`synthesized ${renewal.stacks.length} stage stacks and the runbook into ${outdir}`);
 
     // init needs no evidence: do it for every stage up front, as a pipeline's checkout job would
-    for (const stage of renewal.stages) {
+    for (const stage of renewal._stageSpecs) {
       const init = await runner.run(join(outdir, 'stacks', stageStackName(DEMO_RENEWAL_ID, stage)), [
         'init',
         '-input=false',
@@ -121,12 +122,14 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
     let stopAt: number | undefined;
     let resumedAt: number | undefined;
 
-    for (const stage of renewal.stages) {
+    for (const stage of renewal._stageSpecs) {
       if (options.signal?.aborted) throw new Error('interrupted');
       const stackDir = join(outdir, 'stacks', stageStackName(DEMO_RENEWAL_ID, stage));
       const firstSeq = lastSeq(emulators);
       const stageStart = Date.now();
-      print(`[${stage.index}/${renewal.stages.length}] ${stage.name} — ${PARTY_TITLES[stage.party]}: ${stage.does}`);
+      print(
+        `[${stage.index}/${renewal._stageSpecs.length}] ${stage.name} — ${PARTY_TITLES[stage.party]}: ${stage.does}`,
+      );
       const outcome = await runStage(stage, stackDir, runner, fingerprint, dir, print, () => {
         if (stage.name === 'stop-sending') stopAt = Date.now();
       });

@@ -52,11 +52,21 @@ export interface OAuthClientSeed {
   readonly clientSecret: string;
 }
 
-/** A certificate placed in the tenant keystore on first start. */
+/**
+ * A certificate placed in the tenant keystore on first start: a given PEM, or one the emulator issues to expire at a
+ * chosen moment (so that expiry scans can be tried on the emulator alone).
+ */
 export interface CertificateSeed {
   readonly alias: string;
-  /** PEM of the certificate. */
-  readonly pem: string;
+  /** PEM of the certificate. @default - issued by the emulator (see expiresInDays) */
+  readonly pem?: string;
+  /**
+   * Days from the emulator's first start until the issued certificate's not-after; negative: already expired. Give
+   * either this or `pem`.
+   */
+  readonly expiresInDays?: number;
+  /** Whole validity of the issued certificate in days (not-before = not-after minus this). @default 365 */
+  readonly validityDays?: number;
 }
 
 /** Requests per second per API area before 429; 0 switches the limit off (docs/design/sap-api.md#rate-limits). */
@@ -171,8 +181,14 @@ const CONFIG_SCHEMA = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['alias', 'pem'],
-        properties: { alias: { type: 'string', minLength: 1, maxLength: 250 }, pem: { type: 'string', minLength: 1 } },
+        required: ['alias'],
+        oneOf: [{ required: ['pem'] }, { required: ['expiresInDays'] }],
+        properties: {
+          alias: { type: 'string', minLength: 1, maxLength: 250 },
+          pem: { type: 'string', minLength: 1 },
+          expiresInDays: { type: 'number', minimum: -36500, maximum: 36500 },
+          validityDays: { type: 'number', exclusiveMinimum: 0, maximum: 36500 },
+        },
       },
     },
     deployDelayMs: { type: 'integer', minimum: 0 },

@@ -2,6 +2,7 @@
 // iFlows reference. Keys come from node:crypto; node-forge only wraps the public key in a self-signed certificate.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
+import { createSelfSignedCertificate } from '../pki/self-signed-certificate';
 
 export interface GeneratedKeyPair {
   readonly certificatePem: string;
@@ -68,4 +69,34 @@ export function generateSelfSignedKeyPair(
   ]);
   certificate.sign(forge.pki.privateKeyFromPem(privateKey), forge.md.sha256.create());
   return { certificatePem: forge.pki.certificateToPem(certificate), privateKeyPem: privateKey };
+}
+
+/** One RSA key for every certificate seeded by expiry: a fleet of emulators seeds thousands, and a key costs ~50 ms. */
+let seedKeyPem: string | undefined;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A self-signed RSA certificate for `CN=<alias>` whose not-after lies `expiresInDays` after `now` (negative: already
+ * expired) and whose validity is `validityDays` long (default 365). Its private key is of no use to anyone: the
+ * tenant holds only the certificate, as it does for a receiver's encryption certificate.
+ */
+export function issueCertificateExpiring(
+  alias: string,
+  expiresInDays: number,
+  validityDays = 365,
+  now = Date.now(),
+): string {
+  seedKeyPem ??= generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  }).privateKey;
+  const notAfter = new Date(now + expiresInDays * DAY_MS);
+  return createSelfSignedCertificate({
+    privateKeyPem: seedKeyPem,
+    subject: `CN=${alias.replace(/[,+"\\<>;=#]/g, '_')},O=Emulator seed`,
+    notBefore: new Date(notAfter.getTime() - validityDays * DAY_MS),
+    notAfter,
+  });
 }

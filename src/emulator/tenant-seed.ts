@@ -6,7 +6,7 @@ import { CpiError } from '../errors';
 import { channelOf, EXTERNALIZED_CHANNEL, seedChannel, seedParameters } from './channel-parameters';
 import type { ResolvedEmulatorConfig } from './emulator-config';
 import { isSapReservedAlias } from './hex-alias';
-import { generateSelfSignedKeyPair } from './key-material';
+import { generateSelfSignedKeyPair, issueCertificateExpiring } from './key-material';
 import type { TenantState, TenantStore } from './tenant-store';
 
 /**
@@ -41,6 +41,7 @@ export function seedTenant(store: TenantStore, config: ResolvedEmulatorConfig, n
     if (isSapReservedAlias(seed.alias)) {
       throw new CpiError('CPI_EMULATOR_CONFIG_INVALID', `/certificates: the alias "${seed.alias}" is reserved for SAP`);
     }
+    if (seed.pem === undefined) continue; // issued below
     try {
       new X509Certificate(seed.pem);
     } catch (error) {
@@ -57,11 +58,12 @@ export function seedTenant(store: TenantStore, config: ResolvedEmulatorConfig, n
     }
     for (const seed of config.certificates) {
       if (state.keystores.system[seed.alias]) continue;
+      const pem = seed.pem ?? issueCertificateExpiring(seed.alias, seed.expiresInDays ?? 365, seed.validityDays, now);
       state.keystores.system[seed.alias] = {
         alias: seed.alias,
         type: 'Certificate',
         owner: 'Tenant Administrator',
-        certificatePem: new X509Certificate(seed.pem).toString(),
+        certificatePem: new X509Certificate(pem).toString(),
         createdBy: 'emulator',
         createdTime: now,
         lastModifiedBy: 'emulator',

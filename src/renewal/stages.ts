@@ -6,6 +6,7 @@ import type { Party } from './party';
 
 /** SAP's two variants: the receiver decrypts with old and new key at once, or with one key only. */
 export type RenewalVariant = 'overlap' | 'single-key';
+export const RENEWAL_VARIANTS: readonly RenewalVariant[] = ['overlap', 'single-key'];
 
 /** Every stage name of either variant; the L3 construct maps each one to what it builds. */
 export type StageName =

@@ -135,10 +135,10 @@ describe('RenewalGate', () => {
     const base = {
       renewalId: 'r',
       gate: 'exchange-certificate',
-      waitsFor: ['receiver-admin'] as const,
+      waitsFor: ['receiver-admin'],
       windowStart: '2026-01-01T00:00:00Z',
     };
-    const window = [{ kind: 'not_before', moment: 'window_start' }] as const;
+    const window = [{ kind: 'not_before', moment: 'window_start' }];
     refused((s) => new RenewalGate(s, 'g', { ...base, requirements: [] }), /requirements/);
     refused(
       (s) => new RenewalGate(s, 'g', { ...base, waitsFor: ['receiver'] as never, requirements: window }),
@@ -157,7 +157,7 @@ describe('RenewalGate', () => {
   });
 
   test('refuses a requirement given twice, and one whose fact is not given, naming the prop', () => {
-    const base = { renewalId: 'r', gate: 'exchange-certificate', waitsFor: ['receiver-admin'] as const };
+    const base = { renewalId: 'r', gate: 'exchange-certificate', waitsFor: ['receiver-admin'] };
     refused(
       (s) =>
         new RenewalGate(s, 'g', {

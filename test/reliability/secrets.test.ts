@@ -18,7 +18,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { App, EncryptionCertificateRenewal } from '../../constructs';
+import { App } from '../../constructs/cdktf';
+import { EncryptionCertificateRenewal } from '../../constructs';
 import { startEmulators, type RunningEmulators } from '../../src/emulator/start-emulators';
 import { DEMO_RENEWAL_ID, DEMO_WORLD, demoRenewalProps } from '../../src/demo/renewal-demo';
 import { startReceiverEmulator } from '../../src/emulator/receiver-emulator';
@@ -124,7 +125,7 @@ describe('secrets never appear in state, plans, trace logs, emulator logs or the
 
     await sendMessages(3);
     let fingerprint = '';
-    for (const stage of renewal.stages) {
+    for (const stage of renewal._stageSpecs) {
       const stackDir = join(outdir, 'stacks', stageStackName(DEMO_RENEWAL_ID, stage));
       stackDirs.push(stackDir);
       await ok(stackDir, ['init', '-input=false']);

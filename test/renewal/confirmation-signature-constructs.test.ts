@@ -117,7 +117,7 @@ describe('signed confirmations in the constructs', { timeout: 120_000 }, () => {
     assert.deepEqual(manifest.confirmationSigners, SIGNERS);
     const { facts } = gateFacts(manifest, [], join(dir, 'confirmations'));
     assert.deepEqual(Object.keys(facts.confirmationSigners ?? {}).sort(), Object.keys(SIGNERS).sort());
-    const stage = renewal.stages.find((s) => s.gate?.requirements.some((r) => r.kind === 'confirmation'))!;
+    const stage = renewal._stageSpecs.find((s) => s.gate?.requirements.some((r) => r.kind === 'confirmation'))!;
     const gate = { ...stage.gate!, mode: 'all' as const };
     const withCertificate = { ...facts, newCertificate: { fingerprintSha256: FP } };
     const party = gate.requirements.find((r) => r.kind === 'confirmation')!;

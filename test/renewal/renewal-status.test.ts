@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, EncryptionCertificateRenewal } from '../../constructs';
+import { App } from '../../constructs/cdktf';
+import { EncryptionCertificateRenewal } from '../../constructs';
 import type { RequirementResult } from '../../src/renewal/gate-decision';
 import type { RenewalManifest } from '../../src/renewal/manifest';
 import {

@@ -2,7 +2,8 @@
 // receiver from the environment, as a user's own app would read them. `cdktf` runs it (see the cdktf.json the
 // harness writes) before every diff and deploy, and the harness runs it in-process for plain terraform; the
 // settings stay the same across those synths, so every synth writes the same stacks.
-import { App, EncryptionCertificateRenewal, RenewalStateBackend, type ReceiverBackendSettings } from '../../constructs';
+import { App } from '../../constructs/cdktf';
+import { EncryptionCertificateRenewal, RenewalStateBackend, type ReceiverBackendSettings } from '../../constructs';
 import { DEMO_RENEWAL_ID, demoRenewalProps } from '../../src/demo/renewal-demo';
 import type { RenewalVariant, StageName } from '../../src/renewal/stages';
 

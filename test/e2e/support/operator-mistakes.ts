@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, EncryptionCertificateRenewal } from '../../../constructs';
+import { App } from '../../../constructs/cdktf';
+import { EncryptionCertificateRenewal } from '../../../constructs';
 import { demoRenewalProps } from '../../../src/demo/renewal-demo';
 import { TrafficGenerator } from '../../../src/demo/traffic-generator';
 import { EmbeddedBackend } from '../../../src/receiver/embedded-backend';
