@@ -118,7 +118,7 @@ describe(
       );
       for (const stage of STAGES) assert.equal(statesIn(schemaOf(stage)), 1, `${stage}: its state in its schema`);
       assert.equal(existsSync(join(world.dir, 'state')), false, 'still no local state');
-      world.traffic.stop();
+      await world.traffic.stop();
       await assertOverlapTraffic(world, [oldFingerprint, newFingerprint]);
     });
 
