@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { startReceiverEmulator } from '../src/emulator/receiver-emulator';
 import { startTenantEmulator } from '../src/emulator/tenant-emulator';
 import { PROVIDER_VERSION } from '../src/provider/cpi-provider';
-import { installProvider, terraformEnv } from '../src/provider/install';
+import { automationEnv, impliedMirrorDir, installProvider } from '../src/provider/install';
 import { EmbeddedBackend } from '../src/receiver/embedded-backend';
 import { AliasUsageIndex } from '../src/tenant/alias-usage';
 import { TenantClient } from '../src/tenant/tenant-client';
@@ -63,14 +63,17 @@ export async function benchAliasRule(n: number): Promise<AliasRuleCost> {
       if (line.includes('/api/v1')) apiCalls++;
     },
   });
-  const { cliConfigFile } = installProvider({
-    dir: join(dir, '.provider'),
+  // a home of its own: Terraform finds the provider in its implied local mirror, with no CLI configuration
+  installProvider({
+    dir: impliedMirrorDir(join(dir, '.home')),
     bundle: resolve(__dirname, '../dist/provider.js'),
     version: PROVIDER_VERSION,
   });
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
-    ...terraformEnv(cliConfigFile),
+    ...automationEnv(),
+    HOME: join(dir, '.home'),
+    TF_CLI_CONFIG_FILE: undefined,
     CPI_TENANT_URL: tenant.url,
     CPI_USERNAME: tenant.credentials.username,
     CPI_PASSWORD: tenant.credentials.password,

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startTenantEmulator } from '../src/emulator/tenant-emulator';
 import { PROVIDER_VERSION } from '../src/provider/cpi-provider';
-import { installProvider, terraformEnv } from '../src/provider/install';
+import { automationEnv, impliedMirrorDir, installProvider } from '../src/provider/install';
 import { certificateFacts } from '../src/provider/resources/keystore-certificate';
 import { generateKeyPairWithCertificate } from '../src/pki/key-pair';
 import { parseCertificatePem } from '../src/pki/certificate-info';
@@ -94,10 +94,11 @@ function median(values: number[]): number {
 
 function workdir(bundle: string, version: string): { dir: string; env: NodeJS.ProcessEnv } {
   const dir = mkdtempSync(join(tmpdir(), 'cpi-bench-plan-'));
-  const { cliConfigFile } = installProvider({ dir: join(dir, '.provider'), bundle, version });
+  // a home of its own: Terraform finds the provider in its implied local mirror, with no CLI configuration
+  installProvider({ dir: impliedMirrorDir(join(dir, '.home')), bundle, version });
   return {
     dir,
-    env: { ...process.env, ...terraformEnv(cliConfigFile) },
+    env: { ...process.env, ...automationEnv(), HOME: join(dir, '.home'), TF_CLI_CONFIG_FILE: undefined },
   };
 }
 

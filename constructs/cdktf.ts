@@ -22,6 +22,8 @@ export type {
   AppConfig,
   IAspect,
   IResolvable,
+  IStackSynthesizer,
+  ISynthesisSession,
   ITerraformDependable,
   S3BackendConfig,
   TerraformMetaArguments,

@@ -23,6 +23,7 @@ import {
 import { modelRequirements, requirementProps, type GateRequirement } from './gate-requirement';
 import { type Party } from '../src/renewal/party';
 import { CpiProvider } from './bindings';
+import { lockProviderAtSynth } from './provider-lock';
 import {
   App,
   Aspects,
@@ -354,11 +355,12 @@ export class EncryptionCertificateRenewal extends Construct {
       // The cleanup continues the retiring stage's state (see the class comment): the same state name.
       const stateOwner = stage.name === 'cleanup' && retiringStage ? retiringStage : stage;
       stateBackend(props).addBackend(stack, this.stackName(stateOwner));
-      new CpiProvider(stack, 'cpi', {
+      const provider = new CpiProvider(stack, 'cpi', {
         tenantUrl: props.tenant?.tenantUrl,
         caCertificatePem: props.tenant?.caCertificatePem,
         requestsPerSecond: props.tenant?.requestsPerSecond,
       });
+      lockProviderAtSynth(stack, provider); // so that `cdktf diff/deploy` need no --skip-provider-lock
 
       const gate = stage.gate
         ? this.gate(stack, stage.gate, required(newKey), required(oldFingerprint), exchangedAt)

@@ -13,6 +13,7 @@ import {
 } from '../src/renewal/rollback-stages';
 import { RENEWAL_VARIANTS, type RenewalVariant } from '../src/renewal/stages';
 import { CpiProvider } from './bindings';
+import { lockProviderAtSynth } from './provider-lock';
 import { App, Construct, TerraformOutput, TerraformStack, type ITerraformDependable } from './cdktf';
 import { IntegrationFlowDeployment } from './integration-flow-deployment';
 import { ReceiverDecryptionKey } from './receiver-decryption-key';
@@ -185,11 +186,12 @@ export class RenewalRollback extends Construct {
       if (previous) stack.addDependency(previous);
       stacks.push(stack);
       stateBackend(renewal).addBackend(stack, stack.node.id);
-      new CpiProvider(stack, 'cpi', {
+      const provider = new CpiProvider(stack, 'cpi', {
         tenantUrl: renewal.tenant?.tenantUrl,
         caCertificatePem: renewal.tenant?.caCertificatePem,
         requestsPerSecond: renewal.tenant?.requestsPerSecond,
       });
+      lockProviderAtSynth(stack, provider);
       // Each stage asks for its gate where its gated resources begin: the single-key first stage's gate names the
       // old certificate, which the same stack adopts (changing nothing) before it.
       build[stage.name](stack, () => (stage.gate ? [this.gate(stack, stage.gate, oldKey).resource] : []));

@@ -43,6 +43,10 @@ export const ERRORS = registry({
     summary: 'The operation did not finish within its timeout',
     fix: 'Raise the timeout named in the message, or check the remote system for why it is slow, then re-run.',
   },
+  CPI_PROVIDER_RUNTIME_MISSING: {
+    summary: "The provider package in the mirror found no runtime (the provider's code) beside it",
+    fix: 'Run `npx cpi-renewal provider install` again (with the same --dir, if one was given); the path in the message is where the runtime belongs.',
+  },
   CPI_VALUE_INVALID: {
     summary: 'An attribute value is not valid',
     fix: 'Correct the value of the named attribute as the message describes.',

@@ -2,9 +2,10 @@
 // against the embedded default: `cpi-renewal emulator` prints the tenant URL and credentials; export them as
 // CPI_TENANT_URL / CPI_USERNAME / CPI_PASSWORD, and the receiver's URL as CPI_RECEIVER_URL.
 //
+//   npx cpi-renewal provider install # once: into ~/.terraform.d/plugins
 //   cdktf synth                      # or: npx tsx examples/overlap-renewal/main.ts
-//   cdktf plan  orders-2026-1-prepare-receiver --skip-provider-lock
-//   cdktf apply orders-2026-1-prepare-receiver --skip-provider-lock --auto-approve
+//   cdktf plan  orders-2026-1-prepare-receiver
+//   cdktf apply orders-2026-1-prepare-receiver --auto-approve
 //   … then each stage in cdktf.out/RUNBOOK-orders-2026.md in order.
 import { App } from 'cdktf';
 import { EncryptionCertificateRenewal } from '../../constructs';

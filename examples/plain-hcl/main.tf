@@ -1,6 +1,6 @@
 # The cpi provider from plain Terraform, without the constructs: the exchange stage of an overlap renewal in one
-# configuration. Install the provider first (`cpi-renewal provider install`, then export the TF_CLI_CONFIG_FILE it
-# prints) so that `terraform init` finds it offline. Tenant URL and credentials come from CPI_TENANT_URL,
+# configuration. Install the provider first (`cpi-renewal provider install`, into ~/.terraform.d/plugins) so that
+# `terraform init` finds it with no CLI configuration. Tenant URL and credentials come from CPI_TENANT_URL,
 # CPI_USERNAME and CPI_PASSWORD (or CPI_SERVICE_KEY).
 
 terraform {

@@ -10,7 +10,7 @@ import { EncryptionCertificateRenewal, type EncryptionCertificateRenewalProps } 
 import { startEmulators, type RunningEmulators } from '../emulator/start-emulators';
 import type { MessageRecord } from '../emulator/message-log';
 import { PROVIDER_VERSION } from '../provider/cpi-provider';
-import { defaultBundlePath, installProvider, terraformEnv } from '../provider/install';
+import { automationEnv, defaultBundlePath, installProvider } from '../provider/install';
 import { EmbeddedBackend } from '../receiver/embedded-backend';
 import { writeConfirmation } from '../renewal/confirmation';
 import { describeGate } from '../renewal/gate-report';
@@ -102,7 +102,9 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
       `receiver decrypts with key "${OLD_KEY}"; tenant alias "${ALIAS}" holds its certificate; iFlow ${IFLOW} is deployed`,
     );
 
-    installProvider({ dir: join(dir, 'provider'), bundle: defaultBundlePath(), version: PROVIDER_VERSION });
+    // where `cpi-renewal provider install` puts it: Terraform's implied local mirror in ~/.terraform.d/plugins
+    const provider = installProvider({ bundle: defaultBundlePath(), version: PROVIDER_VERSION });
+    print(`provider cpi-renewal/cpi ${PROVIDER_VERSION} installed into ${provider.mirrorDir}`);
     const { renewal, outdir } = synthesize(options.variant, dir, emulators.ready.receiverUrl!);
     print(`synthesized ${renewal.stacks.length} stage stacks and the runbook into ${outdir}`);
 
@@ -174,7 +176,7 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
 function demoEnv(dir: string, emulators: RunningEmulators): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    ...terraformEnv(join(dir, 'provider', 'terraform.rc')),
+    ...automationEnv(),
     CPI_TENANT_URL: emulators.ready.tenantUrl,
     CPI_USERNAME: emulators.ready.username,
     CPI_PASSWORD: emulators.ready.password,

@@ -30,10 +30,16 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/**
+ * Whether the client takes a JSON answer: `$format=json`, an Accept naming JSON, or one that leaves the type open
+ * (no Accept at all, as SAP's CI/CD steps send their writes, or a wildcard). A tenant would pick Atom XML for the
+ * open case; such clients read only the status, so JSON serves them as well.
+ */
 function acceptsJson(request: FastifyRequest, query: URLSearchParams): boolean {
   if (query.get('$format') === 'json') return true;
-  const accept = header(request, 'accept') ?? '';
-  return /application\/json/i.test(accept);
+  const accept = header(request, 'accept');
+  if (accept === undefined || accept.trim() === '') return true;
+  return /application\/json|\*\/\*|application\/\*/i.test(accept);
 }
 
 function send(reply: FastifyReply, response: ApiResponse): void {

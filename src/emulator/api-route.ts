@@ -57,3 +57,16 @@ export function jsonBody(request: ApiRequest): ODataRecord {
   }
   throw new ODataError(400, 'The request body must be a JSON object');
 }
+
+/** `'x'` → `x`: the query options of SAP's function imports (Id, Version, SaveAsVersion) come in single quotes. */
+export function quoted(query: URLSearchParams, name: string, fallback?: string): string {
+  const raw = query.get(name);
+  if (raw === null) {
+    if (fallback !== undefined) return fallback;
+    throw new ODataError(400, `Missing query option ${name}; expected ${name}='<value>'`);
+  }
+  const match = /^'(.*)'$/.exec(raw);
+  if (!match)
+    throw new ODataError(400, `Invalid value ${raw} for ${name}; expected it in single quotes, e.g. ${name}='${raw}'`);
+  return match[1]!;
+}

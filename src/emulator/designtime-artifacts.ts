@@ -2,8 +2,8 @@
 // update it (draft rename or new bundle), delete it. Configurations are in integration-content.ts. docs/emulator.md
 // lists what is served and where the definitions leave the behaviour open.
 import type { ApiRequest, ApiResponse, ApiRoute } from './api-route';
-import { jsonBody } from './api-route';
-import { bundleOf, readBundle, type BundleContent } from './iflow-bundle';
+import { jsonBody, quoted } from './api-route';
+import { bundleOf, readBundle, withBundleVersion, type BundleContent } from './iflow-bundle';
 import { entityEnvelope, ODataError, type ODataRecord } from './odata';
 import type { ChannelTemplate, StoredIflow, TenantStore } from './tenant-store';
 
@@ -12,6 +12,8 @@ export const ARTIFACT_KEY = "\\(Id='([^']+)',Version='([^']+)'\\)";
 /** What the definition asks of an iFlow name (its 400 example says the same). */
 const IFLOW_NAME = /^[A-Za-z_][A-Za-z0-9_ .-]*$/;
 const IFLOW_ID = /^[A-Za-z0-9_.-]{1,200}$/;
+/** A version as the tenant numbers iFlows (major.minor.micro). */
+const VERSION = /^\d{1,9}\.\d{1,9}\.\d{1,9}$/;
 
 /** The channel of an iFlow created without a bundle: a SOAP receiver channel with nothing filled in. */
 const EMPTY_CHANNEL: ChannelTemplate = {
@@ -38,11 +40,13 @@ export function designtimeRecord(iflow: StoredIflow, serviceRoot: string): OData
   };
 }
 
-/** The iFlow under Id in Version (its own or `active`), or a 404. */
+/**
+ * The iFlow under Id in Version (its own or `active`, in any case: SAP's CI/CD steps send `Active`), or a 404.
+ */
 export function iflowOr404(store: TenantStore, id: string, version: string): StoredIflow {
   const iflow = store.state.iflows[id];
   if (!iflow) throw new ODataError(404, `Integration artifact '${id}' not found`);
-  if (version !== 'active' && version !== iflow.version) {
+  if (version.toLowerCase() !== 'active' && version !== iflow.version) {
     throw new ODataError(
       404,
       `Integration artifact '${id}' has no version '${version}'; its version is '${iflow.version}' (or use 'active')`,
@@ -144,7 +148,41 @@ export function designtimeArtifactRoutes(store: TenantStore): ApiRoute[] {
     return { status: 200 };
   };
 
+  /**
+   * SaveAsVersion: the iFlow's current state becomes the new version. The emulator keeps one version per iFlow, so
+   * the old version number stops resolving (UNCONFIRMED: a tenant keeps it in the version history).
+   */
+  const saveAsVersion = (request: ApiRequest): ApiResponse => {
+    const iflow = iflowOr404(store, quoted(request.query, 'Id'), 'active');
+    const version = quoted(request.query, 'SaveAsVersion');
+    if (!VERSION.test(version)) {
+      throw new ODataError(400, `Invalid SaveAsVersion '${version}': a version is major.minor.micro, e.g. '1.0.5'`);
+    }
+    if (version === iflow.version) {
+      throw new ODataError(400, `Integration artifact '${iflow.id}' already has version '${version}'; choose another`);
+    }
+    store.update((state) => {
+      const stored = state.iflows[iflow.id]!;
+      stored.version = version;
+      if (stored.bundle !== undefined) {
+        stored.bundle = withBundleVersion(Buffer.from(stored.bundle, 'base64'), version).toString('base64');
+      }
+    });
+    return {
+      status: 200,
+      json: entityEnvelope(designtimeRecord(store.state.iflows[iflow.id]!, request.serviceRoot), request.query),
+    };
+  };
+
   return [
+    {
+      operation: 'POST /IntegrationDesigntimeArtifactSaveAsVersion',
+      method: 'POST',
+      pattern: /^\/IntegrationDesigntimeArtifactSaveAsVersion$/,
+      area: 'designtimeArtifacts',
+      answersJson: true,
+      handle: saveAsVersion,
+    },
     {
       operation: "GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')",
       method: 'GET',

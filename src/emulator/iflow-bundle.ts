@@ -99,6 +99,20 @@ export function bundleOf(iflow: StoredIflow, modified: Date): Buffer {
   );
 }
 
+/** The bundle with its manifest's Bundle-Version set to `version` (the rest as it was). */
+export function withBundleVersion(zip: Buffer, version: string, modified: Date = new Date()): Buffer {
+  const entries = readZip(zip).map((entry) => {
+    if (entry.name !== MANIFEST) return entry;
+    // manifest lines continue after a single leading space: unfold, replace the header, keep the line ends
+    const text = entry.data.toString('utf8').replace(/\r?\n /g, '');
+    const replaced = /^Bundle-Version:.*$/m.test(text)
+      ? text.replace(/^Bundle-Version:.*$/m, `Bundle-Version: ${version}`)
+      : text.replace(/\r?\n*$/, `\r\nBundle-Version: ${version}\r\n`);
+    return { name: entry.name, data: Buffer.from(replaced, 'utf8') };
+  });
+  return writeZip(entries, modified);
+}
+
 /** What the emulator takes from an uploaded bundle. */
 export interface BundleContent {
   /** Bundle-SymbolicName and Bundle-Version of the manifest, when present. */

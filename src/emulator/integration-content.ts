@@ -3,9 +3,17 @@
 // (docs/design/sap-api.md). Also integration packages and the design-time iFlows in them. docs/emulator.md lists
 // what is served.
 import type { ApiRequest, ApiResponse, ApiRoute } from './api-route';
-import { jsonBody } from './api-route';
+import { jsonBody, quoted } from './api-route';
 import type { DeployScheduler } from './deploy-scheduler';
-import { collectionEnvelope, entityEnvelope, ODataError, odataDate, parseFilter, type ODataRecord } from './odata';
+import {
+  collectionEnvelope,
+  entityEnvelope,
+  ODataError,
+  odataDate,
+  orderBy,
+  parseFilter,
+  type ODataRecord,
+} from './odata';
 import { ARTIFACT_KEY, iflowOr404 as iflowOrNone } from './designtime-artifacts';
 import type { StoredIflow, StoredRuntimeArtifact, TenantStore } from './tenant-store';
 
@@ -22,30 +30,6 @@ function runtimeRecord(artifact: StoredRuntimeArtifact, serviceRoot: string): OD
       __deferred: { uri: `${serviceRoot}/IntegrationRuntimeArtifacts('${artifact.id}')/ErrorInformation` },
     },
   };
-}
-
-/** `'x'` → `x`: Id and Version of the deploy call come in single quotes. */
-function quoted(query: URLSearchParams, name: string, fallback?: string): string {
-  const raw = query.get(name);
-  if (raw === null) {
-    if (fallback !== undefined) return fallback;
-    throw new ODataError(400, `Missing query option ${name}; expected ${name}='<value>'`);
-  }
-  const match = /^'(.*)'$/.exec(raw);
-  if (!match)
-    throw new ODataError(400, `Invalid value ${raw} for ${name}; expected it in single quotes, e.g. ${name}='${raw}'`);
-  return match[1]!;
-}
-
-function orderBy(records: ODataRecord[], query: URLSearchParams, allowed: readonly string[]): ODataRecord[] {
-  const option = query.get('$orderby');
-  if (!option) return records;
-  const [property, direction] = option.trim().split(/\s+/);
-  if (!property || !allowed.includes(property) || (direction !== undefined && !/^(asc|desc)$/.test(direction))) {
-    throw new ODataError(400, `Invalid $orderby "${option}"; expected one of ${allowed.join(', ')} with optional desc`);
-  }
-  const sign = direction === 'desc' ? -1 : 1;
-  return [...records].sort((a, b) => sign * String(a[property]).localeCompare(String(b[property])));
 }
 
 /** The Integration Content routes over one store. */

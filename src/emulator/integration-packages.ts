@@ -5,6 +5,7 @@ import type { ApiRequest, ApiResponse, ApiRoute } from './api-route';
 import { flag, jsonBody } from './api-route';
 import { ARTIFACT_KEY, designtimeRecord, iflowOr404 } from './designtime-artifacts';
 import { collectionEnvelope, entityEnvelope, ODataError, type ODataRecord } from './odata';
+import { packageExport, readPackageExport, type ImportedPackage } from './package-export';
 import type { StoredIflow, StoredPackage, TenantStore } from './tenant-store';
 
 const PACKAGE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
@@ -76,23 +77,54 @@ export function integrationPackageRoutes(store: TenantStore): ApiRoute[] {
       .filter((iflow) => iflow.packageId === packageId)
       .sort((a, b) => a.id.localeCompare(b.id));
 
+  /** The package file of PackageContent (base64 zip), read; a 400 saying what is wrong with it. */
+  const importedContent = (encoded: unknown): ImportedPackage | undefined => {
+    if (encoded === undefined || encoded === null || encoded === '') return undefined;
+    if (typeof encoded !== 'string')
+      throw new ODataError(400, 'PackageContent must be the package file (zip) in base64');
+    try {
+      return readPackageExport(Buffer.from(encoded, 'base64'));
+    } catch (error) {
+      throw new ODataError(
+        400,
+        `PackageContent is not a package file the emulator can import: ${(error as Error).message}`,
+      );
+    }
+  };
+
   const create = (request: ApiRequest): ApiResponse => {
     const body = jsonBody(request);
-    const id = body.Id;
+    const imported = importedContent(body.PackageContent);
+    const id = body.Id ?? imported?.attributes.Id;
     if (typeof id !== 'string' || !PACKAGE_ID.test(id)) {
       throw new ODataError(400, `Invalid Id ${JSON.stringify(id)}: 1 to 200 letters, digits, _ . or -`);
     }
-    if (typeof body.PackageContent === 'string' && body.PackageContent !== '') {
+    if (imported && imported.attributes.Id !== undefined && imported.attributes.Id !== id) {
       throw new ODataError(
         400,
-        'Importing a package from PackageContent is not supported by the emulator; send its attributes',
+        `Id "${id}" is not the Id of the package in PackageContent ("${String(imported.attributes.Id)}")`,
       );
     }
-    const name = packageName(body.Name, undefined);
+    const name = packageName(body.Name ?? imported?.attributes.Name, undefined);
     const existing = store.state.packages[id];
-    if (existing && !flag(request.query, 'Overwrite')) {
+    const overwrite = flag(request.query, 'Overwrite');
+    if (existing && !overwrite) {
       throw new ODataError(409, 'Entity with the specified IntegrationPackage id already exist.');
     }
+    for (const iflow of imported?.iflows ?? []) {
+      const other = store.state.iflows[iflow.id];
+      if (other && other.packageId !== id) {
+        throw new ODataError(
+          409,
+          `The package file holds the integration flow ${iflow.id}, which exists in the ${other.packageId} package`,
+        );
+      }
+    }
+    // of the file's attributes only the texts count (a tenant's file may carry other kinds of values)
+    const fileTexts = Object.fromEntries(
+      Object.entries(imported?.attributes ?? {}).filter(([, value]) => typeof value === 'string'),
+    );
+    const texts = { ...textsOf(fileTexts), ...textsOf(body) };
     const created = store.update((state) => {
       const pkg: StoredPackage = {
         id,
@@ -101,9 +133,25 @@ export function integrationPackageRoutes(store: TenantStore): ApiRoute[] {
         createdAt: existing?.createdAt ?? request.now,
         modifiedBy: request.principal.name,
         modifiedAt: request.now,
-        texts: textsOf(body),
+        texts,
       };
       state.packages[id] = pkg;
+      if (imported) {
+        // an import replaces the package's design-time iFlows with the file's (UNCONFIRMED, docs/emulator.md)
+        for (const iflow of Object.values(state.iflows)) if (iflow.packageId === id) delete state.iflows[iflow.id];
+        for (const iflow of imported.iflows) {
+          state.iflows[iflow.id] = {
+            id: iflow.id,
+            name: iflow.name ?? iflow.id,
+            version: iflow.version ?? '1.0.0',
+            packageId: id,
+            channel: iflow.content.channel,
+            parameters: iflow.content.parameters,
+            bundle: iflow.zip.toString('base64'),
+            deployError: null,
+          };
+        }
+      }
       return pkg;
     });
     return { status: 201, json: entityEnvelope(packageRecord(created), request.query) };
@@ -165,6 +213,23 @@ export function integrationPackageRoutes(store: TenantStore): ApiRoute[] {
         status: 200,
         json: entityEnvelope(packageRecord(packageOr404(match[1]!)), request.query),
       }),
+    },
+    {
+      operation: "GET /IntegrationPackages('{Id}')/$value",
+      method: 'GET',
+      pattern: /^\/IntegrationPackages\('([^']+)'\)\/\$value$/,
+      area: 'designtimeArtifacts',
+      answersJson: false,
+      handle: (request, match) => {
+        const pkg = packageOr404(match[1]!);
+        // the emulator keeps no drafts, so the definition's 500 for artifacts in draft state never happens
+        return {
+          status: 200,
+          bytes: packageExport(pkg, packageRecord(pkg), iflowsOf(pkg.id), new Date(request.now)),
+          contentType: 'application/zip',
+          headers: { 'Content-Disposition': `attachment; filename="${pkg.id}.zip"` },
+        };
+      },
     },
     {
       operation: "GET /IntegrationPackages('{Id}')/IntegrationDesigntimeArtifacts",

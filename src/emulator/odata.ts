@@ -157,6 +157,32 @@ export function collectionEnvelope(
   return { d };
 }
 
+/**
+ * Sorts by `$orderby`: properties of `allowed`, each with an optional `asc`/`desc`, separated by commas
+ * (e.g. `Name desc,ResourceType`); a 400 for anything else.
+ */
+export function orderBy(records: ODataRecord[], query: URLSearchParams, allowed: readonly string[]): ODataRecord[] {
+  const option = query.get('$orderby');
+  if (!option) return records;
+  const keys = option.split(',').map((part) => {
+    const [property, direction, extra] = part.trim().split(/\s+/);
+    if (!property || !allowed.includes(property) || extra !== undefined || !/^(asc|desc)?$/.test(direction ?? '')) {
+      throw new ODataError(
+        400,
+        `Invalid $orderby "${option}"; expected one of ${allowed.join(', ')} with optional desc, separated by commas`,
+      );
+    }
+    return { property, sign: direction === 'desc' ? -1 : 1 };
+  });
+  return [...records].sort((a, b) => {
+    for (const { property, sign } of keys) {
+      const order = String(a[property]).localeCompare(String(b[property]));
+      if (order !== 0) return sign * order;
+    }
+    return 0;
+  });
+}
+
 /** Wraps one entity as `{"d":{...}}`, honouring `$select`. */
 export function entityEnvelope(record: ODataRecord, query: URLSearchParams): { d: ODataRecord } {
   return { d: applySelect(record, query) };

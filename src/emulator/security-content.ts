@@ -6,6 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { flag, jsonBody, type ApiRequest, type ApiResponse, type ApiRoute } from './api-route';
 import { keystoreEntryFacts, isIssuedBy, parseCertificateUpload } from './certificate-facts';
 import { aliasFromHex, hexAlias, isSapReservedAlias } from './hex-alias';
+import { jceksKeystore } from './jceks-export';
 import { generateSelfSignedKeyPair } from './key-material';
 import { readKeyPairUpload } from './key-pair-upload';
 import { collectionEnvelope, entityEnvelope, ODataError, odataDate, type ODataRecord } from './odata';
@@ -530,6 +531,37 @@ export function securityContentRoutes(store: TenantStore, keystoreLocked: () => 
       area: 'securityContent',
       answersJson: false,
       handle: backup,
+    },
+    {
+      operation: "GET /KeystoreResources('{KeystoreName}')",
+      method: 'GET',
+      pattern: /^\/KeystoreResources\('([^']*)'\)$/,
+      area: 'securityContent',
+      answersJson: true,
+      handle: (request, match) => {
+        // the definition allows only these two here (400 otherwise)
+        const name = match[1]!;
+        if (name !== 'system' && name !== 'backup_admin_system') {
+          throw new ODataError(400, `Keystore name '${name}' is invalid. Use system or backup_admin_system`);
+        }
+        const certificates = sortedEntries(store.state.keystores[name]).map((entry) => ({
+          alias: entry.alias,
+          certificatePem: entry.certificatePem,
+          modified: entry.lastModifiedTime,
+        }));
+        return {
+          status: 200,
+          json: entityEnvelope(
+            {
+              Name: name,
+              Resource: jceksKeystore(certificates).toString('base64'),
+              Password: null,
+              Aliases: null,
+            },
+            request.query,
+          ),
+        };
+      },
     },
     {
       operation: "PUT /KeystoreResources('system')",

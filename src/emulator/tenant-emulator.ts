@@ -15,6 +15,7 @@ import { resolveEmulatorConfig, type EmulatorConfig } from './emulator-config';
 import { DEFAULT_FAULTS, FAULT_SETTINGS_SCHEMA, FaultInjector, type FaultCounts, type FaultSettings } from './faults';
 import { hexAlias } from './hex-alias';
 import { designtimeArtifactRoutes } from './designtime-artifacts';
+import { iflowResourceRoutes } from './iflow-resources';
 import { integrationContentRoutes } from './integration-content';
 import { integrationPackageRoutes } from './integration-packages';
 import { MessageLog, type MessageQuery, type MessageRecord } from './message-log';
@@ -22,6 +23,7 @@ import { MessagePath, mountMessagePath } from './message-path';
 import { ODataError } from './odata';
 import { RateLimiter } from './rate-limit';
 import { securityContentRoutes } from './security-content';
+import { serviceEndpointRoutes } from './service-endpoints';
 import { seedTenant } from './tenant-seed';
 import { TenantStore, type DeployedChannel, type KeystoreName, type RuntimeStatus } from './tenant-store';
 
@@ -136,6 +138,8 @@ export async function startTenantEmulator(options: TenantEmulatorOptions): Promi
       ...securityContentRoutes(store, () => faults.settings.keystoreLocked),
       ...integrationContentRoutes(store, scheduler),
       ...designtimeArtifactRoutes(store),
+      ...iflowResourceRoutes(store),
+      ...serviceEndpointRoutes(store),
       ...integrationPackageRoutes(store),
     ],
     auth,

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ERRORS } from '../errors';
 import type { CtyType } from './cty';
+import { renderProviderPackagePage } from './package-docs';
 import type { ProviderDefinition } from './resource';
 import { attributeDescription, type AttributeSpec, type BlockSpec, type SchemaSpec } from './schema';
 
@@ -115,6 +116,7 @@ export function renderProviderDocs(provider: ProviderDefinition, examplesDir: st
     );
   }
   pages.set('errors.md', renderErrorsPage());
+  pages.set('provider-package.md', renderProviderPackagePage(provider.version));
   return pages;
 }
 

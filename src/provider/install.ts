@@ -1,40 +1,72 @@
-// Installs the provider where a plain, offline `terraform init` finds it: a filesystem mirror holding a thin
-// wrapper, plus a Terraform CLI configuration that points at the mirror. The package directory holds only the
-// wrapper, whose text depends on nothing but the install directory, so re-installing (even a rebuilt bundle)
-// keeps the h1: hash in existing lock files valid.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// Installs the provider where Terraform and OpenTofu look on their own: the implied local mirror
+// (~/.terraform.d/plugins), or another mirror directory. No CLI configuration is written or needed.
+//
+// Layout under the mirror root (the package's bytes and the reasons are in src/rules/provider-package.ts):
+//   <host>/cpi-renewal/cpi/<version>/<os_arch>/terraform-provider-cpi_v<version>   the launcher (the package)
+//   cpi-renewal-runtime/launcher-<version>.js, provider-<version>.js              the code it starts
+// for <host> = registry.terraform.io and registry.opentofu.org. Only the launcher is inside a package directory,
+// so its h1: hash never depends on the machine, the install path or the build; the code cache the runtime
+// launcher writes stays in cpi-renewal-runtime/ for the same reason.
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import {
+  PROVIDER_HOSTNAMES,
+  PROVIDER_NAMESPACE,
+  PROVIDER_TYPE,
+  RUNTIME_DIR,
+  packageFiles,
+  providerPackageHash,
+  runtimeFiles,
+} from '../rules/provider-package';
 
-export const PROVIDER_NAMESPACE = 'cpi-renewal';
-export const PROVIDER_TYPE = 'cpi';
-export const PROVIDER_SOURCE = `registry.terraform.io/${PROVIDER_NAMESPACE}/${PROVIDER_TYPE}`;
+export { PROVIDER_NAMESPACE, PROVIDER_TYPE };
 
 export interface InstallOptions {
-  /** Where the mirror, the runtime bundle and the CLI configuration go. */
-  readonly dir: string;
-  /** The bundled provider (dist/provider.js). */
+  /** The mirror directory. Defaults to Terraform's implied local mirror, ~/.terraform.d/plugins. */
+  readonly dir?: string;
+  /** The bundled provider (dist/provider.js); the runtime launcher (dist/provider-launcher.js) sits beside it. */
   readonly bundle: string;
   readonly version: string;
-  /** The node executable the wrapper runs. Defaults to the one running this install. */
-  readonly node?: string;
+  /** Terraform platforms (`linux_amd64`) to install for. Defaults to this machine's. */
+  readonly platforms?: readonly string[];
 }
 
 export interface Installation {
-  readonly cliConfigFile: string;
   readonly mirrorDir: string;
+  /** The package directories written, one per hostname and platform. */
+  readonly packageDirs: readonly string[];
+  /** The launcher of the first package directory (what Terraform runs on this machine). */
   readonly executable: string;
+  readonly runtimeDir: string;
+  /** The h1: hash every package directory has (docs/provider-package.md publishes it). */
+  readonly hash: string;
 }
 
-export function terraformPlatform(platform = process.platform, arch = process.arch): string {
+export function terraformPlatform(platform: string = process.platform, arch: string = process.arch): string {
   const archName = arch === 'x64' ? 'amd64' : arch === 'ia32' ? '386' : arch;
   return `${platform}_${archName}`;
 }
 
-function writeAtomically(file: string, content: string, mode = 0o644): void {
+/** Terraform's implied local mirror on Linux and macOS (and OpenTofu's: it kept the directory). */
+export function impliedMirrorDir(home: string = homedir()): string {
+  return join(home, '.terraform.d', 'plugins');
+}
+
+function writeAtomically(file: string, content: string | Buffer, mode = 0o644): void {
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, content, { mode });
   chmodSync(temp, mode);
-  renameSync(temp, file);
+  renameSync(temp, file); // Terraform may be starting the provider from here right now
 }
 
 function copyAtomically(from: string, to: string): void {
@@ -42,55 +74,52 @@ function copyAtomically(from: string, to: string): void {
   renameSync(`${to}.${process.pid}.tmp`, to);
 }
 
+/** Writes a package directory holding exactly the package's files: anything else there would change its hash. */
+function writePackage(dir: string, files: ReadonlyMap<string, string>): void {
+  mkdirSync(dir, { recursive: true });
+  for (const entry of readdirSync(dir)) if (!files.has(entry)) rmSync(join(dir, entry), { recursive: true });
+  for (const [name, content] of files) writeAtomically(join(dir, name), content, 0o755);
+}
+
 export function installProvider(options: InstallOptions): Installation {
-  const dir = resolve(options.dir);
-  const mirrorDir = join(dir, 'mirror');
-  const packageDir = join(mirrorDir, PROVIDER_SOURCE, options.version, terraformPlatform());
-  const runtimeDir = join(dir, 'runtime');
-  mkdirSync(packageDir, { recursive: true });
+  const mirrorDir = resolve(options.dir ?? impliedMirrorDir());
+  const runtimeDir = join(mirrorDir, RUNTIME_DIR);
   mkdirSync(runtimeDir, { recursive: true });
 
-  // The code lives outside the package directory (see the header comment), started through the code-cache
-  // launcher that the build puts beside the bundle.
-  const runtime = join(runtimeDir, 'provider.js');
-  const launcher = join(runtimeDir, 'provider-launcher.js');
-  copyAtomically(resolve(options.bundle), runtime);
+  // The code first: a package directory must never point at a runtime that is not there yet.
+  const bundle = resolve(options.bundle);
+  const runtime = runtimeFiles(options.version);
+  const runtimeBundle = join(runtimeDir, runtime.bundle);
+  copyAtomically(bundle, runtimeBundle);
   // V8 checks a code cache against the source length only, so a cache of an older bundle must go.
-  rmSync(`${runtime}.cache`, { force: true });
-  copyAtomically(join(dirname(resolve(options.bundle)), 'provider-launcher.js'), launcher);
-  const map = `${resolve(options.bundle)}.map`;
-  if (existsSync(map)) copyAtomically(map, `${runtime}.map`);
+  rmSync(`${runtimeBundle}.cache`, { force: true });
+  copyAtomically(join(dirname(bundle), 'provider-launcher.js'), join(runtimeDir, runtime.launcher));
+  if (existsSync(`${bundle}.map`)) copyAtomically(`${bundle}.map`, `${runtimeBundle}.map`);
 
-  const executable = join(packageDir, `terraform-provider-${PROVIDER_TYPE}_v${options.version}`);
-  const node = options.node ?? process.execPath;
-  // exec: Terraform manages (and kills) this very pid, so no node process is left behind.
-  writeAtomically(executable, `#!/bin/sh\nexec "${node}" "${launcher}" "$@"\n`, 0o755);
-
-  const cliConfigFile = join(dir, 'terraform.rc');
-  writeAtomically(
-    cliConfigFile,
-    [
-      'provider_installation {',
-      '  filesystem_mirror {',
-      `    path    = ${JSON.stringify(mirrorDir)}`,
-      `    include = ["registry.terraform.io/${PROVIDER_NAMESPACE}/*"]`,
-      '  }',
-      '  direct {',
-      `    exclude = ["registry.terraform.io/${PROVIDER_NAMESPACE}/*"]`,
-      '  }',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  return { cliConfigFile, mirrorDir, executable };
+  const files = packageFiles(options.version);
+  const packageDirs: string[] = [];
+  for (const hostname of PROVIDER_HOSTNAMES) {
+    for (const platform of options.platforms ?? [terraformPlatform()]) {
+      const dir = join(mirrorDir, hostname, PROVIDER_NAMESPACE, PROVIDER_TYPE, options.version, platform);
+      writePackage(dir, files);
+      packageDirs.push(dir);
+    }
+  }
+  return {
+    mirrorDir,
+    packageDirs,
+    executable: join(packageDirs[0]!, [...files.keys()][0]!),
+    runtimeDir,
+    hash: providerPackageHash(options.version),
+  };
 }
 
 /**
- * The environment Terraform needs to use this installation unattended: the CLI configuration that points at the
- * mirror, no prompts, no call to HashiCorp's checkpoint service (there is no network to reach it).
+ * The environment in which Terraform runs unattended: no prompts, no call to HashiCorp's checkpoint service.
+ * Nothing about where the provider is: Terraform finds it in its implied local mirror.
  */
-export function terraformEnv(cliConfigFile: string): NodeJS.ProcessEnv {
-  return { TF_CLI_CONFIG_FILE: cliConfigFile, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' };
+export function automationEnv(): NodeJS.ProcessEnv {
+  return { TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' };
 }
 
 /** The required_providers entry a configuration uses for this provider. */

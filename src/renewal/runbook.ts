@@ -107,8 +107,8 @@ function commands(stage: StageSpec, spec: RunbookSpec, firstStack: string): stri
     lines.push(...confirmLines(spec, stage.gate.name, confirmations), '');
   }
   lines.push('# with cdktf');
-  lines.push(`cdktf plan ${stack} --skip-provider-lock`);
-  lines.push(`cdktf apply ${stack} --skip-provider-lock --ignore-missing-stack-dependencies --auto-approve`);
+  lines.push(`cdktf plan ${stack}`);
+  lines.push(`cdktf apply ${stack} --ignore-missing-stack-dependencies --auto-approve`);
   lines.push('# or with plain terraform on the synthesized stack');
   lines.push(`terraform -chdir=${dir} init -input=false`);
   lines.push(`terraform -chdir=${dir} plan -input=false -out=stage.tfplan`);

@@ -67,10 +67,10 @@ describe('renderRunbook', () => {
 
   test('gives the exact plan/apply commands, cdktf and plain terraform, per stage', () => {
     const stage3 = section(runbook, '## 3. ');
-    assert.match(stage3, /cdktf plan orders-2026-3-exchange-certificate --skip-provider-lock\n/);
+    assert.match(stage3, /cdktf plan orders-2026-3-exchange-certificate\n/);
     assert.match(
       stage3,
-      /cdktf apply orders-2026-3-exchange-certificate --skip-provider-lock --ignore-missing-stack-dependencies --auto-approve/,
+      /cdktf apply orders-2026-3-exchange-certificate --ignore-missing-stack-dependencies --auto-approve/,
     );
     assert.match(
       stage3,

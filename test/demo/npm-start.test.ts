@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCommand } from '../support/command';
+import { userEnv } from '../support/terraform';
 
 const root = resolve(__dirname, '../..');
 
@@ -15,7 +16,8 @@ async function npmStart(variant: string) {
     cwd: root,
     timeoutMs: 240_000,
     processGroup: true, // a timeout stops npm, the demo and the terraform it runs
-    env: { ...process.env, CI: 'true' },
+    // a home of its own: the demo installs the provider where a user's would go, ~/.terraform.d/plugins
+    env: userEnv(join(dir, 'home'), { ...process.env, CI: 'true' }),
   });
   return { dir, run, output: run.stdout + run.stderr };
 }

@@ -207,6 +207,65 @@ describe('a client generated from SAP API definitions', { timeout: 120_000 }, ()
     assert.equal(gone.status, 202);
   });
 
+  test('manages resources and versions of an iFlow, exports a package and the keystore, finds endpoints', async () => {
+    const iflow = { Id: 'OrderToReceiver' };
+    const resource = { ...iflow, Name: 'enrich.groovy', Type: 'groovy' };
+    const added = await client.invoke("POST /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/Resources", {
+      path: iflow,
+      body: JSON.stringify({
+        Name: 'enrich.groovy',
+        ResourceType: 'groovy',
+        ResourceContent: Buffer.from('// v1').toString('base64'),
+      }),
+    });
+    assert.equal(added.status, 201);
+    const listed = await client.invoke("GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/Resources", {
+      path: iflow,
+    });
+    const count = await client.invoke(
+      "GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/Resources/$count",
+      { path: iflow },
+    );
+    assert.equal(count.text, String(listed.json.d.results.length));
+    const one = await client.invoke(
+      "GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/Resources(Name='{Name}',ResourceType='{Type}')",
+      { path: resource },
+    );
+    assert.equal(one.json.d.ResourceType, 'groovy');
+    const replaced = await client.invoke(
+      "PUT /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/$links/Resources(Name='{Name}',ResourceType='{Type}')",
+      { path: resource, body: JSON.stringify({ ResourceContent: Buffer.from('// v2').toString('base64') }) },
+    );
+    assert.equal(replaced.status, 202);
+    const value = await client.invoke(
+      "GET /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/Resources(Name='{Name}',ResourceType='{Type}')/$value",
+      { path: resource },
+    );
+    assert.equal(value.text, '// v2');
+    const removed = await client.invoke(
+      "DELETE /IntegrationDesigntimeArtifacts(Id='{Id}',Version='{Version}')/$links/Resources(Name='{Name}',ResourceType='{Type}')",
+      { path: resource },
+    );
+    assert.equal(removed.status, 200);
+    const saved = await client.invoke('POST /IntegrationDesigntimeArtifactSaveAsVersion', {
+      query: { Id: "'OrderToReceiver'", SaveAsVersion: "'1.0.7'" },
+    });
+    assert.equal(saved.status, 200);
+    const exported = await client.invoke("GET /IntegrationPackages('{Id}')/$value", { path: { Id: 'Orders' } });
+    assert.equal(exported.bytes.subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'the package export is a zip');
+    const endpoints = await client.invoke('GET /ServiceEndpoints', { query: { $expand: 'EntryPoints' } });
+    assert.ok(
+      endpoints.json.d.results.some((e: { Name: string }) => e.Name === 'OrderToReceiver'),
+      'the deployed iFlow has an endpoint',
+    );
+    const endpointCount = await client.invoke('GET /ServiceEndpoints/$count');
+    assert.equal(endpointCount.text, String(endpoints.json.d.results.length));
+    const keystore = await client.invoke("GET /KeystoreResources('{KeystoreName}')", {
+      path: { KeystoreName: 'system' },
+    });
+    assert.equal(Buffer.from(keystore.json.d.Resource, 'base64').readUInt32BE(0), 0xcececece, 'a JCEKS keystore');
+  });
+
   test('has now called every operation the emulator serves, each answered as SAP defines it', () => {
     assert.deepEqual([...client.invoked].sort(), [...h.emulator.servedOperations].sort());
   });

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { installProvider } from '../../src/provider/install';
+import { installProvider, impliedMirrorDir } from '../../src/provider/install';
 import { createWorkdir, type TerraformWorkdir } from '../support/terraform';
 
 const BUNDLE = resolve(__dirname, '../../dist/test-provider.js');
@@ -161,7 +161,7 @@ describe('provider runtime through terraform', () => {
     const rebuilt = join(tf.dir, 'rebuilt-provider.js');
     writeFileSync(rebuilt, `${readFileSync(BUNDLE, 'utf8')}\n// rebuilt\n`);
     copyFileSync(join(dirname(BUNDLE), 'provider-launcher.js'), join(tf.dir, 'provider-launcher.js'));
-    installProvider({ dir: join(tf.dir, '.provider'), bundle: rebuilt, version: '0.0.1' });
+    installProvider({ dir: impliedMirrorDir(join(tf.dir, '.home')), bundle: rebuilt, version: '0.0.1' });
     const plan = await tf.run(['plan', '-detailed-exitcode', '-no-color']);
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
     await tf.ok(['init']);

@@ -25,12 +25,12 @@ import { DEMO_RENEWAL_ID, DEMO_WORLD, demoRenewalProps } from '../../src/demo/re
 import { startReceiverEmulator } from '../../src/emulator/receiver-emulator';
 import { readPkcs12 } from '../../src/pki/pkcs12';
 import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
-import { defaultBundlePath, installProvider, terraformEnv } from '../../src/provider/install';
+import { defaultBundlePath } from '../../src/provider/install';
 import { EmbeddedBackend } from '../../src/receiver/embedded-backend';
 import { writeConfirmation } from '../../src/renewal/confirmation';
 import { stageStackName } from '../../src/renewal/stages';
 import { TenantClient } from '../../src/tenant/tenant-client';
-import { startTerraform } from '../support/terraform';
+import { homeWithProvider, startTerraform, userEnv } from '../support/terraform';
 
 const ADMIN_TOKEN = 'secrets-test-Admin-Token-7f3a9c';
 const P12_PASSWORD = 'secrets-test-P12-Pass-b41e02';
@@ -83,14 +83,9 @@ describe('secrets never appear in state, plans, trace logs, emulator logs or the
         clientsecret: ready.clientSecret,
       },
     });
-    const installed = installProvider({
-      dir: join(dir, 'provider'),
-      bundle: defaultBundlePath(),
-      version: PROVIDER_VERSION,
-    });
+    homeWithProvider(join(dir, 'home'), defaultBundlePath(), PROVIDER_VERSION);
     env = {
-      ...process.env,
-      ...terraformEnv(installed.cliConfigFile),
+      ...userEnv(join(dir, 'home')),
       TF_LOG: 'trace',
       TF_LOG_PATH: join(dir, 'logs', 'terraform-trace.log'), // terraform appends: one log of every run
       CPI_SERVICE_KEY: serviceKey,

@@ -19,7 +19,7 @@ import type { MessageRecord } from '../../src/emulator/message-log';
 import type { KeyCounters } from '../../src/emulator/receiver-emulator';
 import { startEmulators, type RunningEmulators } from '../../src/emulator/start-emulators';
 import { PROVIDER_VERSION } from '../../src/provider/cpi-provider';
-import { defaultBundlePath, installProvider } from '../../src/provider/install';
+import { defaultBundlePath } from '../../src/provider/install';
 import { Pkcs12Backend } from '../../src/receiver/pkcs12-backend';
 import { writeConfirmation } from '../../src/renewal/confirmation';
 import type { GateSpec } from '../../src/renewal/gate';
@@ -39,7 +39,7 @@ import {
 import { TenantClient } from '../../src/tenant/tenant-client';
 import { startCommand, type CommandRun, type RunningCommand } from './command';
 import { SETTINGS_ENV, synthesizeRenewal, type RenewalAppSettings } from './renewal-app';
-import { startTerraform, terraformEnv } from './terraform';
+import { homeWithProvider, startTerraform, userEnv } from './terraform';
 
 const root = resolve(__dirname, '../..');
 const TSX = join(root, 'node_modules', '.bin', 'tsx');
@@ -154,11 +154,10 @@ export class RenewalHarness {
       log: (line) => harness?.onRequest(line),
     });
     try {
-      const installed = installProvider({
-        dir: join(dir, 'provider'),
-        bundle: defaultBundlePath(),
-        version: PROVIDER_VERSION,
-      });
+      // The provider where `cpi-renewal provider install` puts it, in a home of the harness's own: Terraform and
+      // cdktf then run with no CLI configuration and no provider flags, as the README's commands do.
+      const home = join(dir, 'home');
+      homeWithProvider(home, defaultBundlePath(), PROVIDER_VERSION);
       const receiverUrl = emulators.ready.receiverUrl!;
       const receiver: ReceiverBackendSettings | undefined =
         options.receiver === 'pkcs12'
@@ -178,8 +177,7 @@ export class RenewalHarness {
         ...(options.backend ? { backend: options.backend } : {}),
       };
       const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        ...terraformEnv(installed.cliConfigFile),
+        ...userEnv(home),
         CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1',
         CI: 'true',
         CDKTF_HOME: join(dir, '.cdktf-home'),

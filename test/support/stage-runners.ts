@@ -28,8 +28,6 @@ export type RunnerKind = 'cdktf' | 'terraform';
  * business, not the CLI's stack selection.
  */
 export const IGNORE_MISSING_STACKS = '--ignore-missing-stack-dependencies';
-/** The lock step would ask registry.terraform.io (docs/design/terraform-and-cdktf.md). */
-export const SKIP_PROVIDER_LOCK = '--skip-provider-lock';
 const PLAN_FILE = 'stage.tfplan';
 
 /**
@@ -41,21 +39,9 @@ const PLAN_FILE = 'stage.tfplan';
  */
 export function cdktfRunner(world: RenewalHarness, options: { skipSynth?: () => boolean } = {}): StageRunner {
   const plan = (stage: string) =>
-    world.cdktf([
-      'diff',
-      world.stackName(stage),
-      SKIP_PROVIDER_LOCK,
-      ...(options.skipSynth?.() ? ['--skip-synth'] : []),
-    ]);
+    world.cdktf(['diff', world.stackName(stage), ...(options.skipSynth?.() ? ['--skip-synth'] : [])]);
   const apply = (stage: string) =>
-    world.cdktf([
-      'deploy',
-      world.stackName(stage),
-      '--auto-approve',
-      SKIP_PROVIDER_LOCK,
-      '--skip-synth',
-      IGNORE_MISSING_STACKS,
-    ]);
+    world.cdktf(['deploy', world.stackName(stage), '--auto-approve', '--skip-synth', IGNORE_MISSING_STACKS]);
   return { plan, apply, planAndApply: (stage) => planThenApply(stage, plan, apply), applyUnreviewed: apply };
 }
 

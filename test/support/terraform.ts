@@ -1,13 +1,32 @@
-// Terraform as tests run it: the real binary, against a provider installed into a filesystem mirror, with no
-// network (what a user's pipeline does). Every test that runs terraform starts it here.
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+// Terraform as tests run it: the real binary, against a provider installed as a user installs it (`cpi-renewal
+// provider install` into ~/.terraform.d/plugins, Terraform's implied local mirror), with no CLI configuration and
+// no network (what a user's pipeline does). Each test gets its own HOME, so the machine's ~/.terraform.d is never
+// touched. Every test that runs terraform starts it here.
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installProvider, terraformEnv } from '../../src/provider/install';
+import { automationEnv, impliedMirrorDir, installProvider } from '../../src/provider/install';
 import { startCommand, type CommandOptions, type CommandRun, type RunningCommand } from './command';
 
-export { terraformEnv };
 export type { CommandRun, RunningCommand };
+
+/**
+ * The environment of a user whose home is `home`: Terraform reads no CLI configuration but `home`/.terraformrc
+ * (absent) and finds providers in `home`/.terraform.d/plugins. Whatever CLI configuration or plugin cache the
+ * machine sets is left out.
+ */
+export function userEnv(home: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, ...automationEnv(), HOME: home };
+  delete env.TF_CLI_CONFIG_FILE;
+  delete env.TF_PLUGIN_CACHE_DIR;
+  return env;
+}
+
+/** A fresh home with the provider installed into its implied local mirror, as `cpi-renewal provider install` does. */
+export function homeWithProvider(home: string, bundle: string, version: string): ReturnType<typeof installProvider> {
+  mkdirSync(home, { recursive: true });
+  return installProvider({ dir: impliedMirrorDir(home), bundle, version });
+}
 
 /** `terraform <args> -no-color` in `options.cwd`. */
 export function startTerraform(args: readonly string[], options: CommandOptions): RunningCommand {
@@ -30,17 +49,20 @@ export interface TerraformWorkdir {
   remove(): void;
 }
 
-/** A scratch directory with the provider installed for it; `env` is what its terraform runs with. */
+/**
+ * A scratch directory with a home of its own (`.home`) into which the provider is installed; `env` is what its
+ * terraform runs with.
+ */
 export function createWorkdir(options: { bundle: string; version: string; prefix?: string }): TerraformWorkdir {
   const dir = mkdtempSync(join(tmpdir(), options.prefix ?? 'cpi-tf-'));
-  let installed: ReturnType<typeof installProvider>;
+  const home = join(dir, '.home');
   try {
-    installed = installProvider({ dir: join(dir, '.provider'), bundle: options.bundle, version: options.version });
+    homeWithProvider(home, options.bundle, options.version);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, ...terraformEnv(installed.cliConfigFile) };
+  const env = userEnv(home);
   const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
     startCommand('terraform', args, { cwd: dir, env: { ...env, ...extraEnv } });
   return {

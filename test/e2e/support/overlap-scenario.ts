@@ -28,7 +28,7 @@ import {
   startRenewalWorld,
   type RenewalWorld,
 } from './renewal-world';
-import { SKIP_PROVIDER_LOCK, startStageRunner, type RunnerKind, type StageRunner } from '../../support/stage-runners';
+import { startStageRunner, type RunnerKind, type StageRunner } from '../../support/stage-runners';
 
 /** Registers the overlap renewal's steps, in order, in the enclosing `describe`, run through `kind`. */
 export function overlapRenewalScenario(kind: RunnerKind): void {
@@ -100,7 +100,6 @@ export function overlapRenewalScenario(kind: RunnerKind): void {
         'deploy',
         world.stackName('retire-old-key'),
         '--auto-approve',
-        SKIP_PROVIDER_LOCK,
         '--skip-synth',
       ]);
       assert.notEqual(selected.code, 0, 'cdktf refuses a stage whose predecessors are not selected');

@@ -24,7 +24,7 @@ import {
   receiverKey,
 } from './renewal-assertions';
 import { reportAndClose, startRenewalWorld, type RenewalWorld } from './renewal-world';
-import { SKIP_PROVIDER_LOCK, startStageRunner, type RunnerKind, type StageRunner } from '../../support/stage-runners';
+import { startStageRunner, type RunnerKind, type StageRunner } from '../../support/stage-runners';
 
 /** Registers the single-key renewal's steps, in order, in the enclosing `describe`, run through `kind`. */
 export function singleKeyRenewalScenario(kind: RunnerKind): void {
@@ -88,7 +88,7 @@ export function singleKeyRenewalScenario(kind: RunnerKind): void {
       // cdktf's own stack selection refuses first; a per-stage pipeline job selects its stage alone, and then the
       // gate is what holds
       const stack = world.stackName('exchange-certificate');
-      const selected = await world.cdktf(['deploy', stack, '--auto-approve', SKIP_PROVIDER_LOCK, '--skip-synth']);
+      const selected = await world.cdktf(['deploy', stack, '--auto-approve', '--skip-synth']);
       assert.notEqual(selected.code, 0, 'cdktf refuses a stage whose predecessors are not selected');
       assert.match(selected.output, /dependencies are not included in the stacks to run: .*stop-sending/);
     }

@@ -67,6 +67,22 @@ const entityOf = (definition: string): Json => ({
   properties: { d: { $ref: `#/definitions/${definition}` } },
 });
 
+/** A navigation property of an OData v2 entity: deferred (a link), or expanded (`$expand`) as `{results: […]}`. */
+const navigationOf = (definition: string): Json => ({
+  oneOf: [
+    {
+      type: 'object',
+      required: ['__deferred'],
+      properties: { __deferred: { type: 'object', required: ['uri'], properties: { uri: { type: 'string' } } } },
+    },
+    {
+      type: 'object',
+      required: ['results'],
+      properties: { results: { type: 'array', items: { $ref: `#/definitions/${definition}` } } },
+    },
+  ],
+});
+
 /**
  * Operations whose success schema contradicts SAP's own example (and the OData v2 shape of the rest of the API);
  * their answers are validated against the schema that matches the example instead.
@@ -76,6 +92,8 @@ const SPEC_DEFECTS: Record<string, Json> = {
   "GET /BuildAndDeployStatus(TaskId='{taskId}')": { $ref: '#/definitions/com.sap.hci.api.BuildAndDeployStatus' },
   // declared as a KeystoreEntry collection; the example, and the description ("keystore properties"), are a Keystore
   "GET /Keystores('{KeystoreName}')": entityOf('com.sap.hci.api.Keystore'),
+  // declared as a collection of KeystoreResource; the example is one KeystoreResource (the keystore file) in `d`
+  "GET /KeystoreResources('{KeystoreName}')": entityOf('com.sap.hci.api.KeystoreResource'),
   // the package operations declare OData v4 shapes (`value`, no `d`); their examples are OData v2 like the rest
   'GET /IntegrationPackages': collectionOf('com.sap.hci.api.IntegrationPackage'),
   "GET /IntegrationPackages('{Id}')": entityOf('com.sap.hci.api.IntegrationPackage'),
@@ -86,6 +104,36 @@ const SPEC_DEFECTS: Record<string, Json> = {
   ),
   "GET /IntegrationPackages('{Id}')/IntegrationDesigntimeArtifacts(Id='{ArtifactId}',Version='{ArtifactVersion}')":
     entityOf('com.sap.hci.api.IntegrationDesigntimeArtifact'),
+  // declared in OData v4 shape (`value`) with EntryPoints/ApiDefinitions as plain arrays; the example is OData v2
+  // (`d.results`, navigations deferred), and an expanded navigation of OData v2 is `{results: […]}`
+  'GET /ServiceEndpoints': {
+    type: 'object',
+    properties: {
+      d: {
+        type: 'object',
+        properties: {
+          results: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                Name: { type: ['string', 'null'] },
+                Id: { type: 'string' },
+                Title: { type: 'string' },
+                Version: { type: 'string' },
+                Summary: { type: 'string' },
+                Description: { type: 'string' },
+                LastUpdated: { type: ['string', 'null'] },
+                Protocol: { type: 'string' },
+                EntryPoints: navigationOf('com.sap.hci.api.EntryPoint'),
+                ApiDefinitions: navigationOf('com.sap.hci.api.Definition'),
+              },
+            },
+          },
+        },
+      },
+    },
+  },
 };
 
 /**
