@@ -1,31 +1,6 @@
-// The one module through which this library uses cdktf and constructs. cdktf was archived upstream on 2025-12-10;
-// moving to a fork (e.g. cdktn) then means changing the imports of this file only.
+// The one module through which this library, its constructs and its generated bindings (constructs/bindings,
+// whose imports scripts/generate-bindings.ts points here) use cdktf and constructs. An app on cdktf's community
+// fork cdktn maps the package name `cdktf` to cdktn (docs/cdktf-and-cdktn.md); building this library against a
+// fork instead would mean changing the imports of this file only.
 export { Construct, type IConstruct } from 'constructs';
-export {
-  App,
-  Aspects,
-  DataResource,
-  Fn,
-  LocalBackend,
-  PgBackend,
-  S3Backend,
-  TerraformBackend,
-  TerraformDataSource,
-  TerraformOutput,
-  TerraformProvider,
-  TerraformResource,
-  TerraformStack,
-  Testing,
-  Token,
-} from 'cdktf';
-export type {
-  AppConfig,
-  IAspect,
-  IResolvable,
-  IStackSynthesizer,
-  ISynthesisSession,
-  ITerraformDependable,
-  S3BackendConfig,
-  TerraformMetaArguments,
-  TerraformResourceLifecycle,
-} from 'cdktf';
+export * from 'cdktf';

@@ -22,7 +22,7 @@ import {
 } from '../src/renewal/stages';
 import { modelRequirements, requirementProps, type GateRequirement } from './gate-requirement';
 import { type Party } from '../src/renewal/party';
-import { CpiProvider } from './bindings';
+import { CpiProvider } from './bindings/provider';
 import { lockProviderAtSynth } from './provider-lock';
 import {
   App,

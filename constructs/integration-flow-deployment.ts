@@ -1,5 +1,7 @@
 // L2: whether an integration flow is deployed on the tenant.
-import { CpiIflowDeployment, DataCpiIflowRuntime, type CpiProvider } from './bindings';
+import { DataCpiIflowRuntime } from './bindings/data-cpi-iflow-runtime';
+import { IflowDeployment } from './bindings/iflow-deployment';
+import type { CpiProvider } from './bindings/provider';
 import { Construct, type ITerraformDependable } from './cdktf';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
 import { invalidProp, isLiteral, requireInteger, requireNonEmpty } from './validation';
@@ -66,7 +68,7 @@ export class IntegrationFlowDeployment extends Construct {
     return new DataCpiIflowRuntime(scope, id, { iflowId: requireIflowId(iflowId) });
   }
 
-  readonly resource: CpiIflowDeployment;
+  readonly resource: IflowDeployment;
   readonly iflowId: string;
 
   constructor(scope: Construct, id: string, props: IntegrationFlowDeploymentProps) {
@@ -82,7 +84,7 @@ export class IntegrationFlowDeployment extends Construct {
       );
     if (props.deployTimeoutSeconds !== undefined)
       requireInteger(NAME, 'deployTimeoutSeconds', props.deployTimeoutSeconds, 1, 86_400);
-    this.resource = new CpiIflowDeployment(this, 'deployment', {
+    this.resource = new IflowDeployment(this, 'deployment', {
       iflowId: this.iflowId,
       deployed: props.deployed ?? true,
       version: props.version,

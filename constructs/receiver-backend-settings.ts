@@ -1,6 +1,6 @@
 // The receiver backend as construct props: the camelCase form of the provider's shared `receiver` block
 // (src/provider/receiver-settings.ts). Secrets are named by environment variable, never given as values.
-import type { CpiReceiverKeyReceiver } from './bindings';
+import type { ReceiverKeyReceiver } from './bindings/receiver-key';
 import {
   invalidProp,
   isLiteral,
@@ -77,7 +77,7 @@ export function receiverBackend(construct: string, settings: ReceiverBackendSett
  * Checks the settings and turns them into the binding's `receiver` block.
  * @internal
  */
-export function receiverBlockFrom(construct: string, settings: ReceiverBackendSettings): CpiReceiverKeyReceiver {
+export function receiverBlockFrom(construct: string, settings: ReceiverBackendSettings): ReceiverKeyReceiver {
   if (settings.kind === 'embedded') {
     const url = requireNonEmpty(construct, 'receiver.url', settings.url);
     if (isLiteral(url) && !/^https?:\/\/[^/\s]+/.test(url))

@@ -1,5 +1,6 @@
 // L2: one decryption key of the receiver, generated inside the receiver backend.
-import { CpiReceiverKey, type CpiProvider, type CpiReceiverKeyReceiver } from './bindings';
+import type { CpiProvider } from './bindings/provider';
+import { ReceiverKey, type ReceiverKeyReceiver } from './bindings/receiver-key';
 import { Construct, type ITerraformDependable } from './cdktf';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
 import {
@@ -128,7 +129,7 @@ export interface ExistingReceiverDecryptionKeyProps {
  * knows the form.
  * @internal
  */
-export function receiverKeyImportId(keyName: string, receiver: CpiReceiverKeyReceiver): string {
+export function receiverKeyImportId(keyName: string, receiver: ReceiverKeyReceiver): string {
   const block = {
     kind: receiver.kind,
     url: receiver.url,
@@ -158,7 +159,7 @@ export class ReceiverDecryptionKey extends Construct {
     return new ReceiverDecryptionKey(scope, id, { ...props }, true);
   }
 
-  readonly resource: CpiReceiverKey;
+  readonly resource: ReceiverKey;
   readonly keyName: string;
 
   constructor(scope: Construct, id: string, props: ReceiverDecryptionKeyProps);
@@ -182,7 +183,7 @@ export class ReceiverDecryptionKey extends Construct {
     const subject = props.subject ?? `CN=${this.keyName}`;
     if (isLiteral(subject) && !/^[A-Za-z][\w.]*=/.test(subject))
       invalidProp(NAME, 'subject', subject, 'a distinguished name such as "CN=orders-receiver-2026,O=Example"');
-    this.resource = new CpiReceiverKey(this, 'key', {
+    this.resource = new ReceiverKey(this, 'key', {
       receiver,
       keyName: this.keyName,
       algorithm,

@@ -1,5 +1,6 @@
 // The certificate fingerprint of a receiver key as it was when a stage was first applied, kept from then on.
-import { DataCpiReceiverKeyring, type CpiProvider } from './bindings';
+import { DataCpiReceiverKeyring } from './bindings/data-cpi-receiver-keyring';
+import type { CpiProvider } from './bindings/provider';
 import { Construct, DataResource, type ITerraformDependable } from './cdktf';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
 import { requireKeyName } from './validation';

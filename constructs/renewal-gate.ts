@@ -11,7 +11,8 @@ import {
 import type { Party } from '../src/renewal/party';
 import { parseAllowedSigners } from '../src/renewal/confirmation-signature';
 import { CpiError } from '../src/errors';
-import { CpiRenewalGate, type CpiProvider } from './bindings';
+import type { CpiProvider } from './bindings/provider';
+import { RenewalGate as RenewalGateResource } from './bindings/renewal-gate';
 import { Construct, type ITerraformDependable } from './cdktf';
 import { modelRequirements, PARTIES, type GateRequirement } from './gate-requirement';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
@@ -163,7 +164,7 @@ const PROP_OF_FACT: Readonly<Record<string, keyof RenewalGateProps>> = {
 
 /** The hand-over in front of a stage: closed, the stage's plan fails naming the gate, the party and the action. */
 export class RenewalGate extends Construct {
-  readonly resource: CpiRenewalGate;
+  readonly resource: RenewalGateResource;
   readonly gate: string;
 
   constructor(scope: Construct, id: string, props: RenewalGateProps) {
@@ -194,7 +195,7 @@ export class RenewalGate extends Construct {
     if (props.iflowIds && isLiteral(props.iflowIds) && props.iflowIds.length === 0)
       invalidProp(NAME, 'iflowIds', [], 'at least one iFlow ID');
 
-    this.resource = new CpiRenewalGate(this, 'gate', {
+    this.resource = new RenewalGateResource(this, 'gate', {
       renewalId: props.renewalId,
       gate: this.gate,
       waitsFor,

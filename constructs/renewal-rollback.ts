@@ -12,7 +12,7 @@ import {
   type RollbackStageSpec,
 } from '../src/renewal/rollback-stages';
 import { RENEWAL_VARIANTS, type RenewalVariant } from '../src/renewal/stages';
-import { CpiProvider } from './bindings';
+import { CpiProvider } from './bindings/provider';
 import { lockProviderAtSynth } from './provider-lock';
 import { App, Construct, TerraformOutput, TerraformStack, type ITerraformDependable } from './cdktf';
 import { IntegrationFlowDeployment } from './integration-flow-deployment';

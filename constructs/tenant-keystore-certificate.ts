@@ -1,5 +1,7 @@
 // L2: a certificate under an alias in the tenant keystore, e.g. the receiver's encryption certificate.
-import { CpiKeystoreCertificate, DataCpiKeystoreEntry, type CpiProvider } from './bindings';
+import { DataCpiKeystoreEntry } from './bindings/data-cpi-keystore-entry';
+import { KeystoreCertificate } from './bindings/keystore-certificate';
+import type { CpiProvider } from './bindings/provider';
 import { Construct, type ITerraformDependable } from './cdktf';
 import { receiverBlockFrom, type ReceiverBackendSettings } from './receiver-backend-settings';
 import { requireAlias, requireInteger, requireOneOf, requirePem } from './validation';
@@ -77,7 +79,7 @@ export class TenantKeystoreCertificate extends Construct {
   }
 
   /** The L1 resource, for escape hatches. */
-  readonly resource: CpiKeystoreCertificate;
+  readonly resource: KeystoreCertificate;
   readonly alias: string;
 
   constructor(scope: Construct, id: string, props: TenantKeystoreCertificateProps) {
@@ -87,7 +89,7 @@ export class TenantKeystoreCertificate extends Construct {
     if (props.expiryWarningDays !== undefined)
       requireInteger(NAME, 'expiryWarningDays', props.expiryWarningDays, 0, 3650);
     if (props.minValidityDays !== undefined) requireInteger(NAME, 'minValidityDays', props.minValidityDays, 1, 3650);
-    this.resource = new CpiKeystoreCertificate(this, 'certificate', {
+    this.resource = new KeystoreCertificate(this, 'certificate', {
       alias: this.alias,
       certificatePem: props.certificatePem,
       allowSameKey: props.allowSameKey,

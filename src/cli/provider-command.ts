@@ -2,7 +2,13 @@
 // `terraform init` and `tofu init` find it with no CLI configuration.
 import type { Command } from 'commander';
 import { PROVIDER_VERSION } from '../provider/cpi-provider';
-import { defaultBundlePath, impliedMirrorDir, installProvider, terraformPlatform } from '../provider/install';
+import {
+  defaultBundlePath,
+  impliedMirrorDir,
+  installNotes,
+  installProvider,
+  terraformPlatform,
+} from '../provider/install';
 
 export function registerProviderCommands(program: Command): void {
   const provider = program.command('provider').description('Manage the Terraform provider installation.');
@@ -33,5 +39,6 @@ export function registerProviderCommands(program: Command): void {
           '',
         ].join('\n'),
       );
+      for (const note of installNotes(installed.mirrorDir)) process.stderr.write(`note: ${note}\n`);
     });
 }

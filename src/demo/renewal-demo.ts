@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { App } from '../../constructs/cdktf';
 import { EncryptionCertificateRenewal, type EncryptionCertificateRenewalProps } from '../../constructs';
+import { resolveEmulatorConfig } from '../emulator/emulator-config';
 import { startEmulators, type RunningEmulators } from '../emulator/start-emulators';
 import type { MessageRecord } from '../emulator/message-log';
 import { PROVIDER_VERSION } from '../provider/cpi-provider';
@@ -67,6 +68,11 @@ export interface DemoResult {
   readonly downtimeMs?: number;
   /** single-key: from the start of the stop-sending apply to the end of the resume-sending apply (pipeline view). */
   readonly stopToResumeMs?: number;
+  /**
+   * single-key: the emulator's own undeploy + deploy time, the least any window can last (the floor that
+   * downtimeMs is compared with).
+   */
+  readonly transitionFloorMs?: number;
   readonly totalMs: number;
   readonly runbook: string;
   readonly stateDir: string;
@@ -160,6 +166,7 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
       lost,
       ...(downtimeMs !== undefined ? { downtimeMs } : {}),
       ...(stopAt !== undefined && resumedAt !== undefined ? { stopToResumeMs: resumedAt - stopAt } : {}),
+      ...(downtimeMs !== undefined ? { transitionFloorMs: transitionFloorMs() } : {}),
       totalMs: Date.now() - started,
       runbook: join(outdir, `RUNBOOK-${DEMO_RENEWAL_ID}.md`),
       stateDir: join(dir, 'state'),
@@ -171,6 +178,12 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
     await emulators.close();
     writeFileSync(logFile, lines.join('\n') + '\n');
   }
+}
+
+/** Undeploy + deploy as the demo's emulator (default configuration) takes them. */
+function transitionFloorMs(): number {
+  const { undeployDelayMs, deployDelayMs } = resolveEmulatorConfig({});
+  return undeployDelayMs + deployDelayMs;
 }
 
 function demoEnv(dir: string, emulators: RunningEmulators): NodeJS.ProcessEnv {

@@ -44,6 +44,9 @@ export function renderSummary(result: DemoResult, interrupted = false): string {
   if (result.downtimeMs !== undefined) {
     lines.push(
       `downtime window (iFlow undeployed → STARTED again, as the traffic saw it): ${(result.downtimeMs / 1000).toFixed(1)} s` +
+        (result.transitionFloorMs
+          ? ` = ${(result.downtimeMs / result.transitionFloorMs).toFixed(1)}× the emulator's own undeploy + deploy (${(result.transitionFloorMs / 1000).toFixed(1)} s)`
+          : '') +
         (result.stopToResumeMs !== undefined
           ? ` (stop-sending apply start → resume-sending apply end: ${(result.stopToResumeMs / 1000).toFixed(1)} s)`
           : '') +

@@ -223,6 +223,15 @@ export function derToPem(der: Buffer, label = 'CERTIFICATE'): string {
  * (CPI_PKI_PEM_BASE64_INVALID); bytes that are not an X.509 certificate (CPI_PKI_CERTIFICATE_UNREADABLE).
  */
 export function parseCertificatePem(pem: string): CertificateInfo {
+  return certificateInfoFromDer(readCertificateBlock(pem));
+}
+
+/**
+ * The DER bytes of the one CERTIFICATE block of a PEM text, refusing what parseCertificatePem refuses for the text
+ * itself (not PEM, a private key, a chain, another block, bad base64) without reading the certificate: cheap
+ * enough for a configuration check that runs on every plan.
+ */
+export function readCertificateBlock(pem: string): Buffer {
   if (typeof pem !== 'string' || !pem.includes('-----BEGIN ')) {
     const hint =
       typeof pem === 'string' && /^\s*MII[A-Za-z0-9+/]/.test(pem)
@@ -258,7 +267,7 @@ export function parseCertificatePem(pem: string): CertificateInfo {
       `found a "${others.map((b) => b.label).join('", "')}" block beside the certificate; expected the certificate alone`,
     );
   }
-  return certificateInfoFromDer(decodeBase64Strict(block.body));
+  return decodeBase64Strict(block.body);
 }
 
 function describeChain(blocks: readonly PemBlock[]): string {

@@ -42,11 +42,20 @@ export const MIN_RSA_KEY_BITS = 2048;
 
 const DAY_MS = 86_400_000;
 
-function describe(info: CertificateInfo): string {
+/**
+ * What the clock-dependent checks read: the validity, and what names the certificate in a finding. A caller that
+ * recorded these facts of a certificate can re-check it against a new moment without its bytes.
+ */
+export type CertificateTimeFacts = Pick<
+  CertificateInfo,
+  'validFrom' | 'validTo' | 'subjectDn' | 'serialNumber' | 'fingerprintSha256'
+>;
+
+function describe(info: CertificateTimeFacts): string {
   return `subject "${info.subjectDn}", serial ${info.serialNumber}, SHA-256 fingerprint ${info.fingerprintSha256}`;
 }
 
-function validityFindings(info: CertificateInfo, now: Date, label: string): CertificateFinding[] {
+function validityFindings(info: CertificateTimeFacts, now: Date, label: string): CertificateFinding[] {
   if (now.getTime() < info.validFrom.getTime()) {
     return [
       {
@@ -80,8 +89,19 @@ export function checkEncryptionCertificate(
   options: EncryptionCertificateCheckOptions,
 ): CertificateFinding[] {
   const label = options.label ?? 'the certificate';
-  const warningDays = options.expiryWarningDays ?? 30;
-  const findings = validityFindings(info, options.now, label);
+  return [
+    ...validityFindings(info, options.now, label),
+    ...checkEncryptionCertificateKey(info, label),
+    ...remainingValidityFindings(info, options, label),
+  ];
+}
+
+/**
+ * checkEncryptionCertificate's findings that the certificate's bytes alone decide, in the same order: key type
+ * other than RSA, RSA key too small, key usage without keyEncipherment. No clock can change them.
+ */
+export function checkEncryptionCertificateKey(info: CertificateInfo, label = 'the certificate'): CertificateFinding[] {
+  const findings: CertificateFinding[] = [];
   if (info.keyType !== 'RSA') {
     findings.push({
       severity: 'error',
@@ -103,6 +123,29 @@ export function checkEncryptionCertificate(
       detail: `${label} (${describe(info)}) has key usage [${info.keyUsage.join(', ')}]; expected keyEncipherment among them`,
     });
   }
+  return findings;
+}
+
+/**
+ * checkEncryptionCertificate's findings that change with the clock alone, in the same order: not yet valid,
+ * expired, too little validity left, expiring soon. For a certificate whose other findings (key type, size and
+ * usage, fixed by its bytes) were empty when it was last checked.
+ */
+export function checkEncryptionCertificateTimes(
+  facts: CertificateTimeFacts,
+  options: EncryptionCertificateCheckOptions,
+): CertificateFinding[] {
+  const label = options.label ?? 'the certificate';
+  return [...validityFindings(facts, options.now, label), ...remainingValidityFindings(facts, options, label)];
+}
+
+function remainingValidityFindings(
+  info: CertificateTimeFacts,
+  options: EncryptionCertificateCheckOptions,
+  label: string,
+): CertificateFinding[] {
+  const findings: CertificateFinding[] = [];
+  const warningDays = options.expiryWarningDays ?? 30;
   const remainingMs = info.validTo.getTime() - options.now.getTime();
   const minimumDays = options.minValidityDays;
   if (minimumDays !== undefined && remainingMs >= 0 && remainingMs < minimumDays * DAY_MS) {

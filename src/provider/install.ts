@@ -12,6 +12,7 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  readFileSync,
   readdirSync,
   renameSync,
   rmSync,
@@ -112,6 +113,29 @@ export function installProvider(options: InstallOptions): Installation {
     runtimeDir,
     hash: providerPackageHash(options.version),
   };
+}
+
+/**
+ * What a user must know for Terraform to find this installation: nothing when it went into the implied local
+ * mirror and no CLI configuration overrides the implied search; else one line each on what to do.
+ */
+export function installNotes(
+  mirrorDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
+): string[] {
+  const notes: string[] = [];
+  const implied = resolve(mirrorDir) === impliedMirrorDir(home);
+  if (!implied)
+    notes.push(
+      `Terraform searches ${mirrorDir} only when a CLI configuration names it (provider_installation { filesystem_mirror { path = "${mirrorDir}" } }) or it is terraform.d/plugins in the working directory.`,
+    );
+  const config = env.TF_CLI_CONFIG_FILE || join(home, '.terraformrc');
+  if (existsSync(config) && /^\s*provider_installation\s*\{/m.test(readFileSync(config, 'utf8')))
+    notes.push(
+      `${config} has a provider_installation block, so Terraform searches only the places it lists: add a filesystem_mirror for ${mirrorDir} with include = ["registry.terraform.io/${PROVIDER_NAMESPACE}/*"] (docs/provider-installation.md).`,
+    );
+  return notes;
 }
 
 /**

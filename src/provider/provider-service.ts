@@ -5,7 +5,7 @@ import { decodeJson, decodeMsgpack, encodeMsgpack } from './codec';
 import { UNKNOWN, Unknown, ctyEqual, isObject, type CtyValue, type ObjectValue } from './cty';
 import { toDiagnostic, type WireDiagnostic } from './diagnostics';
 import type { Logger } from './logger';
-import type { CallContext, DataSourceType, Diagnostic, ProviderDefinition, ResourceType } from './resource';
+import type { CallContext, DataSourceType, Diagnostic, PlanResult, ProviderDefinition, ResourceType } from './resource';
 import { blockType, checkAllowedValues, encodeBlock, encodeSchema, type BlockSpec, type SchemaSpec } from './schema';
 import { CpiError } from '../errors';
 
@@ -115,9 +115,11 @@ export class ProviderService<P> {
           const state = this.decode(req.current_state, type.schema.block);
           if (!isObject(state)) return { new_state: this.encode(null, type.schema.block), private: req.private };
           const fresh = await type.read(state, ctx);
+          const refreshed =
+            fresh && type.readPrivate ? await type.readPrivate(fresh, privateBytes(req.private), ctx) : undefined;
           return {
             new_state: this.encode(fresh && this.complete(fresh, type.schema.block), type.schema.block),
-            private: req.private,
+            private: refreshed ?? req.private,
           };
         }),
       PlanResourceChange: (req) =>
@@ -132,11 +134,18 @@ export class ProviderService<P> {
             if (isObject(prior)) await type.planDestroy?.(prior, ctx);
             return { planned_state: this.encode(null, block), planned_private: req.prior_private };
           }
-          const result = await this.plan(type, isObject(prior) ? prior : null, proposed, config as ObjectValue, ctx);
+          const result = await this.plan(
+            type,
+            isObject(prior) ? prior : null,
+            proposed,
+            config as ObjectValue,
+            privateBytes(req.prior_private),
+            ctx,
+          );
           return {
             planned_state: this.encode(result.planned, block),
             requires_replace: result.requiresReplace.map((name) => ({ steps: [{ attribute_name: name }] })),
-            planned_private: req.prior_private,
+            planned_private: result.private ?? req.prior_private,
           };
         }),
       ApplyResourceChange: (req) =>
@@ -303,8 +312,9 @@ export class ProviderService<P> {
     prior: ObjectValue | null,
     proposed: ObjectValue,
     config: ObjectValue,
+    priorPrivate: Uint8Array | undefined,
     ctx: CallContext<P>,
-  ): Promise<{ planned: ObjectValue; requiresReplace: string[] }> {
+  ): Promise<{ planned: ObjectValue; requiresReplace: string[]; private?: Uint8Array }> {
     const attrs = type.schema.block.attributes;
     const planned: ObjectValue = { ...proposed };
     for (const [name, attr] of Object.entries(attrs)) {
@@ -324,7 +334,9 @@ export class ProviderService<P> {
       if (!attr.computed || attr.writeOnly || config[name] !== null || attr.default !== undefined) continue;
       if (prior === null || (inputChanged && !attr.optional)) planned[name] = UNKNOWN;
     }
-    const refined = type.plan ? await type.plan({ prior, proposed: planned, config }, ctx) : { planned };
+    const refined: PlanResult = type.plan
+      ? await type.plan({ prior, proposed: planned, config, ...(priorPrivate ? { priorPrivate } : {}) }, ctx)
+      : { planned };
     const requiresReplace = new Set(refined.requiresReplace ?? []);
     if (prior !== null) {
       for (const [name, attr] of Object.entries(attrs)) {
@@ -332,7 +344,11 @@ export class ProviderService<P> {
           requiresReplace.add(name);
       }
     }
-    return { planned: refined.planned, requiresReplace: [...requiresReplace] };
+    return {
+      planned: refined.planned,
+      requiresReplace: [...requiresReplace],
+      ...(refined.private ? { private: refined.private } : {}),
+    };
   }
 
   /** The planned object with the write-only values from config put back, for create and update only. */
@@ -356,3 +372,8 @@ export class ProviderService<P> {
 }
 
 export type { SchemaSpec };
+
+/** A request's private state as bytes; undefined when Terraform sent none (empty). */
+function privateBytes(value: unknown): Uint8Array | undefined {
+  return value instanceof Uint8Array && value.length > 0 ? value : undefined;
+}

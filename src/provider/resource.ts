@@ -31,12 +31,19 @@ export interface PlanRequest {
   /** Terraform's proposal (config merged with prior computed values), with defaults applied; edit and return it. */
   readonly proposed: ObjectValue;
   readonly config: ObjectValue;
+  /**
+   * The resource's private state: bytes Terraform keeps beside the state and never shows, as the last plan of
+   * the object that was applied left them (empty after an import, or when no plan set them).
+   */
+  readonly priorPrivate?: Uint8Array;
 }
 
 export interface PlanResult {
   readonly planned: ObjectValue;
   /** Extra attributes whose change forces replacement (beyond those marked requiresReplace in the schema). */
   readonly requiresReplace?: readonly string[];
+  /** New private state, kept with the state once applied; the prior private state stays when absent. */
+  readonly private?: Uint8Array;
 }
 
 export interface ResourceType<P = unknown> {
@@ -53,6 +60,15 @@ export interface ResourceType<P = unknown> {
   create(planned: ObjectValue, ctx: CallContext<P>): Promise<ObjectValue>;
   /** Returns null when the object no longer exists (Terraform then plans to create it again). */
   read(state: ObjectValue, ctx: CallContext<P>): Promise<ObjectValue | null>;
+  /**
+   * The private state to keep with the state read() returned (see PlanRequest.priorPrivate); the prior private
+   * state stays when absent or when it returns undefined.
+   */
+  readPrivate?(
+    state: ObjectValue,
+    priorPrivate: Uint8Array | undefined,
+    ctx: CallContext<P>,
+  ): Promise<Uint8Array | undefined>;
   update?(prior: ObjectValue, planned: ObjectValue, ctx: CallContext<P>): Promise<ObjectValue>;
   delete(state: ObjectValue, ctx: CallContext<P>): Promise<void>;
   /** Called when Terraform plans to destroy the object; throw to refuse (e.g. a key still under retention). */

@@ -4,7 +4,7 @@
 // below, made by one of that party's keys for the confirming person. docs/signed-confirmations.md describes the
 // bytes; this file is the one place that builds and checks them.
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import sshpk from 'sshpk';
+import type SshpkModule from 'sshpk';
 import { CpiError } from '../errors';
 import { normalizeFingerprint } from '../rules/fingerprint';
 import type { Party } from './party';
@@ -134,9 +134,9 @@ export function parseAllowedSigners(text: string, source: string): AllowedSigner
     if (!keyType || !keyData) throw signersError(source, n, 'the key type or the base64 key is missing');
     if (!KEY_TYPES.has(keyType))
       throw signersError(source, n, `key type "${keyType}" is not supported; use ssh-ed25519, ssh-rsa or ecdsa-sha2-*`);
-    let key: sshpk.Key;
+    let key: SshpkModule.Key;
     try {
-      key = sshpk.parseKey(`${keyType} ${keyData}`, 'ssh');
+      key = sshpk().parseKey(`${keyType} ${keyData}`, 'ssh');
     } catch (error) {
       throw signersError(source, n, `the ${keyType} key cannot be read (${(error as Error).message})`);
     }
@@ -152,6 +152,14 @@ export function parseAllowedSigners(text: string, source: string): AllowedSigner
   });
   if (signers.length === 0) throw new CpiError('CPI_GATE_SIGNERS_INVALID', `${source}: lists no key`);
   return signers;
+}
+
+// sshpk (with its ASN.1, bignum and curve code) loads only when a signer list is read: the provider starts 3-5 times
+// per terraform command and most launches read none.
+let sshpkModule: typeof SshpkModule | undefined;
+function sshpk(): typeof SshpkModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (sshpkModule ??= require('sshpk') as typeof SshpkModule);
 }
 
 /** `SHA256:<base64 without padding>` of a public key blob, as ssh-keygen prints it. */

@@ -7,6 +7,7 @@ import type { CallOptions } from './keystore';
 import { collectAll } from './paging';
 import { collectionOf, entityOf, optionalString, parseODataDate, quotedLiteral } from './odata';
 import type { Sleep } from './rate-limiter';
+import { statusPollPause } from './status-poll';
 
 /** A deployed integration artifact (iFlow) as the runtime reports it. */
 export interface RuntimeArtifact {
@@ -187,7 +188,7 @@ function taskIdOf(text: string): string | undefined {
 export interface WaitOptions extends CallOptions {
   /** Give up (CPI_TENANT_DEPLOY_TIMEOUT) after this long. */
   timeoutMs: number;
-  /** Pause between status polls. @default 2000 */
+  /** Longest pause between status polls; pauses start shorter (statusPollPause). @default 2000 */
   pollMs?: number;
   /** When set, STARTED only counts once the runtime runs this version (not the previous one). */
   expectedVersion?: string;
@@ -205,10 +206,12 @@ export async function waitForDeployment(
   taskId: string,
   options: WaitOptions,
 ): Promise<RuntimeArtifact> {
-  const deadline = clock.now() + options.timeoutMs;
-  const pollMs = options.pollMs ?? 2000;
+  const started = clock.now();
+  const deadline = started + options.timeoutMs;
+  const longestMs = options.pollMs ?? 2000;
   let last = 'not polled yet';
   const pause = async (): Promise<void> => {
+    const pollMs = statusPollPause(clock.now() - started, longestMs);
     if (clock.now() + pollMs > deadline) {
       throw new CpiError(
         'CPI_TENANT_DEPLOY_TIMEOUT',

@@ -65,6 +65,11 @@ describe('npm start', { timeout: 600_000 }, () => {
       const window = /downtime window[^:]*: ([\d.]+) s/.exec(output);
       assert.ok(window, 'the downtime window is measured');
       assert.ok(Number(window[1]) > 0, 'Number(window[1]) > 0');
+      const ratio = /downtime window[^:]*: [\d.]+ s = ([\d.]+)× the emulator's own undeploy \+ deploy \(1\.5 s\)/.exec(
+        output,
+      );
+      assert.ok(ratio, 'the window is printed beside its floor, the emulator undeploy + deploy time');
+      assert.ok(Number(ratio[1]) >= 1, `no window is shorter than undeploy + deploy (${ratio[1]}×)`);
       assert.match(output, /waits for the receiver administrator: the demo confirms in their name/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { impliedMirrorDir, installProvider, terraformPlatform } from '../../src/provider/install';
+import { impliedMirrorDir, installNotes, installProvider, terraformPlatform } from '../../src/provider/install';
 import {
   PROVIDER_HOSTNAMES,
   lockFileBlock,
@@ -123,6 +123,32 @@ describe('provider package', { timeout: 60_000 }, () => {
       assert.ok(existsSync(join(dir, 'registry.opentofu.org/cpi-renewal/cpi/0.1.0/darwin_arm64')), 'tofu darwin_arm64');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('what install tells the user', { timeout: 10_000 }, () => {
+  test('nothing for the implied mirror; how to point Terraform at another directory or past a CLI config', () => {
+    const home = scratch();
+    try {
+      const env = { HOME: home };
+      assert.deepEqual(installNotes(impliedMirrorDir(home), env, home), []);
+      const other = installNotes(join(home, 'mirror'), env, home);
+      assert.equal(other.length, 1);
+      assert.match(other[0]!, /only when a CLI configuration names it.*filesystem_mirror/);
+
+      // the user's own CLI configuration with a provider_installation block turns the implied search off
+      writeFileSync(join(home, '.terraformrc'), 'provider_installation {\n  direct {}\n}\n');
+      const own = installNotes(impliedMirrorDir(home), env, home);
+      assert.equal(own.length, 1);
+      assert.match(own[0]!, /\.terraformrc has a provider_installation block.*filesystem_mirror/);
+      writeFileSync(join(home, 'other.tfrc'), 'plugin_cache_dir = "/tmp"\n');
+      assert.deepEqual(
+        installNotes(impliedMirrorDir(home), { TF_CLI_CONFIG_FILE: join(home, 'other.tfrc') }, home),
+        [],
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
     }
   });
 });

@@ -10,14 +10,16 @@ import { receiverBlock } from '../receiver-settings';
 import { validateAlias } from '../../rules/alias';
 import { requireSha256Fingerprint } from '../../rules/fingerprint';
 import type { RuntimeArtifact } from '../../tenant/integration-content';
+import { statusPollPause } from '../../tenant/status-poll';
 import type { ObjectValue } from '../cty';
 import type { ProviderClients } from '../provider-config';
 import type { CallContext, ResourceType } from '../resource';
 
 const DEFAULT_DEPLOY_TIMEOUT_SECONDS = 600;
 const UNDEPLOYED = 'UNDEPLOYED';
-// Status polls while a deploy or undeploy runs: quick enough that a downtime window is not stretched by waiting,
-// rare enough to stay far below the tenant's rate limit.
+// The longest pause between status polls while a deploy or undeploy runs (they start shorter: statusPollPause):
+// quick enough that a downtime window is not stretched by waiting, rare enough to stay far below the tenant's
+// rate limit.
 const STATUS_POLL_MS = 500;
 
 function runtimeFacts(artifact: RuntimeArtifact | undefined): ObjectValue {
@@ -34,7 +36,8 @@ async function undeploy(id: string, timeoutSeconds: number, ctx: CallContext<Pro
   const client = await ctx.provider().tenant.tenant();
   ctx.provider().tenant.forgetDeployments();
   await client.undeployIntegrationFlow(id, { signal: ctx.signal });
-  const deadline = Date.now() + timeoutSeconds * 1000;
+  const started = Date.now();
+  const deadline = started + timeoutSeconds * 1000;
   for (;;) {
     const artifact = await client.getRuntimeArtifact(id, { signal: ctx.signal });
     if (!artifact) return;
@@ -44,7 +47,7 @@ async function undeploy(id: string, timeoutSeconds: number, ctx: CallContext<Pro
         `iFlow "${id}" is still in status ${artifact.status} ${timeoutSeconds} s after the undeploy; raise deploy_timeout_seconds or check the tenant`,
       );
     }
-    await sleep(STATUS_POLL_MS, undefined, { signal: ctx.signal });
+    await sleep(statusPollPause(Date.now() - started, STATUS_POLL_MS), undefined, { signal: ctx.signal });
   }
 }
 

@@ -6,6 +6,7 @@
 import { CpiError } from '../../errors';
 import { enforceAliasRule } from '../alias-observation';
 import type { CertificateInfo } from '../../pki/certificate-info';
+import type { CertificateTimeFacts } from '../../pki/certificate-rules';
 import { toHexAlias } from '../../tenant/hex-alias';
 import type { KeystoreEntry } from '../../tenant/keystore';
 import { isUnknown, UNKNOWN, type ObjectValue } from '../cty';
@@ -58,6 +59,99 @@ export function certificateFacts(info: CertificateInfo): ObjectValue {
   };
 }
 
+// What plan and read record as the resource's private state (kept by Terraform beside the state, never shown): the
+// fingerprint of the certificate whose fixed facts (key type, size, usage) passed the certificate rules. A later
+// plan of the same PEM re-checks only what the clock changes, from the facts in state, without reading the
+// certificate again: at N = 1,000 certificates that parse was the largest cost of a no-op plan (bench/README.md).
+// Read marks a certificate that no plan marked yet (an import), so that the next apply keeps the mark.
+interface CheckedMark {
+  readonly checkedFingerprintSha256: string;
+}
+
+function checkedMark(info: Pick<CertificateInfo, 'fingerprintSha256'>): Uint8Array {
+  const mark: CheckedMark = { checkedFingerprintSha256: info.fingerprintSha256 };
+  return Buffer.from(JSON.stringify(mark));
+}
+
+function markedFingerprint(bytes: Uint8Array | undefined): string | undefined {
+  if (!bytes) return undefined;
+  try {
+    const mark = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<CheckedMark> | null;
+    return typeof mark?.checkedFingerprintSha256 === 'string' ? mark.checkedFingerprintSha256 : undefined;
+  } catch {
+    return undefined; // not ours (or damaged): read the certificate again
+  }
+}
+
+/**
+ * The time facts of the prior state's certificate, when the configuration names the same PEM text and the prior
+ * plan marked that very certificate as checked; otherwise undefined (the certificate is read and checked in full).
+ */
+function checkedPriorFacts(
+  prior: ObjectValue | null,
+  pem: string,
+  alias: string,
+  priorPrivate: Uint8Array | undefined,
+): CertificateTimeFacts | undefined {
+  if (prior === null || prior.alias !== alias || prior.certificate_pem !== pem) return undefined;
+  const fingerprint = prior.fingerprint_sha256;
+  if (typeof fingerprint !== 'string' || markedFingerprint(priorPrivate) !== fingerprint) return undefined;
+  const { valid_not_before: from, valid_not_after: to, subject_dn: subject, serial_number: serial } = prior;
+  if (typeof from !== 'string' || typeof to !== 'string' || typeof subject !== 'string' || typeof serial !== 'string')
+    return undefined;
+  const facts = {
+    fingerprintSha256: fingerprint,
+    subjectDn: subject,
+    serialNumber: serial,
+    validFrom: new Date(from),
+    validTo: new Date(to),
+  };
+  return Number.isNaN(facts.validFrom.getTime()) || Number.isNaN(facts.validTo.getTime()) ? undefined : facts;
+}
+
+/** The certificate facts in state that a plan of an unchanged certificate carries over. */
+const CERTIFICATE_FACT_ATTRIBUTES = [
+  'fingerprint_sha256',
+  'serial_number',
+  'issuer_dn',
+  'subject_dn',
+  'valid_not_before',
+  'valid_not_after',
+  'key_type',
+  'key_size',
+] as const;
+
+/**
+ * Plan of a certificate already checked under this alias (see CheckedMark): the clock-dependent rules from the
+ * recorded facts, the receiver key's fingerprint, and nothing arriving, so no exchange and no alias rule.
+ */
+async function planChecked(
+  prior: ObjectValue,
+  planned: ObjectValue,
+  config: ObjectValue,
+  facts: CertificateTimeFacts,
+  ctx: CallContext<ProviderClients>,
+): Promise<ObjectValue> {
+  const { assertNoErrors, checkEncryptionCertificateTimes } = await import('../../pki/certificate-rules');
+  const findings = checkEncryptionCertificateTimes(facts, {
+    now: ctx.now(),
+    expiryWarningDays:
+      typeof config.expiry_warning_days === 'number' ? config.expiry_warning_days : DEFAULT_EXPIRY_WARNING_DAYS,
+    label: 'certificate_pem',
+  });
+  assertNoErrors(findings, ['certificate_pem']);
+  for (const w of findings) ctx.warn(`${w.code}: certificate_pem`, w.detail, ['certificate_pem']);
+  checkMeantFor(config, facts);
+  for (const name of CERTIFICATE_FACT_ATTRIBUTES) planned[name] = prior[name] ?? null;
+  return {
+    ...planned,
+    id: String(planned.alias),
+    hexalias: toHexAlias(String(planned.alias)),
+    owner: prior.owner ?? null,
+    exchanged_at: prior.exchanged_at ?? null,
+  };
+}
+
 /** Parses certificate_pem, pointing any error at the attribute. */
 // Terraform validates and plans every resource in the same process: parse each certificate once.
 const parsed = new Map<string, CertificateInfo>();
@@ -72,6 +166,17 @@ export async function parseCertificateAttribute(pem: string, attribute = 'certif
     return info;
   } catch (error) {
     if (error instanceof CpiError) throw new CpiError(error.code, error.detail, [attribute]);
+    throw error;
+  }
+}
+
+/** certificate_pem's text, without reading the certificate (readCertificateBlock), pointing errors at it. */
+async function checkCertificateText(pem: string): Promise<void> {
+  const { readCertificateBlock } = await import('../../pki/certificate-info');
+  try {
+    readCertificateBlock(pem);
+  } catch (error) {
+    if (error instanceof CpiError) throw new CpiError(error.code, error.detail, ['certificate_pem']);
     throw error;
   }
 }
@@ -111,7 +216,7 @@ function optionalFingerprint(config: ObjectValue, attribute: string): string | u
 }
 
 /** The certificate must be the one of the receiver key it is meant for, when that key's fingerprint is given. */
-function checkMeantFor(config: ObjectValue, info: CertificateInfo): void {
+function checkMeantFor(config: ObjectValue, info: Pick<CertificateInfo, 'fingerprintSha256' | 'subjectDn'>): void {
   const expected = optionalFingerprint(config, 'receiver_key_fingerprint_sha256');
   if (expected !== undefined && expected !== info.fingerprintSha256) {
     throw new CpiError(
@@ -313,7 +418,7 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
     },
   },
 
-  async validate(config, ctx) {
+  async validate(config) {
     if (typeof config.alias === 'string') validateAlias(config.alias, ['alias']);
     optionalFingerprint(config, 'expected_previous_fingerprint_sha256');
     optionalFingerprint(config, 'receiver_key_fingerprint_sha256');
@@ -327,14 +432,18 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
         );
       }
     }
-    await checkCertificate(config, ctx);
+    // The text only (PEM, no private key, one certificate): reading the certificate and its rules belong to the
+    // plan, which knows whether this certificate was checked before (see CheckedMark).
+    if (typeof config.certificate_pem === 'string') await checkCertificateText(config.certificate_pem);
   },
 
-  async plan({ prior, proposed, config }, ctx) {
+  async plan({ prior, proposed, config, priorPrivate }, ctx) {
     const planned = { ...proposed };
     if (typeof config.certificate_pem !== 'string' || typeof planned.alias !== 'string') {
       return { planned: { ...planned, exchanged_at: UNKNOWN } };
     }
+    const checked = checkedPriorFacts(prior, config.certificate_pem, planned.alias, priorPrivate);
+    if (prior !== null && checked) return { planned: await planChecked(prior, planned, config, checked, ctx) };
     const info = await parseCertificateAttribute(config.certificate_pem);
     const renamed = prior !== null && prior.alias !== planned.alias;
     const creating = prior === null || renamed;
@@ -376,7 +485,7 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
     }
     const exchanging = arriving && (await guardExchange(planned, info, ctx, false));
     planned.exchanged_at = exchanging || creating ? UNKNOWN : (prior.exchanged_at ?? null);
-    return { planned };
+    return { planned, private: checkedMark(info) };
   },
 
   async planDestroy(prior, ctx) {
@@ -415,6 +524,22 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
     const full = await (await tenant.tenant()).getKeystoreEntry(alias, { withCertificate: true, signal: ctx.signal });
     if (!full?.certificatePem) return null;
     return stateFrom(alias, full.certificatePem, full, state, await parseCertificateAttribute(full.certificatePem));
+  },
+
+  async readPrivate(state, priorPrivate) {
+    const fingerprint = state.fingerprint_sha256;
+    if (typeof state.certificate_pem !== 'string' || typeof fingerprint !== 'string') return undefined;
+    if (markedFingerprint(priorPrivate) === fingerprint) return undefined;
+    const { checkEncryptionCertificateKey } = await pki();
+    let info: CertificateInfo;
+    try {
+      info = await parseCertificateAttribute(state.certificate_pem);
+    } catch {
+      return undefined; // the plan reads it again and says what is wrong
+    }
+    return info.fingerprintSha256 === fingerprint && checkEncryptionCertificateKey(info).length === 0
+      ? checkedMark(info)
+      : undefined;
   },
 
   async update(prior, planned, ctx) {
