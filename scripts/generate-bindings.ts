@@ -1,8 +1,9 @@
 // Generates the L1 bindings (constructs/bindings) with `cdktf get`, offline, against the provider this checkout
-// builds: the bundle in dist/ is installed into the implied local mirror of a scratch home, and `cdktf get` reads its schema
-// through `terraform init` + `terraform providers schema` like for any registry provider. So the bindings carry
-// what cdktf generates for every provider (HCL synthesis, typed lists and blocks, generateConfigForImport) and
-// cannot drift from the schema: test/constructs/bindings-freshness.test.ts regenerates and compares.
+// builds: the bundle in dist/ is installed into the implied local mirror of a scratch home, and `cdktf get` reads
+// its schema through `terraform init` + `terraform providers schema` like for any registry provider. So the
+// bindings carry what cdktf generates for every provider (HCL synthesis, typed lists and blocks,
+// generateConfigForImport) and cannot drift from the schema: test/constructs/bindings-freshness.test.ts
+// regenerates and compares.
 //
 // Run `npx tsx scripts/generate-bindings.ts` after changing a provider schema (it rebuilds dist/ first).
 //

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { CpiError, isCpiError } from '../errors';
 import { startEmulators, type ReceiverStarter, type RunningEmulators } from '../emulator/start-emulators';
 import { startReceiverEmulator } from '../emulator/receiver-emulator';
+import { prepareWorld } from '../demo/renewal-demo';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -29,6 +30,10 @@ export function registerEmulatorCommand(
     .option('--receiver-port <port>', 'receiver port (default: as last time for this data directory, else a free one)')
     .option('--config <file>', 'emulator configuration file (JSON)')
     .option('--verbose', 'log every request to stderr')
+    .option(
+      '--renewal-world',
+      'set up what a renewal starts from, as the demo and the README walkthrough do: the receiver holds key orders-2025 and the tenant alias receiver_encryption holds its certificate',
+    )
     .action(
       async (flags: {
         dataDir: string;
@@ -36,6 +41,7 @@ export function registerEmulatorCommand(
         receiverPort?: string;
         config?: string;
         verbose?: boolean;
+        renewalWorld?: boolean;
       }) => {
         let running: RunningEmulators;
         try {
@@ -49,6 +55,7 @@ export function registerEmulatorCommand(
             },
             startReceiver,
           );
+          if (flags.renewalWorld) await prepareWorld(running);
         } catch (error) {
           process.stderr.write(`${(error as Error).message}\n${isCpiError(error) ? `${error.fix}\n` : ''}`);
           process.exit(1);

@@ -69,9 +69,16 @@ describe('jsii assembly', { timeout: 30_000 }, () => {
       const props = assembly.types[`cdktf-cpi-renewal.${name}Props`];
       assert.ok(props?.datatype, `${name}Props is a struct`);
     }
-    const bindings = main.bindings as Record<string, unknown>;
-    for (const name of Object.keys(bindings))
-      assert.ok(assembly.types[`cdktf-cpi-renewal.bindings.${name}`], `bindings.${name} is in the assembly`);
+    // the bindings (cdktf get): one submodule per resource, data source and the provider
+    const bindings = main.bindings as Record<string, Record<string, unknown>>;
+    assert.ok(Object.keys(bindings).length > 0, 'the package exports bindings');
+    for (const [submodule, members] of Object.entries(bindings))
+      for (const name of Object.keys(members).filter((n) => /^[A-Z]/.test(n) && typeof members[n] === 'function'))
+        assert.equal(
+          assembly.types[`cdktf-cpi-renewal.bindings.${submodule}.${name}`]?.kind,
+          'class',
+          `bindings.${submodule}.${name} is in the assembly`,
+        );
   });
 
   test('gate requirements and receiver settings are structs every language can build', () => {
