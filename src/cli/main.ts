@@ -9,6 +9,7 @@ import { registerRunbookCommand } from './runbook-command';
 import { registerDemoCommand } from './demo-command';
 import { registerStatusCommand } from './status-command';
 import { registerScanCommand } from './scan-command';
+import { registerProposeCommand } from './propose-command';
 
 const program = new Command('cpi-renewal')
   .description('Renew WS-Security encryption certificates between an SAP Cloud Integration tenant and its receivers.')
@@ -23,6 +24,7 @@ registerRunbookCommand(program);
 registerDemoCommand(program);
 registerStatusCommand(program);
 registerScanCommand(program);
+registerProposeCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
