@@ -28,7 +28,6 @@ import {
   App,
   Aspects,
   Construct,
-  LocalBackend,
   TerraformOutput,
   TerraformStack,
   type IConstruct,
@@ -42,6 +41,7 @@ import { RenewalGate, type ConfirmationSignerTexts, type RenewalGateProps } from
 import { renewalStage, type RenewalStage } from './renewal-stage';
 import type { DowntimeWindow, NewKeySpec, TenantConnectionProps } from './renewal-settings';
 import { RenewalRollback } from './renewal-rollback';
+import { stateBackend, type IRenewalStateBackend } from './renewal-state-backend';
 import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
 import { invalidProp, requireAlias, requireInteger, requireNonEmpty, requireOneOf, requireTime } from './validation';
 
@@ -115,7 +115,15 @@ export interface EncryptionCertificateRenewalProps {
    */
   readonly stackNames?: { readonly [stage: string]: string };
   /**
-   * Directory of the stacks' local state files, relative to the directory synth runs in.
+   * Where each stage's state lives: any cdktf backend, one state per stack (docs/remote-state.md), e.g.
+   * `RenewalStateBackend.pg()` (a PostgreSQL schema per stage, PG_CONN_STR where terraform runs) or
+   * `RenewalStateBackend.s3({ bucket, key: 'renewals/orders-2026', region, useLockfile: true })`. Pipelines that
+   * apply stages from different machines need a backend with locking, not local files.
+   * @default - local state files in `stateDir`
+   */
+  readonly backend?: IRenewalStateBackend;
+  /**
+   * Directory of the stacks' local state files, relative to the directory synth runs in; only without `backend`.
    * @default 'state'
    */
   readonly stateDir?: string;
@@ -177,7 +185,7 @@ export interface EncryptionCertificateRenewalProps {
  * so re-planning either is a no-op. (Deleting by dropping the key from the retiring stage's configuration would
  * make that stage's own configuration plan to bring the key back.)
  *
- * Cross-stage values travel through cdktf cross-stack references (outputs plus `terraform_remote_state` on the local
+ * Cross-stage values travel through cdktf cross-stack references (outputs plus `terraform_remote_state` on the stacks'
  * backend): the new certificate and fingerprint and the old fingerprint from stage 1, and the exchange time the exchange stage's
  * `cpi_keystore_certificate` records (`exchanged_at`, re-timed by every exchange).
  *
@@ -342,7 +350,7 @@ export class EncryptionCertificateRenewal extends Construct {
       const previous = stacks.at(-1);
       if (previous) stack.addDependency(previous);
       stacks.push(stack);
-      new LocalBackend(stack, { path: this.statePath(stack, stage) });
+      stateBackend(props).addBackend(stack, this.stackName(stage));
       const provider = new CpiProvider(stack, 'cpi', {
         tenantUrl: props.tenant?.tenantUrl,
         caCertificatePem: props.tenant?.caCertificatePem,
@@ -410,18 +418,16 @@ export class EncryptionCertificateRenewal extends Construct {
     return file;
   }
 
-  private statePath(stack: TerraformStack, owner: StageSpec): string {
-    const stateFile = resolve(this.props.stateDir ?? 'state', `${this.stackName(owner)}.tfstate`);
-    return relative(this.stackDir(stack), stateFile);
-  }
-
   /** Terraform runs each stack in `<outdir>/stacks/<name>`; relative paths in the stack start there. */
   private stackDir(stack: TerraformStack): string {
     return resolve(this.app.outdir, 'stacks', stack.node.id);
   }
 
-  /** The manifest `cpi-renewal status` reads: the renewal as declared, with paths relative to the output directory. */
-  private manifest(): RenewalManifest {
+  /**
+   * The manifest `cpi-renewal status` reads: the renewal as declared, with paths relative to the output directory.
+   * @internal (`cpi-renewal runbook --json` prints it)
+   */
+  _manifest(): RenewalManifest {
     const { props, receiver: backend } = this;
     const outdir = resolve(this.app.outdir);
     const fromOutdir = (path: string) => relative(outdir, path) || '.';
@@ -477,7 +483,7 @@ export class EncryptionCertificateRenewal extends Construct {
   writeManifest(): string {
     mkdirSync(this.app.outdir, { recursive: true });
     const file = join(this.app.outdir, manifestFileName(this.renewalId));
-    writeFileSync(file, `${JSON.stringify(this.manifest(), null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify(this._manifest(), null, 2)}\n`);
     return file;
   }
 
@@ -660,6 +666,13 @@ function validateProps(props: EncryptionCertificateRenewalProps): CheckedProps {
       );
     }
   }
+  if (props.backend !== undefined && props.stateDir !== undefined)
+    invalidProp(
+      NAME,
+      'stateDir',
+      props.stateDir,
+      'no stateDir with a backend (stateDir places local state files only)',
+    );
   const gateOverrides: { [gate: string]: ModelGateOverride } = {};
   for (const [gate, override] of Object.entries(props.gateEvidence ?? {})) {
     gateOverrides[gate] = {

@@ -71,6 +71,8 @@ export interface RenewalHarnessOptions {
    * @default 0
    */
   readonly clockOffsetMs?: number;
+  /** The stages' state in PostgreSQL (give PG_CONN_STR in `env`). @default - local files under `<dir>/state` */
+  readonly backend?: RenewalAppSettings['backend'];
 }
 
 /** The emulators' clock: the real time plus an offset the test moves. */
@@ -201,6 +203,7 @@ export class RenewalHarness {
         windowStart: new Date().toISOString(),
         ...(receiver ? { receiver } : {}),
         ...(options.stackNames ? { stackNames: options.stackNames } : {}),
+        ...(options.backend ? { backend: options.backend } : {}),
       };
       const env: NodeJS.ProcessEnv = {
         ...userEnv(home),
