@@ -61,6 +61,7 @@ async function main(): Promise<void> {
           {
             name: 'shared',
             settings: { kind: 'embedded', url: receiver.url, adminToken: receiver.adminToken },
+            block: { kind: 'embedded', url: receiver.url },
             singleKey: false,
           },
         ],

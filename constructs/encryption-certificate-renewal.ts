@@ -28,7 +28,6 @@ import {
   App,
   Aspects,
   Construct,
-  LocalBackend,
   TerraformOutput,
   TerraformStack,
   type IConstruct,
@@ -42,6 +41,7 @@ import { RenewalGate, type ConfirmationSignerTexts, type RenewalGateProps } from
 import { renewalStage, type RenewalStage } from './renewal-stage';
 import type { DowntimeWindow, NewKeySpec, TenantConnectionProps } from './renewal-settings';
 import { RenewalRollback } from './renewal-rollback';
+import { stateBackend, type IRenewalStateBackend } from './renewal-state-backend';
 import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
 import { invalidProp, requireAlias, requireInteger, requireNonEmpty, requireOneOf, requireTime } from './validation';
 
@@ -115,7 +115,15 @@ export interface EncryptionCertificateRenewalProps {
    */
   readonly stackNames?: { readonly [stage: string]: string };
   /**
-   * Directory of the stacks' local state files, relative to the directory synth runs in.
+   * Where each stage's state lives: any cdktf backend, one state per stack (docs/remote-state.md), e.g.
+   * `RenewalStateBackend.pg()` (a PostgreSQL schema per stage, PG_CONN_STR where terraform runs) or
+   * `RenewalStateBackend.s3({ bucket, key: 'renewals/orders-2026', region, useLockfile: true })`. Pipelines that
+   * apply stages from different machines need a backend with locking, not local files.
+   * @default - local state files in `stateDir`
+   */
+  readonly backend?: IRenewalStateBackend;
+  /**
+   * Directory of the stacks' local state files, relative to the directory synth runs in; only without `backend`.
    * @default 'state'
    */
   readonly stateDir?: string;
@@ -153,8 +161,8 @@ export interface EncryptionCertificateRenewalProps {
  *
  * Stages settle: re-applying any stage after later ones (a completed renewal included) plans no change, so that
  * no stage can step the renewal back (docs/design/stages-and-gates.md#stages-settle). What makes each one settle:
- * keys move forward only (pending -> active -> retired), so stage 1's `pending` or a retire stage's `retired` is
- * behind a key that has moved on; the exchange is a compare-and-swap that is a no-op while the alias holds the new
+ * keys move forward only (pending -> active -> retired -> deleted), so stage 1's `pending` or a retire stage's
+ * `retired` is behind a key that has moved on (a key gone after its retention reads as `deleted`); the exchange is a compare-and-swap that is a no-op while the alias holds the new
  * certificate; stop-sending undeploys only until the alias holds the new certificate
  * (`undeployed_until_alias_holds`); gates whose effect holds are settled. Going back is the gated rollback only.
  * Every key from the exchange stage on names the alias (`encryption_alias`), and the exchange and the iFlow
@@ -169,13 +177,15 @@ export interface EncryptionCertificateRenewalProps {
  * (and with it the exchange) still sees the same value and stays a no-op. Stage 1 fails if the receiver holds no
  * key named `oldKeyName`.
  *
- * Cleanup. Terraform deletes an object only when a configuration that manages it drops it, so the cleanup stack
- * continues the state of the stage that retired the old key (same local state file): its configuration is that
- * stage's minus the old key and that stage's gate, plus the cleanup gate, which waits until the exchange time plus
- * `retentionDays`. Applying it removes the old key; the provider additionally refuses the deletion before the key's
- * own retain_until.
+ * Cleanup. The cleanup stack has its own state, like every stage: its gate waits until the exchange time plus
+ * `retentionDays`, and it adopts the old key and declares it `deleted`, the end of the key's lifecycle. Applying it
+ * deletes the key from the receiver, refused (as destroying would be) before the key's own retain_until, within the
+ * retention after the alias last held its certificate, and while deployed iFlows encrypt for it; the key stays in
+ * the cleanup's state as a `deleted` tombstone, and the stage that retired it reads it as `deleted` from then on,
+ * so re-planning either is a no-op. (Deleting by dropping the key from the retiring stage's configuration would
+ * make that stage's own configuration plan to bring the key back.)
  *
- * Cross-stage values travel through cdktf cross-stack references (outputs plus `terraform_remote_state` on the local
+ * Cross-stage values travel through cdktf cross-stack references (outputs plus `terraform_remote_state` on the stacks'
  * backend): the new certificate and fingerprint and the old fingerprint from stage 1, and the exchange time the exchange stage's
  * `cpi_keystore_certificate` records (`exchanged_at`, re-timed by every exchange).
  *
@@ -254,8 +264,6 @@ export class EncryptionCertificateRenewal extends Construct {
     let newKey: ReceiverDecryptionKey | undefined;
     let oldFingerprint: string | undefined;
     let exchangedAt: string | undefined;
-    // The stage whose state the cleanup continues: the one that retired the old key.
-    let retiringStage: StageSpec | undefined;
 
     // What each stage builds, by stage name: the compiler checks that every stage of the table is handled.
     const build: { readonly [K in StageName]: (stack: TerraformStack, after: ITerraformDependable[]) => void } = {
@@ -331,10 +339,8 @@ export class EncryptionCertificateRenewal extends Construct {
         this.oldKey(stack, 'retired', [...after, switched.resource]);
       },
       'resume-sending': (stack, after) => this.iflows(stack, true, after),
-      cleanup: (stack, after) => {
-        // Everything the retiring stage manages except the old key stays as it is (see the class comment).
-        if (retiringStage?.name === 'switch-receiver-key') this.switchedNewKey(stack, after);
-      },
+      // The end of the old key's lifecycle, kept in this stage's state as a tombstone (see the class comment).
+      cleanup: (stack, after) => void this.oldKey(stack, 'deleted', after),
     };
 
     for (const stage of this._stageSpecs) {
@@ -344,8 +350,7 @@ export class EncryptionCertificateRenewal extends Construct {
       const previous = stacks.at(-1);
       if (previous) stack.addDependency(previous);
       stacks.push(stack);
-      const stateOwner = stage.name === 'cleanup' && retiringStage ? retiringStage : stage;
-      new LocalBackend(stack, { path: this.statePath(stack, stateOwner) });
+      stateBackend(props).addBackend(stack, this.stackName(stage));
       const provider = new CpiProvider(stack, 'cpi', {
         tenantUrl: props.tenant?.tenantUrl,
         caCertificatePem: props.tenant?.caCertificatePem,
@@ -358,7 +363,6 @@ export class EncryptionCertificateRenewal extends Construct {
         : undefined;
       if (gate) gates[stage.name] = gate;
       build[stage.name](stack, gate ? [gate.resource] : []);
-      if (stage.name === 'retire-old-key' || stage.name === 'switch-receiver-key') retiringStage = stage;
     }
     this.stacks = stacks;
     this.gates = gates;
@@ -414,18 +418,16 @@ export class EncryptionCertificateRenewal extends Construct {
     return file;
   }
 
-  private statePath(stack: TerraformStack, owner: StageSpec): string {
-    const stateFile = resolve(this.props.stateDir ?? 'state', `${this.stackName(owner)}.tfstate`);
-    return relative(this.stackDir(stack), stateFile);
-  }
-
   /** Terraform runs each stack in `<outdir>/stacks/<name>`; relative paths in the stack start there. */
   private stackDir(stack: TerraformStack): string {
     return resolve(this.app.outdir, 'stacks', stack.node.id);
   }
 
-  /** The manifest `cpi-renewal status` reads: the renewal as declared, with paths relative to the output directory. */
-  private manifest(): RenewalManifest {
+  /**
+   * The manifest `cpi-renewal status` reads: the renewal as declared, with paths relative to the output directory.
+   * @internal (`cpi-renewal runbook --json` prints it)
+   */
+  _manifest(): RenewalManifest {
     const { props, receiver: backend } = this;
     const outdir = resolve(this.app.outdir);
     const fromOutdir = (path: string) => relative(outdir, path) || '.';
@@ -438,7 +440,6 @@ export class EncryptionCertificateRenewal extends Construct {
       parties.add(stage.party);
       for (const p of stage.gate?.waitsFor ?? []) parties.add(p);
     }
-    const retiring = this._stageSpecs.find((s) => s.name === 'retire-old-key' || s.name === 'switch-receiver-key');
     const exchange = this._stageSpecs.find((s) => s.name === 'exchange-certificate')!;
     return {
       format: MANIFEST_FORMAT,
@@ -471,7 +472,6 @@ export class EncryptionCertificateRenewal extends Construct {
         party: stage.party,
         stack: this.stackName(stage),
         stackDir: fromOutdir(this.stackDir(this.stacks[i]!)),
-        ...(stage.name === 'cleanup' && retiring ? { continuesStateOf: retiring.name } : {}),
         ...(stage.gate ? { gate: stage.gate } : {}),
       })),
       rollback: this.rollback._manifest(),
@@ -483,7 +483,7 @@ export class EncryptionCertificateRenewal extends Construct {
   writeManifest(): string {
     mkdirSync(this.app.outdir, { recursive: true });
     const file = join(this.app.outdir, manifestFileName(this.renewalId));
-    writeFileSync(file, `${JSON.stringify(this.manifest(), null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify(this._manifest(), null, 2)}\n`);
     return file;
   }
 
@@ -569,14 +569,15 @@ export class EncryptionCertificateRenewal extends Construct {
 
   private oldKey(
     stack: TerraformStack,
-    state: 'active' | 'retired',
+    state: 'retired' | 'deleted',
     after: ITerraformDependable[],
   ): ReceiverDecryptionKey {
     return ReceiverDecryptionKey.fromExistingKey(stack, 'old-key', {
       receiver: this.props.receiver,
       keyName: this.props.oldKeyName,
       state,
-      // Retiring it is refused while the alias still holds its certificate and deployed iFlows use the alias.
+      // Retiring it is refused while the alias still holds its certificate and deployed iFlows use the alias;
+      // deleting it, also within the retention after the alias last held its certificate.
       encryptionAlias: this.props.alias,
       dependsOn: after,
     });
@@ -665,6 +666,13 @@ function validateProps(props: EncryptionCertificateRenewalProps): CheckedProps {
       );
     }
   }
+  if (props.backend !== undefined && props.stateDir !== undefined)
+    invalidProp(
+      NAME,
+      'stateDir',
+      props.stateDir,
+      'no stateDir with a backend (stateDir places local state files only)',
+    );
   const gateOverrides: { [gate: string]: ModelGateOverride } = {};
   for (const [gate, override] of Object.entries(props.gateEvidence ?? {})) {
     gateOverrides[gate] = {

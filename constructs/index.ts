@@ -16,6 +16,12 @@ export {
 export { RecordedKeyFingerprint, type RecordedKeyFingerprintProps } from './recorded-key-fingerprint';
 export { RenewalGate, type ConfirmationSignerTexts, type RenewalGateProps } from './renewal-gate';
 export { RenewalRollback, type RenewalRollbackProps, type RolledBackRenewal } from './renewal-rollback';
+export {
+  RenewalStateBackend,
+  type IRenewalStateBackend,
+  type PgRenewalStateProps,
+  type S3RenewalStateProps,
+} from './renewal-state-backend';
 export type { DowntimeWindow, NewKeySpec, TenantConnectionProps } from './renewal-settings';
 export type { RenewalGateSpec, RenewalStage } from './renewal-stage';
 export { TenantKeystoreCertificate, type TenantKeystoreCertificateProps } from './tenant-keystore-certificate';

@@ -42,7 +42,9 @@ export interface ReceiverDecryptionKeyProps {
   readonly validityDays?: number;
   /**
    * `pending`: generated, not used; `active`: the receiver decrypts with it; `retired`: kept for the retention
-   * period, not used. Forward only: a state behind the key's current one plans no change unless `rollbackReason`.
+   * period, not used; `deleted`: deleted from the receiver once its retention is over, kept in state as a tombstone
+   * (only for a key the receiver holds). Forward only: a state behind the key's current one plans no change unless
+   * `rollbackReason`; nothing comes back from `deleted`.
    * @default 'active'
    */
   readonly state?: string;
@@ -88,7 +90,8 @@ export interface ExistingReceiverDecryptionKeyProps {
   /** The key's name in the backend. */
   readonly keyName: string;
   /**
-   * The state this stage puts the key into.
+   * The state this stage puts the key into: `active`, `retired`, or `deleted` (deletes it once its retention is
+   * over; a cleanup stage).
    * @default 'active'
    */
   readonly state?: string;

@@ -14,7 +14,7 @@ import {
 import { RENEWAL_VARIANTS, type RenewalVariant } from '../src/renewal/stages';
 import { CpiProvider } from './bindings/provider';
 import { lockProviderAtSynth } from './provider-lock';
-import { App, Construct, LocalBackend, TerraformOutput, TerraformStack, type ITerraformDependable } from './cdktf';
+import { App, Construct, TerraformOutput, TerraformStack, type ITerraformDependable } from './cdktf';
 import { IntegrationFlowDeployment } from './integration-flow-deployment';
 import { ReceiverDecryptionKey } from './receiver-decryption-key';
 import { requirementProps } from './gate-requirement';
@@ -22,6 +22,7 @@ import type { ReceiverBackendSettings } from './receiver-backend-settings';
 import { RenewalGate, type ConfirmationSignerTexts, type RenewalGateProps } from './renewal-gate';
 import type { DowntimeWindow, NewKeySpec, TenantConnectionProps } from './renewal-settings';
 import { renewalStage, type RenewalStage } from './renewal-stage';
+import { stateBackend, type IRenewalStateBackend } from './renewal-state-backend';
 import { TenantKeystoreCertificate } from './tenant-keystore-certificate';
 import { requireNonEmpty, requireOneOf } from './validation';
 
@@ -50,7 +51,12 @@ export interface RolledBackRenewal {
    */
   readonly tenant?: TenantConnectionProps;
   /**
-   * Directory of the stacks' local state files.
+   * Where the renewal keeps its stacks' state; the way back's stacks keep theirs there too.
+   * @default - local state files in `stateDir`
+   */
+  readonly backend?: IRenewalStateBackend;
+  /**
+   * Directory of the stacks' local state files; only without `backend`.
    * @default 'state'
    */
   readonly stateDir?: string;
@@ -179,7 +185,7 @@ export class RenewalRollback extends Construct {
       const previous = stacks.at(-1);
       if (previous) stack.addDependency(previous);
       stacks.push(stack);
-      new LocalBackend(stack, { path: this.statePath(stack) });
+      stateBackend(renewal).addBackend(stack, stack.node.id);
       const provider = new CpiProvider(stack, 'cpi', {
         tenantUrl: renewal.tenant?.tenantUrl,
         caCertificatePem: renewal.tenant?.caCertificatePem,
@@ -223,11 +229,6 @@ export class RenewalRollback extends Construct {
 
   private stackDir(stack: TerraformStack): string {
     return resolve(this.app.outdir, 'stacks', stack.node.id);
-  }
-
-  private statePath(stack: TerraformStack): string {
-    const stateFile = resolve(this.props.renewal.stateDir ?? 'state', `${stack.node.id}.tfstate`);
-    return relative(this.stackDir(stack), stateFile);
   }
 
   private confirmationsDir(): string {

@@ -268,7 +268,21 @@ export const ERRORS = registry({
   },
   CPI_STATUS_STATE_UNREADABLE: {
     summary: 'The state of a stage cannot be read through terraform by `cpi-renewal status`',
-    fix: 'Run `terraform init` in the named stack directory (status runs `terraform state pull` there, so any backend works); if terraform reports a damaged state, restore it from its backup.',
+    fix: "Run `terraform init` in the named stack directory, or `cpi-renewal status --init` (status runs `terraform state pull` there, so any backend works, with the backend's credentials from the environment, e.g. PG_CONN_STR); if terraform reports a damaged state, restore it from its backup.",
+  },
+  // --- cpi-renewal confirm (src/cli/confirm-command.ts) ---
+  CPI_CONFIRM_RENEWAL_UNKNOWN: {
+    summary:
+      '`cpi-renewal confirm` cannot check the confirmation: the cdktf output directory holds no manifest of this renewal',
+    fix: 'Run `cdktf synth` in the project first (confirm reads cdktf.out/renewal-<id>.json; pass --outdir for another output directory), and check --renewal against the ids the message lists. For a cpi_renewal_gate written in plain HCL, with no construct and so no manifest, pass --unchecked.',
+  },
+  CPI_CONFIRM_GATE_UNKNOWN: {
+    summary: 'The renewal has no gate of that name, so no gate would ever read the confirmation',
+    fix: 'Use one of the gate names the message lists (the name of the stage the gate opens, e.g. exchange-certificate; rollback gates start with rollback-), as the closed gate or the runbook prints it.',
+  },
+  CPI_CONFIRM_PARTY_NOT_ASKED: {
+    summary: 'The gate does not take a confirmation from that party, so the confirmation would never count',
+    fix: 'Confirm as one of the parties the message lists for that gate; a gate that takes no confirmation at all opens on its other evidence (probe, tenant alias, iFlow state, time).',
   },
   // --- renewal gates (src/renewal) ---
   CPI_GATE_CLOSED: {
@@ -308,6 +322,11 @@ export const ERRORS = registry({
   CPI_RECEIVER_KEY_MISSING: {
     summary: 'A key under retention disappeared from the receiver (deleted or replaced out of band)',
     fix: "Restore the key from the keystore backup (<file>.bak) or the receiver's backups; if it is really gone, record why and remove it from state with `terraform state rm <address>`. It is not recreated silently, because a new key could not decrypt messages sent for the old certificate.",
+  },
+  CPI_RECEIVER_KEY_DELETED: {
+    summary:
+      'The key is deleted, the end of its lifecycle: it cannot become pending, active or retired again, and no key is created deleted',
+    fix: 'A deleted key cannot come back, so a rollback that needs it is no longer possible; generate a new key under a new name. Declare `state = "deleted"` only for a key the receiver holds (applying it deletes the key); a new key starts pending, active or retired.',
   },
   CPI_RECEIVER_RETENTION_TOO_SHORT: {
     summary: 'The retention of a retired key ends less than 90 days after its retirement',

@@ -32,7 +32,8 @@ resource "cpi_receiver_key" "new" {
 }
 
 # The hand-over: the receiver must decrypt a canary encrypted for the new certificate, or its administrator
-# confirms with `cpi-renewal confirm --renewal orders-2026 --gate exchange-certificate --party receiver-admin ...`.
+# confirms with `cpi-renewal confirm --renewal orders-2026 --gate exchange-certificate --party receiver-admin ...
+# --unchecked` (--unchecked: a gate in plain HCL has no renewal manifest to check gate and party against).
 resource "cpi_renewal_gate" "exchange" {
   renewal_id          = "orders-2026"
   gate                = "exchange-certificate"

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CpiError } from '../errors';
 import type { EncryptionCertificateRenewalProps } from '../../constructs/encryption-certificate-renewal';
+import type { RenewalManifest } from '../renewal/manifest';
 
 /** Reads a renewal spec file; refuses what is not a JSON object with a renewalId and a variant. */
 export function readRenewalSpec(file: string): EncryptionCertificateRenewalProps {
@@ -33,15 +34,24 @@ export function readRenewalSpec(file: string): EncryptionCertificateRenewalProps
   return spec as EncryptionCertificateRenewalProps;
 }
 
-/** The runbook Markdown of a spec, as `cdktf synth` would write it for an app in the current directory. */
-export async function runbookFromSpec(spec: EncryptionCertificateRenewalProps, outdir = 'cdktf.out'): Promise<string> {
+/** The renewal a spec declares: the runbook Markdown and the manifest status reads, as `cdktf synth` would write them. */
+export async function renewalFromSpec(
+  spec: EncryptionCertificateRenewalProps,
+  outdir = 'cdktf.out',
+): Promise<{ markdown: string; manifest: RenewalManifest }> {
   // Loaded here: cdktf is heavy, and no other command needs it.
   const [{ App }, { EncryptionCertificateRenewal }] = await Promise.all([
     import('../../constructs/cdktf'),
     import('../../constructs/encryption-certificate-renewal'),
   ]);
   const app = new App({ outdir, skipValidation: true });
-  return new EncryptionCertificateRenewal(app, 'renewal', { ...spec, writeRunbook: false }).runbook();
+  const renewal = new EncryptionCertificateRenewal(app, 'renewal', { ...spec, writeRunbook: false });
+  return { markdown: renewal.runbook(), manifest: renewal._manifest() };
+}
+
+/** The runbook Markdown of a spec, as `cdktf synth` would write it for an app in the current directory. */
+export async function runbookFromSpec(spec: EncryptionCertificateRenewalProps, outdir = 'cdktf.out'): Promise<string> {
+  return (await renewalFromSpec(spec, outdir)).markdown;
 }
 
 export function registerRunbookCommand(program: Command): void {
@@ -51,13 +61,18 @@ export function registerRunbookCommand(program: Command): void {
     .requiredOption('--spec <file>', 'JSON file with the EncryptionCertificateRenewal props')
     .option('--out <file>', 'write the runbook to this file instead of stdout')
     .option('--outdir <dir>', 'the cdktf output directory the commands refer to', 'cdktf.out')
-    .action(async (options: { spec: string; out?: string; outdir: string }) => {
-      const markdown = await runbookFromSpec(readRenewalSpec(options.spec), options.outdir);
+    .option(
+      '--json',
+      'print {renewal, markdown}: the renewal as its manifest records it (stages, parties, gates, stacks) and the runbook',
+    )
+    .action(async (options: { spec: string; out?: string; outdir: string; json?: boolean }) => {
+      const { markdown, manifest } = await renewalFromSpec(readRenewalSpec(options.spec), options.outdir);
+      const text = options.json ? `${JSON.stringify({ renewal: manifest, markdown }, null, 2)}\n` : markdown;
       if (options.out) {
-        writeFileSync(options.out, markdown);
+        writeFileSync(options.out, text);
         process.stderr.write(`Wrote ${options.out}\n`);
       } else {
-        process.stdout.write(markdown);
+        process.stdout.write(text);
       }
     });
 }

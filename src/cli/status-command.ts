@@ -45,6 +45,12 @@ export interface StatusOptions {
   /** Paths in commands are shown relative to this directory. @default process.cwd() */
   readonly cwd?: string;
   readonly signal?: AbortSignal;
+  /**
+   * Run `terraform init` in every stack of the renewal not initialised yet, first: a fresh checkout (a pipeline job
+   * after `cdktf synth`) whose stages keep their state in a remote backend has no `.terraform` anywhere.
+   * @default false: a stack not initialised is reported as unreadable (a way back's as not started)
+   */
+  readonly init?: boolean;
 }
 
 const run = promisify(execFile);
@@ -87,6 +93,31 @@ export async function pullState(
     );
   }
   return parseState(json, `the state of ${stackDir}`);
+}
+
+/**
+ * `terraform init` in each of `stackDirs` that has not been initialised, one after the other: first inits of
+ * several states in one PostgreSQL database at once race on the objects the pg backend shares between schemas.
+ */
+export async function initStacks(
+  stackDirs: readonly string[],
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (const stackDir of stackDirs) {
+    if (existsSync(join(stackDir, '.terraform')) || !existsSync(join(stackDir, 'cdk.tf.json'))) continue;
+    try {
+      await run('terraform', ['init', '-input=false', '-no-color'], {
+        cwd: stackDir,
+        env,
+        maxBuffer: 16 * 1024 * 1024,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
+      throw new CpiError('CPI_STATUS_STATE_UNREADABLE', `terraform init in ${stackDir} failed: ${detail}`);
+    }
+  }
 }
 
 export function readDeclared(stackDir: string): string[] {
@@ -272,6 +303,14 @@ export async function statusOf(
   const env = options.env ?? process.env;
   const now = options.now ?? (() => new Date());
   const cwd = options.cwd ?? process.cwd();
+  if (options.init) {
+    const stacks = [...manifest.stages, ...(manifest.rollback?.stages ?? [])];
+    await initStacks(
+      stacks.map((stage) => resolve(dir, stage.stackDir)),
+      env,
+      options.signal,
+    );
+  }
   const records = await stageRecords(manifest, dir, env, options.signal);
   const confirmationsDir = resolve(dir, manifest.confirmationsDir);
   const known = gateFacts(manifest, records, confirmationsDir);
@@ -370,6 +409,20 @@ export function formatRenewalStatus(status: RenewalStatusWithRollback): string {
   return `${out.join('\n')}\n`;
 }
 
+/**
+ * Exit codes of `cpi-renewal status`, so that a pipeline step can branch on them (docs/cli.md):
+ * 0 every renewal's next stage is ready, or every stage is applied; 2 the next stage of a renewal is blocked
+ * (waiting for a party or a time); 3 a stage's effect was undone out of band (takes precedence over 2).
+ * 1 is left to errors: status could not be determined.
+ */
+export const STATUS_EXIT_CODES = { ready: 0, error: 1, blocked: 2, undone: 3 } as const;
+
+export function statusExitCode(statuses: readonly RenewalStatus[]): number {
+  if (statuses.some((s) => s.condition === 'undone')) return STATUS_EXIT_CODES.undone;
+  if (statuses.some((s) => s.next?.condition === 'blocked')) return STATUS_EXIT_CODES.blocked;
+  return STATUS_EXIT_CODES.ready;
+}
+
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
@@ -379,12 +432,28 @@ export function registerStatusCommand(program: Command): void {
     .option('--outdir <dir>', 'the cdktf output directory', 'cdktf.out')
     .option('--renewal <id>', 'only this renewal (default: every renewal in the output directory)')
     .option('--json', 'print JSON instead of the table: one object with --renewal, else an array of them')
-    .action(async (options: { outdir: string; renewal?: string; json?: boolean }) => {
+    .option('--init', 'first run `terraform init` in every stack not initialised yet (a fresh checkout, remote state)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        "Each stage's state is read through terraform in its synthesized stack directory, so any backend works;",
+        'the directory must be initialised (`cdktf diff/deploy` do it; --init does it for the stacks that are not).',
+        'Exit codes:',
+        `  ${STATUS_EXIT_CODES.ready}  the next stage of every renewal is ready, or every stage is applied`,
+        `  ${STATUS_EXIT_CODES.error}  status could not be determined (the message names the error code)`,
+        `  ${STATUS_EXIT_CODES.blocked}  the next stage of a renewal is blocked: waiting for a party or a time`,
+        `  ${STATUS_EXIT_CODES.undone}  a stage's effect was undone out of band`,
+      ].join('\n'),
+    )
+    .action(async (options: { outdir: string; renewal?: string; json?: boolean; init?: boolean }) => {
       const statuses = await renewalStatuses({
         outdir: options.outdir,
         ...(options.renewal ? { renewal: options.renewal } : {}),
+        ...(options.init ? { init: true } : {}),
       });
       if (options.json) process.stdout.write(`${JSON.stringify(options.renewal ? statuses[0] : statuses, null, 2)}\n`);
       else process.stdout.write(statuses.map(formatRenewalStatus).join('\n'));
+      process.exitCode = statusExitCode(statuses);
     });
 }

@@ -21,6 +21,12 @@ export interface EmulatorCommandOptions {
   readonly configFile?: string;
   /** Receives one line per request and lifecycle event. @default - silent */
   readonly log?: (line: string) => void;
+  /**
+   * The one clock of tenant and receiver (timestamps they record, retention, tokens, WS-Security timestamps).
+   * Tests move it to reach "90 days later"; shared, so that what the tenant signs the receiver reads as fresh.
+   * @default - the current time
+   */
+  readonly now?: () => Date;
 }
 
 /** The embedded receiver as this command needs it (the receiver emulator's own API is richer). */
@@ -40,6 +46,8 @@ export type ReceiverStarter = (options: {
   /** The token its admin API requires. */
   readonly adminToken: string;
   readonly log?: (line: string) => void;
+  /** The clock the tenant uses too. */
+  readonly now?: () => Date;
 }) => Promise<EmbeddedReceiver>;
 
 /** The ready line: one JSON object on one line of stdout. */
@@ -156,6 +164,7 @@ export async function startEmulators(
       config: { ...config, iflows: iflowsFor(config, receiverSoapUrl) },
       adminToken,
       log: options.log,
+      ...(options.now ? { now: () => options.now!().getTime() } : {}),
     });
   } catch (error) {
     throw listenError(error, 'tenant', tenantPort, options.tenantPort === undefined, '--tenant-port');
@@ -178,6 +187,7 @@ export async function startEmulators(
         trustedSignerCertificatePem: signingCertificates[signingAliases[0] ?? ''],
         adminToken,
         log: options.log,
+        ...(options.now ? { now: options.now } : {}),
       });
     } catch (error) {
       await tenant.close();

@@ -38,8 +38,6 @@ export interface ManifestStage {
   readonly stack: string;
   /** Where Terraform runs the stack, relative to the manifest's directory. */
   readonly stackDir: string;
-  /** The stage whose state this stack continues (the cleanup continues the retiring stage's). */
-  readonly continuesStateOf?: StageName;
   readonly gate?: GateSpec;
 }
 

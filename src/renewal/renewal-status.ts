@@ -232,21 +232,13 @@ function publishedOutputs(state: RecordedState | undefined): Record<string, stri
 
 interface Applied {
   readonly applied: boolean;
-  /** The later stage whose state continues this one's (cleanup), when that is why this counts as applied. */
-  readonly continuedBy?: ManifestStage;
 }
 
+/** A stage is applied when its state holds every resource it declares (each stage has a state of its own). */
 function appliedStages(records: readonly StageRecord[]): Applied[] {
-  const own = records.map((r) => {
+  return records.map((r) => {
     const have = new Set(r.state?.resources ?? []);
-    return r.declared.length > 0 && r.declared.every((d) => have.has(d));
-  });
-  // The cleanup continues the retiring stage's state and drops that stage's resources from it: once the
-  // cleanup is applied, the retiring stage no longer shows in state, yet it was applied.
-  return records.map((r, i) => {
-    if (own[i]) return { applied: true };
-    const later = records.findIndex((l, j) => j > i && own[j] && l.stage.continuesStateOf === r.stage.name);
-    return later >= 0 ? { applied: true, continuedBy: records[later]!.stage } : { applied: false };
+    return { applied: r.declared.length > 0 && r.declared.every((d) => have.has(d)) };
   });
 }
 
@@ -315,14 +307,9 @@ export function renewalStatus(
       outputs: {} as Record<string, string>,
       notes: record.stateError ? [`its state could not be read: ${record.stateError}`] : ([] as string[]),
     };
-    const { continuedBy } = applied[i]!;
     if (applied[i]!.applied) {
       const recorded = gate ? state?.gates[gate.name] : undefined;
       const notes = [...base.notes];
-      if (continuedBy)
-        notes.push(
-          `stage ${continuedBy.index} ${continuedBy.name} continues this stage's state, so its gate's record is now kept with that stage`,
-        );
       const openedAt = recorded?.openedAt;
       const verdict = verdictOf(stage.name);
       // Not observed at all (no world given): the renewal's condition says `unchecked`; no note on every stage.
@@ -338,7 +325,7 @@ export function renewalStatus(
           seen: verdict.seen,
           ...(openedAt ? { openedAt } : {}),
           evidence: recorded?.evidence ?? [],
-          outputs: continuedBy ? {} : publishedOutputs(state),
+          outputs: publishedOutputs(state),
           notes,
         };
       }
@@ -348,7 +335,7 @@ export function renewalStatus(
         summary: openedAt ? `applied (gate opened ${openedAt})` : 'applied',
         ...(openedAt ? { openedAt } : {}),
         evidence: recorded?.evidence ?? [],
-        outputs: continuedBy ? {} : publishedOutputs(state),
+        outputs: publishedOutputs(state),
         notes,
       };
     }
@@ -356,11 +343,7 @@ export function renewalStatus(
       const before = records[firstOpen]!.stage;
       return { ...base, condition: 'pending', summary: `pending: after stage ${before.index} ${before.name}` };
     }
-    // Resources of an earlier stage that shares the state (the cleanup continues one) say nothing about this one.
-    const inherited = new Set(
-      records.slice(0, i).flatMap((r) => (r.stage.name === stage.continuesStateOf ? r.declared : [])),
-    );
-    const have = new Set(state?.resources.filter((r) => !inherited.has(r)) ?? []);
+    const have = new Set(state?.resources ?? []);
     const missingResources = record.declared.filter((d) => !have.has(d));
     const applyAgain =
       have.size > 0 && record.declared.some((d) => have.has(d))

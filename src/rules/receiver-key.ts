@@ -47,9 +47,11 @@ export type ReceiverKeyState = (typeof RECEIVER_KEY_STATES)[number];
 
 /**
  * The lifecycle of a managed key (cpi_receiver_key), forward only: `pending` (generated, not used to decrypt) ->
- * `active` -> `retired`. A backend knows only whether a key decrypts: pending and retired are both `retired` there.
+ * `active` -> `retired` -> `deleted` (gone from the receiver after its retention; kept in state as a tombstone).
+ * A backend knows only whether a key decrypts: pending and retired are both `retired` there, and a deleted key is
+ * not listed at all.
  */
-export const RECEIVER_KEY_LIFECYCLE = ['pending', 'active', 'retired'] as const;
+export const RECEIVER_KEY_LIFECYCLE = ['pending', 'active', 'retired', 'deleted'] as const;
 export type ReceiverKeyLifecycleState = (typeof RECEIVER_KEY_LIFECYCLE)[number];
 
 /** Where a receiver keeps its keys: a PKCS#12 keystore pair, or the embedded receiver's admin API. */

@@ -15,6 +15,8 @@ import type { TenantConnection } from '../tenant/connection';
 export interface FleetReceiver {
   readonly name: string;
   readonly settings: ReceiverSettings;
+  /** The block as written (secrets only named by environment variable): what a proposed renewal app is given. */
+  readonly block: Readonly<Record<string, string>>;
   /**
    * The receiver system decrypts with one key only (then a renewal needs the single-key variant with a downtime
    * window). Both receiver backends decrypt with every active key, so the default is false: overlap.
@@ -156,7 +158,12 @@ export async function resolveFleet(
       receiverNames.add(receiver.name);
       const { name, single_key: singleKey, ...block } = receiver;
       try {
-        return { name, settings: receiverSettingsFrom(block as ObjectValue, env), singleKey: singleKey ?? false };
+        return {
+          name,
+          settings: receiverSettingsFrom(block as ObjectValue, env),
+          block: block as Record<string, string>,
+          singleKey: singleKey ?? false,
+        };
       } catch (error) {
         throw invalid(at, (error as Error).message);
       }

@@ -37,7 +37,7 @@ async function spawnEmulator(args: string[]): Promise<Started> {
   const stdoutLines: string[] = [];
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line within 15 s; stderr: ${stderr}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`no ready line within 60 s; stderr: ${stderr}`)), 60_000);
     lines.on('line', (line) => {
       stdoutLines.push(line);
       clearTimeout(timer);

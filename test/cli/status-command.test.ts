@@ -123,9 +123,9 @@ describe('cpi-renewal status through a real renewal', { concurrency: 2 }, () => 
     ]);
     assert.equal(stage(status, 'cleanup').summary, `blocked until ${retentionEnd} (retention ends)`);
 
-    // The CLI prints the same as JSON, and exits 0 although a stage is blocked.
+    // The CLI prints the same as JSON, and exits 2: the next stage is blocked (docs/cli.md).
     const json = await r.cli(['--renewal', DEMO_RENEWAL_ID, '--json']);
-    assert.equal(json.code, 0, json.stderr);
+    assert.equal(json.code, 2, json.stderr);
     const printed = JSON.parse(json.stdout) as RenewalStatus;
     assert.deepEqual(conditions(printed), conditions(status));
     assert.equal(stage(printed, 'cleanup').summary, `blocked until ${retentionEnd} (retention ends)`);

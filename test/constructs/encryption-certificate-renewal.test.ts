@@ -160,20 +160,25 @@ describe('EncryptionCertificateRenewal, overlap variant', () => {
     assertGated(stage, names[2]!);
   });
 
-  test("the cleanup continues stage 3's state without the old key, gated on exchange + retention", () => {
+  test('the cleanup has its own state and adopts the old key to delete it, gated on exchange + retention', () => {
     const cleanup = s.stack(names[3]!);
     const retire = s.stack(names[2]!);
-    assert.equal(cleanup.terraform.backend.local.path, retire.terraform.backend.local.path);
-    assert.match(cleanup.terraform.backend.local.path, /state\/orders-2026-3-retire-old-key\.tfstate$/);
-    assert.equal(
-      cleanup.resource.cpi_receiver_key,
-      undefined,
-      'dropping the old key from the configuration removes it',
-    );
+    assert.match(cleanup.terraform.backend.local.path, /state\/orders-2026-4-cleanup\.tfstate$/);
+    assert.notEqual(cleanup.terraform.backend.local.path, retire.terraform.backend.local.path);
+    const key = only(cleanup, 'cpi_receiver_key');
+    assert.deepEqual([key.key_name, key.state], ['orders-2025', 'deleted']);
+    assert.equal(key.encryption_alias, 'orders-receiver', 'deleting is checked against the alias rule');
+    assert.equal(key.lifecycle.prevent_destroy, true, "adopting must never replace the receiver's key");
+    assert.deepEqual(JSON.parse(cleanup.import[0].id), {
+      key_name: 'orders-2025',
+      receiver: { kind: 'embedded', url: 'http://127.0.0.1:8081' },
+    });
+    assert.equal(only(retire, 'cpi_receiver_key').state, 'retired', 'the retiring stage keeps declaring retired');
     const gate = only(cleanup, 'cpi_renewal_gate');
     assert.equal(gate.gate, 'cleanup');
-    assert.notEqual(gateAddress(cleanup), gateAddress(retire), 'the cleanup gate is a new object, not a replacement');
+    assert.notEqual(gateAddress(cleanup), gateAddress(retire), 'the cleanup gate is its own object');
     assert.deepEqual(gate.requirement, [{ kind: 'not_before', moment: 'retention_end' }]);
+    assertGated(cleanup, names[3]!);
     assert.match(
       gate.exchanged_at,
       /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-orders-2026-2-exchange-certificate\.outputs\.[^}]+\}$/,
@@ -182,7 +187,7 @@ describe('EncryptionCertificateRenewal, overlap variant', () => {
   });
 
   test('each stack has its own local state and the cpi provider', () => {
-    for (const name of names.slice(0, 3)) {
+    for (const name of names) {
       const stack = s.stack(name);
       assert.match(stack.terraform.backend.local.path, new RegExp(`state/${name}\\.tfstate$`));
       assert.equal(stack.terraform.required_providers.cpi.source, 'cpi-renewal/cpi');
@@ -281,19 +286,23 @@ describe('EncryptionCertificateRenewal, single-key variant', () => {
     assertGated(stage, names[4]!);
   });
 
-  test("the cleanup keeps the new key active and drops only the old key from stage 4's state", () => {
+  test('the cleanup has its own state and only deletes the old key; the new key is not in it', () => {
     const cleanup = s.stack(names[5]!);
     const switchStage = s.stack(names[3]!);
-    assert.equal(cleanup.terraform.backend.local.path, switchStage.terraform.backend.local.path);
-    const keys = Object.entries(cleanup.resource.cpi_receiver_key) as [string, Json][];
+    assert.match(cleanup.terraform.backend.local.path, /state\/orders-2026-6-cleanup\.tfstate$/);
+    assert.notEqual(cleanup.terraform.backend.local.path, switchStage.terraform.backend.local.path);
+    const keys = Object.values(cleanup.resource.cpi_receiver_key) as Json[];
     assert.deepEqual(
-      keys.map(([, k]) => [k.key_name, k.state]),
-      [['orders-2026', 'active']],
+      keys.map((k) => [k.key_name, k.state]),
+      [['orders-2025', 'deleted']],
     );
-    const newKeyId = Object.entries(switchStage.resource.cpi_receiver_key).find(
-      ([, k]) => (k as Json).key_name === 'orders-2026',
-    )![0];
-    assert.equal(keys[0]![0], newKeyId, 'same address, so the new key is unchanged');
+    assert.deepEqual(
+      (Object.values(switchStage.resource.cpi_receiver_key) as Json[]).map((k) => [k.key_name, k.state]).sort(),
+      [
+        ['orders-2025', 'retired'],
+        ['orders-2026', 'active'],
+      ],
+    );
     assert.match(only(cleanup, 'cpi_renewal_gate').exchanged_at, /3-exchange-certificate/);
     assertGated(cleanup, names[5]!);
   });
@@ -401,7 +410,7 @@ describe('EncryptionCertificateRenewal props', () => {
       );
       if (stage.gate) assert.deepEqual(gates[0]!.requirement, stage.gate.requirements);
     }
-    assert.deepEqual(stages.at(-1)!.continuesStateOf, 'switch-receiver-key');
+    assert.equal('continuesStateOf' in stages.at(-1)!, false, 'the cleanup has a state of its own');
     assert.deepEqual(manifest.facts.exchangedAt, { stage: 'exchange-certificate', output: 'exchanged_at' });
     assert.ok(existsSync(join(s.outdir, 'stacks', 'orders-swap', 'cdk.tf.json')), 'the renamed stack is synthesized');
   });
@@ -519,7 +528,7 @@ describe('EncryptionCertificateRenewal wires the safety attributes into every st
           assert.deepEqual(key.receiver, RECEIVER);
         }
       }
-      assert.equal(keys, props.variant === 'overlap' ? 1 : 3, 'retire: old key; switch: new + old; cleanup: new');
+      assert.equal(keys, props.variant === 'overlap' ? 2 : 3, 'retire: old key; switch: new + old; cleanup: old');
     });
   }
 

@@ -57,8 +57,15 @@ describe('jsii assembly', { timeout: 30_000 }, () => {
     const main = require(join(ROOT, 'lib/index.js')) as Record<string, unknown>;
     const classes = Object.keys(main).filter((name) => typeof main[name] === 'function');
     assert.ok(classes.includes('EncryptionCertificateRenewal'), `exports: ${classes.join(', ')}`);
+    const { Construct } = require('constructs') as typeof import('constructs');
+    assert.ok(
+      (main.EncryptionCertificateRenewal as { prototype: unknown }).prototype instanceof Construct,
+      'the package builds on the same constructs as this check',
+    );
     for (const name of classes) {
       assert.equal(assembly.types[`cdktf-cpi-renewal.${name}`]?.kind, 'class', `${name} is in the assembly`);
+      // constructs take a props struct; other classes (RenewalStateBackend's factories) need none
+      if (!((main[name] as { prototype: unknown }).prototype instanceof Construct)) continue;
       const props = assembly.types[`cdktf-cpi-renewal.${name}Props`];
       assert.ok(props?.datatype, `${name}Props is a struct`);
     }

@@ -80,6 +80,8 @@ describe(
           NEW,
           '--person',
           person,
+          // a gate in plain HCL: no renewal manifest to check gate and party against
+          '--unchecked',
           ...(signWith ? ['--sign-with', signWith] : []),
         ],
         { cwd: tf.dir, timeoutMs: 60_000 },

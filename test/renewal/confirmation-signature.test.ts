@@ -85,6 +85,8 @@ describe(
           fingerprint: FP,
           person: options.person ?? 'Ada Lovelace',
           confirmationsDir,
+          // a gate on its own, as in plain HCL: no renewal manifest to check gate and party against
+          unchecked: true,
           ...(options.signWith ? { signWith: options.signWith } : {}),
         },
         AT,
@@ -291,6 +293,7 @@ describe(
         person: 'Ada Lovelace',
         confirmationsDir: join(repo, 'confirmations'),
         sign: true,
+        unchecked: true,
       };
       assert.throws(
         () => confirm(options, AT, repo),
@@ -315,6 +318,7 @@ describe(
               fingerprint: FP,
               person: 'Ada Lovelace',
               confirmationsDir,
+              unchecked: true,
               signWith: join(dir, 'no-such-key'),
             },
             AT,

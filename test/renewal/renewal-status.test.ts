@@ -60,7 +60,6 @@ function synthesized(): { manifest: RenewalManifest; declared: Record<string, st
   return { manifest, declared };
 }
 const { manifest: MANIFEST, declared: DECLARED } = synthesized();
-const STAGES = MANIFEST.stages.map((s) => s.name);
 
 /** The raw state Terraform holds once a stage is applied: its resources, its gate's record, its outputs. */
 function rawState(
@@ -91,19 +90,11 @@ function rawState(
   };
 }
 
-/** The records after the first `n` stages were applied (the cleanup continues stage 4's state). */
+/** The records after the first `n` stages were applied (every stage has a state of its own). */
 function recordsAfter(n: number): StageRecord[] {
   return MANIFEST.stages.map((stage, i) => {
     const declared = DECLARED[stage.name]!;
-    if (i >= n) {
-      // The cleanup reads the state it continues: the retiring stage's, if that is applied.
-      if (stage.continuesStateOf && STAGES.indexOf(stage.continuesStateOf) < n)
-        return { stage, declared, state: parseState(rawState(stage.continuesStateOf), 's') };
-      return { stage, declared };
-    }
-    if (stage.name === 'switch-receiver-key' && n === STAGES.length)
-      return { stage, declared, state: parseState(rawState('cleanup'), 's') };
-    return { stage, declared, state: parseState(rawState(stage.name), 's') };
+    return i >= n ? { stage, declared } : { stage, declared, state: parseState(rawState(stage.name), 's') };
   });
 }
 
@@ -180,7 +171,7 @@ describe('renewalStatus', () => {
       /^blocked until 2026-05-30T08:30:00Z \(retention ends\)$/,
     ],
     [
-      'after the cleanup, every stage is applied (the retiring stage through the state the cleanup continues)',
+      'after the cleanup, every stage is applied, each by its own state',
       6,
       undefined,
       ['applied', 'applied', 'applied', 'applied', 'applied', 'applied'],
@@ -246,14 +237,14 @@ describe('renewalStatus', () => {
     assert.equal(statusAfter(2, evaluated(true, [])).stages[5]!.notBefore, undefined, 'unknown before the exchange');
   });
 
-  test('after the cleanup the retiring stage says its record moved to the cleanup', () => {
+  test('after the cleanup the retiring stage keeps its own gate record, and the cleanup its own', () => {
     const status = statusAfter(6);
     assert.equal(status.next, undefined);
-    assert.match(status.stages[3]!.notes.join(), /stage 6 cleanup continues this stage's state/);
+    assert.deepEqual(status.stages[3]!.evidence, ['recorded for switch-receiver-key']);
+    assert.deepEqual(status.stages[5]!.evidence, ['recorded for cleanup']);
     assert.deepEqual(
-      status.stages[5]!.notes,
-      [],
-      'the retiring stage\'s resources do not make the cleanup "partly applied"',
+      status.stages.map((s) => s.notes),
+      status.stages.map(() => []),
     );
   });
 

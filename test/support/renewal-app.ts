@@ -3,7 +3,7 @@
 // harness writes) before every diff and deploy, and the harness runs it in-process for plain terraform; the
 // settings stay the same across those synths, so every synth writes the same stacks.
 import { App } from '../../constructs/cdktf';
-import { EncryptionCertificateRenewal, type ReceiverBackendSettings } from '../../constructs';
+import { EncryptionCertificateRenewal, RenewalStateBackend, type ReceiverBackendSettings } from '../../constructs';
 import { DEMO_RENEWAL_ID, demoRenewalProps } from '../../src/demo/renewal-demo';
 import type { RenewalVariant, StageName } from '../../src/renewal/stages';
 
@@ -20,6 +20,8 @@ export interface RenewalAppSettings {
   readonly receiver?: ReceiverBackendSettings;
   /** Stack names the user chose instead of `<renewal>-<n>-<stage>`. @default - the construct's names */
   readonly stackNames?: Readonly<Partial<Record<StageName, string>>>;
+  /** Where the stages keep their state. @default - local files under `<dir>/state` */
+  readonly backend?: { readonly kind: 'pg'; readonly schemaPrefix: string };
 }
 
 export const SETTINGS_ENV = 'CPI_E2E_RENEWAL';
@@ -27,9 +29,18 @@ export const SETTINGS_ENV = 'CPI_E2E_RENEWAL';
 /** Synthesizes the renewal into `outdir` (default: what cdktf passes in CDKTF_OUTDIR). */
 export function synthesizeRenewal(settings: RenewalAppSettings, outdir?: string): EncryptionCertificateRenewal {
   const app = new App(outdir ? { outdir } : {});
-  const props = demoRenewalProps(settings.variant, settings.dir, settings.receiverUrl, new Date(settings.windowStart));
+  const { stateDir, ...props } = demoRenewalProps(
+    settings.variant,
+    settings.dir,
+    settings.receiverUrl,
+    new Date(settings.windowStart),
+  );
   const renewal = new EncryptionCertificateRenewal(app, DEMO_RENEWAL_ID, {
     ...props,
+    // PostgreSQL: the connection from PG_CONN_STR where terraform runs
+    ...(settings.backend
+      ? { backend: RenewalStateBackend.pg({ schemaPrefix: settings.backend.schemaPrefix }) }
+      : { stateDir }),
     ...(settings.receiver ? { receiver: settings.receiver } : {}),
     ...(settings.stackNames ? { stackNames: settings.stackNames } : {}),
   });

@@ -64,6 +64,20 @@ export interface RenewalHarnessOptions {
   readonly trafficRate?: number;
   /** Stack names by stage, as a user may choose them. @default - `<renewal>-<n>-<stage>` */
   readonly stackNames?: Readonly<Partial<Record<StageName, string>>>;
+  /**
+   * Where the clock of tenant and receiver starts, relative to the real time (e.g. 91 days back, so that the
+   * renewal happens "91 days ago" in what tenant and receiver record). {@link RenewalHarness.moveClock} moves it.
+   * The provider and terraform keep the real clock: nothing in the product can be told what time it is.
+   * @default 0
+   */
+  readonly clockOffsetMs?: number;
+  /** The stages' state in PostgreSQL (give PG_CONN_STR in `env`). @default - local files under `<dir>/state` */
+  readonly backend?: RenewalAppSettings['backend'];
+}
+
+/** The emulators' clock: the real time plus an offset the test moves. */
+interface EmulatorClock {
+  offsetMs: number;
 }
 
 /** A receiver key as the receiver's admin API lists it. */
@@ -116,6 +130,7 @@ export class RenewalHarness {
     readonly emulators: RunningEmulators,
     readonly env: NodeJS.ProcessEnv,
     private readonly settings: RenewalAppSettings,
+    private readonly clock: EmulatorClock,
   ) {
     this.stages = renewalStages(options.variant);
     this.rollbackStages = rollbackStages(options.variant);
@@ -136,6 +151,20 @@ export class RenewalHarness {
     return this.options.variant;
   }
 
+  /** What time it is for tenant and receiver (the message log's times are on this clock). */
+  emulatorNow(): Date {
+    return new Date(Date.now() + this.clock.offsetMs);
+  }
+
+  /**
+   * Moves the clock of tenant and receiver forward, as if `ms` had passed. Stop the traffic first: a message
+   * signed before the move would reach the receiver with a timestamp `ms` old, which it rightly refuses.
+   */
+  moveClock(ms: number): void {
+    if (!(ms > 0)) throw new Error(`the emulators' clock moves forward only (asked: ${ms} ms)`);
+    this.clock.offsetMs += ms;
+  }
+
   /** Starts the emulators, sets up the world before the renewal, installs the provider and writes the cdktf project. */
   static async start(options: RenewalHarnessOptions): Promise<RenewalHarness> {
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), `cpi-renewal-${options.variant}-`));
@@ -146,10 +175,12 @@ export class RenewalHarness {
       writeFileSync(configFile, JSON.stringify(options.emulatorConfig));
     }
     let harness: RenewalHarness | undefined;
+    const clock: EmulatorClock = { offsetMs: options.clockOffsetMs ?? 0 };
     const emulators = await startEmulators({
       dataDir: join(dir, 'emulator'),
       configFile,
       log: (line) => harness?.onRequest(line),
+      now: () => new Date(Date.now() + clock.offsetMs),
     });
     try {
       // The provider where `cpi-renewal provider install` puts it, in a home of the harness's own: Terraform and
@@ -172,6 +203,7 @@ export class RenewalHarness {
         windowStart: new Date().toISOString(),
         ...(receiver ? { receiver } : {}),
         ...(options.stackNames ? { stackNames: options.stackNames } : {}),
+        ...(options.backend ? { backend: options.backend } : {}),
       };
       const env: NodeJS.ProcessEnv = {
         ...userEnv(home),
@@ -200,7 +232,7 @@ export class RenewalHarness {
           context: {},
         }),
       );
-      harness = new RenewalHarness(options, dir, options.dir === undefined, emulators, env, settings);
+      harness = new RenewalHarness(options, dir, options.dir === undefined, emulators, env, settings, clock);
       await harness.prepareWorld();
       return harness;
     } catch (error) {

@@ -45,7 +45,7 @@ export interface ReceiverKeyConfig extends cdktf.TerraformMetaArguments {
    */
   readonly rollbackReason?: string;
   /**
-   * `pending` (generated, not used to decrypt), `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place and forward only: a state behind the one the key has reached (e.g. `pending` for an active key) plans no change, unless `rollback_reason` is set. Defaults to `active`. Allowed values: `pending`, `active`, `retired`.
+   * `pending` (generated, not used to decrypt), `active` (the receiver decrypts with it), `retired` (kept for the retention period, not used) or `deleted` (deleted from the receiver once its retention is over; the resource stays in state as a tombstone). Changed in place and forward only: a state behind the one the key has reached (e.g. `pending` for an active key, `retired` for a deleted one) plans no change, unless `rollback_reason` is set; nothing comes back from `deleted`. A retired key that is gone from the receiver after `retain_until` reads as `deleted`. A new key cannot be `deleted`. Defaults to `active`. Allowed values: `pending`, `active`, `retired`, `deleted`.
    *
    * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cpi-renewal/cpi/0.1.0/docs/resources/receiver_key#state ReceiverKey#state}
    */

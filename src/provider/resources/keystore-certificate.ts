@@ -291,6 +291,14 @@ async function guardRemoval(state: ObjectValue, ctx: CallContext<ProviderClients
   );
 }
 
+/**
+ * When the alias switched, as the tenant recorded it: the system that made the change keeps the time retention
+ * counts from, not the pipeline runner that asked for it (whose clock a later plan compares it with).
+ */
+function switchedAt(entry: KeystoreEntry | undefined, ctx: CallContext<ProviderClients>): string {
+  return (entry?.lastModifiedTime ?? ctx.now()).toISOString();
+}
+
 function stateFrom(
   alias: string,
   pem: string,
@@ -385,7 +393,7 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
           type: 'string',
           computed: true,
           description:
-            'When this resource last put a certificate under the alias (RFC 3339): set at create and re-timed by every exchange, including a rollback and a second exchange. Retention of the replaced key counts from here.',
+            "When this resource last put a certificate under the alias (RFC 3339), as the tenant recorded it (the entry's `LastModifiedTime`; the provider's clock only where the tenant records none): set at create and re-timed by every exchange, including a rollback and a second exchange. Retention of the replaced key counts from here.",
         },
         hexalias: {
           type: 'string',
@@ -507,7 +515,7 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
       entry = await client.putCertificate(alias, pem, { update: false, fingerprintVerified: true, signal: ctx.signal });
     }
     tenant.forgetListing();
-    return { ...stateFrom(alias, pem, entry, planned, info), exchanged_at: ctx.now().toISOString() };
+    return { ...stateFrom(alias, pem, entry, planned, info), exchanged_at: switchedAt(entry, ctx) };
   },
 
   async read(state, ctx) {
@@ -559,7 +567,7 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
             await tenant.tenant()
           ).putCertificate(alias, pem, { update: true, fingerprintVerified: true, signal: ctx.signal })
         : await tenant.keystoreEntry(alias, ctx.signal);
-      exchangedAt = ctx.now().toISOString();
+      exchangedAt = switchedAt(entry, ctx);
     }
     tenant.forgetListing();
     return { ...stateFrom(alias, pem, entry, planned, info), exchanged_at: exchangedAt };

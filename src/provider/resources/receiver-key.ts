@@ -1,9 +1,11 @@
 // cpi_receiver_key: one decryption key of the receiver. The key pair is generated inside the receiver backend, so
 // the private key never enters Terraform state; state holds the certificate handed to the tenant. `state` moves
-// the key forward in place, pending (generated, not used) -> active (decrypts) -> retired (kept, not used); a
-// declared state behind the observed one plans no change unless `rollback_reason` is set. Destroying it is refused
-// while the key is active or under retention (90 days after retirement by default), at plan time, unless an early
-// destruction reason has been applied first. Given `encryption_alias`, the alias rule (docs/alias-rule.md) also
+// the key forward in place, pending (generated, not used) -> active (decrypts) -> retired (kept, not used) ->
+// deleted (gone from the receiver, kept in state as a tombstone); a declared state behind the observed one plans no
+// change unless `rollback_reason` is set, and nothing goes back from deleted. Deleting it, by `state = "deleted"` or
+// by destroying it, is refused while the key is active or under retention (90 days after retirement by default), at
+// plan time, unless an early destruction reason has been applied first. A retired key that is gone after its
+// retention reads as deleted, so that a configuration that declares it retired plans no change. Given `encryption_alias`, the alias rule (docs/alias-rule.md) also
 // holds: the key under the alias does not stop decrypting while deployed iFlows use the alias, and is not deleted
 // within the retention after the alias last held its certificate. A key that vanishes from the receiver before its
 // time is reported as an error, never silently recreated: a new key could not decrypt what was sent for the old
@@ -30,7 +32,8 @@ const DEFAULT_VALIDITY_DAYS = 730;
 /** pending and retired keys do not decrypt; the backend knows both as `retired`. */
 const decrypts = (state: unknown): boolean => state === 'active';
 const backendState = (state: unknown): 'active' | 'retired' => (decrypts(state) ? 'active' : 'retired');
-const ORDER: Record<ReceiverKeyLifecycleState, number> = { pending: 0, active: 1, retired: 2 };
+const ORDER: Record<ReceiverKeyLifecycleState, number> = { pending: 0, active: 1, retired: 2, deleted: 3 };
+const isDeleted = (state: unknown): boolean => state === 'deleted';
 /** A key generated retired is retired at its creation; backends may record the two a moment apart. */
 const GENERATED_RETIRED_TOLERANCE_MS = 60_000;
 /** Attributes fixed for the key's life: the certificate and its facts change only with a new key. */
@@ -220,9 +223,37 @@ async function guardDeletion(
 }
 
 /**
+ * Deletes the key from the receiver, re-checking at apply what the plan checked: `-replace` and a plan minutes old
+ * reach here too, so the same refusals come before the backend (which refuses under retention too) is asked.
+ */
+async function deleteKey(
+  state: ObjectValue,
+  backend: ReceiverBackend,
+  ctx: CallContext<ProviderClients>,
+): Promise<void> {
+  const what = `destroying key "${String(state.key_name)}"`;
+  await checkEnd(state, ctx, what);
+  await guardDeletion(state, ctx, what, true);
+  const reason = typeof state.early_destruction_reason === 'string' ? state.early_destruction_reason : undefined;
+  try {
+    await backend.deleteKey(
+      String(state.key_name),
+      { now: ctx.now(), ...(reason ? { earlyDestructionReason: reason } : {}) },
+      ctx.signal,
+    );
+  } catch (error) {
+    if (isCpiError(error) && error.code === 'CPI_RECEIVER_KEY_NOT_FOUND') return; // already gone: the goal is reached
+    throw error;
+  }
+}
+
+/**
  * Whether the alias holds this key's certificate, and since when it no longer does: the start of the retention
- * that the alias rule counts. Observed at every refresh; the first refresh that sees the alias moved on records
- * the time, which is never earlier than the real exchange (so the retention is never shorter).
+ * that the alias rule counts. Observed at every refresh. The first refresh that sees the alias moved on (or the
+ * first at all, for an imported key whose history is unknown) records when the tenant last changed the entry (its
+ * LastModifiedTime: the switch, or a later change), which is never earlier than the alias let go of this key's
+ * certificate, so the retention is never shorter. The tenant's record, not this machine's clock: the system that
+ * made the change says when it happened. A key seen not held since it was created was never under the alias.
  */
 async function aliasFacts(
   state: ObjectValue,
@@ -232,8 +263,9 @@ async function aliasFacts(
   if (typeof state.encryption_alias !== 'string') return { alias_holds_certificate: null, alias_released_at: null };
   const entry = await ctx.provider().tenant.keystoreEntry(state.encryption_alias, ctx.signal);
   if (entry?.fingerprintSha256 === fingerprint) return { alias_holds_certificate: true, alias_released_at: null };
-  const released = state.alias_holds_certificate === true ? ctx.now().toISOString() : (state.alias_released_at ?? null);
-  return { alias_holds_certificate: false, alias_released_at: released };
+  if (typeof state.alias_released_at === 'string' || state.alias_holds_certificate === false)
+    return { alias_holds_certificate: false, alias_released_at: state.alias_released_at ?? null };
+  return { alias_holds_certificate: false, alias_released_at: (entry?.lastModifiedTime ?? ctx.now()).toISOString() };
 }
 
 export const receiverKey: ResourceType<ProviderClients> = {
@@ -242,7 +274,8 @@ export const receiverKey: ResourceType<ProviderClients> = {
     version: 0,
     description:
       'One decryption key of the receiver, generated inside the receiver backend (the private key never enters ' +
-      'Terraform state). It moves forward only, `pending` -> `active` -> `retired`; `state = "retired"` keeps the key but stops decrypting with it; destroying it is refused ' +
+      'Terraform state). It moves forward only, `pending` -> `active` -> `retired` -> `deleted`; `state = "retired"` keeps the key but stops decrypting with it; ' +
+      '`state = "deleted"` deletes it from the receiver and keeps the resource in state as a tombstone. Deleting it (so, or by destroying the resource) is refused ' +
       'while it is active or before `retain_until` unless `early_destruction_reason` has been applied first.',
     block: {
       attributes: {
@@ -284,7 +317,7 @@ export const receiverKey: ResourceType<ProviderClients> = {
           default: 'active',
           oneOf: RECEIVER_KEY_LIFECYCLE,
           description:
-            '`pending` (generated, not used to decrypt), `active` (the receiver decrypts with it) or `retired` (kept for the retention period, not used). Changed in place and forward only: a state behind the one the key has reached (e.g. `pending` for an active key) plans no change, unless `rollback_reason` is set. Defaults to `active`.',
+            '`pending` (generated, not used to decrypt), `active` (the receiver decrypts with it), `retired` (kept for the retention period, not used) or `deleted` (deleted from the receiver once its retention is over; the resource stays in state as a tombstone). Changed in place and forward only: a state behind the one the key has reached (e.g. `pending` for an active key, `retired` for a deleted one) plans no change, unless `rollback_reason` is set; nothing comes back from `deleted`. A retired key that is gone from the receiver after `retain_until` reads as `deleted`. A new key cannot be `deleted`. Defaults to `active`.',
         },
         rollback_reason: {
           type: 'string',
@@ -400,6 +433,12 @@ export const receiverKey: ResourceType<ProviderClients> = {
     const requested = parseTime(config.retain_until, 'retain_until');
 
     if (prior === null || replacing) {
+      if (isDeleted(planned.state))
+        throw new CpiError(
+          'CPI_RECEIVER_KEY_DELETED',
+          `key "${String(planned.key_name)}" would be created with state "deleted"; a new key starts pending, active or retired, and "deleted" deletes a key the receiver holds (adopt it with an import first)`,
+          ['state'],
+        );
       if (prior !== null) {
         const what = `replacing key "${String(prior.key_name)}" deletes it`;
         await checkEnd(prior, ctx, what);
@@ -443,11 +482,17 @@ export const receiverKey: ResourceType<ProviderClients> = {
     const rollback = typeof planned.rollback_reason === 'string' && planned.rollback_reason.trim() !== '';
     const declared = ORDER[planned.state as ReceiverKeyLifecycleState] as number | undefined;
     const observed = ORDER[prior.state as ReceiverKeyLifecycleState] as number | undefined;
+    if (declared !== undefined && observed !== undefined && declared < observed && rollback && isDeleted(prior.state))
+      throw new CpiError(
+        'CPI_RECEIVER_KEY_DELETED',
+        `key "${String(prior.key_name)}" (sha256=${String(prior.fingerprint_sha256)}) is deleted; rollback_reason cannot bring it back to ${String(planned.state)}`,
+        ['state'],
+      );
     if (declared !== undefined && observed !== undefined && declared < observed && !rollback) {
       // Forward-only: an earlier stage re-applied after a later one is a no-op, never a step back.
       ctx.warn(
         'Receiver key state is behind the receiver: no change',
-        `key "${String(prior.key_name)}" is ${String(prior.state)}; the configuration declares ${String(planned.state)}, an earlier step of pending -> active -> retired. Nothing changes; to go back, set rollback_reason (the gated rollback stage does).`,
+        `key "${String(prior.key_name)}" is ${String(prior.state)}; the configuration declares ${String(planned.state)}, an earlier step of pending -> active -> retired -> deleted. Nothing changes${isDeleted(prior.state) ? '' : '; to go back, set rollback_reason (the gated rollback stage does)'}.`,
         ['state'],
       );
       planned.state = prior.state ?? null;
@@ -457,6 +502,20 @@ export const receiverKey: ResourceType<ProviderClients> = {
     }
     if (decrypts(prior.state) && !decrypts(planned.state)) {
       await guardDeactivation(prior, planned, ctx, false);
+    }
+    if (isDeleted(planned.state) && !isDeleted(prior.state)) {
+      // Deleting in place: every rule that refuses destroying the key refuses this too.
+      const what = `setting key "${String(prior.key_name)}" to deleted deletes it`;
+      await checkEnd({ ...prior, early_destruction_reason: planned.early_destruction_reason ?? null }, ctx, what);
+      await guardDeletion(
+        { ...prior, early_destruction_reason: planned.early_destruction_reason ?? null },
+        ctx,
+        what,
+        false,
+      );
+      planned.retired_at = decrypts(prior.state) ? UNKNOWN : (prior.retired_at ?? null);
+      planned.retain_until = prior.retain_until ?? null;
+      return { planned };
     }
     if (decrypts(planned.state)) {
       planned.retain_until = null;
@@ -475,6 +534,7 @@ export const receiverKey: ResourceType<ProviderClients> = {
   },
 
   async planDestroy(prior, ctx) {
+    if (isDeleted(prior.state)) return; // a tombstone: the receiver holds nothing to delete
     await checkEnd(prior, ctx, `destroying key "${String(prior.key_name)}"`);
     await guardDeletion(prior, ctx, `destroying key "${String(prior.key_name)}"`, false);
   },
@@ -515,8 +575,11 @@ export const receiverKey: ResourceType<ProviderClients> = {
     const key = (await backend.listKeys(ctx.signal)).find((k) => k.name === name);
     const retainUntil = parseTime(state.retain_until, 'retain_until');
     if (!key) {
-      // Gone after its retention: ordinary drift. Gone before: an incident that needs a person.
-      if (!decrypts(state.state) && retainUntil && ctx.now() >= retainUntil) return null;
+      if (isDeleted(state.state)) return state;
+      // Gone after its retention: deleted (by another stage's cleanup, or by hand), the end of its lifecycle, kept
+      // as a tombstone so that a configuration declaring it retired plans no change. Gone before: an incident that
+      // needs a person.
+      if (!decrypts(state.state) && retainUntil && ctx.now() >= retainUntil) return { ...state, state: 'deleted' };
       throw new CpiError(
         'CPI_RECEIVER_KEY_MISSING',
         `key "${name}" (sha256=${String(state.fingerprint_sha256)}) is no longer in the receiver, although it is ${!decrypts(state.state) ? `retained until ${String(state.retain_until)}` : 'active'}`,
@@ -536,6 +599,19 @@ export const receiverKey: ResourceType<ProviderClients> = {
   async update(prior, planned, ctx) {
     const backend = await backendFor(planned.receiver);
     const name = String(planned.key_name);
+    if (isDeleted(planned.state)) {
+      if (!isDeleted(prior.state))
+        await deleteKey({ ...prior, early_destruction_reason: planned.early_destruction_reason ?? null }, backend, ctx);
+      // The tombstone: the key's facts as they were, so that every configuration that knew the key plans no change.
+      const known = (value: ObjectValue[string] | undefined) =>
+        value === undefined || isUnknown(value) ? null : value;
+      return {
+        ...planned,
+        retired_at: isUnknown(planned.retired_at) ? ctx.now().toISOString() : known(planned.retired_at),
+        alias_holds_certificate: known(planned.alias_holds_certificate),
+        alias_released_at: known(planned.alias_released_at),
+      };
+    }
     const requested = parseTime(planned.retain_until, 'retain_until');
     // Re-checked against the live alias, iFlows and receiver: the plan may be minutes old.
     if (decrypts(prior.state) && !decrypts(planned.state)) await guardDeactivation(prior, planned, ctx, true);
@@ -609,21 +685,7 @@ export const receiverKey: ResourceType<ProviderClients> = {
   },
 
   async delete(state, ctx) {
-    // `-replace` reaches here without a destroy plan (Terraform does not tell the provider at plan time): refuse
-    // with the same words as planDestroy, before the backend (which refuses too) is even asked.
-    await checkEnd(state, ctx, `destroying key "${String(state.key_name)}"`);
-    await guardDeletion(state, ctx, `destroying key "${String(state.key_name)}"`, true);
-    const backend = await backendFor(state.receiver);
-    const reason = typeof state.early_destruction_reason === 'string' ? state.early_destruction_reason : undefined;
-    try {
-      await backend.deleteKey(
-        String(state.key_name),
-        { now: ctx.now(), ...(reason ? { earlyDestructionReason: reason } : {}) },
-        ctx.signal,
-      );
-    } catch (error) {
-      if (isCpiError(error) && error.code === 'CPI_RECEIVER_KEY_NOT_FOUND') return; // already gone: the goal is reached
-      throw error;
-    }
+    if (isDeleted(state.state)) return; // a tombstone: already gone
+    await deleteKey(state, await backendFor(state.receiver), ctx);
   },
 };

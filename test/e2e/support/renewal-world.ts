@@ -18,10 +18,14 @@ export type { CommandRun } from '../../support/command';
 export type RenewalWorld = RenewalHarness;
 
 /** Starts the world of a renewal of `variant` in a fresh directory. */
-export function startRenewalWorld(variant: RenewalVariant, options: { rate?: number } = {}): Promise<RenewalWorld> {
+export function startRenewalWorld(
+  variant: RenewalVariant,
+  options: { rate?: number; clockOffsetMs?: number } = {},
+): Promise<RenewalWorld> {
   return RenewalHarness.start({
     variant,
     emulatorConfig: { deployDelayMs: 300, undeployDelayMs: 300 },
     trafficRate: options.rate,
+    ...(options.clockOffsetMs !== undefined ? { clockOffsetMs: options.clockOffsetMs } : {}),
   });
 }

@@ -51,6 +51,7 @@ function config(receiverSoapUrl: string | undefined): EmulatorConfig {
       // not deployed: its alias is not in use
       { id: 'Unused', publicKeyAlias: 'cert_unused', deployed: false, ...at },
       { id: 'OrdersToReceiver', publicKeyAlias: RECEIVER_ALIAS, deployed: true, ...at },
+      { id: 'ReturnsToReceiver', publicKeyAlias: RECEIVER_ALIAS, deployed: true, externalizeChannel: false, ...at },
     ],
   };
 }
