@@ -313,7 +313,7 @@ async function runStage(
 
 async function stageOutput(runner: TerraformRunner, stackDir: string, name: string): Promise<string> {
   const out = await runner.run(stackDir, ['output', '-json']);
-  const value = (JSON.parse(out.output) as Record<string, { value: string }>)[name]?.value;
+  const value = (JSON.parse(out.stdout) as Record<string, { value: string }>)[name]?.value;
   if (!value) throw new Error(`stage output ${name} is missing in ${stackDir}`);
   return value;
 }

@@ -4,7 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface TerraformRun {
   readonly code: number;
+  /** stdout and stderr interleaved, for the summary and error messages. */
   readonly output: string;
+  /** stdout alone: what `-json` commands print (Terraform writes warnings, e.g. about its CLI configuration, to stderr). */
+  readonly stdout: string;
   readonly ms: number;
 }
 
@@ -23,7 +26,11 @@ export class TerraformRunner {
       });
       this.running.add(child);
       let output = '';
-      child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+      let stdout = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        output += d.toString();
+        stdout += d.toString();
+      });
       child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
       child.on('error', (error) => {
         this.running.delete(child);
@@ -31,7 +38,7 @@ export class TerraformRunner {
       });
       child.on('close', (code) => {
         this.running.delete(child);
-        resolve({ code: code ?? 1, output, ms: Date.now() - started });
+        resolve({ code: code ?? 1, output, stdout, ms: Date.now() - started });
       });
     });
   }

@@ -17,7 +17,11 @@ async function npmStart(variant: string) {
     timeoutMs: 240_000,
     processGroup: true, // a timeout stops npm, the demo and the terraform it runs
     // a home of its own: the demo installs the provider where a user's would go, ~/.terraform.d/plugins
-    env: userEnv(join(dir, 'home'), { ...process.env, CI: 'true' }),
+    // and a CLI configuration that does not exist, as some machines preset (Terraform then warns on stderr)
+    env: {
+      ...userEnv(join(dir, 'home'), { ...process.env, CI: 'true' }),
+      TF_CLI_CONFIG_FILE: join(dir, 'missing.tfrc'),
+    },
   });
   return { dir, run, output: run.stdout + run.stderr };
 }
