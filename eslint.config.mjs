@@ -2,7 +2,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'lib/', 'dist-langs/', 'node_modules/', 'cdktf.out/', '.tmp/', '.demo/', 'constructs/bindings/', '**/.gen/'] },
+  {
+    ignores: [
+      'dist/',
+      'lib/',
+      'dist-langs/',
+      'node_modules/',
+      'cdktf.out/',
+      '.tmp/',
+      '.demo/',
+      'constructs/bindings/',
+      '**/.gen/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

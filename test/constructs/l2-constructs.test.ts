@@ -108,8 +108,8 @@ describe('ReceiverDecryptionKey', () => {
       /algorithm is "RSA-1024"; expected one of "RSA-2048"/,
     );
     refused(
-      (s) => new ReceiverDecryptionKey(s, 'k', { receiver: RECEIVER, keyName: 'k', state: 'deleted' as never }),
-      /state is "deleted"/,
+      (s) => new ReceiverDecryptionKey(s, 'k', { receiver: RECEIVER, keyName: 'k', state: 'revoked' as never }),
+      /state is "revoked"/,
     );
     refused(
       (s) => new ReceiverDecryptionKey(s, 'k', { receiver: { kind: 'embedded', url: 'ftp://x' }, keyName: 'k' }),

@@ -55,7 +55,7 @@ describe('EncryptionCertificateRenewal backend', { timeout: 120_000 }, () => {
   const backendOf = (stack: Json) => stack.terraform.backend as Json;
   const remoteStates = (stack: Json) => Object.values(stack.data?.terraform_remote_state ?? {}) as Json[];
 
-  test('pg: a schema per state, the cleanup in the retiring stage’s, the way back’s own; no connection string', () => {
+  test('pg: a schema per stage state (the cleanup’s and the way back’s included); no connection string', () => {
     const stacks = synth({ ...BASE, backend: RenewalStateBackend.pg({ schemaPrefix: 'cpi_' }) });
     const schemas = Object.fromEntries(
       Object.entries(stacks).map(([name, stack]) => {
@@ -69,13 +69,13 @@ describe('EncryptionCertificateRenewal backend', { timeout: 120_000 }, () => {
         'cpi_orders_2026_1_prepare_receiver',
         'cpi_orders_2026_2_exchange_certificate',
         'cpi_orders_2026_3_retire_old_key',
-        'cpi_orders_2026_3_retire_old_key',
+        'cpi_orders_2026_4_cleanup',
       ],
     );
     const rollback = Object.keys(stacks).filter((name) => name.includes('-rollback-'));
     assert.ok(rollback.length > 0, 'the way back has stacks');
     const all = Object.values(schemas);
-    assert.equal(new Set(all).size, all.length - 1, 'every state its own schema, but the cleanup continues one');
+    assert.equal(new Set(all).size, all.length, 'every stage its own schema');
     // the password stays in PG_CONN_STR where terraform runs: neither the backends nor the remote state carry it
     const text = JSON.stringify(stacks);
     assert.doesNotMatch(text, /conn_str/);
@@ -108,10 +108,10 @@ describe('EncryptionCertificateRenewal backend', { timeout: 120_000 }, () => {
     });
     assert.equal(
       backendOf(stacks['orders-2026-4-cleanup']!).s3.key,
-      'renewals/orders-2026/orders-2026-3-retire-old-key.tfstate',
+      'renewals/orders-2026/orders-2026-4-cleanup.tfstate',
     );
     const keys = Object.values(stacks).map((stack) => backendOf(stack).s3.key as string);
-    assert.equal(new Set(keys).size, keys.length - 1);
+    assert.equal(new Set(keys).size, keys.length, 'every stage its own key');
   });
 
   test('any cdktf backend through IRenewalStateBackend; without one, local files under stateDir as before', () => {
@@ -134,10 +134,7 @@ describe('EncryptionCertificateRenewal backend', { timeout: 120_000 }, () => {
       },
     });
     assert.ok(seen.includes('orders-2026-3-retire-old-key'), seen.join(', '));
-    assert.match(
-      backendOf(custom['orders-2026-4-cleanup']!).local.path,
-      /custom-orders-2026-3-retire-old-key\.tfstate$/,
-    );
+    assert.match(backendOf(custom['orders-2026-4-cleanup']!).local.path, /custom-orders-2026-4-cleanup\.tfstate$/);
   });
 
   test('refuses stateDir beside a backend, and a schema name PostgreSQL would cut short', () => {

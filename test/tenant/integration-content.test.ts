@@ -67,16 +67,27 @@ describe('deploying an iFlow', () => {
   test('a long deploy is polled less and less often, never less often than pollMs', async () => {
     const { client, clock } = deployingTenant([...Array<string>(40).fill('DEPLOYING'), 'SUCCESS'], ['STARTED']);
     await client.waitForDeployment('Flow1', 'task-1', { timeoutMs: 600_000, pollMs: 1000 });
-    assert.equal(clock.sleeps.length, 40, `one pause after each of the 40 DEPLOYING answers: ${clock.sleeps.join(', ')}`);
+    assert.equal(
+      clock.sleeps.length,
+      40,
+      `one pause after each of the 40 DEPLOYING answers: ${clock.sleeps.join(', ')}`,
+    );
     assert.equal(clock.sleeps[0], 100, 'the first pause is short');
     assert.ok(
       clock.sleeps.every((ms, i) => i === 0 || ms >= clock.sleeps[i - 1]!),
       `pauses never shrink: ${clock.sleeps.join(', ')}`,
     );
-    assert.equal(Math.max(...clock.sleeps), 1000, `pauses grow up to pollMs and no further: ${clock.sleeps.join(', ')}`);
+    assert.equal(
+      Math.max(...clock.sleeps),
+      1000,
+      `pauses grow up to pollMs and no further: ${clock.sleeps.join(', ')}`,
+    );
     let waited = 0;
     for (const ms of clock.sleeps) {
-      assert.ok(ms <= Math.max(100, Math.round(waited / 5)), `a pause of ${ms} ms after ${waited} ms waited sees the end late`);
+      assert.ok(
+        ms <= Math.max(100, Math.round(waited / 5)),
+        `a pause of ${ms} ms after ${waited} ms waited sees the end late`,
+      );
       waited += ms;
     }
   });
