@@ -1,6 +1,7 @@
 // The receiver backend as construct props: the camelCase form of the provider's shared `receiver` block
 // (src/provider/receiver-settings.ts). Secrets are named by environment variable, never given as values.
 import type { ReceiverKeyReceiver } from './bindings/receiver-key';
+import type { ManifestReceiver } from '../src/renewal/manifest';
 import {
   invalidProp,
   isLiteral,
@@ -48,14 +49,7 @@ export interface ReceiverBackendSettings {
  * The settings once checked, by kind (what the constructs read back, e.g. for the runbook and the manifest).
  * @internal
  */
-export type ReceiverBackend =
-  | { readonly kind: 'embedded'; readonly url: string; readonly adminTokenEnv?: string }
-  | {
-      readonly kind: 'pkcs12';
-      readonly keystorePath: string;
-      readonly archivePath: string;
-      readonly passwordEnv?: string;
-    };
+export type ReceiverBackend = ManifestReceiver;
 
 /**
  * Checks the settings and returns them by kind.
