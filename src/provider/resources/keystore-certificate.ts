@@ -252,9 +252,7 @@ async function liveFingerprint(
   ctx: CallContext<ProviderClients>,
   fresh = false,
 ): Promise<string | undefined> {
-  const { tenant } = ctx.provider();
-  if (fresh) tenant.forgetListing();
-  return (await tenant.keystoreEntry(alias, ctx.signal))?.fingerprintSha256;
+  return (await ctx.provider().tenant.keystoreEntry(alias, ctx.signal, fresh ? ctx : undefined))?.fingerprintSha256;
 }
 
 /** The checks that guard putting `info` under the alias: compare-and-swap, then the alias rule. */
