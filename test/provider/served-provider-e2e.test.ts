@@ -131,7 +131,7 @@ describe('a served provider through terraform', { timeout: 240_000 }, () => {
     assert.equal(socket.Addr.Network, 'unix');
     const dir = dirname(socket.Addr.String);
     assert.equal(statSync(dir).mode & 0o777, 0o700);
-    assert.ok(statSync(socket.Addr.String).isSocket());
+    assert.ok(statSync(socket.Addr.String).isSocket(), `${socket.Addr.String} is a socket`);
     await served.close();
     assert.equal(existsSync(dir), false);
     assert.throws(() => process.kill(socket.Pid, 0), /ESRCH/);
