@@ -7,6 +7,7 @@ import { ProviderService } from './provider-service';
 import { loadPluginProtocols } from './proto/load-protocols';
 import type { ProviderDefinition } from './resource';
 import { createTlsIdentity } from './tls-certificate';
+import { listenOnLoopback } from './loopback-listener';
 
 const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
 const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
@@ -100,9 +101,7 @@ export async function servePlugin<P>(definition: ProviderDefinition<P>, env = pr
       )
     : grpc.ServerCredentials.createInsecure();
 
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
+  const port = await listenOnLoopback(server, credentials);
   // go's base64.RawStdEncoding: no padding.
   const certField = identity ? identity.certificateDer.toString('base64').replace(/=+$/, '') : '';
   writeSync(1, `${CORE_PROTOCOL_VERSION}|${PROVIDER_PROTOCOL_VERSION}|tcp|127.0.0.1:${port}|grpc|${certField}\n`);

@@ -65,6 +65,8 @@ describe('provider package', { timeout: 60_000 }, () => {
       ]);
       assert.deepEqual(readdirSync(installed.runtimeDir).sort(), [
         `launcher-${VERSION}.js`,
+        `provider-${VERSION}.deps.js`,
+        `provider-${VERSION}.deps.js.map`,
         `provider-${VERSION}.js`,
         `provider-${VERSION}.js.map`,
       ]);
