@@ -23,11 +23,12 @@ function readCache(cacheFile: string): Buffer | undefined {
 }
 
 const loaded = new Map<string, unknown>();
+const nodeRequire = require;
 
 /** The bundles' `require`: their deps file through the code cache, anything else (node builtins) as usual. */
 const bundleRequire = Object.assign(
-  (id: string): unknown => (id.endsWith(DEPS_SUFFIX) ? (loaded.get(id) ?? runCached(id)) : require(id)),
-  require,
+  (id: string): unknown => (id.endsWith(DEPS_SUFFIX) ? (loaded.get(id) ?? runCached(id)) : nodeRequire(id)),
+  nodeRequire,
 );
 
 /** Compiles and runs one CommonJS file with its code cache (`<file>.cache`), as Node's loader would run it. */

@@ -1,7 +1,7 @@
 // go-plugin's side of the process contract: magic cookie, protocol negotiation, AutoMTLS, the handshake line on
 // stdout, and go-plugin's own services (controller, stdio, broker, health) next to the provider service.
 import { writeSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
+import * as grpc from './grpc-server';
 import { createLogger, type Logger } from './logger';
 import { ProviderService } from './provider-service';
 import { loadPluginProtocols } from './proto/load-protocols';
