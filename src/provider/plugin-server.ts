@@ -3,13 +3,14 @@
 // A second way in: served for a run of Terraform commands (./served-provider.ts starts it), which Terraform
 // reaches through TF_REATTACH_PROVIDERS instead of starting the provider 3-5 times per command.
 import { writeSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
 import { toDiagnostic } from './diagnostics';
+import * as grpc from './grpc-server';
 import { createLogger, type Logger } from './logger';
 import { ProviderService } from './provider-service';
 import { loadPluginProtocols } from './proto/load-protocols';
 import type { ProviderDefinition } from './resource';
 import { createTlsIdentity } from './tls-certificate';
+import { listenOnLoopback } from './loopback-listener';
 import { CpiError } from '../errors';
 
 const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
@@ -72,7 +73,7 @@ export async function servePlugin<P>(definition: ProviderDefinition<P>, env = pr
       )
     : grpc.ServerCredentials.createInsecure();
 
-  const port = await bind(server, '127.0.0.1:0', credentials);
+  const port = await listenOnLoopback(server, credentials);
   // go's base64.RawStdEncoding: no padding.
   const certField = identity ? identity.certificateDer.toString('base64').replace(/=+$/, '') : '';
   writeSync(1, `${CORE_PROTOCOL_VERSION}|${PROVIDER_PROTOCOL_VERSION}|tcp|127.0.0.1:${port}|grpc|${certField}\n`);
