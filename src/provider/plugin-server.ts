@@ -3,6 +3,7 @@
 // A second way in: served for a run of Terraform commands (./served-provider.ts starts it), which Terraform
 // reaches through TF_REATTACH_PROVIDERS instead of starting the provider 3-5 times per command.
 import { writeSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { toDiagnostic } from './diagnostics';
 import * as grpc from './grpc-server';
 import { createLogger, type Logger } from './logger';
@@ -123,7 +124,7 @@ async function serveForCommands<P>(definition: ProviderDefinition<P>, socketPath
   };
   // Terraform never shuts a reattached provider down; its runner ends it.
   const server = pluginServer(served, log, () => log.debug('shutdown ignored: the runner ends a served provider'));
-  await bind(server, `unix:${socketPath}`, grpc.ServerCredentials.createInsecure());
+  await listenOnSocket(server, socketPath);
 
   process.on('message', (message: ServeMessage) => {
     if (!('command' in message) || message.command !== 'enter') return;
@@ -180,8 +181,12 @@ function pluginServer(handlers: Record<string, UnaryHandler>, log: Logger, onShu
   return server;
 }
 
-function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
-  return new Promise((resolve, reject) =>
-    server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
+/** Listens on a Unix socket for `server` (grpc-js's connection injector, as ./loopback-listener.ts does for TCP). */
+function listenOnSocket(server: grpc.Server, path: string): Promise<void> {
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const listener = createServer((socket) => injector.injectConnection(socket));
+  return new Promise((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(path, () => resolve());
+  });
 }
