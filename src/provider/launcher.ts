@@ -44,15 +44,22 @@ function runCached(file: string): unknown {
   loaded.set(file, moduleObject.exports);
 
   if (cachedData === undefined || script.cachedDataRejected) {
-    try {
-      const temp = `${cacheFile}.${process.pid}`;
-      writeFileSync(temp, script.createCachedData());
-      renameSync(temp, cacheFile); // atomic: Terraform may start several providers at once
-    } catch {
-      // A read-only install still works, only slower.
-    }
+    // Now, for a launch that is killed; again when the launch ends as Terraform ends it (Shutdown, process.exit),
+    // when the cache also holds what the handshake and the RPCs compiled, which every later launch then skips.
+    writeCache(script, cacheFile);
+    process.once('exit', () => writeCache(script, cacheFile));
   }
   return moduleObject.exports;
+}
+
+function writeCache(script: Script, cacheFile: string): void {
+  try {
+    const temp = `${cacheFile}.${process.pid}`;
+    writeFileSync(temp, script.createCachedData());
+    renameSync(temp, cacheFile); // atomic: Terraform may start several providers at once
+  } catch {
+    // A read-only install still works, only slower.
+  }
 }
 
 runCached(bundle);
