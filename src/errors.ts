@@ -35,6 +35,10 @@ export const ERRORS = registry({
     summary: 'The stored state of a resource cannot be read by this provider version',
     fix: 'Use the provider version that wrote the state, or remove the resource from state and import it again.',
   },
+  CPI_PROVIDER_SERVED_CONFIG_CONFLICT: {
+    summary: 'A served provider was configured twice with different settings within one Terraform command',
+    fix: 'A served provider (one process for a run of stages) holds one configuration per command: give every provider block of the stack the same settings, or run that stack without serving the provider.',
+  },
   CPI_PROVIDER_INTERRUPTED: {
     summary: 'The operation was interrupted (Ctrl-C or StopProvider) before it finished',
     fix: 'Run the same command again: every operation of this provider is safe to repeat.',

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { CpiError } from '../errors';
 import type { ObjectValue } from '../provider/cty';
-import { evaluateGate, liveEvidenceSources } from '../renewal/evidence';
+import { evaluateGate, liveEvidenceSources, tenantEvidence } from '../renewal/evidence';
 import type { GateFacts } from '../renewal/gate';
 import { confirmationLocation, confirmSteps } from '../renewal/gate-report';
 import { readManifests, type RenewalManifest } from '../renewal/manifest';
@@ -323,7 +323,7 @@ export async function statusOf(
       const facts: GateFacts = gate.requirements.some((r) => r.kind === 'probe')
         ? { ...known.facts, receiver: await receiverOf(manifest, env) }
         : known.facts;
-      const sources = liveEvidenceSources({ now, tenant });
+      const sources = liveEvidenceSources({ now, ...tenantEvidence(tenant) });
       const evaluation = await evaluateGate(gate, facts, sources, options.signal);
       const location = confirmationLocation(confirmationsDir, cwd);
       live = { kind: 'evaluated', evaluation, toConfirm: confirmSteps(gate, facts, evaluation.results, location) };

@@ -12,6 +12,7 @@ import { startEmulators, type RunningEmulators } from '../emulator/start-emulato
 import type { MessageRecord } from '../emulator/message-log';
 import { PROVIDER_VERSION } from '../provider/cpi-provider';
 import { automationEnv, defaultBundlePath, installProvider } from '../provider/install';
+import { ServedProvider } from '../provider/served-provider';
 import { EmbeddedBackend } from '../receiver/embedded-backend';
 import { writeConfirmation } from '../renewal/confirmation';
 import { describeGate } from '../renewal/gate-report';
@@ -99,6 +100,7 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
     password: emulators.ready.password,
     rate: options.rate ?? 20,
   });
+  let served: ServedProvider | undefined;
   const onAbort = () => runner.interrupt();
   options.signal?.addEventListener('abort', onAbort);
   try {
@@ -122,6 +124,14 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
       ]);
       if (init.code !== 0) throw new Error(`terraform init of stage ${stage.name} failed:\n${init.output}`);
     }
+    // one provider process for every stage instead of 3-5 per terraform command: the single-key window spans four
+    // commands, and their provider starts were most of it (bench/README.md)
+    served = await ServedProvider.start({
+      executable: provider.executable,
+      env: demoEnv(dir, emulators),
+      log: (line) => lines.push(line),
+    });
+    runner.serveProvider(served);
     traffic.start();
     print(`traffic: ${options.rate ?? 20} messages/s through ${IFLOW}`);
     const windows: StageWindow[] = [];
@@ -175,6 +185,7 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     await traffic.stop();
+    await served?.close();
     await emulators.close();
     writeFileSync(logFile, lines.join('\n') + '\n');
   }

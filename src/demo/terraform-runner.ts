@@ -1,6 +1,7 @@
 // Runs terraform in a stack directory, as a pipeline job would: asynchronous (the emulators run in this process
 // and must keep answering), output captured for the summary and for error messages, and interruptible.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { ServedProvider } from '../provider/served-provider';
 
 export interface TerraformRun {
   readonly code: number;
@@ -14,14 +15,23 @@ export interface TerraformRun {
 export class TerraformRunner {
   private readonly running = new Set<ChildProcess>();
 
+  private served: ServedProvider | undefined;
+
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
-  run(dir: string, args: readonly string[]): Promise<TerraformRun> {
+  /** From now on every command uses this one provider process instead of starting its own (one at a time). */
+  serveProvider(served: ServedProvider): void {
+    this.served = served;
+  }
+
+  async run(dir: string, args: readonly string[]): Promise<TerraformRun> {
     const started = Date.now();
+    const served = this.served;
+    if (served) await served.enter(dir);
     return new Promise((resolve, reject) => {
       const child = spawn('terraform', [...args, '-no-color'], {
         cwd: dir,
-        env: this.env,
+        env: served ? { ...this.env, ...served.reattachEnv() } : this.env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       this.running.add(child);

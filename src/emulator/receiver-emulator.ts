@@ -20,7 +20,7 @@ import { CpiError, isCpiError, type ErrorCode } from '../errors';
 import { printable } from '../log-text';
 import { generateKeyPairWithCertificate } from '../pki/key-pair';
 import { parseCertificatePem } from '../pki/certificate-info';
-import { probeWithKeys } from '../receiver/canary-probe';
+import { prepareProbeSigner, probeWithKeys } from '../receiver/canary-probe';
 import { fromWire } from '../receiver/embedded-backend';
 import {
   DEFAULT_RECEIVER_KEY_ALGORITHM,
@@ -349,6 +349,7 @@ export async function startReceiverEmulator(options: ReceiverEmulatorOptions): P
     return reply.code(204).send();
   });
 
+  prepareProbeSigner();
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const { port } = app.server.address() as AddressInfo;
   return {

@@ -10,7 +10,10 @@ import { receiverSettingsFrom } from './receiver-settings';
 import type { AttributePath, CallContext } from './resource';
 
 export interface ObserveOptions {
-  /** Apply-time re-check: list keystore and runtime again instead of using this process's caches. */
+  /**
+   * Apply-time re-check: observe from keystore and runtime listings made during this operation, not from the
+   * configuration's caches.
+   */
   readonly fresh?: boolean;
 }
 
@@ -29,10 +32,10 @@ export async function observeAlias(
   AliasObservation & { readonly unreadable: readonly string[]; readonly unreadableBundles: readonly string[] }
 > {
   const { tenant } = ctx.provider();
-  if (options.fresh) tenant.forgetListing();
+  const freshFor = options.fresh ? ctx : undefined;
   const [entry, usage, receiverKeys] = await Promise.all([
-    tenant.keystoreEntry(alias, ctx.signal),
-    tenant.aliasUsage(alias, ctx.signal, { fresh: options.fresh }),
+    tenant.keystoreEntry(alias, ctx.signal, freshFor),
+    tenant.aliasUsage(alias, ctx.signal, freshFor),
     receiverGiven(receiver) ? keysOf(receiver, ctx.signal) : Promise.resolve(undefined),
   ]);
   return {

@@ -4,6 +4,7 @@
 // Layout under the mirror root (the package's bytes and the reasons are in src/rules/provider-package.ts):
 //   <host>/cpi-renewal/cpi/<version>/<os_arch>/terraform-provider-cpi_v<version>   the launcher (the package)
 //   cpi-renewal-runtime/launcher-<version>.js, provider-<version>.js              the code it starts
+//   cpi-renewal-runtime/provider-<version>.deps.js                                libraries some RPCs need
 // for <host> = registry.terraform.io and registry.opentofu.org. Only the launcher is inside a package directory,
 // so its h1: hash never depends on the machine, the install path or the build; the code cache the runtime
 // launcher writes stays in cpi-renewal-runtime/ for the same reason.
@@ -25,6 +26,7 @@ import {
   PROVIDER_NAMESPACE,
   PROVIDER_TYPE,
   RUNTIME_DIR,
+  depsFileOf,
   packageFiles,
   providerPackageHash,
   runtimeFiles,
@@ -35,7 +37,10 @@ export { PROVIDER_NAMESPACE, PROVIDER_TYPE };
 export interface InstallOptions {
   /** The mirror directory. Defaults to Terraform's implied local mirror, ~/.terraform.d/plugins. */
   readonly dir?: string;
-  /** The bundled provider (dist/provider.js); the runtime launcher (dist/provider-launcher.js) sits beside it. */
+  /**
+   * The bundled provider (dist/provider.js); the runtime launcher (dist/provider-launcher.js) and the deps file
+   * (dist/provider.deps.js) sit beside it.
+   */
   readonly bundle: string;
   readonly version: string;
   /** Terraform platforms (`linux_amd64`) to install for. Defaults to this machine's. */
@@ -91,11 +96,22 @@ export function installProvider(options: InstallOptions): Installation {
   const bundle = resolve(options.bundle);
   const runtime = runtimeFiles(options.version);
   const runtimeBundle = join(runtimeDir, runtime.bundle);
+  const runtimeDeps = join(runtimeDir, runtime.deps);
+  // The deps file first: a new bundle may need libraries an old deps file lacks. A bundle built without one (the
+  // test provider) needs none, and a deps file left from an earlier install would only mislead.
+  const deps = depsFileOf(bundle);
+  if (existsSync(deps)) copyAtomically(deps, runtimeDeps);
+  else rmSync(runtimeDeps, { force: true });
   copyAtomically(bundle, runtimeBundle);
-  // V8 checks a code cache against the source length only, so a cache of an older bundle must go.
-  rmSync(`${runtimeBundle}.cache`, { force: true });
+  // V8 checks a code cache against the source length only, so a cache of an older file must go.
+  for (const file of [runtimeBundle, runtimeDeps]) rmSync(`${file}.cache`, { force: true });
   copyAtomically(join(dirname(bundle), 'provider-launcher.js'), join(runtimeDir, runtime.launcher));
-  if (existsSync(`${bundle}.map`)) copyAtomically(`${bundle}.map`, `${runtimeBundle}.map`);
+  for (const [from, to] of [
+    [bundle, runtimeBundle],
+    [deps, runtimeDeps],
+  ] as const)
+    if (existsSync(`${from}.map`)) copyAtomically(`${from}.map`, `${to}.map`);
+    else rmSync(`${to}.map`, { force: true });
 
   const files = packageFiles(options.version);
   const packageDirs: string[] = [];

@@ -3,6 +3,8 @@
 // most of it. The cache is rebuilt whenever V8 rejects it (another node version, a new bundle). It lives beside the
 // bundle in the runtime directory, never in the package directory, whose every byte the lock file's hash covers.
 // Installed as launcher-<version>.js next to provider-<version>.js; in dist/ as provider-launcher.js.
+// The libraries only some RPCs need sit in a second file beside the bundle (provider-<version>.deps.js, see
+// scripts/build.mjs); the bundle requires it on first use, and this launcher loads it through a cache of its own.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { Script } from 'node:vm';
@@ -10,9 +12,9 @@ import { Script } from 'node:vm';
 const bundle = __filename.endsWith('provider-launcher.js')
   ? __filename.replace(/provider-launcher\.js$/, 'provider.js')
   : __filename.replace(/launcher-([^/\\]+)\.js$/, 'provider-$1.js');
-const cacheFile = `${bundle}.cache`;
+const DEPS_SUFFIX = '.deps.js';
 
-function readCache(): Buffer | undefined {
+function readCache(cacheFile: string): Buffer | undefined {
   try {
     return readFileSync(cacheFile);
   } catch {
@@ -20,13 +22,37 @@ function readCache(): Buffer | undefined {
   }
 }
 
-const cachedData = readCache();
-const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
-const moduleObject = { exports: {} };
-const run = script.runInThisContext() as (...args: unknown[]) => void;
-run.call(moduleObject.exports, moduleObject.exports, require, moduleObject, bundle, __dirname);
+const loaded = new Map<string, unknown>();
+const nodeRequire = require;
 
-if (cachedData === undefined || script.cachedDataRejected) {
+/** The bundles' `require`: their deps file through the code cache, anything else (node builtins) as usual. */
+const bundleRequire = Object.assign(
+  (id: string): unknown => (id.endsWith(DEPS_SUFFIX) ? (loaded.get(id) ?? runCached(id)) : nodeRequire(id)),
+  nodeRequire,
+);
+
+/** Compiles and runs one CommonJS file with its code cache (`<file>.cache`), as Node's loader would run it. */
+function runCached(file: string): unknown {
+  const cacheFile = `${file}.cache`;
+  const cachedData = readCache(cacheFile);
+  // latin1: the bundles are ASCII (scripts/build.mjs), and reading them so skips UTF-8 decoding of ~1 MB.
+  const script = new Script(Module.wrap(readFileSync(file, 'latin1')), { filename: file, cachedData });
+  const moduleObject = { exports: {} as unknown };
+  loaded.set(file, moduleObject.exports);
+  const run = script.runInThisContext() as (...args: unknown[]) => void;
+  run.call(moduleObject.exports, moduleObject.exports, bundleRequire, moduleObject, file, __dirname);
+  loaded.set(file, moduleObject.exports);
+
+  if (cachedData === undefined || script.cachedDataRejected) {
+    // Now, for a launch that is killed; again when the launch ends as Terraform ends it (Shutdown, process.exit),
+    // when the cache also holds what the handshake and the RPCs compiled, which every later launch then skips.
+    writeCache(script, cacheFile);
+    process.once('exit', () => writeCache(script, cacheFile));
+  }
+  return moduleObject.exports;
+}
+
+function writeCache(script: Script, cacheFile: string): void {
   try {
     const temp = `${cacheFile}.${process.pid}`;
     writeFileSync(temp, script.createCachedData());
@@ -35,3 +61,5 @@ if (cachedData === undefined || script.cachedDataRejected) {
     // A read-only install still works, only slower.
   }
 }
+
+runCached(bundle);

@@ -1,12 +1,18 @@
 // go-plugin's side of the process contract: magic cookie, protocol negotiation, AutoMTLS, the handshake line on
 // stdout, and go-plugin's own services (controller, stdio, broker, health) next to the provider service.
+// A second way in: served for a run of Terraform commands (./served-provider.ts starts it), which Terraform
+// reaches through TF_REATTACH_PROVIDERS instead of starting the provider 3-5 times per command.
 import { writeSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
+import { createServer } from 'node:net';
+import { toDiagnostic } from './diagnostics';
+import * as grpc from './grpc-server';
 import { createLogger, type Logger } from './logger';
 import { ProviderService } from './provider-service';
 import { loadPluginProtocols } from './proto/load-protocols';
 import type { ProviderDefinition } from './resource';
 import { createTlsIdentity } from './tls-certificate';
+import { listenOnLoopback } from './loopback-listener';
+import { CpiError } from '../errors';
 
 const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
 const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
@@ -34,6 +40,7 @@ function unary(
 
 /** Starts serving and prints the handshake line; returns once Terraform can connect. */
 export async function servePlugin<P>(definition: ProviderDefinition<P>, env = process.env): Promise<grpc.Server> {
+  if (env[SERVE_ENV] && process.send) return serveForCommands(definition, env[SERVE_ENV]);
   if (env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
     process.stderr.write(
       `This is the Terraform provider for SAP Cloud Integration certificate renewal (${definition.name} v${definition.version}).\n` +
@@ -51,17 +58,100 @@ export async function servePlugin<P>(definition: ProviderDefinition<P>, env = pr
   // Ctrl-C reaches the whole process group; Terraform answers it with StopProvider, so the signal itself is ignored.
   process.on('SIGINT', () => {});
 
-  const log = createLogger().with({ '@module': `provider.${definition.name}` });
+  const log = logger(definition);
+  const server = pluginServer(new ProviderService(definition, log).handlers(), log, () =>
+    // go-plugin waits 2 s for the process to end before killing it: end at once.
+    setImmediate(() => process.exit(0)),
+  );
+
+  const clientCert = env.PLUGIN_CLIENT_CERT;
+  const identity = clientCert ? createTlsIdentity() : undefined;
+  const credentials = identity
+    ? grpc.ServerCredentials.createSsl(
+        Buffer.from(clientCert!),
+        [{ private_key: Buffer.from(identity.privateKeyPem), cert_chain: Buffer.from(identity.certificatePem) }],
+        true,
+      )
+    : grpc.ServerCredentials.createInsecure();
+
+  const port = await listenOnLoopback(server, credentials);
+  // go's base64.RawStdEncoding: no padding.
+  const certField = identity ? identity.certificateDer.toString('base64').replace(/=+$/, '') : '';
+  writeSync(1, `${CORE_PROTOCOL_VERSION}|${PROVIDER_PROTOCOL_VERSION}|tcp|127.0.0.1:${port}|grpc|${certField}\n`);
+  log.debug('provider serving', { port, tls: Boolean(identity) });
+  return server;
+}
+
+/** Set (to the socket path) by ./served-provider.ts, which forks this process with an IPC channel. */
+export const SERVE_ENV = 'CPI_PROVIDER_SERVE_SOCKET';
+
+/** Messages between ./served-provider.ts and the served process. */
+export type ServeMessage =
+  | { readonly event: 'serving' }
+  | { readonly command: 'enter'; readonly dir: string; readonly id: number }
+  | { readonly event: 'entered'; readonly id: number };
+
+/**
+ * Serves one provider process for a run of Terraform commands, one at a time, reached through
+ * TF_REATTACH_PROVIDERS on a Unix socket in a directory only this user can open (Terraform connects to a
+ * reattached provider without TLS). Before each command the runner says `enter <dir>`: the process moves to
+ * Terraform's working directory (relative paths in the configuration mean what they mean to a launched provider)
+ * and starts a fresh provider service, so that nothing (configuration, caches, a StopProvider) carries over from
+ * one command to the next; a configuration still starts its own caches, as each of Terraform's walks does.
+ */
+async function serveForCommands<P>(definition: ProviderDefinition<P>, socketPath: string): Promise<grpc.Server> {
+  process.on('SIGINT', () => {}); // as above; the runner ends this process
+  const log = logger(definition);
+  let handlers = new ProviderService(definition, log).handlers();
+  // Terraform opens one connection per provider block, and RPCs do not say which block they serve: within one
+  // command every block must therefore carry the same settings.
+  let configuration: string | undefined;
+  const served: Record<string, UnaryHandler> = Object.fromEntries(
+    Object.keys(handlers).map((name) => [name, (request: Record<string, unknown>) => handlers[name]!(request)]),
+  );
+  served.ConfigureProvider = async (request) => {
+    const config = request.config as { msgpack?: Uint8Array; json?: Uint8Array } | undefined;
+    const settings = Buffer.from(config?.msgpack ?? config?.json ?? []).toString('base64');
+    if (configuration !== undefined && configuration !== settings) {
+      const conflict = new CpiError(
+        'CPI_PROVIDER_SERVED_CONFIG_CONFLICT',
+        'this stack has provider blocks with different settings, and a served provider cannot tell which block an operation belongs to',
+      );
+      return { diagnostics: [toDiagnostic(conflict)] };
+    }
+    configuration = settings;
+    return handlers.ConfigureProvider!(request);
+  };
+  // Terraform never shuts a reattached provider down; its runner ends it.
+  const server = pluginServer(served, log, () => log.debug('shutdown ignored: the runner ends a served provider'));
+  await listenOnSocket(server, socketPath);
+
+  process.on('message', (message: ServeMessage) => {
+    if (!('command' in message) || message.command !== 'enter') return;
+    process.chdir(message.dir);
+    handlers = new ProviderService(definition, log).handlers();
+    configuration = undefined;
+    process.send!({ event: 'entered', id: message.id } satisfies ServeMessage);
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send!({ event: 'serving' } satisfies ServeMessage);
+  log.debug('provider served for a run of commands', { socket: socketPath });
+  return server;
+}
+
+function logger<P>(definition: ProviderDefinition<P>): Logger {
+  return createLogger().with({ '@module': `provider.${definition.name}` });
+}
+
+/** The gRPC server: the provider service plus go-plugin's own services. */
+function pluginServer(handlers: Record<string, UnaryHandler>, log: Logger, onShutdown: () => void): grpc.Server {
   const protocols = loadPluginProtocols();
-  const service = new ProviderService(definition, log);
   const server = new grpc.Server({
     'grpc.max_receive_message_length': 256 * 1024 * 1024,
     // channelz bookkeeping (per-call counters and traces) serves only a channelz service, which this process
     // does not offer; it costs time on every one of a plan's thousands of calls.
     'grpc.enable_channelz': 0,
   });
-
-  const handlers = service.handlers();
   server.addService(
     protocols.provider,
     Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, unary(h, log, name)])),
@@ -71,8 +161,7 @@ export async function servePlugin<P>(definition: ProviderDefinition<P>, env = pr
   server.addService(protocols.controller, {
     Shutdown: (_call: unknown, callback: grpc.sendUnaryData<object>) => {
       callback(null, {});
-      // go-plugin waits 2 s for the process to end before killing it: end at once.
-      setImmediate(() => process.exit(0));
+      onShutdown();
     },
   });
   server.addService(protocols.stdio, {
@@ -89,23 +178,15 @@ export async function servePlugin<P>(definition: ProviderDefinition<P>, env = pr
     Check: (_call: unknown, callback: grpc.sendUnaryData<object>) => callback(null, { status: 'SERVING' }),
     Watch: (call: grpc.ServerWritableStream<unknown, object>) => call.write({ status: 'SERVING' }),
   });
-
-  const clientCert = env.PLUGIN_CLIENT_CERT;
-  const identity = clientCert ? createTlsIdentity() : undefined;
-  const credentials = identity
-    ? grpc.ServerCredentials.createSsl(
-        Buffer.from(clientCert!),
-        [{ private_key: Buffer.from(identity.privateKeyPem), cert_chain: Buffer.from(identity.certificatePem) }],
-        true,
-      )
-    : grpc.ServerCredentials.createInsecure();
-
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
-  // go's base64.RawStdEncoding: no padding.
-  const certField = identity ? identity.certificateDer.toString('base64').replace(/=+$/, '') : '';
-  writeSync(1, `${CORE_PROTOCOL_VERSION}|${PROVIDER_PROTOCOL_VERSION}|tcp|127.0.0.1:${port}|grpc|${certField}\n`);
-  log.debug('provider serving', { port, tls: Boolean(identity) });
   return server;
+}
+
+/** Listens on a Unix socket for `server` (grpc-js's connection injector, as ./loopback-listener.ts does for TCP). */
+function listenOnSocket(server: grpc.Server, path: string): Promise<void> {
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const listener = createServer((socket) => injector.injectConnection(socket));
+  return new Promise((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(path, () => resolve());
+  });
 }

@@ -41,7 +41,8 @@ export const providerConfigSchema: SchemaSpec = {
       requests_per_second: {
         type: 'number',
         optional: true,
-        description: 'Client-side rate limit for tenant API calls. Defaults to `10` (the tenant allows about 12).',
+        description:
+          "Client-side cap on tenant API calls per second, in each API area. Defaults to the tenant's per-user limit of each area: `10` for Security Content and design-time artifacts, `50` for runtime artifacts.",
       },
       request_timeout_seconds: {
         type: 'number',

@@ -28,6 +28,15 @@ function throwawaySigner(now: Date): { privateKeyPem: string; certificatePem: st
   return signer;
 }
 
+/**
+ * Makes the throwaway signer now, off the request path: a receiver that starts serving probes calls it, so that
+ * the first probe (the gate in front of resuming traffic, inside a single-key downtime window) does not wait for key
+ * generation.
+ */
+export function prepareProbeSigner(now = new Date()): void {
+  throwawaySigner(now);
+}
+
 /** One active key of the receiver, as the probe needs it. */
 export interface ProbeKey {
   readonly name: string;

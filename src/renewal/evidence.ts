@@ -120,29 +120,45 @@ export async function probeReceiver(
   return backend.probe(certificatePem, signal);
 }
 
-/** Sources backed by the real systems: files on disk, the receiver backend, and a tenant client. */
+/**
+ * Sources backed by the real systems: files on disk and the receiver backend; what the tenant shows comes from
+ * the caller (the gate resource decides how fresh it must be).
+ */
 export function liveEvidenceSources(options: {
   now: () => Date;
+  aliasFingerprint: EvidenceSources['tenantAliasFingerprint'];
+  iflowStatus: EvidenceSources['iflowStatus'];
+}): EvidenceSources {
+  return {
+    now: options.now,
+    readConfirmations: readConfirmationFile,
+    probe: probeReceiver,
+    tenantAliasFingerprint: options.aliasFingerprint,
+    iflowStatus: options.iflowStatus,
+  };
+}
+
+/** What the tenant shows, asked directly of a tenant client (no shared listing): for `cpi-renewal status`. */
+export function tenantEvidence(
   tenant: () => Promise<{
     getKeystoreEntry(
       alias: string,
       options: { signal?: AbortSignal },
     ): Promise<{ fingerprintSha256?: string } | undefined>;
     getRuntimeArtifact(id: string, options: { signal?: AbortSignal }): Promise<{ status: string } | undefined>;
-  }>;
-}): EvidenceSources {
+  }>,
+): Pick<Parameters<typeof liveEvidenceSources>[0], 'aliasFingerprint' | 'iflowStatus'> {
   return {
-    now: options.now,
-    readConfirmations: readConfirmationFile,
-    probe: probeReceiver,
-    // Asked directly rather than from the shared listing: the gate must see what the tenant holds now.
-    tenantAliasFingerprint: async (alias, signal) => {
-      const entry = await (await options.tenant()).getKeystoreEntry(alias, { signal });
-      return entry && (entry.fingerprintSha256 ?? 'an entry whose fingerprint the tenant did not report');
+    aliasFingerprint: async (alias, signal) => {
+      const entry = await (await tenant()).getKeystoreEntry(alias, { signal });
+      return entry && (entry.fingerprintSha256 ?? FINGERPRINT_NOT_REPORTED);
     },
-    iflowStatus: async (id, signal) => (await (await options.tenant()).getRuntimeArtifact(id, { signal }))?.status,
+    iflowStatus: async (id, signal) => (await (await tenant()).getRuntimeArtifact(id, { signal }))?.status,
   };
 }
+
+/** An alias entry without a fingerprint still counts as "holds something else". */
+export const FINGERPRINT_NOT_REPORTED = 'an entry whose fingerprint the tenant did not report';
 
 /** When the certificate became valid; undefined when there is none or it does not parse (refused elsewhere). */
 function certificateStart(pem: string | undefined): Date | undefined {

@@ -25,9 +25,21 @@ export type ProviderHostname = (typeof PROVIDER_HOSTNAMES)[number];
  */
 export const RUNTIME_DIR = 'cpi-renewal-runtime';
 
-/** The runtime files of one version inside RUNTIME_DIR (versions sit side by side). */
-export function runtimeFiles(version: string): { launcher: string; bundle: string } {
-  return { launcher: `launcher-${version}.js`, bundle: `provider-${version}.js` };
+/**
+ * The runtime files of one version inside RUNTIME_DIR (versions sit side by side): the launcher, the bundle it
+ * runs, and the bundle's deps file (the libraries only some RPCs need), which the bundle finds by its own name.
+ */
+export function runtimeFiles(version: string): { launcher: string; bundle: string; deps: string } {
+  return {
+    launcher: `launcher-${version}.js`,
+    bundle: `provider-${version}.js`,
+    deps: depsFileOf(`provider-${version}.js`),
+  };
+}
+
+/** The deps file beside a provider bundle: `provider.js` → `provider.deps.js` (scripts/build.mjs writes both). */
+export function depsFileOf(bundle: string): string {
+  return bundle.replace(/\.js$/, '.deps.js');
 }
 
 /** `registry.terraform.io/cpi-renewal/cpi`, the address a lock file names. */

@@ -29,8 +29,9 @@ export interface TenantConnection {
   /** PEM bundle of CA certificates to trust instead of the system ones. @default - the system trust store */
   readonly caCertificatePem?: string;
   /**
-   * Client-side limit on requests per second. The tenant allows 12/s per tenant and 10/s per user for the
-   * Security Content API and answers 429 beyond. @default 10
+   * Client-side cap on requests per second in each API area. Without it each area is paced at the tenant's
+   * per-user limit (src/tenant/api-area.ts: 10/s Security Content and design-time, 50/s runtime artifacts); the
+   * tenant answers 429 beyond. @default - the per-user limit of each area
    */
   readonly requestsPerSecond?: number;
   /** Timeout of one HTTP request (not of a whole deployment). @default 30000 */

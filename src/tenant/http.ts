@@ -7,6 +7,7 @@ import { BasicAuthenticator, OAuth2Authenticator, type Authenticator } from './a
 import { serviceRootOf, type TenantConnection } from './connection';
 import { CsrfSession } from './csrf';
 import { errorMessageOf } from './odata';
+import { apiAreaOf, PER_USER_LIMITS, type ApiArea } from './api-area';
 import { RateLimiter, realSleep, type Sleep } from './rate-limiter';
 import { SecretRedactor } from './redact';
 import { retryDelay, type RetryClass } from './retry-policy';
@@ -65,6 +66,8 @@ const RETRYABLE_TRANSPORT = new Set<TransportFailure['kind']>(['timeout', 'reset
 /** Thrown inside sendOnce when our own per-request timer fired (told apart from the caller's abort). */
 class RequestTimeout extends Error {}
 
+const SHARED_LIMITERS = new Map<string, RateLimiter>();
+
 export class TenantHttp {
   /** HTTP requests sent, including token and CSRF fetches and retries. */
   requestCount = 0;
@@ -73,7 +76,7 @@ export class TenantHttp {
   private readonly origin: string;
   private readonly auth: Authenticator;
   private readonly csrf = new CsrfSession();
-  private readonly limiter: RateLimiter;
+  private readonly limiters: ReadonlyMap<ApiArea, RateLimiter>;
   private readonly redactor = new SecretRedactor();
   private readonly sleep: Sleep;
   private readonly now: () => number;
@@ -95,7 +98,7 @@ export class TenantHttp {
     this.log = options.log ?? (() => {});
     this.timeoutMs = conn.timeoutMs ?? 30_000;
     this.maxRetries = conn.maxRetries ?? 4;
-    this.limiter = new RateLimiter(conn.requestsPerSecond ?? 10, this.now, this.sleep);
+    this.limiters = this.areaLimiters(conn, options);
     if (conn.auth.kind === 'basic') {
       this.redactor.addBasicPair(conn.auth.username, conn.auth.password);
       this.auth = new BasicAuthenticator(conn.auth);
@@ -122,7 +125,8 @@ export class TenantHttp {
     let authRenewed = false;
     let csrfRefetched = false;
     for (;;) {
-      await this.guard(display, () => this.limiter.acquire(req.signal), req.signal);
+      const limiter = this.limiters.get(apiAreaOf(url.pathname.slice(new URL(this.serviceRoot).pathname.length)));
+      if (limiter) await this.guard(display, () => limiter.acquire(req.signal), req.signal);
       const headers: Record<string, string> = { Accept: 'application/json', ...req.headers };
       headers.Authorization = await this.auth.authorization(req.signal);
       if (write) {
@@ -233,6 +237,28 @@ export class TenantHttp {
   /** A CpiError whose detail passes through the redactor (for errors the layers above build themselves). */
   error(code: ErrorCode, detail: string): CpiError {
     return new CpiError(code, this.redactor.redact(detail));
+  }
+
+  /**
+   * One limiter per API area at the tenant's per-user limit (capped by `requestsPerSecond`). With the real clock
+   * the limiters are shared by every client of this process for the same tenant and user: a provider served for a
+   * run of commands (src/provider/served-provider.ts) configures a new client for each of Terraform's walks, and
+   * their calls together must stay under the tenant's limit.
+   */
+  private areaLimiters(conn: TenantConnection, options: TenantHttpOptions): ReadonlyMap<ApiArea, RateLimiter> {
+    const principal = conn.auth.kind === 'basic' ? conn.auth.username : conn.auth.clientId;
+    const shared = options.now === undefined && options.sleep === undefined;
+    return new Map(
+      (Object.entries(PER_USER_LIMITS) as [ApiArea, number][]).map(([area, limit]) => {
+        const perSecond = Math.min(limit, conn.requestsPerSecond ?? limit);
+        const make = () => new RateLimiter(perSecond, this.now, this.sleep);
+        if (!shared) return [area, make()];
+        const key = JSON.stringify([this.serviceRoot, principal, area, perSecond]);
+        let limiter = SHARED_LIMITERS.get(key);
+        if (!limiter) SHARED_LIMITERS.set(key, (limiter = make()));
+        return [area, limiter];
+      }),
+    );
   }
 
   /** `METHOD /path` of a request, as error texts show it. */

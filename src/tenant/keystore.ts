@@ -214,7 +214,8 @@ export async function putCertificate(
   const request: TenantRequest = {
     method: 'PUT',
     path: `/CertificateResources('${toHexAlias(alias)}')/$value`,
-    query: { fingerprintVerified: String(verified), returnKeystoreEntries: 'false', update: String(options.update) },
+    // the answer lists the entries (with ours) as the tenant stores them now: no second request to read it back
+    query: { fingerprintVerified: String(verified), returnKeystoreEntries: 'true', update: String(options.update) },
     headers: { 'Content-Type': 'application/pkix-cert' },
     body: base64,
     retry: options.update ? 'idempotent' : 'create',
@@ -241,7 +242,7 @@ export async function putCertificate(
         `: ${tenantMessage(response) || 'no trust path to the certificate'}`,
     );
   }
-  const entry = await getKeystoreEntry(http, alias, options);
+  const entry = entryInAnswer(response, alias) ?? (await getKeystoreEntry(http, alias, options));
   if (!entry) {
     throw http.error(
       'CPI_TENANT_UNEXPECTED_RESPONSE',
@@ -249,6 +250,20 @@ export async function putCertificate(
     );
   }
   return entry;
+}
+
+/** Our entry from an answer with `returnKeystoreEntries=true`; undefined when the answer does not list it. */
+function entryInAnswer(response: TenantResponse, alias: string): KeystoreEntry | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(response.text);
+  } catch {
+    return undefined;
+  }
+  const hexAlias = toHexAlias(alias).toUpperCase();
+  return collectionOf(body)
+    ?.results.map(toKeystoreEntry)
+    .find((entry) => entry?.hexAlias.toUpperCase() === hexAlias);
 }
 
 function tenantMessage(response: TenantResponse): string {

@@ -49,6 +49,11 @@ export class TenantClient {
     return keystore.listKeystoreEntries(this.http, opts);
   }
 
+  /** The PEM certificate under an alias, or undefined when absent. */
+  getCertificatePem(alias: string, opts: CallOptions = {}): Promise<string | undefined> {
+    return keystore.getCertificatePem(this.http, alias, opts);
+  }
+
   /** The entry under an alias, or undefined; `withCertificate` also fetches its PEM (one more request). */
   getKeystoreEntry(
     alias: string,

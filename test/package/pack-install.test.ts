@@ -116,7 +116,14 @@ describe('the npm package, installed from its tarball into an empty app', { time
     assert.ok(size < MAX_TARBALL_BYTES, `tarball is ${size} bytes`);
     const stray = packedFiles.filter((f) => /\.map$|test-provider|^(src|test|constructs|scripts)\//.test(f));
     assert.deepEqual(stray, []);
-    for (const needed of ['lib/index.js', 'lib/constructs/index.d.ts', '.jsii', 'dist/cli.js', 'dist/provider.js'])
+    for (const needed of [
+      'lib/index.js',
+      'lib/constructs/index.d.ts',
+      '.jsii',
+      'dist/cli.js',
+      'dist/provider.js',
+      'dist/provider.deps.js',
+    ])
       assert.ok(packedFiles.includes(needed), `the tarball holds ${needed}`);
   });
 

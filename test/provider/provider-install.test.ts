@@ -65,6 +65,8 @@ describe('provider package', { timeout: 60_000 }, () => {
       ]);
       assert.deepEqual(readdirSync(installed.runtimeDir).sort(), [
         `launcher-${VERSION}.js`,
+        `provider-${VERSION}.deps.js`,
+        `provider-${VERSION}.deps.js.map`,
         `provider-${VERSION}.js`,
         `provider-${VERSION}.js.map`,
       ]);
@@ -88,6 +90,38 @@ describe('provider package', { timeout: 60_000 }, () => {
       const second = installProvider({ dir, bundle: rebuilt, version: VERSION });
       assert.deepEqual(filesOf(second.packageDirs[0]!), before);
       assert.match(readFileSync(join(second.runtimeDir, `provider-${VERSION}.js`), 'utf8'), /\/\/ rebuilt\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the installed launcher runs the bundle and, when the bundle asks for it, its deps file, each through a code cache', () => {
+    const dir = scratch();
+    try {
+      // A stand-in build: a bundle that takes a library from its deps file the way dist/provider.js does.
+      const build = mkdtempSync(join(dir, 'build-'));
+      writeFileSync(
+        join(build, 'provider.js'),
+        "const lib = require(__filename.replace(/\\.js$/, '.deps.js'));\nprocess.stdout.write('bundle ran; ' + lib.greeting + '\\n');\n",
+      );
+      writeFileSync(join(build, 'provider.deps.js'), "exports.greeting = 'deps loaded';\n");
+      writeFileSync(join(build, 'provider-launcher.js'), readFileSync(join(BUNDLE, '../provider-launcher.js')));
+      const installed = installProvider({ dir, bundle: join(build, 'provider.js'), version: VERSION });
+      const runtime = (name: string) => join(installed.runtimeDir, name);
+      for (const run of [1, 2]) {
+        const started = spawnSync(installed.executable, [], { encoding: 'utf8', timeout: 20_000 });
+        assert.equal(started.status, 0, started.stderr);
+        assert.equal(started.stdout, 'bundle ran; deps loaded\n', `launch ${run}`);
+      }
+      assert.ok(existsSync(runtime(`provider-${VERSION}.js.cache`)), 'the bundle has a code cache');
+      assert.ok(existsSync(runtime(`provider-${VERSION}.deps.js.cache`)), 'the deps file has its own');
+
+      // Re-installing a build without a deps file leaves none (and no cache of one) behind.
+      rmSync(join(build, 'provider.deps.js'));
+      writeFileSync(join(build, 'provider.js'), "process.stdout.write('no deps\\n');\n");
+      installProvider({ dir, bundle: join(build, 'provider.js'), version: VERSION });
+      assert.deepEqual(readdirSync(installed.runtimeDir).sort(), [`launcher-${VERSION}.js`, `provider-${VERSION}.js`]);
+      assert.equal(spawnSync(installed.executable, [], { encoding: 'utf8', timeout: 20_000 }).stdout, 'no deps\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -122,9 +122,13 @@ describe('getKeystoreEntry', () => {
 });
 
 describe('putCertificate', () => {
-  test('sends base64 DER without PEM armour, with all three query options, then reads the entry back', async () => {
+  test('sends base64 DER without PEM armour, with all three query options, and takes the entry from the answer', async () => {
     const { fetch, seen } = scriptedFetch(
-      csrfOr((req) => (req.method === 'PUT' ? empty(204) : json(200, { d: rawEntry('partner-enc') }))),
+      csrfOr((req) =>
+        req.method === 'PUT'
+          ? json(200, { d: { results: [rawEntry('other'), rawEntry('partner-enc')] } })
+          : json(500, { error: 'the entry is in the answer: no read-back expected' }),
+      ),
     );
     const entry = await new TenantClient(BASIC, { fetch }).putCertificate('partner-enc', PEM, {
       update: true,
@@ -134,13 +138,25 @@ describe('putCertificate', () => {
     assert.equal(put.url.pathname, "/api/v1/CertificateResources('706172746E65722D656E63')/$value");
     assert.deepEqual(Object.fromEntries(put.url.searchParams), {
       fingerprintVerified: 'true',
-      returnKeystoreEntries: 'false',
+      returnKeystoreEntries: 'true',
       update: 'true',
     });
     assert.equal(put.headers.get('content-type'), 'application/pkix-cert');
     assert.equal(put.body, certificateBody(PEM).base64);
     assert.ok(!put.body!.includes('BEGIN'), "!put.body!.includes('BEGIN')");
     assert.equal(entry.alias, 'partner-enc');
+    assert.equal(seen.filter((r) => r.url.pathname.includes('KeystoreEntries')).length, 0);
+  });
+
+  test('reads the entry back when the answer does not list it (204, or a list without it)', async () => {
+    for (const answer of [() => empty(204), () => json(200, { d: { results: [rawEntry('other')] } })]) {
+      const { fetch, seen } = scriptedFetch(
+        csrfOr((req) => (req.method === 'PUT' ? answer() : json(200, { d: rawEntry('partner-enc') }))),
+      );
+      const entry = await new TenantClient(BASIC, { fetch }).putCertificate('partner-enc', PEM, { update: true });
+      assert.equal(entry.alias, 'partner-enc');
+      assert.equal(seen.filter((r) => r.url.pathname.includes("KeystoreEntries('")).length, 1);
+    }
   });
 
   const failures: [string, Response, boolean, string, RegExp][] = [

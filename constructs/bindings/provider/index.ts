@@ -27,7 +27,7 @@ export interface CpiProviderConfig {
    */
   readonly requestTimeoutSeconds?: number;
   /**
-   * Client-side rate limit for tenant API calls. Defaults to `10` (the tenant allows about 12).
+   * Client-side cap on tenant API calls per second, in each API area. Defaults to the tenant's per-user limit of each area: `10` for Security Content and design-time artifacts, `50` for runtime artifacts.
    *
    * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/cpi-renewal/cpi/0.1.0/docs#requests_per_second CpiProvider#requests_per_second}
    */

@@ -252,9 +252,7 @@ async function liveFingerprint(
   ctx: CallContext<ProviderClients>,
   fresh = false,
 ): Promise<string | undefined> {
-  const { tenant } = ctx.provider();
-  if (fresh) tenant.forgetListing();
-  return (await tenant.keystoreEntry(alias, ctx.signal))?.fingerprintSha256;
+  return (await ctx.provider().tenant.keystoreEntry(alias, ctx.signal, fresh ? ctx : undefined))?.fingerprintSha256;
 }
 
 /** The checks that guard putting `info` under the alias: compare-and-swap, then the alias rule. */
@@ -585,9 +583,11 @@ export const keystoreCertificate: ResourceType<ProviderClients> = {
   async import(id, ctx) {
     const alias = id.trim();
     validateAlias(alias, []);
-    const entry = await (
-      await ctx.provider().tenant.tenant()
-    ).getKeystoreEntry(alias, { withCertificate: true, signal: ctx.signal });
+    // the entry from this walk's listing (the tenant allows ~10 Security Content requests/s), then its PEM
+    const { tenant } = ctx.provider();
+    const listed = await tenant.keystoreEntry(alias, ctx.signal);
+    const certificatePem = listed && (await (await tenant.tenant()).getCertificatePem(alias, { signal: ctx.signal }));
+    const entry = listed && certificatePem ? { ...listed, certificatePem } : undefined;
     if (!entry?.certificatePem) {
       throw new CpiError('CPI_TENANT_NOT_FOUND', `the tenant keystore has no certificate under alias "${alias}"`);
     }

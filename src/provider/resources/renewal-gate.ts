@@ -395,10 +395,23 @@ async function gateFrom(values: ObjectValue): Promise<{ gate: GateSpec; facts: G
   return { gate, facts };
 }
 
-async function evaluate(values: ObjectValue, ctx: CallContext<ProviderClients>) {
+/**
+ * Decides the gate from live evidence. What the alias holds comes from the keystore listing of this walk at plan
+ * (shared with the stage's other resources, which read it anyway) and from a listing made during the apply
+ * operation itself at apply: an apply never trusts what its plan saw.
+ */
+async function evaluate(values: ObjectValue, ctx: CallContext<ProviderClients>, at: 'plan' | 'apply') {
   const { gate, facts } = await gateFrom(values);
-  const { evaluateGate, liveEvidenceSources } = await import('../../renewal/evidence');
-  const sources = liveEvidenceSources({ now: () => ctx.now(), tenant: () => ctx.provider().tenant.tenant() });
+  const { evaluateGate, liveEvidenceSources, FINGERPRINT_NOT_REPORTED } = await import('../../renewal/evidence');
+  const { tenant } = ctx.provider();
+  const sources = liveEvidenceSources({
+    now: () => ctx.now(),
+    aliasFingerprint: async (alias, signal) => {
+      const entry = await tenant.keystoreEntry(alias, signal, at === 'apply' ? ctx : undefined);
+      return entry && (entry.fingerprintSha256 ?? FINGERPRINT_NOT_REPORTED);
+    },
+    iflowStatus: async (id, signal) => (await (await tenant.tenant()).getRuntimeArtifact(id, { signal }))?.status,
+  });
   const evaluation = await evaluateGate(gate, facts, sources, ctx.signal);
   // Settled: the stage's effect already holds (or a later stage superseded it), so re-applying it changes nothing.
   if (!evaluation.open && !evaluation.settled)
@@ -407,7 +420,7 @@ async function evaluate(values: ObjectValue, ctx: CallContext<ProviderClients>) 
 }
 
 async function open(planned: ObjectValue, ctx: CallContext<ProviderClients>): Promise<ObjectValue> {
-  const { gate, facts, evaluation } = await evaluate(planned, ctx);
+  const { gate, facts, evaluation } = await evaluate(planned, ctx, 'apply');
   return {
     ...planned,
     id: `${facts.renewalId}/${gate.name}`,
@@ -450,7 +463,7 @@ export const renewalGate: ResourceType<ProviderClients> = {
     }
     // Every plan decides again: having opened once is the audit trail, not permission. Closed and not settled,
     // the plan fails; open or settled, an applied gate with unchanged inputs plans no change (its record stands).
-    await evaluate(planned, ctx);
+    await evaluate(planned, ctx, 'plan');
     if (prior !== null && INPUTS.every((name) => ctyEqual(planned[name] ?? null, prior[name] ?? null)))
       return { planned };
     planned.opened_at = UNKNOWN;
