@@ -127,7 +127,9 @@ export function decodeMsgpack(bytes: Uint8Array, type: CtyType): CtyValue {
   const reader = new MsgpackReader(bytes);
   const value = reader.value(type);
   if (reader.pos !== bytes.length) {
-    throw new RangeError(`Extra ${bytes.length - reader.pos} of ${bytes.length} byte(s) found at buffer[${reader.pos}]`);
+    throw new RangeError(
+      `Extra ${bytes.length - reader.pos} of ${bytes.length} byte(s) found at buffer[${reader.pos}]`,
+    );
   }
   return value;
 }
@@ -165,7 +167,7 @@ class MsgpackWriter {
     this.pos += size;
   }
 
-  /** fix form below `fixLimit`, else the 8/16/32-bit forms starting at `wide` (str8: 0xd9 … ; array16: 0xdc …). */
+  /** fixarray below 16 elements, else array16 / array32 (maps likewise below). */
   private arrayHeader(n: number): void {
     if (n < 16) this.u8(0x90 | n);
     else if (n < 0x10000) this.head(0xdc, 2, n);
