@@ -31,8 +31,8 @@ export interface TenantConnectionProps {
    */
   readonly caCertificatePem?: string;
   /**
-   * Client-side rate limit for tenant API calls.
-   * @default 10
+   * Client-side cap on tenant API calls per second, in each API area.
+   * @default - the tenant's per-user limit of each area (10/s Security Content and design-time, 50/s runtime)
    */
   readonly requestsPerSecond?: number;
 }

@@ -123,8 +123,11 @@ export class ServedProvider {
   }
 
   async close(): Promise<void> {
-    this.child.kill('SIGTERM');
+    // disconnecting ends it cleanly (plugin-server.ts); a process that does not end is killed
+    if (this.child.connected) this.child.disconnect();
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
     await this.exited;
+    clearTimeout(killer);
     rmSync(this.socketDir, { recursive: true, force: true });
   }
 }
