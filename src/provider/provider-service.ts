@@ -315,33 +315,25 @@ export class ProviderService<P> {
     priorPrivate: Uint8Array | undefined,
     ctx: CallContext<P>,
   ): Promise<{ planned: ObjectValue; requiresReplace: string[]; private?: Uint8Array }> {
-    const attrs = type.schema.block.attributes;
+    const shape = planShape(type.schema.block);
     const planned: ObjectValue = { ...proposed };
-    for (const [name, attr] of Object.entries(attrs)) {
-      if (attr.writeOnly) planned[name] = null;
-      else if (attr.default !== undefined && config[name] === null) planned[name] = attr.default;
-    }
+    for (const name of shape.writeOnly) planned[name] = null;
+    for (const [name, value] of shape.defaults) if (config[name] === null) planned[name] = value;
     // Computed values not set by the configuration are unknown on create; on update, computed-only values are
     // unknown when an input changed (the resource's plan() fills in those it can know now).
-    const inputs = [
-      ...Object.entries(attrs)
-        .filter(([, a]) => !a.computed || a.optional)
-        .map(([name]) => name),
-      ...Object.keys(type.schema.block.blocks ?? {}),
-    ];
-    const inputChanged = prior !== null && inputs.some((name) => !ctyEqual(planned[name] ?? null, prior[name] ?? null));
-    for (const [name, attr] of Object.entries(attrs)) {
-      if (!attr.computed || attr.writeOnly || config[name] !== null || attr.default !== undefined) continue;
-      if (prior === null || (inputChanged && !attr.optional)) planned[name] = UNKNOWN;
+    const inputChanged =
+      prior !== null && shape.inputs.some((name) => !ctyEqual(planned[name] ?? null, prior[name] ?? null));
+    for (const [name, optional] of shape.unsetComputed) {
+      if (config[name] !== null) continue;
+      if (prior === null || (inputChanged && !optional)) planned[name] = UNKNOWN;
     }
     const refined: PlanResult = type.plan
       ? await type.plan({ prior, proposed: planned, config, ...(priorPrivate ? { priorPrivate } : {}) }, ctx)
       : { planned };
     const requiresReplace = new Set(refined.requiresReplace ?? []);
     if (prior !== null) {
-      for (const [name, attr] of Object.entries(attrs)) {
-        if (attr.requiresReplace && !ctyEqual(refined.planned[name] ?? null, prior[name] ?? null))
-          requiresReplace.add(name);
+      for (const name of shape.requiresReplace) {
+        if (!ctyEqual(refined.planned[name] ?? null, prior[name] ?? null)) requiresReplace.add(name);
       }
     }
     return {
@@ -372,6 +364,42 @@ export class ProviderService<P> {
 }
 
 export type { SchemaSpec };
+
+/** What the generic part of planning needs to know of a block's attributes, listed once per block. */
+interface PlanShape {
+  readonly writeOnly: readonly string[];
+  readonly defaults: readonly (readonly [string, CtyValue])[];
+  /** Attributes the configuration sets (required or optional) and nested blocks: a change of one is an input change. */
+  readonly inputs: readonly string[];
+  /** Computed, not write-only, without a default: [name, optional]. */
+  readonly unsetComputed: readonly (readonly [string, boolean])[];
+  readonly requiresReplace: readonly string[];
+}
+
+const planShapes = new WeakMap<BlockSpec, PlanShape>();
+
+function planShape(block: BlockSpec): PlanShape {
+  let shape = planShapes.get(block);
+  if (shape === undefined) {
+    const attrs = Object.entries(block.attributes);
+    shape = {
+      writeOnly: attrs.filter(([, a]) => a.writeOnly).map(([name]) => name),
+      defaults: attrs
+        .filter(([, a]) => !a.writeOnly && a.default !== undefined)
+        .map(([name, a]) => [name, a.default!] as const),
+      inputs: [
+        ...attrs.filter(([, a]) => !a.computed || a.optional).map(([name]) => name),
+        ...Object.keys(block.blocks ?? {}),
+      ],
+      unsetComputed: attrs
+        .filter(([, a]) => a.computed && !a.writeOnly && a.default === undefined)
+        .map(([name, a]) => [name, Boolean(a.optional)] as const),
+      requiresReplace: attrs.filter(([, a]) => a.requiresReplace).map(([name]) => name),
+    };
+    planShapes.set(block, shape);
+  }
+  return shape;
+}
 
 /** A request's private state as bytes; undefined when Terraform sent none (empty). */
 function privateBytes(value: unknown): Uint8Array | undefined {

@@ -13,9 +13,13 @@ export function normalizeFingerprint(value: string): string {
   return hex.match(/../g)?.join(':') ?? hex;
 }
 
+const COLON_HEX = /^[0-9A-F]{2}(?::[0-9A-F]{2})*$/;
+
 /** Colon-hex of a fingerprint a remote system sent; undefined for null, empty or non-hex. */
 export function parseFingerprint(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
+  // Already colon-hex (what the tenant sends): a keystore listing holds three per entry, thousands per plan.
+  if (COLON_HEX.test(value)) return value;
   const hex = value.replace(/[\s:]/g, '');
   if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9A-Fa-f]+$/.test(hex)) return undefined;
   return normalizeFingerprint(hex);

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJson, decodeMsgpack, encodeJson, encodeMsgpack, rawToNumber } from '../../src/provider/codec';
+import { decode as decodeGeneral, encode as encodeGeneral } from '@msgpack/msgpack';
 import { BigDecimal, Dynamic, UNKNOWN, Unknown, type CtyType, type CtyValue } from '../../src/provider/cty';
 
 const objectType: CtyType = [
@@ -133,6 +134,42 @@ describe('DynamicValue codec', () => {
     assert.deepEqual(second, { s: 'a', l: [{ p: 1 }, { p: 2 }] });
     first.s = 'changed';
     assert.equal(second.s, 'a');
+  });
+
+  // The codec reads and writes msgpack itself (type-driven, for speed); a general msgpack library must agree with it
+  // on every form Terraform's msgpack may use: each width of integer, float32/64, str8/16/32, array16, map16.
+  test('agrees with a general msgpack library on every width of number, string, array and map', () => {
+    const numbers = [0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, -1, -32, -33, -128, -129];
+    const more = [-32768, -32769, -(2 ** 31), -(2 ** 31) - 1, 0.1, -2.5e300];
+    const type: CtyType = [
+      'object',
+      { n: ['list', 'number'], s: ['list', 'string'], m: ['map', 'string'], big: ['list', 'number'] },
+    ];
+    const value = {
+      n: [...numbers, ...more],
+      s: ['', 'a'.repeat(31), 'é'.repeat(16), 'b'.repeat(32), 'c'.repeat(255), 'd'.repeat(256), 'e'.repeat(70_000)],
+      m: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, `v${i}`])),
+      big: [2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n],
+    };
+    const general = { ...value, big: value.big };
+    const bytes = encodeMsgpack(value, type);
+    assert.deepEqual(decodeGeneral(bytes, { useBigInt64: true }), general);
+    assert.deepEqual(decodeMsgpack(encodeGeneral(general, { useBigInt64: true }), type), {
+      ...value,
+      big: [2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n],
+    });
+    // float32, and an object of more than 15 attributes (map16) read by its type
+    assert.equal(decodeMsgpack(Uint8Array.from([0xca, 0x3f, 0xc0, 0x00, 0x00]), 'number'), 1.5);
+    const wide: CtyType = ['object', Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`a${i}`, 'bool']))];
+    const flags = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`a${i}`, i % 2 === 0]));
+    assert.deepEqual(decodeMsgpack(encodeGeneral(flags), wide), flags);
+    assert.deepEqual(decodeGeneral(encodeMsgpack(flags, wide)), flags);
+  });
+
+  test('refuses truncated msgpack and bytes left over after the value', () => {
+    const bytes = encodeMsgpack({ a: 'xyz' }, ['object', { a: 'string' }]);
+    assert.throws(() => decodeMsgpack(bytes.subarray(0, bytes.length - 1), ['object', { a: 'string' }]), RangeError);
+    assert.throws(() => decodeMsgpack(Uint8Array.from([0xa1, 0x61, 0xc0]), 'string'), /Extra 1 of 3 byte/);
   });
 
   test('reads numbers that msgpack carries as decimal strings without rounding', () => {
