@@ -132,6 +132,7 @@ export async function runRenewalDemo(options: DemoOptions): Promise<DemoResult> 
       log: (line) => lines.push(line),
     });
     runner.serveProvider(served);
+    print('one provider process serves every stage: terraform reattaches to it instead of starting its own');
     traffic.start();
     print(`traffic: ${options.rate ?? 20} messages/s through ${IFLOW}`);
     const windows: StageWindow[] = [];
