@@ -74,6 +74,8 @@ export class TenantHttp {
 
   readonly serviceRoot: string;
   private readonly origin: string;
+  /** The service root's path (`/api/v1`), which request paths and next links are resolved against. */
+  private readonly rootPath: string;
   private readonly auth: Authenticator;
   private readonly csrf = new CsrfSession();
   private readonly limiters: ReadonlyMap<ApiArea, RateLimiter>;
@@ -92,6 +94,7 @@ export class TenantHttp {
   ) {
     this.serviceRoot = serviceRootOf(checkedTenantUrl(conn.tenantUrl));
     this.origin = new URL(this.serviceRoot).origin;
+    this.rootPath = new URL(this.serviceRoot).pathname;
     this.sleep = options.sleep ?? realSleep;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
@@ -125,7 +128,7 @@ export class TenantHttp {
     let authRenewed = false;
     let csrfRefetched = false;
     for (;;) {
-      const limiter = this.limiters.get(apiAreaOf(url.pathname.slice(new URL(this.serviceRoot).pathname.length)));
+      const limiter = this.limiters.get(apiAreaOf(url.pathname.slice(this.rootPath.length)));
       if (limiter) await this.guard(display, () => limiter.acquire(req.signal), req.signal);
       const headers: Record<string, string> = { Accept: 'application/json', ...req.headers };
       headers.Authorization = await this.auth.authorization(req.signal);
@@ -267,7 +270,7 @@ export class TenantHttp {
   }
 
   private urlOf(req: TenantRequest): URL {
-    const rootPath = new URL(this.serviceRoot).pathname;
+    const rootPath = this.rootPath;
     let url: URL;
     if (/^https?:\/\//i.test(req.path)) url = new URL(req.path);
     else if (req.path.startsWith(`${rootPath}/`))
