@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { installProvider, impliedMirrorDir } from '../../src/provider/install';
 import { createWorkdir, type TerraformWorkdir } from '../support/terraform';
 
@@ -175,20 +176,20 @@ describe('provider runtime through terraform', () => {
   });
   test("Ctrl-C during an apply stops the provider's work through StopProvider, with the interrupted code", async () => {
     tf.writeConfig(config(store, { name: 'slow-one', content: 'slow' }));
-    let creatingSeen: () => void = () => {};
-    const creating = new Promise<void>((resolve) => (creatingSeen = resolve));
-    const apply = tf.start(['apply', '-auto-approve'], {
-      onOutput: (_chunk, all) => {
-        if (all.includes('Creating...')) creatingSeen();
-      },
-    });
-    await creating;
+    const apply = tf.start(['apply', '-auto-approve']);
+    // Wait for the create to reach the provider: a Ctrl-C between terraform's "Creating..." and its RPC makes
+    // terraform halt by itself ("execution halted"), which is not what this test is about.
+    const creating = join(store, 'slow-one.creating');
+    while (!existsSync(creating)) {
+      assert.equal(apply.child.exitCode, null, 'terraform exited before the create reached the provider');
+      await setTimeout(20);
+    }
     const started = Date.now();
     apply.child.kill('SIGINT'); // terraform only: it stops its providers itself
     const { code, output } = await apply;
     assert.notEqual(code, 0);
     assert.ok(Date.now() - started < 15_000, 'terraform stopped promptly');
-    assert.match(output, /CPI_PROVIDER_INTERRUPTED/);
+    assert.match(output, /CPI_PROVIDER_INTERRUPTED/, output);
     assert.ok(!existsSync(join(store, 'slow-one.json')), 'the interrupted create did not complete');
   });
 });
