@@ -65,7 +65,8 @@ function startOnce(executable: string, client: TlsIdentity, until: Until = 'hand
         child.kill('SIGKILL');
         return;
       }
-      const [, , , address, , certField] = line.toString('ascii').trim().split('|');
+      const [, , network, where, , certField] = line.toString('ascii').trim().split('|');
+      const address = network === 'unix' ? `unix:${where}` : where;
       const base64 = certField! + '='.repeat((4 - (certField!.length % 4)) % 4); // go's RawStdEncoding
       const pem = `-----BEGIN CERTIFICATE-----\n${base64.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
       const credentials = grpc.credentials.createSsl(

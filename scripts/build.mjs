@@ -20,10 +20,9 @@ const common = {
 
 /**
  * Libraries no launch needs before the handshake, and most launches never: node-forge (certificates), xml-crypto,
- * @xmldom/xmldom and xpath (WS-Security XML), sshpk (signed confirmations) and @grpc/proto-loader (grpc-js's
- * channelz and ORCA services, never served here).
+ * @xmldom/xmldom and xpath (WS-Security XML) and sshpk (signed confirmations).
  */
-const DEFERRED_PACKAGES = ['node-forge', 'xml-crypto', '@xmldom/xmldom', 'xpath', 'sshpk', '@grpc/proto-loader'];
+const DEFERRED_PACKAGES = ['node-forge', 'xml-crypto', '@xmldom/xmldom', 'xpath', 'sshpk'];
 
 /**
  * In provider.js each deferred package is a stand-in that requires provider.deps.js beside the running bundle (its

@@ -1,8 +1,160 @@
-// The part of grpc-js a provider process runs: the server, its credentials and the status codes. Imported from
-// grpc-js's own modules rather than its index, which also loads the whole client side (channels, subchannels,
-// name resolvers, load balancers) that a server never uses, on each of Terraform's 3-5 launches per command.
-// The paths are grpc-js's build layout (1.x); a grpc-js that moves them fails the build, not a launch.
-export { Server } from '@grpc/grpc-js/build/src/server';
-export { ServerCredentials } from '@grpc/grpc-js/build/src/server-credentials';
-export { Status as status } from '@grpc/grpc-js/build/src/constants';
-export type { handleUnaryCall, sendUnaryData, ServerWritableStream } from '@grpc/grpc-js';
+// gRPC's server side as a go-plugin provider needs it, straight on node:http2 (PROTOCOL-HTTP2 of gRPC): unary
+// methods, and streams that stay open until the client ends them. Not grpc-js's server: Terraform starts the
+// provider 3-5 times per command and a plan makes 4-5 RPCs per resource, and grpc-js's server (its load at every
+// start, its per-call machinery of interceptors, metadata and deadlines that no Terraform call uses) was most of
+// both costs (docs/design/terraform-and-cdktf.md, "The gRPC transport"). Clients (tests, bench) still use grpc-js.
+import * as http2 from 'node:http2';
+import type { MethodDefinition, ServiceDefinition } from '@grpc/proto-loader';
+
+/** The gRPC status codes this server answers with. */
+export const Status = {
+  OK: 0,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+} as const;
+
+/** A unary method: one request, one response; a rejection becomes INTERNAL. */
+export type UnaryMethod = (request: Record<string, unknown>) => Promise<object>;
+/** A streaming method: it may write messages; the stream stays open until the client ends or cancels it. */
+export type StreamMethod = (write: (message: object) => void) => void;
+/** The methods of one service by name; a method left out is answered UNIMPLEMENTED. */
+export type Implementation = Record<string, UnaryMethod | StreamMethod>;
+
+export interface GrpcServerOptions {
+  /** Go-plugin's AutoMTLS: serve TLS with this identity and accept only clients whose certificate is `clientCa`. */
+  readonly tls?: { readonly key: string; readonly cert: string; readonly clientCa: string };
+  /** The largest request message accepted (Terraform's own client allows 256 MiB). */
+  readonly maxMessageBytes: number;
+  /** Called with what a method threw: a runtime bug, since handlers answer with diagnostics. */
+  readonly onError: (path: string, error: unknown) => void;
+}
+
+interface Route {
+  readonly method: MethodDefinition<object, object>;
+  readonly body: UnaryMethod | StreamMethod;
+}
+
+const FRAME_HEADER = 5; // compressed flag (1 byte) + message length (4 bytes, big endian)
+const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
+const OK_TRAILERS = { 'grpc-status': '0' };
+
+/** Length-prefixed message framing, uncompressed. */
+function frame(message: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER + message.length);
+  out[0] = 0;
+  out.writeUInt32BE(message.length, 1);
+  message.copy(out, FRAME_HEADER);
+  return out;
+}
+
+/** An answer with no message: status in the response headers ("Trailers-Only"). */
+function finish(stream: http2.ServerHttp2Stream, status: number, message: string): void {
+  if (stream.headersSent || stream.destroyed) return;
+  stream.respond(
+    { ...RESPONSE_HEADERS, 'grpc-status': String(status), 'grpc-message': encodeURIComponent(message) },
+    { endStream: true },
+  );
+  stream.close(); // the client may still be sending: stop reading
+}
+
+class StatusError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The single message of a unary request, once the client has ended its side. */
+function readMessage(stream: http2.ServerHttp2Stream, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    stream.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > maxBytes + FRAME_HEADER) {
+        stream.removeAllListeners('data');
+        reject(new StatusError(Status.RESOURCE_EXHAUSTED, `the request is larger than ${maxBytes} bytes`));
+      } else chunks.push(chunk);
+    });
+    stream.once('end', () => {
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+      if (bytes.length < FRAME_HEADER) return reject(new StatusError(Status.INTERNAL, 'the request has no message'));
+      if (bytes[0] !== 0) {
+        return reject(new StatusError(Status.UNIMPLEMENTED, 'compressed messages are not accepted'));
+      }
+      const length = bytes.readUInt32BE(1);
+      if (bytes.length !== FRAME_HEADER + length) {
+        return reject(new StatusError(Status.INTERNAL, 'the request is not exactly one message'));
+      }
+      resolve(bytes.subarray(FRAME_HEADER));
+    });
+  });
+}
+
+/** An HTTP/2 server (TLS with `options.tls`, cleartext otherwise) serving `services`; not yet listening. */
+export function createGrpcServer(
+  services: ReadonlyArray<readonly [ServiceDefinition, Implementation]>,
+  options: GrpcServerOptions,
+): http2.Http2Server {
+  const routes = new Map<string, Route>();
+  for (const [definition, implementation] of services) {
+    for (const [name, method] of Object.entries(definition)) {
+      const body = implementation[name];
+      if (body) routes.set(method.path, { method: method as MethodDefinition<object, object>, body });
+    }
+  }
+
+  async function unary(stream: http2.ServerHttp2Stream, path: string, route: Route): Promise<void> {
+    try {
+      const request = route.method.requestDeserialize(await readMessage(stream, options.maxMessageBytes));
+      const response = await (route.body as UnaryMethod)(request as Record<string, unknown>);
+      const message = frame(route.method.responseSerialize(response));
+      if (stream.destroyed) return; // cancelled by the client meanwhile: nobody is waiting for the answer
+      stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
+      stream.end(message);
+    } catch (error) {
+      if (error instanceof StatusError) return finish(stream, error.status, error.message);
+      options.onError(path, error);
+      finish(stream, Status.INTERNAL, String(error));
+    }
+  }
+
+  function open(stream: http2.ServerHttp2Stream, route: Route): void {
+    stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
+    stream.resume(); // whatever the client sends on it is not read
+    // A client stream ended by the client is done; a server stream lasts until the client cancels it.
+    if (route.method.requestStream) stream.once('end', () => stream.end());
+    (route.body as StreamMethod)((message) => {
+      if (!stream.destroyed) stream.write(frame(route.method.responseSerialize(message)));
+    });
+  }
+
+  const server = options.tls
+    ? http2.createSecureServer({
+        key: options.tls.key,
+        cert: options.tls.cert,
+        ca: options.tls.clientCa,
+        requestCert: true,
+        rejectUnauthorized: true,
+        minVersion: 'TLSv1.2',
+      })
+    : http2.createServer();
+  server.on('stream', (stream, headers) => {
+    stream.on('error', () => {}); // a reset by the client: nothing is left to answer
+    const path = String(headers[':path']);
+    const route = routes.get(path);
+    if (headers[':method'] !== 'POST' || !String(headers['content-type']).startsWith('application/grpc')) {
+      if (!stream.destroyed) stream.respond({ ':status': 415 }, { endStream: true });
+    } else if (!route) finish(stream, Status.UNIMPLEMENTED, `${path} is not served`);
+    else if (route.method.requestStream || route.method.responseStream) open(stream, route);
+    else void unary(stream, path, route);
+  });
+  // A broken connection (a killed client, a failed TLS handshake) ends only its own session.
+  server.on('sessionError', () => {});
+  return server as http2.Http2Server;
+}

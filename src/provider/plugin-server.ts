@@ -2,16 +2,17 @@
 // stdout, and go-plugin's own services (controller, stdio, broker, health) next to the provider service.
 // A second way in: served for a run of Terraform commands (./served-provider.ts starts it), which Terraform
 // reaches through TF_REATTACH_PROVIDERS instead of starting the provider 3-5 times per command.
-import { writeSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeSync } from 'node:fs';
+import type { AddressInfo, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { toDiagnostic } from './diagnostics';
-import * as grpc from './grpc-server';
+import { createGrpcServer, type Implementation, type UnaryMethod } from './grpc-server';
 import { createLogger, type Logger } from './logger';
 import { ProviderService } from './provider-service';
 import { loadPluginProtocols } from './proto/load-protocols';
 import type { ProviderDefinition } from './resource';
 import { createTlsIdentity } from './tls-certificate';
-import { listenOnLoopback } from './loopback-listener';
 import { CpiError } from '../errors';
 
 const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
@@ -19,27 +20,8 @@ const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d
 const CORE_PROTOCOL_VERSION = 1;
 const PROVIDER_PROTOCOL_VERSION = 6;
 
-type UnaryHandler = (request: Record<string, unknown>) => Promise<Record<string, unknown>>;
-
-function unary(
-  handler: UnaryHandler,
-  log: Logger,
-  method: string,
-): grpc.handleUnaryCall<Record<string, unknown>, unknown> {
-  return (call, callback) => {
-    handler(call.request).then(
-      (response) => callback(null, response),
-      (error: unknown) => {
-        // ProviderService turns errors into diagnostics; reaching this is a runtime bug.
-        log.error('rpc failed', { method, error: error instanceof Error ? error.stack : String(error) });
-        callback({ code: grpc.status.INTERNAL, message: String(error) });
-      },
-    );
-  };
-}
-
 /** Starts serving and prints the handshake line; returns once Terraform can connect. */
-export async function servePlugin<P>(definition: ProviderDefinition<P>, env = process.env): Promise<grpc.Server> {
+export async function servePlugin<P>(definition: ProviderDefinition<P>, env = process.env): Promise<void> {
   if (env[SERVE_ENV] && process.send) return serveForCommands(definition, env[SERVE_ENV]);
   if (env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
     process.stderr.write(
@@ -59,27 +41,40 @@ export async function servePlugin<P>(definition: ProviderDefinition<P>, env = pr
   process.on('SIGINT', () => {});
 
   const log = logger(definition);
-  const server = pluginServer(new ProviderService(definition, log).handlers(), log, () =>
-    // go-plugin waits 2 s for the process to end before killing it: end at once.
-    setImmediate(() => process.exit(0)),
-  );
-
   const clientCert = env.PLUGIN_CLIENT_CERT;
   const identity = clientCert ? createTlsIdentity() : undefined;
-  const credentials = identity
-    ? grpc.ServerCredentials.createSsl(
-        Buffer.from(clientCert!),
-        [{ private_key: Buffer.from(identity.privateKeyPem), cert_chain: Buffer.from(identity.certificatePem) }],
-        true,
-      )
-    : grpc.ServerCredentials.createInsecure();
-
-  const port = await listenOnLoopback(server, credentials);
+  const server = pluginServer(
+    new ProviderService(definition, log).handlers(),
+    log,
+    () =>
+      // go-plugin waits 2 s for the process to end before killing it: end at once.
+      setImmediate(() => process.exit(0)),
+    identity && { key: identity.privateKeyPem, cert: identity.certificatePem, clientCa: clientCert! },
+  );
+  const address = await listen(server, env);
   // go's base64.RawStdEncoding: no padding.
   const certField = identity ? identity.certificateDer.toString('base64').replace(/=+$/, '') : '';
-  writeSync(1, `${CORE_PROTOCOL_VERSION}|${PROVIDER_PROTOCOL_VERSION}|tcp|127.0.0.1:${port}|grpc|${certField}\n`);
-  log.debug('provider serving', { port, tls: Boolean(identity) });
-  return server;
+  writeSync(1, `${CORE_PROTOCOL_VERSION}|${PROVIDER_PROTOCOL_VERSION}|${address}|grpc|${certField}\n`);
+  log.debug('provider serving', { address, tls: Boolean(identity) });
+}
+
+/**
+ * Where Terraform reaches a launched provider, as the handshake names it (`network|address`): a Unix socket in a
+ * fresh directory only this user can open, as go-plugin's own servers do (no port any local user could knock on,
+ * and no DNS module loaded to bind 127.0.0.1); a loopback port on Windows. The directory goes when the process ends.
+ */
+function listen(server: Server, env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    if (process.platform === 'win32') {
+      server.listen(0, '127.0.0.1', () => resolve(`tcp|127.0.0.1:${(server.address() as AddressInfo).port}`));
+      return;
+    }
+    const dir = mkdtempSync(join(env.PLUGIN_UNIX_SOCKET_DIR || tmpdir(), 'cpi-provider-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const socket = join(dir, 'plugin.sock');
+    server.listen(socket, () => resolve(`unix|${socket}`));
+  });
 }
 
 /** Set (to the socket path) by ./served-provider.ts, which forks this process with an IPC channel. */
@@ -99,14 +94,14 @@ export type ServeMessage =
  * and starts a fresh provider service, so that nothing (configuration, caches, a StopProvider) carries over from
  * one command to the next; a configuration still starts its own caches, as each of Terraform's walks does.
  */
-async function serveForCommands<P>(definition: ProviderDefinition<P>, socketPath: string): Promise<grpc.Server> {
+async function serveForCommands<P>(definition: ProviderDefinition<P>, socketPath: string): Promise<void> {
   process.on('SIGINT', () => {}); // as above; the runner ends this process
   const log = logger(definition);
   let handlers = new ProviderService(definition, log).handlers();
   // Terraform opens one connection per provider block, and RPCs do not say which block they serve: within one
   // command every block must therefore carry the same settings.
   let configuration: string | undefined;
-  const served: Record<string, UnaryHandler> = Object.fromEntries(
+  const served: Record<string, UnaryMethod> = Object.fromEntries(
     Object.keys(handlers).map((name) => [name, (request: Record<string, unknown>) => handlers[name]!(request)]),
   );
   served.ConfigureProvider = async (request) => {
@@ -124,7 +119,10 @@ async function serveForCommands<P>(definition: ProviderDefinition<P>, socketPath
   };
   // Terraform never shuts a reattached provider down; its runner ends it.
   const server = pluginServer(served, log, () => log.debug('shutdown ignored: the runner ends a served provider'));
-  await listenOnSocket(server, socketPath);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
 
   process.on('message', (message: ServeMessage) => {
     if (!('command' in message) || message.command !== 'enter') return;
@@ -136,57 +134,50 @@ async function serveForCommands<P>(definition: ProviderDefinition<P>, socketPath
   process.on('disconnect', () => process.exit(0));
   process.send!({ event: 'serving' } satisfies ServeMessage);
   log.debug('provider served for a run of commands', { socket: socketPath });
-  return server;
 }
 
 function logger<P>(definition: ProviderDefinition<P>): Logger {
   return createLogger().with({ '@module': `provider.${definition.name}` });
 }
 
-/** The gRPC server: the provider service plus go-plugin's own services. */
-function pluginServer(handlers: Record<string, UnaryHandler>, log: Logger, onShutdown: () => void): grpc.Server {
+/** The gRPC server: the provider service plus go-plugin's own services; TLS with `tls`, cleartext otherwise. */
+function pluginServer(
+  handlers: Record<string, UnaryMethod>,
+  log: Logger,
+  onShutdown: () => void,
+  tls?: { key: string; cert: string; clientCa: string },
+) {
   const protocols = loadPluginProtocols();
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': 256 * 1024 * 1024,
-    // channelz bookkeeping (per-call counters and traces) serves only a channelz service, which this process
-    // does not offer; it costs time on every one of a plan's thousands of calls.
-    'grpc.enable_channelz': 0,
-  });
-  server.addService(
-    protocols.provider,
-    Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, unary(h, log, name)])),
-  );
-  // Unimplemented RPCs of the provider service (ephemeral resources, functions) are answered by grpc-js as
-  // UNIMPLEMENTED; Terraform 1.11 calls none of them for a provider that announces none.
-  server.addService(protocols.controller, {
-    Shutdown: (_call: unknown, callback: grpc.sendUnaryData<object>) => {
-      callback(null, {});
-      onShutdown();
-    },
-  });
-  server.addService(protocols.stdio, {
-    StreamStdio: () => {
-      // Kept open and silent: this provider writes nothing to stdout after the handshake.
-    },
-  });
-  server.addService(protocols.broker, {
-    StartStream: () => {
-      // No extra connections are brokered; the stream stays open until Terraform closes it.
-    },
-  });
-  server.addService(protocols.health, {
-    Check: (_call: unknown, callback: grpc.sendUnaryData<object>) => callback(null, { status: 'SERVING' }),
-    Watch: (call: grpc.ServerWritableStream<unknown, object>) => call.write({ status: 'SERVING' }),
-  });
-  return server;
-}
-
-/** Listens on a Unix socket for `server` (grpc-js's connection injector, as ./loopback-listener.ts does for TCP). */
-function listenOnSocket(server: grpc.Server, path: string): Promise<void> {
-  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  const listener = createServer((socket) => injector.injectConnection(socket));
-  return new Promise((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(path, () => resolve());
+  const services: [typeof protocols.provider, Implementation][] = [
+    // RPCs it leaves out (ephemeral resources, functions) are answered UNIMPLEMENTED; Terraform 1.11 calls none
+    // of them for a provider that announces none.
+    [protocols.provider, handlers],
+    [
+      protocols.controller,
+      {
+        Shutdown: async () => {
+          setImmediate(onShutdown); // after the answer is on its way
+          return {};
+        },
+      },
+    ],
+    // Kept open and silent: this provider writes nothing to stdout after the handshake.
+    [protocols.stdio, { StreamStdio: () => {} }],
+    // No extra connections are brokered; the stream stays open until Terraform closes it.
+    [protocols.broker, { StartStream: () => {} }],
+    [
+      protocols.health,
+      {
+        Check: async () => ({ status: 'SERVING' }),
+        Watch: (write: (message: object) => void) => write({ status: 'SERVING' }),
+      },
+    ],
+  ];
+  return createGrpcServer(services, {
+    tls,
+    maxMessageBytes: 256 * 1024 * 1024,
+    // ProviderService turns errors into diagnostics; reaching this is a runtime bug.
+    onError: (method, error) =>
+      log.error('rpc failed', { method, error: error instanceof Error ? error.stack : String(error) }),
   });
 }

@@ -4,10 +4,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { fromJSON, type MethodDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import { createGrpcServer } from '../../src/provider/grpc-server';
 import {
   loadPackageDefinition,
   loadPluginProtocols,
@@ -254,28 +256,23 @@ describe('descriptor.json', () => {
     );
   });
 
-  test('loadPluginProtocols serves all five services over grpc-js, end to end on loopback', async () => {
+  test("loadPluginProtocols serves all five services over the provider's server to grpc-js clients, on loopback", async () => {
     const protocols = loadPluginProtocols();
     assert.equal(loadPackageDefinition(), loadPackageDefinition(), 'the descriptor is parsed once per process');
     assert.equal(PROTO_LOADER_OPTIONS.keepCase, true);
 
-    const server = new grpc.Server();
-    server.addService(protocols.health, {
-      Check: (_call: unknown, done: grpc.sendUnaryData<object>) => done(null, { status: 'SERVING' }),
-      Watch: (call: grpc.ServerWritableStream<object, object>) => call.end(),
-    });
-    server.addService(protocols.provider, {
-      StopProvider: (_call: unknown, done: grpc.sendUnaryData<object>) => done(null, { Error: 'interrupted' }),
-    });
-    server.addService(protocols.controller, {
-      Shutdown: (_call: unknown, done: grpc.sendUnaryData<object>) => done(null, {}),
-    });
-    server.addService(protocols.stdio, {});
-    server.addService(protocols.broker, {});
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
-        error ? reject(error) : resolve(bound),
-      ),
+    const server = createGrpcServer(
+      [
+        [protocols.health, { Check: async () => ({ status: 'SERVING' }), Watch: () => {} }],
+        [protocols.provider, { StopProvider: async () => ({ Error: 'interrupted' }) }],
+        [protocols.controller, { Shutdown: async () => ({}) }],
+        [protocols.stdio, {}],
+        [protocols.broker, {}],
+      ],
+      { maxMessageBytes: 1024 * 1024, onError: (_path, error) => assert.fail(String(error)) },
+    );
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
     );
     try {
       const clients = grpc.loadPackageDefinition(loadPackageDefinition());
@@ -301,7 +298,7 @@ describe('descriptor.json', () => {
       await assert.rejects(call(provider, 'GetMetadata', {}), { code: grpc.status.UNIMPLEMENTED });
       for (const client of [health, provider, controller]) client.close();
     } finally {
-      server.forceShutdown();
+      server.close();
     }
   });
 });

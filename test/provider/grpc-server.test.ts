@@ -1,0 +1,232 @@
+// The provider's own gRPC server (src/provider/grpc-server.ts) against grpc-js's client: what Terraform's Go client
+// relies on (unary answers, statuses, open streams, AutoMTLS) and what a broken or hostile client must not do to it.
+// Terraform itself drives it in terraform-e2e and served-provider-e2e.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as http2 from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import { createGrpcServer, type Implementation } from '../../src/provider/grpc-server';
+import { loadPackageDefinition, loadPluginProtocols } from '../../src/provider/proto/load-protocols';
+import { createTlsIdentity, type TlsIdentity } from '../../src/provider/tls-certificate';
+
+type Callback = (error: grpc.ServiceError | null, response?: Record<string, unknown>) => void;
+type Client = grpc.Client & Record<string, (request: object, callback: Callback) => grpc.ClientUnaryCall>;
+type StreamClient = grpc.Client & Record<string, (request?: object) => grpc.ClientReadableStream<object>>;
+
+const clients = grpc.loadPackageDefinition(loadPackageDefinition());
+function clientOf(service: string, address: string, credentials: grpc.ChannelCredentials): Client {
+  let node: unknown = clients;
+  for (const part of service.split('.')) node = (node as Record<string, unknown>)[part];
+  const options = { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' };
+  return new (node as grpc.ServiceClientConstructor)(address, credentials, options) as unknown as Client;
+}
+
+function call(client: Client, method: string, request: object): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) =>
+    client[method]!.call(client, request, (error, response) => (error ? reject(error) : resolve(response!))),
+  );
+}
+
+function tlsCredentials(server: TlsIdentity, client: TlsIdentity): grpc.ChannelCredentials {
+  return grpc.credentials.createSsl(
+    Buffer.from(server.certificatePem),
+    Buffer.from(client.privateKeyPem),
+    Buffer.from(client.certificatePem),
+  );
+}
+
+const protocols = loadPluginProtocols();
+const dirs: string[] = [];
+after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** Serves `implementation` as tfplugin6.Provider (plus health and broker) on a Unix socket; returns its address. */
+async function serve(
+  implementation: Implementation,
+  options: { tls?: { server: TlsIdentity; client: TlsIdentity }; maxMessageBytes?: number } = {},
+) {
+  const errors: unknown[] = [];
+  const server = createGrpcServer(
+    [
+      [protocols.provider, implementation],
+      [
+        protocols.health,
+        {
+          Check: async () => ({ status: 'SERVING' }),
+          Watch: (write: (message: object) => void) => write({ status: 'SERVING' }),
+        },
+      ],
+      [protocols.broker, { StartStream: () => {} }],
+    ],
+    {
+      tls: options.tls && {
+        key: options.tls.server.privateKeyPem,
+        cert: options.tls.server.certificatePem,
+        clientCa: options.tls.client.certificatePem,
+      },
+      maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
+      onError: (_path, error) => errors.push(error),
+    },
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'cpi-grpc-test-'));
+  dirs.push(dir);
+  const socket = join(dir, 'plugin.sock');
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return { address: `unix:${socket}`, socket, errors, close: () => server.close() };
+}
+
+describe('the provider gRPC server', { timeout: 60_000 }, () => {
+  describe('over AutoMTLS', () => {
+    const serverIdentity = createTlsIdentity();
+    const terraform = createTlsIdentity();
+    let served: Awaited<ReturnType<typeof serve>>;
+    let calls = 0;
+    before(async () => {
+      served = await serve(
+        {
+          GetMetadata: async () => {
+            calls++;
+            return { resources: [{ type_name: 'cpi_test' }], diagnostics: [] };
+          },
+        },
+        { tls: { server: serverIdentity, client: terraform } },
+      );
+    });
+    after(() => served.close());
+
+    test('answers the client whose certificate Terraform sent', async () => {
+      const provider = clientOf('tfplugin6.Provider', served.address, tlsCredentials(serverIdentity, terraform));
+      const answer = await call(provider, 'GetMetadata', {});
+      assert.deepEqual(answer.resources, [{ type_name: 'cpi_test' }]);
+      provider.close();
+    });
+
+    test('refuses any other client before a method runs', async () => {
+      const before = calls;
+      const stranger = clientOf(
+        'tfplugin6.Provider',
+        served.address,
+        tlsCredentials(serverIdentity, createTlsIdentity()),
+      );
+      await assert.rejects(call(stranger, 'GetMetadata', {}), { code: grpc.status.UNAVAILABLE });
+      const plaintext = clientOf('tfplugin6.Provider', served.address, grpc.credentials.createInsecure());
+      await assert.rejects(call(plaintext, 'GetMetadata', {}), { code: grpc.status.UNAVAILABLE });
+      assert.equal(calls, before);
+      stranger.close();
+      plaintext.close();
+    });
+  });
+
+  describe('in cleartext (a served provider on its private socket)', () => {
+    let served: Awaited<ReturnType<typeof serve>>;
+    let provider: Client;
+    let validated = 0;
+    before(async () => {
+      served = await serve(
+        {
+          // answers out of order: each request must still get its own answer
+          ValidateResourceConfig: async (request: Record<string, unknown>) => {
+            validated++;
+            const n = Number((request.type_name as string).slice(1));
+            await sleep((n * 7) % 13);
+            return { diagnostics: [{ severity: 'WARNING', summary: request.type_name, detail: '' }] };
+          },
+          GetMetadata: async () => {
+            throw new Error('a bug in a handler');
+          },
+          StopProvider: async () => {
+            await sleep(200);
+            return { Error: '' };
+          },
+        },
+        { maxMessageBytes: 256 },
+      );
+      provider = clientOf('tfplugin6.Provider', served.address, grpc.credentials.createInsecure());
+    });
+    after(() => {
+      provider.close();
+      served.close();
+    });
+
+    test('concurrent calls each get their own answer', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => call(provider, 'ValidateResourceConfig', { type_name: `t${i}` })),
+      );
+      answers.forEach((answer, i) => {
+        const [diagnostic] = answer.diagnostics as Record<string, unknown>[];
+        assert.equal(diagnostic!.summary, `t${i}`);
+        assert.equal(diagnostic!.severity, 'WARNING');
+      });
+    });
+
+    test('a method it does not implement is UNIMPLEMENTED', async () => {
+      await assert.rejects(call(provider, 'ReadResource', {}), { code: grpc.status.UNIMPLEMENTED });
+    });
+
+    test('a handler that throws is INTERNAL with its message, and reported', async () => {
+      await assert.rejects(call(provider, 'GetMetadata', {}), (error: grpc.ServiceError) => {
+        assert.equal(error.code, grpc.status.INTERNAL);
+        assert.match(error.details, /a bug in a handler/);
+        return true;
+      });
+      assert.match(String(served.errors.at(-1)), /a bug in a handler/);
+    });
+
+    test('a request over the size limit is RESOURCE_EXHAUSTED and never reaches the handler', async () => {
+      const before = validated;
+      const config = { msgpack: Buffer.alloc(4096, 1) };
+      await assert.rejects(call(provider, 'ValidateResourceConfig', { type_name: 't1', config }), {
+        code: grpc.status.RESOURCE_EXHAUSTED,
+      });
+      assert.equal(validated, before);
+      assert.ok((await call(provider, 'ValidateResourceConfig', { type_name: 't2' })).diagnostics, 'still serving');
+    });
+
+    test('a call the client cancels leaves the server serving', async () => {
+      const pending = provider.StopProvider!({}, () => {});
+      await sleep(20);
+      pending.cancel();
+      await sleep(300); // the handler has answered into the cancelled stream by now
+      assert.ok((await call(provider, 'ValidateResourceConfig', { type_name: 't3' })).diagnostics, 'still serving');
+    });
+
+    test('streams stay open until the client ends them', async () => {
+      const health = clientOf(
+        'grpc.health.v1.Health',
+        served.address,
+        grpc.credentials.createInsecure(),
+      ) as unknown as StreamClient;
+      const watch = health.Watch!({ service: 'plugin' });
+      const [first] = (await new Promise((resolve) => watch.once('data', (m) => resolve([m])))) as object[];
+      assert.deepEqual(first, { status: 'SERVING' });
+      watch.on('error', () => {}); // CANCELLED, by us
+      watch.cancel();
+      health.close();
+
+      const broker = clientOf(
+        'plugin.GRPCBroker',
+        served.address,
+        grpc.credentials.createInsecure(),
+      ) as unknown as grpc.Client & Record<string, () => grpc.ClientDuplexStream<object, object>>;
+      const stream = broker.StartStream!();
+      const status = new Promise<grpc.StatusObject>((resolve) => stream.on('status', resolve));
+      stream.on('data', () => {});
+      await sleep(50);
+      stream.end();
+      assert.equal((await status).code, grpc.status.OK, 'a client stream it ends ends with OK');
+      broker.close();
+    });
+
+    test('a request that is not gRPC is refused with 415', async () => {
+      const session = http2.connect(`http://localhost`, { path: served.socket } as http2.ClientSessionOptions);
+      const request = session.request({ ':method': 'GET', ':path': '/tfplugin6.Provider/GetMetadata' });
+      const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) => request.on('response', resolve));
+      assert.equal(headers[':status'], 415);
+      request.close();
+      session.close();
+    });
+  });
+});
