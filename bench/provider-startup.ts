@@ -62,7 +62,7 @@ function startOnce(executable: string, client: TlsIdentity, until: Until = 'hand
     child.stdout.once('data', (line: Buffer) => {
       if (until === 'handshake') {
         done(elapsed());
-        child.kill('SIGKILL');
+        child.kill('SIGTERM');
         return;
       }
       const [, , network, where, , certField] = line.toString('ascii').trim().split('|');
@@ -80,10 +80,10 @@ function startOnce(executable: string, client: TlsIdentity, until: Until = 'hand
         const time = elapsed();
         connection.close();
         if (error) {
-          child.kill('SIGKILL');
+          child.kill('SIGTERM');
           fail(error);
         } else if (until === 'first-rpc') {
-          child.kill('SIGKILL');
+          child.kill('SIGTERM');
           done(time);
         } else {
           const controller = new (clientConstructors().controller)(address!, credentials, options);

@@ -61,7 +61,8 @@ export async function servePlugin<P>(definition: ProviderDefinition<P>, env = pr
 /**
  * Where Terraform reaches a launched provider, as the handshake names it (`network|address`): a Unix socket in a
  * fresh directory only this user can open, as go-plugin's own servers do (no port any local user could knock on,
- * and no DNS module loaded to bind 127.0.0.1); a loopback port on Windows. The directory goes when the process ends.
+ * and no DNS module loaded to bind 127.0.0.1); a loopback port on Windows. The directory goes when the process ends,
+ * unless it is killed (SIGKILL).
  */
 function listen(server: Server, env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -72,6 +73,7 @@ function listen(server: Server, env: NodeJS.ProcessEnv): Promise<string> {
     }
     const dir = mkdtempSync(join(env.PLUGIN_UNIX_SOCKET_DIR || tmpdir(), 'cpi-provider-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    process.once('SIGTERM', () => process.exit(143)); // terminated, it still removes the directory
     const socket = join(dir, 'plugin.sock');
     server.listen(socket, () => resolve(`unix|${socket}`));
   });
