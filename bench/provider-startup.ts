@@ -9,34 +9,20 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { loadPackageDefinition } from '../src/provider/proto/load-protocols';
 import { createTlsIdentity, type TlsIdentity } from '../src/provider/tls-certificate';
 import { installProvider } from '../src/provider/install';
 import { median, timedRuns } from './floor';
+import {
+  autoMtls,
+  callUnary,
+  handshakeAddress,
+  handshakeCertificatePem,
+  pluginClient,
+} from '../test/support/plugin-client';
 
 const RUNS = 21;
 const COOKIE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
 export const STARTUP_TARGET_RATIO = 1.3;
-
-type Unary = (request: object, done: (error: Error | null) => void) => void;
-type ClientConstructor<M extends string> = new (
-  address: string,
-  credentials: grpc.ChannelCredentials,
-  options: grpc.ClientOptions,
-) => grpc.Client & Record<M, Unary>;
-
-let clients:
-  { provider: ClientConstructor<'GetProviderSchema'>; controller: ClientConstructor<'Shutdown'> } | undefined;
-
-function clientConstructors(): NonNullable<typeof clients> {
-  const loaded = grpc.loadPackageDefinition(loadPackageDefinition());
-  clients ??= {
-    provider: (loaded.tfplugin6 as grpc.GrpcObject).Provider as unknown as ClientConstructor<'GetProviderSchema'>,
-    controller: (loaded.plugin as grpc.GrpcObject).GRPCController as unknown as ClientConstructor<'Shutdown'>,
-  };
-  return clients;
-}
 
 /** How far one launch goes: to the handshake line, to the first RPC answered, or on to Terraform's Shutdown. */
 type Until = 'handshake' | 'first-rpc' | 'shutdown';
@@ -66,31 +52,29 @@ function startOnce(executable: string, client: TlsIdentity, until: Until = 'hand
         return;
       }
       const [, , network, where, , certField] = line.toString('ascii').trim().split('|');
-      const address = network === 'unix' ? `unix:${where}` : where;
-      const base64 = certField! + '='.repeat((4 - (certField!.length % 4)) % 4); // go's RawStdEncoding
-      const pem = `-----BEGIN CERTIFICATE-----\n${base64.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
-      const credentials = grpc.credentials.createSsl(
-        Buffer.from(pem),
-        Buffer.from(client.privateKeyPem),
-        Buffer.from(client.certificatePem),
-      );
-      const options = { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' };
-      const connection = new (clientConstructors().provider)(address!, credentials, options);
-      connection.GetProviderSchema({}, (error) => {
-        const time = elapsed();
-        connection.close();
-        if (error) {
+      const address = handshakeAddress(network!, where!);
+      const credentials = autoMtls(handshakeCertificatePem(certField!), client);
+      const connection = pluginClient('tfplugin6.Provider', address, credentials);
+      callUnary(connection, 'GetProviderSchema').then(
+        () => {
+          const time = elapsed();
+          connection.close();
+          if (until === 'first-rpc') {
+            child.kill('SIGTERM');
+            done(time);
+            return;
+          }
+          const controller = pluginClient('plugin.GRPCController', address, credentials);
+          child.once('exit', () => done(time));
+          const close = () => controller.close(); // the process may end before it answers
+          callUnary(controller, 'Shutdown').then(close, close);
+        },
+        (error: unknown) => {
+          connection.close();
           child.kill('SIGTERM');
           fail(error);
-        } else if (until === 'first-rpc') {
-          child.kill('SIGTERM');
-          done(time);
-        } else {
-          const controller = new (clientConstructors().controller)(address!, credentials, options);
-          child.once('exit', () => done(time));
-          controller.Shutdown({}, () => controller.close());
-        }
-      });
+        },
+      );
     });
   });
 }

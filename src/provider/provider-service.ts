@@ -205,7 +205,9 @@ export class ProviderService<P> {
   }
 
   private capabilities() {
-    return { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false };
+    // get_provider_schema_optional: the schema is fixed per build and no RPC depends on GetProviderSchema having
+    // been called, so each of a command's later launches may use the schema Terraform already holds
+    return { plan_destroy: true, get_provider_schema_optional: true, move_resource_state: false };
   }
 
   /** Runs one RPC body and turns whatever it throws (or warns) into diagnostics; never a bare gRPC error. */

@@ -10,34 +10,15 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { createGrpcServer, type Implementation } from '../../src/provider/grpc-server';
-import { loadPackageDefinition, loadPluginProtocols } from '../../src/provider/proto/load-protocols';
+import { loadPluginProtocols } from '../../src/provider/proto/load-protocols';
 import { createTlsIdentity, type TlsIdentity } from '../../src/provider/tls-certificate';
+import { autoMtls, callUnary, pluginClient, type PluginClient } from '../support/plugin-client';
 
-type Callback = (error: grpc.ServiceError | null, response?: Record<string, unknown>) => void;
-type Client = grpc.Client & Record<string, (request: object, callback: Callback) => grpc.ClientUnaryCall>;
 type StreamClient = grpc.Client & Record<string, (request?: object) => grpc.ClientReadableStream<object>>;
 
-const clients = grpc.loadPackageDefinition(loadPackageDefinition());
-function clientOf(service: string, address: string, credentials: grpc.ChannelCredentials): Client {
-  let node: unknown = clients;
-  for (const part of service.split('.')) node = (node as Record<string, unknown>)[part];
-  const options = { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' };
-  return new (node as grpc.ServiceClientConstructor)(address, credentials, options) as unknown as Client;
-}
-
-function call(client: Client, method: string, request: object): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) =>
-    client[method]!.call(client, request, (error, response) => (error ? reject(error) : resolve(response!))),
-  );
-}
-
-function tlsCredentials(server: TlsIdentity, client: TlsIdentity): grpc.ChannelCredentials {
-  return grpc.credentials.createSsl(
-    Buffer.from(server.certificatePem),
-    Buffer.from(client.privateKeyPem),
-    Buffer.from(client.certificatePem),
-  );
-}
+const clientOf = pluginClient;
+const call = callUnary;
+const tlsCredentials = (server: TlsIdentity, client: TlsIdentity) => autoMtls(server.certificatePem, client);
 
 const protocols = loadPluginProtocols();
 const dirs: string[] = [];
@@ -122,7 +103,7 @@ describe('the provider gRPC server', { timeout: 60_000 }, () => {
 
   describe('in cleartext (a served provider on its private socket)', () => {
     let served: Awaited<ReturnType<typeof serve>>;
-    let provider: Client;
+    let provider: PluginClient;
     let validated = 0;
     before(async () => {
       served = await serve(
@@ -186,7 +167,8 @@ describe('the provider gRPC server', { timeout: 60_000 }, () => {
     });
 
     test('a call the client cancels leaves the server serving', async () => {
-      const pending = provider.StopProvider!({}, () => {});
+      const stop = provider.StopProvider as unknown as (request: object, done: () => void) => grpc.ClientUnaryCall;
+      const pending = stop.call(provider, {}, () => {});
       await sleep(20);
       pending.cancel();
       await sleep(300); // the handler has answered into the cancelled stream by now

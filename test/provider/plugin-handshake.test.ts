@@ -7,19 +7,21 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { loadPackageDefinition } from '../../src/provider/proto/load-protocols';
 import { createTlsIdentity } from '../../src/provider/tls-certificate';
+import {
+  autoMtls,
+  callUnary,
+  handshakeAddress,
+  handshakeCertificatePem,
+  pluginClient,
+  type PluginClient,
+} from '../support/plugin-client';
 
 const BUNDLE = resolve(__dirname, '../../dist/test-provider.js');
 const COOKIE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
 const terraform = createTlsIdentity();
 const socketRoot = mkdtempSync(join(tmpdir(), 'cpi-handshake-test-'));
 after(() => rmSync(socketRoot, { recursive: true, force: true }));
-
-type Callback = (error: grpc.ServiceError | null, response?: Record<string, unknown>) => void;
-type Client = grpc.Client & Record<string, (request: object, callback: Callback) => void>;
-const clients = grpc.loadPackageDefinition(loadPackageDefinition());
 
 interface Launched {
   readonly child: ChildProcessWithoutNullStreams;
@@ -46,26 +48,13 @@ async function launch(env: NodeJS.ProcessEnv = {}): Promise<Launched> {
   return { child, fields: line.split('|'), exited };
 }
 
-function clientOf(service: string, launched: Launched): Client {
-  const [, , , path, , certField] = launched.fields;
-  const base64 = certField! + '='.repeat((4 - (certField!.length % 4)) % 4);
-  const pem = `-----BEGIN CERTIFICATE-----\n${base64.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
-  const credentials = grpc.credentials.createSsl(
-    Buffer.from(pem),
-    Buffer.from(terraform.privateKeyPem),
-    Buffer.from(terraform.certificatePem),
-  );
-  let node: unknown = clients;
-  for (const part of service.split('.')) node = (node as Record<string, unknown>)[part];
-  return new (node as grpc.ServiceClientConstructor)(`unix:${path}`, credentials, {
-    'grpc.ssl_target_name_override': 'localhost',
-  }) as unknown as Client;
+function clientOf(service: string, launched: Launched): PluginClient {
+  const [, , network, address, , certField] = launched.fields;
+  const credentials = autoMtls(handshakeCertificatePem(certField!), terraform);
+  return pluginClient(service, handshakeAddress(network!, address!), credentials);
 }
 
-const call = (client: Client, method: string) =>
-  new Promise<Record<string, unknown>>((done, fail) =>
-    client[method]!.call(client, {}, (error, response) => (error ? fail(error) : done(response!))),
-  );
+const call = (client: PluginClient, method: string) => callUnary(client, method);
 
 describe('the launched provider’s handshake', { timeout: 60_000 }, () => {
   test('announces AutoMTLS on a Unix socket in a directory only this user can open', async () => {

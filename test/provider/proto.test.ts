@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { fromJSON, type MethodDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { createGrpcServer } from '../../src/provider/grpc-server';
+import { callUnary, pluginClient } from '../support/plugin-client';
 import {
   loadPackageDefinition,
   loadPluginProtocols,
@@ -31,8 +32,6 @@ const packageDefinition = fromJSON(descriptor, {
 const loaded = grpc.loadPackageDefinition(packageDefinition);
 
 type AnyMethod = MethodDefinition<object, object>;
-/** The callback form of a unary method on a client made by grpc.loadPackageDefinition. */
-type UnaryCall = (this: grpc.Client, request: object, done: (error: Error | null, response?: object) => void) => void;
 
 /** The service definition behind a fully qualified name such as 'tfplugin6.Provider'. */
 function serviceOf(qualified: string): Record<string, AnyMethod> {
@@ -275,23 +274,12 @@ describe('descriptor.json', () => {
       server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
     );
     try {
-      const clients = grpc.loadPackageDefinition(loadPackageDefinition());
-      const ctor = (name: string) => {
-        let node: unknown = clients;
-        for (const part of name.split('.')) node = (node as Record<string, unknown>)[part];
-        return node as grpc.ServiceClientConstructor;
-      };
-      const call = (client: grpc.Client, method: string, request: object) =>
-        new Promise<Record<string, unknown>>((resolve, reject) =>
-          (client as unknown as Record<string, UnaryCall>)[method]!.call(client, request, (e, r) =>
-            e ? reject(e) : resolve(r as Record<string, unknown>),
-          ),
-        );
       const address = `127.0.0.1:${port}`;
       const insecure = grpc.credentials.createInsecure();
-      const health = new (ctor('grpc.health.v1.Health'))(address, insecure);
-      const provider = new (ctor('tfplugin6.Provider'))(address, insecure);
-      const controller = new (ctor('plugin.GRPCController'))(address, insecure);
+      const health = pluginClient('grpc.health.v1.Health', address, insecure);
+      const provider = pluginClient('tfplugin6.Provider', address, insecure);
+      const controller = pluginClient('plugin.GRPCController', address, insecure);
+      const call = callUnary;
       assert.deepEqual(await call(health, 'Check', { service: 'plugin' }), { status: 'SERVING' });
       assert.deepEqual(await call(provider, 'StopProvider', {}), { Error: 'interrupted' });
       assert.deepEqual(await call(controller, 'Shutdown', {}), {});

@@ -39,6 +39,14 @@ describe('provider runtime through terraform', () => {
     assert.match(init.stdout, /Installed cpi-renewal\/cpi v0\.0\.1 \(unauthenticated\)/);
   });
 
+  test('a command asks one launch for the schema and the later launches reuse it', async () => {
+    const plan = await tf.run(['plan', '-no-color'], { TF_LOG: 'trace' });
+    assert.equal(plan.code, 0, plan.stderr);
+    const log = plan.stdout + plan.stderr;
+    assert.ok((log.match(/starting plugin: path=/g) ?? []).length >= 2, 'a plan launches the provider more than once');
+    assert.match(log, /GRPCProvider\.v6: returning cached schema/);
+  });
+
   test('apply creates the object with defaults, unknowns resolved, and values of every type', async () => {
     tf.writeConfig(
       config(store, {
