@@ -26,8 +26,8 @@ export interface GrpcServerOptions {
   readonly tls?: { readonly key: string; readonly cert: string; readonly clientCa: string };
   /** The largest request message accepted (Terraform's own client allows 256 MiB). */
   readonly maxMessageBytes: number;
-  /** Called with what a method threw: a runtime bug, since handlers answer with diagnostics. */
-  readonly onError: (path: string, error: unknown) => void;
+  /** Told what a method threw (its stack): a runtime bug, since handlers answer with diagnostics. */
+  readonly onError: (path: string, description: string) => void;
 }
 
 interface Route {
@@ -48,14 +48,39 @@ function frame(message: Buffer): Buffer {
   return out;
 }
 
+/**
+ * grpc-message's percent-encoding: the UTF-8 bytes, visible ASCII but '%' as they are, every other byte as %XX;
+ * spaces too, since an HTTP/2 field value must not end with one. Unlike encodeURIComponent it cannot throw (a lone
+ * surrogate becomes U+FFFD).
+ */
+function percentEncode(message: string): string {
+  let out = '';
+  for (const byte of Buffer.from(message)) {
+    out +=
+      byte > 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
 /** An answer with no message: status in the response headers ("Trailers-Only"). */
 function finish(stream: http2.ServerHttp2Stream, status: number, message: string): void {
-  if (stream.headersSent || stream.destroyed) return;
+  if (stream.headersSent || stream.destroyed || stream.closed) return;
   stream.respond(
-    { ...RESPONSE_HEADERS, 'grpc-status': String(status), 'grpc-message': encodeURIComponent(message) },
+    { ...RESPONSE_HEADERS, 'grpc-status': String(status), 'grpc-message': percentEncode(message) },
     { endStream: true },
   );
   stream.close(); // the client may still be sending: stop reading
+}
+
+/** What a failed method says of itself, whatever it threw (an object with no prototype has no toString). */
+function describe(error: unknown): string {
+  try {
+    return error instanceof Error ? (error.stack ?? String(error)) : String(error);
+  } catch {
+    return 'the method failed';
+  }
 }
 
 class StatusError extends Error {
@@ -67,32 +92,52 @@ class StatusError extends Error {
   }
 }
 
-/** The single message of a unary request, once the client has ended its side. */
+/**
+ * The single message of a unary request, once the client has ended its side. A request whose length prefix, or
+ * whose bytes so far, exceed `maxBytes` is refused at once, not buffered to the end.
+ */
 function readMessage(stream: http2.ServerHttp2Stream, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
-    stream.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
       received += chunk.length;
-      if (received > maxBytes + FRAME_HEADER) {
-        stream.removeAllListeners('data');
+      const declared = received >= FRAME_HEADER ? Buffer.concat(chunks, FRAME_HEADER).readUInt32BE(1) : 0;
+      if (declared > maxBytes || received > maxBytes + FRAME_HEADER) {
+        stream.off('data', onData).off('end', onEnd);
+        chunks.length = 0;
         reject(new StatusError(Status.RESOURCE_EXHAUSTED, `the request is larger than ${maxBytes} bytes`));
-      } else chunks.push(chunk);
-    });
-    stream.once('end', () => {
+      }
+    };
+    const onEnd = () => {
       const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
       if (bytes.length < FRAME_HEADER) return reject(new StatusError(Status.INTERNAL, 'the request has no message'));
       if (bytes[0] !== 0) {
         return reject(new StatusError(Status.UNIMPLEMENTED, 'compressed messages are not accepted'));
       }
-      const length = bytes.readUInt32BE(1);
-      if (bytes.length !== FRAME_HEADER + length) {
+      if (bytes.length !== FRAME_HEADER + bytes.readUInt32BE(1)) {
         return reject(new StatusError(Status.INTERNAL, 'the request is not exactly one message'));
       }
       resolve(bytes.subarray(FRAME_HEADER));
-    });
+    };
+    stream.on('data', onData).once('end', onEnd);
   });
 }
+
+/** The request message decoded; bytes that are not one is the client's error, not a bug of a method. */
+function decode(route: Route, bytes: Buffer): Record<string, unknown> {
+  try {
+    return route.method.requestDeserialize(bytes) as Record<string, unknown>;
+  } catch (error) {
+    throw new StatusError(Status.INTERNAL, `the request is not a ${route.method.path} message: ${describe(error)}`);
+  }
+}
+
+/** gRPC's content types: application/grpc, optionally +format or ;parameters. */
+const GRPC_CONTENT_TYPE = /^application\/grpc([+;]|$)/;
+/** Terraform runs at most 10 operations at once by default, plus go-plugin's 2-3 long-lived streams. */
+const MAX_CONCURRENT_STREAMS = 100;
 
 /** An HTTP/2 server (TLS with `options.tls`, cleartext otherwise) serving `services`; not yet listening. */
 export function createGrpcServer(
@@ -109,31 +154,38 @@ export function createGrpcServer(
 
   async function unary(stream: http2.ServerHttp2Stream, path: string, route: Route): Promise<void> {
     try {
-      const request = route.method.requestDeserialize(await readMessage(stream, options.maxMessageBytes));
-      const response = await (route.body as UnaryMethod)(request as Record<string, unknown>);
+      const request = decode(route, await readMessage(stream, options.maxMessageBytes));
+      const response = await (route.body as UnaryMethod)(request);
       const message = frame(route.method.responseSerialize(response));
-      if (stream.destroyed) return; // cancelled by the client meanwhile: nobody is waiting for the answer
+      if (stream.destroyed || stream.closed) return; // cancelled by the client meanwhile: nobody is waiting
       stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
       stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
       stream.end(message);
     } catch (error) {
       if (error instanceof StatusError) return finish(stream, error.status, error.message);
-      options.onError(path, error);
-      finish(stream, Status.INTERNAL, String(error));
+      const description = describe(error);
+      options.onError(path, description);
+      finish(stream, Status.INTERNAL, description.split('\n')[0]!);
     }
   }
 
-  function open(stream: http2.ServerHttp2Stream, route: Route): void {
+  function open(stream: http2.ServerHttp2Stream, path: string, route: Route): void {
     stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
     stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
     stream.resume(); // whatever the client sends on it is not read
     // A client stream ended by the client is done; a server stream lasts until the client cancels it.
     if (route.method.requestStream) stream.once('end', () => stream.end());
-    (route.body as StreamMethod)((message) => {
-      if (!stream.destroyed) stream.write(frame(route.method.responseSerialize(message)));
-    });
+    try {
+      (route.body as StreamMethod)((message) => {
+        if (!stream.destroyed) stream.write(frame(route.method.responseSerialize(message)));
+      });
+    } catch (error) {
+      options.onError(path, describe(error));
+      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    }
   }
 
+  const settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const server = options.tls
     ? http2.createSecureServer({
         key: options.tls.key,
@@ -142,19 +194,19 @@ export function createGrpcServer(
         requestCert: true,
         rejectUnauthorized: true,
         minVersion: 'TLSv1.2',
+        settings,
       })
-    : http2.createServer();
+    : http2.createServer({ settings });
   server.on('stream', (stream, headers) => {
     stream.on('error', () => {}); // a reset by the client: nothing is left to answer
     const path = String(headers[':path']);
     const route = routes.get(path);
-    if (headers[':method'] !== 'POST' || !String(headers['content-type']).startsWith('application/grpc')) {
+    if (headers[':method'] !== 'POST' || !GRPC_CONTENT_TYPE.test(String(headers['content-type']))) {
       if (!stream.destroyed) stream.respond({ ':status': 415 }, { endStream: true });
+      stream.close();
     } else if (!route) finish(stream, Status.UNIMPLEMENTED, `${path} is not served`);
-    else if (route.method.requestStream || route.method.responseStream) open(stream, route);
+    else if (route.method.requestStream || route.method.responseStream) open(stream, path, route);
     else void unary(stream, path, route);
   });
-  // A broken connection (a killed client, a failed TLS handshake) ends only its own session.
-  server.on('sessionError', () => {});
   return server as http2.Http2Server;
 }

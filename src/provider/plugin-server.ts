@@ -179,7 +179,6 @@ function pluginServer(
     tls,
     maxMessageBytes: 256 * 1024 * 1024,
     // ProviderService turns errors into diagnostics; reaching this is a runtime bug.
-    onError: (method, error) =>
-      log.error('rpc failed', { method, error: error instanceof Error ? error.stack : String(error) }),
+    onError: (method, error) => log.error('rpc failed', { method, error }),
   });
 }

@@ -122,6 +122,13 @@ describe('the provider gRPC server', { timeout: 60_000 }, () => {
             await sleep(200);
             return { Error: '' };
           },
+          // what a careless method may throw: text cut inside an emoji, and an object with no toString
+          GetFunctions: async () => {
+            throw new Error('cut \n😀'.slice(0, -1));
+          },
+          CallFunction: async () => {
+            throw Object.create(null) as Error;
+          },
         },
         { maxMessageBytes: 256 },
       );
@@ -202,7 +209,50 @@ describe('the provider gRPC server', { timeout: 60_000 }, () => {
       broker.close();
     });
 
+    test('whatever a method throws, the client gets INTERNAL and the server goes on serving', async () => {
+      await assert.rejects(call(provider, 'GetFunctions', {}), (error: grpc.ServiceError) => {
+        assert.equal(error.code, grpc.status.INTERNAL);
+        assert.match(error.details, /^Error: cut /);
+        return true;
+      });
+      await assert.rejects(call(provider, 'CallFunction', {}), { code: grpc.status.INTERNAL });
+      assert.ok((await call(provider, 'ValidateResourceConfig', { type_name: 't4' })).diagnostics, 'still serving');
+    });
+
+    /** One raw HTTP/2 request to the server: its response headers, once they come. */
+    async function rawRequest(headers: http2.OutgoingHttpHeaders, body?: Buffer, end = true) {
+      const session = http2.connect('http://localhost', { path: served.socket } as http2.ClientSessionOptions);
+      const request = session.request({ ':method': 'POST', 'content-type': 'application/grpc', ...headers });
+      request.on('error', () => {});
+      if (body) request.write(body);
+      if (end) request.end();
+      const response = await new Promise<http2.IncomingHttpHeaders>((resolve) => request.on('response', resolve));
+      session.destroy();
+      return response;
+    }
+
+    test('a request announcing more than the limit is refused at once, before its bytes arrive', async () => {
+      const prefix = Buffer.from([0, 0x40, 0, 0, 0]); // 1 GiB announced; nothing follows and the request never ends
+      const response = await rawRequest({ ':path': '/tfplugin6.Provider/ValidateResourceConfig' }, prefix, false);
+      assert.equal(response['grpc-status'], String(grpc.status.RESOURCE_EXHAUSTED));
+    });
+
+    test('bytes that are not the method’s message are INTERNAL, the client’s error and not a bug', async () => {
+      const errors = served.errors.length;
+      const garbage = Buffer.from([0, 0, 0, 0, 3, 0xff, 0xff, 0xff]);
+      const response = await rawRequest({ ':path': '/tfplugin6.Provider/ValidateResourceConfig' }, garbage);
+      assert.equal(response['grpc-status'], String(grpc.status.INTERNAL));
+      assert.match(decodeURIComponent(String(response['grpc-message'])), /is not a .*ValidateResourceConfig message/);
+      assert.equal(served.errors.length, errors, 'not reported as a bug');
+    });
+
     test('a request that is not gRPC is refused with 415', async () => {
+      const web = await rawRequest({
+        ':path': '/tfplugin6.Provider/GetMetadata',
+        'content-type': 'application/grpc-web',
+      });
+      assert.equal(web[':status'], 415);
+
       const session = http2.connect(`http://localhost`, { path: served.socket } as http2.ClientSessionOptions);
       const request = session.request({ ':method': 'GET', ':path': '/tfplugin6.Provider/GetMetadata' });
       const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) => request.on('response', resolve));
