@@ -37,7 +37,7 @@ interface Route {
 
 const FRAME_HEADER = 5; // compressed flag (1 byte) + message length (4 bytes, big endian)
 const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
-const OK_TRAILERS = { 'grpc-status': '0' };
+const OK_TRAILERS = { 'grpc-status': String(Status.OK) };
 
 /** Length-prefixed message framing, uncompressed. */
 function frame(message: Buffer): Buffer {
@@ -100,10 +100,11 @@ function readMessage(stream: http2.ServerHttp2Stream, maxBytes: number): Promise
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
+    let declared = -1; // the length prefix, once its bytes are in
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);
       received += chunk.length;
-      const declared = received >= FRAME_HEADER ? Buffer.concat(chunks, FRAME_HEADER).readUInt32BE(1) : 0;
+      if (declared < 0 && received >= FRAME_HEADER) declared = Buffer.concat(chunks, FRAME_HEADER).readUInt32BE(1);
       if (declared > maxBytes || received > maxBytes + FRAME_HEADER) {
         stream.off('data', onData).off('end', onEnd);
         chunks.length = 0;
@@ -130,7 +131,8 @@ function decode(route: Route, bytes: Buffer): Record<string, unknown> {
   try {
     return route.method.requestDeserialize(bytes) as Record<string, unknown>;
   } catch (error) {
-    throw new StatusError(Status.INTERNAL, `the request is not a ${route.method.path} message: ${describe(error)}`);
+    const reason = describe(error).split('\n')[0];
+    throw new StatusError(Status.INTERNAL, `the request is not a ${route.method.path} message: ${reason}`);
   }
 }
 

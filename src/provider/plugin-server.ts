@@ -46,9 +46,12 @@ export async function servePlugin<P>(definition: ProviderDefinition<P>, env = pr
   const server = pluginServer(
     new ProviderService(definition, log).handlers(),
     log,
-    () =>
-      // go-plugin waits 2 s for the process to end before killing it: end at once.
-      setImmediate(() => process.exit(0)),
+    () => {
+      // End as soon as Terraform hangs up, which go-plugin does right after Shutdown's answer: exiting at once
+      // could cut that answer off. Terraform would kill the process 2 s after Shutdown; end after 1 s regardless.
+      server.close(() => process.exit(0));
+      setTimeout(() => process.exit(0), 1000).unref();
+    },
     identity && { key: identity.privateKeyPem, cert: identity.certificatePem, clientCa: clientCert! },
   );
   const address = await listen(server, env);
@@ -158,7 +161,7 @@ function pluginServer(
       protocols.controller,
       {
         Shutdown: async () => {
-          setImmediate(onShutdown); // after the answer is on its way
+          onShutdown();
           return {};
         },
       },
