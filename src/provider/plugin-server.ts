@@ -7,7 +7,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toDiagnostic } from './diagnostics';
-import { createGrpcServer, type Implementation, type UnaryMethod } from './grpc-server';
+import { createGrpcServer, type GrpcServerOptions, type Implementation, type UnaryMethod } from './grpc-server';
 import { createLogger, type Logger } from './logger';
 import { ProviderService } from './provider-service';
 import { loadPluginProtocols } from './proto/load-protocols';
@@ -150,7 +150,7 @@ function pluginServer(
   handlers: Record<string, UnaryMethod>,
   log: Logger,
   onShutdown: () => void,
-  tls?: { key: string; cert: string; clientCa: string },
+  tls?: GrpcServerOptions['tls'],
 ) {
   const protocols = loadPluginProtocols();
   const services: [typeof protocols.provider, Implementation][] = [
