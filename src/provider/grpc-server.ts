@@ -1,9 +1,11 @@
-// gRPC's server side as a go-plugin provider needs it, straight on node:http2 (PROTOCOL-HTTP2 of gRPC): unary
-// methods, and streams that stay open until the client ends them. Not grpc-js's server: Terraform starts the
-// provider 3-5 times per command and a plan makes 4-5 RPCs per resource, and grpc-js's server (its load at every
-// start, its per-call machinery of interceptors, metadata and deadlines that no Terraform call uses) was most of
-// both costs (docs/design/terraform-and-cdktf.md, "The gRPC transport"). Clients (tests, bench) still use grpc-js.
-import * as http2 from 'node:http2';
+// gRPC's server side as a go-plugin provider needs it (PROTOCOL-HTTP2 of gRPC), on an HTTP/2 layer of our own
+// (./http2/connection.ts): unary methods, and streams that stay open until the client ends them. Neither grpc-js's
+// server nor node:http2: Terraform starts the provider 3-5 times per command and a plan makes 4-5 RPCs per
+// resource, and their load at every start and their per-call machinery were most of both costs
+// (docs/design/terraform-and-cdktf.md, "The gRPC transport"). Clients (tests, bench) use grpc-js.
+import { createServer as createNetServer, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { ErrorCode, serveConnection, type HeaderList, type ServerStream } from './http2/connection';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/proto-loader';
 
 /** The gRPC status codes this server answers with. */
@@ -36,8 +38,11 @@ interface Route {
 }
 
 const FRAME_HEADER = 5; // compressed flag (1 byte) + message length (4 bytes, big endian)
-const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
-const OK_TRAILERS = { 'grpc-status': String(Status.OK) };
+const RESPONSE_HEADERS: HeaderList = [
+  [':status', '200'],
+  ['content-type', 'application/grpc'],
+];
+const OK_TRAILERS: HeaderList = [['grpc-status', String(Status.OK)]];
 
 /** Length-prefixed message framing, uncompressed. */
 function frame(message: Buffer): Buffer {
@@ -65,13 +70,11 @@ function percentEncode(message: string): string {
 }
 
 /** An answer with no message: status in the response headers ("Trailers-Only"). */
-function finish(stream: http2.ServerHttp2Stream, status: number, message: string): void {
-  if (stream.headersSent || stream.destroyed || stream.closed) return;
+function finish(stream: ServerStream, status: number, message: string): void {
   stream.respond(
-    { ...RESPONSE_HEADERS, 'grpc-status': String(status), 'grpc-message': percentEncode(message) },
-    { endStream: true },
+    [...RESPONSE_HEADERS, ['grpc-status', String(status)], ['grpc-message', percentEncode(message)]],
+    true, // a client still sending is told to stop
   );
-  stream.close(); // the client may still be sending: stop reading
 }
 
 /** What a failed method says of itself, whatever it threw (an object with no prototype has no toString). */
@@ -96,7 +99,7 @@ class StatusError extends Error {
  * The single message of a unary request, once the client has ended its side. A request whose length prefix, or
  * whose bytes so far, exceed `maxBytes` is refused at once, not buffered to the end.
  */
-function readMessage(stream: http2.ServerHttp2Stream, maxBytes: number): Promise<Buffer> {
+function readMessage(stream: ServerStream, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -106,7 +109,7 @@ function readMessage(stream: http2.ServerHttp2Stream, maxBytes: number): Promise
       received += chunk.length;
       if (declared < 0 && received >= FRAME_HEADER) declared = Buffer.concat(chunks, FRAME_HEADER).readUInt32BE(1);
       if (declared > maxBytes || received > maxBytes + FRAME_HEADER) {
-        stream.off('data', onData).off('end', onEnd);
+        stream.ondata = stream.onend = undefined;
         chunks.length = 0;
         reject(new StatusError(Status.RESOURCE_EXHAUSTED, `the request is larger than ${maxBytes} bytes`));
       }
@@ -122,7 +125,8 @@ function readMessage(stream: http2.ServerHttp2Stream, maxBytes: number): Promise
       }
       resolve(bytes.subarray(FRAME_HEADER));
     };
-    stream.on('data', onData).once('end', onEnd);
+    stream.ondata = onData;
+    stream.onend = onEnd;
   });
 }
 
@@ -145,7 +149,7 @@ const MAX_CONCURRENT_STREAMS = 100;
 export function createGrpcServer(
   services: ReadonlyArray<readonly [ServiceDefinition, Implementation]>,
   options: GrpcServerOptions,
-): http2.Http2Server {
+): Server {
   const routes = new Map<string, Route>();
   for (const [definition, implementation] of services) {
     for (const [name, method] of Object.entries(definition)) {
@@ -154,15 +158,15 @@ export function createGrpcServer(
     }
   }
 
-  async function unary(stream: http2.ServerHttp2Stream, path: string, route: Route): Promise<void> {
+  async function unary(stream: ServerStream, path: string, route: Route): Promise<void> {
     try {
       const request = decode(route, await readMessage(stream, options.maxMessageBytes));
       const response = await (route.body as UnaryMethod)(request);
       const message = frame(route.method.responseSerialize(response));
-      if (stream.destroyed || stream.closed) return; // cancelled by the client meanwhile: nobody is waiting
-      stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-      stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
-      stream.end(message);
+      if (stream.closed) return; // cancelled by the client meanwhile: nobody is waiting
+      stream.respond(RESPONSE_HEADERS);
+      stream.write(message);
+      stream.end(OK_TRAILERS);
     } catch (error) {
       if (error instanceof StatusError) return finish(stream, error.status, error.message);
       const description = describe(error);
@@ -171,44 +175,41 @@ export function createGrpcServer(
     }
   }
 
-  function open(stream: http2.ServerHttp2Stream, path: string, route: Route): void {
-    stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-    stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
-    stream.resume(); // whatever the client sends on it is not read
-    // A client stream ended by the client is done; a server stream lasts until the client cancels it.
-    if (route.method.requestStream) stream.once('end', () => stream.end());
+  function open(stream: ServerStream, path: string, route: Route): void {
+    stream.respond(RESPONSE_HEADERS);
+    // Whatever the client sends on it is not read. A client stream ended by the client is done; a server stream
+    // lasts until the client cancels it.
+    if (route.method.requestStream) stream.onend = () => stream.end(OK_TRAILERS);
     try {
-      (route.body as StreamMethod)((message) => {
-        if (!stream.destroyed) stream.write(frame(route.method.responseSerialize(message)));
-      });
+      (route.body as StreamMethod)((message) => stream.write(frame(route.method.responseSerialize(message))));
     } catch (error) {
       options.onError(path, describe(error));
-      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      stream.reset(ErrorCode.INTERNAL_ERROR);
     }
   }
 
-  const settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
-  const server = options.tls
-    ? http2.createSecureServer({
-        key: options.tls.key,
-        cert: options.tls.cert,
-        ca: options.tls.clientCa,
-        requestCert: true,
-        rejectUnauthorized: true,
-        minVersion: 'TLSv1.2',
-        settings,
-      })
-    : http2.createServer({ settings });
-  server.on('stream', (stream, headers) => {
-    stream.on('error', () => {}); // a reset by the client: nothing is left to answer
-    const path = String(headers[':path']);
+  const onStream = (stream: ServerStream, headers: Record<string, string>) => {
+    const path = headers[':path'] ?? '';
     const route = routes.get(path);
-    if (headers[':method'] !== 'POST' || !GRPC_CONTENT_TYPE.test(String(headers['content-type']))) {
-      if (!stream.destroyed) stream.respond({ ':status': 415 }, { endStream: true });
-      stream.close();
+    if (headers[':method'] !== 'POST' || !GRPC_CONTENT_TYPE.test(headers['content-type'] ?? '')) {
+      stream.respond([[':status', '415']], true);
     } else if (!route) finish(stream, Status.UNIMPLEMENTED, `${path} is not served`);
     else if (route.method.requestStream || route.method.responseStream) open(stream, path, route);
     else void unary(stream, path, route);
-  });
-  return server as http2.Http2Server;
+  };
+  const connection = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, onStream };
+  return options.tls
+    ? createTlsServer(
+        {
+          key: options.tls.key,
+          cert: options.tls.cert,
+          ca: options.tls.clientCa,
+          requestCert: true,
+          rejectUnauthorized: true,
+          minVersion: 'TLSv1.2',
+          ALPNProtocols: ['h2'],
+        },
+        (socket) => serveConnection(socket, connection),
+      )
+    : createNetServer((socket) => serveConnection(socket, connection));
 }
