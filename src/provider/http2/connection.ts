@@ -52,6 +52,8 @@ const RECEIVE_WINDOW = 4 * 1024 * 1024;
 const MAX_FRAME_SIZE = 16_384;
 const HEADER_TABLE_SIZE = 4_096;
 const MAX_HEADER_LIST_SIZE = 16_384;
+/** Bytes waiting for a client that does not read (its own answers, PING and SETTINGS acknowledgements) before it is dropped. */
+const MAX_UNREAD_OUTPUT = 64 * 1024 * 1024;
 
 /** A connection error: GOAWAY with `code`, then the connection ends. */
 class ConnectionError extends Error {
@@ -234,7 +236,9 @@ class Connection {
       this.flushScheduled = false;
       const bytes = this.output.length === 1 ? this.output[0]! : Buffer.concat(this.output);
       this.output.length = 0;
-      if (!this.socket.destroyed) this.socket.write(bytes);
+      if (this.socket.destroyed) return;
+      this.socket.write(bytes);
+      if (this.socket.writableLength > MAX_UNREAD_OUTPUT) this.socket.destroy();
     });
   }
 
