@@ -8,7 +8,8 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { CpiError } from '../errors';
-import { derToPem, parseCertificatePem } from './certificate-info';
+import { parseCertificatePem } from './certificate-info';
+import { derToPem } from './certificate-pem';
 import {
   emptyKeystore,
   readPkcs12Keystore,

@@ -172,7 +172,7 @@ export async function parseCertificateAttribute(pem: string, attribute = 'certif
 
 /** certificate_pem's text, without reading the certificate (readCertificateBlock), pointing errors at it. */
 async function checkCertificateText(pem: string): Promise<void> {
-  const { readCertificateBlock } = await import('../../pki/certificate-info');
+  const { readCertificateBlock } = await import('../../pki/certificate-pem');
   try {
     readCertificateBlock(pem);
   } catch (error) {
