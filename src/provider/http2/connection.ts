@@ -354,7 +354,11 @@ class Connection {
       case CONTINUATION:
         return this.onContinuation(flags, id, payload);
       case RST_STREAM: {
-        if (id === 0 || payload.length !== 4) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'a bad RST_STREAM');
+        if (payload.length !== 4)
+          throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'an RST_STREAM not 4 bytes long');
+        if (id === 0 || id > this.lastStreamId) {
+          throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on a stream never opened');
+        }
         const stream = this.streams.get(id);
         if (!stream) return;
         stream.reset_ = true;
@@ -365,7 +369,8 @@ class Connection {
       case SETTINGS:
         return this.onSettings(flags, id, payload);
       case PING:
-        if (id !== 0 || payload.length !== 8) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'a bad PING');
+        if (id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
+        if (payload.length !== 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'a PING not 8 bytes long');
         if ((flags & ACK) === 0) this.send(frame(PING, ACK, 0, payload));
         return;
       case GOAWAY:
@@ -492,7 +497,11 @@ class Connection {
 
   private onSettings(flags: number, id: number, payload: Buffer): void {
     if (id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'SETTINGS on a stream');
-    if (flags & ACK) return;
+    if (flags & ACK) {
+      if (payload.length > 0)
+        throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'a SETTINGS acknowledgement with a payload');
+      return;
+    }
     if (payload.length % 6 !== 0) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'a bad SETTINGS frame');
     for (let offset = 0; offset < payload.length; offset += 6) {
       const setting = payload.readUInt16BE(offset);
@@ -528,7 +537,7 @@ class Connection {
     if (!stream) return;
     stream.sendWindow += increment;
     if (increment === 0 || stream.sendWindow > MAX_WINDOW) {
-      stream.reset(ErrorCode.FLOW_CONTROL_ERROR);
+      stream.reset(increment === 0 ? ErrorCode.PROTOCOL_ERROR : ErrorCode.FLOW_CONTROL_ERROR);
       stream.oncancel?.();
       return;
     }
