@@ -11,6 +11,7 @@ import type { MethodDefinition, ServiceDefinition } from '@grpc/proto-loader';
 /** The gRPC status codes this server answers with. */
 export const Status = {
   OK: 0,
+  CANCELLED: 1,
   RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
@@ -95,38 +96,64 @@ class StatusError extends Error {
   }
 }
 
+/** Request bytes being read, across all calls of a server: what a client may make it hold at once. */
+interface ReadBudget {
+  inUse: number;
+  readonly limit: number;
+}
+
 /**
- * The single message of a unary request, once the client has ended its side. A request whose length prefix, or
- * whose bytes so far, exceed `maxBytes` is refused at once, not buffered to the end.
+ * The single message of a unary request, once the client has ended its side, read into one buffer of the size its
+ * length prefix declares. Refused at once, not buffered to the end: a message declared over `maxBytes`, more bytes
+ * than declared, or a declared size the server's read budget cannot hold beside the other calls in progress.
  */
-function readMessage(stream: ServerStream, maxBytes: number): Promise<Buffer> {
+function readMessage(stream: ServerStream, maxBytes: number, budget: ReadBudget): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let declared = -1; // the length prefix, once its bytes are in
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      received += chunk.length;
-      if (declared < 0 && received >= FRAME_HEADER) declared = Buffer.concat(chunks, FRAME_HEADER).readUInt32BE(1);
-      if (declared > maxBytes || received > maxBytes + FRAME_HEADER) {
-        stream.ondata = stream.onend = undefined;
-        chunks.length = 0;
-        reject(new StatusError(Status.RESOURCE_EXHAUSTED, `the request is larger than ${maxBytes} bytes`));
-      }
+    const prefix = Buffer.alloc(FRAME_HEADER);
+    let prefixLength = 0;
+    let message: Buffer | undefined;
+    let filled = 0;
+    let reserved = 0;
+    const settle = (error?: StatusError) => {
+      stream.ondata = stream.onend = stream.oncancel = undefined;
+      budget.inUse -= reserved;
+      reserved = 0;
+      if (error) reject(error);
+      else resolve(message ?? Buffer.alloc(0));
     };
-    const onEnd = () => {
-      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-      if (bytes.length < FRAME_HEADER) return reject(new StatusError(Status.INTERNAL, 'the request has no message'));
-      if (bytes[0] !== 0) {
-        return reject(new StatusError(Status.UNIMPLEMENTED, 'compressed messages are not accepted'));
+    stream.ondata = (chunk: Buffer) => {
+      let offset = 0;
+      if (prefixLength < FRAME_HEADER) {
+        offset = chunk.copy(prefix, prefixLength, 0, FRAME_HEADER - prefixLength);
+        prefixLength += offset;
+        if (prefixLength < FRAME_HEADER) return;
+        if (prefix[0] !== 0)
+          return settle(new StatusError(Status.UNIMPLEMENTED, 'compressed messages are not accepted'));
+        const declared = prefix.readUInt32BE(1);
+        if (declared > maxBytes) {
+          return settle(new StatusError(Status.RESOURCE_EXHAUSTED, `the request is larger than ${maxBytes} bytes`));
+        }
+        if (budget.inUse + declared > budget.limit) {
+          return settle(
+            new StatusError(Status.RESOURCE_EXHAUSTED, 'the requests in progress already hold the memory allowed'),
+          );
+        }
+        budget.inUse += reserved = declared;
+        message = Buffer.allocUnsafe(declared);
       }
-      if (bytes.length !== FRAME_HEADER + bytes.readUInt32BE(1)) {
-        return reject(new StatusError(Status.INTERNAL, 'the request is not exactly one message'));
+      if (filled + chunk.length - offset > message!.length) {
+        return settle(new StatusError(Status.INTERNAL, 'the request is not exactly one message'));
       }
-      resolve(bytes.subarray(FRAME_HEADER));
+      filled += chunk.copy(message!, filled, offset);
     };
-    stream.ondata = onData;
-    stream.onend = onEnd;
+    stream.onend = () => {
+      if (prefixLength < FRAME_HEADER) return settle(new StatusError(Status.INTERNAL, 'the request has no message'));
+      if (filled !== message!.length) {
+        return settle(new StatusError(Status.INTERNAL, 'the request is not exactly one message'));
+      }
+      settle();
+    };
+    stream.oncancel = () => settle(new StatusError(Status.CANCELLED, 'the client cancelled the call'));
   });
 }
 
@@ -144,6 +171,8 @@ function decode(route: Route, bytes: Buffer): Record<string, unknown> {
 const GRPC_CONTENT_TYPE = /^application\/grpc([+;]|$)/;
 /** Terraform runs at most 10 operations at once by default, plus go-plugin's 2-3 long-lived streams. */
 const MAX_CONCURRENT_STREAMS = 100;
+/** Unary calls whose handlers still run, including those the client has cancelled (a handler runs to its end). */
+const MAX_RUNNING_CALLS = MAX_CONCURRENT_STREAMS;
 
 /** An HTTP/2 server (TLS with `options.tls`, cleartext otherwise) serving `services`; not yet listening. */
 export function createGrpcServer(
@@ -158,9 +187,27 @@ export function createGrpcServer(
     }
   }
 
-  async function unary(stream: ServerStream, path: string, route: Route): Promise<void> {
+  // Every byte of a request is held until its call reads it whole, and a handler runs on after its client cancels:
+  // both are bounded per server, so that no client (Terraform has 10 calls in flight) can exhaust the process.
+  const budget: ReadBudget = { inUse: 0, limit: 2 * options.maxMessageBytes };
+  let running = 0;
+
+  /** onError, which must not turn a failed call into a failed process. */
+  const report = (path: string, description: string) => {
     try {
-      const request = decode(route, await readMessage(stream, options.maxMessageBytes));
+      options.onError(path, description);
+    } catch {
+      // nowhere left to report to
+    }
+  };
+
+  async function unary(stream: ServerStream, path: string, route: Route): Promise<void> {
+    if (running >= MAX_RUNNING_CALLS) {
+      return finish(stream, Status.RESOURCE_EXHAUSTED, `${MAX_RUNNING_CALLS} calls are in progress already`);
+    }
+    running++;
+    try {
+      const request = decode(route, await readMessage(stream, options.maxMessageBytes, budget));
       const response = await (route.body as UnaryMethod)(request);
       const message = frame(route.method.responseSerialize(response));
       if (stream.closed) return; // cancelled by the client meanwhile: nobody is waiting
@@ -170,8 +217,10 @@ export function createGrpcServer(
     } catch (error) {
       if (error instanceof StatusError) return finish(stream, error.status, error.message);
       const description = describe(error);
-      options.onError(path, description);
+      report(path, description);
       finish(stream, Status.INTERNAL, description.split('\n')[0]!);
+    } finally {
+      running--;
     }
   }
 
@@ -183,7 +232,7 @@ export function createGrpcServer(
     try {
       (route.body as StreamMethod)((message) => stream.write(frame(route.method.responseSerialize(message))));
     } catch (error) {
-      options.onError(path, describe(error));
+      report(path, describe(error));
       stream.reset(ErrorCode.INTERNAL_ERROR);
     }
   }

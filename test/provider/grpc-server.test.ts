@@ -105,6 +105,8 @@ describe('the provider gRPC server', { timeout: 60_000 }, () => {
     let served: Awaited<ReturnType<typeof serve>>;
     let provider: PluginClient;
     let validated = 0;
+    let release = () => {};
+    let held = new Promise<void>((resolve) => (release = resolve));
     before(async () => {
       served = await serve(
         {
@@ -121,6 +123,11 @@ describe('the provider gRPC server', { timeout: 60_000 }, () => {
           StopProvider: async () => {
             await sleep(200);
             return { Error: '' };
+          },
+          // held until the test releases it: a handler that runs on after its client has gone
+          ApplyResourceChange: async () => {
+            await held;
+            return {};
           },
           // what a careless method may throw: text cut inside an emoji, and an object with no toString
           GetFunctions: async () => {
@@ -217,6 +224,81 @@ describe('the provider gRPC server', { timeout: 60_000 }, () => {
       });
       await assert.rejects(call(provider, 'CallFunction', {}), { code: grpc.status.INTERNAL });
       assert.ok((await call(provider, 'ValidateResourceConfig', { type_name: 't4' })).diagnostics, 'still serving');
+    });
+
+    test('requests being read may hold twice the message limit at most; a cancelled one gives its share back', async () => {
+      const session = http2.connect('http://localhost', { path: served.socket } as http2.ClientSessionOptions);
+      const open = (declared: number) => {
+        const request = session.request({
+          ':method': 'POST',
+          ':path': '/tfplugin6.Provider/ValidateResourceConfig',
+          'content-type': 'application/grpc',
+        });
+        request.on('error', () => {});
+        request.write(Buffer.from([0, 0, 0, 0, declared])); // the prefix alone: the message never comes
+        return request;
+      };
+      const first = open(200);
+      const second = open(200); // 400 of the 512 (2 × 256) held
+      await sleep(100);
+      const third = open(200);
+      const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) => third.on('response', resolve));
+      assert.equal(headers['grpc-status'], String(grpc.status.RESOURCE_EXHAUSTED));
+      assert.match(decodeURIComponent(String(headers['grpc-message'])), /hold the memory allowed/);
+      first.close(http2.constants.NGHTTP2_CANCEL);
+      second.close(http2.constants.NGHTTP2_CANCEL);
+      await sleep(100);
+      const fourth = open(200);
+      fourth.end(Buffer.alloc(200)); // not a valid message, but read whole: the budget was given back
+      const answer = await new Promise<http2.IncomingHttpHeaders>((resolve) => fourth.on('response', resolve));
+      assert.notEqual(answer['grpc-status'], String(grpc.status.RESOURCE_EXHAUSTED));
+      session.destroy();
+    });
+
+    test('a message whose prefix and bytes arrive in pieces is read whole', async () => {
+      const message = protocols.provider.ValidateResourceConfig!.requestSerialize({ type_name: 't7' });
+      const bytes = Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]);
+      const session = http2.connect('http://localhost', { path: served.socket } as http2.ClientSessionOptions);
+      const request = session.request({
+        ':method': 'POST',
+        ':path': '/tfplugin6.Provider/ValidateResourceConfig',
+        'content-type': 'application/grpc',
+      });
+      for (const piece of [bytes.subarray(0, 2), bytes.subarray(2, 7), bytes.subarray(7)]) {
+        request.write(piece);
+        await sleep(20); // each write its own DATA frame
+      }
+      request.end();
+      const body: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => body.push(chunk));
+      const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve) => request.on('trailers', resolve));
+      assert.equal(trailers['grpc-status'], '0');
+      const answer = protocols.provider.ValidateResourceConfig!.responseDeserialize(Buffer.concat(body).subarray(5));
+      assert.equal((answer as { diagnostics: { summary: string }[] }).diagnostics[0]!.summary, 't7');
+      session.destroy();
+    });
+
+    test('handlers still running after their clients cancelled count against the 100 calls in progress', async () => {
+      const apply = provider.ApplyResourceChange as unknown as (
+        request: object,
+        done: (error: grpc.ServiceError | null) => void,
+      ) => grpc.ClientUnaryCall;
+      const calls = Array.from({ length: 100 }, () => apply.call(provider, {}, () => {}));
+      await sleep(300);
+      calls.forEach((pending) => pending.cancel());
+      await sleep(100);
+      await assert.rejects(
+        call(provider, 'ValidateResourceConfig', { type_name: 't5' }),
+        (error: grpc.ServiceError) => {
+          assert.equal(error.code, grpc.status.RESOURCE_EXHAUSTED);
+          assert.match(error.details, /100 calls are in progress/);
+          return true;
+        },
+      );
+      release();
+      held = new Promise<void>((resolve) => (release = resolve));
+      await sleep(100);
+      assert.ok((await call(provider, 'ValidateResourceConfig', { type_name: 't6' })).diagnostics, 'serving again');
     });
 
     /** One raw HTTP/2 request to the server: its response headers, once they come. */

@@ -181,8 +181,8 @@ class RawClient {
   }
 
   /** Connected to `path`; with `preface`, the connection preface and an empty SETTINGS already sent. */
-  static async open(path: string, preface = true): Promise<RawClient> {
-    const socket = connect(path);
+  static async open(path: string, preface = true, allowHalfOpen = false): Promise<RawClient> {
+    const socket = connect({ path, allowHalfOpen });
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     const client = new RawClient(socket);
     cleanups.push(() => socket.destroy());
@@ -727,3 +727,117 @@ describe(
     });
   },
 );
+
+// What a hostile or broken client may try beyond single malformed frames: none of it may end the process, and a
+// stream's trouble must not end the other streams.
+describe('serveConnection under abuse', { timeout: 60_000 }, () => {
+  test('a flood of empty CONTINUATION frames is cut off with GOAWAY, not held in memory', async () => {
+    const server = await recordingServer();
+    const client = await RawClient.open(server.path);
+    const empty = frame(CONTINUATION, 0, 1);
+    client.send(frame(HEADERS, 0, 1, requestBlock('/flood')), ...Array.from({ length: 5000 }, () => empty));
+    assert.deepEqual(await client.goAwayAndClose(), { lastStreamId: 0, code: ErrorCode.PROTOCOL_ERROR });
+    assert.equal(server.seen.length, 0);
+  });
+
+  test('a callback that throws resets its stream only: the connection and the other streams go on', async () => {
+    const served = await serve({
+      maxConcurrentStreams: 10,
+      onStream: (stream, headers) => {
+        if (headers[':path'] === '/throws') throw new Error('a bug in onStream');
+        stream.ondata = () => {
+          throw new Error('a bug in ondata');
+        };
+        stream.onend = () => stream.respond([[':status', '200']], true);
+      },
+    });
+    cleanups.push(served.close);
+    const client = await RawClient.open(served.path);
+    client.send(request(1, '/throws'), request(3, '/data', true), frame(DATA, 0, 3, Buffer.from('x')));
+    client.send(request(5, '/fine'));
+    const resets = await Promise.all(
+      [1, 3].map((id) => client.waitFor(`RST_STREAM ${id}`, (f) => f.type === RST_STREAM && f.stream === id)),
+    );
+    assert.deepEqual(
+      resets.map((f) => f.payload.readUInt32BE(0)),
+      [ErrorCode.INTERNAL_ERROR, ErrorCode.INTERNAL_ERROR],
+    );
+    await client.waitFor('the answer on 5', (f) => f.type === HEADERS && f.stream === 5);
+    await client.roundTrip();
+  });
+
+  test('the rest of a request the server has already answered and reset is ignored, not a connection error', async () => {
+    const server = await recordingServer();
+    const client = await RawClient.open(server.path);
+    client.send(request(1, '/early', true), request(3, '/later', true));
+    await until('both streams are open', () => server.seen.length === 2);
+    server.byPath('/early')!.stream.respond([[':status', '415']], true); // answered while the client still sends
+    await client.waitFor('RST_STREAM NO_ERROR', (f) => f.type === RST_STREAM && f.stream === 1);
+    // what the client had on its way: more data, then its trailers
+    client.send(frame(DATA, 0, 1, Buffer.from('more')), frame(HEADERS, END_HEADERS | END_STREAM, 1, encodeHeaders([])));
+    await client.roundTrip();
+    const later = server.byPath('/later')!;
+    later.stream.respond([[':status', '200']], true);
+    await client.waitFor('the answer on 3', (f) => f.type === HEADERS && f.stream === 3);
+    assert.equal(client.frames.filter((f) => f.type === GOAWAY).length, 0);
+  });
+
+  test('a header list over the announced 16 KiB is refused with 431 on its stream alone', async () => {
+    const server = await recordingServer();
+    const client = await RawClient.open(server.path);
+    const big = encodeHeaders([
+      [':method', 'POST'],
+      [':path', '/big'],
+      ...Array.from({ length: 5 }, (_, i) => [`x-meta-${i}`, 'v'.repeat(4000)] as const),
+    ]);
+    const half = Math.ceil(big.length / 2);
+    client.send(
+      request(1, '/small', true),
+      frame(HEADERS, 0, 3, big.subarray(0, half)),
+      frame(CONTINUATION, END_HEADERS | END_STREAM, 3, big.subarray(half)),
+    );
+    const answer = await client.waitFor('the answer on 3', (f) => f.type === HEADERS && f.stream === 3);
+    assert.equal(answer.flags & END_STREAM, END_STREAM);
+    assert.equal(answer.payload.toString('latin1').includes('431'), true, 'the answer is :status 431');
+    assert.deepEqual(
+      server.seen.map((s) => s.headers[':path']),
+      ['/small'],
+      'the oversized request never reaches the server',
+    );
+    server.byPath('/small')!.stream.respond([[':status', '200']], true);
+    await client.waitFor('the answer on 1', (f) => f.type === HEADERS && f.stream === 1);
+  });
+
+  test('after a GOAWAY from the client, its streams opened later are still served; a malformed one is refused', async () => {
+    const server = await recordingServer();
+    const client = await RawClient.open(server.path);
+    client.send(frame(GOAWAY, 0, 0, Buffer.concat([uint32(0), uint32(0)])), request(1, '/after'));
+    await until('stream 1 reaches the server', () => server.seen.length === 1);
+    server.seen[0]!.stream.respond([[':status', '200']], true);
+    await client.waitFor('the answer on 1', (f) => f.type === HEADERS && f.stream === 1);
+
+    const other = await RawClient.open(server.path);
+    other.send(frame(GOAWAY, 0, 0, Buffer.alloc(3)));
+    assert.deepEqual(await other.goAwayAndClose(), { lastStreamId: 0, code: ErrorCode.FRAME_SIZE_ERROR });
+  });
+
+  test('a new initial window that would take a stream window above 2^31-1 is FLOW_CONTROL_ERROR', async () => {
+    const server = await recordingServer();
+    const client = await RawClient.open(server.path);
+    client.send(request(1, '/one', true));
+    await until('stream 1 is open', () => server.seen.length === 1);
+    client.send(frame(WINDOW_UPDATE, 0, 1, uint32(2 ** 31 - 1 - 65_535))); // the stream window at 2^31-1
+    client.send(frame(SETTINGS, 0, 0, setting(SETTINGS_INITIAL_WINDOW_SIZE, 2 ** 31 - 1)));
+    assert.deepEqual(await client.goAwayAndClose(), { lastStreamId: 1, code: ErrorCode.FLOW_CONTROL_ERROR });
+  });
+
+  test('a client that keeps the connection open after the server’s GOAWAY is cut off', async () => {
+    const server = await recordingServer();
+    const client = await RawClient.open(server.path, true, true); // it never ends its own side
+    client.send(frame(PING, 0, 0, Buffer.alloc(7)));
+    await client.waitFor('a GOAWAY', (f) => f.type === GOAWAY);
+    await sleep(1_500);
+    client.send(frame(PING, 0, 0, Buffer.alloc(8))); // a server that only ended its side would take this quietly
+    await client.closesWithin();
+  });
+});

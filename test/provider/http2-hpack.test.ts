@@ -43,7 +43,7 @@ const TABLE_AFTER_THIRD_REQUEST: [string, string][] = [
 
 function assertHpackError(block: Buffer, decoder = new HpackDecoder(4096, 16384), message?: RegExp): void {
   assert.throws(
-    () => decoder.decode(block),
+    () => decoder.decode(block).headers,
     (error: unknown) => {
       assert.ok(error instanceof HpackError, `an HpackError, not ${String(error)}`);
       if (message) assert.match(error.message, message);
@@ -60,19 +60,19 @@ describe('HPACK', { timeout: 60_000 }, () => {
         decoder.decode(
           hex(`8286 8441 0f77 7777 2e65 7861 6d70 6c65
                2e63 6f6d`),
-        ),
+        ).headers,
         REQUESTS[0],
       );
       // :authority comes from the dynamic table (0xbe = index 62) the first request filled
-      assert.deepEqual(decoder.decode(hex('8286 84be 5808 6e6f 2d63 6163 6865')), REQUESTS[1]);
+      assert.deepEqual(decoder.decode(hex('8286 84be 5808 6e6f 2d63 6163 6865')).headers, REQUESTS[1]);
       assert.deepEqual(
         decoder.decode(
           hex(`8287 85bf 400a 6375 7374 6f6d 2d6b 6579
                0c63 7573 746f 6d2d 7661 6c75 65`),
-        ),
+        ).headers,
         REQUESTS[2],
       );
-      assert.deepEqual(decoder.decode(hex('be bf c0')), TABLE_AFTER_THIRD_REQUEST);
+      assert.deepEqual(decoder.decode(hex('be bf c0')).headers, TABLE_AFTER_THIRD_REQUEST);
     });
 
     test('C.4: the same three requests with Huffman coding, on one decoder', () => {
@@ -81,18 +81,18 @@ describe('HPACK', { timeout: 60_000 }, () => {
         decoder.decode(
           hex(`8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4
                ff`),
-        ),
+        ).headers,
         REQUESTS[0],
       );
-      assert.deepEqual(decoder.decode(hex('8286 84be 5886 a8eb 1064 9cbf')), REQUESTS[1]);
+      assert.deepEqual(decoder.decode(hex('8286 84be 5886 a8eb 1064 9cbf')).headers, REQUESTS[1]);
       assert.deepEqual(
         decoder.decode(
           hex(`8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925
                a849 e95b b8e8 b4bf`),
-        ),
+        ).headers,
         REQUESTS[2],
       );
-      assert.deepEqual(decoder.decode(hex('be bf c0')), TABLE_AFTER_THIRD_REQUEST);
+      assert.deepEqual(decoder.decode(hex('be bf c0')).headers, TABLE_AFTER_THIRD_REQUEST);
     });
 
     test('C.5.1-C.5.2: a 256-byte table evicts its oldest entry when a new one does not fit', () => {
@@ -104,7 +104,7 @@ describe('HPACK', { timeout: 60_000 }, () => {
                2032 303a 3133 3a32 3120 474d 546e 1768
                7474 7073 3a2f 2f77 7777 2e65 7861 6d70
                6c65 2e63 6f6d`),
-        ),
+        ).headers,
         [
           [':status', '302'],
           ['cache-control', 'private'],
@@ -113,7 +113,7 @@ describe('HPACK', { timeout: 60_000 }, () => {
         ],
       );
       // 222 bytes in the table; ':status: 307' (42) pushes out ':status: 302', so 65 is now the oldest entry
-      assert.deepEqual(decoder.decode(hex('4803 3330 37c1 c0bf')), [
+      assert.deepEqual(decoder.decode(hex('4803 3330 37c1 c0bf')).headers, [
         [':status', '307'],
         ['cache-control', 'private'],
         ['date', DATE],
@@ -127,8 +127,8 @@ describe('HPACK', { timeout: 60_000 }, () => {
     test('an update to 0 evicts every entry: a later index to one fails', () => {
       const decoder = new HpackDecoder(4096, 16384);
       decoder.decode(hex('4001 6101 62')); // a: b, inserted as index 62
-      assert.deepEqual(decoder.decode(hex('be')), [['a', 'b']]);
-      assert.deepEqual(decoder.decode(hex('20')), [], 'a block of only an update has no fields');
+      assert.deepEqual(decoder.decode(hex('be')).headers, [['a', 'b']]);
+      assert.deepEqual(decoder.decode(hex('20')).headers, [], 'a block of only an update has no fields');
       assertHpackError(hex('be'), decoder, /index 62/);
     });
 
@@ -139,7 +139,7 @@ describe('HPACK', { timeout: 60_000 }, () => {
     });
 
     test('an update to the announced maximum is accepted, one above it fails', () => {
-      assert.deepEqual(new HpackDecoder(4096, 16384).decode(hex('3fe11f 82')), [[':method', 'GET']]); // 4096
+      assert.deepEqual(new HpackDecoder(4096, 16384).decode(hex('3fe11f 82')).headers, [[':method', 'GET']]); // 4096
       assertHpackError(hex('3fe21f 82'), new HpackDecoder(4096, 16384), /exceeds/); // 4097
       assertHpackError(hex('21'), new HpackDecoder(0, 16384), /exceeds/);
     });
@@ -151,7 +151,7 @@ describe('HPACK', { timeout: 60_000 }, () => {
     test('an update shrinking the table evicts the oldest entries only', () => {
       const decoder = new HpackDecoder(4096, 16384);
       decoder.decode(hex('4001 6101 31 4001 6101 32')); // a: 1, then a: 2 (newest, index 62); 34 bytes each
-      assert.deepEqual(decoder.decode(hex('3f03 be')), [['a', '2']]); // 34 bytes: only the newest fits
+      assert.deepEqual(decoder.decode(hex('3f03 be')).headers, [['a', '2']]); // 34 bytes: only the newest fits
       assertHpackError(hex('bf'), decoder, /index 63/);
     });
   });
@@ -172,7 +172,7 @@ describe('HPACK', { timeout: 60_000 }, () => {
 
     test('a Huffman string padded wrongly', () => {
       // 'a' is the 5-bit code 00011: padded with ones (0x1f) it decodes...
-      assert.deepEqual(new HpackDecoder(4096, 16384).decode(hex('0001 61 811f')), [['a', 'a']]);
+      assert.deepEqual(new HpackDecoder(4096, 16384).decode(hex('0001 61 811f')).headers, [['a', 'a']]);
       // ...padded with zero bits it must not
       assertHpackError(hex('0001 61 8118'), undefined, /padded wrongly/);
       // padding of 8 bits or more: a whole byte of ones after 'a'
@@ -188,18 +188,30 @@ describe('HPACK', { timeout: 60_000 }, () => {
       assertHpackError(hex('ff ffff ffff ff00'), undefined, /too large/); // an index of 5 continuation bytes
       assertHpackError(hex('0001 61 7f ffff ffff ff00'), undefined, /too large/); // a string length
     });
+  });
 
-    test('a header list larger than the decoder was told to accept', () => {
-      const field = (size: number) => {
-        const name = 'n'.repeat(size);
-        return Buffer.concat([hex(`00${size.toString(16).padStart(2, '0')}`), Buffer.from(name), hex('00')]);
-      };
-      // each field counts its name, its value and 32 bytes
-      assert.deepEqual(new HpackDecoder(4096, 100).decode(field(68)), [['n'.repeat(68), '']]); // exactly 100
-      assertHpackError(field(69), new HpackDecoder(4096, 100), /larger/);
-      // the limit is on the whole list, not each field
-      assertHpackError(Buffer.concat([field(30), field(30)]), new HpackDecoder(4096, 100), /larger/);
+  test('a header list larger than the decoder was told to accept is decoded to its end but not kept', () => {
+    const field = (size: number) => {
+      const name = 'n'.repeat(size);
+      return Buffer.concat([hex(`00${size.toString(16).padStart(2, '0')}`), Buffer.from(name), hex('00')]);
+    };
+    // each field counts its name, its value and 32 bytes
+    assert.deepEqual(new HpackDecoder(4096, 100).decode(field(68)), {
+      headers: [['n'.repeat(68), '']],
+      oversized: false,
+    }); // exactly 100
+    assert.deepEqual(new HpackDecoder(4096, 100).decode(field(69)), { headers: [], oversized: true });
+    // the limit is on the whole list, not each field
+    assert.deepEqual(new HpackDecoder(4096, 100).decode(Buffer.concat([field(30), field(30)])), {
+      headers: [['n'.repeat(30), '']],
+      oversized: true,
     });
+    // the dynamic table still follows the oversized block: an entry it inserted is there for the next one
+    const decoder = new HpackDecoder(4096, 40);
+    const oversized = decoder.decode(hex('4001 6101 62 4001 6301 64')); // a: b, c: d, both inserted (34 bytes each)
+    assert.equal(oversized.oversized, true);
+    assert.deepEqual(decoder.decode(hex('be')).headers, [['c', 'd']]);
+    assert.deepEqual(decoder.decode(hex('bf')).headers, [['a', 'b']]);
   });
 
   describe('encodeHeaders', () => {
@@ -220,11 +232,11 @@ describe('HPACK', { timeout: 60_000 }, () => {
       ];
       const block = encodeHeaders(headers);
       const decoder = new HpackDecoder(4096, 16384);
-      assert.deepEqual(decoder.decode(block), headers);
+      assert.deepEqual(decoder.decode(block).headers, headers);
       assert.ok(block.includes(Buffer.concat([hex('7f49'), Buffer.from(message)])), 'the 200-byte length prefix');
       // no entry was inserted: index 62 still does not exist, and the block decodes the same a second time
       assertHpackError(hex('be'), decoder, /index 62/);
-      assert.deepEqual(decoder.decode(block), headers);
+      assert.deepEqual(decoder.decode(block).headers, headers);
     });
   });
 });

@@ -52,6 +52,8 @@ const RECEIVE_WINDOW = 4 * 1024 * 1024;
 const MAX_FRAME_SIZE = 16_384;
 const HEADER_TABLE_SIZE = 4_096;
 const MAX_HEADER_LIST_SIZE = 16_384;
+/** The most a header block may take on the wire, frame headers included. */
+const MAX_HEADER_BLOCK_SIZE = 2 * MAX_HEADER_LIST_SIZE;
 /** Bytes waiting for a client that does not read (its own answers, PING and SETTINGS acknowledgements) before it is dropped. */
 const MAX_UNREAD_OUTPUT = 64 * 1024 * 1024;
 
@@ -133,6 +135,34 @@ class Stream implements ServerStream {
     return this.localEnded || this.reset_;
   }
 
+  /**
+   * Runs a callback of the stream's user. A callback that throws is a bug of that user, which must not end the
+   * process nor the connection: the stream is reset (INTERNAL_ERROR) and the others go on.
+   */
+  notify(callback: (() => void) | undefined): void {
+    if (!callback) return;
+    try {
+      callback();
+    } catch {
+      if (!this.reset_) this.reset(ErrorCode.INTERNAL_ERROR);
+    }
+  }
+
+  /** A stream error found by this side: RST_STREAM with `code`, and the user is told. */
+  fail(code: number): void {
+    const wasClosed = this.closed;
+    this.reset(code);
+    if (!wasClosed) this.notify(this.oncancel);
+  }
+
+  /** The client reset the stream, or the connection ended before this side ended it. */
+  cancel(): void {
+    const wasClosed = this.closed;
+    this.reset_ = true;
+    this.queue.length = 0;
+    if (!wasClosed) this.notify(this.oncancel);
+  }
+
   respond(headers: HeaderList, endStream = false): void {
     if (this.closed) return;
     this.connection.sendHeaders(this.id, headers, endStream);
@@ -179,7 +209,6 @@ class Connection {
   private input: Buffer = Buffer.alloc(0);
   private prefaceSeen = false;
   private lastStreamId = 0;
-  private goingAway = false;
   /** A header block being continued: its stream, flags and fragments so far. */
   private continuing?: { id: number; flags: number; fragments: Buffer[]; length: number };
   private sendWindow = DEFAULT_WINDOW;
@@ -220,11 +249,7 @@ class Connection {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('end', () => socket.end());
-    socket.on('close', () => {
-      for (const stream of this.streams.values()) if (!stream.closed) stream.oncancel?.();
-      this.streams.clear();
-      this.blocked.clear();
-    });
+    socket.on('close', () => this.cancelAll());
   }
 
   /** Queues bytes for the socket; everything queued in one tick goes in one write. */
@@ -333,13 +358,21 @@ class Connection {
     }
   }
 
+  private cancelAll(): void {
+    const streams = [...this.streams.values()];
+    this.streams.clear();
+    this.blocked.clear();
+    for (const stream of streams) stream.cancel();
+  }
+
+  /** Ends the connection for a protocol error: GOAWAY, then the socket; a peer that keeps it open is cut after 1 s. */
   private goAway(code: number): void {
     this.send(frame(GOAWAY, 0, 0, Buffer.concat([uint32(this.lastStreamId), uint32(code)])));
-    for (const stream of this.streams.values()) if (!stream.closed) stream.oncancel?.();
-    this.streams.clear();
-    this.input = Buffer.alloc(0);
-    process.nextTick(() => this.socket.end());
     this.socket.removeAllListeners('data');
+    this.input = Buffer.alloc(0);
+    this.cancelAll();
+    process.nextTick(() => this.socket.end());
+    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   private onFrame(type: number, flags: number, id: number, payload: Buffer): void {
@@ -361,9 +394,8 @@ class Connection {
         }
         const stream = this.streams.get(id);
         if (!stream) return;
-        stream.reset_ = true;
         this.forget(stream);
-        stream.oncancel?.();
+        stream.cancel();
         return;
       }
       case SETTINGS:
@@ -374,15 +406,20 @@ class Connection {
         if ((flags & ACK) === 0) this.send(frame(PING, ACK, 0, payload));
         return;
       case GOAWAY:
-        this.goingAway = true;
+        // The client will open no more streams; those it has opened are served as usual.
+        if (id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream');
+        if (payload.length < 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'a GOAWAY shorter than 8 bytes');
         return;
       case WINDOW_UPDATE:
         return this.onWindowUpdate(id, payload);
       case PUSH_PROMISE:
         throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'a client must not push');
       case PRIORITY:
+        if (id === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PRIORITY on stream 0');
+        if (payload.length !== 5) this.send(frame(RST_STREAM, 0, id, uint32(ErrorCode.FRAME_SIZE_ERROR)));
+        return; // priorities are advisory
       default:
-        return; // priorities are advisory; unknown frame types are ignored (RFC 9113 §4.1)
+        return; // unknown frame types are ignored (RFC 9113 §4.1)
     }
   }
 
@@ -414,31 +451,23 @@ class Connection {
     if (id > this.lastStreamId) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'DATA on an idle stream');
     const stream = this.streams.get(id);
     if (!stream) return; // a stream this side has ended or reset: what still arrives is ignored (RFC 9113 §5.4.2)
-    if (stream.remoteEnded) {
-      stream.reset(ErrorCode.STREAM_CLOSED);
-      stream.oncancel?.();
-      return;
-    }
+    if (stream.remoteEnded) return stream.fail(ErrorCode.STREAM_CLOSED);
     stream.receiveUnacknowledged += payload.length;
-    if (stream.receiveUnacknowledged > RECEIVE_WINDOW) {
-      stream.reset(ErrorCode.FLOW_CONTROL_ERROR);
-      stream.oncancel?.();
-      return;
-    }
+    if (stream.receiveUnacknowledged > RECEIVE_WINDOW) return stream.fail(ErrorCode.FLOW_CONTROL_ERROR);
     const data = this.unpadded(flags, payload, false);
     const ended = (flags & END_STREAM) !== 0;
     if (!ended && stream.receiveUnacknowledged >= RECEIVE_WINDOW / 2) {
       this.send(frame(WINDOW_UPDATE, 0, id, uint32(stream.receiveUnacknowledged)));
       stream.receiveUnacknowledged = 0;
     }
-    if (data.length > 0) stream.ondata?.(data);
+    if (data.length > 0) stream.notify(stream.ondata && (() => stream.ondata?.(data)));
     if (ended) this.endRemote(stream);
   }
 
   private endRemote(stream: Stream): void {
     stream.remoteEnded = true;
     if (stream.localEnded) this.forget(stream);
-    stream.onend?.();
+    stream.notify(stream.onend);
   }
 
   private onHeaders(flags: number, id: number, payload: Buffer): void {
@@ -454,8 +483,9 @@ class Connection {
     if (!continuing || continuing.id !== id)
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'an unexpected CONTINUATION');
     continuing.fragments.push(payload);
-    continuing.length += payload.length;
-    if (continuing.length > MAX_HEADER_LIST_SIZE * 2) {
+    // Frame headers count too: empty CONTINUATION frames must not pile up without end.
+    continuing.length += FRAME_HEADER + payload.length;
+    if (continuing.length > MAX_HEADER_BLOCK_SIZE) {
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'a header block is larger than announced');
     }
     if (flags & END_HEADERS) this.headerBlockDone();
@@ -464,9 +494,10 @@ class Connection {
   private headerBlockDone(): void {
     const { id, flags, fragments } = this.continuing!;
     this.continuing = undefined;
-    let list: [string, string][];
+    // Decoded whatever comes next: the dynamic table must follow every block the client sent.
+    let decoded: { headers: [string, string][]; oversized: boolean };
     try {
-      list = this.decoder.decode(fragments.length === 1 ? fragments[0]! : Buffer.concat(fragments));
+      decoded = this.decoder.decode(fragments.length === 1 ? fragments[0]! : Buffer.concat(fragments));
     } catch (error) {
       if (error instanceof HpackError) throw new ConnectionError(ErrorCode.COMPRESSION_ERROR, error.message);
       throw error;
@@ -474,25 +505,24 @@ class Connection {
     const existing = this.streams.get(id);
     if (existing) {
       // Trailers of the request: only the end of the stream matters here.
-      if (!(flags & END_STREAM))
-        throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'request trailers without END_STREAM');
-      if (!existing.remoteEnded) this.endRemote(existing);
-      return;
+      if (!(flags & END_STREAM) || existing.remoteEnded) return existing.fail(ErrorCode.PROTOCOL_ERROR);
+      return this.endRemote(existing);
     }
-    if (id <= this.lastStreamId) throw new ConnectionError(ErrorCode.STREAM_CLOSED, 'HEADERS on a closed stream');
+    // A stream this side has reset or ended: what the client had already sent on it is ignored (RFC 9113 §5.1).
+    if (id <= this.lastStreamId) return;
     this.lastStreamId = id;
-    if (this.goingAway) return;
     const stream = new Stream(id, this);
-    if (this.streams.size >= this.options.maxConcurrentStreams) {
-      stream.reset(ErrorCode.REFUSED_STREAM);
-      return;
-    }
+    if (this.streams.size >= this.options.maxConcurrentStreams) return stream.reset(ErrorCode.REFUSED_STREAM);
     this.streams.set(id, stream);
-    const headers: Record<string, string> = Object.create(null);
-    for (const [name, value] of list) headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
     stream.remoteEnded = (flags & END_STREAM) !== 0;
-    this.options.onStream(stream, headers);
-    if (stream.remoteEnded && !stream.closed) stream.onend?.();
+    // Headers beyond the announced SETTINGS_MAX_HEADER_LIST_SIZE: this request alone is refused (HTTP 431).
+    if (decoded.oversized) return stream.respond([[':status', '431']], true);
+    const headers: Record<string, string> = Object.create(null);
+    for (const [name, value] of decoded.headers) {
+      headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    }
+    stream.notify(() => this.options.onStream(stream, headers));
+    if (stream.remoteEnded && !stream.closed) stream.notify(stream.onend);
   }
 
   private onSettings(flags: number, id: number, payload: Buffer): void {
@@ -510,7 +540,12 @@ class Connection {
         if (value > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'a window above 2^31-1');
         const delta = value - this.peerInitialWindow;
         this.peerInitialWindow = value;
-        for (const stream of this.streams.values()) stream.sendWindow += delta;
+        for (const stream of this.streams.values()) {
+          stream.sendWindow += delta;
+          if (stream.sendWindow > MAX_WINDOW) {
+            throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'a new initial window overflows a stream window');
+          }
+        }
       } else if (setting === SETTINGS_MAX_FRAME_SIZE) {
         if (value < MAX_FRAME_SIZE || value > 16_777_215)
           throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'a bad frame size');
@@ -533,13 +568,12 @@ class Connection {
       this.flushBlocked();
       return;
     }
+    if (id > this.lastStreamId) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE on an idle stream');
     const stream = this.streams.get(id);
     if (!stream) return;
     stream.sendWindow += increment;
     if (increment === 0 || stream.sendWindow > MAX_WINDOW) {
-      stream.reset(increment === 0 ? ErrorCode.PROTOCOL_ERROR : ErrorCode.FLOW_CONTROL_ERROR);
-      stream.oncancel?.();
-      return;
+      return stream.fail(increment === 0 ? ErrorCode.PROTOCOL_ERROR : ErrorCode.FLOW_CONTROL_ERROR);
     }
     if (this.blocked.has(stream)) {
       this.blocked.delete(stream);

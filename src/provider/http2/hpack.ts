@@ -109,8 +109,11 @@ export class HpackDecoder {
     this.maxSize = maxTableSize;
   }
 
-  /** The header list of one complete block, in order. */
-  decode(block: Buffer): [string, string][] {
+  /**
+   * The header list of one complete block, in order. A list beyond the size limit is decoded to its end all the
+   * same (the dynamic table must follow every block) but not kept: `oversized`, and only the headers before it.
+   */
+  decode(block: Buffer): { headers: [string, string][]; oversized: boolean } {
     this.block = block;
     this.position = 0;
     const headers: [string, string][] = [];
@@ -137,10 +140,9 @@ export class HpackDecoder {
       }
       fieldSeen = true;
       listSize += header[0].length + header[1].length + 32;
-      if (listSize > this.maxListSize) throw new HpackError('the header list is larger than announced');
-      headers.push(header);
+      if (listSize <= this.maxListSize) headers.push(header);
     }
-    return headers;
+    return { headers, oversized: listSize > this.maxListSize };
   }
 
   private integer(prefixBits: number): number {
