@@ -117,7 +117,7 @@ class Stream implements ServerStream {
   oncancel?: () => void;
   remoteEnded = false;
   localEnded = false;
-  reset_ = false;
+  wasReset = false;
   sendWindow: number;
   receiveUnacknowledged = 0;
   /** Data (and then trailers) waiting for send window. */
@@ -132,19 +132,19 @@ class Stream implements ServerStream {
   }
 
   get closed(): boolean {
-    return this.localEnded || this.reset_;
+    return this.localEnded || this.wasReset;
   }
 
   /**
    * Runs a callback of the stream's user. A callback that throws is a bug of that user, which must not end the
    * process nor the connection: the stream is reset (INTERNAL_ERROR) and the others go on.
    */
-  notify(callback: (() => void) | undefined): void {
+  notify<A extends unknown[]>(callback: ((...args: A) => void) | undefined, ...args: A): void {
     if (!callback) return;
     try {
-      callback();
+      callback(...args);
     } catch {
-      if (!this.reset_) this.reset(ErrorCode.INTERNAL_ERROR);
+      if (!this.wasReset) this.reset(ErrorCode.INTERNAL_ERROR);
     }
   }
 
@@ -158,7 +158,7 @@ class Stream implements ServerStream {
   /** The client reset the stream, or the connection ended before this side ended it. */
   cancel(): void {
     const wasClosed = this.closed;
-    this.reset_ = true;
+    this.wasReset = true;
     this.queue.length = 0;
     if (!wasClosed) this.notify(this.oncancel);
   }
@@ -182,8 +182,8 @@ class Stream implements ServerStream {
   }
 
   reset(code: number): void {
-    if (this.reset_) return;
-    this.reset_ = true;
+    if (this.wasReset) return;
+    this.wasReset = true;
     this.queue.length = 0;
     this.connection.send(frame(RST_STREAM, 0, this.id, uint32(code)));
     this.connection.forget(this);
@@ -460,7 +460,7 @@ class Connection {
       this.send(frame(WINDOW_UPDATE, 0, id, uint32(stream.receiveUnacknowledged)));
       stream.receiveUnacknowledged = 0;
     }
-    if (data.length > 0) stream.notify(stream.ondata && (() => stream.ondata?.(data)));
+    if (data.length > 0) stream.notify(stream.ondata, data);
     if (ended) this.endRemote(stream);
   }
 
@@ -521,7 +521,7 @@ class Connection {
     for (const [name, value] of decoded.headers) {
       headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
     }
-    stream.notify(() => this.options.onStream(stream, headers));
+    stream.notify(this.options.onStream, stream, headers);
     if (stream.remoteEnded && !stream.closed) stream.notify(stream.onend);
   }
 
