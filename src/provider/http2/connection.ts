@@ -93,16 +93,25 @@ export interface ConnectionOptions {
   readonly onStream: (stream: ServerStream, headers: Record<string, string>) => void;
 }
 
-/** 9 bytes of frame header followed by `payload`. */
-function frame(type: number, flags: number, streamId: number, payload?: Buffer): Buffer {
-  const length = payload?.length ?? 0;
-  const out = Buffer.allocUnsafe(FRAME_HEADER + length);
+/** The 9 bytes of a frame's header. */
+function frameHeader(type: number, flags: number, streamId: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER);
   out.writeUIntBE(length, 0, 3);
   out[3] = type;
   out[4] = flags;
   out.writeUInt32BE(streamId, 5);
-  payload?.copy(out, FRAME_HEADER);
   return out;
+}
+
+/**
+ * A header list's block, encoded once per list: the encoding never touches the dynamic table, so the same list
+ * always has the same block, and gRPC's response headers and OK trailers are the same lists on every call.
+ */
+const headerBlocks = new WeakMap<HeaderList, Buffer>();
+function headerBlock(headers: HeaderList): Buffer {
+  let block = headerBlocks.get(headers);
+  if (!block) headerBlocks.set(headers, (block = encodeHeaders(headers)));
+  return block;
 }
 
 function uint32(value: number): Buffer {
@@ -185,7 +194,7 @@ class Stream implements ServerStream {
     if (this.wasReset) return;
     this.wasReset = true;
     this.queue.length = 0;
-    this.connection.send(frame(RST_STREAM, 0, this.id, uint32(code)));
+    this.connection.sendFrame(RST_STREAM, 0, this.id, uint32(code));
     this.connection.forget(this);
   }
 
@@ -224,32 +233,36 @@ class Connection {
     private readonly socket: Duplex,
     private readonly options: ConnectionOptions,
   ) {
-    this.send(
-      frame(
-        SETTINGS,
-        0,
-        0,
-        Buffer.concat(
-          [
-            [SETTINGS_HEADER_TABLE_SIZE, HEADER_TABLE_SIZE],
-            [SETTINGS_MAX_CONCURRENT_STREAMS, options.maxConcurrentStreams],
-            [SETTINGS_INITIAL_WINDOW_SIZE, RECEIVE_WINDOW],
-            [SETTINGS_MAX_FRAME_SIZE, MAX_FRAME_SIZE],
-            [SETTINGS_MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST_SIZE],
-          ].map(([id, value]) => {
-            const entry = Buffer.allocUnsafe(6);
-            entry.writeUInt16BE(id!, 0);
-            entry.writeUInt32BE(value!, 2);
-            return entry;
-          }),
-        ),
+    this.sendFrame(
+      SETTINGS,
+      0,
+      0,
+      Buffer.concat(
+        [
+          [SETTINGS_HEADER_TABLE_SIZE, HEADER_TABLE_SIZE],
+          [SETTINGS_MAX_CONCURRENT_STREAMS, options.maxConcurrentStreams],
+          [SETTINGS_INITIAL_WINDOW_SIZE, RECEIVE_WINDOW],
+          [SETTINGS_MAX_FRAME_SIZE, MAX_FRAME_SIZE],
+          [SETTINGS_MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST_SIZE],
+        ].map(([id, value]) => {
+          const entry = Buffer.allocUnsafe(6);
+          entry.writeUInt16BE(id!, 0);
+          entry.writeUInt32BE(value!, 2);
+          return entry;
+        }),
       ),
     );
-    this.send(frame(WINDOW_UPDATE, 0, 0, uint32(RECEIVE_WINDOW - DEFAULT_WINDOW)));
+    this.sendFrame(WINDOW_UPDATE, 0, 0, uint32(RECEIVE_WINDOW - DEFAULT_WINDOW));
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('end', () => socket.end());
     socket.on('close', () => this.cancelAll());
+  }
+
+  /** Queues a frame; its payload is not copied until the write (and must not change meanwhile). */
+  sendFrame(type: number, flags: number, streamId: number, payload?: Buffer): void {
+    this.send(frameHeader(type, flags, streamId, payload?.length ?? 0));
+    if (payload && payload.length > 0) this.send(payload);
   }
 
   /** Queues bytes for the socket; everything queued in one tick goes in one write. */
@@ -273,22 +286,20 @@ class Connection {
   }
 
   sendHeaders(id: number, headers: HeaderList, endStream: boolean): void {
-    const block = encodeHeaders(headers);
+    const block = headerBlock(headers);
     const flags = endStream ? END_STREAM : 0;
     if (block.length <= this.peerMaxFrameSize) {
-      this.send(frame(HEADERS, flags | END_HEADERS, id, block));
+      this.sendFrame(HEADERS, flags | END_HEADERS, id, block);
       return;
     }
     for (let offset = 0; offset < block.length; offset += this.peerMaxFrameSize) {
       const last = offset + this.peerMaxFrameSize >= block.length;
       const fragment = block.subarray(offset, offset + this.peerMaxFrameSize);
-      this.send(
-        frame(
-          offset === 0 ? HEADERS : CONTINUATION,
-          (offset === 0 ? flags : 0) | (last ? END_HEADERS : 0),
-          id,
-          fragment,
-        ),
+      this.sendFrame(
+        offset === 0 ? HEADERS : CONTINUATION,
+        (offset === 0 ? flags : 0) | (last ? END_HEADERS : 0),
+        id,
+        fragment,
       );
     }
   }
@@ -307,7 +318,7 @@ class Connection {
       else stream.queue[0] = head.subarray(allowed);
       this.sendWindow -= chunk.length;
       stream.sendWindow -= chunk.length;
-      this.send(frame(DATA, 0, stream.id, chunk));
+      this.sendFrame(DATA, 0, stream.id, chunk);
     }
     this.blocked.delete(stream);
     if (stream.trailers && !stream.localEnded) {
@@ -367,7 +378,7 @@ class Connection {
 
   /** Ends the connection for a protocol error: GOAWAY, then the socket; a peer that keeps it open is cut after 1 s. */
   private goAway(code: number): void {
-    this.send(frame(GOAWAY, 0, 0, Buffer.concat([uint32(this.lastStreamId), uint32(code)])));
+    this.sendFrame(GOAWAY, 0, 0, Buffer.concat([uint32(this.lastStreamId), uint32(code)]));
     this.socket.removeAllListeners('data');
     this.input = Buffer.alloc(0);
     this.cancelAll();
@@ -403,7 +414,7 @@ class Connection {
       case PING:
         if (id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
         if (payload.length !== 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'a PING not 8 bytes long');
-        if ((flags & ACK) === 0) this.send(frame(PING, ACK, 0, payload));
+        if ((flags & ACK) === 0) this.sendFrame(PING, ACK, 0, payload);
         return;
       case GOAWAY:
         // The client will open no more streams; those it has opened are served as usual.
@@ -416,7 +427,7 @@ class Connection {
         throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'a client must not push');
       case PRIORITY:
         if (id === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PRIORITY on stream 0');
-        if (payload.length !== 5) this.send(frame(RST_STREAM, 0, id, uint32(ErrorCode.FRAME_SIZE_ERROR)));
+        if (payload.length !== 5) this.sendFrame(RST_STREAM, 0, id, uint32(ErrorCode.FRAME_SIZE_ERROR));
         return; // priorities are advisory
       default:
         return; // unknown frame types are ignored (RFC 9113 §4.1)
@@ -445,7 +456,7 @@ class Connection {
       throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'the client overran the connection window');
     }
     if (this.receiveUnacknowledged >= RECEIVE_WINDOW / 2) {
-      this.send(frame(WINDOW_UPDATE, 0, 0, uint32(this.receiveUnacknowledged)));
+      this.sendFrame(WINDOW_UPDATE, 0, 0, uint32(this.receiveUnacknowledged));
       this.receiveUnacknowledged = 0;
     }
     if (id > this.lastStreamId) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'DATA on an idle stream');
@@ -457,7 +468,7 @@ class Connection {
     const data = this.unpadded(flags, payload, false);
     const ended = (flags & END_STREAM) !== 0;
     if (!ended && stream.receiveUnacknowledged >= RECEIVE_WINDOW / 2) {
-      this.send(frame(WINDOW_UPDATE, 0, id, uint32(stream.receiveUnacknowledged)));
+      this.sendFrame(WINDOW_UPDATE, 0, id, uint32(stream.receiveUnacknowledged));
       stream.receiveUnacknowledged = 0;
     }
     if (data.length > 0) stream.notify(stream.ondata, data);
@@ -553,7 +564,7 @@ class Connection {
       }
       // The others concern what this side may send and it never pushes nor indexes its headers.
     }
-    this.send(frame(SETTINGS, ACK, 0));
+    this.sendFrame(SETTINGS, ACK, 0);
     this.flushBlocked();
   }
 
