@@ -3,10 +3,13 @@
 // bundle every one of Terraform's 3-5 launches per command reads, compiles and initializes, and it generated code
 // for each message type on the first call of every launch (docs/design/terraform-and-cdktf.md, "The gRPC transport").
 //
-// Messages map to plain objects as @grpc/proto-loader maps them with PROTO_LOADER_OPTIONS (./load-protocols.ts):
-// field names as in the .proto, enums as value names, int64 as numbers, every field present after decoding (0, '',
-// false, an empty Buffer, null, [] or {}), except members of a oneof, which are present only when set, with the
-// oneof's own name holding the set member's name. test/provider/wire-codec.test.ts holds it to protobufjs.
+// Messages map to plain objects as protobufjs 8 maps them with PROTO_LOADER_OPTIONS (./load-protocols.ts): field
+// names as in the .proto, enums as value names, int64 as numbers, every field present after decoding (0, '',
+// false, an empty Buffer, null, [] or {}) except oneof members, which are present only when set, with the oneof's
+// own name holding the set member's name (not for proto3 `optional`, a oneof of one). On the wire it follows proto3: defaults left out, unknown fields (and
+// fields of a wrong wire type) skipped, a message given twice merged, strings only as UTF-8.
+// test/provider/wire-codec.test.ts holds it to protobufjs, byte for byte and object for object.
+import { isUtf8 } from 'node:buffer';
 import descriptor from './descriptor.json';
 import { CpiError } from '../../errors';
 
@@ -27,6 +30,7 @@ interface FieldNode {
   readonly id: number;
   readonly rule?: string;
   readonly keyType?: string;
+  readonly options?: { readonly proto3_optional?: boolean };
 }
 
 const VARINT = 0;
@@ -46,8 +50,11 @@ interface Field {
   readonly repeated: boolean;
   /** A map field's entry: key (field 1, a scalar) and value (field 2); `kind` is the value's. */
   readonly entry?: { readonly key: Field; readonly value: Field };
-  /** Set for a oneof member: the oneof's name. */
-  readonly oneof?: string;
+  /**
+   * Set for a oneof member: the oneof's name and its members. A proto3 `optional` field is the only member of a
+   * oneof of its own, which decoding does not name (nothing could be chosen).
+   */
+  readonly oneof?: { readonly name: string; readonly members: readonly string[]; readonly named: boolean };
   /** Enum value names by number, and numbers by name. */
   readonly enumNames?: ReadonlyMap<number, string>;
   readonly enumNumbers?: ReadonlyMap<string, number>;
@@ -89,9 +96,11 @@ function messageType(path: readonly string[]): MessageType {
   const existing = built.get(name);
   if (existing) return existing;
   const node = nodeAt(path)!;
-  const oneofOf = new Map<string, string>();
-  for (const [oneof, { oneof: members }] of Object.entries(node.oneofs ?? {}))
-    for (const member of members) oneofOf.set(member, oneof);
+  const oneofOf = new Map<string, Field['oneof']>();
+  for (const [oneof, { oneof: members }] of Object.entries(node.oneofs ?? {})) {
+    const synthetic = members.length === 1 && node.fields?.[members[0]!]?.options?.proto3_optional === true;
+    for (const member of members) oneofOf.set(member, { name: oneof, members, named: !synthetic });
+  }
   const fields = Object.entries(node.fields ?? {}).map(([fieldName, field]) =>
     buildField(name, fieldName, field, path, oneofOf.get(fieldName)),
   );
@@ -106,7 +115,7 @@ function buildField(
   name: string,
   field: FieldNode,
   scope: readonly string[],
-  oneof: string | undefined,
+  oneof: Field['oneof'],
 ): Field {
   const single = valueField(typeName, name, field.type, field.id, scope);
   if (field.keyType !== undefined) {
@@ -253,58 +262,69 @@ function defaultOf(field: Field): unknown {
   }
 }
 
-function readMessage(reader: Reader, type: MessageType, end: number): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const field of type.fields) if (!field.oneof) out[field.name] = defaultOf(field);
+/** Reads fields up to `end` into a new message, or into `into`, as protobuf merges a message given twice. */
+function readMessage(
+  reader: Reader,
+  type: MessageType,
+  end: number,
+  into?: Record<string, unknown>,
+): Record<string, unknown> {
+  const out = into ?? {};
+  if (!into) for (const field of type.fields) if (!field.oneof) out[field.name] = defaultOf(field);
   while (reader.pos < end) {
     const tag = reader.varint() >>> 0;
+    if (tag >>> 3 === 0) throw new RangeError('a field has number 0');
     const field = type.byId.get(tag >>> 3);
     const wireType = tag & 7;
-    if (!field) {
+    const packed = field?.repeated === true && wireType === LENGTH_DELIMITED && wireTypeOf(field) === VARINT;
+    // a field of another wire type than its own is skipped as unknown, as protobufjs and Go's protobuf do
+    if (!field || (wireType !== wireTypeOf(field) && !packed)) {
       reader.skip(wireType);
-      continue;
-    }
-    if (field.entry) {
-      const [start, stop] = expectSpan(reader, wireType, field);
+    } else if (field.entry) {
+      const [start, stop] = reader.span();
       reader.pos = start;
       readMapEntry(reader, field.entry, stop, out[field.name] as Record<string, unknown>);
-    } else if (field.repeated) {
+    } else if (packed) {
       const list = out[field.name] as unknown[];
-      if (
-        wireType === LENGTH_DELIMITED &&
-        field.kind !== 'string' &&
-        field.kind !== 'bytes' &&
-        field.kind !== 'message'
-      ) {
-        const [, stop] = reader.span(); // packed scalars
-        while (reader.pos < stop) list.push(readValue(reader, field, VARINT));
-      } else list.push(readValue(reader, field, wireType));
+      const [, stop] = reader.span();
+      while (reader.pos < stop) list.push(readValue(reader, field, undefined));
+    } else if (field.repeated) {
+      (out[field.name] as unknown[]).push(readValue(reader, field, undefined));
     } else {
-      out[field.name] = readValue(reader, field, wireType);
-      if (field.oneof) out[field.oneof] = field.name;
+      out[field.name] = readValue(reader, field, out[field.name]);
+      if (field.oneof) {
+        for (const member of field.oneof.members) if (member !== field.name && member in out) delete out[member];
+        if (field.oneof.named) out[field.oneof.name] = field.name;
+      }
     }
     if (reader.pos > end) throw new RangeError('a field is longer than its message');
   }
   return out;
 }
 
-function expectSpan(reader: Reader, wireType: number, field: Field): [number, number] {
-  if (wireType !== LENGTH_DELIMITED) throw new RangeError(`field ${field.name} has wire type ${wireType}`);
-  return reader.span();
+function wireTypeOf(field: Field): number {
+  return field.entry || field.kind === 'string' || field.kind === 'bytes' || field.kind === 'message'
+    ? LENGTH_DELIMITED
+    : VARINT;
 }
 
-function readValue(reader: Reader, field: Field, wireType: number): unknown {
+/** One value of `field`, whose wire type the caller has checked; a message merges into `previous`. */
+function readValue(reader: Reader, field: Field, previous: unknown): unknown {
   const kind = field.kind;
   if (kind === 'string' || kind === 'bytes' || kind === 'message') {
-    const [start, stop] = expectSpan(reader, wireType, field);
-    if (kind === 'string') return reader.buf.toString('utf8', start, stop);
+    const [start, stop] = reader.span();
     if (kind === 'bytes') return reader.buf.subarray(start, stop);
+    if (kind === 'string') {
+      // proto3 strings are UTF-8; Go's protobuf refuses others, and so does this side
+      if (!isUtf8(reader.buf.subarray(start, stop))) throw new RangeError(`field ${field.name} is not UTF-8`);
+      return reader.buf.toString('utf8', start, stop);
+    }
     reader.pos = start;
-    const value = readMessage(reader, field.message!(), stop);
+    const into = previous !== null && typeof previous === 'object' ? (previous as Record<string, unknown>) : undefined;
+    const value = readMessage(reader, field.message!(), stop, into);
     reader.pos = stop;
     return value;
   }
-  if (wireType !== VARINT) throw new RangeError(`field ${field.name} has wire type ${wireType}`);
   switch (kind) {
     case 'bool':
       return reader.int64() !== 0;
@@ -331,14 +351,17 @@ function readMapEntry(
   let value: unknown;
   while (reader.pos < stop) {
     const tag = reader.varint() >>> 0;
-    if (tag >>> 3 === 1) key = readValue(reader, entry.key, tag & 7);
-    else if (tag >>> 3 === 2) value = readValue(reader, entry.value, tag & 7);
-    else reader.skip(tag & 7);
+    const field = tag >>> 3 === 1 ? entry.key : tag >>> 3 === 2 ? entry.value : undefined;
+    if (field && (tag & 7) === wireTypeOf(field)) {
+      if (field === entry.key) key = readValue(reader, field, undefined);
+      else value = readValue(reader, field, value);
+    } else reader.skip(tag & 7);
   }
   if (reader.pos !== stop) throw new RangeError('a map entry is longer than its field');
   // an entry without its value holds the value type's default (an empty message for message values)
-  map[String(key)] =
-    value ?? (entry.value.message ? readMessage(reader, entry.value.message(), stop) : defaultOf(entry.value));
+  value ??= entry.value.message ? readMessage(reader, entry.value.message(), stop) : defaultOf(entry.value);
+  // an own property even for a key such as __proto__, which plain assignment would take as the prototype
+  Object.defineProperty(map, String(key), { value, enumerable: true, writable: true, configurable: true });
 }
 
 // ---- encoding ----
