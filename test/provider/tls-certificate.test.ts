@@ -15,6 +15,15 @@ describe('provider TLS identity', () => {
     assert.equal(cert.publicKey.asymmetricKeyType, 'ec');
   });
 
+  test('is valid from a minute before its launch for a day, with a positive serial of 16 bytes', () => {
+    const now = new Date('2031-02-03T04:05:06.789Z');
+    const cert = new crypto.X509Certificate(createTlsIdentity(now).certificatePem);
+    assert.equal(new Date(cert.validFrom).toISOString(), '2031-02-03T04:04:06.000Z');
+    assert.equal(new Date(cert.validTo).toISOString(), '2031-02-04T04:05:06.000Z');
+    assert.match(cert.serialNumber, /^[4-7][0-9A-F]{31}$/);
+    assert.notEqual(cert.serialNumber, new crypto.X509Certificate(createTlsIdentity(now).certificatePem).serialNumber);
+  });
+
   // Regression: a random serial with a leading zero byte was encoded non-minimally, and OpenSSL refused the
   // certificate ("illegal padding") in about one launch of thirty.
   test('is accepted by OpenSSL every time, whatever the random serial', () => {
