@@ -1,7 +1,7 @@
 // DynamicValue codec: cty values to and from msgpack (what Terraform sends and expects) and JSON (how it hands
 // over stored state). Decoding is driven by the type, as in cty itself: the same msgpack bytes mean different
 // values for a list and a set, for a number and a string.
-import { Decoder, Encoder } from '@msgpack/msgpack';
+import type * as MsgpackModule from '@msgpack/msgpack';
 import {
   BigDecimal,
   Dynamic,
@@ -25,8 +25,14 @@ const REFINE_NUMBER_MAX = 4;
 const REFINE_LENGTH_MIN = 5;
 const REFINE_LENGTH_MAX = 6;
 
-// Only the refinement payloads of unknowns go through @msgpack/msgpack (their values; never an unknown).
-const encoder = new Encoder({ useBigInt64: true });
+// Only the refinement payloads of unknowns go through @msgpack/msgpack (their values; never an unknown), so it
+// loads when the first refinement does: most launches of the provider never see one.
+let msgpackModule: typeof MsgpackModule | undefined;
+let encoder: MsgpackModule.Encoder | undefined;
+function msgpack(): typeof MsgpackModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (msgpackModule ??= require('@msgpack/msgpack') as typeof MsgpackModule);
+}
 const utf8 = new TextDecoder();
 
 function hasRefinements(value: Unknown): boolean {
@@ -45,13 +51,14 @@ function encodeRefinements(r: Refinements): Uint8Array {
     entries.push([REFINE_NUMBER_MAX, [numberToRaw(r.numberUpperBound.value), r.numberUpperBound.inclusive]]);
   if (r.lengthLowerBound !== undefined) entries.push([REFINE_LENGTH_MIN, r.lengthLowerBound]);
   if (r.lengthUpperBound !== undefined) entries.push([REFINE_LENGTH_MAX, r.lengthUpperBound]);
+  encoder ??= new (msgpack().Encoder)({ useBigInt64: true });
   const parts = [Uint8Array.of(0x80 | entries.length)];
   for (const [key, value] of entries) parts.push(Uint8Array.of(key), encoder.encode(value).slice());
   return Uint8Array.from(parts.flatMap((p) => [...p]));
 }
 
 function decodeRefinements(data: Uint8Array): Refinements {
-  const raw = new Decoder({ useBigInt64: true, mapKeyConverter: (key) => key as never }).decode(data);
+  const raw = new (msgpack().Decoder)({ useBigInt64: true, mapKeyConverter: (key) => key as never }).decode(data);
   const get = (key: number): unknown => (raw instanceof Map ? raw.get(key) : (raw as Record<number, unknown>)?.[key]);
   const bound = (v: unknown) => (Array.isArray(v) ? { value: rawToNumber(v[0]), inclusive: Boolean(v[1]) } : undefined);
   const refinements: {

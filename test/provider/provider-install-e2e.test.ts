@@ -119,6 +119,21 @@ describe('provider install, then terraform with no CLI configuration', { timeout
     assert.equal(validate.code, 0, validate.output);
   });
 
+  test('a refined unknown value reaches the installed provider, which reads it with the library from its deps file', async () => {
+    // "flow-${…id}" is unknown until apply but known to start with "flow-": Terraform sends it with refinements,
+    // which the provider decodes with @msgpack/msgpack, a library its bundle takes from provider-<version>.deps.js.
+    const dir = workdir('w6', {
+      ...config(),
+      resource: { terraform_data: { source: { input: 'x' } } },
+      data: { cpi_iflow_runtime: { flow: { iflow_id: '${"flow-${terraform_data.source.id}"}' } } },
+    });
+    copyFileSync(join(root, 'w1', '.terraform.lock.hcl'), join(dir, '.terraform.lock.hcl'));
+    assert.equal((await terraform(homeA(), dir, ['init', '-input=false'])).code, 0);
+    const validate = await terraform(homeA(), dir, ['validate']);
+    assert.equal(validate.code, 0, validate.output);
+    assert.match(validate.stdout, /The configuration is valid/);
+  });
+
   test('re-installing keeps the lock valid', async () => {
     const dir = join(root, 'w1');
     const lock = readFileSync(join(dir, '.terraform.lock.hcl'), 'utf8');
