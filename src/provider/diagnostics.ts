@@ -1,6 +1,6 @@
 // Errors become Terraform diagnostics here, at the provider boundary and nowhere else: the stable code leads the
 // summary, the detail says what was wrong and what to do, and the attribute path lets Terraform point at the line.
-import { CpiError, ERRORS } from '../errors';
+import { CpiError, errorRegistry } from '../errors';
 import type { AttributePath, Diagnostic } from './resource';
 
 export interface WireDiagnostic {
@@ -23,7 +23,7 @@ export function toDiagnostic(source: unknown): WireDiagnostic {
   if (source instanceof CpiError) {
     return {
       severity: 'ERROR',
-      summary: `${source.code}: ${ERRORS[source.code].summary}`,
+      summary: `${source.code}: ${errorRegistry()[source.code].summary}`,
       detail: `${source.detail}\n\nWhat to do: ${source.fix}`,
       attribute: wirePath(source.attribute),
     };
@@ -39,8 +39,8 @@ export function toDiagnostic(source: unknown): WireDiagnostic {
   const message = source instanceof Error ? source.message : String(source);
   return {
     severity: 'ERROR',
-    summary: `CPI_PROVIDER_INTERNAL: ${ERRORS.CPI_PROVIDER_INTERNAL.summary}`,
-    detail: `${message}\n\nWhat to do: ${ERRORS.CPI_PROVIDER_INTERNAL.fix}`,
+    summary: `CPI_PROVIDER_INTERNAL: ${errorRegistry().CPI_PROVIDER_INTERNAL.summary}`,
+    detail: `${message}\n\nWhat to do: ${errorRegistry().CPI_PROVIDER_INTERNAL.fix}`,
   };
 }
 

@@ -4,7 +4,7 @@
 // them in step.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ERRORS } from '../errors';
+import { errorRegistry } from '../errors';
 import type { CtyType } from './cty';
 import { renderProviderPackagePage } from './package-docs';
 import type { ProviderDefinition } from './resource';
@@ -131,7 +131,7 @@ export function renderErrorsPage(): string {
     '| Code | Meaning | What to do |',
     '| --- | --- | --- |',
   ];
-  for (const [code, spec] of Object.entries(ERRORS)) {
+  for (const [code, spec] of Object.entries(errorRegistry())) {
     lines.push(`| \`${code}\` | ${spec.summary.replace(/\|/g, '\\|')} | ${spec.fix.replace(/\|/g, '\\|')} |`);
   }
   return `${lines.join('\n')}\n`;

@@ -1,6 +1,6 @@
 // ReceiverBackend over the embedded receiver's admin API (src/emulator/receiver-emulator.ts), with node's fetch.
 // The receiver answers errors as {code, detail} with a code from src/errors.ts; they come back as that CpiError.
-import { CpiError, ERRORS, type ErrorCode } from '../errors';
+import { CpiError, errorRegistry, type ErrorCode } from '../errors';
 import type { NewReceiverKey, ProbeResult, ReceiverBackend, ReceiverKey, ReceiverKeyState } from './receiver-backend';
 
 export interface EmbeddedBackendOptions {
@@ -110,7 +110,7 @@ export class EmbeddedBackend implements ReceiverBackend {
         `${this.base} answered 401${this.options.adminToken ? ' to the admin token given' : ' (no admin token given)'}`,
       );
     }
-    if (payload.code && payload.code in ERRORS)
+    if (payload.code && payload.code in errorRegistry())
       throw new CpiError(
         payload.code as ErrorCode,
         payload.detail ?? '',

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ERRORS } from '../../src/errors';
+import { errorRegistry } from '../../src/errors';
 import { cpiProvider } from '../../src/provider/cpi-provider';
 import { renderProviderDocs } from '../../src/provider/docs';
 
@@ -24,7 +24,7 @@ describe('generated docs', () => {
 
   test('docs/errors.md lists every error code with its fix', () => {
     const errors = pages.get('errors.md')!;
-    for (const [code, spec] of Object.entries(ERRORS)) {
+    for (const [code, spec] of Object.entries(errorRegistry())) {
       assert.ok(errors.includes(`\`${code}\``), code);
       assert.ok(errors.includes(spec.fix.replace(/\|/g, '\\|')), `${code} fix`);
     }
