@@ -1,8 +1,8 @@
 // Bundles the provider, the CLI and the test-only provider with esbuild. The provider is started by Terraform
 // 3-5 times per command, so it ships minified with nothing to resolve at start-up, in two files: provider.js holds
-// what a launch runs (gRPC, protobuf, the provider's own code); provider.deps.js holds the libraries only some RPCs
-// need (certificates, XML signatures, SSH keys, msgpack for refinements) and is loaded the first time one of them
-// is imported.
+// what a launch runs (the provider's own code, its gRPC, protobuf and msgpack codecs included); provider.deps.js
+// holds the libraries only some RPCs need (certificates, XML signatures, SSH keys) and is loaded the first time one
+// of them is imported.
 // Every launch reads and compiles provider.js, so each byte kept out of it is start-up time saved.
 import { build } from 'esbuild';
 
@@ -21,10 +21,9 @@ const common = {
 
 /**
  * Libraries no launch needs before the handshake, and most launches never: node-forge (certificates), xml-crypto,
- * @xmldom/xmldom and xpath (WS-Security XML), sshpk (signed confirmations) and @msgpack/msgpack (the refinements
- * of unknown values; the provider's own codec writes and reads everything else).
+ * @xmldom/xmldom and xpath (WS-Security XML) and sshpk (signed confirmations).
  */
-const DEFERRED_PACKAGES = ['node-forge', 'xml-crypto', '@xmldom/xmldom', 'xpath', 'sshpk', '@msgpack/msgpack'];
+const DEFERRED_PACKAGES = ['node-forge', 'xml-crypto', '@xmldom/xmldom', 'xpath', 'sshpk'];
 
 /**
  * In provider.js each deferred package is a stand-in that requires provider.deps.js beside the running bundle (its

@@ -1,7 +1,6 @@
 // DynamicValue codec: cty values to and from msgpack (what Terraform sends and expects) and JSON (how it hands
 // over stored state). Decoding is driven by the type, as in cty itself: the same msgpack bytes mean different
 // values for a list and a set, for a number and a string.
-import type * as MsgpackModule from '@msgpack/msgpack';
 import {
   BigDecimal,
   Dynamic,
@@ -25,41 +24,24 @@ const REFINE_NUMBER_MAX = 4;
 const REFINE_LENGTH_MIN = 5;
 const REFINE_LENGTH_MAX = 6;
 
-// Only the refinement payloads of unknowns go through @msgpack/msgpack (their values; never an unknown), so it
-// loads when the first refinement does: most launches of the provider never see one.
-let msgpackModule: typeof MsgpackModule | undefined;
-let encoder: MsgpackModule.Encoder | undefined;
-function msgpack(): typeof MsgpackModule {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (msgpackModule ??= require('@msgpack/msgpack') as typeof MsgpackModule);
-}
 const utf8 = new TextDecoder();
 
 function hasRefinements(value: Unknown): boolean {
   return Object.keys(value.refinements).length > 0;
 }
 
-// The refinement map has small integer keys, which @msgpack/msgpack cannot write (object keys become strings), so
-// the map header and keys are written here and only the values go through the encoder.
-function encodeRefinements(r: Refinements): Uint8Array {
-  const entries: [number, unknown][] = [];
-  if (r.notNull) entries.push([REFINE_IS_NULL, false]);
-  if (r.stringPrefix !== undefined) entries.push([REFINE_STRING_PREFIX, r.stringPrefix]);
-  if (r.numberLowerBound)
-    entries.push([REFINE_NUMBER_MIN, [numberToRaw(r.numberLowerBound.value), r.numberLowerBound.inclusive]]);
-  if (r.numberUpperBound)
-    entries.push([REFINE_NUMBER_MAX, [numberToRaw(r.numberUpperBound.value), r.numberUpperBound.inclusive]]);
-  if (r.lengthLowerBound !== undefined) entries.push([REFINE_LENGTH_MIN, r.lengthLowerBound]);
-  if (r.lengthUpperBound !== undefined) entries.push([REFINE_LENGTH_MAX, r.lengthUpperBound]);
-  encoder ??= new (msgpack().Encoder)({ useBigInt64: true });
-  const parts = [Uint8Array.of(0x80 | entries.length)];
-  for (const [key, value] of entries) parts.push(Uint8Array.of(key), encoder.encode(value).slice());
-  return Uint8Array.from(parts.flatMap((p) => [...p]));
+/** The payload of a refined unknown, written apart from the value around it (whose writer holds the scratch). */
+function refinementPayload(r: Refinements): Uint8Array {
+  const writer = new MsgpackWriter(Buffer.allocUnsafe(64));
+  writer.refinements(r);
+  return writer.bytes();
 }
 
+/** The refinement map inside ext 12: small integer keys, and values as a generic msgpack reader gives them. */
 function decodeRefinements(data: Uint8Array): Refinements {
-  const raw = new (msgpack().Decoder)({ useBigInt64: true, mapKeyConverter: (key) => key as never }).decode(data);
-  const get = (key: number): unknown => (raw instanceof Map ? raw.get(key) : (raw as Record<number, unknown>)?.[key]);
+  const raw = new MsgpackReader(data).any();
+  const get = (key: number): unknown =>
+    raw !== null && typeof raw === 'object' ? (raw as Record<number, unknown>)[key] : undefined;
   const bound = (v: unknown) => (Array.isArray(v) ? { value: rawToNumber(v[0]), inclusive: Boolean(v[1]) } : undefined);
   const refinements: {
     -readonly [K in keyof Refinements]: Refinements[K];
@@ -121,8 +103,8 @@ function canonicalDecimal(text: string): string {
 // --- msgpack ---
 // Read and written here, driven by the type, straight between the bytes and cty values: a plan sends and receives
 // several objects per resource, and a generic msgpack tree in between (decoded, then walked again) was the larger
-// part of the codec's time and garbage at N = 1,000 (bench/README.md "No-op plans"). @msgpack/msgpack stays for the
-// small refinement payloads of unknowns.
+// part of the codec's time and garbage at N = 1,000 (bench/README.md "No-op plans"). The small refinement payloads
+// of unknowns go through the same writer and reader.
 
 export function encodeMsgpack(value: CtyValue, type: CtyType): Uint8Array {
   const writer = new MsgpackWriter();
@@ -143,8 +125,10 @@ export function decodeMsgpack(bytes: Uint8Array, type: CtyType): CtyValue {
 
 /** Grows one scratch buffer per encode; the result is a copy of what was written. */
 class MsgpackWriter {
-  private buffer = scratch;
   private pos = 0;
+
+  /** `buffer`: a writer nested in another (a refinement payload) brings its own instead of the shared scratch. */
+  constructor(private buffer: Buffer = scratch) {}
 
   bytes(): Uint8Array {
     const out = new Uint8Array(this.pos);
@@ -185,6 +169,25 @@ class MsgpackWriter {
     if (n < 16) this.u8(0x80 | n);
     else if (n < 0x10000) this.head(0xde, 2, n);
     else this.head(0xdf, 4, n);
+  }
+
+  /** The refinement map of ext 12 (object-wire-format.md): small integer keys, in ascending order. */
+  refinements(r: Refinements): void {
+    const bound = (key: number, b: { value: CtyNumber; inclusive: boolean } | undefined) =>
+      b && [key, () => (this.arrayHeader(2), this.number(numberToRaw(b.value)), this.u8(b.inclusive ? 0xc3 : 0xc2))];
+    const entries = [
+      r.notNull && [REFINE_IS_NULL, () => this.u8(0xc2)],
+      r.stringPrefix !== undefined && [REFINE_STRING_PREFIX, () => this.string(r.stringPrefix!)],
+      bound(REFINE_NUMBER_MIN, r.numberLowerBound),
+      bound(REFINE_NUMBER_MAX, r.numberUpperBound),
+      r.lengthLowerBound !== undefined && [REFINE_LENGTH_MIN, () => this.number(r.lengthLowerBound!)],
+      r.lengthUpperBound !== undefined && [REFINE_LENGTH_MAX, () => this.number(r.lengthUpperBound!)],
+    ].filter((entry): entry is [number, () => void] => Boolean(entry));
+    this.mapHeader(entries.length);
+    for (const [key, write] of entries) {
+      this.u8(key);
+      write();
+    }
   }
 
   string(s: string): void {
@@ -259,7 +262,7 @@ class MsgpackWriter {
     if (value === null || value === undefined) return this.u8(0xc0);
     if (value instanceof Unknown) {
       return hasRefinements(value)
-        ? this.extension(EXT_REFINED_UNKNOWN, encodeRefinements(value.refinements))
+        ? this.extension(EXT_REFINED_UNKNOWN, refinementPayload(value.refinements))
         : this.extension(EXT_UNKNOWN, UNKNOWN_PAYLOAD);
     }
     if (type === 'string') return this.string(String(value));
@@ -301,7 +304,7 @@ class MsgpackWriter {
 }
 
 const MAX_SCRATCH = 1 << 20;
-let scratch = Buffer.allocUnsafe(4096);
+let scratch: Buffer = Buffer.allocUnsafe(4096);
 const UNKNOWN_PAYLOAD = new Uint8Array([0]);
 const FIXEXT_HEADS = new Map([
   [1, 0xd4],
@@ -461,8 +464,8 @@ class MsgpackReader {
     return this.maybeString() ?? this.any();
   }
 
-  /** Any value as plain JavaScript (numbers, keys, what a type does not expect, skipped attributes). */
-  private any(): unknown {
+  /** Any value as plain JavaScript (numbers, keys, what a type does not expect, skipped attributes, refinements). */
+  any(): unknown {
     const s = this.maybeString();
     if (s !== undefined) return s;
     const ext = this.maybeExtension();

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJson, decodeMsgpack, encodeJson, encodeMsgpack, rawToNumber } from '../../src/provider/codec';
-import { decode as decodeGeneral, encode as encodeGeneral } from '@msgpack/msgpack';
+import { decode as decodeGeneral, encode as encodeGeneral, type ExtData } from '@msgpack/msgpack';
 import { BigDecimal, Dynamic, UNKNOWN, Unknown, type CtyType, type CtyValue } from '../../src/provider/cty';
 
 const objectType: CtyType = [
@@ -78,6 +78,18 @@ describe('DynamicValue codec', () => {
     const value = decodeMsgpack(bytes, 'string');
     assert.ok(value instanceof Unknown, 'value instanceof Unknown');
     assert.deepEqual(value.refinements, { notNull: true, stringPrefix: 'pre-' });
+  });
+
+  test('writes a refined unknown as cty does, also in the middle of a larger value', () => {
+    const payload = [0x82, 0x01, 0xc2, 0x02, 0xa4, ...Buffer.from('pre-')];
+    const refined = new Unknown({ notNull: true, stringPrefix: 'pre-' });
+    assert.deepEqual([...encodeMsgpack(refined, 'string')], [0xc7, payload.length, 12, ...payload]);
+    // the payload is written apart from the value around it: neither may overwrite the other
+    const type: CtyType = ['object', { a: 'string', b: ['list', 'string'], c: 'string' }];
+    const value = { a: 'x'.repeat(100), b: [refined, 'y'.repeat(300)], c: 'z' };
+    assert.deepEqual(decodeMsgpack(encodeMsgpack(value, type), type), value);
+    const ext = decodeGeneral(encodeMsgpack(new Unknown({ lengthUpperBound: 3 }), ['list', 'string'])) as ExtData;
+    assert.deepEqual([ext.type, ...ext.data], [12, 0x81, 0x06, 0x03]);
   });
 
   test('round-trips refinements of numbers and collections', () => {

@@ -119,9 +119,9 @@ describe('provider install, then terraform with no CLI configuration', { timeout
     assert.equal(validate.code, 0, validate.output);
   });
 
-  test('a refined unknown value reaches the installed provider, which reads it with the library from its deps file', async () => {
-    // "flow-${…id}" is unknown until apply but known to start with "flow-": Terraform sends it with refinements,
-    // which the provider decodes with @msgpack/msgpack, a library its bundle takes from provider-<version>.deps.js.
+  test('a refined unknown value from Terraform reaches the installed provider, which reads it', async () => {
+    // "flow-${…id}" is unknown until apply but known to start with "flow-": Terraform sends it with refinements
+    // (msgpack ext 12), which the provider's codec decodes.
     const dir = workdir('w6', {
       ...config(),
       resource: { terraform_data: { source: { input: 'x' } } },
