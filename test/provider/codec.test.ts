@@ -89,7 +89,7 @@ describe('DynamicValue codec', () => {
     const value = { a: 'x'.repeat(100), b: [refined, 'y'.repeat(300)], c: 'z' };
     assert.deepEqual(decodeMsgpack(encodeMsgpack(value, type), type), value);
     const ext = decodeGeneral(encodeMsgpack(new Unknown({ lengthUpperBound: 3 }), ['list', 'string'])) as ExtData;
-    assert.deepEqual([ext.type, ...ext.data], [12, 0x81, 0x06, 0x03]);
+    assert.deepEqual([ext.type, ...(ext.data as Uint8Array)], [12, 0x81, 0x06, 0x03]);
   });
 
   test('round-trips refinements of numbers and collections', () => {
