@@ -39,9 +39,15 @@ const SIGNATURE_ALGORITHM = hex(ECDSA_WITH_SHA256);
 
 /** UTCTime text YYMMDDHHMMSSZ. */
 function utcTime(d: Date): Buffer {
-  const two = (n: number) => String(n).padStart(2, '0');
-  const fields = [d.getUTCFullYear() % 100, d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()];
-  return Buffer.from(`${fields.map(two).join('')}${two(d.getUTCSeconds())}Z`, 'ascii');
+  const fields = [
+    d.getUTCFullYear() % 100,
+    d.getUTCMonth() + 1,
+    d.getUTCDate(),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds(),
+  ];
+  return Buffer.from(`${fields.map((n) => String(n).padStart(2, '0')).join('')}Z`, 'ascii');
 }
 
 export interface TlsIdentity {
