@@ -235,7 +235,7 @@ class MsgpackWriter {
       }
       this.pos += 8;
     } else if (Number.isSafeInteger(raw) && raw >= -0x80000000 && raw < 0x100000000) {
-      // the smallest integer form, as @msgpack/msgpack writes it
+      // the smallest integer form, as cty's msgpack encoder writes it
       if (raw >= 0) {
         if (raw < 0x80) b[this.pos++] = raw;
         else if (raw < 0x100) this.head(0xcc, 1, raw);

@@ -37,10 +37,12 @@ const EXTENSIONS = hex(
 );
 const SIGNATURE_ALGORITHM = hex(ECDSA_WITH_SHA256);
 
-/** UTCTime text YYMMDDHHMMSSZ. */
+/** UTCTime text YYMMDDHHMMSSZ, which RFC 5280 allows for the years 1950-2049 only. */
 function utcTime(d: Date): Buffer {
+  const year = d.getUTCFullYear();
+  if (!(year >= 1950 && year < 2050)) throw new RangeError(`no UTCTime for ${String(d)}`);
   const fields = [
-    d.getUTCFullYear() % 100,
+    year % 100,
     d.getUTCMonth() + 1,
     d.getUTCDate(),
     d.getUTCHours(),

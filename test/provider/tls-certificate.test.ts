@@ -24,6 +24,11 @@ describe('provider TLS identity', () => {
     assert.notEqual(cert.serialNumber, new crypto.X509Certificate(createTlsIdentity(now).certificatePem).serialNumber);
   });
 
+  test('refuses a clock whose validity UTCTime cannot hold, instead of writing a broken certificate', () => {
+    assert.throws(() => createTlsIdentity(new Date('2049-12-31T23:59:00Z')), RangeError);
+    assert.throws(() => createTlsIdentity(new Date(Number.NaN)), RangeError);
+  });
+
   // Regression: a random serial with a leading zero byte was encoded non-minimally, and OpenSSL refused the
   // certificate ("illegal padding") in about one launch of thirty.
   test('is accepted by OpenSSL every time, whatever the random serial', () => {
