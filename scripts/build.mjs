@@ -1,10 +1,18 @@
 // Bundles the provider, the CLI and the test-only provider with esbuild. The provider is started by Terraform
-// 3-5 times per command, so it ships minified with nothing to resolve at start-up, in two files: provider.js holds
-// what a launch runs (the provider's own code, its gRPC, protobuf and msgpack codecs included); provider.deps.js
-// holds the libraries only some RPCs need (certificates, XML signatures, SSH keys) and is loaded the first time one
-// of them is imported.
-// Every launch reads and compiles provider.js, so each byte kept out of it is start-up time saved.
+// 3-5 times per command, so it ships minified with nothing to resolve at start-up, in three files:
+// - provider.js holds what every launch runs up to the handshake and the RPCs every launch answers (the plugin
+//   runtime, its gRPC, protobuf and msgpack codecs, the schemas);
+// - provider.lazy.js holds the provider's own modules that it reaches only through `await import()` (tenant client,
+//   certificates, WS-Security, renewal evidence), loaded when the first of them is;
+// - provider.deps.js holds the libraries only some RPCs need (certificates, XML signatures, SSH keys).
+// Every launch reads and compiles provider.js, so each byte kept out of it is start-up time saved. The two parts are
+// found beside the running bundle under its own name (src/rules/bundle-parts.ts), and each module exists in exactly
+// one of the three files: the build fails otherwise, because a module twice would be two modules (two error
+// classes, two caches).
 import { build } from 'esbuild';
+import { relative } from 'node:path';
+
+const PROVIDER_ENTRY = 'src/provider/main.ts';
 
 const common = {
   bundle: true,
@@ -25,11 +33,12 @@ const common = {
  */
 const DEFERRED_PACKAGES = ['node-forge', 'xml-crypto', '@xmldom/xmldom', 'xpath', 'sshpk'];
 
+/** The name esbuild's metafile gives a module: its path from the repository root. */
+const moduleKey = (path) => relative(process.cwd(), path).split('\\').join('/');
+
 /**
- * In provider.js each deferred package is a stand-in that requires provider.deps.js beside the running bundle (its
- * own name with `.deps.js` for `.js`: provider-<version>.deps.js in the runtime directory) and takes the package
- * from it. A stand-in runs only when the module importing the package runs, and the provider's modules that import
- * them are themselves loaded on first use.
+ * In provider.js and provider.lazy.js each deferred package is a stand-in that requires provider.deps.js beside the
+ * running file and takes the package from it. A stand-in runs only when the module importing the package runs.
  */
 const deferToDepsFile = {
   name: 'defer-to-deps-file',
@@ -37,11 +46,138 @@ const deferToDepsFile = {
     const filter = new RegExp(`^(${DEFERRED_PACKAGES.map((p) => p.replace(/[/.]/g, '\\$&')).join('|')})$`);
     b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'deferred-package' }));
     b.onLoad({ filter: /.*/, namespace: 'deferred-package' }, (args) => ({
-      contents: `module.exports = require(__filename.replace(/\\.js$/, '.deps.js'))[${JSON.stringify(args.path)}];`,
+      contents: `module.exports = require(__filename.replace(/(\\.lazy)?\\.js$/, '.deps.js'))[${JSON.stringify(args.path)}];`,
       loader: 'js',
     }));
   },
 };
+
+/** Calls `decide(key, args)` for every import of a file in the bundle; a plugin result, or undefined for esbuild's. */
+function routeModules(name, kinds, decide) {
+  return {
+    name,
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData?.routed || !kinds.includes(args.kind) || args.namespace !== 'file') return undefined;
+        const { kind, importer, resolveDir } = args;
+        const resolved = await b.resolve(args.path, { kind, importer, resolveDir, pluginData: { routed: true } });
+        if (resolved.errors.length > 0 || resolved.external || resolved.namespace !== 'file') return undefined;
+        return decide(moduleKey(resolved.path), resolved);
+      });
+    },
+  };
+}
+
+/**
+ * The modules of provider.js: those the entry reaches without `await import()`. The lazy part's entries: what it
+ * reaches only through `await import()`.
+ */
+async function splitProvider() {
+  const lazyEntries = new Set();
+  const stopAtDynamicImports = routeModules('stop-at-dynamic-imports', ['dynamic-import'], (key) => {
+    lazyEntries.add(key);
+    return { path: key, external: true };
+  });
+  const { metafile } = await build({
+    ...common,
+    entryPoints: [PROVIDER_ENTRY],
+    outfile: 'dist/provider.js',
+    write: false,
+    metafile: true,
+    plugins: [deferToDepsFile, stopAtDynamicImports],
+  });
+  const eager = new Set(Object.keys(metafile.inputs));
+  for (const key of eager) lazyEntries.delete(key);
+  return { eager, lazyEntries: [...lazyEntries].sort() };
+}
+
+const IMPORT_KINDS = ['import-statement', 'require-call', 'dynamic-import'];
+
+/**
+ * provider.lazy.js: `link(shared)` takes the provider.js modules the lazy ones import (`shared(key)`) and answers
+ * one loader per lazy entry. Returns the keys of the provider.js modules it takes.
+ */
+async function buildLazyPart({ eager, lazyEntries }) {
+  const shared = new Set();
+  const takeFromProvider = routeModules('take-from-provider', IMPORT_KINDS, (key) => {
+    if (!eager.has(key)) return undefined;
+    shared.add(key);
+    return { path: key, namespace: 'provider-module' };
+  });
+  const linkage = {
+    name: 'provider-linkage',
+    setup(b) {
+      b.onResolve({ filter: /^provider-linkage$/ }, () => ({
+        path: 'provider-linkage',
+        namespace: 'provider-linkage',
+      }));
+      b.onLoad({ filter: /.*/, namespace: 'provider-linkage' }, () => ({
+        contents: 'let shared;\nexports.link = (given) => { shared = given; };\nexports.take = (key) => shared(key);',
+        loader: 'js',
+      }));
+      b.onLoad({ filter: /.*/, namespace: 'provider-module' }, (args) => ({
+        contents: `module.exports = require('provider-linkage').take(${JSON.stringify(args.path)});`,
+        loader: 'js',
+      }));
+    },
+  };
+  const entry = [
+    "exports.link = (shared) => {\n  require('provider-linkage').link(shared);\n  return {",
+    ...lazyEntries.map((key) => `    ${JSON.stringify(key)}: () => require(${JSON.stringify(`./${key}`)}),`),
+    '  };\n};',
+  ].join('\n');
+  const { metafile } = await build({
+    ...common,
+    stdin: { contents: entry, resolveDir: '.', sourcefile: 'provider-lazy.js', loader: 'js' },
+    outfile: 'dist/provider.lazy.js',
+    minify: true,
+    metafile: true,
+    plugins: [deferToDepsFile, linkage, takeFromProvider],
+  });
+  const twice = Object.keys(metafile.inputs).filter((key) => eager.has(key) && !key.startsWith('deferred-package:'));
+  if (twice.length > 0) throw new Error(`modules in both provider.js and provider.lazy.js: ${twice.join(', ')}`);
+  return [...shared].sort();
+}
+
+/**
+ * provider.js: each lazy entry is a stand-in that links provider.lazy.js on first use, handing it the provider.js
+ * modules it imports, and takes the entry from it.
+ */
+async function buildProvider({ eager, lazyEntries }, shared) {
+  const lazy = new Set(lazyEntries);
+  const toLazyPart = routeModules('to-lazy-part', ['dynamic-import'], (key) =>
+    eager.has(key) ? undefined : { path: key, namespace: 'lazy-module' },
+  );
+  const linkage = {
+    name: 'lazy-part-linkage',
+    setup(b) {
+      b.onResolve({ filter: /^lazy-part$/ }, () => ({ path: 'lazy-part', namespace: 'lazy-part' }));
+      b.onLoad({ filter: /.*/, namespace: 'lazy-part' }, () => ({
+        contents: [
+          'const shared = {',
+          ...shared.map((key) => `  ${JSON.stringify(key)}: () => require(${JSON.stringify(`./${key}`)}),`),
+          '};',
+          'let part;',
+          "module.exports = (key) => (part ??= require(__filename.replace(/\\.js$/, '.lazy.js')).link((k) => shared[k]()))[key]();",
+        ].join('\n'),
+        resolveDir: process.cwd(),
+        loader: 'js',
+      }));
+      b.onLoad({ filter: /.*/, namespace: 'lazy-module' }, (args) => {
+        if (!lazy.has(args.path))
+          throw new Error(`${args.path} is imported lazily but is no entry of provider.lazy.js`);
+        return { contents: `module.exports = require('lazy-part')(${JSON.stringify(args.path)});`, loader: 'js' };
+      });
+    },
+  };
+  await build({
+    ...common,
+    entryPoints: [PROVIDER_ENTRY],
+    outfile: 'dist/provider.js',
+    minify: true,
+    plugins: [deferToDepsFile, linkage, toLazyPart],
+  });
+}
 
 /** provider.deps.js: one getter per deferred package, so that requiring the file initializes none of them. */
 const depsEntry = DEFERRED_PACKAGES.map(
@@ -49,14 +185,13 @@ const depsEntry = DEFERRED_PACKAGES.map(
     `Object.defineProperty(exports, ${JSON.stringify(p)}, { enumerable: true, get: () => require(${JSON.stringify(p)}) });`,
 ).join('\n');
 
+async function buildProviderFiles() {
+  const split = await splitProvider();
+  await buildProvider(split, await buildLazyPart(split));
+}
+
 await Promise.all([
-  build({
-    ...common,
-    entryPoints: ['src/provider/main.ts'],
-    outfile: 'dist/provider.js',
-    minify: true,
-    plugins: [deferToDepsFile],
-  }),
+  buildProviderFiles(),
   build({
     ...common,
     stdin: { contents: depsEntry, resolveDir: '.', sourcefile: 'provider-deps.js', loader: 'js' },

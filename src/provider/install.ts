@@ -4,7 +4,7 @@
 // Layout under the mirror root (the package's bytes and the reasons are in src/rules/provider-package.ts):
 //   <host>/cpi-renewal/cpi/<version>/<os_arch>/terraform-provider-cpi_v<version>   the launcher (the package)
 //   cpi-renewal-runtime/launcher-<version>.js, provider-<version>.js              the code it starts
-//   cpi-renewal-runtime/provider-<version>.deps.js                                libraries some RPCs need
+//   cpi-renewal-runtime/provider-<version>.lazy.js, provider-<version>.deps.js     code some RPCs need
 // for <host> = registry.terraform.io and registry.opentofu.org. Only the launcher is inside a package directory,
 // so its h1: hash never depends on the machine, the install path or the build; the code cache the runtime
 // launcher writes stays in cpi-renewal-runtime/ for the same reason.
@@ -26,11 +26,11 @@ import {
   PROVIDER_NAMESPACE,
   PROVIDER_TYPE,
   RUNTIME_DIR,
-  depsFileOf,
   packageFiles,
   providerPackageHash,
   runtimeFiles,
 } from '../rules/provider-package';
+import { bundlePartsOf } from '../rules/bundle-parts';
 
 export { PROVIDER_NAMESPACE, PROVIDER_TYPE };
 
@@ -38,8 +38,8 @@ export interface InstallOptions {
   /** The mirror directory. Defaults to Terraform's implied local mirror, ~/.terraform.d/plugins. */
   readonly dir?: string;
   /**
-   * The bundled provider (dist/provider.js); the runtime launcher (dist/provider-launcher.js) and the deps file
-   * (dist/provider.deps.js) sit beside it.
+   * The bundled provider (dist/provider.js); the runtime launcher (dist/provider-launcher.js) and the bundle's parts
+   * (dist/provider.lazy.js, dist/provider.deps.js) sit beside it.
    */
   readonly bundle: string;
   readonly version: string;
@@ -96,22 +96,21 @@ export function installProvider(options: InstallOptions): Installation {
   const bundle = resolve(options.bundle);
   const runtime = runtimeFiles(options.version);
   const runtimeBundle = join(runtimeDir, runtime.bundle);
-  const runtimeDeps = join(runtimeDir, runtime.deps);
-  // The deps file first: a new bundle may need libraries an old deps file lacks. A bundle built without one (the
-  // test provider) needs none, and a deps file left from an earlier install would only mislead.
-  const deps = depsFileOf(bundle);
-  if (existsSync(deps)) copyAtomically(deps, runtimeDeps);
-  else rmSync(runtimeDeps, { force: true });
-  copyAtomically(bundle, runtimeBundle);
-  // V8 checks a code cache against the source length only, so a cache of an older file must go.
-  for (const file of [runtimeBundle, runtimeDeps]) rmSync(`${file}.cache`, { force: true });
-  copyAtomically(join(dirname(bundle), 'provider-launcher.js'), join(runtimeDir, runtime.launcher));
-  for (const [from, to] of [
-    [bundle, runtimeBundle],
-    [deps, runtimeDeps],
-  ] as const)
+  // Each part first (a new bundle may need modules an old part lacks), and the bundle before the launcher. A bundle
+  // built without parts (the test provider) needs none, and a part left from an earlier install would only mislead.
+  const copies = [
+    ...bundlePartsOf(bundle).map((part, i) => [part, join(runtimeDir, runtime.parts[i]!)] as const),
+    [bundle, runtimeBundle] as const,
+  ];
+  for (const [from, to] of copies) {
+    if (existsSync(from)) copyAtomically(from, to);
+    else rmSync(to, { force: true });
+    // V8 checks a code cache against the source length only, so a cache of an older file must go.
+    rmSync(`${to}.cache`, { force: true });
     if (existsSync(`${from}.map`)) copyAtomically(`${from}.map`, `${to}.map`);
     else rmSync(`${to}.map`, { force: true });
+  }
+  copyAtomically(join(dirname(bundle), 'provider-launcher.js'), join(runtimeDir, runtime.launcher));
 
   const files = packageFiles(options.version);
   const packageDirs: string[] = [];

@@ -3,16 +3,16 @@
 // most of it. The cache is rebuilt whenever V8 rejects it (another node version, a new bundle). It lives beside the
 // bundle in the runtime directory, never in the package directory, whose every byte the lock file's hash covers.
 // Installed as launcher-<version>.js next to provider-<version>.js; in dist/ as provider-launcher.js.
-// The libraries only some RPCs need sit in a second file beside the bundle (provider-<version>.deps.js, see
-// scripts/build.mjs); the bundle requires it on first use, and this launcher loads it through a cache of its own.
+// What only some RPCs need sits in two parts beside the bundle (src/rules/bundle-parts.ts); the bundle requires each
+// on first use, and this launcher loads each through a cache of its own.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { Script } from 'node:vm';
+import { isBundlePart } from '../rules/bundle-parts';
 
 const bundle = __filename.endsWith('provider-launcher.js')
   ? __filename.replace(/provider-launcher\.js$/, 'provider.js')
   : __filename.replace(/launcher-([^/\\]+)\.js$/, 'provider-$1.js');
-const DEPS_SUFFIX = '.deps.js';
 
 function readCache(cacheFile: string): Buffer | undefined {
   try {
@@ -25,9 +25,9 @@ function readCache(cacheFile: string): Buffer | undefined {
 const loaded = new Map<string, unknown>();
 const nodeRequire = require;
 
-/** The bundles' `require`: their deps file through the code cache, anything else (node builtins) as usual. */
+/** The bundles' `require`: their parts through a code cache, anything else (node builtins) as usual. */
 const bundleRequire = Object.assign(
-  (id: string): unknown => (id.endsWith(DEPS_SUFFIX) ? (loaded.get(id) ?? runCached(id)) : nodeRequire(id)),
+  (id: string): unknown => (isBundlePart(id) ? (loaded.get(id) ?? runCached(id)) : nodeRequire(id)),
   nodeRequire,
 );
 

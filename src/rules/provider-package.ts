@@ -8,6 +8,7 @@
 // everywhere. The launcher finds the provider's code relative to its own (real) location, in RUNTIME_DIR at the
 // root of the same mirror, where `cpi-renewal provider install` copies it (docs/provider-installation.md).
 import { createHash } from 'node:crypto';
+import { bundlePartsOf } from './bundle-parts';
 
 export const PROVIDER_NAMESPACE = 'cpi-renewal';
 export const PROVIDER_TYPE = 'cpi';
@@ -27,19 +28,11 @@ export const RUNTIME_DIR = 'cpi-renewal-runtime';
 
 /**
  * The runtime files of one version inside RUNTIME_DIR (versions sit side by side): the launcher, the bundle it
- * runs, and the bundle's deps file (the libraries only some RPCs need), which the bundle finds by its own name.
+ * runs, and the bundle's parts (src/rules/bundle-parts.ts), which the bundle finds by its own name.
  */
-export function runtimeFiles(version: string): { launcher: string; bundle: string; deps: string } {
-  return {
-    launcher: `launcher-${version}.js`,
-    bundle: `provider-${version}.js`,
-    deps: depsFileOf(`provider-${version}.js`),
-  };
-}
-
-/** The deps file beside a provider bundle: `provider.js` → `provider.deps.js` (scripts/build.mjs writes both). */
-export function depsFileOf(bundle: string): string {
-  return bundle.replace(/\.js$/, '.deps.js');
+export function runtimeFiles(version: string): { launcher: string; bundle: string; parts: string[] } {
+  const bundle = `provider-${version}.js`;
+  return { launcher: `launcher-${version}.js`, bundle, parts: bundlePartsOf(bundle) };
 }
 
 /** `registry.terraform.io/cpi-renewal/cpi`, the address a lock file names. */

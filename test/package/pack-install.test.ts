@@ -123,6 +123,7 @@ describe('the npm package, installed from its tarball into an empty app', { time
       'dist/cli.js',
       'dist/provider.js',
       'dist/provider.deps.js',
+      'dist/provider.lazy.js',
     ])
       assert.ok(packedFiles.includes(needed), `the tarball holds ${needed}`);
   });

@@ -69,6 +69,8 @@ describe('provider package', { timeout: 60_000 }, () => {
         `provider-${VERSION}.deps.js.map`,
         `provider-${VERSION}.js`,
         `provider-${VERSION}.js.map`,
+        `provider-${VERSION}.lazy.js`,
+        `provider-${VERSION}.lazy.js.map`,
       ]);
       assert.equal(installed.runtimeDir, join(home, '.terraform.d/plugins/cpi-renewal-runtime'));
     } finally {
@@ -95,14 +97,19 @@ describe('provider package', { timeout: 60_000 }, () => {
     }
   });
 
-  test('the installed launcher runs the bundle and, when the bundle asks for it, its deps file, each through a code cache', () => {
+  test('the installed launcher runs the bundle and, when asked for them, its parts, each through a code cache', () => {
     const dir = scratch();
     try {
-      // A stand-in build: a bundle that takes a library from its deps file the way dist/provider.js does.
+      // A stand-in build wired the way scripts/build.mjs wires dist/: the bundle takes a module from its lazy part,
+      // which takes a library from the deps part.
       const build = mkdtempSync(join(dir, 'build-'));
       writeFileSync(
         join(build, 'provider.js'),
-        "const lib = require(__filename.replace(/\\.js$/, '.deps.js'));\nprocess.stdout.write('bundle ran; ' + lib.greeting + '\\n');\n",
+        "const lazy = require(__filename.replace(/\\.js$/, '.lazy.js'));\nprocess.stdout.write('bundle ran; ' + lazy.greeting + '\\n');\n",
+      );
+      writeFileSync(
+        join(build, 'provider.lazy.js'),
+        "exports.greeting = 'lazy part with ' + require(__filename.replace(/(\\.lazy)?\\.js$/, '.deps.js')).greeting;\n",
       );
       writeFileSync(join(build, 'provider.deps.js'), "exports.greeting = 'deps loaded';\n");
       writeFileSync(join(build, 'provider-launcher.js'), readFileSync(join(BUNDLE, '../provider-launcher.js')));
@@ -111,17 +118,21 @@ describe('provider package', { timeout: 60_000 }, () => {
       for (const run of [1, 2]) {
         const started = spawnSync(installed.executable, [], { encoding: 'utf8', timeout: 20_000 });
         assert.equal(started.status, 0, started.stderr);
-        assert.equal(started.stdout, 'bundle ran; deps loaded\n', `launch ${run}`);
+        assert.equal(started.stdout, 'bundle ran; lazy part with deps loaded\n', `launch ${run}`);
       }
-      assert.ok(existsSync(runtime(`provider-${VERSION}.js.cache`)), 'the bundle has a code cache');
-      assert.ok(existsSync(runtime(`provider-${VERSION}.deps.js.cache`)), 'the deps file has its own');
+      for (const file of ['js', 'lazy.js', 'deps.js'])
+        assert.ok(
+          existsSync(runtime(`provider-${VERSION}.${file}.cache`)),
+          `provider-${VERSION}.${file} has a code cache`,
+        );
 
-      // Re-installing a build without a deps file leaves none (and no cache of one) behind.
+      // Re-installing a build without parts leaves none (and no cache of one) behind.
       rmSync(join(build, 'provider.deps.js'));
-      writeFileSync(join(build, 'provider.js'), "process.stdout.write('no deps\\n');\n");
+      rmSync(join(build, 'provider.lazy.js'));
+      writeFileSync(join(build, 'provider.js'), "process.stdout.write('no parts\\n');\n");
       installProvider({ dir, bundle: join(build, 'provider.js'), version: VERSION });
       assert.deepEqual(readdirSync(installed.runtimeDir).sort(), [`launcher-${VERSION}.js`, `provider-${VERSION}.js`]);
-      assert.equal(spawnSync(installed.executable, [], { encoding: 'utf8', timeout: 20_000 }).stdout, 'no deps\n');
+      assert.equal(spawnSync(installed.executable, [], { encoding: 'utf8', timeout: 20_000 }).stdout, 'no parts\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

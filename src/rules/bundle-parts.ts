@@ -1,0 +1,14 @@
+// A provider bundle ships with two parts beside it, loaded on first use and found under the bundle's own name
+// (provider.js → provider.deps.js, provider-0.1.0.js → provider-0.1.0.deps.js): the deps part holds the libraries
+// only some RPCs need, the lazy part the provider's own modules that it reaches only through `await import()`.
+// scripts/build.mjs writes them, the installer copies them, and the runtime launcher loads them through code caches.
+export const BUNDLE_PART_SUFFIXES = ['.deps.js', '.lazy.js'] as const;
+
+/** The parts beside a bundle, in the order the installer copies them. */
+export function bundlePartsOf(bundle: string): string[] {
+  return BUNDLE_PART_SUFFIXES.map((suffix) => bundle.replace(/\.js$/, suffix));
+}
+
+export function isBundlePart(file: string): boolean {
+  return BUNDLE_PART_SUFFIXES.some((suffix) => file.endsWith(suffix));
+}
