@@ -4,7 +4,7 @@
 // resource, and their load at every start and their per-call machinery were most of both costs
 // (docs/design/terraform-and-cdktf.md, "The gRPC transport"). Clients (tests, bench) use grpc-js.
 import { createServer as createNetServer, type Server } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import type { Server as TlsServer } from 'node:tls';
 import { ErrorCode, serveConnection, type HeaderList, type ServerStream } from './http2/connection';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/proto-loader';
 
@@ -247,18 +247,29 @@ export function createGrpcServer(
     else void unary(stream, path, route);
   };
   const connection = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, onStream };
-  return options.tls
-    ? createTlsServer(
-        {
-          key: options.tls.key,
-          cert: options.tls.cert,
-          ca: options.tls.clientCa,
-          requestCert: true,
-          rejectUnauthorized: true,
-          minVersion: 'TLSv1.2',
-          ALPNProtocols: ['h2'],
-        },
-        (socket) => serveConnection(socket, connection),
-      )
-    : createNetServer((socket) => serveConnection(socket, connection));
+  const serve = (socket: Parameters<typeof serveConnection>[0]) => serveConnection(socket, connection);
+  const tls = options.tls;
+  if (!tls) return createNetServer(serve);
+
+  // The TLS side (the tls module and OpenSSL's context, ≈ 4 ms) is not needed before a client connects: it is built
+  // right after the server starts listening, while Terraform still reads the handshake line, or at once by a
+  // connection that comes first. The listening server hands each connection to it as it accepts it.
+  let tlsServer: TlsServer | undefined;
+  const secure = (): TlsServer =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when first needed, and synchronously
+    (tlsServer ??= (require('node:tls') as typeof import('node:tls')).createServer(
+      {
+        key: tls.key,
+        cert: tls.cert,
+        ca: tls.clientCa,
+        requestCert: true,
+        rejectUnauthorized: true,
+        minVersion: 'TLSv1.2',
+        ALPNProtocols: ['h2'],
+      },
+      serve,
+    ));
+  const server = createNetServer((socket) => secure().emit('connection', socket));
+  server.once('listening', () => setImmediate(secure));
+  return server;
 }

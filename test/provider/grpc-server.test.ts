@@ -8,6 +8,7 @@ import * as http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import * as tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { createGrpcServer, type Implementation } from '../../src/provider/grpc-server';
 import { loadPluginProtocols } from '../../src/provider/proto/load-protocols';
@@ -98,6 +99,38 @@ describe('the provider gRPC server', { timeout: 60_000 }, () => {
       assert.equal(calls, before);
       stranger.close();
       plaintext.close();
+    });
+    test('serves a client that connects before the TLS side is built (it is built after the server listens)', async () => {
+      const server = createGrpcServer([[protocols.health, { Check: async () => ({ status: 'SERVING' }) }]], {
+        tls: {
+          key: serverIdentity.privateKeyPem,
+          cert: serverIdentity.certificatePem,
+          clientCa: terraform.certificatePem,
+        },
+        maxMessageBytes: 1024,
+        onError: () => {},
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'cpi-grpc-test-'));
+      dirs.push(dir);
+      const socket = join(dir, 'plugin.sock');
+      // Connecting from the listening callback puts the connection ahead of the deferred set-up in the event loop.
+      const connected = await new Promise<tls.TLSSocket>((resolve, reject) =>
+        server.listen(socket, () => {
+          const client = tls.connect({
+            path: socket,
+            servername: 'localhost',
+            ca: serverIdentity.certificatePem,
+            key: terraform.privateKeyPem,
+            cert: terraform.certificatePem,
+            ALPNProtocols: ['h2'],
+          });
+          client.once('secureConnect', () => resolve(client)).once('error', reject);
+        }),
+      );
+      assert.equal(connected.authorized, true);
+      assert.equal(connected.alpnProtocol, 'h2');
+      connected.destroy();
+      server.close();
     });
   });
 
