@@ -52,7 +52,10 @@ const deferToDepsFile = {
   },
 };
 
-/** Calls `decide(key, args)` for every import of a file in the bundle; a plugin result, or undefined for esbuild's. */
+/**
+ * Calls `decide(key)` for every import of the given kinds that resolves to a file; it answers a plugin result, or
+ * undefined for esbuild's own.
+ */
 function routeModules(name, kinds, decide) {
   return {
     name,
@@ -62,7 +65,7 @@ function routeModules(name, kinds, decide) {
         const { kind, importer, resolveDir } = args;
         const resolved = await b.resolve(args.path, { kind, importer, resolveDir, pluginData: { routed: true } });
         if (resolved.errors.length > 0 || resolved.external || resolved.namespace !== 'file') return undefined;
-        return decide(moduleKey(resolved.path), resolved);
+        return decide(moduleKey(resolved.path));
       });
     },
   };
