@@ -6,10 +6,12 @@
 //   certificates, WS-Security, renewal evidence), loaded when the first of them is;
 // - provider.deps.js holds the libraries only some RPCs need (certificates, XML signatures, SSH keys).
 // Every launch reads and compiles provider.js, so each byte kept out of it is start-up time saved. The two parts are
-// found beside the running bundle under its own name (src/rules/bundle-parts.ts), and each module exists in exactly
-// one of the three files: the build fails otherwise, because a module twice would be two modules (two error
-// classes, two caches).
+// found beside the running bundle under its own name (src/rules/bundle-parts.ts). None of the provider's own modules
+// is in both provider.js and provider.lazy.js (the build fails otherwise): a module twice would be two modules, two
+// error classes and two caches. The lazy part carries a build id that the bundle checks when it loads it.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 
 const PROVIDER_ENTRY = 'src/provider/main.ts';
@@ -96,72 +98,83 @@ async function splitProvider() {
 
 const IMPORT_KINDS = ['import-statement', 'require-call', 'dynamic-import'];
 
+/** Stands for the lazy part's build id until its content, which the id is a hash of, is known. */
+const BUILD_ID_PLACEHOLDER = 'lazy-part-build!';
+
 /**
- * provider.lazy.js: `link(shared)` takes the provider.js modules the lazy ones import (`shared(key)`) and answers
- * one loader per lazy entry. Returns the keys of the provider.js modules it takes.
+ * provider.lazy.js, exporting its build id and `link(bundleModule)`: each provider.js module the lazy modules
+ * import is a stand-in that takes it from `bundleModule(key)` (src/provider/lazy-part.ts hands it over); `link`
+ * answers one loader per lazy entry. Returns the build id and the keys of the provider.js modules it takes.
  */
 async function buildLazyPart({ eager, lazyEntries }) {
-  const shared = new Set();
-  const takeFromProvider = routeModules('take-from-provider', IMPORT_KINDS, (key) => {
+  const taken = new Set();
+  const takeFromBundle = routeModules('take-from-bundle', IMPORT_KINDS, (key) => {
     if (!eager.has(key)) return undefined;
-    shared.add(key);
-    return { path: key, namespace: 'provider-module' };
+    taken.add(key);
+    return { path: key, namespace: 'bundle-module' };
   });
-  const linkage = {
-    name: 'provider-linkage',
+  const bundleLink = {
+    name: 'bundle-link',
     setup(b) {
-      b.onResolve({ filter: /^provider-linkage$/ }, () => ({
-        path: 'provider-linkage',
-        namespace: 'provider-linkage',
-      }));
-      b.onLoad({ filter: /.*/, namespace: 'provider-linkage' }, () => ({
-        contents: 'let shared;\nexports.link = (given) => { shared = given; };\nexports.take = (key) => shared(key);',
+      b.onResolve({ filter: /^bundle-link$/ }, () => ({ path: 'bundle-link', namespace: 'bundle-link' }));
+      b.onLoad({ filter: /.*/, namespace: 'bundle-link' }, () => ({
+        contents: 'let take;\nexports.link = (given) => { take = given; };\nexports.take = (key) => take(key);',
         loader: 'js',
       }));
-      b.onLoad({ filter: /.*/, namespace: 'provider-module' }, (args) => ({
-        contents: `module.exports = require('provider-linkage').take(${JSON.stringify(args.path)});`,
+      b.onLoad({ filter: /.*/, namespace: 'bundle-module' }, (args) => ({
+        contents: `module.exports = require('bundle-link').take(${JSON.stringify(args.path)});`,
         loader: 'js',
       }));
     },
   };
   const entry = [
-    "exports.link = (shared) => {\n  require('provider-linkage').link(shared);\n  return {",
+    `exports.build = ${JSON.stringify(BUILD_ID_PLACEHOLDER)};`,
+    "exports.link = (bundleModule) => {\n  require('bundle-link').link(bundleModule);\n  return {",
     ...lazyEntries.map((key) => `    ${JSON.stringify(key)}: () => require(${JSON.stringify(`./${key}`)}),`),
     '  };\n};',
   ].join('\n');
-  const { metafile } = await build({
+  const { metafile, outputFiles } = await build({
     ...common,
     stdin: { contents: entry, resolveDir: '.', sourcefile: 'provider-lazy.js', loader: 'js' },
     outfile: 'dist/provider.lazy.js',
     minify: true,
     metafile: true,
-    plugins: [deferToDepsFile, linkage, takeFromProvider],
+    write: false,
+    plugins: [deferToDepsFile, bundleLink, takeFromBundle],
   });
   const twice = Object.keys(metafile.inputs).filter((key) => eager.has(key) && !key.startsWith('deferred-package:'));
   if (twice.length > 0) throw new Error(`modules in both provider.js and provider.lazy.js: ${twice.join(', ')}`);
-  return [...shared].sort();
+  // The id is a hash of the part itself, so that a bundle from any other build is told apart.
+  const code = outputFiles.find((file) => file.path.endsWith('.js'));
+  const buildId = createHash('sha256').update(code.contents).digest('hex').slice(0, BUILD_ID_PLACEHOLDER.length);
+  mkdirSync('dist', { recursive: true });
+  for (const file of outputFiles) {
+    if (file === code && file.text.split(BUILD_ID_PLACEHOLDER).length !== 2) throw new Error('build id placeholder');
+    writeFileSync(file.path, file.text.replaceAll(BUILD_ID_PLACEHOLDER, buildId));
+  }
+  return { buildId, taken: [...taken].sort() };
 }
 
 /**
- * provider.js: each lazy entry is a stand-in that links provider.lazy.js on first use, handing it the provider.js
- * modules it imports, and takes the entry from it.
+ * provider.js: each lazy entry is a stand-in that asks src/provider/lazy-part.ts for it, handing over the lazy
+ * part's build id and the provider.js modules the lazy part takes.
  */
-async function buildProvider({ eager, lazyEntries }, shared) {
+async function buildProvider({ eager, lazyEntries }, { buildId, taken }) {
   const lazy = new Set(lazyEntries);
   const toLazyPart = routeModules('to-lazy-part', ['dynamic-import'], (key) =>
     eager.has(key) ? undefined : { path: key, namespace: 'lazy-module' },
   );
-  const linkage = {
-    name: 'lazy-part-linkage',
+  const lazyPart = {
+    name: 'lazy-part',
     setup(b) {
       b.onResolve({ filter: /^lazy-part$/ }, () => ({ path: 'lazy-part', namespace: 'lazy-part' }));
       b.onLoad({ filter: /.*/, namespace: 'lazy-part' }, () => ({
         contents: [
-          'const shared = {',
-          ...shared.map((key) => `  ${JSON.stringify(key)}: () => require(${JSON.stringify(`./${key}`)}),`),
+          "const { lazyModule } = require('./src/provider/lazy-part.ts');",
+          'const bundleModules = {',
+          ...taken.map((key) => `  ${JSON.stringify(key)}: () => require(${JSON.stringify(`./${key}`)}),`),
           '};',
-          'let part;',
-          "module.exports = (key) => (part ??= require(__filename.replace(/\\.js$/, '.lazy.js')).link((k) => shared[k]()))[key]();",
+          `module.exports = (key) => lazyModule(key, ${JSON.stringify(buildId)}, bundleModules);`,
         ].join('\n'),
         resolveDir: process.cwd(),
         loader: 'js',
@@ -178,7 +191,7 @@ async function buildProvider({ eager, lazyEntries }, shared) {
     entryPoints: [PROVIDER_ENTRY],
     outfile: 'dist/provider.js',
     minify: true,
-    plugins: [deferToDepsFile, linkage, toLazyPart],
+    plugins: [deferToDepsFile, lazyPart, toLazyPart],
   });
 }
 

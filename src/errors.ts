@@ -53,6 +53,10 @@ const errorTable = () =>
       summary: "The provider package in the mirror found no runtime (the provider's code) beside it",
       fix: 'Run `npx cpi-renewal provider install` again (with the same --dir, if one was given); the path in the message is where the runtime belongs.',
     },
+    CPI_PROVIDER_RUNTIME_MISMATCH: {
+      summary: "A part of the provider's runtime is not from the same build as the provider beside it",
+      fix: 'Run `npx cpi-renewal provider install` again (with the same --dir, if one was given), then re-run the command; a provider still running from before the install must be restarted.',
+    },
     CPI_VALUE_INVALID: {
       summary: 'An attribute value is not valid',
       fix: 'Correct the value of the named attribute as the message describes.',

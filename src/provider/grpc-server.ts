@@ -253,7 +253,9 @@ export function createGrpcServer(
 
   // The TLS side (the tls module and OpenSSL's context, ≈ 4 ms) is not needed before a client connects: it is built
   // right after the server starts listening, while Terraform still reads the handshake line, or at once by a
-  // connection that comes first. The listening server hands each connection to it as it accepts it.
+  // connection that comes first. The listening server hands each connection to it as it accepts it. So a key or
+  // certificate OpenSSL cannot read fails only then, as an uncaught error; the provider's own identity
+  // (tls-certificate.ts) always can, and a CA it cannot read is ignored (no client is then accepted).
   let tlsServer: TlsServer | undefined;
   const secure = (): TlsServer =>
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when first needed, and synchronously

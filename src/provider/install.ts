@@ -96,13 +96,12 @@ export function installProvider(options: InstallOptions): Installation {
   const bundle = resolve(options.bundle);
   const runtime = runtimeFiles(options.version);
   const runtimeBundle = join(runtimeDir, runtime.bundle);
-  // Each part first (a new bundle may need modules an old part lacks), and the bundle before the launcher. A bundle
-  // built without parts (the test provider) needs none, and a part left from an earlier install would only mislead.
-  const copies = [
-    ...bundlePartsOf(bundle).map((part, i) => [part, join(runtimeDir, runtime.parts[i]!)] as const),
-    [bundle, runtimeBundle] as const,
-  ];
-  for (const [from, to] of copies) {
+  // The parts first (a new bundle may need modules an old part lacks), then the bundle, each under the name the
+  // bundle looks for. A bundle built without parts (the test provider) needs none, and a part left from an earlier
+  // install would only mislead.
+  const targets = [...bundlePartsOf(runtimeBundle), runtimeBundle];
+  for (const [i, from] of [...bundlePartsOf(bundle), bundle].entries()) {
+    const to = targets[i]!;
     if (existsSync(from)) copyAtomically(from, to);
     else rmSync(to, { force: true });
     // V8 checks a code cache against the source length only, so a cache of an older file must go.

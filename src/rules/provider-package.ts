@@ -8,7 +8,6 @@
 // everywhere. The launcher finds the provider's code relative to its own (real) location, in RUNTIME_DIR at the
 // root of the same mirror, where `cpi-renewal provider install` copies it (docs/provider-installation.md).
 import { createHash } from 'node:crypto';
-import { bundlePartsOf } from './bundle-parts';
 
 export const PROVIDER_NAMESPACE = 'cpi-renewal';
 export const PROVIDER_TYPE = 'cpi';
@@ -27,12 +26,11 @@ export type ProviderHostname = (typeof PROVIDER_HOSTNAMES)[number];
 export const RUNTIME_DIR = 'cpi-renewal-runtime';
 
 /**
- * The runtime files of one version inside RUNTIME_DIR (versions sit side by side): the launcher, the bundle it
- * runs, and the bundle's parts (src/rules/bundle-parts.ts), which the bundle finds by its own name.
+ * The runtime files of one version inside RUNTIME_DIR (versions sit side by side): the launcher and the bundle it
+ * runs; the bundle's parts sit beside it under its own name (src/rules/bundle-parts.ts).
  */
-export function runtimeFiles(version: string): { launcher: string; bundle: string; parts: string[] } {
-  const bundle = `provider-${version}.js`;
-  return { launcher: `launcher-${version}.js`, bundle, parts: bundlePartsOf(bundle) };
+export function runtimeFiles(version: string): { launcher: string; bundle: string } {
+  return { launcher: `launcher-${version}.js`, bundle: `provider-${version}.js` };
 }
 
 /** `registry.terraform.io/cpi-renewal/cpi`, the address a lock file names. */

@@ -8,6 +8,7 @@ import * as http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import * as net from 'node:net';
 import * as tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { createGrpcServer, type Implementation } from '../../src/provider/grpc-server';
@@ -100,7 +101,7 @@ describe('the provider gRPC server', { timeout: 60_000 }, () => {
       stranger.close();
       plaintext.close();
     });
-    test('serves a client that connects before the TLS side is built (it is built after the server listens)', async () => {
+    test('a client that connects before the TLS side is built gets mutual TLS all the same', async () => {
       const server = createGrpcServer([[protocols.health, { Check: async () => ({ status: 'SERVING' }) }]], {
         tls: {
           key: serverIdentity.privateKeyPem,
@@ -112,24 +113,37 @@ describe('the provider gRPC server', { timeout: 60_000 }, () => {
       });
       const dir = mkdtempSync(join(tmpdir(), 'cpi-grpc-test-'));
       dirs.push(dir);
-      const socket = join(dir, 'plugin.sock');
-      // Connecting from the listening callback puts the connection ahead of the deferred set-up in the event loop.
-      const connected = await new Promise<tls.TLSSocket>((resolve, reject) =>
-        server.listen(socket, () => {
-          const client = tls.connect({
-            path: socket,
-            servername: 'localhost',
-            ca: serverIdentity.certificatePem,
-            key: terraform.privateKeyPem,
-            cert: terraform.certificatePem,
-            ALPNProtocols: ['h2'],
-          });
-          client.once('secureConnect', () => resolve(client)).once('error', reject);
-        }),
+      const path = join(dir, 'plugin.sock');
+      const connect = (client: TlsIdentity) =>
+        tls.connect({
+          path,
+          servername: 'localhost',
+          ca: serverIdentity.certificatePem,
+          key: client.privateKeyPem,
+          cert: client.certificatePem,
+          ALPNProtocols: ['h2'],
+        });
+      /** Sends HTTP/2's preface once connected: served if the answer is a frame of type SETTINGS (4). */
+      const outcome = (socket: net.Socket, connected: string) =>
+        new Promise<string>((resolve) => {
+          socket.once(connected, () => socket.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'));
+          socket.once('data', (bytes: Buffer) => resolve(bytes[3] === 4 ? 'served' : 'refused'));
+          socket.once('error', () => resolve('refused')).once('close', () => resolve('refused'));
+        }).finally(() => socket.destroy());
+      // Listening from within a check phase puts the set-up (a setImmediate) behind the poll phase that accepts
+      // these three connections.
+      const early = await new Promise<Promise<string>[]>((resolve) =>
+        setImmediate(() =>
+          server.listen(path, () =>
+            resolve([
+              outcome(connect(terraform), 'secureConnect'),
+              outcome(connect(createTlsIdentity()), 'secureConnect'),
+              outcome(net.connect(path), 'connect'),
+            ]),
+          ),
+        ),
       );
-      assert.equal(connected.authorized, true);
-      assert.equal(connected.alpnProtocol, 'h2');
-      connected.destroy();
+      assert.deepEqual(await Promise.all(early), ['served', 'refused', 'refused']);
       server.close();
     });
   });

@@ -134,6 +134,41 @@ describe('provider install, then terraform with no CLI configuration', { timeout
     assert.match(validate.stdout, /The configuration is valid/);
   });
 
+  test('a part of the runtime missing, or from another build, is refused with its code and what to do', async () => {
+    // The PEM check is among the modules the provider loads on first use, from provider-<v>.lazy.js.
+    const dir = workdir('w7', {
+      ...config(),
+      resource: {
+        cpi_keystore_certificate: { cut: { alias: 'partner', certificate_pem: '-----BEGIN CERTIFICATE-----\nMIIB\n' } },
+      },
+    });
+    copyFileSync(join(root, 'w1', '.terraform.lock.hcl'), join(dir, '.terraform.lock.hcl'));
+    assert.equal((await terraform(homeA(), dir, ['init', '-input=false'])).code, 0);
+    const validate = () => terraform(homeA(), dir, ['validate']);
+    const checked = await validate();
+    assert.equal(checked.code, 1, checked.output);
+    assert.match(checked.output, /CPI_PKI_NOT_PEM/);
+
+    const part = join(homeA(), '.terraform.d/plugins/cpi-renewal-runtime', `provider-${PROVIDER_VERSION}.lazy.js`);
+    const built = readFileSync(part, 'latin1');
+    // A part of another build, as a re-install under a running provider would leave it.
+    writeFileSync(part, built.replace(/exports\.build="[0-9a-f]+"/, 'exports.build="0123456789abcdef"'));
+    rmSync(`${part}.cache`); // as an install does: V8 would take the cache of the same length for this file
+    const mismatched = await validate();
+    assert.equal(mismatched.code, 1, mismatched.output);
+    assert.match(mismatched.output, /CPI_PROVIDER_RUNTIME_MISMATCH/);
+    assert.match(mismatched.output, /npx cpi-renewal provider install/);
+    assert.doesNotMatch(mismatched.output, /CPI_PKI_NOT_PEM/);
+
+    rmSync(part);
+    const missing = await validate();
+    assert.equal(missing.code, 1, missing.output);
+    assert.match(missing.output, /CPI_PROVIDER_RUNTIME_MISSING/);
+
+    assert.equal((await install(homeA())).code, 0);
+    assert.match((await validate()).output, /CPI_PKI_NOT_PEM/);
+  });
+
   test('re-installing keeps the lock valid', async () => {
     const dir = join(root, 'w1');
     const lock = readFileSync(join(dir, '.terraform.lock.hcl'), 'utf8');
