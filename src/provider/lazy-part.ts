@@ -2,6 +2,7 @@
 // `await import()` (scripts/build.mjs builds both files and generates the calls to lazyModule). The lazy part is
 // loaded on the first such import and linked to the bundle's modules it imports, so that no module exists twice.
 import { CpiError } from '../errors';
+import { bundlePart, LAZY_PART_SUFFIX } from '../rules/bundle-parts';
 
 /** What provider-<v>.lazy.js exports. */
 interface LazyPart {
@@ -20,7 +21,7 @@ export function lazyModule(key: string, build: string, bundleModules: Record<str
 }
 
 function linkLazyPart(build: string, bundleModules: Record<string, () => unknown>): Record<string, () => unknown> {
-  const file = __filename.replace(/\.js$/, '.lazy.js');
+  const file = bundlePart(__filename, LAZY_PART_SUFFIX);
   let part: LazyPart;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the file beside the running bundle
