@@ -101,6 +101,7 @@ describe('the provider gRPC server', { timeout: 60_000 }, () => {
       stranger.close();
       plaintext.close();
     });
+
     test('a client that connects before the TLS side is built gets mutual TLS all the same', async () => {
       const server = createGrpcServer([[protocols.health, { Check: async () => ({ status: 'SERVING' }) }]], {
         tls: {
